@@ -1,0 +1,637 @@
+#!/usr/bin/env python3
+"""Benchmark swsync against rsync (and cp) on trees in /dev/shm.
+
+Run it through Scripts/bench, which builds the release binary first.
+
+Each case times every tool in the same run, alternating the order per
+repetition (A B, then B A, ...), and verifies the destination after every
+run, outside the timing, so that a broken tool cannot look fast.
+
+Adding a case: append a Case to CASES. A case names a dataset (a source tree
+built once per run, see DATASETS), the command line of each tool (argv
+templates with {src} {dst} and the tool binaries {rsync} {swsync} {cp}), what
+to do before the timed runs (prepare_all) and before each run (prepare_each),
+and which ratios to report. A new kind of source tree is a new Dataset.
+
+Standard library only (Python 3.9+).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import random
+import shutil
+import signal
+import stat
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional, Tuple
+
+KiB = 1024
+MiB = 1024 * KiB
+GiB = 1024 * MiB
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def human_bytes(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(n) < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n} B"
+
+
+def rm_rf(path: str) -> None:
+    if os.path.lexists(path):
+        subprocess.run(["rm", "-rf", "--", path], check=True)
+
+
+# ---------------------------------------------------------------------------
+# Datasets: source trees, built once per run, removed when no longer needed.
+# ---------------------------------------------------------------------------
+
+DIR_WORDS = [
+    "src", "lib", "include", "docs", "test", "tests", "assets", "images", "cache",
+    "build", "config", "data", "modules", "util", "core", "api", "v1", "v2",
+    "internal", "vendor", "pkg", "static", "templates", "locale", "scripts",
+    "fixtures", "examples", "resources", "icons", "fonts", "models", "views",
+    "controllers", "handlers", "migrations", "schemas", "tools", "bin", "share",
+    "man", "html", "css", "js", "node_modules", "third_party", "generated", "proto",
+]
+FILE_STEMS = [
+    "index", "main", "util", "helpers", "README", "config", "test", "model", "view",
+    "controller", "parser", "lexer", "types", "errors", "client", "server", "api",
+    "schema", "style", "app", "logo", "icon", "font", "data", "record", "report",
+    "notes", "changelog", "module", "package", "settings", "handler", "router",
+]
+FILE_EXTS = [
+    ("c", 8), ("h", 6), ("swift", 6), ("py", 6), ("js", 8), ("json", 6), ("txt", 5),
+    ("md", 4), ("html", 3), ("css", 3), ("png", 5), ("jpg", 3), ("o", 3), ("yaml", 2),
+    ("xml", 2), ("go", 3), ("rs", 3), ("sh", 2), ("", 2),
+]
+
+
+@dataclass
+class DatasetInfo:
+    path: str
+    files: int = 0
+    dirs: int = 0
+    symlinks: int = 0
+    bytes: int = 0
+
+    def describe(self) -> str:
+        def n(count: int, what: str) -> str:
+            return f"{count:,} {what}" + ("" if count == 1 else "s")
+        parts = [n(self.files, "file")]
+        if self.dirs > 1:
+            parts.append(n(self.dirs, "dir"))
+        if self.symlinks:
+            parts.append(n(self.symlinks, "symlink"))
+        parts.append(human_bytes(self.bytes))
+        return ", ".join(parts)
+
+
+def build_small_tree(path: str, scale: float, seed: int) -> DatasetInfo:
+    """~100,000 files of 0-16 KiB in ~1,000 directories (times scale)."""
+    rng = random.Random(seed)
+    n_files = max(1, round(100_000 * scale))
+    n_dirs = max(1, round(1_000 * scale))
+    info = DatasetInfo(path)
+    os.makedirs(path)
+
+    # Directory tree: each new directory goes below a random existing one
+    # (a random recursive tree: bushy near the top, a few deep paths).
+    dirs = [""]
+    depth = {"": 0}
+    names_in: Dict[str, set] = {"": set()}
+    while len(dirs) < n_dirs:
+        parent = rng.choice(dirs)
+        if depth[parent] >= 9:
+            continue
+        word = rng.choice(DIR_WORDS)
+        name = word if word not in names_in[parent] else f"{word}-{len(dirs)}"
+        names_in[parent].add(name)
+        rel = os.path.join(parent, name) if parent else name
+        os.mkdir(os.path.join(path, rel))
+        dirs.append(rel)
+        depth[rel] = depth[parent] + 1
+        names_in[rel] = set()
+    info.dirs = len(dirs)
+
+    # Files: heavy-tailed number of files per directory.
+    weights = [rng.paretovariate(1.2) for _ in dirs]
+    where = rng.choices(dirs, weights=weights, k=n_files)
+    exts, ext_weights = zip(*FILE_EXTS)
+    pool = rng.randbytes(4 * MiB) if hasattr(rng, "randbytes") else os.urandom(4 * MiB)
+    now = time.time()
+    files_in: Dict[str, List[str]] = {}
+    for i, d in enumerate(where):
+        ext = rng.choices(exts, weights=ext_weights)[0]
+        name = f"{rng.choice(FILE_STEMS)}_{i}" + (f".{ext}" if ext else "")
+        rel = os.path.join(d, name) if d else name
+        full = os.path.join(path, rel)
+        size = rng.randint(0, 16 * KiB)
+        off = rng.randint(0, len(pool) - size)
+        with open(full, "wb") as f:
+            f.write(pool[off:off + size])
+        if ext in ("sh", "") and rng.random() < 0.5:
+            os.chmod(full, 0o755)
+        mtime_ns = int((now - rng.uniform(0, 2 * 365 * 86400)) * 1e9)
+        os.utime(full, ns=(mtime_ns, mtime_ns))
+        files_in.setdefault(d, []).append(name)
+        info.files += 1
+        info.bytes += size
+
+    # A few relative symlinks to files in the same directory (0.1%).
+    with_files = sorted(files_in)
+    for i in range(max(1, n_files // 1000) if n_files >= 100 else 0):
+        d = rng.choice(with_files)
+        target = rng.choice(files_in[d])
+        link = os.path.join(path, d, f"link_{i}")
+        os.symlink(target, link)
+        info.symlinks += 1
+    return info
+
+
+def build_large_files(path: str, scale: float, seed: int) -> DatasetInfo:
+    """8 incompressible files of 256 MiB (times scale) from /dev/urandom."""
+    del seed  # /dev/urandom: content is not reproducible, sizes are
+    n_files = 8
+    size = max(64 * KiB, int(256 * MiB * scale) // (64 * KiB) * (64 * KiB))
+    info = DatasetInfo(path, dirs=1)
+    os.makedirs(path)
+    chunk = 4 * MiB
+    for i in range(n_files):
+        with open(os.path.join(path, f"blob-{i:02d}.bin"), "wb") as f:
+            left = size
+            while left:
+                n = min(chunk, left)
+                f.write(os.urandom(n))
+                left -= n
+        info.files += 1
+        info.bytes += size
+    return info
+
+
+@dataclass
+class Dataset:
+    name: str
+    build: Callable[[str, float, int], DatasetInfo]
+    # bytes the tree needs at this scale (for the free-space check)
+    estimate: Callable[[float], int]
+
+
+DATASETS: Dict[str, Dataset] = {
+    d.name: d
+    for d in [
+        Dataset("small", build_small_tree,
+                # 100k files, avg 8 KiB data + page rounding
+                lambda s: int(100_000 * s * 12 * KiB) + 4 * MiB),
+        Dataset("large", build_large_files, lambda s: int(8 * 256 * MiB * s) + MiB),
+    ]
+}
+
+
+# ---------------------------------------------------------------------------
+# Verification: the destination must equal the source (outside the timing).
+# ---------------------------------------------------------------------------
+
+Entry = Tuple  # (kind, size, mode, mtime_s) for files; (kind, mode) dirs; (kind, target) links
+
+
+def manifest(root: str) -> Dict[str, Entry]:
+    out: Dict[str, Entry] = {}
+    stack = [""]
+    while stack:
+        rel_dir = stack.pop()
+        with os.scandir(os.path.join(root, rel_dir)) as it:
+            for e in it:
+                rel = os.path.join(rel_dir, e.name) if rel_dir else e.name
+                st = e.stat(follow_symlinks=False)
+                mode = stat.S_IMODE(st.st_mode)
+                if stat.S_ISDIR(st.st_mode):
+                    out[rel] = ("d", mode)
+                    stack.append(rel)
+                elif stat.S_ISREG(st.st_mode):
+                    out[rel] = ("f", st.st_size, mode, int(st.st_mtime))
+                elif stat.S_ISLNK(st.st_mode):
+                    out[rel] = ("l", os.readlink(e.path))
+                else:
+                    out[rel] = ("o", stat.S_IFMT(st.st_mode), mode)
+    return out
+
+
+def same_content(a: str, b: str, size: int, rng: random.Random) -> bool:
+    """Whole file up to 1 MiB; else first, last and 8 random 64 KiB chunks."""
+    with open(a, "rb") as fa, open(b, "rb") as fb:
+        if size <= MiB:
+            return fa.read() == fb.read()
+        n = 64 * KiB
+        offsets = [0, size - n] + [rng.randrange(0, size - n) for _ in range(8)]
+        for off in offsets:
+            fa.seek(off)
+            fb.seek(off)
+            if fa.read(n) != fb.read(n):
+                return False
+    return True
+
+
+def verify_tree(src: str, dst: str, src_manifest: Dict[str, Entry], seed: int,
+                samples: int = 300) -> Optional[str]:
+    """None if dst matches src, else a short description of the differences."""
+    try:
+        got = manifest(dst)
+    except OSError as e:
+        return f"cannot read destination: {e}"
+    problems = []
+    missing = [p for p in src_manifest if p not in got]
+    extra = [p for p in got if p not in src_manifest]
+    differ = [p for p in src_manifest if p in got and got[p] != src_manifest[p]]
+    for label, items in (("missing", missing), ("extra", extra), ("different", differ)):
+        if items:
+            shown = ", ".join(sorted(items)[:5])
+            problems.append(f"{len(items)} {label} (e.g. {shown})")
+            if label == "different":
+                p = sorted(items)[0]
+                problems.append(f"  {p}: source {src_manifest[p]} vs destination {got[p]}")
+    if problems:
+        return f"{len(got):,} entries in destination vs {len(src_manifest):,} in source: " + "; ".join(problems)
+    rng = random.Random(seed)
+    regular = [p for p, e in src_manifest.items() if e[0] == "f"]
+    for p in rng.sample(regular, min(samples, len(regular))) if regular else []:
+        if not same_content(os.path.join(src, p), os.path.join(dst, p), src_manifest[p][1], rng):
+            return f"content differs: {p}"
+    return None
+
+
+# ---------------------------------------------------------------------------
+# Cases
+# ---------------------------------------------------------------------------
+
+@dataclass
+class Ctx:
+    work: str
+    tools: Dict[str, str]  # tool name -> binary
+    seed: int
+
+
+@dataclass
+class Case:
+    name: str
+    description: str
+    dataset: str
+    # tool name -> argv template; the first tool is the reference
+    commands: Dict[str, List[str]]
+    # (numerator, denominator) tool pairs to report as per-repetition ratios
+    ratios: List[Tuple[str, str]]
+    # untimed, once before the repetitions: (ctx, src, dst)
+    prepare_all: Optional[Callable[[Ctx, str, str], None]] = None
+    # untimed, before every timed run: (ctx, src, dst)
+    prepare_each: Optional[Callable[[Ctx, str, str], None]] = None
+    # tools whose runs are verified (None: all)
+    verify_tools: Optional[List[str]] = None
+
+
+def remove_dst(ctx: Ctx, src: str, dst: str) -> None:
+    rm_rf(dst)
+
+
+def reference_copy(ctx: Ctx, src: str, dst: str) -> None:
+    """Make dst an up-to-date copy of src with rsync -a (the reference)."""
+    rm_rf(dst)
+    subprocess.run([ctx.tools["rsync"], "-a", src + "/", dst + "/"], check=True)
+
+
+RSYNC_A = ["{rsync}", "-a", "{src}/", "{dst}/"]
+SWSYNC_A = ["{swsync}", "-a", "{src}/", "{dst}/"]
+CP_A = ["{cp}", "-a", "{src}", "{dst}"]
+
+CASES: List[Case] = [
+    Case("small-initial",
+         "initial -a copy of many small files into an empty destination",
+         dataset="small",
+         commands={"rsync": RSYNC_A, "swsync": SWSYNC_A},
+         ratios=[("swsync", "rsync")],
+         prepare_each=remove_dst),
+    Case("small-noop",
+         "-a re-run with the destination already identical (quick check only)",
+         dataset="small",
+         commands={"rsync": RSYNC_A, "swsync": SWSYNC_A},
+         ratios=[("swsync", "rsync")],
+         prepare_all=reference_copy),
+    Case("large-initial",
+         "initial -a copy of large incompressible files; cp -a is the floor",
+         dataset="large",
+         commands={"rsync": RSYNC_A, "swsync": SWSYNC_A, "cp": CP_A},
+         ratios=[("swsync", "rsync"), ("swsync", "cp")],
+         prepare_each=remove_dst),
+]
+
+
+# ---------------------------------------------------------------------------
+# Running
+# ---------------------------------------------------------------------------
+
+@dataclass
+class Run:
+    wall: float  # seconds
+    cpu: float  # user + system seconds of the tool and its child processes
+    # (no max RSS: a child forked from this Python process inherits its
+    # high-water mark across exec, so ru_maxrss would show Python's size)
+
+
+@dataclass
+class CaseResult:
+    case: Case
+    data: str = ""
+    runs: Dict[str, List[Run]] = field(default_factory=dict)
+    per_rep: List[Dict[str, float]] = field(default_factory=list)
+    error: Optional[str] = None
+
+
+class RunFailed(Exception):
+    pass
+
+
+CURRENT: Optional[subprocess.Popen] = None  # the timed process, if running
+
+
+def stop_current() -> None:
+    """Kill the timed process (on a signal), so that cleanup can remove its trees."""
+    global CURRENT
+    p, CURRENT = CURRENT, None
+    if p is not None and p.returncode is None:
+        try:
+            p.kill()
+            os.waitpid(p.pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+        p.returncode = -9
+
+
+def timed_run(argv: List[str], errpath: str) -> Run:
+    global CURRENT
+    with open(errpath, "wb") as err:
+        t0 = time.perf_counter()
+        p = CURRENT = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                       stderr=err)
+        _, status, ru = os.wait4(p.pid, 0)
+        wall = time.perf_counter() - t0
+        CURRENT = None
+    p.returncode = os.waitstatus_to_exitcode(status)
+    if p.returncode != 0:
+        with open(errpath, "rb") as f:
+            tail = f.read()[-2000:].decode(errors="replace").strip()
+        raise RunFailed(f"`{' '.join(argv)}` exited with {p.returncode}" + (f":\n{tail}" if tail else ""))
+    return Run(wall, ru.ru_utime + ru.ru_stime)
+
+
+def run_case(case: Case, ctx: Ctx, src_info: DatasetInfo, src_manifest: Dict[str, Entry],
+             reps: int, warmup: int) -> CaseResult:
+    res = CaseResult(case, data=src_info.describe())
+    src = src_info.path
+    dst = os.path.join(ctx.work, f"dst-{case.name}")
+    errpath = os.path.join(ctx.work, "stderr.txt")
+    tools = list(case.commands)
+    res.runs = {t: [] for t in tools}
+    try:
+        if case.prepare_all:
+            case.prepare_all(ctx, src, dst)
+        # Warm-up rounds (rep < 0) run and verify every tool but record
+        # nothing: the first writes into fresh tmpfs memory are slower.
+        for rep in range(-warmup, reps):
+            order = tools if rep % 2 == 0 else list(reversed(tools))
+            walls: Dict[str, float] = {}
+            for tool in order:
+                if case.prepare_each:
+                    case.prepare_each(ctx, src, dst)
+                argv = [a.format(src=src, dst=dst, **ctx.tools) for a in case.commands[tool]]
+                run = timed_run(argv, errpath)
+                if case.verify_tools is None or tool in case.verify_tools:
+                    bad = verify_tree(src, dst, src_manifest, ctx.seed + rep)
+                    if bad:
+                        raise RunFailed(f"{tool}: destination incomplete or wrong after "
+                                        f"`{' '.join(argv)}`: {bad}")
+                if rep >= 0:
+                    res.runs[tool].append(run)
+                walls[tool] = run.wall
+            shown = "  ".join(f"{t} {walls[t]:.3f}s" for t in order)
+            if rep >= 0:
+                res.per_rep.append(walls)
+                log(f"[{case.name}] rep {rep + 1}/{reps}: {shown}  (verified)")
+            else:
+                log(f"[{case.name}] warm-up: {shown}  (verified, not counted)")
+    except RunFailed as e:
+        res.error = str(e)
+        log(f"[{case.name}] FAILED: {e}")
+    finally:
+        rm_rf(dst)
+    return res
+
+
+def tool_version(binary: str) -> str:
+    try:
+        p = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=20)
+        line = (p.stdout or p.stderr).strip().splitlines()
+        return line[0].strip() if line else "?"
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return f"? ({e})"
+
+
+def fmt_table(rows: List[List[str]], right: set) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = []
+    for n, r in enumerate(rows):
+        cells = [c.rjust(widths[i]) if i in right else c.ljust(widths[i]) for i, c in enumerate(r)]
+        lines.append("  ".join(cells).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def report(results: List[CaseResult], header: List[str]) -> str:
+    out = list(header) + [""]
+    rows = [["case", "data", "tool", "runs", "median s", "min s", "max s", "cpu s (med)"]]
+    for r in results:
+        first = True
+        for tool, runs in r.runs.items():
+            if not runs:
+                continue
+            walls = [x.wall for x in runs]
+            rows.append([r.case.name if first else "", r.data if first else "", tool, str(len(runs)),
+                         f"{statistics.median(walls):.3f}", f"{min(walls):.3f}", f"{max(walls):.3f}",
+                         f"{statistics.median(x.cpu for x in runs):.3f}"])
+            first = False
+    out.append("Wall time per tool (each run verified after it, outside the timing):")
+    out.append(fmt_table(rows, right={3, 4, 5, 6, 7}))
+    out.append("")
+
+    rows = [["case", "ratio", "median", "min", "max", "pairs"]]
+    for r in results:
+        first = True
+        for num, den in r.case.ratios:
+            ratios = [p[num] / p[den] for p in r.per_rep if num in p and den in p and p[den] > 0]
+            if not ratios:
+                continue
+            rows.append([r.case.name if first else "", f"{num}/{den}", f"{statistics.median(ratios):.2f}x",
+                         f"{min(ratios):.2f}x", f"{max(ratios):.2f}x", str(len(ratios))])
+            first = False
+    if len(rows) > 1:
+        out.append("Median of the per-repetition ratios (below 1.00x: swsync is faster):")
+        out.append(fmt_table(rows, right={2, 3, 4, 5}))
+    failed = [r for r in results if r.error]
+    if failed:
+        out.append("")
+        out.append("FAILED:")
+        for r in failed:
+            out.append(f"  {r.case.name}: {r.error}")
+    return "\n".join(out)
+
+
+def parse_args() -> argparse.Namespace:
+    env = os.environ
+    ap = argparse.ArgumentParser(
+        prog="Scripts/bench",
+        description="Benchmark swsync against rsync (and cp) on trees in /dev/shm.",
+        epilog="Environment: BENCH_REPS, BENCH_WARMUP, BENCH_SCALE, BENCH_DIR, BENCH_SEED, BENCH_KEEP=1, "
+               "SWSYNC_BIN (default .build/release/swsync; when set, Scripts/bench does not build), "
+               "RSYNC_BIN (default rsync), CP_BIN (default cp), BENCH_NO_BUILD=1.")
+    ap.add_argument("cases", nargs="*", metavar="CASE", help="cases to run (default: all); see --list")
+    ap.add_argument("-n", "--reps", type=int, default=int(env.get("BENCH_REPS", "5")),
+                    help="repetitions per case (default: $BENCH_REPS or 5)")
+    ap.add_argument("-w", "--warmup", type=int, default=int(env.get("BENCH_WARMUP", "1")),
+                    help="untimed warm-up rounds per case (default: $BENCH_WARMUP or 1)")
+    ap.add_argument("-s", "--scale", type=float, default=float(env.get("BENCH_SCALE", "1")),
+                    help="scale data set sizes, e.g. 0.01 for a quick run (default: $BENCH_SCALE or 1)")
+    ap.add_argument("--workdir", default=env.get("BENCH_DIR", "/dev/shm"),
+                    help="where the trees go (default: $BENCH_DIR or /dev/shm)")
+    ap.add_argument("--seed", type=int, default=int(env.get("BENCH_SEED", "20240601")))
+    ap.add_argument("--keep", action="store_true", default=env.get("BENCH_KEEP") == "1",
+                    help="keep the trees afterwards (for inspection)")
+    ap.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
+    ap.add_argument("--list", action="store_true", help="list the cases and exit")
+    ap.add_argument("--no-build", action="store_true", help="(for Scripts/bench) do not build first")
+    a = ap.parse_args()
+    if a.reps < 1:
+        ap.error("--reps must be at least 1")
+    if a.warmup < 0:
+        ap.error("--warmup must not be negative")
+    if a.scale <= 0:
+        ap.error("--scale must be positive")
+    known = [c.name for c in CASES]
+    for c in a.cases:
+        if c not in known:
+            ap.error(f"unknown case {c!r}; known: {', '.join(known)}")
+    return a
+
+
+def main() -> int:
+    args = parse_args()
+    if args.list:
+        for c in CASES:
+            print(f"{c.name:16} [{c.dataset}] {c.description}; tools: {', '.join(c.commands)}")
+        return 0
+    selected = [c for c in CASES if not args.cases or c.name in args.cases]
+
+    tools = {
+        "rsync": shutil.which(os.environ.get("RSYNC_BIN", "rsync")) or os.environ.get("RSYNC_BIN", "rsync"),
+        "swsync": os.environ.get("SWSYNC_BIN") or os.path.join(ROOT, ".build", "release", "swsync"),
+        "cp": shutil.which(os.environ.get("CP_BIN", "cp")) or "cp",
+    }
+    needed = {t for c in selected for t in c.commands}
+    for t in sorted(needed):
+        b = tools[t]
+        if not (os.path.isfile(b) and os.access(b, os.X_OK)):
+            log(f"error: {t} binary not found or not executable: {b}")
+            return 1
+
+    base = args.workdir
+    if not os.path.isdir(base):
+        log(f"warning: {base} does not exist; using {tempfile.gettempdir()}")
+        base = tempfile.gettempdir()
+    os.umask(0o022)
+    work = tempfile.mkdtemp(prefix="swsync-bench.", dir=base)
+
+    def on_signal(signum, _frame):
+        raise SystemExit(128 + signum)
+
+    for s in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(s, on_signal)
+
+    ctx = Ctx(work=work, tools=tools, seed=args.seed)
+    header = [
+        f"swsync benchmark: {datetime.datetime.now():%Y-%m-%d %H:%M}, {platform.system()} "
+        f"{platform.release()}, {os.cpu_count()} CPUs, scale {args.scale:g}, {args.reps} reps "
+        f"(+{args.warmup} warm-up), order alternating per rep, trees in {base}",
+    ] + [f"  {t:7} {tools[t]}  ({tool_version(tools[t])})" for t in sorted(needed)]
+    for line in header:
+        log(line)
+
+    results: List[CaseResult] = []
+    built: Dict[str, Tuple[DatasetInfo, Dict[str, Entry]]] = {}
+    try:
+        for i, case in enumerate(selected):
+            ds = DATASETS[case.dataset]
+            if case.dataset not in built:
+                need = ds.estimate(args.scale) * 2  # the source + one copy
+                free = shutil.disk_usage(work).free
+                if free < need * 1.1:
+                    msg = (f"not enough space in {base} for dataset {ds.name!r}: needs about "
+                           f"{human_bytes(need)}, {human_bytes(free)} free (try BENCH_SCALE)")
+                    log(f"[{case.name}] FAILED: {msg}")
+                    results.append(CaseResult(case, error=msg))
+                    continue
+                path = os.path.join(work, f"src-{ds.name}")
+                log(f"[{case.name}] building dataset {ds.name!r} ...")
+                t0 = time.perf_counter()
+                info = ds.build(path, args.scale, args.seed)
+                built[case.dataset] = (info, manifest(path))
+                log(f"[{case.name}] dataset {ds.name!r}: {info.describe()} ({time.perf_counter() - t0:.1f}s)")
+            info, man = built[case.dataset]
+            results.append(run_case(case, ctx, info, man, args.reps, args.warmup))
+            # Drop a dataset as soon as no later selected case needs it.
+            if not args.keep and all(c.dataset != case.dataset for c in selected[i + 1:]):
+                rm_rf(info.path)
+                del built[case.dataset]
+    except KeyboardInterrupt:
+        log("interrupted")
+        return 130
+    finally:
+        stop_current()
+        if args.keep:
+            log(f"kept: {work}")
+        else:
+            rm_rf(work)
+
+    text = report(results, header)
+    print()
+    print(text)
+    if args.json:
+        data = {
+            "header": header, "scale": args.scale, "reps": args.reps, "tools": {t: tools[t] for t in needed},
+            "cases": [{
+                "name": r.case.name, "data": r.data, "error": r.error,
+                "runs": {t: [vars(x) for x in runs] for t, runs in r.runs.items()},
+                "per_rep_wall": r.per_rep,
+            } for r in results],
+        }
+        with open(args.json, "w") as f:
+            json.dump(data, f, indent=2)
+    return 1 if any(r.error for r in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

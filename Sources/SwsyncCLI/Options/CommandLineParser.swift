@@ -1,0 +1,147 @@
+import SyncCore
+
+/// Parses argv with rsync's grammar: bundled short options (`-avz`), values as `--opt=v`, `--opt v`,
+/// `-e v` or `-ev`, `--no-OPTION` negations, options anywhere before `--`, and `-h` alone as `--help`.
+public enum CommandLineParser {
+    public static func parse(_ arguments: [String]) throws(SyncError) -> ParsedCommandLine {
+        var command = ParsedCommandLine()
+        var index = 0
+        var onlyPositional = false
+        while index < arguments.count {
+            let argument = arguments[index]
+            index += 1
+            if onlyPositional || argument == "-" || !argument.hasPrefix("-") {
+                command.positional.append(argument)
+                continue
+            }
+            if argument == "--" {
+                onlyPositional = true
+                continue
+            }
+            if argument.hasPrefix("--") {
+                try parseLong(argument, arguments: arguments, index: &index, command: &command)
+            } else {
+                try parseShortBundle(argument, arguments: arguments, index: &index, command: &command)
+            }
+        }
+        if command.sawBareH && command.otherOptionsSeen == 0 && command.positional.isEmpty {
+            command.showHelp = true
+        }
+        try validate(&command)
+        return command
+    }
+
+    private static func parseLong(
+        _ argument: String, arguments: [String], index: inout Int, command: inout ParsedCommandLine
+    ) throws(SyncError) {
+        let body = argument.dropFirst(2)
+        let name: String
+        var value: String?
+        if let equals = body.firstIndex(of: "=") {
+            name = String(body[..<equals])
+            value = String(body[body.index(after: equals)...])
+        } else {
+            name = String(body)
+        }
+        command.otherOptionsSeen += 1
+        if let spec = OptionTable.byLongName[name] {
+            if spec.takesValue {
+                if value == nil {
+                    guard index < arguments.count else { throw .syntax("\(argument): missing argument") }
+                    value = arguments[index]
+                    index += 1
+                }
+                try applying(spec, &command, value!)
+            } else {
+                guard value == nil else { throw .syntax("\(argument): option does not take an argument") }
+                try applying(spec, &command, "")
+            }
+            return
+        }
+        if name.hasPrefix("no-") {
+            let positive = String(name.dropFirst(3))
+            let spec = OptionTable.byLongName[positive]
+                ?? (positive.count == 1 ? OptionTable.byShort[positive.first!] : nil)
+            if let spec, let negate = spec.negate, value == nil {
+                negate(&command)
+                return
+            }
+        }
+        throw .syntax("\(argument): unknown option")
+    }
+
+    private static func parseShortBundle(
+        _ argument: String, arguments: [String], index: inout Int, command: inout ParsedCommandLine
+    ) throws(SyncError) {
+        let letters = Array(argument.dropFirst())
+        var position = 0
+        while position < letters.count {
+            let letter = letters[position]
+            position += 1
+            guard let spec = OptionTable.byShort[letter] else {
+                throw .syntax("\(argument): unknown option")
+            }
+            if letter == "h" && letters.count == 1 {
+                command.sawBareH = true
+            } else {
+                command.otherOptionsSeen += 1
+            }
+            if spec.takesValue {
+                var value: String
+                if position < letters.count {
+                    value = String(letters[position...])
+                    if value.hasPrefix("=") { value.removeFirst() }
+                } else {
+                    guard index < arguments.count else { throw .syntax("\(argument): missing argument") }
+                    value = arguments[index]
+                    index += 1
+                }
+                try applying(spec, &command, value)
+                return
+            }
+            try applying(spec, &command, "")
+        }
+    }
+
+    private static func applying(_ spec: OptionSpec, _ command: inout ParsedCommandLine, _ value: String)
+        throws(SyncError)
+    {
+        do {
+            try spec.apply(&command, value)
+        } catch let error as SyncError {
+            throw error
+        } catch {
+            throw .syntax("\(error)")
+        }
+    }
+
+    /// Cross-option checks rsync makes after parsing (rsync `options.c`, `server_options` prelude).
+    private static func validate(_ command: inout ParsedCommandLine) throws(SyncError) {
+        var options = command.options
+        if command.deleteTimingsGiven > 1 {
+            throw .syntax("You may not combine multiple --delete-WHEN options.")
+        }
+        if let suffix = options.suffix, suffix.contains(PathBytes.slash) {
+            throw .syntax("--suffix cannot contain slashes: \(String(decoding: suffix, as: UTF8.self))")
+        }
+        if options.backup && options.backupDir == nil && options.effectiveSuffix.isEmpty {
+            throw .syntax("--suffix cannot be empty without --backup-dir")
+        }
+        if options.sizeOnly && options.checksum { options.sizeOnly = false }
+        if options.dirs && options.recursive { options.dirs = false }
+        if options.copyLinks { options.links = true }
+        if options.inplace && options.partialDir != nil {
+            throw .syntax("--inplace cannot be used with --partial-dir")
+        }
+        if options.existingOnly && options.ignoreExisting {
+            // rsync allows this pair: it updates nothing; keep both.
+        }
+        if options.deleteTiming != nil || options.delete {
+            if !options.recursive && !options.dirs {
+                throw .syntax("--delete does not work without --recursive (-r) or --dirs (-d).")
+            }
+        }
+        if options.maxDelete != nil, options.maxDelete! < 0 { options.maxDelete = 0 }
+        command.options = options
+    }
+}

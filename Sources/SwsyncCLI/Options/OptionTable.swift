@@ -1,0 +1,288 @@
+import SyncCore
+
+/// One rsync option: its long names, short letter, whether it takes a value, and what it does.
+/// `negate` makes `--no-NAME` (and `--no-X` for the short letter) valid, as rsync's popt table does.
+struct OptionSpec: Sendable {
+    var names: [String]
+    var short: Character?
+    var takesValue: Bool
+    var apply: @Sendable (inout ParsedCommandLine, String) throws -> Void
+    var negate: (@Sendable (inout ParsedCommandLine) -> Void)?
+}
+
+/// rsync's option table, restricted to what swsync supports (rsync `options.c`, `long_options`).
+enum OptionTable {
+    typealias Apply = @Sendable (inout ParsedCommandLine, String) throws -> Void
+
+    static func flag(
+        _ names: [String], _ short: Character? = nil,
+        _ set: @escaping @Sendable (inout SyncOptions, Bool) -> Void, negatable: Bool = true
+    ) -> OptionSpec {
+        let apply: Apply = { command, _ in set(&command.options, true) }
+        var negate: (@Sendable (inout ParsedCommandLine) -> Void)?
+        if negatable { negate = { command in set(&command.options, false) } }
+        return OptionSpec(names: names, short: short, takesValue: false, apply: apply, negate: negate)
+    }
+
+    static func value(_ names: [String], _ short: Character? = nil, _ apply: @escaping Apply) -> OptionSpec {
+        OptionSpec(names: names, short: short, takesValue: true, apply: apply, negate: nil)
+    }
+
+    static func integer(_ text: String, option: String) throws(SyncError) -> Int {
+        guard let value = Int(text) else {
+            throw SyncError.syntax("--\(option)=\(text): invalid numeric value")
+        }
+        return value
+    }
+
+    static func size(_ text: String, option: String) throws(SyncError) -> Int64 {
+        guard let value = NumberFormat.parseSize(text) else {
+            throw SyncError.syntax("--\(option)=\(text) is invalid")
+        }
+        return value
+    }
+
+    static func deleteTiming(_ timing: DeleteTiming) -> Apply {
+        { command, _ in
+            command.deleteTimingsGiven += 1
+            command.options.deleteTiming = timing
+            command.options.delete = true
+        }
+    }
+
+    static func alternate(_ kind: AlternateDestinationKind, _ name: String) -> OptionSpec {
+        value([name]) { command, text in
+            if let existing = command.options.alternateDestinationKind, existing != kind {
+                throw SyncError.syntax("You may not mix --compare-dest, --copy-dest, and --link-dest.")
+            }
+            command.options.alternateDestinationKind = kind
+            command.options.alternateDestinations.append(Array(text.utf8))
+        }
+    }
+
+    static func filter(_ kind: FilterOption.Kind, _ names: [String], _ short: Character? = nil) -> OptionSpec {
+        value(names, short) { command, text in command.options.filters.append(FilterOption(kind, text)) }
+    }
+
+    static let all: [OptionSpec] = [
+        // Output
+        OptionSpec(
+            names: ["verbose"], short: "v", takesValue: false,
+            apply: { command, _ in command.options.verbose += 1 },
+            negate: { command in command.options.verbose = 0 }),
+        flag(["quiet"], "q", { $0.quiet = $1 }),
+        OptionSpec(
+            names: ["itemize-changes"], short: "i", takesValue: false,
+            apply: { command, _ in command.options.itemize += 1 },
+            negate: { command in command.options.itemize = 0 }),
+        value(["out-format", "log-format"]) { command, text in command.options.outFormat = text },
+        flag(["stats"], nil, { $0.stats = $1 }),
+        flag(["progress"], nil, { $0.progress = $1 }),
+        OptionSpec(
+            names: ["partial-progress"], short: "P", takesValue: false,
+            apply: { command, _ in
+                command.options.partial = true
+                command.options.progress = true
+            }, negate: nil),
+        OptionSpec(
+            names: ["human-readable"], short: "h", takesValue: false,
+            apply: { command, _ in
+                command.options.humanReadable = command.options.humanReadable < 2 ? 2 : 3
+            },
+            negate: { command in command.options.humanReadable = 0 }),
+        flag(["list-only"], nil, { $0.listOnly = $1 }),
+        value(["log-file"]) { command, text in command.options.logFile = text },
+        value(["log-file-format"]) { command, text in command.options.logFileFormat = text },
+        flag(["8-bit-output"], "8", { $0.eightBitOutput = $1 }),
+        value(["info"]) { command, text in try InfoFlags.apply(text, to: &command.options) },
+        value(["debug"]) { command, text in command.debugFlags.append(text) },
+        OptionSpec(names: ["help"], short: nil, takesValue: false,
+            apply: { command, _ in command.showHelp = true }, negate: nil),
+        OptionSpec(names: ["version"], short: "V", takesValue: false,
+            apply: { command, _ in command.showVersion = true }, negate: nil),
+        OptionSpec(names: ["server"], short: nil, takesValue: false,
+            apply: { command, _ in command.server = true }, negate: nil),
+
+        // What is sent
+        OptionSpec(
+            names: ["archive"], short: "a", takesValue: false,
+            apply: { command, _ in
+                command.options.recursive = true
+                command.options.links = true
+                command.options.perms = true
+                command.options.times = true
+                command.options.group = true
+                command.options.owner = true
+                command.options.devices = true
+                command.options.specials = true
+            }, negate: nil),
+        flag(["recursive"], "r", { $0.recursive = $1 }),
+        flag(["dirs"], "d", { $0.dirs = $1 }),
+        flag(["relative"], "R", { $0.relative = $1 }),
+        OptionSpec(names: ["implied-dirs"], short: nil, takesValue: false,
+            apply: { command, _ in command.options.impliedDirs = true },
+            negate: { command in command.options.impliedDirs = false }),
+        flag(["mkpath"], nil, { $0.mkpath = $1 }),
+        flag(["links"], "l", { $0.links = $1 }),
+        flag(["copy-links"], "L", { $0.copyLinks = $1 }),
+        flag(["copy-unsafe-links"], nil, { $0.copyUnsafeLinks = $1 }),
+        flag(["safe-links"], nil, { $0.safeLinks = $1 }),
+        flag(["copy-dirlinks"], "k", { $0.copyDirLinks = $1 }),
+        flag(["keep-dirlinks"], "K", { $0.keepDirLinks = $1 }),
+        flag(["hard-links"], "H", { $0.hardLinks = $1 }),
+        OptionSpec(
+            names: ["one-file-system"], short: "x", takesValue: false,
+            apply: { command, _ in command.options.oneFileSystem += 1 },
+            negate: { command in command.options.oneFileSystem = 0 }),
+        flag(["ignore-missing-args"], nil, { $0.ignoreMissingArgs = $1 }),
+        value(["min-size"]) { command, text in
+            command.options.minSize = try size(text, option: "min-size")
+        },
+        value(["max-size"]) { command, text in
+            command.options.maxSize = try size(text, option: "max-size")
+        },
+
+        // Attributes
+        flag(["perms"], "p", { $0.perms = $1 }),
+        flag(["executability"], "E", { $0.executability = $1 }),
+        value(["chmod"]) { command, text in
+            guard let rules = ChmodRule.parseList(text) else {
+                throw SyncError.syntax("Invalid argument passed to --chmod (\(text))")
+            }
+            command.options.chmod.append(contentsOf: rules)
+        },
+        flag(["times"], "t", { $0.times = $1 }),
+        flag(["omit-dir-times"], "O", { $0.omitDirTimes = $1 }),
+        flag(["omit-link-times"], "J", { $0.omitLinkTimes = $1 }),
+        flag(["owner"], "o", { $0.owner = $1 }),
+        flag(["group"], "g", { $0.group = $1 }),
+        flag(["numeric-ids"], nil, { $0.numericIDs = $1 }),
+        flag(["devices"], nil, { $0.devices = $1 }),
+        flag(["specials"], nil, { $0.specials = $1 }),
+        OptionSpec(
+            names: [], short: "D", takesValue: false,
+            apply: { command, _ in
+                command.options.devices = true
+                command.options.specials = true
+            },
+            negate: { command in
+                command.options.devices = false
+                command.options.specials = false
+            }),
+
+        // What needs updating
+        flag(["checksum"], "c", { $0.checksum = $1 }),
+        flag(["size-only"], nil, { $0.sizeOnly = $1 }),
+        flag(["ignore-times"], "I", { $0.ignoreTimes = $1 }),
+        value(["modify-window"], "@") { command, text in
+            guard let window = Int64(text) else { throw SyncError.syntax("--modify-window=\(text): invalid numeric value") }
+            command.options.modifyWindow = window
+        },
+        flag(["update"], "u", { $0.update = $1 }),
+        flag(["ignore-existing"], nil, { $0.ignoreExisting = $1 }),
+        flag(["existing", "ignore-non-existing"], nil, { $0.existingOnly = $1 }),
+        flag(["whole-file"], "W", { $0.wholeFile = $1 }),
+
+        // Deletion
+        flag(["delete"], nil, { $0.delete = $1 }),
+        value(["delete-before"], nil, deleteTiming(.before)).asFlag(),
+        value(["delete-during", "del"], nil, deleteTiming(.during)).asFlag(),
+        value(["delete-delay"], nil, deleteTiming(.delay)).asFlag(),
+        value(["delete-after"], nil, deleteTiming(.after)).asFlag(),
+        flag(["delete-excluded"], nil, {
+            $0.deleteExcluded = $1
+            if $1 { $0.delete = true }
+        }),
+        value(["max-delete"]) { command, text in
+            command.options.maxDelete = try integer(text, option: "max-delete")
+        },
+        flag(["ignore-errors"], nil, { $0.ignoreErrors = $1 }),
+        flag(["force"], nil, { $0.force = $1 }),
+
+        // Reference directories
+        alternate(.compare, "compare-dest"),
+        alternate(.copy, "copy-dest"),
+        alternate(.link, "link-dest"),
+
+        // Backups
+        flag(["backup"], "b", { $0.backup = $1 }),
+        value(["backup-dir"]) { command, text in
+            command.options.backupDir = Array(text.utf8)
+            command.options.backup = true
+        },
+        value(["suffix"]) { command, text in command.options.suffix = Array(text.utf8) },
+
+        // Writes
+        flag(["partial"], nil, { $0.partial = $1 }),
+        value(["partial-dir"]) { command, text in
+            command.options.partialDir = Array(text.utf8)
+            command.options.partial = true
+        },
+        flag(["inplace"], nil, { $0.inplace = $1 }),
+        value(["temp-dir"], "T") { command, text in command.options.tempDir = Array(text.utf8) },
+        flag(["dry-run"], "n", { $0.dryRun = $1 }),
+
+        // Filters (order kept for the filter rules)
+        filter(.exclude, ["exclude"]),
+        filter(.include, ["include"]),
+        filter(.excludeFrom, ["exclude-from"]),
+        filter(.includeFrom, ["include-from"]),
+        filter(.filter, ["filter"], "f"),
+        filter(.filesFrom, ["files-from"]),
+        OptionSpec(names: [], short: "F", takesValue: false,
+            apply: { command, _ in command.options.filters.append(FilterOption(.perDirectoryFilter, "")) },
+            negate: nil),
+        OptionSpec(names: ["cvs-exclude"], short: "C", takesValue: false,
+            apply: { command, _ in command.options.filters.append(FilterOption(.cvsExclude, "")) },
+            negate: nil),
+
+        // Delta, compression and remote (accepted for later issues)
+        value(["block-size"], "B") { command, text in
+            guard let value = NumberFormat.parseSize(text), value >= 0, value <= 1 << 17 else {
+                throw SyncError.syntax("--block-size=\(text) is invalid")
+            }
+            command.options.blockSize = Int(value)
+        },
+        flag(["compress"], "z", { $0.compress = $1 }),
+        value(["compress-level", "zl"]) { command, text in
+            command.options.compressLevel = try integer(text, option: "compress-level")
+        },
+        value(["compress-choice", "zc"]) { command, text in command.options.compressChoice = text },
+        value(["checksum-choice", "cc"]) { command, text in command.options.checksumChoice = text },
+        value(["rsh"], "e") { command, text in command.options.remoteShell = text },
+        value(["rsync-path"]) { command, text in command.options.rsyncPath = text },
+        value(["bwlimit"]) { command, text in
+            guard let value = NumberFormat.parseSize(text, defaultUnit: 1024) else {
+                throw SyncError.syntax("--bwlimit=\(text) is invalid")
+            }
+            command.options.bandwidthLimit = value
+        },
+        value(["timeout"]) { command, text in
+            command.options.timeout = try integer(text, option: "timeout")
+        },
+        value(["contimeout"]) { command, text in
+            command.options.contimeout = try integer(text, option: "contimeout")
+        },
+    ]
+
+    static let byLongName: [String: OptionSpec] = {
+        var table: [String: OptionSpec] = [:]
+        for spec in all { for name in spec.names { table[name] = spec } }
+        return table
+    }()
+
+    static let byShort: [Character: OptionSpec] = {
+        var table: [Character: OptionSpec] = [:]
+        for spec in all { if let short = spec.short { table[short] = spec } }
+        return table
+    }()
+}
+
+extension OptionSpec {
+    /// A value-less option built with `value(...)`'s closure shape.
+    func asFlag() -> OptionSpec {
+        var copy = self
+        copy.takesValue = false
+        return copy
+    }
+}

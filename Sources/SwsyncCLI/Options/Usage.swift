@@ -1,0 +1,102 @@
+/// `--help`, `--version` and the short usage text.
+enum Usage {
+    static let shortUsage = """
+        Usage: swsync [OPTION]... SRC [SRC]... DEST
+          or   swsync [OPTION]... SRC
+        Try "swsync --help" for more information.
+
+        """
+
+    static func versionText(_ version: String) -> String {
+        """
+        swsync  version \(version)  (rsync-compatible command line, local transfers)
+        Checksums: xxh128
+        swsync comes with ABSOLUTELY NO WARRANTY.
+
+        """
+    }
+
+    static let help = """
+        swsync is an rsync-compatible file copying tool: same options, same output, same exit codes.
+
+        Usage: swsync [OPTION]... SRC [SRC]... DEST
+          or   swsync [OPTION]... SRC          (list the source, like --list-only)
+
+        Options
+        --verbose, -v            increase verbosity
+        --info=FLAGS             fine-grained informational verbosity (progress2, name0, stats)
+        --quiet, -q              suppress non-error messages
+        --checksum, -c           skip based on checksum, not mod-time & size
+        --archive, -a            archive mode is -rlptgoD (no -A,-X,-U,-N,-H)
+        --no-OPTION              turn off an implied OPTION (e.g. --no-D)
+        --recursive, -r          recurse into directories
+        --relative, -R           use relative path names
+        --no-implied-dirs        don't send implied directories with --relative
+        --backup, -b             make backups (see --suffix & --backup-dir)
+        --backup-dir=DIR         make backups into hierarchy based in DIR
+        --suffix=SUFFIX          backup suffix (default ~ w/o --backup-dir)
+        --update, -u             skip files that are newer on the receiver
+        --inplace                update destination files in-place
+        --dirs, -d               transfer directories without recursing
+        --mkpath                 create destination's missing path components
+        --links, -l              copy symlinks as symlinks
+        --copy-links, -L         transform symlink into referent file/dir
+        --copy-unsafe-links      only "unsafe" symlinks are transformed
+        --safe-links             ignore symlinks that point outside the tree
+        --copy-dirlinks, -k      transform symlink to dir into referent dir
+        --keep-dirlinks, -K      treat symlinked dir on receiver as dir
+        --hard-links, -H         preserve hard links
+        --perms, -p              preserve permissions
+        --executability, -E      preserve executability
+        --chmod=CHMOD            affect file and/or directory permissions
+        --owner, -o              preserve owner (super-user only)
+        --group, -g              preserve group
+        --devices                preserve device files (super-user only)
+        --specials               preserve special files
+        -D                       same as --devices --specials
+        --times, -t              preserve modification times
+        --omit-dir-times, -O     omit directories from --times
+        --omit-link-times, -J    omit symlinks from --times
+        --dry-run, -n            perform a trial run with no changes made
+        --whole-file, -W         copy files whole (the default for local copies)
+        --one-file-system, -x    don't cross filesystem boundaries
+        --existing               skip creating new files on receiver
+        --ignore-existing        skip updating files that exist on receiver
+        --del                    an alias for --delete-during
+        --delete                 delete extraneous files from dest dirs
+        --delete-before          receiver deletes before xfer, not during
+        --delete-during          receiver deletes during the transfer
+        --delete-delay           find deletions during, delete after
+        --delete-after           receiver deletes after transfer, not during
+        --ignore-errors          delete even if there are I/O errors
+        --force                  force deletion of dirs even if not empty
+        --max-delete=NUM         don't delete more than NUM files
+        --max-size=SIZE          don't transfer any file larger than SIZE
+        --min-size=SIZE          don't transfer any file smaller than SIZE
+        --partial                keep partially transferred files
+        --partial-dir=DIR        put a partially transferred file into DIR
+        --numeric-ids            don't map uid/gid values by user/group name
+        --ignore-times, -I       don't skip files that match size and time
+        --size-only              skip files that match in size
+        --modify-window=NUM, -@  set the accuracy for mod-time comparisons
+        --temp-dir=DIR, -T       create temporary files in directory DIR
+        --compare-dest=DIR       also compare destination files relative to DIR
+        --copy-dest=DIR          ... and include copies of unchanged files
+        --link-dest=DIR          hardlink to files in DIR when unchanged
+        --stats                  give some file-transfer stats
+        --8-bit-output, -8       leave high-bit chars unescaped in output
+        --human-readable, -h     output numbers in a human-readable format
+        --progress               show progress during transfer
+        -P                       same as --partial --progress
+        --itemize-changes, -i    output a change-summary for all updates
+        --out-format=FORMAT      output updates using the specified FORMAT
+        --log-file=FILE          log what we're doing to the specified FILE
+        --log-file-format=FMT    log updates using the specified FMT
+        --list-only              list the files instead of copying them
+        --version, -V            print the version + other info and exit
+        --help, -h (*)           show this help (* -h is help only on its own)
+
+        Exit values are rsync's (see swsync(1), EXIT VALUES).
+
+        """
+}

@@ -1,0 +1,214 @@
+import Glibc
+import SyncCore
+
+/// Prints what the roles report the way rsync does: `-v`/`-i`/`--out-format` lines on stdout,
+/// errors on stderr, `--progress` lines, and the `--log-file`.
+final class ConsoleObserver: TransferObserver {
+    let options: SyncOptions
+    let stdout = BufferedOutput(descriptor: 1)
+    let stderr = BufferedOutput(descriptor: 2)
+    let format: OutFormat?
+    let logFile: LogFile?
+    let keepHighBit: Bool
+    let interruptFlag: () -> Bool
+    /// Filled in by the runner: remaining and total entries for progress's "to-chk".
+    var progressCounts: () -> (remaining: Int, total: Int, listComplete: Bool) = { (0, 0, true) }
+
+    private(set) var errorCount = 0
+    private var transferCount = 0
+    private var currentSize: Int64 = 0
+    private var currentStart = 0.0
+    private var lastProgressUpdate = 0.0
+    private var totalBytesDone: Int64 = 0
+    private let runStart = Clock.now()
+
+    init(options: SyncOptions, logFile: LogFile?, keepHighBit: Bool, interruptFlag: @escaping () -> Bool) {
+        self.options = options
+        self.logFile = logFile
+        self.keepHighBit = keepHighBit
+        self.interruptFlag = interruptFlag
+        if let text = options.effectiveOutFormat, !options.quiet {
+            format = OutFormat(text, keepHighBit: keepHighBit, humanLevel: options.humanReadable)
+        } else {
+            format = nil
+        }
+    }
+
+    var isInterrupted: Bool { interruptFlag() }
+
+    /// Whether an item is shown (rsync `log.c`, `maybe_log_item` and the receiver's name output).
+    private func shouldShow(_ item: ItemizedChange, format: OutFormat) -> Bool {
+        let significant = !item.flags.intersection(.significant).isEmpty
+        if format.hasItemize {
+            return significant || options.itemize > 1 || item.hardLinkLeader != nil && item.flags.contains(.isNew)
+        }
+        if item.flags.contains(.transfer) || item.flags.contains(.isNew) { return true }
+        if item.flags.contains(.localChange) && significant { return true }
+        return options.verbose > 1 && significant
+    }
+
+    func report(_ item: ItemizedChange) {
+        if let logFile, !options.dryRun, !item.flags.intersection(.significant).isEmpty {
+            logFile.item(item)
+        }
+        guard let format, shouldShow(item, format: format) else { return }
+        stdout.writeLine(format.render(item, operation: "recv"))
+        if options.progress { stdout.flush() }
+    }
+
+    func reportDeletion(name: [UInt8], kind: FileKind) {
+        var item = ItemizedChange(name: name, kind: kind, flags: [])
+        item.name = name
+        if let logFile, !options.dryRun { logFile.deletion(item) }
+        guard !options.quiet else { return }
+        if let format, format.hasItemize {
+            stdout.writeLine(format.render(item, operation: "del.", deleted: true))
+        } else if options.verbose > 0 || format != nil {
+            stdout.writeLine("deleting " + OutputEscaper.escape(item.displayName, keepHighBit: keepHighBit))
+        }
+    }
+
+    func info(_ text: String) {
+        guard !options.quiet else { return }
+        stdout.writeLine(text)
+    }
+
+    func error(_ text: String, role: Role?) {
+        errorCount += 1
+        stdout.flush()
+        let line = text.hasPrefix("IO error") || text.hasPrefix("ERROR") || text.hasPrefix("file has vanished")
+            ? text : "swsync: " + text
+        stderr.writeLine(line)
+        stderr.flush()
+        logFile?.line(line)
+    }
+
+    // MARK: Progress (rsync progress.c)
+
+    func transferStarted(name: [UInt8], size: Int64) {
+        currentSize = size
+        currentStart = Clock.now()
+        lastProgressUpdate = currentStart
+    }
+
+    func transferProgress(bytes: Int64) {
+        guard options.progress || options.progressTotal, !options.quiet else { return }
+        let now = Clock.now()
+        guard now - lastProgressUpdate >= 0.5 else { return }
+        lastProgressUpdate = now
+        if options.progress {
+            stdout.write("\r" + progressLine(bytes: bytes, total: currentSize, elapsed: now - currentStart, done: false))
+        } else {
+            stdout.write("\r" + totalProgressLine(extra: bytes))
+        }
+        stdout.flush()
+    }
+
+    func transferFinished(bytes: Int64) {
+        guard bytes >= 0 else { return }
+        transferCount += 1
+        totalBytesDone += bytes
+        guard !options.quiet else { return }
+        if options.progress {
+            let elapsed = Clock.now() - currentStart
+            var line = progressLine(bytes: bytes, total: currentSize, elapsed: elapsed, done: true)
+            let counts = progressCounts()
+            line += " (xfr#\(transferCount), \(counts.listComplete ? "to-chk" : "ir-chk")=\(counts.remaining)/\(counts.total))"
+            stdout.write("\r" + line + "\n")
+            stdout.flush()
+        } else if options.progressTotal {
+            stdout.write("\r" + totalProgressLine(extra: 0))
+            stdout.flush()
+        }
+    }
+
+    /// Ends the `--info=progress2` line.
+    func finishTotalProgress() {
+        guard options.progressTotal, !options.quiet else { return }
+        stdout.write("\r" + totalProgressLine(extra: 0) + "\n")
+        stdout.flush()
+    }
+
+    private func progressLine(bytes: Int64, total: Int64, elapsed: Double, done: Bool) -> String {
+        let percent = total > 0 ? Int(bytes * 100 / total) : 100
+        let rate = elapsed > 0 ? Double(bytes) / elapsed : 0
+        let remaining = done || rate <= 0 ? elapsed : Double(total - bytes) / rate
+        return pad(NumberFormat.integer(bytes, level: options.humanReadable), 15) + " "
+            + pad("\(percent)%", 4) + " " + rateText(rate) + " " + clockText(remaining)
+    }
+
+    private func totalProgressLine(extra: Int64) -> String {
+        let bytes = totalBytesDone + extra
+        let elapsed = Clock.now() - runStart
+        let counts = progressCounts()
+        let rate = elapsed > 0 ? Double(bytes) / elapsed : 0
+        let percent = counts.total > 0 ? (counts.total - counts.remaining) * 100 / counts.total : 100
+        return pad(NumberFormat.integer(bytes, level: options.humanReadable), 15) + " " + pad("\(percent)%", 4)
+            + " " + rateText(rate) + " " + clockText(elapsed)
+            + " (xfr#\(transferCount), \(counts.listComplete ? "to-chk" : "ir-chk")=\(counts.remaining)/\(counts.total))"
+    }
+
+    private func rateText(_ bytesPerSecond: Double) -> String {
+        var rate = bytesPerSecond / 1024
+        var unit = "kB/s"
+        if rate > 1024 {
+            rate /= 1024
+            unit = "MB/s"
+        }
+        if rate > 1024 {
+            rate /= 1024
+            unit = "GB/s"
+        }
+        return pad(NumberFormat.fixed(rate, places: 2), 7) + unit
+    }
+
+    private func clockText(_ seconds: Double) -> String {
+        let total = Int(max(0, seconds.isFinite ? seconds : 0))
+        let hours = total / 3600
+        let minutes = (total / 60) % 60
+        let secs = total % 60
+        return pad(String(hours), 4) + ":" + (minutes < 10 ? "0" : "") + String(minutes) + ":"
+            + (secs < 10 ? "0" : "") + String(secs)
+    }
+
+    private func pad(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text : String(repeating: " ", count: width - text.count) + text
+    }
+
+    func flush() {
+        stdout.flush()
+        stderr.flush()
+    }
+}
+
+/// `--log-file`: timestamped lines "YYYY/MM/DD hh:mm:ss [pid] text", items in `--log-file-format`.
+final class LogFile {
+    private let output: BufferedOutput
+    private let format: OutFormat
+    private let prefixPid: String
+
+    init?(path: String, format: String?) {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { return nil }
+        output = BufferedOutput(descriptor: descriptor)
+        self.format = OutFormat(format ?? "%i %n%L", keepHighBit: true, humanLevel: 1)
+        prefixPid = "[\(getpid())] "
+    }
+
+    func line(_ text: String) {
+        output.writeLine(Clock.format(epochSeconds: Clock.wallSeconds()) + " " + prefixPid + text)
+    }
+
+    func item(_ item: ItemizedChange) {
+        line(format.render(item, operation: "recv"))
+    }
+
+    func deletion(_ item: ItemizedChange) {
+        line(format.hasItemize ? format.render(item, operation: "del.", deleted: true)
+            : "deleting " + OutputEscaper.escape(item.displayName, keepHighBit: true))
+    }
+
+    func flush() { output.flush() }
+
+    deinit { output.flush() }
+}

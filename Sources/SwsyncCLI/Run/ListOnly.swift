@@ -1,0 +1,60 @@
+import SyncCore
+import SyncPlatform
+
+/// `--list-only` (and a single source with no destination): prints the file list as rsync does,
+/// `ls -l` style, a directory's entries before the contents of its subdirectories.
+enum ListOnly {
+    static func run(sources: [[UInt8]], options: SyncOptions) -> Int32 {
+        var options = options
+        if !options.recursive { options.dirs = true }
+        let keepHighBit = options.eightBitOutput || Locale.isUTF8
+        let observer = ConsoleObserver(options: options, logFile: nil, keepHighBit: keepHighBit,
+            interruptFlag: { Signals.interrupted })
+        let fs = PosixFileSystem()
+        var builder = FileListBuilder(fs: fs, options: options, observer: observer)
+        let tree = SourceTree(arguments: sources, relative: options.relative, impliedDirs: options.impliedDirs)
+        if let dot = tree.dotSource, let entry = builder.rootEntry(sourcePath: dot) {
+            observer.info(line(entry, options: options, keepHighBit: keepHighBit))
+        }
+        func visit(_ directory: SourceDirectory, name: [UInt8], expand: Bool) {
+            let listing = builder.list(directory, relativeName: name)
+            for entry in listing.entries {
+                if entry.kind == .symlink && !options.links && !options.copyLinks {
+                    // rsync still lists symlinks without -l, but without the target.
+                }
+                observer.info(line(entry, options: options, keepHighBit: keepHighBit))
+            }
+            guard options.recursive || expand else { return }
+            for entry in listing.entries where entry.isDirectory && options.recursive {
+                if let sub = listing.subdirectories[PathBytes.lastComponent(entry.name)] {
+                    visit(sub, name: entry.name, expand: false)
+                }
+            }
+        }
+        visit(tree.root, name: [], expand: true)
+        observer.flush()
+        if builder.ioError {
+            SwsyncCommand.writeStderr(SwsyncCommand.closingLine(.partial))
+            return ExitStatus.partial.rawValue
+        }
+        if builder.vanished {
+            SwsyncCommand.writeStderr(SwsyncCommand.closingLine(.vanished))
+            return ExitStatus.vanished.rawValue
+        }
+        return 0
+    }
+
+    /// "drwxr-xr-x          4,096 2026/11/23 05:20:00 name".
+    static func line(_ entry: FileEntry, options: SyncOptions, keepHighBit: Bool) -> String {
+        let permissions = PermissionString.render(entry.status.mode, kind: entry.kind)
+        var size = NumberFormat.integer(entry.kind == .symlink ? entry.countedSize : entry.status.size,
+            level: options.humanReadable)
+        if size.count < 14 { size = String(repeating: " ", count: 14 - size.count) + size }
+        var text = permissions + " " + size + " " + Clock.format(epochSeconds: entry.status.mtime.seconds) + " "
+            + OutputEscaper.escape(entry.name, keepHighBit: keepHighBit)
+        if entry.kind == .symlink && options.links, let target = entry.symlinkTarget {
+            text += " -> " + OutputEscaper.escape(target, keepHighBit: keepHighBit)
+        }
+        return text
+    }
+}

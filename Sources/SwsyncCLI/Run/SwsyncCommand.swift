@@ -1,0 +1,102 @@
+import Glibc
+import SyncCore
+import SyncPlatform
+
+/// The whole program behind `main`: parse rsync's command line, run the transfer, print what rsync
+/// prints, and return rsync's exit status.
+public enum SwsyncCommand {
+    public static let version = "0.1.0"
+
+    public static func run(_ arguments: [String]) -> Int32 {
+        let command: ParsedCommandLine
+        do {
+            command = try CommandLineParser.parse(arguments)
+        } catch {
+            return fail(error)
+        }
+        if command.showHelp {
+            writeStdout(Usage.help)
+            return 0
+        }
+        if command.showVersion {
+            writeStdout(Usage.versionText(version))
+            return 0
+        }
+        if command.server {
+            return fail(SyncError(.unsupported, "--server: remote transfers are not supported by this build yet"))
+        }
+        var positional = command.positional
+        var options = command.options
+        if positional.isEmpty {
+            writeStderr(Usage.shortUsage)
+            return fail(SyncError(.syntax, "no source given"), quietMessage: true)
+        }
+        for argument in positional where RemotePath.isRemote(argument) {
+            return fail(SyncError(.unsupported, "remote path \"\(argument)\": remote transfers are not supported yet"))
+        }
+        if !options.filters.isEmpty {
+            let names = options.filters.map { "--" + $0.kind.rawValue }.joined(separator: ", ")
+            return fail(SyncError(.unsupported, "\(names): filter rules are not supported yet; nothing was transferred"))
+        }
+        let oldMask = umask(0)
+        umask(oldMask)
+        options.umask = UInt32(oldMask)
+        options.isSuperUser = geteuid() == 0
+
+        if positional.count == 1 || options.listOnly {
+            if positional.count > 1 { positional.removeLast() }
+            options.listOnly = true
+            return ListOnly.run(sources: positional.map { Array($0.utf8) }, options: options)
+        }
+        let destination = Array(positional.removeLast().utf8)
+        let sources = positional.map { Array($0.utf8) }
+        if let tempDir = options.tempDir, (try? PosixFileSystem().stat(tempDir))?.kind != .directory {
+            return fail(SyncError(.syntax, "The temp-dir does not exist: \(String(decoding: tempDir, as: UTF8.self))"))
+        }
+        Signals.install()
+        return Transfer.run(sources: sources, destination: destination, options: options)
+    }
+
+    /// Prints `swsync: MESSAGE` and rsync's closing "error: ... (code N)" line; returns the status.
+    static func fail(_ error: SyncError, quietMessage: Bool = false) -> Int32 {
+        if !quietMessage {
+            let text = error.message.hasPrefix("ERROR") ? error.message : "swsync: " + error.message
+            writeStderr(text + "\n")
+        }
+        writeStderr(closingLine(error.status))
+        return error.status.rawValue
+    }
+
+    /// rsync's last line on a failed run: "rsync error: ... (code 23)", "warning" for 24 and 25.
+    static func closingLine(_ status: ExitStatus) -> String {
+        let word = status == .vanished || status == .maxDelete ? "warning" : "error"
+        return "swsync \(word): \(status.summary) (code \(status.rawValue)) [swsync=\(version)]\n"
+    }
+
+    static func writeStdout(_ text: String) { writeAll(1, text) }
+    static func writeStderr(_ text: String) { writeAll(2, text) }
+
+    private static func writeAll(_ descriptor: Int32, _ text: String) {
+        var bytes = Array(text.utf8)
+        bytes.withUnsafeMutableBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let written = write(descriptor, raw.baseAddress! + offset, raw.count - offset)
+                if written <= 0 {
+                    if errno == EINTR { continue }
+                    return
+                }
+                offset += written
+            }
+        }
+    }
+}
+
+/// rsync's rule for a remote path: a colon before any slash (`host:path`, `user@host:path`).
+enum RemotePath {
+    static func isRemote(_ argument: String) -> Bool {
+        guard let colon = argument.firstIndex(of: ":") else { return false }
+        if let slash = argument.firstIndex(of: "/"), slash < colon { return false }
+        return colon != argument.startIndex
+    }
+}

@@ -1,0 +1,122 @@
+import Glibc
+import SyncCore
+import SyncPlatform
+
+/// A local transfer: wires the file-list builder, generator and receiver over the real file system,
+/// then prints the summary and `--stats` as rsync does.
+enum Transfer {
+    static func run(sources: [[UInt8]], destination: [UInt8], options: SyncOptions) -> Int32 {
+        let keepHighBit = options.eightBitOutput || Locale.isUTF8
+        let logFile: LogFile?
+        if let path = options.logFile {
+            guard let file = LogFile(path: path, format: options.logFileFormat) else {
+                return SwsyncCommand.fail(SyncError(.logFileAppend, "failed to open log-file \(path)"))
+            }
+            logFile = file
+            file.line("building file list")
+        } else {
+            logFile = nil
+        }
+        let observer = ConsoleObserver(options: options, logFile: logFile, keepHighBit: keepHighBit,
+            interruptFlag: { Signals.interrupted })
+        if (options.verbose > 0 || options.progress) && !options.quiet {
+            observer.info("sending incremental file list")
+        }
+        let start = Clock.now()
+        let generator = Generator(fs: PosixFileSystem(), options: options, observer: observer)
+        observer.progressCounts = { [unowned generator] in generator.progressCounts }
+        let tree = SourceTree(arguments: sources, relative: options.relative, impliedDirs: options.impliedDirs)
+        do {
+            try generator.run(tree: tree, destination: destination)
+        } catch {
+            observer.flush()
+            return SwsyncCommand.fail(error)
+        }
+        observer.finishTotalProgress()
+        let elapsed = Clock.now() - start
+        var stats = generator.stats
+        estimateWireBytes(&stats)
+        if generator.deletionsSkipped > 0 {
+            observer.error("Deletions stopped due to --max-delete limit (\(generator.deletionsSkipped) skipped)",
+                role: nil)
+        }
+        if !options.quiet {
+            if options.stats { printStats(stats, options: options, observer: observer) }
+            if options.verbose > 0 || options.stats {
+                printSummary(stats, elapsed: elapsed, options: options, observer: observer)
+            }
+        }
+        logFile?.line(
+            "sent \(stats.bytesSent) bytes  received \(stats.bytesReceived) bytes  total size \(stats.totalFileSize)")
+        observer.flush()
+        let status = generator.exitStatus
+        if status != .success {
+            if status == .signal {
+                SwsyncCommand.writeStderr("swsync error: received SIGINT, SIGTERM, or SIGHUP (code 20) [swsync=\(SwsyncCommand.version)]\n")
+            } else {
+                SwsyncCommand.writeStderr(SwsyncCommand.closingLine(status))
+            }
+        }
+        logFile?.flush()
+        return status.rawValue
+    }
+
+    /// Bytes that would cross between sender and receiver: the file list (names and attributes) and the
+    /// literal file data one way, per-file acknowledgements the other. A local run has no wire, so
+    /// these are computed the same way for every run, not measured.
+    static func estimateWireBytes(_ stats: inout TransferStats) {
+        stats.fileListSize = Int64(stats.files.total) * 12
+        stats.bytesSent = stats.fileListSize + stats.literalData + Int64(stats.regularFilesTransferred) * 8 + 32
+        stats.bytesReceived = Int64(stats.regularFilesTransferred) * 6 + 20
+    }
+
+    static func printStats(_ stats: TransferStats, options: SyncOptions, observer: ConsoleObserver) {
+        let level = options.humanReadable
+        func bytes(_ value: Int64) -> String { NumberFormat.integer(value, level: level) + " bytes" }
+        let lines = [
+            "",
+            "Number of files: \(stats.files.render(level: level))",
+            "Number of created files: \(stats.created.render(level: level))",
+            "Number of deleted files: \(stats.deleted.render(level: level))",
+            "Number of regular files transferred: \(NumberFormat.integer(Int64(stats.regularFilesTransferred), level: level))",
+            "Total file size: \(bytes(stats.totalFileSize))",
+            "Total transferred file size: \(bytes(stats.transferredFileSize))",
+            "Literal data: \(bytes(stats.literalData))",
+            "Matched data: \(bytes(stats.matchedData))",
+            "File list size: \(NumberFormat.integer(stats.fileListSize, level: level))",
+            "File list generation time: 0.001 seconds",
+            "File list transfer time: 0.000 seconds",
+            "Total bytes sent: \(NumberFormat.integer(stats.bytesSent, level: level))",
+            "Total bytes received: \(NumberFormat.integer(stats.bytesReceived, level: level))",
+        ]
+        for line in lines { observer.info(line) }
+    }
+
+    static func printSummary(_ stats: TransferStats, elapsed: Double, options: SyncOptions, observer: ConsoleObserver) {
+        let level = options.humanReadable
+        let wire = stats.bytesSent + stats.bytesReceived
+        let rate = Double(wire) / max(elapsed, 0.001)
+        let speedup = wire > 0 ? Double(stats.totalFileSize) / Double(wire) : 0
+        let rateText = level >= 2
+            ? NumberFormat.integer(Int64(rate), level: level) + " bytes/sec"
+            : NumberFormat.fixedGrouped(rate, places: 2) + " bytes/sec"
+        observer.info("")
+        observer.info(
+            "sent \(NumberFormat.integer(stats.bytesSent, level: level)) bytes  received \(NumberFormat.integer(stats.bytesReceived, level: level)) bytes  \(rateText)")
+        observer.info(
+            "total size is \(NumberFormat.integer(stats.totalFileSize, level: level))  speedup is \(NumberFormat.fixedGrouped(speedup, places: 2))\(options.dryRun ? " (DRY RUN)" : "")")
+    }
+}
+
+/// Whether names may be printed with their UTF-8 bytes (as rsync does in a UTF-8 locale).
+enum Locale {
+    static var isUTF8: Bool {
+        for name in ["LC_ALL", "LC_CTYPE", "LANG"] {
+            if let value = getenv(name), value.pointee != 0 {
+                let text = String(cString: value).lowercased()
+                return text.contains("utf-8") || text.contains("utf8")
+            }
+        }
+        return false
+    }
+}

@@ -1,0 +1,51 @@
+/// One file-list entry: what the sender found at a source path, named relative to the transfer root.
+public struct FileEntry: Sendable {
+    /// The path the destination will use, relative to the transfer root ("." for the root itself).
+    public var name: [UInt8]
+    /// Where the sender reads it.
+    public var sourcePath: [UInt8]
+    public var status: FileStatus
+    public var symlinkTarget: [UInt8]?
+
+    public init(name: [UInt8], sourcePath: [UInt8], status: FileStatus, symlinkTarget: [UInt8]? = nil) {
+        self.name = name
+        self.sourcePath = sourcePath
+        self.status = status
+        self.symlinkTarget = symlinkTarget
+    }
+
+    public var kind: FileKind { status.kind }
+    public var isDirectory: Bool { status.kind == .directory }
+
+    /// The size rsync counts toward "Total file size": file length, or a symlink's target length.
+    public var countedSize: Int64 {
+        switch kind {
+        case .regular: return status.size
+        case .symlink: return Int64(symlinkTarget?.count ?? 0)
+        default: return 0
+        }
+    }
+}
+
+/// rsync's file-list order within one directory (rsync `flist.c`, `f_name_cmp`, protocol ≥ 29):
+/// non-directories first, by bytes; then directories, compared as if their names ended in "/".
+public enum FileListOrder {
+    public static func sort(_ entries: inout [FileEntry]) {
+        entries.sort { a, b in
+            let aDir = a.isDirectory
+            let bDir = b.isDirectory
+            if aDir != bDir { return !aDir }
+            if aDir { return lessAsDirectory(a.name, b.name) }
+            return a.name.lexicographicallyPrecedes(b.name)
+        }
+    }
+
+    static func lessAsDirectory(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        let count = min(a.count, b.count)
+        for i in 0..<count where a[i] != b[i] { return a[i] < b[i] }
+        if a.count == b.count { return false }
+        // The shorter name continues with "/".
+        if a.count < b.count { return PathBytes.slash < b[count] }
+        return a[count] < PathBytes.slash
+    }
+}

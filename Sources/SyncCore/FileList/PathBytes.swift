@@ -1,0 +1,59 @@
+/// Helpers for paths held as raw bytes.
+public enum PathBytes {
+    public static let slash = UInt8(ascii: "/")
+    public static let dot: [UInt8] = [UInt8(ascii: ".")]
+
+    /// Joins two path pieces with one slash; an empty or "." side is dropped.
+    @inlinable
+    public static func join(_ base: [UInt8], _ name: [UInt8]) -> [UInt8] {
+        if base.isEmpty || base == dot { return name }
+        if name.isEmpty || name == dot { return base }
+        var result = base
+        result.reserveCapacity(base.count + name.count + 1)
+        if result.last != slash { result.append(slash) }
+        result.append(contentsOf: name)
+        return result
+    }
+
+    /// The last component ("c" for "a/b/c", "c" for "a/b/c/").
+    public static func lastComponent(_ path: [UInt8]) -> [UInt8] {
+        var end = path.count
+        while end > 1 && path[end - 1] == slash { end -= 1 }
+        var start = end
+        while start > 0 && path[start - 1] != slash { start -= 1 }
+        return Array(path[start..<end])
+    }
+
+    /// Everything before the last component, or "." when there is none.
+    public static func parent(_ path: [UInt8]) -> [UInt8] {
+        var end = path.count
+        while end > 1 && path[end - 1] == slash { end -= 1 }
+        while end > 0 && path[end - 1] != slash { end -= 1 }
+        while end > 1 && path[end - 1] == slash { end -= 1 }
+        if end == 0 { return dot }
+        return Array(path[0..<end])
+    }
+
+    /// Path components, skipping empty ones and ".".
+    public static func components(_ path: [UInt8]) -> [[UInt8]] {
+        path.split(separator: slash, omittingEmptySubsequences: true).map(Array.init).filter { $0 != dot }
+    }
+
+    /// True when a symlink at `linkName` (relative to the transfer root) with `target` points outside
+    /// the transfer (rsync `unsafe_symlink`): absolute targets, or `..` climbing above the root.
+    public static func isUnsafeSymlink(target: [UInt8], linkName: [UInt8]) -> Bool {
+        if target.isEmpty || target.first == slash { return true }
+        var depth = components(linkName).count - 1
+        for component in target.split(separator: slash, omittingEmptySubsequences: true) {
+            if component.elementsEqual([UInt8(ascii: "."), UInt8(ascii: ".")]) {
+                depth -= 1
+                if depth < 0 { return true }
+            } else if !component.elementsEqual(dot) {
+                depth += 1
+            }
+        }
+        return false
+    }
+
+    public static func fromString(_ text: String) -> [UInt8] { Array(text.utf8) }
+}

@@ -1,0 +1,66 @@
+/// The disk as the engine sees it. SyncPlatform implements it with POSIX calls; tests may fake it.
+///
+/// Paths are raw bytes (file names on Linux need not be UTF-8) without a terminating NUL.
+/// Every method throws `SystemCallError` naming the call and the path.
+public protocol FileSystem: Sendable {
+    func lstat(_ path: [UInt8]) throws(SystemCallError) -> FileStatus
+    func stat(_ path: [UInt8]) throws(SystemCallError) -> FileStatus
+    /// Names in a directory, without `.` and `..`, in no particular order.
+    func listDirectory(_ path: [UInt8]) throws(SystemCallError) -> [[UInt8]]
+    func readLink(_ path: [UInt8]) throws(SystemCallError) -> [UInt8]
+
+    func makeDirectory(_ path: [UInt8], permissions: UInt32) throws(SystemCallError)
+    func makeSymlink(_ path: [UInt8], target: [UInt8]) throws(SystemCallError)
+    func makeHardLink(_ path: [UInt8], to existing: [UInt8]) throws(SystemCallError)
+    func makeNode(_ path: [UInt8], mode: UInt32, rdev: UInt64) throws(SystemCallError)
+    func rename(_ from: [UInt8], to: [UInt8]) throws(SystemCallError)
+    func removeFile(_ path: [UInt8]) throws(SystemCallError)
+    func removeDirectory(_ path: [UInt8]) throws(SystemCallError)
+
+    /// chmod; never follows a symlink (Linux cannot change a symlink's mode).
+    func setPermissions(_ path: [UInt8], _ permissions: UInt32) throws(SystemCallError)
+    /// lchown; pass `nil` to keep a value.
+    func setOwner(_ path: [UInt8], uid: UInt32?, gid: UInt32?) throws(SystemCallError)
+    /// utimensat with AT_SYMLINK_NOFOLLOW.
+    func setModificationTime(_ path: [UInt8], _ time: FileTime) throws(SystemCallError)
+
+    /// Copies `source` into a new file at `temporaryPath` (created exclusively with `permissions`),
+    /// reporting the bytes copied so far; `progress` returning false stops the copy with EINTR.
+    /// Returns the number of bytes written.
+    func copyFile(
+        from source: [UInt8], toNew temporaryPath: [UInt8], permissions: UInt32,
+        progress: (Int64) -> Bool
+    ) throws(SystemCallError) -> Int64
+    /// Overwrites `destination` in place with the bytes of `source` and truncates it to their length.
+    func copyFileInPlace(
+        from source: [UInt8], to destination: [UInt8], progress: (Int64) -> Bool
+    ) throws(SystemCallError) -> Int64
+    /// A whole-file strong checksum (rsync `-c`).
+    func checksum(_ path: [UInt8]) throws(SystemCallError) -> FileChecksum
+
+    /// The process's current working directory.
+    func currentDirectory() -> [UInt8]
+}
+
+extension FileSystem {
+    /// `path` made absolute against the current directory, for messages (rsync prints full paths).
+    public func absolute(_ path: [UInt8]) -> [UInt8] {
+        if path.first == PathBytes.slash { return path }
+        var base = currentDirectory()
+        if path == PathBytes.dot || path.isEmpty { return base }
+        var rest = path[...]
+        while rest.starts(with: [UInt8(ascii: "."), PathBytes.slash]) { rest = rest.dropFirst(2) }
+        if base.last != PathBytes.slash { base.append(PathBytes.slash) }
+        return base + rest
+    }
+}
+
+/// A 128-bit whole-file checksum.
+public struct FileChecksum: Equatable, Sendable {
+    public var low: UInt64
+    public var high: UInt64
+    public init(low: UInt64, high: UInt64) {
+        self.low = low
+        self.high = high
+    }
+}

@@ -1,0 +1,674 @@
+/// The generator: walks the file list one directory at a time, compares each entry with the destination,
+/// and decides what the receiver must do (create, update attributes, transfer, link, delete).
+///
+/// A local run wires generator, sender and receiver in one process: the sender's file list comes from
+/// `FileListBuilder`, file data is read from the source path by the receiver's copy.
+public final class Generator<FS: FileSystem> {
+    let fs: FS
+    let options: SyncOptions
+    let observer: TransferObserver
+    let receiver: Receiver<FS>
+    let check: QuickCheck
+    var builder: FileListBuilder<FS>
+    let deleter: Deleter<FS>
+
+    public private(set) var stats = TransferStats()
+    /// A per-file error happened (exit 23).
+    public private(set) var hadErrors = false
+    /// Set once SIGINT/SIGTERM stopped the run (exit 20).
+    public private(set) var wasInterrupted = false
+
+    /// Where the transfer root lands in the destination.
+    var destinationRoot: [UInt8] = []
+    /// When the destination names a file, the single source file is written under this name.
+    var renamedSingleFile: [UInt8]?
+    /// -H: source (device, inode) → the destination name of the first member transferred.
+    var hardLinkLeaders: [HardLinkKey: [UInt8]] = [:]
+    /// Resolved `--link-dest`/`--copy-dest`/`--compare-dest` roots.
+    var alternateRoots: [[UInt8]] = []
+    /// Directories still to be listed, for progress's "to-chk" count.
+    var pendingDirectories = 0
+    var entriesSeen = 0
+    var entriesDone = 0
+
+    struct HardLinkKey: Hashable {
+        var device: UInt64
+        var inode: UInt64
+    }
+
+    public init(fs: FS, options: SyncOptions, observer: TransferObserver) {
+        self.fs = fs
+        self.options = options
+        self.observer = observer
+        self.receiver = Receiver(fs: fs, options: options, observer: observer)
+        self.check = QuickCheck(options: options)
+        self.builder = FileListBuilder(fs: fs, options: options, observer: observer)
+        self.deleter = Deleter(fs: fs, options: options, observer: observer, receiver: receiver)
+    }
+
+    /// The exit status this run earned.
+    public var exitStatus: ExitStatus {
+        if wasInterrupted { return .signal }
+        if deleter.skippedByMaxDelete > 0 { return .maxDelete }
+        if hadErrors || builder.ioError { return .partial }
+        if builder.vanished || hadVanished { return .vanished }
+        return .success
+    }
+
+    public var deletionsSkipped: Int { deleter.skippedByMaxDelete }
+
+    /// For progress lines: entries not yet checked, entries listed so far, and whether listing is done.
+    public var progressCounts: (remaining: Int, total: Int, listComplete: Bool) {
+        (max(0, entriesSeen - entriesDone), entriesSeen, pendingDirectories == 0)
+    }
+
+    // MARK: Run
+
+    /// Runs the whole transfer of `tree` into `destination`.
+    public func run(tree: SourceTree, destination: [UInt8]) throws(SyncError) {
+        let copiesDirectories = options.recursive || options.dirs
+        var tree = tree
+        if !copiesDirectories && tree.dotSource != nil {
+            observer.info("skipping directory .")
+            tree.root.listings = []
+            tree.dotSource = nil
+        }
+        var rootListing = builder.list(tree.root, relativeName: [])
+        let rootEntry = tree.dotSource.flatMap { builder.rootEntry(sourcePath: $0) }
+        if !copiesDirectories {
+            rootListing.entries.removeAll { entry in
+                guard entry.isDirectory else { return false }
+                observer.info("skipping directory \(OutputEscaper.escape(entry.name))")
+                return true
+            }
+        }
+        if rootEntry == nil && rootListing.entries.isEmpty {
+            if builder.ioError || builder.vanished { return }
+            return
+        }
+        try resolveDestination(destination, rootListing: &rootListing, hasRootEntry: rootEntry != nil)
+        resolveAlternateRoots()
+        entriesSeen = rootListing.entries.count + (rootEntry == nil ? 0 : 1)
+
+        if options.effectiveDeleteTiming == .before {
+            deleteBefore(tree: tree, rootListing: rootListing, hasRootEntry: rootEntry != nil)
+        }
+        if let rootEntry {
+            processDirectoryEntry(rootEntry)
+            stats.files.add(.directory)
+        }
+        walk(listing: rootListing, relativeName: [], isContentDirectory: rootEntry != nil)
+        if let rootEntry { finishDirectory(rootEntry) }
+
+        if let timing = options.effectiveDeleteTiming, timing == .after || timing == .delay {
+            deleter.runDeferred(ioError: builder.ioError)
+        }
+        stats.deleted = deleter.deleted
+    }
+
+    /// Decides whether the destination is a directory to fill or a file to write (rsync `get_local_name`).
+    private func resolveDestination(
+        _ destination: [UInt8], rootListing: inout FileListBuilder<FS>.Listing, hasRootEntry: Bool
+    ) throws(SyncError) {
+        let existing = try? fs.stat(destination)
+        let single = !hasRootEntry && rootListing.entries.count == 1 && !rootListing.entries[0].isDirectory
+        let endsWithSlash = destination.last == PathBytes.slash
+        if let existing, existing.kind == .directory {
+            destinationRoot = destination
+            return
+        }
+        if existing == nil && !options.mkpath {
+            let parent = PathBytes.parent(destination)
+            if (try? fs.stat(parent)) == nil {
+                throw SyncError(.fileSelection,
+                    "[Receiver] change_dir#3 \"\(OutputEscaper.escape(fs.absolute(parent)))\" failed: No such file or directory (2)",
+                    role: .receiver)
+            }
+        }
+        if single && !endsWithSlash {
+            if existing == nil, options.mkpath, !options.dryRun {
+                receiver.makeParents(of: destination)
+            }
+            destinationRoot = PathBytes.parent(destination)
+            renamedSingleFile = PathBytes.lastComponent(destination)
+            return
+        }
+        if existing != nil {
+            throw SyncError(.fileSelection,
+                "ERROR: destination must be a directory when copying more than 1 file")
+        }
+        if options.mkpath && !options.dryRun { receiver.makeParents(of: destination) }
+        if !options.dryRun {
+            do {
+                try fs.makeDirectory(destination, permissions: 0o777 & ~options.umask)
+            } catch {
+                throw SyncError(.fileIO,
+                    "[Receiver] \(error.describing(call: "mkdir", path: fs.absolute(destination)))", role: .receiver)
+            }
+        }
+        if options.verbose > 0 || options.itemize > 0 || options.progress {
+            var shown = destination
+            while shown.count > 1 && shown.last == PathBytes.slash { shown.removeLast() }
+            observer.info("created directory \(OutputEscaper.escape(shown))")
+        }
+        destinationRoot = destination
+    }
+
+    private func resolveAlternateRoots() {
+        alternateRoots = options.alternateDestinations.map { directory in
+            directory.first == PathBytes.slash ? directory : PathBytes.join(destinationRoot, directory)
+        }
+    }
+
+    func destinationPath(_ name: [UInt8]) -> [UInt8] {
+        if let renamedSingleFile { return PathBytes.join(destinationRoot, renamedSingleFile) }
+        return PathBytes.join(destinationRoot, name)
+    }
+
+    func displayName(_ entry: FileEntry) -> [UInt8] {
+        renamedSingleFile ?? entry.name
+    }
+
+    // MARK: Walk
+
+    private func walk(listing: FileListBuilder<FS>.Listing, relativeName: [UInt8], isContentDirectory: Bool) {
+        if isContentDirectory, let timing = options.effectiveDeleteTiming, timing != .before {
+            let keep = Set(listing.entries.map { PathBytes.lastComponent($0.name) })
+            let directoryName = relativeName.isEmpty ? PathBytes.dot : relativeName
+            if timing == .during {
+                deleter.deleteExtraneous(in: destinationPath(directoryName), name: relativeName, keeping: keep,
+                    ioError: builder.ioError)
+            } else {
+                deleter.collectExtraneous(in: destinationPath(directoryName), name: relativeName, keeping: keep)
+            }
+        }
+        for entry in listing.entries where !entry.isDirectory {
+            if observer.isInterrupted { wasInterrupted = true }
+            if wasInterrupted { return }
+            processNonDirectory(entry)
+            entriesDone += 1
+        }
+        let directories = listing.entries.filter(\.isDirectory)
+        pendingDirectories += directories.count
+        for entry in directories {
+            if observer.isInterrupted { wasInterrupted = true }
+            if wasInterrupted { return }
+            pendingDirectories -= 1
+            entriesDone += 1
+            stats.files.add(.directory)
+            let ready = processDirectoryEntry(entry)
+            let name = PathBytes.lastComponent(entry.name)
+            if ready && options.recursive, let subdirectory = listing.subdirectories[name] {
+                let childListing = builder.list(subdirectory, relativeName: entry.name)
+                entriesSeen += childListing.entries.count
+                walk(listing: childListing, relativeName: entry.name,
+                    isContentDirectory: !subdirectory.listings.isEmpty)
+            }
+            finishDirectory(entry)
+        }
+    }
+
+    /// `--delete-before`: a deletion-only pass over the whole tree before any transfer.
+    private func deleteBefore(tree: SourceTree, rootListing: FileListBuilder<FS>.Listing, hasRootEntry: Bool) {
+        var scanner = FileListBuilder(fs: fs, options: options, observer: SilentObserver())
+        func visit(_ listing: FileListBuilder<FS>.Listing, relativeName: [UInt8], isContent: Bool) {
+            if isContent {
+                let keep = Set(listing.entries.map { PathBytes.lastComponent($0.name) })
+                let directoryName = relativeName.isEmpty ? PathBytes.dot : relativeName
+                deleter.deleteExtraneous(in: destinationPath(directoryName), name: relativeName, keeping: keep,
+                    ioError: builder.ioError || scanner.ioError)
+            }
+            guard options.recursive else { return }
+            for entry in listing.entries where entry.isDirectory {
+                let name = PathBytes.lastComponent(entry.name)
+                guard let subdirectory = listing.subdirectories[name] else { continue }
+                let child = scanner.list(subdirectory, relativeName: entry.name)
+                visit(child, relativeName: entry.name, isContent: !subdirectory.listings.isEmpty)
+            }
+        }
+        visit(rootListing, relativeName: [], isContent: hasRootEntry)
+    }
+
+    // MARK: Directories
+
+    /// Creates or checks one destination directory. Returns false when its contents must be skipped.
+    @discardableResult
+    private func processDirectoryEntry(_ entry: FileEntry) -> Bool {
+        let path = destinationPath(entry.name)
+        var existing = try? fs.lstat(path)
+        if let current = existing, current.kind == .symlink, options.keepDirLinks,
+            let target = try? fs.stat(path), target.kind == .directory
+        {
+            existing = target
+        }
+        if let current = existing, current.kind != .directory {
+            if options.ignoreExisting { return false }
+            if !options.dryRun {
+                if options.backup {
+                    try? receiver.makeBackup(path, name: entry.name)
+                } else {
+                    do { try fs.removeFile(path) } catch {
+                        fail("[generator] \(error.describing(call: "unlink"))")
+                        return false
+                    }
+                }
+            }
+            existing = nil
+        }
+        guard let current = existing else {
+            if options.existingOnly { return false }
+            if !options.dryRun {
+                do {
+                    try fs.makeDirectory(path, permissions: 0o700)
+                } catch {
+                    fail("[generator] recv_generator: mkdir \"\(OutputEscaper.escape(fs.absolute(path)))\" failed: \(error.errnoText) (\(error.errno))")
+                    return false
+                }
+                if options.group || (options.owner && options.isSuperUser) {
+                    receiver.finishAttributes(path, permissions: nil, owner: ownerChange(entry.status, nil), mtime: nil)
+                }
+            }
+            stats.created.add(.directory)
+            report(entry, flags: [.localChange, .isNew])
+            return true
+        }
+        let flags = check.attributeFlags(source: entry, destination: current, localChange: false)
+        if !options.dryRun && (flags.contains(.reportOwner) || flags.contains(.reportGroup)) {
+            receiver.finishAttributes(path, permissions: nil, owner: ownerChange(entry.status, current), mtime: nil)
+        }
+        report(entry, flags: flags)
+        return true
+    }
+
+    /// Sets a directory's final permissions and time once its contents are written.
+    private func finishDirectory(_ entry: FileEntry) {
+        guard !options.dryRun else { return }
+        let path = destinationPath(entry.name)
+        guard let current = try? fs.lstat(path), current.kind == .directory else { return }
+        let wanted = check.destinationPermissions(source: entry.status, existing: current.permissions == 0o700 ? nil : current)
+        let permissions = options.perms ? entry.status.permissions : wanted
+        if current.permissions != permissions || options.perms && current.permissions != entry.status.permissions {
+            receiver.finishAttributes(path, permissions: permissions, owner: (nil, nil), mtime: nil)
+        }
+        if check.keepsTime(.directory) && current.mtime != entry.status.mtime {
+            receiver.finishAttributes(path, permissions: nil, owner: (nil, nil), mtime: entry.status.mtime)
+        }
+    }
+
+    // MARK: Non-directories
+
+    private func processNonDirectory(_ entry: FileEntry) {
+        switch entry.kind {
+        case .regular:
+            stats.files.add(.regular)
+            stats.totalFileSize += entry.status.size
+            processRegular(entry)
+        case .symlink:
+            guard options.links else {
+                observer.info("skipping non-regular file \"\(OutputEscaper.escape(entry.name))\"")
+                return
+            }
+            stats.files.add(.symlink)
+            stats.totalFileSize += entry.countedSize
+            processSymlink(entry)
+        case .characterDevice, .blockDevice, .fifo, .socket:
+            let allowed = entry.kind.isDevice ? options.devices : options.specials
+            guard allowed else {
+                observer.info("skipping non-regular file \"\(OutputEscaper.escape(entry.name))\"")
+                return
+            }
+            stats.files.add(entry.kind)
+            processNode(entry)
+        case .directory:
+            break
+        }
+    }
+
+    /// Clears a destination entry of the wrong type out of the way. Returns false when it cannot.
+    private func makeWay(_ path: [UInt8], existing: FileStatus, for entry: FileEntry) -> Bool {
+        if existing.kind == .directory {
+            let isEmpty = ((try? fs.listDirectory(path)) ?? []).isEmpty
+            guard isEmpty || options.force || options.effectiveDeleteTiming != nil else {
+                fail("cannot delete non-empty directory: \(OutputEscaper.escape(entry.name))", role: .generator)
+                fail("could not make way for new \(kindWord(entry.kind)): \(OutputEscaper.escape(entry.name))",
+                    role: .generator)
+                return false
+            }
+            if !options.dryRun {
+                if options.backup {
+                    deleter.backupTree(path, name: entry.name)
+                } else {
+                    receiver.removeTree(path)
+                }
+            }
+            return true
+        }
+        guard !options.dryRun else { return true }
+        if options.backup && existing.kind == .regular {
+            do { try receiver.makeBackup(path, name: entry.name) } catch { return false }
+            return true
+        }
+        do { try fs.removeFile(path) } catch {
+            fail("[generator] \(error.describing(call: "unlink"))")
+            return false
+        }
+        return true
+    }
+
+    private func kindWord(_ kind: FileKind) -> String {
+        switch kind {
+        case .regular: return "regular file"
+        case .symlink: return "symlink"
+        case .directory: return "directory"
+        default: return "special file"
+        }
+    }
+
+    private func processRegular(_ entry: FileEntry) {
+        if let minSize = options.minSize, entry.status.size < minSize { return }
+        if let maxSize = options.maxSize, entry.status.size > maxSize { return }
+        let path = destinationPath(entry.name)
+        var existing = try? fs.lstat(path)
+
+        if options.existingOnly && existing == nil { return }
+        if options.ignoreExisting && existing != nil { return }
+        if options.update, let current = existing, current.kind == .regular,
+            check.destinationIsNewer(source: entry.status.mtime, destination: current.mtime)
+        {
+            if options.verbose > 1 { observer.info("\(OutputEscaper.escape(entry.name)) is newer") }
+            return
+        }
+
+        var hardLinkKey: HardLinkKey?
+        if options.hardLinks && entry.status.linkCount > 1 {
+            let key = HardLinkKey(device: entry.status.device, inode: entry.status.inode)
+            if let leader = hardLinkLeaders[key] {
+                linkToLeader(entry, leader: leader, existing: existing)
+                return
+            }
+            hardLinkKey = key
+        }
+        defer { if let hardLinkKey { hardLinkLeaders[hardLinkKey] = entry.name } }
+
+        if let current = existing, current.kind != .regular {
+            guard makeWay(path, existing: current, for: entry) else { return }
+            existing = nil
+        }
+
+        if let current = existing {
+            var checksumDiffers = false
+            let unchanged = check.isUnchanged(source: entry.status, destination: current) {
+                let a = try? fs.checksum(entry.sourcePath)
+                let b = try? fs.checksum(path)
+                checksumDiffers = a != b
+                return (a, b)
+            }
+            var flags = check.attributeFlags(source: entry, destination: current, localChange: false)
+            if unchanged {
+                applyAttributes(path, entry: entry, existing: current, flags: flags)
+                report(entry, flags: flags)
+                return
+            }
+            if checksumDiffers { flags.insert(.reportChange) }
+            flags.insert(.transfer)
+            transfer(entry, to: path, existing: current, flags: flags)
+            return
+        }
+
+        if !alternateRoots.isEmpty, useAlternate(entry, path: path) { return }
+        transfer(entry, to: path, existing: nil, flags: [.transfer, .isNew])
+    }
+
+    /// `--link-dest`, `--copy-dest`, `--compare-dest`: a matching reference file is linked, copied or
+    /// taken as present. Returns true when the entry is done.
+    private func useAlternate(_ entry: FileEntry, path: [UInt8]) -> Bool {
+        guard let kind = options.alternateDestinationKind else { return false }
+        for root in alternateRoots {
+            let candidate = PathBytes.join(root, entry.name)
+            guard let status = try? fs.lstat(candidate), status.kind == .regular else { continue }
+            let same = check.isUnchanged(source: entry.status, destination: status) {
+                (try? fs.checksum(entry.sourcePath), try? fs.checksum(candidate))
+            }
+            guard same else { continue }
+            let attributes = check.attributeFlags(source: entry, destination: status, localChange: false)
+            if kind == .link && !attributes.subtracting([.reportTime]).isEmpty { continue }
+            if kind == .link && check.keepsTime(.regular) && attributes.contains(.reportTime) { continue }
+            switch kind {
+            case .compare:
+                report(entry, flags: attributes)
+            case .link:
+                if !options.dryRun {
+                    do { try fs.makeHardLink(path, to: candidate) } catch {
+                        continue
+                    }
+                }
+                var flags: ItemizeFlags = [.localChange, .hardLinkName]
+                flags.formUnion(attributes)
+                report(entry, flags: flags)
+            case .copy:
+                if !options.dryRun {
+                    do {
+                        _ = try receiver.writeRegularFile(
+                            source: candidate, destination: path, name: entry.name,
+                            permissions: check.destinationPermissions(source: entry.status, existing: nil),
+                            owner: ownerChange(entry.status, nil),
+                            mtime: check.keepsTime(.regular) ? entry.status.mtime : nil, existing: nil)
+                    } catch {
+                        continue
+                    }
+                }
+                stats.created.add(.regular)
+                report(entry, flags: [.localChange, .isNew])
+            }
+            return true
+        }
+        return false
+    }
+
+    private func transfer(_ entry: FileEntry, to path: [UInt8], existing: FileStatus?, flags: ItemizeFlags) {
+        var item = makeItem(entry, flags: flags)
+        stats.regularFilesTransferred += 1
+        stats.transferredFileSize += entry.status.size
+        if existing == nil { stats.created.add(.regular) }
+        if options.dryRun {
+            observer.report(item)
+            return
+        }
+        if options.progress { observer.report(item) }
+        observer.transferStarted(name: displayName(entry), size: entry.status.size)
+        do {
+            let written = try receiver.writeRegularFile(
+                source: entry.sourcePath, destination: path, name: entry.name,
+                permissions: check.destinationPermissions(source: entry.status, existing: existing),
+                owner: ownerChange(entry.status, existing),
+                mtime: check.keepsTime(.regular) ? entry.status.mtime : nil, existing: existing)
+            stats.literalData += written
+            item.bytesTransferred = written
+            observer.transferFinished(bytes: written)
+            if !options.progress { observer.report(item) }
+        } catch {
+            observer.transferFinished(bytes: -1)
+            switch error {
+            case .interrupted:
+                wasInterrupted = true
+            case .failed(let failure, let call):
+                if existing == nil { stats.created.regular -= 1 }
+                stats.regularFilesTransferred -= 1
+                stats.transferredFileSize -= entry.status.size
+                if call == "send_files failed to open" {
+                    if failure.errno == 2 {
+                        observer.error("file has vanished: \"\(OutputEscaper.escape(fs.absolute(entry.sourcePath)))\"", role: .sender)
+                        hadVanished = true
+                        return
+                    }
+                    fail("[sender] send_files failed to open \"\(OutputEscaper.escape(fs.absolute(entry.sourcePath)))\": \(failure.errnoText) (\(failure.errno))")
+                } else {
+                    fail("[receiver] \(failure.describing(call: call))")
+                }
+            }
+        }
+    }
+
+    /// A source file vanished after it was listed (exit 24).
+    public private(set) var hadVanished = false
+
+    private func linkToLeader(_ entry: FileEntry, leader: [UInt8], existing: FileStatus?) {
+        stats.files.add(.regular)
+        let path = destinationPath(entry.name)
+        let leaderPath = destinationPath(leader)
+        var existing = existing
+        if let current = existing, let leaderStatus = try? fs.lstat(leaderPath),
+            current.inode == leaderStatus.inode && current.device == leaderStatus.device
+        {
+            var item = makeItem(entry, flags: [.localChange, .hardLinkName])
+            item.hardLinkLeader = leader
+            if options.itemize > 1 { observer.report(item) }
+            return
+        }
+        if let current = existing {
+            guard makeWay(path, existing: current, for: entry) else { return }
+            existing = nil
+        }
+        if !options.dryRun {
+            do { try fs.makeHardLink(path, to: leaderPath) } catch {
+                fail("[receiver] \(error.describing(call: "link"))")
+                return
+            }
+        }
+        stats.created.add(.regular)
+        var item = makeItem(entry, flags: [.localChange, .hardLinkName, .isNew])
+        item.hardLinkLeader = leader
+        observer.report(item)
+    }
+
+    private func processSymlink(_ entry: FileEntry) {
+        let path = destinationPath(entry.name)
+        let target = entry.symlinkTarget ?? []
+        var existing = try? fs.lstat(path)
+        if options.existingOnly && existing == nil { return }
+        if options.ignoreExisting && existing != nil { return }
+        var flags: ItemizeFlags = [.localChange]
+        if let current = existing {
+            if current.kind == .symlink, let currentTarget = try? fs.readLink(path) {
+                let attributes = check.attributeFlags(source: entry, destination: current, localChange: false)
+                if currentTarget == target {
+                    if !options.dryRun { applyAttributes(path, entry: entry, existing: current, flags: attributes) }
+                    report(entry, flags: attributes)
+                    return
+                }
+                flags.formUnion(check.attributeFlags(source: entry, destination: current, localChange: true))
+                flags.insert(.reportChange)
+                if !options.dryRun {
+                    do { try fs.removeFile(path) } catch {
+                        fail("[generator] \(error.describing(call: "unlink"))")
+                        return
+                    }
+                }
+            } else {
+                guard makeWay(path, existing: current, for: entry) else { return }
+                existing = nil
+            }
+        }
+        if existing == nil {
+            flags.insert(.isNew)
+            stats.created.add(.symlink)
+        }
+        if !options.dryRun {
+            do { try fs.makeSymlink(path, target: target) } catch {
+                fail("[receiver] symlink \"\(OutputEscaper.escape(fs.absolute(path)))\" -> \"\(OutputEscaper.escape(target))\" failed: \(error.errnoText) (\(error.errno))")
+                return
+            }
+            receiver.finishAttributes(path, permissions: nil, owner: ownerChange(entry.status, nil),
+                mtime: check.keepsTime(.symlink) ? entry.status.mtime : nil, isSymlink: true)
+        }
+        report(entry, flags: flags)
+    }
+
+    private func processNode(_ entry: FileEntry) {
+        let path = destinationPath(entry.name)
+        var existing = try? fs.lstat(path)
+        if options.existingOnly && existing == nil { return }
+        if options.ignoreExisting && existing != nil { return }
+        var flags: ItemizeFlags = [.localChange]
+        if let current = existing {
+            if current.kind == entry.kind && (!entry.kind.isDevice || current.rdev == entry.status.rdev) {
+                let attributes = check.attributeFlags(source: entry, destination: current, localChange: false)
+                if !options.dryRun { applyAttributes(path, entry: entry, existing: current, flags: attributes) }
+                report(entry, flags: attributes)
+                return
+            }
+            if current.kind == entry.kind {
+                flags.formUnion(check.attributeFlags(source: entry, destination: current, localChange: true))
+                flags.insert(.reportChange)
+                if !options.dryRun { try? fs.removeFile(path) }
+            } else {
+                guard makeWay(path, existing: current, for: entry) else { return }
+                existing = nil
+            }
+        }
+        if existing == nil {
+            flags.insert(.isNew)
+            stats.created.add(entry.kind)
+        }
+        if !options.dryRun {
+            let permissions = check.destinationPermissions(source: entry.status, existing: nil)
+            do { try fs.makeNode(path, mode: (entry.status.mode & 0o170000) | permissions, rdev: entry.status.rdev) } catch {
+                fail("[receiver] \(error.describing(call: "mknod"))")
+                return
+            }
+            receiver.finishAttributes(path, permissions: permissions, owner: ownerChange(entry.status, nil),
+                mtime: check.keepsTime(entry.kind) ? entry.status.mtime : nil)
+        }
+        report(entry, flags: flags)
+    }
+
+    // MARK: Helpers
+
+    /// Applies attribute-only changes to an up-to-date entry.
+    private func applyAttributes(_ path: [UInt8], entry: FileEntry, existing: FileStatus, flags: ItemizeFlags) {
+        guard !options.dryRun else { return }
+        let permissions = check.destinationPermissions(source: entry.status, existing: existing)
+        let owner = ownerChange(entry.status, existing)
+        receiver.finishAttributes(
+            path, permissions: permissions != existing.permissions && entry.kind != .symlink ? permissions : nil,
+            owner: owner,
+            mtime: flags.contains(.reportTime) && check.keepsTime(entry.kind) ? entry.status.mtime : nil,
+            isSymlink: entry.kind == .symlink)
+    }
+
+    /// The owner and group to set, or nil for each that is kept.
+    private func ownerChange(_ source: FileStatus, _ existing: FileStatus?) -> (uid: UInt32?, gid: UInt32?) {
+        let uid: UInt32? = options.owner && options.isSuperUser && existing?.uid != source.uid ? source.uid : nil
+        let gid: UInt32? = options.group && existing?.gid != source.gid ? source.gid : nil
+        return (uid, gid)
+    }
+
+    private func makeItem(_ entry: FileEntry, flags: ItemizeFlags) -> ItemizedChange {
+        var item = ItemizedChange(
+            name: displayName(entry), kind: entry.kind, flags: flags, size: entry.countedSize,
+            mtime: entry.status.mtime, permissions: entry.status.mode, uid: entry.status.uid, gid: entry.status.gid)
+        item.symlinkTarget = entry.symlinkTarget
+        return item
+    }
+
+    private func report(_ entry: FileEntry, flags: ItemizeFlags) {
+        observer.report(makeItem(entry, flags: flags))
+    }
+
+    private func fail(_ message: String, role: Role? = nil) {
+        hadErrors = true
+        observer.error(message, role: role)
+    }
+}
+
+/// An observer that drops everything; used by passes that must not print (the `--delete-before` scan).
+final class SilentObserver: TransferObserver {
+    func report(_ item: ItemizedChange) {}
+    func reportDeletion(name: [UInt8], kind: FileKind) {}
+    func info(_ text: String) {}
+    func error(_ text: String, role: Role?) {}
+    func transferStarted(name: [UInt8], size: Int64) {}
+    func transferProgress(bytes: Int64) {}
+    func transferFinished(bytes: Int64) {}
+    var isInterrupted: Bool { false }
+}

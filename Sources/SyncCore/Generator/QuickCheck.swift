@@ -1,0 +1,88 @@
+/// rsync's decision whether a destination file already matches its source (generator.c `quick_check_ok`),
+/// and the attribute differences that `-i` reports (generator.c `itemize`).
+public struct QuickCheck {
+    public let options: SyncOptions
+
+    public init(options: SyncOptions) {
+        self.options = options
+    }
+
+    /// rsync `same_time`: whole seconds by default, nanoseconds with `--modify-window=-1`, else a window.
+    public func sameTime(_ a: FileTime, _ b: FileTime) -> Bool {
+        if options.modifyWindow == 0 { return a.seconds == b.seconds }
+        if options.modifyWindow < 0 { return a == b }
+        let difference = a.seconds > b.seconds ? a.seconds - b.seconds : b.seconds - a.seconds
+        return difference <= options.modifyWindow
+    }
+
+    /// True when `existing` is newer than the source beyond the modify window (`-u`).
+    public func destinationIsNewer(source: FileTime, destination: FileTime) -> Bool {
+        if sameTime(source, destination) { return false }
+        return destination > source
+    }
+
+    /// Size and mtime (or `--size-only`, `-I`); `checksums` is consulted only for `-c` with equal sizes.
+    public func isUnchanged(
+        source: FileStatus, destination: FileStatus, checksums: () -> (FileChecksum?, FileChecksum?)
+    ) -> Bool {
+        guard source.size == destination.size else { return false }
+        if options.checksum {
+            let (a, b) = checksums()
+            guard let a, let b else { return false }
+            return a == b
+        }
+        if options.sizeOnly { return true }
+        if options.ignoreTimes { return false }
+        return sameTime(source.mtime, destination.mtime)
+    }
+
+    /// Whether times are preserved for this kind (`-t`, minus `-O` for directories, `-J` for symlinks).
+    public func keepsTime(_ kind: FileKind) -> Bool {
+        guard options.times else { return false }
+        if kind == .directory { return !options.omitDirTimes }
+        if kind == .symlink { return !options.omitLinkTimes }
+        return true
+    }
+
+    /// The attribute columns of an itemize line for an entry that exists in the destination.
+    public func attributeFlags(source: FileEntry, destination: FileStatus, localChange: Bool) -> ItemizeFlags {
+        var flags: ItemizeFlags = []
+        if source.kind == .regular && source.status.size != destination.size { flags.insert(.reportSize) }
+        if keepsTime(source.kind) {
+            if !sameTime(source.status.mtime, destination.mtime) { flags.insert(.reportTime) }
+        } else if localChange {
+            flags.formUnion([.reportTime, .timeIsTransferTime])
+        }
+        if source.kind != .symlink {
+            if options.perms && source.status.permissions != destination.permissions {
+                flags.insert(.reportPerms)
+            } else if options.executability && !options.perms
+                && (source.status.permissions & 0o111 != 0) != (destination.permissions & 0o111 != 0)
+            {
+                flags.insert(.reportPerms)
+            }
+        }
+        if options.owner && options.isSuperUser && source.status.uid != destination.uid { flags.insert(.reportOwner) }
+        if options.group && source.status.gid != destination.gid { flags.insert(.reportGroup) }
+        return flags
+    }
+
+    /// The permission bits a destination file ends with (rsync `dest_mode`).
+    public func destinationPermissions(source: FileStatus, existing: FileStatus?) -> UInt32 {
+        if options.perms { return source.permissions }
+        var mode: UInt32
+        if let existing, existing.kind == source.kind {
+            mode = existing.permissions
+        } else {
+            mode = source.permissions & ~options.umask
+        }
+        if options.executability && source.kind == .regular {
+            if source.permissions & 0o111 == 0 {
+                mode &= ~0o111
+            } else if mode & 0o111 == 0 {
+                mode |= (mode & 0o444) >> 2
+            }
+        }
+        return mode
+    }
+}

@@ -1,0 +1,147 @@
+/// When `--delete` removes extraneous destination files (rsync `--delete-before/-during/-delay/-after`).
+public enum DeleteTiming: Sendable {
+    case before, during, delay, after
+}
+
+/// How an alternate destination directory is used (rsync `--compare-dest`, `--copy-dest`, `--link-dest`).
+public enum AlternateDestinationKind: Sendable {
+    case compare, copy, link
+}
+
+/// A filter option as given on the command line; the order of these is the rule order.
+public struct FilterOption: Sendable, Equatable {
+    public enum Kind: String, Sendable {
+        case include, exclude, filter, includeFrom = "include-from", excludeFrom = "exclude-from"
+        case cvsExclude = "cvs-exclude", filesFrom = "files-from", perDirectoryFilter = "F"
+    }
+    public var kind: Kind
+    public var value: String
+    public init(_ kind: Kind, _ value: String) {
+        self.kind = kind
+        self.value = value
+    }
+}
+
+/// Every option of one run, passed down as one value (no globals), like openrsync's `struct opts`.
+public struct SyncOptions: Sendable {
+    // Output
+    public var verbose = 0
+    public var quiet = false
+    public var itemize = 0
+    public var outFormat: String?
+    public var stats = false
+    public var progress = false
+    public var progressTotal = false  // --info=progress2
+    /// `--info=nameN`: overrides the name output level that `-v` implies.
+    public var infoNameLevel: Int?
+    public var humanReadable = 1  // rsync's default level: digits grouped with commas
+    public var listOnly = false
+    public var logFile: String?
+    public var logFileFormat: String?
+    public var eightBitOutput = false
+
+    // What is sent
+    public var recursive = false
+    public var dirs = false
+    public var relative = false
+    public var impliedDirs = true
+    public var mkpath = false
+    public var links = false
+    public var copyLinks = false
+    public var copyUnsafeLinks = false
+    public var safeLinks = false
+    public var copyDirLinks = false
+    public var keepDirLinks = false
+    public var hardLinks = false
+    public var oneFileSystem = 0
+    public var ignoreMissingArgs = false
+    public var filters: [FilterOption] = []
+    public var minSize: Int64?
+    public var maxSize: Int64?
+
+    // Attributes
+    public var perms = false
+    public var executability = false
+    public var chmod: [ChmodRule] = []
+    public var times = false
+    public var omitDirTimes = false
+    public var omitLinkTimes = false
+    public var owner = false
+    public var group = false
+    public var numericIDs = false
+    public var devices = false
+    public var specials = false
+    /// The receiving process's umask: new files without `-p` get the source mode masked by it.
+    public var umask: UInt32 = 0o022
+    /// rsync preserves owners (`-o`) only when the receiver runs as the super-user.
+    public var isSuperUser = false
+
+    // What needs updating
+    public var checksum = false
+    public var sizeOnly = false
+    public var ignoreTimes = false
+    public var modifyWindow: Int64 = 0
+    public var update = false
+    public var ignoreExisting = false
+    public var existingOnly = false
+    public var wholeFile: Bool?  // nil: rsync's default (whole file for local copies)
+
+    // Deletion
+    public var delete = false
+    public var deleteTiming: DeleteTiming?
+    public var deleteExcluded = false
+    public var maxDelete: Int?
+    public var ignoreErrors = false
+    public var force = false
+
+    // Reference directories
+    public var alternateDestinations: [[UInt8]] = []
+    public var alternateDestinationKind: AlternateDestinationKind?
+
+    // Backups
+    public var backup = false
+    public var backupDir: [UInt8]?
+    public var suffix: [UInt8]?
+
+    // Writes
+    public var partial = false
+    public var partialDir: [UInt8]?
+    public var inplace = false
+    public var tempDir: [UInt8]?
+    public var dryRun = false
+
+    // Accepted now, used by the delta, remote and compression work.
+    public var blockSize: Int?
+    public var compress = false
+    public var compressLevel: Int?
+    public var compressChoice: String?
+    public var checksumChoice: String?
+    public var remoteShell: String?
+    public var rsyncPath: String?
+    public var bandwidthLimit: Int64?
+    public var timeout: Int?
+    public var contimeout: Int?
+
+    public init() {}
+
+    /// The effective deletion timing (`--delete` alone means `--delete-during`).
+    public var effectiveDeleteTiming: DeleteTiming? {
+        guard delete || deleteTiming != nil else { return nil }
+        return deleteTiming ?? .during
+    }
+
+    /// The backup suffix: `~` unless `--backup-dir` is given (then empty), or `--suffix`.
+    public var effectiveSuffix: [UInt8] {
+        if let suffix { return suffix }
+        return backupDir == nil ? [UInt8(ascii: "~")] : []
+    }
+
+    /// The `--out-format` that `-v`/`-i` imply when none is given.
+    public var effectiveOutFormat: String? {
+        if let outFormat { return outFormat }
+        if itemize > 0 { return "%i %n%L" }
+        if let infoNameLevel { return infoNameLevel > 0 ? "%n%L" : nil }
+        if verbose > 0 || progress { return "%n%L" }
+        return nil
+    }
+}

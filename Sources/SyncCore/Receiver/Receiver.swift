@@ -1,0 +1,232 @@
+/// The receiver: the only role that writes the destination. Files are written to a temp name in the
+/// destination directory (or `--temp-dir`) and renamed into place, so a destination file is always
+/// either old or new.
+public final class Receiver<FS: FileSystem> {
+    let fs: FS
+    let options: SyncOptions
+    let observer: TransferObserver
+    private var random = SplitMix64(seed: 0x5157_5359_4e43)
+
+    public init(fs: FS, options: SyncOptions, observer: TransferObserver) {
+        self.fs = fs
+        self.options = options
+        self.observer = observer
+        self.random = SplitMix64(seed: UInt64(truncatingIfNeeded: ObjectIdentifier(self).hashValue) ^ 0x9E37)
+    }
+
+    /// Why a file write stopped early.
+    public enum WriteFailure: Error {
+        case interrupted
+        case failed(SystemCallError, call: String)
+    }
+
+    /// Copies `source` to `destination` through a temp file (or in place with `--inplace`), then sets
+    /// the final permissions, owner and time. Returns the bytes written.
+    public func writeRegularFile(
+        source: [UInt8], destination: [UInt8], name: [UInt8], permissions: UInt32,
+        owner: (uid: UInt32?, gid: UInt32?), mtime: FileTime?, existing: FileStatus?
+    ) throws(WriteFailure) -> Int64 {
+        let keepGoing: (Int64) -> Bool = { [observer] bytes in
+            observer.transferProgress(bytes: bytes)
+            return !observer.isInterrupted
+        }
+        if options.inplace, let existing, existing.kind == .regular {
+            if options.backup { try backupByCopy(destination, name: name) }
+            let written: Int64
+            do {
+                written = try fs.copyFileInPlace(from: source, to: destination, progress: keepGoing)
+            } catch {
+                if error.errno == 4 && observer.isInterrupted { throw .interrupted }
+                throw .failed(error, call: error.call)
+            }
+            finishAttributes(destination, permissions: permissions, owner: owner, mtime: mtime)
+            return written
+        }
+        let directory = PathBytes.parent(destination)
+        let temporary = try createTemporary(source: source, name: name, directory: directory, permissions: permissions,
+            progress: keepGoing)
+        finishAttributes(temporary.path, permissions: permissions, owner: owner, mtime: mtime)
+        if existing != nil && options.backup {
+            do {
+                try makeBackup(destination, name: name)
+            } catch {
+                try? fs.removeFile(temporary.path)
+                throw error
+            }
+        }
+        do {
+            try fs.rename(temporary.path, to: destination)
+        } catch {
+            if error.errno == 18 {  // EXDEV: --temp-dir on another file system; copy next to the target.
+                defer { try? fs.removeFile(temporary.path) }
+                let local = try createTemporary(source: temporary.path, name: name, directory: directory,
+                    permissions: permissions, progress: { _ in true })
+                finishAttributes(local.path, permissions: permissions, owner: owner, mtime: mtime)
+                do { try fs.rename(local.path, to: destination) } catch {
+                    try? fs.removeFile(local.path)
+                    throw .failed(error, call: "rename")
+                }
+                return temporary.bytes
+            }
+            try? fs.removeFile(temporary.path)
+            throw .failed(error, call: "rename")
+        }
+        return temporary.bytes
+    }
+
+    /// Writes the temp file. On interruption the partial data is kept with `--partial` (renamed over the
+    /// destination, or into `--partial-dir`) and removed otherwise.
+    private func createTemporary(
+        source: [UInt8], name: [UInt8], directory: [UInt8], permissions: UInt32, progress: (Int64) -> Bool
+    ) throws(WriteFailure) -> (path: [UInt8], bytes: Int64) {
+        let base = PathBytes.lastComponent(name)
+        let tempDirectory = options.tempDir ?? directory
+        for _ in 0..<100 {
+            let path = PathBytes.join(tempDirectory, temporaryName(for: base))
+            do {
+                let bytes = try fs.copyFile(from: source, toNew: path, permissions: 0o600, progress: progress)
+                return (path, bytes)
+            } catch {
+                if error.errno == 17 { continue }  // EEXIST: pick another name
+                if error.errno == 4 && observer.isInterrupted {
+                    keepPartial(path, directory: directory, base: base)
+                    throw .interrupted
+                }
+                try? fs.removeFile(path)
+                if error.call == "open" && error.path == source {
+                    throw .failed(error, call: "send_files failed to open")
+                }
+                throw .failed(error, call: error.call == "open" ? "mkstemp" : error.call)
+            }
+        }
+        throw .failed(SystemCallError(call: "mkstemp", path: directory, errno: 17, errnoText: "File exists"),
+            call: "mkstemp")
+    }
+
+    private func keepPartial(_ path: [UInt8], directory: [UInt8], base: [UInt8]) {
+        guard options.partial || options.partialDir != nil else {
+            try? fs.removeFile(path)
+            return
+        }
+        var target = PathBytes.join(directory, base)
+        if let partialDir = options.partialDir {
+            let partialDirectory = partialDir.first == PathBytes.slash ? partialDir : PathBytes.join(directory, partialDir)
+            try? fs.makeDirectory(partialDirectory, permissions: 0o700)
+            target = PathBytes.join(partialDirectory, base)
+        }
+        if (try? fs.rename(path, to: target)) == nil { try? fs.removeFile(path) }
+    }
+
+    /// rsync's temp name: `.NAME.XXXXXX`, with NAME shortened so the whole fits in 255 bytes.
+    private func temporaryName(for base: [UInt8]) -> [UInt8] {
+        var name: [UInt8] = [UInt8(ascii: ".")]
+        name.append(contentsOf: base.prefix(255 - 8))
+        name.append(UInt8(ascii: "."))
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789".utf8)
+        var value = random.next()
+        for _ in 0..<6 {
+            name.append(alphabet[Int(value % UInt64(alphabet.count))])
+            value /= UInt64(alphabet.count)
+        }
+        return name
+    }
+
+    /// Sets permissions, owner and modification time; failures are reported, not fatal.
+    public func finishAttributes(
+        _ path: [UInt8], permissions: UInt32?, owner: (uid: UInt32?, gid: UInt32?), mtime: FileTime?,
+        isSymlink: Bool = false
+    ) {
+        if owner.uid != nil || owner.gid != nil {
+            do { try fs.setOwner(path, uid: owner.uid, gid: owner.gid) } catch {
+                observer.error("[receiver] \(error.describing(call: "chown"))", role: .receiver)
+            }
+        }
+        if let permissions, !isSymlink {
+            do { try fs.setPermissions(path, permissions) } catch {
+                observer.error("[receiver] \(error.describing(call: "chmod"))", role: .receiver)
+            }
+        }
+        if let mtime {
+            do { try fs.setModificationTime(path, mtime) } catch {
+                if !isSymlink {
+                    observer.error("[receiver] \(error.describing(call: "utimensat"))", role: .receiver)
+                }
+            }
+        }
+    }
+
+    // MARK: Backups (rsync -b, --backup-dir, --suffix)
+
+    /// The path a backup of `name` goes to.
+    public func backupPath(for destination: [UInt8], name: [UInt8]) -> [UInt8] {
+        if let backupDir = options.backupDir {
+            return PathBytes.join(backupDir, name) + options.effectiveSuffix
+        }
+        return destination + options.effectiveSuffix
+    }
+
+    /// Moves the current destination file to its backup name (rsync `make_backup`).
+    public func makeBackup(_ destination: [UInt8], name: [UInt8]) throws(WriteFailure) {
+        let target = backupPath(for: destination, name: name)
+        if options.backupDir != nil { makeParents(of: target) }
+        if let existing = try? fs.lstat(target), existing.kind == .directory {
+            removeTree(target)
+        }
+        do { try fs.rename(destination, to: target) } catch {
+            throw .failed(error, call: "rename")
+        }
+        if options.verbose > 1 {
+            observer.info("backed up \(OutputEscaper.escape(name)) to \(OutputEscaper.escape(target))")
+        }
+    }
+
+    private func backupByCopy(_ destination: [UInt8], name: [UInt8]) throws(WriteFailure) {
+        let target = backupPath(for: destination, name: name)
+        if options.backupDir != nil { makeParents(of: target) }
+        try? fs.removeFile(target)
+        do {
+            _ = try fs.copyFile(from: destination, toNew: target, permissions: 0o600, progress: { _ in true })
+            if let status = try? fs.lstat(destination) {
+                try? fs.setPermissions(target, status.permissions)
+                try? fs.setModificationTime(target, status.mtime)
+            }
+        } catch {
+            throw .failed(error, call: "backup")
+        }
+    }
+
+    /// Creates missing parent directories of `path` (for `--backup-dir`, `--mkpath`).
+    public func makeParents(of path: [UInt8]) {
+        let parent = PathBytes.parent(path)
+        if parent == PathBytes.dot || parent == [PathBytes.slash] { return }
+        if (try? fs.lstat(parent)) != nil { return }
+        makeParents(of: parent)
+        try? fs.makeDirectory(parent, permissions: 0o755)
+    }
+
+    /// Removes a file or a whole directory tree; used to clear the way for a new entry.
+    public func removeTree(_ path: [UInt8]) {
+        guard let status = try? fs.lstat(path) else { return }
+        if status.kind == .directory {
+            for child in (try? fs.listDirectory(path)) ?? [] {
+                removeTree(PathBytes.join(path, child))
+            }
+            try? fs.removeDirectory(path)
+        } else {
+            try? fs.removeFile(path)
+        }
+    }
+}
+
+/// A small fast PRNG for temp names (SplitMix64); no global state.
+struct SplitMix64 {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

@@ -1,0 +1,114 @@
+/// A directory of the transfer as the sender lists it: the source directories whose entries merge into
+/// it, plus children named on the command line (source arguments and `--relative` implied directories).
+public final class SourceDirectory {
+    public var listings: [[UInt8]]
+    public var named: [(name: [UInt8], child: NamedSource)] = []
+    /// The device of the source directory, for `-x`.
+    public var device: UInt64?
+
+    public init(listings: [[UInt8]] = [], device: UInt64? = nil) {
+        self.listings = listings
+        self.device = device
+    }
+
+    func namedChild(_ name: [UInt8]) -> NamedSource? {
+        named.first(where: { $0.name == name })?.child
+    }
+}
+
+/// A child named explicitly: its source path and, for directories, what to list inside it.
+public final class NamedSource {
+    public var sourcePath: [UInt8]
+    public var subtree: SourceDirectory?
+    /// Implied directories of `--relative` list only their named children.
+    public var isImplied: Bool
+
+    init(sourcePath: [UInt8], subtree: SourceDirectory?, isImplied: Bool) {
+        self.sourcePath = sourcePath
+        self.subtree = subtree
+        self.isImplied = isImplied
+    }
+}
+
+/// Turns source arguments into the transfer's root directory, following rsync's rules: `src/` sends the
+/// contents of src (and src itself as "."), `src` sends src by name, `-R` keeps the path (from `/./` on).
+public struct SourceTree {
+    public var root = SourceDirectory()
+    /// Source path of the "." entry, when a source named a directory's contents.
+    public var dotSource: [UInt8]?
+
+    public init(arguments: [[UInt8]], relative: Bool, impliedDirs: Bool) {
+        for argument in arguments {
+            add(argument, relative: relative, impliedDirs: impliedDirs)
+        }
+    }
+
+    private mutating func add(_ argument: [UInt8], relative: Bool, impliedDirs: Bool) {
+        if relative {
+            addRelative(argument, impliedDirs: impliedDirs)
+            return
+        }
+        let slash = PathBytes.slash
+        let isContents =
+            argument.last == slash || argument == PathBytes.dot
+            || argument.count >= 2 && argument.suffix(2).elementsEqual([slash, UInt8(ascii: ".")])
+        if isContents {
+            if dotSource == nil { dotSource = argument }
+            root.listings.append(argument)
+            return
+        }
+        let name = PathBytes.lastComponent(argument)
+        if root.namedChild(name) == nil {
+            root.named.append((name, NamedSource(sourcePath: argument, subtree: nil, isImplied: false)))
+        }
+    }
+
+    /// `-R`: the name keeps the whole path, or the part after `/./`; each parent is an implied directory.
+    private mutating func addRelative(_ argument: [UInt8], impliedDirs: Bool) {
+        var base: [UInt8] = []
+        var relativePart = argument
+        if let cut = findDotSlash(argument) {
+            base = Array(argument[0..<cut])
+            relativePart = Array(argument[(cut + 3)...])
+        }
+        let parts = PathBytes.components(relativePart)
+        if parts.isEmpty {
+            if dotSource == nil { dotSource = argument }
+            root.listings.append(argument)
+            return
+        }
+        var directory = root
+        var sourcePrefix: [UInt8] = base.isEmpty ? (argument.first == PathBytes.slash ? [PathBytes.slash] : []) : base
+        for (index, part) in parts.enumerated() {
+            sourcePrefix = sourcePrefix.isEmpty || sourcePrefix == [PathBytes.slash]
+                ? sourcePrefix + part : PathBytes.join(sourcePrefix, part)
+            let isLast = index == parts.count - 1
+            if let existing = directory.namedChild(part) {
+                if isLast {
+                    existing.isImplied = false
+                } else {
+                    if existing.subtree == nil { existing.subtree = SourceDirectory() }
+                    directory = existing.subtree!
+                }
+                continue
+            }
+            if isLast {
+                directory.named.append((part, NamedSource(sourcePath: sourcePrefix, subtree: nil, isImplied: false)))
+            } else {
+                let subtree = SourceDirectory()
+                let implied = NamedSource(sourcePath: sourcePrefix, subtree: subtree, isImplied: true)
+                directory.named.append((part, implied))
+                directory = subtree
+            }
+        }
+    }
+
+    private func findDotSlash(_ bytes: [UInt8]) -> Int? {
+        guard bytes.count >= 3 else { return nil }
+        for i in 0...(bytes.count - 3)
+        where bytes[i] == PathBytes.slash && bytes[i + 1] == UInt8(ascii: ".") && bytes[i + 2] == PathBytes.slash {
+            return i
+        }
+        return nil
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// End-to-end checks of the binary that have no rsync counterpart to diff against.
+@Suite(.tags(.large))
+struct CommandLineTests {
+    private func run(_ arguments: [String], label: String) throws -> ProcessOutput {
+        let directory = try TemporaryDirectory(label)
+        return try Subprocess.run(Tools.swsync, arguments, in: directory.path, outputPrefix: directory.path + "/out")
+    }
+
+    @Test func versionNamesTheTool() throws {
+        try #require(Tools.swsyncAvailable, Comment(rawValue: Tools.missingBinaryMessage))
+        let output = try run(["--version"], label: "version")
+        #expect(output.termination == .exited(0), "stderr: \(output.stderrText)")
+        #expect(output.stdoutText.lowercased().contains("version"))
+        if !Tools.binaryUnderTestIsRsync {
+            #expect(output.stdoutText.contains("swsync"), "--version output: \(output.stdoutText)")
+        }
+    }
+
+    @Test func helpListsTheMainOptions() throws {
+        try #require(Tools.swsyncAvailable, Comment(rawValue: Tools.missingBinaryMessage))
+        let output = try run(["--help"], label: "help")
+        #expect(output.termination == .exited(0), "stderr: \(output.stderrText)")
+        for option in ["--delete", "--link-dest", "--archive", "--itemize-changes", "--dry-run"] {
+            #expect(output.stdoutText.contains(option), "--help does not mention \(option)")
+        }
+    }
+
+    /// `-h` alone means --help, as in rsync.
+    @Test func shortHelpAlone() throws {
+        try #require(Tools.swsyncAvailable, Comment(rawValue: Tools.missingBinaryMessage))
+        let output = try run(["-h"], label: "short-help")
+        #expect(output.termination == .exited(0), "stderr: \(output.stderrText)")
+        #expect(output.stdoutText.contains("--link-dest"))
+    }
+
+    /// SIGTERM in the middle of a big copy: exit status 20 (rsync's RERR_SIGNAL) and the temporary file
+    /// (`.NAME.XXXXXX`) removed. If the copy wins the race and completes, the file must be complete instead.
+    @Test func sigtermMidTransferCleansUp() throws {
+        try #require(Tools.swsyncAvailable, Comment(rawValue: Tools.missingBinaryMessage))
+        let directory = try TemporaryDirectory("sigterm")
+        let source = directory.path + "/src"
+        let destination = directory.path + "/dst"
+        try makeDirectory(source)
+        try makeDirectory(destination)
+        let size = 300 * 1024 * 1024
+        // Sparse except for a few random blocks: cheap to make, still 300 MiB to read and write.
+        let fd = open(source + "/huge.bin", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        try #require(fd >= 0)
+        #expect(ftruncate(fd, off_t(size)) == 0)
+        var random = SeededRandom(seed: "sigterm")
+        for block in stride(from: 0, to: size, by: 16 * 1024 * 1024) {
+            let bytes = random.bytes(4096)
+            _ = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress!, $0.count, off_t(block)) }
+        }
+        close(fd)
+
+        let child = try Subprocess(
+            executable: Tools.swsync, arguments: ["-a", "src/", "dst/"], directory: directory.path,
+            outputPrefix: directory.path + "/out")
+        // Wait until the temporary file shows up (or the run ends), then interrupt.
+        let start = Date()
+        var sawTemporaryFile = false
+        while child.poll() == nil && Date().timeIntervalSince(start) < 30 {
+            if let names = try? directoryEntries(destination), names.contains(where: { $0.hasPrefix(".") }) {
+                sawTemporaryFile = true
+                break
+            }
+            usleep(1_000)
+        }
+        if !sawTemporaryFile && child.poll() == nil { usleep(200_000) }
+        child.send(SIGTERM)
+        let output = child.wait(timeout: 30)
+
+        let leftovers = try directoryEntries(destination).filter { $0.hasPrefix(".") }
+        #expect(leftovers.isEmpty, "temporary files left in the destination: \(leftovers)")
+        let copied = fileStatus(destination + "/huge.bin")
+        let completed = copied.map { Int($0.st_size) == size } ?? false
+        if output.termination == .exited(0) {
+            #expect(completed, "exit 0 after SIGTERM but huge.bin is incomplete")
+        } else {
+            #expect(
+                output.termination == .exited(20),
+                "expected exit 20 after SIGTERM, got \(output.termination); stderr: \(output.stderrText)")
+        }
+    }
+}

@@ -1,0 +1,244 @@
+import Testing
+
+/// swsync against real rsync: same scenario, same arguments, compare exit status, stdout (itemize and friends),
+/// the resulting trees, which entries were rewritten, and the same again for a second identical run.
+///
+/// With `SWSYNC_BIN=/usr/bin/rsync` every case compares rsync with itself and must pass; that validates the
+/// harness. Cases carry rsync's expected exit status (`oracleExit`) and optional `checks` on rsync's own result,
+/// so a case that does not exercise what it claims fails loudly with "HARNESS:".
+@Suite(.tags(.large, .differential), .enabled(if: Tools.rsyncAvailable, "reference rsync not found"))
+struct DifferentialTests {
+    // MARK: - Basic option sets against each kind of destination
+
+    static let basicOptionSets: [[String]] = [
+        ["-a"], ["-av"], ["-ai"], ["-r"], ["-rl"], ["-rlt"], ["-rlptgoD"], ["-aiH"],
+    ]
+
+    static let basicCases: [DifferentialCase] = basicOptionSets.flatMap { options in
+        [Scenario.fresh, .identical, .stale].map { scenario in
+            DifferentialCase(arguments: options, scenario: scenario)
+        }
+    } + [
+        DifferentialCase(arguments: ["-ai"], scenario: .emptyDestination),
+        DifferentialCase(arguments: ["-aiv"], scenario: .stale),
+        DifferentialCase(arguments: ["-ri"], scenario: .stale),
+        DifferentialCase(arguments: ["-ai"], scenario: .edgeCases),
+        DifferentialCase(arguments: ["-av"], scenario: .edgeCases),
+        DifferentialCase(arguments: ["-aiH"], scenario: .edgeCasesStale),
+    ]
+
+    @Test(arguments: basicCases)
+    func basic(_ testCase: DifferentialCase) throws {
+        try DifferentialRunner.run(testCase)
+    }
+
+    // MARK: - Symlinks, permissions, owners, times
+
+    static let attributeCases: [DifferentialCase] = [
+        DifferentialCase(arguments: ["-aiL"], scenario: .fresh, oracleExit: 23),  // dangling link has no referent
+        DifferentialCase(arguments: ["-aiL"], scenario: .stale, oracleExit: 23),
+        DifferentialCase(arguments: ["-ai", "--copy-unsafe-links"], scenario: .fresh),
+        DifferentialCase(arguments: ["-ai", "--safe-links"], scenario: .fresh),
+        DifferentialCase(arguments: ["-ai", "--safe-links"], scenario: .stale),
+        DifferentialCase(arguments: ["-aik"], scenario: .fresh),  // --copy-dirlinks
+        DifferentialCase(arguments: ["-rlpt", "-E", "-i"], scenario: .stale),
+        DifferentialCase(arguments: ["-rlt", "-E", "-i"], scenario: .stale),  // -E without -p
+        DifferentialCase(arguments: ["-rlt", "-E", "-i"], scenario: .fresh),
+        DifferentialCase(arguments: ["-ai", "--chmod=D755,F644"], scenario: .fresh),
+        DifferentialCase(arguments: ["-ai", "--chmod=u+x,g-w"], scenario: .fresh),
+        DifferentialCase(arguments: ["-ai", "--chmod=u+x,g-w"], scenario: .stale),
+        DifferentialCase(arguments: ["-aiO"], scenario: .fresh),
+        DifferentialCase(arguments: ["-aiO"], scenario: .stale),
+        DifferentialCase(arguments: ["-aiJ"], scenario: .fresh),
+        DifferentialCase(arguments: ["-ai", "--numeric-ids"], scenario: .fresh),
+        DifferentialCase(arguments: ["-ai", "--numeric-ids"], scenario: .stale),
+        DifferentialCase(arguments: ["-rlptDi"], scenario: .stale),  // no -o/-g: owners of existing files stay
+        DifferentialCase(arguments: ["-aiW"], scenario: .stale),
+        DifferentialCase(arguments: ["-aix"], scenario: .fresh),
+    ]
+
+    @Test(arguments: attributeCases)
+    func attributes(_ testCase: DifferentialCase) throws {
+        try DifferentialRunner.run(testCase)
+    }
+
+    // MARK: - Skipping and comparison rules
+
+    static let quickCheckCases: [DifferentialCase] = [
+        DifferentialCase(arguments: ["-aic"], scenario: .stale),
+        DifferentialCase(arguments: ["-aic"], scenario: .identical),
+        DifferentialCase(arguments: ["-ai", "--size-only"], scenario: .stale),
+        DifferentialCase(arguments: ["-aiI"], scenario: .stale),
+        DifferentialCase(arguments: ["-aiI"], scenario: .identical),
+        DifferentialCase(arguments: ["-ai", "--modify-window=2"], scenario: .stale),
+        DifferentialCase(arguments: ["-aiu"], scenario: .stale),
+        DifferentialCase(arguments: ["-ai", "--ignore-existing"], scenario: .stale),
+        DifferentialCase(arguments: ["-ai", "--existing"], scenario: .stale),
+        DifferentialCase(arguments: ["-ai", "--existing"], scenario: .fresh),
+    ]
+
+    @Test(arguments: quickCheckCases)
+    func quickCheck(_ testCase: DifferentialCase) throws {
+        try DifferentialRunner.run(testCase)
+    }
+
+    // MARK: - Deletion
+
+    static let deletionCases: [DifferentialCase] = [
+        DifferentialCase(arguments: ["-ai", "--delete"], scenario: .stale),
+        DifferentialCase(arguments: ["-ai", "--delete"], scenario: .identical),
+        DifferentialCase(arguments: ["-ai", "--delete-before"], scenario: .stale),
+        DifferentialCase(arguments: ["-ai", "--delete-during"], scenario: .stale),
+        DifferentialCase(arguments: ["-ai", "--delete-delay"], scenario: .stale),
+        DifferentialCase(arguments: ["-ai", "--delete-after"], scenario: .stale),
+        DifferentialCase(arguments: ["-ai", "--del"], scenario: .stale),
+        DifferentialCase(arguments: ["-av", "--delete"], scenario: .stale),
+        DifferentialCase(
+            arguments: ["-ai", "--delete", "--max-delete=1"], scenario: .stale, oracleExit: 25),
+        DifferentialCase(arguments: ["-ai"], scenario: .typeSwapped, oracleExit: 23),
+        DifferentialCase(arguments: ["-ai", "--delete"], scenario: .typeSwapped),
+        DifferentialCase(arguments: ["-ai", "--force"], scenario: .typeSwapped),
+        DifferentialCase(arguments: ["-ai", "--delete", "--force"], scenario: .typeSwapped),
+        DifferentialCase(arguments: ["-ri", "--delete"], scenario: .stale),
+    ]
+
+    @Test(arguments: deletionCases)
+    func deletion(_ testCase: DifferentialCase) throws {
+        try DifferentialRunner.run(testCase)
+    }
+
+    // MARK: - Basis directories and backups
+
+    static let basisCases: [DifferentialCase] = [
+        DifferentialCase(
+            arguments: ["-ai", "--link-dest=../prev"], scenario: .previousSnapshot,
+            checks: [.linked("dst/a/b/c/d/deep.txt", "prev/a/b/c/d/deep.txt")]),
+        DifferentialCase(
+            arguments: ["-ai", "--link-dest={RUN}/prev"], scenario: .previousSnapshot,
+            checks: [.linked("dst/a/b/c/d/deep.txt", "prev/a/b/c/d/deep.txt")]),
+        DifferentialCase(
+            arguments: ["-aiH", "--link-dest=../prev"], scenario: .previousSnapshot,
+            checks: [.linked("dst/a/b/c/d/deep.txt", "prev/a/b/c/d/deep.txt")]),
+        DifferentialCase(
+            arguments: ["-ai", "--link-dest=../prev1", "--link-dest=../prev2"], scenario: .twoPreviousSnapshots,
+            checks: [
+                .linked("dst/a/b/c/d/deep.txt", "prev1/a/b/c/d/deep.txt"),
+                .linked("dst/f4096.bin", "prev2/f4096.bin"),
+            ]),
+        DifferentialCase(
+            arguments: ["-ai", "--compare-dest=../prev"], scenario: .previousSnapshot,
+            checks: [.exists("dst/a/b/c/d/deep.txt", false), .exists("dst/f4096.bin")]),
+        DifferentialCase(
+            arguments: ["-ai", "--copy-dest=../prev"], scenario: .previousSnapshot,
+            checks: [.exists("dst/a/b/c/d/deep.txt")]),
+        DifferentialCase(arguments: ["-aib"], scenario: .stale, checks: [.exists("dst/f4096.bin~")]),
+        DifferentialCase(
+            arguments: ["-ai", "--backup-dir=bak", "--suffix=.old"], scenario: .stale,
+            checks: [.exists("dst/bak/f4096.bin.old")]),
+        DifferentialCase(
+            arguments: ["-ai", "--delete", "-b", "--backup-dir=../bak"], scenario: .stale,
+            checks: [.exists("bak/extra.txt")]),
+        DifferentialCase(arguments: ["-ai", "--inplace"], scenario: .stale),
+        DifferentialCase(arguments: ["-ai", "--no-W"], scenario: .stale),
+        DifferentialCase(arguments: ["-ai", "--no-W", "--inplace"], scenario: .stale),
+        DifferentialCase(
+            arguments: ["-ai", "--partial-dir=.p"], scenario: .partialTransfer,
+            checks: [.exists("dst/.p/big.bin", false), .exists("dst/big.bin")]),
+        DifferentialCase(arguments: ["-ai", "--temp-dir={XTMP}"], scenario: .stale),
+        DifferentialCase(arguments: ["-ai", "--temp-dir={XTMP}"], scenario: .fresh),
+    ]
+
+    @Test(arguments: basisCases)
+    func basisAndBackups(_ testCase: DifferentialCase) throws {
+        try DifferentialRunner.run(testCase)
+    }
+
+    // MARK: - Sources, destinations and path forms
+
+    static let pathCases: [DifferentialCase] = [
+        DifferentialCase(arguments: ["-di"], scenario: .fresh),
+        DifferentialCase(arguments: ["-d"], scenario: .stale),
+        DifferentialCase(arguments: ["-aiR"], operands: ["src/./a/b", "src/links", "dst/"], scenario: .fresh),
+        DifferentialCase(arguments: ["-aiR"], operands: ["src/a/b", "dst/"], scenario: .fresh),
+        DifferentialCase(arguments: ["-ai", "--mkpath"], operands: ["src/", "dst/x/y/z/"], scenario: .fresh),
+        DifferentialCase(
+            arguments: ["-ai", "--mkpath"], operands: ["src/big.bin", "dst/new/dir/file.bin"], scenario: .fresh),
+        DifferentialCase(arguments: ["-ai"], operands: ["src", "dst/"], scenario: .fresh),  // no trailing slash
+        DifferentialCase(arguments: ["-ai"], operands: ["src", "dst"], scenario: .fresh),
+        DifferentialCase(arguments: ["-ai"], operands: ["src", "dst"], scenario: .identical),
+        DifferentialCase(arguments: ["-ai"], operands: ["src/", "dst"], scenario: .stale),
+        DifferentialCase(
+            arguments: ["-ai"], operands: ["src/a", "src/links", "src/big.bin", "src/with space.txt", "dst/"],
+            scenario: .fresh),
+        DifferentialCase(
+            arguments: ["-ai"], operands: ["src/a/", "src/links/", "src/empty.txt", "dst/"], scenario: .stale),
+        DifferentialCase(arguments: ["-ai"], operands: ["src/big.bin", "dst/"], scenario: .fresh),
+        DifferentialCase(arguments: ["-ai"], operands: ["src/big.bin", "dst/"], scenario: .emptyDestination),
+        DifferentialCase(arguments: ["-ai"], operands: ["src/big.bin", "copy.bin"], scenario: .fresh),
+        DifferentialCase(arguments: ["-ai"], operands: ["src/big.bin", "dst/existing.bin"], scenario: .existingFile),
+        DifferentialCase(arguments: ["-ai"], operands: ["src/links/rel", "dst/"], scenario: .emptyDestination),
+        DifferentialCase(arguments: ["-ai"], operands: ["src/fifo", "dst/"], scenario: .emptyDestination),
+    ]
+
+    @Test(arguments: pathCases)
+    func paths(_ testCase: DifferentialCase) throws {
+        try DifferentialRunner.run(testCase)
+    }
+
+    // MARK: - Output: dry run, listing, itemize, out-format, stats
+
+    static let outputCases: [DifferentialCase] = [
+        DifferentialCase(arguments: ["-ani"], scenario: .stale, checks: [.unchanged]),
+        DifferentialCase(arguments: ["-ani"], scenario: .fresh, checks: [.unchanged]),
+        DifferentialCase(arguments: ["-ani", "--delete"], scenario: .stale, checks: [.unchanged]),
+        // rsync refuses --delete without -r or -d (exit 1); swsync must too.
+        DifferentialCase(arguments: ["-n", "-v", "--delete"], scenario: .stale, oracleExit: 1, checks: [.unchanged]),
+        DifferentialCase(arguments: ["-a", "-n", "-v", "--delete"], scenario: .stale, checks: [.unchanged]),
+        DifferentialCase(
+            arguments: ["--list-only"], operands: ["src/"], scenario: .fresh, output: .exact,
+            checks: [.unchanged, .printed("big.bin")]),
+        DifferentialCase(
+            arguments: ["--list-only"], operands: ["src"], scenario: .fresh, output: .exact,
+            checks: [.printed("src")]),
+        DifferentialCase(
+            arguments: ["-a", "--list-only"], operands: ["src/"], scenario: .fresh, output: .exact,
+            checks: [.printed("deep.txt")]),
+        DifferentialCase(
+            arguments: [], operands: ["src/"], scenario: .fresh, output: .exact,
+            checks: [.unchanged, .printed("big.bin")]),
+        DifferentialCase(
+            arguments: ["-a"], operands: ["src/"], scenario: .fresh, output: .exact,
+            checks: [.unchanged, .printed("deep.txt")]),
+        DifferentialCase(
+            arguments: ["-a", "--list-only"], operands: ["src/"], scenario: .edgeCases, output: .exact),
+        DifferentialCase(arguments: ["-aii"], scenario: .identical),
+        DifferentialCase(arguments: ["-aii"], scenario: .stale),
+        DifferentialCase(arguments: ["-a", "--out-format=%n %l %i"], scenario: .fresh),
+        DifferentialCase(arguments: ["-a", "--out-format=%n %l %i"], scenario: .stale),
+        DifferentialCase(arguments: ["-a", "--out-format=%i %n%L %l %b %M %B %o"], scenario: .stale),
+        DifferentialCase(
+            arguments: ["-a", "--stats"], scenario: .fresh, output: .stats, checks: [.printed("Number of files:")]),
+        DifferentialCase(
+            arguments: ["-a", "--stats", "--delete"], scenario: .stale, output: .stats,
+            checks: [.printed("Number of deleted files:")]),
+        DifferentialCase(arguments: ["-a", "--stats"], scenario: .identical, output: .stats),
+    ]
+
+    @Test(arguments: outputCases)
+    func output(_ testCase: DifferentialCase) throws {
+        try DifferentialRunner.run(testCase)
+    }
+
+    // MARK: - Filters (the most common extra options in backup scripts)
+
+    static let filterCases: [DifferentialCase] = [
+        DifferentialCase(arguments: ["-ai", "--exclude=*.bin"], scenario: .fresh),
+        DifferentialCase(arguments: ["-ai", "--delete", "--exclude=extra*"], scenario: .stale),
+        DifferentialCase(arguments: ["-ai", "--delete", "--delete-excluded", "--exclude=a/"], scenario: .stale),
+    ]
+
+    @Test(arguments: filterCases)
+    func filters(_ testCase: DifferentialCase) throws {
+        try DifferentialRunner.run(testCase)
+    }
+}
