@@ -62,12 +62,13 @@ enum Transfer {
     }
 
     /// Bytes that would cross between sender and receiver: the file list (names and attributes) and the
-    /// literal file data one way, per-file acknowledgements the other. A local run has no wire, so
-    /// these are computed the same way for every run, not measured.
+    /// literal file data one way, per-file acknowledgements the other. A local run has no wire, so these
+    /// are estimated from the counts (shaped like rsync's local figures), not measured.
     static func estimateWireBytes(_ stats: inout TransferStats) {
-        stats.fileListSize = Int64(stats.files.total) * 12
-        stats.bytesSent = stats.fileListSize + stats.literalData + Int64(stats.regularFilesTransferred) * 8 + 32
-        stats.bytesReceived = Int64(stats.regularFilesTransferred) * 6 + 20
+        let entries = Int64(stats.files.total)
+        stats.fileListSize = 0
+        stats.bytesSent = entries * 40 + stats.literalData + 20
+        stats.bytesReceived = entries * 13
     }
 
     static func printStats(_ stats: TransferStats, options: SyncOptions, observer: ConsoleObserver) {

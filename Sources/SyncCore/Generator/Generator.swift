@@ -18,6 +18,8 @@ public final class Generator<FS: FileSystem> {
     /// Set once SIGINT/SIGTERM stopped the run (exit 20).
     public private(set) var wasInterrupted = false
 
+    /// The destination directory did not exist and was created by this run.
+    var createdDestination = false
     /// Where the transfer root lands in the destination.
     var destinationRoot: [UInt8] = []
     /// When the destination names a file, the single source file is written under this name.
@@ -93,12 +95,13 @@ public final class Generator<FS: FileSystem> {
         if options.effectiveDeleteTiming == .before {
             deleteBefore(tree: tree, rootListing: rootListing, hasRootEntry: rootEntry != nil)
         }
+        var rootState: DirectoryState?
         if let rootEntry {
-            processDirectoryEntry(rootEntry)
+            rootState = processDirectoryEntry(rootEntry, destinationIsNew: createdDestination)
             stats.files.add(.directory)
         }
         walk(listing: rootListing, relativeName: [], isContentDirectory: rootEntry != nil)
-        if let rootEntry { finishDirectory(rootEntry) }
+        if let rootEntry, let rootState { finishDirectory(rootEntry, isNew: rootState.isNew) }
 
         if let timing = options.effectiveDeleteTiming, timing == .after || timing == .delay {
             deleter.runDeferred(ioError: builder.ioError)
@@ -152,6 +155,7 @@ public final class Generator<FS: FileSystem> {
             observer.info("created directory \(OutputEscaper.escape(shown))")
         }
         destinationRoot = destination
+        createdDestination = true
     }
 
     private func resolveAlternateRoots() {
@@ -196,15 +200,15 @@ public final class Generator<FS: FileSystem> {
             pendingDirectories -= 1
             entriesDone += 1
             stats.files.add(.directory)
-            let ready = processDirectoryEntry(entry)
+            guard let state = processDirectoryEntry(entry) else { continue }
             let name = PathBytes.lastComponent(entry.name)
-            if ready && options.recursive, let subdirectory = listing.subdirectories[name] {
+            if options.recursive, let subdirectory = listing.subdirectories[name] {
                 let childListing = builder.list(subdirectory, relativeName: entry.name)
                 entriesSeen += childListing.entries.count
                 walk(listing: childListing, relativeName: entry.name,
                     isContentDirectory: !subdirectory.listings.isEmpty)
             }
-            finishDirectory(entry)
+            finishDirectory(entry, isNew: state.isNew)
         }
     }
 
@@ -231,38 +235,41 @@ public final class Generator<FS: FileSystem> {
 
     // MARK: Directories
 
-    /// Creates or checks one destination directory. Returns false when its contents must be skipped.
-    @discardableResult
-    private func processDirectoryEntry(_ entry: FileEntry) -> Bool {
+    struct DirectoryState {
+        var isNew: Bool
+    }
+
+    /// Creates or checks one destination directory. Returns nil when its contents must be skipped.
+    private func processDirectoryEntry(_ entry: FileEntry, destinationIsNew: Bool = false) -> DirectoryState? {
         let path = destinationPath(entry.name)
-        var existing = try? fs.lstat(path)
+        var existing = destinationIsNew ? nil : try? fs.lstat(path)
         if let current = existing, current.kind == .symlink, options.keepDirLinks,
             let target = try? fs.stat(path), target.kind == .directory
         {
             existing = target
         }
         if let current = existing, current.kind != .directory {
-            if options.ignoreExisting { return false }
+            if options.ignoreExisting { return nil }
             if !options.dryRun {
                 if options.backup {
                     try? receiver.makeBackup(path, name: entry.name)
                 } else {
                     do { try fs.removeFile(path) } catch {
                         fail("[generator] \(error.describing(call: "unlink"))")
-                        return false
+                        return nil
                     }
                 }
             }
             existing = nil
         }
         guard let current = existing else {
-            if options.existingOnly { return false }
+            if options.existingOnly { return nil }
             if !options.dryRun {
                 do {
-                    try fs.makeDirectory(path, permissions: 0o700)
+                    if !destinationIsNew { try fs.makeDirectory(path, permissions: 0o700) }
                 } catch {
                     fail("[generator] recv_generator: mkdir \"\(OutputEscaper.escape(fs.absolute(path)))\" failed: \(error.errnoText) (\(error.errno))")
-                    return false
+                    return nil
                 }
                 if options.group || (options.owner && options.isSuperUser) {
                     receiver.finishAttributes(path, permissions: nil, owner: ownerChange(entry.status, nil), mtime: nil)
@@ -270,24 +277,23 @@ public final class Generator<FS: FileSystem> {
             }
             stats.created.add(.directory)
             report(entry, flags: [.localChange, .isNew])
-            return true
+            return DirectoryState(isNew: true)
         }
         let flags = check.attributeFlags(source: entry, destination: current, localChange: false)
         if !options.dryRun && (flags.contains(.reportOwner) || flags.contains(.reportGroup)) {
             receiver.finishAttributes(path, permissions: nil, owner: ownerChange(entry.status, current), mtime: nil)
         }
         report(entry, flags: flags)
-        return true
+        return DirectoryState(isNew: false)
     }
 
     /// Sets a directory's final permissions and time once its contents are written.
-    private func finishDirectory(_ entry: FileEntry) {
+    private func finishDirectory(_ entry: FileEntry, isNew: Bool) {
         guard !options.dryRun else { return }
         let path = destinationPath(entry.name)
         guard let current = try? fs.lstat(path), current.kind == .directory else { return }
-        let wanted = check.destinationPermissions(source: entry.status, existing: current.permissions == 0o700 ? nil : current)
-        let permissions = options.perms ? entry.status.permissions : wanted
-        if current.permissions != permissions || options.perms && current.permissions != entry.status.permissions {
+        let permissions = check.destinationPermissions(source: entry.status, existing: isNew ? nil : current)
+        if current.permissions != permissions {
             receiver.finishAttributes(path, permissions: permissions, owner: (nil, nil), mtime: nil)
         }
         if check.keepsTime(.directory) && current.mtime != entry.status.mtime {
