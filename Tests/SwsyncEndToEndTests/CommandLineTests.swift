@@ -80,7 +80,14 @@ struct CommandLineTests {
         child.send(SIGTERM)
         let output = child.wait(timeout: 30)
 
-        let leftovers = try directoryEntries(destination).filter { $0.hasPrefix(".") }
+        // rsync's receiver is a child process that removes its temporary file after the parent has exited, so
+        // give cleanup a moment.
+        var leftovers = try directoryEntries(destination).filter { $0.hasPrefix(".") }
+        let cleanupStart = Date()
+        while !leftovers.isEmpty && Date().timeIntervalSince(cleanupStart) < 5 {
+            usleep(20_000)
+            leftovers = try directoryEntries(destination).filter { $0.hasPrefix(".") }
+        }
         #expect(leftovers.isEmpty, "temporary files left in the destination: \(leftovers)")
         let copied = fileStatus(destination + "/huge.bin")
         let completed = copied.map { Int($0.st_size) == size } ?? false

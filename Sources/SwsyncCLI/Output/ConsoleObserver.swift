@@ -10,7 +10,7 @@ final class ConsoleObserver: TransferObserver {
     let format: OutFormat?
     let logFile: LogFile?
     let keepHighBit: Bool
-    let interruptFlag: () -> Bool
+    let interruptFlag: @Sendable () -> Bool
     /// Filled in by the runner: remaining and total entries for progress's "to-chk".
     var progressCounts: () -> (remaining: Int, total: Int, listComplete: Bool) = { (0, 0, true) }
 
@@ -22,7 +22,7 @@ final class ConsoleObserver: TransferObserver {
     private var totalBytesDone: Int64 = 0
     private let runStart = Clock.now()
 
-    init(options: SyncOptions, logFile: LogFile?, keepHighBit: Bool, interruptFlag: @escaping () -> Bool) {
+    init(options: SyncOptions, logFile: LogFile?, keepHighBit: Bool, interruptFlag: @escaping @Sendable () -> Bool) {
         self.options = options
         self.logFile = logFile
         self.keepHighBit = keepHighBit
@@ -35,6 +35,7 @@ final class ConsoleObserver: TransferObserver {
     }
 
     var isInterrupted: Bool { interruptFlag() }
+    var interruptCheck: @Sendable () -> Bool { interruptFlag }
 
     /// Whether an item is shown (rsync `log.c`, `maybe_log_item` and the receiver's name output).
     private func shouldShow(_ item: ItemizedChange, format: OutFormat) -> Bool {

@@ -28,6 +28,8 @@ public final class Generator<FS: FileSystem> {
     var hardLinkLeaders: [HardLinkKey: [UInt8]] = [:]
     /// Resolved `--link-dest`/`--copy-dest`/`--compare-dest` roots.
     var alternateRoots: [[UInt8]] = []
+    /// Parallel writers for whole-file copies (nil when output must follow each copy, as with --progress).
+    let copyWorkers: CopyWorkers<PendingWrite, WriteOutcome>?
     /// Directories still to be listed, for progress's "to-chk" count.
     var pendingDirectories = 0
     var entriesSeen = 0
@@ -42,10 +44,22 @@ public final class Generator<FS: FileSystem> {
         self.fs = fs
         self.options = options
         self.observer = observer
-        self.receiver = Receiver(fs: fs, options: options, observer: observer)
+        let interruptCheck = observer.interruptCheck
+        self.receiver = Receiver(fs: fs, options: options, isInterrupted: interruptCheck)
         self.check = QuickCheck(options: options)
         self.builder = FileListBuilder(fs: fs, options: options, observer: observer)
         self.deleter = Deleter(fs: fs, options: options, observer: observer, receiver: receiver)
+        if options.copyWorkers > 1 && !options.dryRun && !options.progress && !options.progressTotal {
+            let receiver = self.receiver
+            copyWorkers = CopyWorkers(capacity: options.copyWorkers * 4) { pending in
+                let result = Result { () throws(WriteFailure) -> Receiver<FS>.WriteResult in
+                    try receiver.write(pending.job, progress: { _ in })
+                }
+                return WriteOutcome(entry: pending.entry, isNew: pending.isNew, result: result)
+            }
+        } else {
+            copyWorkers = nil
+        }
     }
 
     /// The exit status this run earned.
@@ -101,8 +115,10 @@ public final class Generator<FS: FileSystem> {
             stats.files.add(.directory)
         }
         walk(listing: rootListing, relativeName: [], isContentDirectory: rootEntry != nil)
+        drainWrites()
         if let rootEntry, let rootState { finishDirectory(rootEntry, isNew: rootState.isNew) }
 
+        drainWrites()
         if let timing = options.effectiveDeleteTiming, timing == .after || timing == .delay {
             deleter.runDeferred(ioError: builder.ioError)
         }
@@ -208,6 +224,7 @@ public final class Generator<FS: FileSystem> {
                 walk(listing: childListing, relativeName: entry.name,
                     isContentDirectory: !subdirectory.listings.isEmpty)
             }
+            drainWrites()
             finishDirectory(entry, isNew: state.isNew)
         }
     }
@@ -272,7 +289,7 @@ public final class Generator<FS: FileSystem> {
                     return nil
                 }
                 if options.group || (options.owner && options.isSuperUser) {
-                    receiver.finishAttributes(path, permissions: nil, owner: ownerChange(entry.status, nil), mtime: nil)
+                    warn(receiver.finishAttributes(path, permissions: nil, owner: ownerChange(entry.status, nil), mtime: nil))
                 }
             }
             stats.created.add(.directory)
@@ -281,7 +298,7 @@ public final class Generator<FS: FileSystem> {
         }
         let flags = check.attributeFlags(source: entry, destination: current, localChange: false)
         if !options.dryRun && (flags.contains(.reportOwner) || flags.contains(.reportGroup)) {
-            receiver.finishAttributes(path, permissions: nil, owner: ownerChange(entry.status, current), mtime: nil)
+            warn(receiver.finishAttributes(path, permissions: nil, owner: ownerChange(entry.status, current), mtime: nil))
         }
         report(entry, flags: flags)
         return DirectoryState(isNew: false)
@@ -294,10 +311,10 @@ public final class Generator<FS: FileSystem> {
         guard let current = try? fs.lstat(path), current.kind == .directory else { return }
         let permissions = check.destinationPermissions(source: entry.status, existing: isNew ? nil : current)
         if current.permissions != permissions {
-            receiver.finishAttributes(path, permissions: permissions, owner: (nil, nil), mtime: nil)
+            warn(receiver.finishAttributes(path, permissions: permissions, owner: (nil, nil), mtime: nil))
         }
         if check.keepsTime(.directory) && current.mtime != entry.status.mtime {
-            receiver.finishAttributes(path, permissions: nil, owner: (nil, nil), mtime: entry.status.mtime)
+            warn(receiver.finishAttributes(path, permissions: nil, owner: (nil, nil), mtime: entry.status.mtime))
         }
     }
 
@@ -453,13 +470,9 @@ public final class Generator<FS: FileSystem> {
                 report(entry, flags: flags)
             case .copy:
                 if !options.dryRun {
-                    do {
-                        _ = try receiver.writeRegularFile(
-                            source: candidate, destination: path, name: entry.name,
-                            permissions: check.destinationPermissions(source: entry.status, existing: nil),
-                            owner: ownerChange(entry.status, nil),
-                            mtime: check.keepsTime(.regular) ? entry.status.mtime : nil, existing: nil)
-                    } catch {
+                    var job = writeJob(entry, path: path, existing: nil)
+                    job.source = candidate
+                    do { warn(try receiver.write(job, progress: { _ in }).warnings) } catch {
                         continue
                     }
                 }
@@ -471,6 +484,29 @@ public final class Generator<FS: FileSystem> {
         return false
     }
 
+    private func writeJob(_ entry: FileEntry, path: [UInt8], existing: FileStatus?) -> Receiver<FS>.WriteJob {
+        let owner = ownerChange(entry.status, existing)
+        return Receiver<FS>.WriteJob(
+            source: entry.sourcePath, destination: path, name: entry.name,
+            permissions: check.destinationPermissions(source: entry.status, existing: existing),
+            uid: owner.uid, gid: owner.gid, mtime: check.keepsTime(.regular) ? entry.status.mtime : nil,
+            existing: existing)
+    }
+
+    /// A write handed to a copy worker.
+    struct PendingWrite: Sendable {
+        var entry: FileEntry
+        var job: Receiver<FS>.WriteJob
+        var isNew: Bool
+    }
+
+    /// The outcome of one write, as a copy worker hands it back.
+    struct WriteOutcome: Sendable {
+        var entry: FileEntry
+        var isNew: Bool
+        var result: Result<Receiver<FS>.WriteResult, WriteFailure>
+    }
+
     private func transfer(_ entry: FileEntry, to path: [UInt8], existing: FileStatus?, flags: ItemizeFlags) {
         var item = makeItem(entry, flags: flags)
         stats.regularFilesTransferred += 1
@@ -480,34 +516,52 @@ public final class Generator<FS: FileSystem> {
             observer.report(item)
             return
         }
+        let job = writeJob(entry, path: path, existing: existing)
+        if let workers = copyWorkers {
+            // Whole-file copies write the whole size; report now so output keeps file-list order.
+            item.bytesTransferred = entry.status.size
+            observer.report(item)
+            workers.submit(PendingWrite(entry: entry, job: job, isNew: existing == nil))
+            for outcome in workers.takeFinished() { finishWrite(outcome, item: nil) }
+            return
+        }
         if options.progress { observer.report(item) }
         observer.transferStarted(name: displayName(entry), size: entry.status.size)
-        do {
-            let written = try receiver.writeRegularFile(
-                source: entry.sourcePath, destination: path, name: entry.name,
-                permissions: check.destinationPermissions(source: entry.status, existing: existing),
-                owner: ownerChange(entry.status, existing),
-                mtime: check.keepsTime(.regular) ? entry.status.mtime : nil, existing: existing)
-            stats.literalData += written
-            item.bytesTransferred = written
-            observer.transferFinished(bytes: written)
-            if !options.progress { observer.report(item) }
-        } catch {
-            observer.transferFinished(bytes: -1)
+        let result = Result { () throws(WriteFailure) -> Receiver<FS>.WriteResult in
+            try receiver.write(job, progress: { [observer] bytes in observer.transferProgress(bytes: bytes) })
+        }
+        finishWrite(WriteOutcome(entry: entry, isNew: existing == nil, result: result), item: item)
+    }
+
+    /// Counts and reports one finished write; `item` is reported here when it was not reported before.
+    private func finishWrite(_ outcome: WriteOutcome, item: ItemizedChange?) {
+        let entry = outcome.entry
+        switch outcome.result {
+        case .success(let written):
+            stats.literalData += written.bytes
+            if item != nil { observer.transferFinished(bytes: written.bytes) }
+            if var item, !options.progress {
+                item.bytesTransferred = written.bytes
+                observer.report(item)
+            }
+            warn(written.warnings)
+        case .failure(let error):
+            if item != nil { observer.transferFinished(bytes: -1) }
             switch error {
             case .interrupted:
                 wasInterrupted = true
             case .failed(let failure, let call):
-                if existing == nil { stats.created.regular -= 1 }
+                if outcome.isNew { stats.created.regular -= 1 }
                 stats.regularFilesTransferred -= 1
                 stats.transferredFileSize -= entry.status.size
                 if call == "send_files failed to open" {
+                    let source = OutputEscaper.escape(fs.absolute(entry.sourcePath))
                     if failure.errno == 2 {
-                        observer.error("file has vanished: \"\(OutputEscaper.escape(fs.absolute(entry.sourcePath)))\"", role: .sender)
+                        observer.error("file has vanished: \"\(source)\"", role: .sender)
                         hadVanished = true
                         return
                     }
-                    fail("[sender] send_files failed to open \"\(OutputEscaper.escape(fs.absolute(entry.sourcePath)))\": \(failure.errnoText) (\(failure.errno))")
+                    fail("[sender] send_files failed to open \"\(source)\": \(failure.errnoText) (\(failure.errno))")
                 } else {
                     fail("[receiver] \(failure.describing(call: call))")
                 }
@@ -515,11 +569,17 @@ public final class Generator<FS: FileSystem> {
         }
     }
 
+    /// Waits for the copy workers; called before a directory's time is set and before hard links.
+    private func drainWrites() {
+        guard let workers = copyWorkers else { return }
+        for outcome in workers.drain() { finishWrite(outcome, item: nil) }
+    }
+
     /// A source file vanished after it was listed (exit 24).
     public private(set) var hadVanished = false
 
     private func linkToLeader(_ entry: FileEntry, leader: [UInt8], existing: FileStatus?) {
-        stats.files.add(.regular)
+        drainWrites()
         let path = destinationPath(entry.name)
         let leaderPath = destinationPath(leader)
         var existing = existing
@@ -584,8 +644,8 @@ public final class Generator<FS: FileSystem> {
                 fail("[receiver] symlink \"\(OutputEscaper.escape(fs.absolute(path)))\" -> \"\(OutputEscaper.escape(target))\" failed: \(error.errnoText) (\(error.errno))")
                 return
             }
-            receiver.finishAttributes(path, permissions: nil, owner: ownerChange(entry.status, nil),
-                mtime: check.keepsTime(.symlink) ? entry.status.mtime : nil, isSymlink: true)
+            warn(receiver.finishAttributes(path, permissions: nil, owner: ownerChange(entry.status, nil),
+                mtime: check.keepsTime(.symlink) ? entry.status.mtime : nil, isSymlink: true))
         }
         report(entry, flags: flags)
     }
@@ -622,8 +682,8 @@ public final class Generator<FS: FileSystem> {
                 fail("[receiver] \(error.describing(call: "mknod"))")
                 return
             }
-            receiver.finishAttributes(path, permissions: permissions, owner: ownerChange(entry.status, nil),
-                mtime: check.keepsTime(entry.kind) ? entry.status.mtime : nil)
+            warn(receiver.finishAttributes(path, permissions: permissions, owner: ownerChange(entry.status, nil),
+                mtime: check.keepsTime(entry.kind) ? entry.status.mtime : nil))
         }
         report(entry, flags: flags)
     }
@@ -635,11 +695,11 @@ public final class Generator<FS: FileSystem> {
         guard !options.dryRun else { return }
         let permissions = check.destinationPermissions(source: entry.status, existing: existing)
         let owner = ownerChange(entry.status, existing)
-        receiver.finishAttributes(
+        warn(receiver.finishAttributes(
             path, permissions: permissions != existing.permissions && entry.kind != .symlink ? permissions : nil,
             owner: owner,
             mtime: flags.contains(.reportTime) && check.keepsTime(entry.kind) ? entry.status.mtime : nil,
-            isSymlink: entry.kind == .symlink)
+            isSymlink: entry.kind == .symlink))
     }
 
     /// The owner and group to set, or nil for each that is kept.
@@ -661,6 +721,10 @@ public final class Generator<FS: FileSystem> {
         observer.report(makeItem(entry, flags: flags))
     }
 
+    private func warn(_ messages: [String]) {
+        for message in messages { fail(message) }
+    }
+
     private func fail(_ message: String, role: Role? = nil) {
         hadErrors = true
         observer.error(message, role: role)
@@ -677,4 +741,5 @@ final class SilentObserver: TransferObserver {
     func transferProgress(bytes: Int64) {}
     func transferFinished(bytes: Int64) {}
     var isInterrupted: Bool { false }
+    var interruptCheck: @Sendable () -> Bool { { false } }
 }

@@ -109,6 +109,8 @@ public struct SyncOptions: Sendable {
     public var inplace = false
     public var tempDir: [UInt8]?
     public var dryRun = false
+    /// Threads that write whole files at once (swsync's own setting; 1 writes one file at a time).
+    public var copyWorkers = 2
 
     // Accepted now, used by the delta, remote and compression work.
     public var blockSize: Int?

@@ -18,4 +18,6 @@ public protocol TransferObserver: AnyObject {
     func transferFinished(bytes: Int64)
     /// True once SIGINT/SIGTERM/SIGHUP arrived: roles stop at the next safe point.
     var isInterrupted: Bool { get }
+    /// The same check, callable from copy workers on other threads.
+    var interruptCheck: @Sendable () -> Bool { get }
 }

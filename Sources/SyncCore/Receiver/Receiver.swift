@@ -1,99 +1,109 @@
 /// The receiver: the only role that writes the destination. Files are written to a temp name in the
 /// destination directory (or `--temp-dir`) and renamed into place, so a destination file is always
 /// either old or new.
-public final class Receiver<FS: FileSystem> {
+///
+/// A `Sendable` value with no output of its own: copy workers run it on other threads, and the
+/// generator reports what it returns.
+public struct Receiver<FS: FileSystem>: Sendable {
     let fs: FS
     let options: SyncOptions
-    let observer: TransferObserver
-    private var random = SplitMix64(seed: 0x5157_5359_4e43)
+    let isInterrupted: @Sendable () -> Bool
 
-    public init(fs: FS, options: SyncOptions, observer: TransferObserver) {
+    public init(fs: FS, options: SyncOptions, isInterrupted: @escaping @Sendable () -> Bool) {
         self.fs = fs
         self.options = options
-        self.observer = observer
-        self.random = SplitMix64(seed: UInt64(truncatingIfNeeded: ObjectIdentifier(self).hashValue) ^ 0x9E37)
+        self.isInterrupted = isInterrupted
     }
 
-    /// Why a file write stopped early.
-    public enum WriteFailure: Error {
-        case interrupted
-        case failed(SystemCallError, call: String)
+    /// One regular file to write.
+    public struct WriteJob: Sendable {
+        public var source: [UInt8]
+        public var destination: [UInt8]
+        public var name: [UInt8]
+        public var permissions: UInt32
+        public var uid: UInt32?
+        public var gid: UInt32?
+        public var mtime: FileTime?
+        public var existing: FileStatus?
     }
 
-    /// Copies `source` to `destination` through a temp file (or in place with `--inplace`), then sets
-    /// the final permissions, owner and time. Returns the bytes written.
-    public func writeRegularFile(
-        source: [UInt8], destination: [UInt8], name: [UInt8], permissions: UInt32,
-        owner: (uid: UInt32?, gid: UInt32?), mtime: FileTime?, existing: FileStatus?
-    ) throws(WriteFailure) -> Int64 {
-        let keepGoing: (Int64) -> Bool = { [observer] bytes in
-            observer.transferProgress(bytes: bytes)
-            return !observer.isInterrupted
+    /// What a write did: bytes written, and non-fatal attribute errors to report.
+    public struct WriteResult: Sendable {
+        public var bytes: Int64
+        public var warnings: [String]
+    }
+
+    /// Copies `job.source` to `job.destination` through a temp file (or in place with `--inplace`),
+    /// then sets the final permissions, owner and time.
+    public func write(_ job: WriteJob, progress: (Int64) -> Void) throws(WriteFailure) -> WriteResult {
+        var warnings: [String] = []
+        let keepGoing: (Int64) -> Bool = { bytes in
+            progress(bytes)
+            return !isInterrupted()
         }
-        if options.inplace, let existing, existing.kind == .regular {
-            if options.backup { try backupByCopy(destination, name: name) }
+        let owner = (uid: job.uid, gid: job.gid)
+        if options.inplace, let existing = job.existing, existing.kind == .regular {
+            if options.backup { try backupByCopy(job.destination, name: job.name) }
             let written: Int64
             do {
-                written = try fs.copyFileInPlace(from: source, to: destination, progress: keepGoing)
+                written = try fs.copyFileInPlace(from: job.source, to: job.destination, progress: keepGoing)
             } catch {
-                if error.errno == 4 && observer.isInterrupted { throw .interrupted }
+                if error.errno == 4 && isInterrupted() { throw .interrupted }
                 throw .failed(error, call: error.call)
             }
-            finishAttributes(destination, permissions: permissions, owner: owner, mtime: mtime)
-            return written
+            warnings += finishAttributes(job.destination, permissions: job.permissions, owner: owner, mtime: job.mtime)
+            return WriteResult(bytes: written, warnings: warnings)
         }
-        let directory = PathBytes.parent(destination)
-        let temporary = try createTemporary(source: source, name: name, directory: directory, permissions: permissions,
-            progress: keepGoing)
-        finishAttributes(temporary.path, permissions: permissions, owner: owner, mtime: mtime)
-        if existing != nil && options.backup {
+        let directory = PathBytes.parent(job.destination)
+        let temporary = try createTemporary(source: job.source, name: job.name, directory: directory, progress: keepGoing)
+        warnings += finishAttributes(temporary.path, permissions: job.permissions, owner: owner, mtime: job.mtime)
+        if job.existing != nil && options.backup {
             do {
-                try makeBackup(destination, name: name)
+                try makeBackup(job.destination, name: job.name)
             } catch {
                 try? fs.removeFile(temporary.path)
                 throw error
             }
         }
         do {
-            try fs.rename(temporary.path, to: destination)
+            try fs.rename(temporary.path, to: job.destination)
         } catch {
-            if error.errno == 18 {  // EXDEV: --temp-dir on another file system; copy next to the target.
-                defer { try? fs.removeFile(temporary.path) }
-                let local = try createTemporary(source: temporary.path, name: name, directory: directory,
-                    permissions: permissions, progress: { _ in true })
-                finishAttributes(local.path, permissions: permissions, owner: owner, mtime: mtime)
-                do { try fs.rename(local.path, to: destination) } catch {
-                    try? fs.removeFile(local.path)
-                    throw .failed(error, call: "rename")
-                }
-                return temporary.bytes
+            guard error.errno == 18 else {  // EXDEV: --temp-dir on another file system; copy next to the target.
+                try? fs.removeFile(temporary.path)
+                throw .failed(error, call: "rename")
             }
-            try? fs.removeFile(temporary.path)
-            throw .failed(error, call: "rename")
+            defer { try? fs.removeFile(temporary.path) }
+            let local = try createTemporary(source: temporary.path, name: job.name, directory: directory,
+                inTempDir: false, progress: { _ in true })
+            warnings += finishAttributes(local.path, permissions: job.permissions, owner: owner, mtime: job.mtime)
+            do { try fs.rename(local.path, to: job.destination) } catch {
+                try? fs.removeFile(local.path)
+                throw .failed(error, call: "rename")
+            }
         }
-        return temporary.bytes
+        return WriteResult(bytes: temporary.bytes, warnings: warnings)
     }
 
     /// Writes the temp file. On interruption the partial data is kept with `--partial` (renamed over the
     /// destination, or into `--partial-dir`) and removed otherwise.
     private func createTemporary(
-        source: [UInt8], name: [UInt8], directory: [UInt8], permissions: UInt32, progress: (Int64) -> Bool
+        source: [UInt8], name: [UInt8], directory: [UInt8], inTempDir: Bool = true, progress: (Int64) -> Bool
     ) throws(WriteFailure) -> (path: [UInt8], bytes: Int64) {
         let base = PathBytes.lastComponent(name)
-        let tempDirectory = options.tempDir ?? directory
+        let tempDirectory = inTempDir ? options.tempDir ?? directory : directory
+        var random = SplitMix64(seed: UInt64(bitPattern: Int64(name.hashValue)))
         for _ in 0..<100 {
-            let path = PathBytes.join(tempDirectory, temporaryName(for: base))
+            let path = PathBytes.join(tempDirectory, temporaryName(for: base, random: &random))
             do {
                 let bytes = try fs.copyFile(from: source, toNew: path, permissions: 0o600, progress: progress)
                 return (path, bytes)
             } catch {
-                if error.errno == 17 { continue }  // EEXIST: pick another name
-                if error.errno == 4 && observer.isInterrupted {
+                if error.errno == 17 && error.path == path { continue }  // EEXIST: pick another name
+                if error.errno == 4 && isInterrupted() {
                     keepPartial(path, directory: directory, base: base)
                     throw .interrupted
                 }
-                try? fs.removeFile(path)
-                if error.call == "open" && error.path == source {
+                if error.path == source {
                     throw .failed(error, call: "send_files failed to open")
                 }
                 throw .failed(error, call: error.call == "open" ? "mkstemp" : error.call)
@@ -118,7 +128,7 @@ public final class Receiver<FS: FileSystem> {
     }
 
     /// rsync's temp name: `.NAME.XXXXXX`, with NAME shortened so the whole fits in 255 bytes.
-    private func temporaryName(for base: [UInt8]) -> [UInt8] {
+    private func temporaryName(for base: [UInt8], random: inout SplitMix64) -> [UInt8] {
         var name: [UInt8] = [UInt8(ascii: ".")]
         name.append(contentsOf: base.prefix(255 - 8))
         name.append(UInt8(ascii: "."))
@@ -131,28 +141,28 @@ public final class Receiver<FS: FileSystem> {
         return name
     }
 
-    /// Sets permissions, owner and modification time; failures are reported, not fatal.
+    /// Sets owner, permissions and modification time; returns the failures as rsync-style messages.
     public func finishAttributes(
         _ path: [UInt8], permissions: UInt32?, owner: (uid: UInt32?, gid: UInt32?), mtime: FileTime?,
         isSymlink: Bool = false
-    ) {
+    ) -> [String] {
+        var warnings: [String] = []
         if owner.uid != nil || owner.gid != nil {
             do { try fs.setOwner(path, uid: owner.uid, gid: owner.gid) } catch {
-                observer.error("[receiver] \(error.describing(call: "chown"))", role: .receiver)
+                warnings.append("[receiver] \(error.describing(call: "chown"))")
             }
         }
         if let permissions, !isSymlink {
             do { try fs.setPermissions(path, permissions) } catch {
-                observer.error("[receiver] \(error.describing(call: "chmod"))", role: .receiver)
+                warnings.append("[receiver] \(error.describing(call: "chmod"))")
             }
         }
         if let mtime {
             do { try fs.setModificationTime(path, mtime) } catch {
-                if !isSymlink {
-                    observer.error("[receiver] \(error.describing(call: "utimensat"))", role: .receiver)
-                }
+                if !isSymlink { warnings.append("[receiver] \(error.describing(call: "utimensat"))") }
             }
         }
+        return warnings
     }
 
     // MARK: Backups (rsync -b, --backup-dir, --suffix)
@@ -174,9 +184,6 @@ public final class Receiver<FS: FileSystem> {
         }
         do { try fs.rename(destination, to: target) } catch {
             throw .failed(error, call: "rename")
-        }
-        if options.verbose > 1 {
-            observer.info("backed up \(OutputEscaper.escape(name)) to \(OutputEscaper.escape(target))")
         }
     }
 
@@ -216,6 +223,13 @@ public final class Receiver<FS: FileSystem> {
             try? fs.removeFile(path)
         }
     }
+}
+
+/// Why a receiver write stopped early. (Top level: a typed error nested in a generic type crashes
+/// the Swift 6.3 optimizer.)
+public enum WriteFailure: Error, Sendable {
+    case interrupted
+    case failed(SystemCallError, call: String)
 }
 
 /// A small fast PRNG for temp names (SplitMix64); no global state.

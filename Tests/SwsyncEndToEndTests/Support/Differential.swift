@@ -328,17 +328,18 @@ enum DifferentialRunner {
 
 /// Compares stdout line lists the way rsync's own output allows.
 ///
-/// A local rsync prints from two processes: the generator (directories, symlinks, attribute-only changes,
-/// deletions, "skipping ..." notes) and the receiver (files whose data it wrote); their lines interleave
-/// differently from run to run (try `rsync -ri --delete` on a stale tree a few times). So the lines must be equal
-/// as a multiset, and, when every line is classifiable (itemize output), equal in order within each stream:
+/// A local rsync prints from three processes: the sender ("skipping non-regular file" while it builds the file
+/// list), the generator (directories, symlinks, attribute-only changes, deletions) and the receiver (files whose
+/// data it wrote); their lines interleave differently from run to run (try `rsync -ri --delete` on a stale tree a
+/// few times; even deletions move relative to other generator lines). So the lines must be equal as a multiset,
+/// and, when every line is classifiable (itemize output), equal in order within each stream: sender notes,
 /// deletions, transfers (`>`/`<`), and the rest.
 enum OutputComparison {
     static func problem(rsync a: [String], swsync b: [String]) -> String? {
         if a == b { return nil }
         if a.sorted() != b.sorted() { return "different lines" }
         guard a.allSatisfy(isClassifiable) else { return nil }
-        for stream in ["deletions", "transfers", "generator"] {
+        for stream in ["sender", "deletions", "transfers", "generator"] {
             if a.filter({ self.stream(of: $0) == stream }) != b.filter({ self.stream(of: $0) == stream }) {
                 return "same lines, but the \(stream) lines are in another order"
             }
@@ -347,6 +348,7 @@ enum OutputComparison {
     }
 
     static func stream(of line: String) -> String {
+        if line.hasPrefix("skipping ") { return "sender" }
         if line.hasPrefix("*deleting ") || line.hasPrefix("deleting ") { return "deletions" }
         if line.hasPrefix(">") || line.hasPrefix("<") { return "transfers" }
         return "generator"
