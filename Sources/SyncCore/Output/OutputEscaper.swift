@@ -3,7 +3,7 @@
 public enum OutputEscaper {
     public static func escape(_ name: [UInt8], keepHighBit: Bool = false) -> String {
         var needsWork = false
-        for byte in name where byte < 0x20 || byte == 0x7f || (byte >= 0x80 && !keepHighBit) {
+        for byte in name where byte < 0x20 || byte >= 0x7f {
             needsWork = true
             break
         }

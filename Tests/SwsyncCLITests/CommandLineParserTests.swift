@@ -1,0 +1,91 @@
+import Testing
+@testable import SwsyncCLI
+import SyncCore
+
+@Suite("rsync command-line grammar")
+struct CommandLineParserTests {
+    func parse(_ arguments: String...) throws -> ParsedCommandLine {
+        try CommandLineParser.parse(arguments)
+    }
+
+    @Test func archiveBundleExpands() throws {
+        let command = try parse("-avP", "src/", "dst/")
+        let options = command.options
+        #expect(options.recursive && options.links && options.perms && options.times)
+        #expect(options.group && options.owner && options.devices && options.specials)
+        #expect(options.verbose == 1 && options.partial && options.progress)
+        #expect(command.positional == ["src/", "dst/"])
+    }
+
+    @Test func negationsTurnOffImpliedOptions() throws {
+        let options = try parse("-a", "--no-perms", "--no-t", "--no-D", "--no-o", "a", "b").options
+        #expect(!options.perms && !options.times && !options.devices && !options.specials && !options.owner)
+        #expect(options.recursive && options.links && options.group)
+    }
+
+    @Test func valuesInEveryForm() throws {
+        #expect(try parse("--max-delete=5", "a", "b").options.maxDelete == 5)
+        #expect(try parse("--max-delete", "7", "a", "b").options.maxDelete == 7)
+        #expect(try parse("-e", "ssh -p 2", "a", "b").options.remoteShell == "ssh -p 2")
+        #expect(try parse("-essh", "a", "b").options.remoteShell == "ssh")
+        #expect(try parse("-avT/tmp/x", "a", "b").options.tempDir == Array("/tmp/x".utf8))
+        #expect(try parse("--modify-window=-1", "a", "b").options.modifyWindow == -1)
+        #expect(try parse("-@", "2", "a", "b").options.modifyWindow == 2)
+    }
+
+    @Test func repeatedVerbosityAndItemize() throws {
+        let options = try parse("-vvii", "a", "b").options
+        #expect(options.verbose == 2 && options.itemize == 2)
+        #expect(try parse("-v", "-v", "-q", "a", "b").options.quiet)
+    }
+
+    @Test func optionsAfterPositionalsAndDoubleDash() throws {
+        let command = try parse("src/", "dst/", "-a", "--", "-odd")
+        #expect(command.options.recursive)
+        #expect(command.positional == ["src/", "dst/", "-odd"])
+    }
+
+    @Test func hAloneIsHelpOtherwiseHuman() throws {
+        #expect(try parse("-h").showHelp)
+        let command = try parse("-h", "a", "b")
+        #expect(!command.showHelp && command.options.humanReadable == 2)
+        #expect(try parse("-hh", "a", "b").options.humanReadable == 3)
+        #expect(try parse("--no-h", "a", "b").options.humanReadable == 0)
+    }
+
+    @Test func filterOrderIsKept() throws {
+        let filters = try parse("--include=*.c", "--exclude", "*", "-f", "- x", "a", "b").options.filters
+        #expect(filters == [FilterOption(.include, "*.c"), FilterOption(.exclude, "*"), FilterOption(.filter, "- x")])
+    }
+
+    @Test func deleteTimings() throws {
+        #expect(try parse("-r", "--delete", "a", "b").options.effectiveDeleteTiming == .during)
+        #expect(try parse("-r", "--delete-after", "a", "b").options.effectiveDeleteTiming == .after)
+        #expect(try parse("-r", "--del", "a", "b").options.effectiveDeleteTiming == .during)
+        #expect(try parse("-r", "--delete-delay", "a", "b").options.effectiveDeleteTiming == .delay)
+    }
+
+    @Test(arguments: [
+        (["--bogus", "a", "b"], "--bogus: unknown option"),
+        (["-avY", "a", "b"], "-avY: unknown option"),
+        (["--max-delete=abc", "a", "b"], "--max-delete=abc: invalid numeric value"),
+        (["--chmod=zz", "a", "b"], "Invalid argument passed to --chmod (zz)"),
+        (["--no-bogus", "a", "b"], "--no-bogus: unknown option"),
+        (["--max-size=1Q", "a", "b"], "--max-size=1Q is invalid"),
+        (["-r", "--delete-before", "--delete-after", "a", "b"], "You may not combine multiple --delete-WHEN options."),
+        (["--suffix=/x", "-b", "a", "b"], "--suffix cannot contain slashes: /x"),
+        (["--delete", "a", "b"], "--delete does not work without --recursive (-r) or --dirs (-d)."),
+        (["--info=bogus", "a", "b"], "Unknown --info item: \"bogus\""),
+        (["a", "b", "-e"], "-e: missing argument"),
+        (["--link-dest=x", "--copy-dest=y", "a", "b"], "You may not mix --compare-dest, --copy-dest, and --link-dest."),
+    ])
+    func badInputIsASyntaxError(arguments: [String], message: String) {
+        do {
+            _ = try CommandLineParser.parse(arguments)
+            Issue.record("expected a syntax error for \(arguments)")
+        } catch {
+            #expect(error.status == .syntax)
+            #expect(error.message == message)
+        }
+    }
+}
