@@ -1,5 +1,17 @@
 import Testing
 
+// How to run (from the package root):
+//
+//   swift build && swift test --filter SwsyncEndToEndTests          # swsync vs /usr/bin/rsync
+//   SWSYNC_BIN=/usr/bin/rsync swift test --filter SwsyncEndToEndTests  # harness self-check: rsync vs rsync
+//   SWSYNC_KEEP_TMP=1 ...                                           # keep the case directories for a post-mortem
+//
+// Each case directory (named in every failure message) holds `template/` (the prepared scenario), `rsync/` and
+// `swsync/` (the two run directories after the runs) and `logs/` (each tool's stdout and stderr, per pass).
+// Layout of the helpers: Support/Fixture.swift (the rich tree and its variants), Support/Scenarios.swift,
+// Support/TreeSnapshot.swift (lstat walk and comparison), Support/Differential.swift (the A/B runner),
+// Support/Subprocess.swift (posix_spawn with a time limit).
+
 /// swsync against real rsync: same scenario, same arguments, compare exit status, stdout (itemize and friends),
 /// the resulting trees, which entries were rewritten, and the same again for a second identical run.
 ///

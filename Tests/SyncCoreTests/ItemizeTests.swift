@@ -38,6 +38,7 @@ struct OutputFormattingTests {
     @Test func escapesControlAndHighBytes() {
         #expect(OutputEscaper.escape(Array("plain name".utf8)) == "plain name")
         #expect(OutputEscaper.escape([0x61, 0x0A, 0x62]) == "a\\#012b")
+        #expect(OutputEscaper.escape([0x61, 0x09, 0x62]) == "a\tb")
         #expect(OutputEscaper.escape(Array("é".utf8)) == "\\#303\\#251")
         #expect(OutputEscaper.escape(Array("é".utf8), keepHighBit: true) == "é")
         #expect(OutputEscaper.escape([0xFF], keepHighBit: true) == "\\#377")

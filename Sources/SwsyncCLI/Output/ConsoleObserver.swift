@@ -43,9 +43,10 @@ final class ConsoleObserver: TransferObserver {
         if format.hasItemize {
             return significant || options.itemize > 1 || item.hardLinkLeader != nil && item.flags.contains(.isNew)
         }
+        // rsync `maybe_log_item`: transfers, new entries, local changes, and changed directories.
         if item.flags.contains(.transfer) || item.flags.contains(.isNew) { return true }
         if item.flags.contains(.localChange) && significant { return true }
-        return options.verbose > 1 && significant
+        return item.kind == .directory && significant
     }
 
     func report(_ item: ItemizedChange) {

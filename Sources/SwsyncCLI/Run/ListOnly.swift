@@ -16,22 +16,20 @@ enum ListOnly {
         if let dot = tree.dotSource, let entry = builder.rootEntry(sourcePath: dot) {
             observer.info(line(entry, options: options, keepHighBit: keepHighBit))
         }
-        func visit(_ directory: SourceDirectory, name: [UInt8], expand: Bool) {
+        // The same order as a transfer: a directory's files, then each subdirectory followed by its contents.
+        func visit(_ directory: SourceDirectory, name: [UInt8]) {
             let listing = builder.list(directory, relativeName: name)
-            for entry in listing.entries {
-                if entry.kind == .symlink && !options.links && !options.copyLinks {
-                    // rsync still lists symlinks without -l, but without the target.
-                }
+            for entry in listing.entries where !entry.isDirectory {
                 observer.info(line(entry, options: options, keepHighBit: keepHighBit))
             }
-            guard options.recursive || expand else { return }
-            for entry in listing.entries where entry.isDirectory && options.recursive {
-                if let sub = listing.subdirectories[PathBytes.lastComponent(entry.name)] {
-                    visit(sub, name: entry.name, expand: false)
+            for entry in listing.entries where entry.isDirectory {
+                observer.info(line(entry, options: options, keepHighBit: keepHighBit))
+                if options.recursive, let sub = listing.subdirectories[PathBytes.lastComponent(entry.name)] {
+                    visit(sub, name: entry.name)
                 }
             }
         }
-        visit(tree.root, name: [], expand: true)
+        visit(tree.root, name: [])
         observer.flush()
         if builder.ioError {
             SwsyncCommand.writeStderr(SwsyncCommand.closingLine(.partial))

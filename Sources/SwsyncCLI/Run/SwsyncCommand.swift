@@ -50,9 +50,6 @@ public enum SwsyncCommand {
         }
         let destination = Array(positional.removeLast().utf8)
         let sources = positional.map { Array($0.utf8) }
-        if let tempDir = options.tempDir, (try? PosixFileSystem().stat(tempDir))?.kind != .directory {
-            return fail(SyncError(.syntax, "The temp-dir does not exist: \(String(decoding: tempDir, as: UTF8.self))"))
-        }
         Signals.install()
         return Transfer.run(sources: sources, destination: destination, options: options)
     }

@@ -98,11 +98,10 @@ public final class Generator<FS: FileSystem> {
                 return true
             }
         }
-        if rootEntry == nil && rootListing.entries.isEmpty {
-            if builder.ioError || builder.vanished { return }
-            return
-        }
         try resolveDestination(destination, rootListing: &rootListing, hasRootEntry: rootEntry != nil)
+        if let tempDir = options.tempDir, (try? fs.stat(tempDir))?.kind != .directory {
+            throw SyncError(.syntax, "The temp-dir does not exist: \(OutputEscaper.escape(tempDir))")
+        }
         resolveAlternateRoots()
         entriesSeen = rootListing.entries.count + (rootEntry == nil ? 0 : 1)
 
@@ -136,7 +135,7 @@ public final class Generator<FS: FileSystem> {
             destinationRoot = destination
             return
         }
-        if existing == nil && !options.mkpath {
+        if existing == nil && !options.mkpath && single && !endsWithSlash {
             let parent = PathBytes.parent(destination)
             if (try? fs.stat(parent)) == nil {
                 throw SyncError(.fileSelection,
@@ -165,7 +164,7 @@ public final class Generator<FS: FileSystem> {
                     "[Receiver] \(error.describing(call: "mkdir", path: fs.absolute(destination)))", role: .receiver)
             }
         }
-        if options.verbose > 0 || options.itemize > 0 || options.progress {
+        if options.effectiveOutFormat != nil && !options.quiet {
             var shown = destination
             while shown.count > 1 && shown.last == PathBytes.slash { shown.removeLast() }
             observer.info("created directory \(OutputEscaper.escape(shown))")
@@ -293,7 +292,14 @@ public final class Generator<FS: FileSystem> {
                 }
             }
             stats.created.add(.directory)
-            report(entry, flags: [.localChange, .isNew])
+            // rsync itemizes a new directory against its copy in a --link-dest/--copy-dest/--compare-dest dir.
+            if let basis = alternateCandidate(entry, kind: .directory) {
+                var flags = check.attributeFlags(source: entry, destination: basis.status, localChange: false)
+                flags.insert(.localChange)
+                report(entry, flags: flags)
+            } else {
+                report(entry, flags: [.localChange, .isNew])
+            }
             return DirectoryState(isNew: true)
         }
         let flags = check.attributeFlags(source: entry, destination: current, localChange: false)
@@ -433,12 +439,23 @@ public final class Generator<FS: FileSystem> {
                 return
             }
             if checksumDiffers { flags.insert(.reportChange) }
+            if !check.keepsTime(.regular) { flags.formUnion([.reportTime, .timeIsTransferTime]) }
             flags.insert(.transfer)
             transfer(entry, to: path, existing: current, flags: flags)
             return
         }
 
-        if !alternateRoots.isEmpty, useAlternate(entry, path: path) { return }
+        if !alternateRoots.isEmpty {
+            if useAlternate(entry, path: path) { return }
+            // No exact match: rsync uses the reference file as the basis and itemizes against it.
+            if let basis = alternateCandidate(entry, kind: .regular) {
+                var flags = check.attributeFlags(source: entry, destination: basis.status, localChange: false)
+                if !check.keepsTime(.regular) { flags.formUnion([.reportTime, .timeIsTransferTime]) }
+                flags.insert(.transfer)
+                transfer(entry, to: path, existing: nil, flags: flags)
+                return
+            }
+        }
         transfer(entry, to: path, existing: nil, flags: [.transfer, .isNew])
     }
 
@@ -505,6 +522,38 @@ public final class Generator<FS: FileSystem> {
         var entry: FileEntry
         var isNew: Bool
         var result: Result<Receiver<FS>.WriteResult, WriteFailure>
+    }
+
+    /// The first entry of the same kind in the reference directories, if any.
+    private func alternateCandidate(_ entry: FileEntry, kind: FileKind) -> (path: [UInt8], status: FileStatus)? {
+        for root in alternateRoots {
+            let candidate = PathBytes.join(root, entry.name)
+            if let status = try? fs.lstat(candidate), status.kind == kind { return (candidate, status) }
+        }
+        return nil
+    }
+
+    /// Symlinks, devices and specials identical in a reference directory: `--link-dest` hard-links them
+    /// (Linux can), `--compare-dest` leaves them out. Returns true when the entry is done.
+    private func linkIdenticalAlternate(_ entry: FileEntry, path: [UInt8]) -> Bool {
+        guard let kind = options.alternateDestinationKind, kind != .copy else { return false }
+        for root in alternateRoots {
+            let candidate = PathBytes.join(root, entry.name)
+            guard let status = try? fs.lstat(candidate), status.kind == entry.kind else { continue }
+            if entry.kind == .symlink {
+                guard (try? fs.readLink(candidate)) == entry.symlinkTarget else { continue }
+            } else if entry.kind.isDevice && status.rdev != entry.status.rdev {
+                continue
+            }
+            let attributes = check.attributeFlags(source: entry, destination: status, localChange: false)
+            guard attributes.isEmpty else { continue }
+            if kind == .link && !options.dryRun {
+                do { try fs.makeHardLink(path, to: candidate) } catch { return false }
+            }
+            report(entry, flags: kind == .link ? [.localChange, .hardLinkName] : [])
+            return true
+        }
+        return false
     }
 
     private func transfer(_ entry: FileEntry, to path: [UInt8], existing: FileStatus?, flags: ItemizeFlags) {
@@ -636,6 +685,7 @@ public final class Generator<FS: FileSystem> {
             }
         }
         if existing == nil {
+            if linkIdenticalAlternate(entry, path: path) { return }
             flags.insert(.isNew)
             stats.created.add(.symlink)
         }
@@ -673,6 +723,7 @@ public final class Generator<FS: FileSystem> {
             }
         }
         if existing == nil {
+            if linkIdenticalAlternate(entry, path: path) { return }
             flags.insert(.isNew)
             stats.created.add(entry.kind)
         }
@@ -713,6 +764,7 @@ public final class Generator<FS: FileSystem> {
         var item = ItemizedChange(
             name: displayName(entry), kind: entry.kind, flags: flags, size: entry.countedSize,
             mtime: entry.status.mtime, permissions: entry.status.mode, uid: entry.status.uid, gid: entry.status.gid)
+        if entry.kind == .directory { item.size = entry.status.size }
         item.symlinkTarget = entry.symlinkTarget
         return item
     }

@@ -51,6 +51,7 @@ public struct QuickCheck {
         if keepsTime(source.kind) {
             if !sameTime(source.status.mtime, destination.mtime) { flags.insert(.reportTime) }
         } else if localChange {
+            // The entry is rewritten without -t, so it gets the transfer time ("T").
             flags.formUnion([.reportTime, .timeIsTransferTime])
         }
         if source.kind != .symlink {
@@ -74,7 +75,8 @@ public struct QuickCheck {
         if let existing, existing.kind == source.kind {
             mode = existing.permissions
         } else {
-            mode = source.permissions & ~options.umask
+            // rsync `dest_mode`: new entries keep only the access bits, masked by the umask.
+            mode = source.permissions & 0o777 & ~options.umask
         }
         if options.executability && source.kind == .regular {
             if source.permissions & 0o111 == 0 {

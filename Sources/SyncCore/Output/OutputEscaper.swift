@@ -1,9 +1,9 @@
-/// Makes file names safe to print, as rsync's `safe_fname` does: control bytes (and, unless the locale
+/// Makes file names safe to print, as rsync does: control bytes other than tab (and, unless the locale
 /// is UTF-8 or `-8` is given, bytes with the high bit set) become `\#ooo` octal escapes.
 public enum OutputEscaper {
     public static func escape(_ name: [UInt8], keepHighBit: Bool = false) -> String {
         var needsWork = false
-        for byte in name where byte < 0x20 || byte >= 0x7f {
+        for byte in name where (byte < 0x20 && byte != 0x09) || byte >= 0x7f {
             needsWork = true
             break
         }
@@ -20,7 +20,7 @@ public enum OutputEscaper {
                 index += length
                 continue
             }
-            if byte < 0x20 || byte >= 0x7f {
+            if (byte < 0x20 && byte != 0x09) || byte >= 0x7f {
                 out.append(UInt8(ascii: "\\"))
                 out.append(UInt8(ascii: "#"))
                 out.append(UInt8(ascii: "0") + (byte >> 6))

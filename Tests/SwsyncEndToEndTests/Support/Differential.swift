@@ -214,7 +214,8 @@ enum DifferentialRunner {
                 let record = RunRecord(before: before[0], after: after[0], output: outputs[0], lines: lines[0])
                 var problems: [String] = []
                 if outputs[0].termination != .exited(testCase.oracleExit) {
-                    problems.append("rsync ended with \(outputs[0].termination), the case expects exit \(testCase.oracleExit)")
+                    problems.append(
+                        "rsync ended with \(outputs[0].termination), the case expects exit \(testCase.oracleExit)")
                 }
                 problems += testCase.checks.flatMap { $0.run(record) }
                 if !problems.isEmpty {
@@ -314,7 +315,8 @@ enum DifferentialRunner {
         var trimmed: [String] = []
         for (index, line) in result.enumerated() {
             if line.hasPrefix("    ") {
-                let near = result[max(0, index - 2)...min(result.count - 1, index + 2)].contains { !$0.hasPrefix("    ") }
+                let window = result[max(0, index - 2)...min(result.count - 1, index + 2)]
+                let near = window.contains { !$0.hasPrefix("    ") }
                 if !near {
                     if trimmed.last != "    …" { trimmed.append("    …") }
                     continue

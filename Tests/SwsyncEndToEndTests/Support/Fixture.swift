@@ -199,7 +199,8 @@ enum Fixture {
         try changeMode(dst + "/a/b/c", 0o755)
         // mtime only (same content): by an hour, and by one second (for --modify-window).
         try setModificationTime(dst + "/one.bin", seconds: mtime("one.bin").0 + 3_600)
-        try setModificationTime(dst + "/f4095.bin", seconds: mtime("f4095.bin").0 + 1, nanoseconds: mtime("f4095.bin").1)
+        let f4095 = mtime("f4095.bin")
+        try setModificationTime(dst + "/f4095.bin", seconds: f4095.0 + 1, nanoseconds: f4095.1)
         // Newer on the receiver, different content (for -u).
         try writeFile(dst + "/a/top.txt", content("a/top.txt", size: 150, variant: "newer"))
         try setModificationTime(dst + "/a/top.txt", seconds: mtime("a/top.txt").0 + 31_536_000)

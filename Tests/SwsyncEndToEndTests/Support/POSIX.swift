@@ -141,8 +141,10 @@ func directoryEntries(_ path: [UInt8]) throws -> [[UInt8]] {
         var names: [[UInt8]] = []
         while let entry = readdir(dir) {
             let name: [UInt8] = withUnsafePointer(to: &entry.pointee.d_name) { tuple in
-                tuple.withMemoryRebound(to: UInt8.self, capacity: 256) { bytes in
-                    Array(UnsafeBufferPointer(start: bytes, count: strlen(UnsafeRawPointer(bytes).assumingMemoryBound(to: CChar.self))))
+                tuple.withMemoryRebound(to: CChar.self, capacity: 256) { cName in
+                    cName.withMemoryRebound(to: UInt8.self, capacity: 256) { bytes in
+                        Array(UnsafeBufferPointer(start: bytes, count: strlen(cName)))
+                    }
                 }
             }
             if name == [0x2e] || name == [0x2e, 0x2e] { continue }

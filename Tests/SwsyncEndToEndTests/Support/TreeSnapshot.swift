@@ -184,7 +184,9 @@ struct TreeSnapshot: Sendable {
     private static func readLink(_ path: [UInt8]) throws -> String {
         var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX) + 1)
         let count = withRawPath(path) { cPath in
-            buffer.withUnsafeMutableBytes { readlink(cPath, $0.baseAddress!.assumingMemoryBound(to: CChar.self), $0.count) }
+            buffer.withUnsafeMutableBytes { raw in
+                readlink(cPath, raw.baseAddress!.assumingMemoryBound(to: CChar.self), raw.count)
+            }
         }
         guard count >= 0 else { throw posixError("readlink", displayString(path)) }
         return displayString(Array(buffer[0..<count]))
