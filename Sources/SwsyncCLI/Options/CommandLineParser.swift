@@ -128,6 +128,8 @@ public enum CommandLineParser {
             throw .syntax("--suffix cannot be empty without --backup-dir")
         }
         if options.sizeOnly && options.checksum { options.sizeOnly = false }
+        // rsync `options.c`: backups made in place would change directory times, so they are omitted.
+        if options.backup && options.backupDir == nil { options.omitDirTimes = true }
         if options.dirs && options.recursive { options.dirs = false }
         if options.copyLinks { options.links = true }
         if options.inplace && options.partialDir != nil {

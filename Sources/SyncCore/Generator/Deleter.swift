@@ -4,7 +4,7 @@ public final class Deleter<FS: FileSystem> {
     let fs: FS
     let options: SyncOptions
     let observer: TransferObserver
-    let receiver: Receiver<FS>
+    var receiver: Receiver<FS>
 
     public private(set) var deleted = TransferStats.KindCounts()
     public private(set) var skippedByMaxDelete = 0
@@ -47,7 +47,11 @@ public final class Deleter<FS: FileSystem> {
         }
         for item in deferred {
             guard let status = try? fs.lstat(item.path) else { continue }
+            // The parent's time was already set from the source; keep it through the deletion.
+            let parent = PathBytes.parent(item.path)
+            let parentTime = options.times && !options.omitDirTimes ? (try? fs.lstat(parent))?.mtime : nil
             deleteItem(item.path, name: item.name, status: status)
+            if let parentTime, !options.dryRun { try? fs.setModificationTime(parent, parentTime) }
         }
         deferred.removeAll()
     }
@@ -75,8 +79,13 @@ public final class Deleter<FS: FileSystem> {
     /// Deletes one entry; a directory's contents go first, each reported.
     func deleteItem(_ path: [UInt8], name: [UInt8], status: FileStatus) {
         if status.kind == .directory {
+            let skippedBefore = skippedByMaxDelete
             let children = extraneousEntries(in: path, name: name, keeping: [])
             for child in children { deleteItem(child.path, name: child.name, status: child.status) }
+            if skippedByMaxDelete > skippedBefore {
+                observer.info("cannot delete non-empty directory: \(OutputEscaper.escape(name))")
+                return
+            }
         }
         if let limit = options.maxDelete, deleted.total >= limit {
             skippedByMaxDelete += 1

@@ -7,7 +7,7 @@ public final class Generator<FS: FileSystem> {
     let fs: FS
     let options: SyncOptions
     let observer: TransferObserver
-    let receiver: Receiver<FS>
+    var receiver: Receiver<FS>
     let check: QuickCheck
     var builder: FileListBuilder<FS>
     let deleter: Deleter<FS>
@@ -103,6 +103,8 @@ public final class Generator<FS: FileSystem> {
             throw SyncError(.syntax, "The temp-dir does not exist: \(OutputEscaper.escape(tempDir))")
         }
         resolveAlternateRoots()
+        receiver.destinationRoot = destinationRoot
+        deleter.receiver = receiver
         entriesSeen = rootListing.entries.count + (rootEntry == nil ? 0 : 1)
 
         if options.effectiveDeleteTiming == .before {
@@ -155,7 +157,27 @@ public final class Generator<FS: FileSystem> {
             throw SyncError(.fileSelection,
                 "ERROR: destination must be a directory when copying more than 1 file")
         }
-        if options.mkpath && !options.dryRun { receiver.makeParents(of: destination) }
+        if options.mkpath {
+            // rsync --mkpath: every missing component is created, and the root is then an existing dir.
+            var missing = 0
+            var probe = destination
+            while probe.count > 1 && probe.last == PathBytes.slash { probe.removeLast() }
+            let shown = String(decoding: probe, as: UTF8.self)
+            while !probe.isEmpty && probe != PathBytes.dot && (try? fs.stat(probe)) == nil {
+                missing += 1
+                probe = PathBytes.parent(probe)
+            }
+            if !options.dryRun {
+                receiver.makeParents(of: destination)
+                try? fs.makeDirectory(destination, permissions: 0o777 & ~options.umask)
+            }
+            if options.effectiveOutFormat != nil && !options.quiet {
+                observer.info(missing == 1 ? "created directory \(shown)" : "created \(missing) directories for \(shown)")
+            }
+            destinationRoot = destination
+            createdDestination = options.dryRun
+            return
+        }
         if !options.dryRun {
             do {
                 try fs.makeDirectory(destination, permissions: 0o777 & ~options.umask)
@@ -185,7 +207,7 @@ public final class Generator<FS: FileSystem> {
     }
 
     func displayName(_ entry: FileEntry) -> [UInt8] {
-        renamedSingleFile ?? entry.name
+        entry.name
     }
 
     // MARK: Walk
@@ -279,7 +301,7 @@ public final class Generator<FS: FileSystem> {
             existing = nil
         }
         guard let current = existing else {
-            if options.existingOnly { return nil }
+            if options.existingOnly && !destinationIsNew { return nil }
             if !options.dryRun {
                 do {
                     if !destinationIsNew { try fs.makeDirectory(path, permissions: 0o700) }
@@ -292,6 +314,7 @@ public final class Generator<FS: FileSystem> {
                 }
             }
             stats.created.add(.directory)
+            if options.existingOnly { return DirectoryState(isNew: true) }
             // rsync itemizes a new directory against its copy in a --link-dest/--copy-dest/--compare-dest dir.
             if let basis = alternateCandidate(entry, kind: .directory) {
                 var flags = check.attributeFlags(source: entry, destination: basis.status, localChange: false)
@@ -438,7 +461,7 @@ public final class Generator<FS: FileSystem> {
                 report(entry, flags: flags)
                 return
             }
-            if checksumDiffers { flags.insert(.reportChange) }
+            if checksumDiffers || options.checksum { flags.insert(.reportChange) }
             if !check.keepsTime(.regular) { flags.formUnion([.reportTime, .timeIsTransferTime]) }
             flags.insert(.transfer)
             transfer(entry, to: path, existing: current, flags: flags)
@@ -459,10 +482,12 @@ public final class Generator<FS: FileSystem> {
         transfer(entry, to: path, existing: nil, flags: [.transfer, .isNew])
     }
 
-    /// `--link-dest`, `--copy-dest`, `--compare-dest`: a matching reference file is linked, copied or
-    /// taken as present. Returns true when the entry is done.
+    /// `--link-dest`, `--copy-dest`, `--compare-dest` (rsync `try_dests_reg`): a reference file with the
+    /// same data and attributes is linked, copied or taken as present; one with the same data but other
+    /// attributes is copied locally ("cf"). Returns true when the entry is done.
     private func useAlternate(_ entry: FileEntry, path: [UInt8]) -> Bool {
         guard let kind = options.alternateDestinationKind else { return false }
+        var contentMatch: (path: [UInt8], attributes: ItemizeFlags)?
         for root in alternateRoots {
             let candidate = PathBytes.join(root, entry.name)
             guard let status = try? fs.lstat(candidate), status.kind == .regular else { continue }
@@ -471,34 +496,44 @@ public final class Generator<FS: FileSystem> {
             }
             guard same else { continue }
             let attributes = check.attributeFlags(source: entry, destination: status, localChange: false)
-            if kind == .link && !attributes.subtracting([.reportTime]).isEmpty { continue }
-            if kind == .link && check.keepsTime(.regular) && attributes.contains(.reportTime) { continue }
+            guard attributes.isEmpty else {
+                if contentMatch == nil { contentMatch = (candidate, attributes) }
+                continue
+            }
             switch kind {
             case .compare:
-                report(entry, flags: attributes)
+                report(entry, flags: [])
+                return true
             case .link:
                 if !options.dryRun {
-                    do { try fs.makeHardLink(path, to: candidate) } catch {
-                        continue
-                    }
+                    do { try fs.makeHardLink(path, to: candidate) } catch { continue }
                 }
-                var flags: ItemizeFlags = [.localChange, .hardLinkName]
-                flags.formUnion(attributes)
-                report(entry, flags: flags)
+                report(entry, flags: [.localChange, .hardLinkName])
+                return true
             case .copy:
-                if !options.dryRun {
-                    var job = writeJob(entry, path: path, existing: nil)
-                    job.source = candidate
-                    do { warn(try receiver.write(job, progress: { _ in }).warnings) } catch {
-                        continue
-                    }
-                }
-                stats.created.add(.regular)
-                report(entry, flags: [.localChange, .isNew])
+                return copyLocally(entry, from: candidate, to: path, attributes: [])
             }
-            return true
+        }
+        if let contentMatch {
+            return copyLocally(entry, from: contentMatch.path, to: path, attributes: contentMatch.attributes)
         }
         return false
+    }
+
+    /// Copies a reference file into place instead of sending the source (rsync `copy_altdest_file`).
+    private func copyLocally(_ entry: FileEntry, from candidate: [UInt8], to path: [UInt8], attributes: ItemizeFlags)
+        -> Bool
+    {
+        if !options.dryRun {
+            var job = writeJob(entry, path: path, existing: nil)
+            job.source = candidate
+            do { warn(try receiver.write(job, progress: { _ in }).warnings) } catch { return false }
+        }
+        stats.created.add(.regular)
+        var flags = attributes
+        flags.insert(.localChange)
+        report(entry, flags: flags)
+        return true
     }
 
     private func writeJob(_ entry: FileEntry, path: [UInt8], existing: FileStatus?) -> Receiver<FS>.WriteJob {
@@ -686,7 +721,12 @@ public final class Generator<FS: FileSystem> {
         }
         if existing == nil {
             if linkIdenticalAlternate(entry, path: path) { return }
-            flags.insert(.isNew)
+            if let basis = alternateCandidate(entry, kind: .symlink) {
+                flags.formUnion(check.attributeFlags(source: entry, destination: basis.status, localChange: true))
+                if (try? fs.readLink(basis.path)) != target { flags.insert(.reportChange) }
+            } else {
+                flags.insert(.isNew)
+            }
             stats.created.add(.symlink)
         }
         if !options.dryRun {

@@ -8,6 +8,8 @@ public struct Receiver<FS: FileSystem>: Sendable {
     let fs: FS
     let options: SyncOptions
     let isInterrupted: @Sendable () -> Bool
+    /// The destination directory, against which a relative `--backup-dir` and `--partial-dir` resolve.
+    var destinationRoot: [UInt8] = []
 
     public init(fs: FS, options: SyncOptions, isInterrupted: @escaping @Sendable () -> Bool) {
         self.fs = fs
@@ -81,7 +83,19 @@ public struct Receiver<FS: FileSystem>: Sendable {
                 throw .failed(error, call: "rename")
             }
         }
+        removeUsedPartial(directory: directory, name: job.name)
         return WriteResult(bytes: temporary.bytes, warnings: warnings)
+    }
+
+    /// After a successful transfer the `--partial-dir` copy is spent: remove it, and the dir once empty.
+    private func removeUsedPartial(directory: [UInt8], name: [UInt8]) {
+        guard let partialDir = options.partialDir else { return }
+        let partialDirectory = partialDir.first == PathBytes.slash ? partialDir : PathBytes.join(directory, partialDir)
+        let partialFile = PathBytes.join(partialDirectory, PathBytes.lastComponent(name))
+        if (try? fs.lstat(partialFile)) != nil {
+            try? fs.removeFile(partialFile)
+            try? fs.removeDirectory(partialDirectory)
+        }
     }
 
     /// Writes the temp file. On interruption the partial data is kept with `--partial` (renamed over the
@@ -170,7 +184,8 @@ public struct Receiver<FS: FileSystem>: Sendable {
     /// The path a backup of `name` goes to.
     public func backupPath(for destination: [UInt8], name: [UInt8]) -> [UInt8] {
         if let backupDir = options.backupDir {
-            return PathBytes.join(backupDir, name) + options.effectiveSuffix
+            let root = backupDir.first == PathBytes.slash ? backupDir : PathBytes.join(destinationRoot, backupDir)
+            return PathBytes.join(root, name) + options.effectiveSuffix
         }
         return destination + options.effectiveSuffix
     }
