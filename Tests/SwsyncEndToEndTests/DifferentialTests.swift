@@ -250,7 +250,8 @@ struct DifferentialTests {
         DifferentialCase(arguments: ["-ai", "--delete", "--delete-excluded", "--exclude=a/"], scenario: .stale),
     ]
 
-    @Test(arguments: filterCases)
+    @Test(.disabled("filter rules are the filter issue's work; until then swsync refuses them (exit 4)"),
+        arguments: filterCases)
     func filters(_ testCase: DifferentialCase) throws {
         try DifferentialRunner.run(testCase)
     }

@@ -16,7 +16,7 @@ struct ItemizeTests {
         ([.localChange, .hardLinkName, .isNew], .regular, "hf+++++++++"),
         ([.localChange, .reportChange, .reportTime], .symlink, "cLc.t......"),
         ([.localChange, .reportTime, .timeIsTransferTime], .symlink, "cL..T......"),
-        ([.transfer], .regular, ">f         "),
+        ([.transfer], .regular, ">f........."),
         ([], .directory, ".d         "),
         ([.transfer, .reportChange, .reportTime], .regular, ">fc.t......"),
     ] as [(ItemizeFlags, FileKind, String)])

@@ -54,7 +54,7 @@ final class ConsoleObserver: TransferObserver {
             logFile.item(item)
         }
         guard let format, shouldShow(item, format: format) else { return }
-        stdout.writeLine(format.render(item, operation: "recv"))
+        stdout.writeLine(format.render(item, operation: "send"))
         if options.progress { stdout.flush() }
     }
 

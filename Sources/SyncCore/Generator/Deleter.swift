@@ -111,6 +111,13 @@ public final class Deleter<FS: FileSystem> {
         observer.reportDeletion(name: name, kind: status.kind)
     }
 
+    /// Deletes (and reports) everything inside `path`, to make way for a non-directory.
+    func deleteContents(of path: [UInt8], name: [UInt8]) {
+        for child in extraneousEntries(in: path, name: name, keeping: []) {
+            deleteItem(child.path, name: child.name, status: child.status)
+        }
+    }
+
     /// `-b` while replacing a directory: back up the files inside, then remove the tree.
     func backupTree(_ path: [UInt8], name: [UInt8]) {
         guard let status = try? fs.lstat(path) else { return }

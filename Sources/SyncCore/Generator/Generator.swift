@@ -29,7 +29,7 @@ public final class Generator<FS: FileSystem> {
     /// Resolved `--link-dest`/`--copy-dest`/`--compare-dest` roots.
     var alternateRoots: [[UInt8]] = []
     /// Parallel writers for whole-file copies (nil when output must follow each copy, as with --progress).
-    let copyWorkers: CopyWorkers<PendingWrite, WriteOutcome>?
+    var copyWorkers: CopyWorkers<PendingWrite, WriteOutcome>?
     /// Directories still to be listed, for progress's "to-chk" count.
     var pendingDirectories = 0
     var entriesSeen = 0
@@ -49,6 +49,10 @@ public final class Generator<FS: FileSystem> {
         self.check = QuickCheck(options: options)
         self.builder = FileListBuilder(fs: fs, options: options, observer: observer)
         self.deleter = Deleter(fs: fs, options: options, observer: observer, receiver: receiver)
+    }
+
+    /// Starts the copy workers once the receiver knows the destination.
+    private func startCopyWorkers() {
         if options.copyWorkers > 1 && !options.dryRun && !options.progress && !options.progressTotal {
             let receiver = self.receiver
             copyWorkers = CopyWorkers(capacity: options.copyWorkers * 4) { pending in
@@ -105,6 +109,7 @@ public final class Generator<FS: FileSystem> {
         resolveAlternateRoots()
         receiver.destinationRoot = destinationRoot
         deleter.receiver = receiver
+        startCopyWorkers()
         entriesSeen = rootListing.entries.count + (rootEntry == nil ? 0 : 1)
 
         if options.effectiveDeleteTiming == .before {
@@ -314,7 +319,10 @@ public final class Generator<FS: FileSystem> {
                 }
             }
             stats.created.add(.directory)
-            if options.existingOnly { return DirectoryState(isNew: true) }
+            if options.existingOnly {
+                if destinationIsNew { report(entry, flags: [.localChange, .isNew]) }
+                return DirectoryState(isNew: true)
+            }
             // rsync itemizes a new directory against its copy in a --link-dest/--copy-dest/--compare-dest dir.
             if let basis = alternateCandidate(entry, kind: .directory) {
                 var flags = check.attributeFlags(source: entry, destination: basis.status, localChange: false)
@@ -381,22 +389,22 @@ public final class Generator<FS: FileSystem> {
         if existing.kind == .directory {
             let isEmpty = ((try? fs.listDirectory(path)) ?? []).isEmpty
             guard isEmpty || options.force || options.effectiveDeleteTiming != nil else {
-                fail("cannot delete non-empty directory: \(OutputEscaper.escape(entry.name))", role: .generator)
+                observer.info("cannot delete non-empty directory: \(OutputEscaper.escape(entry.name))")
                 fail("could not make way for new \(kindWord(entry.kind)): \(OutputEscaper.escape(entry.name))",
                     role: .generator)
                 return false
             }
-            if !options.dryRun {
-                if options.backup {
-                    deleter.backupTree(path, name: entry.name)
-                } else {
-                    receiver.removeTree(path)
-                }
+            if options.backup && !options.dryRun {
+                deleter.backupTree(path, name: entry.name)
+            } else {
+                // The directory's contents are deleted (and reported) as rsync's `delete_item` does.
+                deleter.deleteContents(of: path, name: entry.name)
+                if !options.dryRun { try? fs.removeDirectory(path) }
             }
             return true
         }
         guard !options.dryRun else { return true }
-        if options.backup && existing.kind == .regular {
+        if options.backup {
             do { try receiver.makeBackup(path, name: entry.name) } catch { return false }
             return true
         }
@@ -675,9 +683,18 @@ public final class Generator<FS: FileSystem> {
             if options.itemize > 1 { observer.report(item) }
             return
         }
+        var flags: ItemizeFlags = [.localChange, .hardLinkName]
         if let current = existing {
+            if current.kind == .regular {
+                flags.formUnion(check.attributeFlags(source: entry, destination: current, localChange: false))
+            } else {
+                flags.insert(.isNew)
+            }
             guard makeWay(path, existing: current, for: entry) else { return }
             existing = nil
+        } else {
+            flags.insert(.isNew)
+            stats.created.add(.regular)
         }
         if !options.dryRun {
             do { try fs.makeHardLink(path, to: leaderPath) } catch {
@@ -685,8 +702,7 @@ public final class Generator<FS: FileSystem> {
                 return
             }
         }
-        stats.created.add(.regular)
-        var item = makeItem(entry, flags: [.localChange, .hardLinkName, .isNew])
+        var item = makeItem(entry, flags: flags)
         item.hardLinkLeader = leader
         observer.report(item)
     }
@@ -708,7 +724,12 @@ public final class Generator<FS: FileSystem> {
                 }
                 flags.formUnion(check.attributeFlags(source: entry, destination: current, localChange: true))
                 flags.insert(.reportChange)
-                if !options.dryRun {
+                if !options.dryRun && options.backup {
+                    do { try receiver.makeBackup(path, name: entry.name) } catch {
+                        fail("[generator] backup of \(OutputEscaper.escape(entry.name)) failed")
+                        return
+                    }
+                } else if !options.dryRun {
                     do { try fs.removeFile(path) } catch {
                         fail("[generator] \(error.describing(call: "unlink"))")
                         return

@@ -74,7 +74,8 @@ public struct ItemizedChange: Sendable {
             if flags.contains(.reportPerms) { c[5] = UInt8(ascii: "p") }
             if flags.contains(.reportOwner) { c[6] = UInt8(ascii: "o") }
             if flags.contains(.reportGroup) { c[7] = UInt8(ascii: "g") }
-            if c[2...].allSatisfy({ $0 == UInt8(ascii: ".") }) {
+            // Nothing changed: rsync shows blanks, except for a transfer (">f.........").
+            if !flags.contains(.transfer) && c[2...].allSatisfy({ $0 == UInt8(ascii: ".") }) {
                 for i in 2..<11 { c[i] = UInt8(ascii: " ") }
             }
         }
