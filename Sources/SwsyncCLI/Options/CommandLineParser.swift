@@ -135,9 +135,6 @@ public enum CommandLineParser {
         if options.inplace && options.partialDir != nil {
             throw .syntax("--inplace cannot be used with --partial-dir")
         }
-        if options.existingOnly && options.ignoreExisting {
-            // rsync allows this pair: it updates nothing; keep both.
-        }
         if options.deleteTiming != nil || options.delete {
             if !options.recursive && !options.dirs {
                 throw .syntax("--delete does not work without --recursive (-r) or --dirs (-d).")

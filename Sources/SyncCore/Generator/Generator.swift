@@ -102,7 +102,7 @@ public final class Generator<FS: FileSystem> {
                 return true
             }
         }
-        try resolveDestination(destination, rootListing: &rootListing, hasRootEntry: rootEntry != nil)
+        try resolveDestination(destination, rootListing: rootListing, hasRootEntry: rootEntry != nil)
         if let tempDir = options.tempDir, (try? fs.stat(tempDir))?.kind != .directory {
             throw SyncError(.syntax, "The temp-dir does not exist: \(OutputEscaper.escape(tempDir))")
         }
@@ -133,7 +133,7 @@ public final class Generator<FS: FileSystem> {
 
     /// Decides whether the destination is a directory to fill or a file to write (rsync `get_local_name`).
     private func resolveDestination(
-        _ destination: [UInt8], rootListing: inout FileListBuilder<FS>.Listing, hasRootEntry: Bool
+        _ destination: [UInt8], rootListing: FileListBuilder<FS>.Listing, hasRootEntry: Bool
     ) throws(SyncError) {
         let existing = try? fs.stat(destination)
         let single = !hasRootEntry && rootListing.entries.count == 1 && !rootListing.entries[0].isDirectory
