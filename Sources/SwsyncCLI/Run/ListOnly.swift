@@ -11,14 +11,15 @@ enum ListOnly {
         let observer = ConsoleObserver(options: options, logFile: nil, keepHighBit: keepHighBit,
             interruptFlag: { Signals.interrupted })
         let fs = PosixFileSystem()
-        var builder = FileListBuilder(fs: fs, options: options, observer: observer)
+        var builder = FileListBuilder(fs: fs, options: options)
         let tree = SourceTree(arguments: sources, relative: options.relative, impliedDirs: options.impliedDirs)
-        if let dot = tree.dotSource, let entry = builder.rootEntry(sourcePath: dot) {
+        if let dot = tree.dotSource, let entry = builder.rootEntry(sourcePath: dot, observer: observer) {
             observer.info(line(entry, options: options, keepHighBit: keepHighBit))
         }
         // The same order as a transfer: a directory's files, then each subdirectory followed by its contents.
         func visit(_ directory: SourceDirectory, name: [UInt8]) {
             let listing = builder.list(directory, relativeName: name)
+            listing.deliverMessages(to: observer)
             for entry in listing.entries where !entry.isDirectory {
                 observer.info(line(entry, options: options, keepHighBit: keepHighBit))
             }

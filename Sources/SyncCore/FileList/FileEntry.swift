@@ -35,17 +35,31 @@ public enum FileListOrder {
             let aDir = a.isDirectory
             let bDir = b.isDirectory
             if aDir != bDir { return !aDir }
-            if aDir { return lessAsDirectory(a.name, b.name) }
-            return a.name.lexicographicallyPrecedes(b.name)
+            return compare(a.name, b.name, asDirectories: aDir) < 0
         }
     }
 
     static func lessAsDirectory(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        let count = min(a.count, b.count)
-        for i in 0..<count where a[i] != b[i] { return a[i] < b[i] }
-        if a.count == b.count { return false }
-        // The shorter name continues with "/".
-        if a.count < b.count { return PathBytes.slash < b[count] }
-        return a[count] < PathBytes.slash
+        compare(a, b, asDirectories: true) < 0
+    }
+
+    /// Byte order of two names; directories compare as if their names ended in "/".
+    @inline(__always)
+    static func compare(_ a: [UInt8], _ b: [UInt8], asDirectories: Bool) -> Int {
+        a.withUnsafeBufferPointer { a in
+            b.withUnsafeBufferPointer { b in
+                let count = min(a.count, b.count)
+                var i = 0
+                while i < count {
+                    if a[i] != b[i] { return a[i] < b[i] ? -1 : 1 }
+                    i += 1
+                }
+                if a.count == b.count { return 0 }
+                if !asDirectories { return a.count < b.count ? -1 : 1 }
+                // The shorter name continues with "/".
+                if a.count < b.count { return PathBytes.slash < b[count] ? -1 : 1 }
+                return a[count] < PathBytes.slash ? -1 : 1
+            }
+        }
     }
 }

@@ -34,6 +34,12 @@ public final class Generator<FS: FileSystem> {
     var pendingDirectories = 0
     var entriesSeen = 0
     var entriesDone = 0
+    /// The sender's listings, made ahead on another thread.
+    var fileList: FileListStream<FS>?
+    /// A source could not be read (rsync's `io_error`): no deletions from then on.
+    var senderIOError = false
+    /// A source vanished while it was listed (exit 24).
+    var senderVanished = false
 
     struct HardLinkKey: Hashable {
         var device: UInt64
@@ -47,7 +53,7 @@ public final class Generator<FS: FileSystem> {
         let interruptCheck = observer.interruptCheck
         self.receiver = Receiver(fs: fs, options: options, isInterrupted: interruptCheck)
         self.check = QuickCheck(options: options)
-        self.builder = FileListBuilder(fs: fs, options: options, observer: observer)
+        self.builder = FileListBuilder(fs: fs, options: options)
         self.deleter = Deleter(fs: fs, options: options, observer: observer, receiver: receiver)
     }
 
@@ -70,8 +76,8 @@ public final class Generator<FS: FileSystem> {
     public var exitStatus: ExitStatus {
         if wasInterrupted { return .signal }
         if deleter.skippedByMaxDelete > 0 { return .maxDelete }
-        if hadErrors || builder.ioError { return .partial }
-        if builder.vanished || hadVanished { return .vanished }
+        if hadErrors || senderIOError { return .partial }
+        if senderVanished || hadVanished { return .vanished }
         return .success
     }
 
@@ -94,7 +100,8 @@ public final class Generator<FS: FileSystem> {
             tree.dotSource = nil
         }
         var rootListing = builder.list(tree.root, relativeName: [])
-        let rootEntry = tree.dotSource.flatMap { builder.rootEntry(sourcePath: $0) }
+        let rootEntry = tree.dotSource.flatMap { builder.rootEntry(sourcePath: $0, observer: observer) }
+        accept(rootListing)
         if !copiesDirectories {
             rootListing.entries.removeAll { entry in
                 guard entry.isDirectory else { return false }
@@ -120,13 +127,17 @@ public final class Generator<FS: FileSystem> {
             rootState = processDirectoryEntry(rootEntry, destinationIsNew: createdDestination)
             stats.files.add(.directory)
         }
+        let fileList = FileListStream(builder: builder, root: rootListing, recursive: options.recursive)
+        self.fileList = fileList
+        fileList.start()
         walk(listing: rootListing, relativeName: [], isContentDirectory: rootEntry != nil)
+        fileList.finish()
         drainWrites()
         if let rootEntry, let rootState { finishDirectory(rootEntry, isNew: rootState.isNew) }
 
         drainWrites()
         if let timing = options.effectiveDeleteTiming, timing == .after || timing == .delay {
-            deleter.runDeferred(ioError: builder.ioError)
+            deleter.runDeferred(ioError: senderIOError)
         }
         stats.deleted = deleter.deleted
     }
@@ -228,7 +239,7 @@ public final class Generator<FS: FileSystem> {
             let directoryName = relativeName.isEmpty ? PathBytes.dot : relativeName
             if timing == .during {
                 deleter.deleteExtraneous(in: destinationPath(directoryName), name: relativeName, keeping: keep,
-                    ioError: builder.ioError)
+                    ioError: senderIOError)
             } else {
                 deleter.collectExtraneous(in: destinationPath(directoryName), name: relativeName, keeping: keep)
             }
@@ -247,13 +258,17 @@ public final class Generator<FS: FileSystem> {
             pendingDirectories -= 1
             entriesDone += 1
             stats.files.add(.directory)
-            guard let state = processDirectoryEntry(entry) else { continue }
-            let name = PathBytes.lastComponent(entry.name)
-            if options.recursive, let subdirectory = listing.subdirectories[name] {
-                let childListing = builder.list(subdirectory, relativeName: entry.name)
+            let descends = options.recursive && FileListStream<FS>.descends(into: entry, of: listing)
+            guard let state = processDirectoryEntry(entry) else {
+                if descends { fileList?.skipSubtree { accept($0) } }
+                continue
+            }
+            if descends, let fileList {
+                let childListing = fileList.next()
+                accept(childListing)
                 entriesSeen += childListing.entries.count
                 walk(listing: childListing, relativeName: entry.name,
-                    isContentDirectory: !subdirectory.listings.isEmpty)
+                    isContentDirectory: childListing.isContentDirectory)
             }
             drainWrites()
             finishDirectory(entry, isNew: state.isNew)
@@ -262,13 +277,13 @@ public final class Generator<FS: FileSystem> {
 
     /// `--delete-before`: a deletion-only pass over the whole tree before any transfer.
     private func deleteBefore(tree: SourceTree, rootListing: FileListBuilder<FS>.Listing, hasRootEntry: Bool) {
-        var scanner = FileListBuilder(fs: fs, options: options, observer: SilentObserver())
+        var scanner = FileListBuilder(fs: fs, options: options)
         func visit(_ listing: FileListBuilder<FS>.Listing, relativeName: [UInt8], isContent: Bool) {
             if isContent {
                 let keep = Set(listing.entries.map { PathBytes.lastComponent($0.name) })
                 let directoryName = relativeName.isEmpty ? PathBytes.dot : relativeName
                 deleter.deleteExtraneous(in: destinationPath(directoryName), name: relativeName, keeping: keep,
-                    ioError: builder.ioError || scanner.ioError)
+                    ioError: senderIOError || scanner.ioError)
             }
             guard options.recursive else { return }
             for entry in listing.entries where entry.isDirectory {
@@ -279,6 +294,13 @@ public final class Generator<FS: FileSystem> {
             }
         }
         visit(rootListing, relativeName: [], isContent: hasRootEntry)
+    }
+
+    /// Takes in what the sender reported while listing a directory.
+    private func accept(_ listing: FileListBuilder<FS>.Listing) {
+        listing.deliverMessages(to: observer)
+        if listing.hadIOError { senderIOError = true }
+        if listing.hadVanished { senderVanished = true }
     }
 
     // MARK: Directories
@@ -848,17 +870,4 @@ public final class Generator<FS: FileSystem> {
         hadErrors = true
         observer.error(message, role: role)
     }
-}
-
-/// An observer that drops everything; used by passes that must not print (the `--delete-before` scan).
-final class SilentObserver: TransferObserver {
-    func report(_ item: ItemizedChange) {}
-    func reportDeletion(name: [UInt8], kind: FileKind) {}
-    func info(_ text: String) {}
-    func error(_ text: String, role: Role?) {}
-    func transferStarted(name: [UInt8], size: Int64) {}
-    func transferProgress(bytes: Int64) {}
-    func transferFinished(bytes: Int64) {}
-    var isInterrupted: Bool { false }
-    var interruptCheck: @Sendable () -> Bool { { false } }
 }

@@ -1,32 +1,54 @@
 /// The sender's file-list builder: lists one transfer directory at a time, in rsync's order, so memory
 /// holds one directory's entries rather than the whole tree.
+///
+/// It prints nothing itself: what the sender has to say about a directory travels with its listing
+/// (`Listing.messages`), so a listing made ahead on another thread is reported in the generator's order.
 public struct FileListBuilder<FS: FileSystem> {
     let fs: FS
     let options: SyncOptions
-    let observer: TransferObserver
 
     /// Set when a source could not be read; deletions are then skipped (rsync's `io_error`).
     public private(set) var ioError = false
     /// Set when a source vanished between listing and reading (exit 24).
     public private(set) var vanished = false
+    /// Messages of the listing being built.
+    private var messages: [SenderMessage] = []
 
-    public init(fs: FS, options: SyncOptions, observer: TransferObserver) {
+    public init(fs: FS, options: SyncOptions) {
         self.fs = fs
         self.options = options
-        self.observer = observer
     }
 
-    /// One listed directory: its entries (sorted) and, for each subdirectory, what to list inside it.
+    /// One listed directory: its entries (sorted), for each subdirectory what to list inside it, and
+    /// what the sender reported while listing it.
     public struct Listing {
         public var entries: [FileEntry]
         public var subdirectories: [[UInt8]: SourceDirectory]
+        public var messages: [SenderMessage] = []
+        /// This listing met an unreadable source (rsync's `io_error`).
+        public var hadIOError = false
+        /// An entry vanished while this directory was listed.
+        public var hadVanished = false
+        /// The directory's contents come from a source directory (not only from names given as
+        /// arguments), so destination entries it lacks are extraneous for `--delete`.
+        public var isContentDirectory = false
+
+        /// Passes the sender's messages on, in the order they arose.
+        public func deliverMessages(to observer: TransferObserver) {
+            SenderMessage.deliver(messages, to: observer)
+        }
     }
 
     /// Lists `directory`, whose entries are named under `relativeName` ("" for the transfer root).
     public mutating func list(_ directory: SourceDirectory, relativeName: [UInt8]) -> Listing {
         var entries: [FileEntry] = []
         var subdirectories: [[UInt8]: SourceDirectory] = [:]
+        // Only a merge of several sources into one directory can name an entry twice.
+        let mayRepeat = directory.listings.count + (directory.named.isEmpty ? 0 : 1) > 1
         var seen = Set<[UInt8]>()
+        let ioErrorBefore = ioError
+        let vanishedBefore = vanished
+        messages.removeAll()
 
         for (name, child) in directory.named where !seen.contains(name) {
             let relative = PathBytes.join(relativeName, name)
@@ -57,12 +79,15 @@ public struct FileListBuilder<FS: FileSystem> {
                 if path.count > 2 && path.suffix(2).elementsEqual([PathBytes.slash, UInt8(ascii: ".")]) {
                     path.removeLast(2)
                 }
-                observer.error("[sender] \(error.describing(call: call, path: path))", role: .sender)
+                reportError("[sender] \(error.describing(call: call, path: path))")
                 ioError = true
                 continue
             }
-            for name in names where !seen.contains(name) {
-                seen.insert(name)
+            for name in names {
+                if mayRepeat {
+                    if seen.contains(name) { continue }
+                    seen.insert(name)
+                }
                 let sourcePath = PathBytes.join(source, name)
                 let relative = PathBytes.join(relativeName, name)
                 guard let entry = makeEntry(name: relative, sourcePath: sourcePath, fromListing: true) else {
@@ -82,12 +107,26 @@ public struct FileListBuilder<FS: FileSystem> {
             }
         }
         FileListOrder.sort(&entries)
-        return Listing(entries: entries, subdirectories: subdirectories)
+        return Listing(entries: entries, subdirectories: subdirectories, messages: messages,
+            hadIOError: ioError && !ioErrorBefore, hadVanished: vanished && !vanishedBefore,
+            isContentDirectory: !directory.listings.isEmpty)
     }
 
     /// The entry for the transfer root itself ("."), when a source named a directory's contents.
-    public mutating func rootEntry(sourcePath: [UInt8]) -> FileEntry? {
-        makeEntry(name: PathBytes.dot, sourcePath: sourcePath, fromListing: false)
+    /// Its messages are delivered to `observer` at once.
+    public mutating func rootEntry(sourcePath: [UInt8], observer: TransferObserver) -> FileEntry? {
+        messages.removeAll()
+        let entry = makeEntry(name: PathBytes.dot, sourcePath: sourcePath, fromListing: false)
+        SenderMessage.deliver(messages, to: observer)
+        return entry
+    }
+
+    private mutating func reportError(_ text: String, role: Role? = .sender) {
+        messages.append(SenderMessage(text: text, isError: true, role: role))
+    }
+
+    private mutating func reportInfo(_ text: String) {
+        messages.append(SenderMessage(text: text, isError: false, role: nil))
     }
 
     /// lstat (or stat, for `-L` and unsafe links under `--copy-unsafe-links`) one source path.
@@ -97,10 +136,10 @@ public struct FileListBuilder<FS: FileSystem> {
             status = try fs.lstat(sourcePath)
         } catch {
             if error.errno == 2 && fromListing {
-                observer.error("file has vanished: \"\(absolute(sourcePath))\"", role: .sender)
+                reportError("file has vanished: \"\(absolute(sourcePath))\"")
                 vanished = true
             } else {
-                observer.error("[sender] \(error.describing(call: "link_stat", path: fs.absolute(sourcePath)))", role: .sender)
+                reportError("[sender] \(error.describing(call: "link_stat", path: fs.absolute(sourcePath)))")
                 ioError = true
             }
             return nil
@@ -110,7 +149,7 @@ public struct FileListBuilder<FS: FileSystem> {
             do {
                 target = try fs.readLink(sourcePath)
             } catch {
-                observer.error("[sender] \(error.describing(call: "readlink", path: fs.absolute(sourcePath)))", role: .sender)
+                reportError("[sender] \(error.describing(call: "readlink", path: fs.absolute(sourcePath)))")
                 ioError = true
                 return nil
             }
@@ -120,7 +159,7 @@ public struct FileListBuilder<FS: FileSystem> {
                     status = try fs.stat(sourcePath)
                     target = nil
                 } catch {
-                    observer.error("symlink has no referent: \"\(absolute(sourcePath))\"", role: .sender)
+                    reportError("symlink has no referent: \"\(absolute(sourcePath))\"")
                     ioError = true
                     return nil
                 }
@@ -129,7 +168,7 @@ public struct FileListBuilder<FS: FileSystem> {
                 target = nil
             } else if options.safeLinks && options.links && unsafe {
                 if options.verbose > 0 {
-                    observer.info("ignoring unsafe symlink \"\(OutputEscaper.escape(name))\" -> \"\(OutputEscaper.escape(target!))\"")
+                    reportInfo("ignoring unsafe symlink \"\(OutputEscaper.escape(name))\" -> \"\(OutputEscaper.escape(target!))\"")
                 }
                 return nil
             }
@@ -153,5 +192,18 @@ extension SystemCallError {
         copy.call = call
         if let path { copy.path = path }
         return copy.description
+    }
+}
+
+/// A line the sender has for the user: an error for stderr, or information for stdout.
+public struct SenderMessage: Sendable {
+    public var text: String
+    public var isError: Bool
+    public var role: Role?
+
+    public static func deliver(_ messages: [SenderMessage], to observer: TransferObserver) {
+        for message in messages {
+            if message.isError { observer.error(message.text, role: message.role) } else { observer.info(message.text) }
+        }
     }
 }

@@ -1,0 +1,112 @@
+import Dispatch
+import Synchronization
+
+/// The sender of a local run: lists the tree on a thread of its own, depth-first in the order the
+/// generator walks it, and hands each directory's listing over through a bounded queue. Listing the
+/// source and checking the destination then overlap, as rsync's sender and generator processes do.
+///
+/// The generator takes listings with `next()` in pre-order: after a directory's listing come the
+/// listings of each subdirectory it names (in `Listing.entries` order) with their own subtrees. A
+/// subtree the generator does not enter is consumed with `skipSubtree()`, so the two stay in step.
+/// At most `capacity` listings wait in the queue, so memory stays bounded on huge trees.
+final class FileListStream<FS: FileSystem>: @unchecked Sendable {
+    // @unchecked: the `SourceDirectory` objects below the root listing belong to the producer thread
+    // from `start()` on; the generator only tests `Listing.subdirectories` for keys.
+    private var builder: FileListBuilder<FS>
+    private let root: FileListBuilder<FS>.Listing
+    private let recursive: Bool
+    private let queue = Mutex(ListingQueue())
+    private let available = DispatchSemaphore(value: 0)
+    private let slots: DispatchSemaphore
+    private let finished = DispatchSemaphore(value: 0)
+    private let cancelled = Atomic<Bool>(false)
+
+    private struct ListingQueue {
+        var items: [FileListBuilder<FS>.Listing] = []
+        var head = 0
+    }
+
+    init(builder: FileListBuilder<FS>, root: FileListBuilder<FS>.Listing, recursive: Bool, capacity: Int = 256) {
+        self.builder = builder
+        self.root = root
+        self.recursive = recursive
+        self.slots = DispatchSemaphore(value: capacity)
+    }
+
+    /// Starts the producer thread.
+    func start() {
+        DispatchQueue(label: "swsync.sender.filelist").async { [self] in
+            produce()
+            finished.signal()
+        }
+    }
+
+    /// The next listing in pre-order; blocks until the producer has made it.
+    func next() -> FileListBuilder<FS>.Listing {
+        available.wait()
+        let listing = queue.withLock { queue in
+            let item = queue.items[queue.head]
+            queue.head += 1
+            if queue.head > 64 && queue.head * 2 > queue.items.count {
+                queue.items.removeFirst(queue.head)
+                queue.head = 0
+            }
+            return item
+        }
+        slots.signal()
+        return listing
+    }
+
+    /// Consumes the listings of a subtree the generator does not enter (its next listing and every
+    /// listing below it), passing each to `consume` so their messages and errors still count.
+    func skipSubtree(_ consume: (FileListBuilder<FS>.Listing) -> Void) {
+        let listing = next()
+        consume(listing)
+        for entry in listing.entries where entry.isDirectory && Self.descends(into: entry, of: listing) {
+            skipSubtree(consume)
+        }
+    }
+
+    /// True when the producer lists `entry`'s contents after `listing` (and so the generator must take them).
+    static func descends(into entry: FileEntry, of listing: FileListBuilder<FS>.Listing) -> Bool {
+        listing.subdirectories[PathBytes.lastComponent(entry.name)] != nil
+    }
+
+    /// Stops the producer and waits for it, for a run that ends early.
+    func finish() {
+        cancelled.store(true, ordering: .relaxed)
+        slots.signal()
+        finished.wait()
+    }
+
+    private func produce() {
+        guard recursive else { return }
+        // Pre-order without recursion: the pending subdirectories, the next one last.
+        var pending: [(name: [UInt8], directory: SourceDirectory)] = []
+        pushChildren(of: root, onto: &pending)
+        while let (name, directory) = pending.popLast() {
+            slots.wait()
+            if cancelled.load(ordering: .relaxed) { return }
+            let listing = builder.list(directory, relativeName: name)
+            pushChildren(of: listing, onto: &pending)
+            queue.withLock { $0.items.append(listing) }
+            available.signal()
+        }
+    }
+
+    private func pushChildren(of listing: FileListBuilder<FS>.Listing,
+        onto pending: inout [(name: [UInt8], directory: SourceDirectory)])
+    {
+        let start = pending.count
+        for entry in listing.entries where entry.isDirectory {
+            if let directory = listing.subdirectories[PathBytes.lastComponent(entry.name)] {
+                pending.append((entry.name, directory))
+            }
+        }
+        pending[start...].reverse()
+    }
+}
+
+// A listing crosses from the producer thread to the generator once; the `SourceDirectory` objects it
+// holds are used by the producer alone (see `FileListStream`).
+extension FileListBuilder.Listing: @unchecked Sendable {}
