@@ -24,12 +24,14 @@ func systemError(_ call: String, _ path: [UInt8], _ code: Int32) -> SystemCallEr
 /// Calls `body` with a NUL-terminated copy of `path`.
 @inline(__always)
 func withCPath<R>(_ path: [UInt8], _ body: (UnsafePointer<CChar>) throws(SystemCallError) -> R) throws(SystemCallError) -> R {
-    var bytes = path
-    bytes.append(0)
-    let result: Result<R, SystemCallError> = bytes.withUnsafeBufferPointer { buffer in
-        buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { pointer in
-            Result { () throws(SystemCallError) -> R in try body(pointer) }
+    // A NUL-terminated copy on the stack (heap only for very long paths): no allocation per syscall.
+    let result: Result<R, SystemCallError> = withUnsafeTemporaryAllocation(of: CChar.self, capacity: path.count + 1) {
+        buffer in
+        path.withUnsafeBytes { bytes in
+            UnsafeMutableRawBufferPointer(buffer).copyMemory(from: bytes)
         }
+        buffer[path.count] = 0
+        return Result { () throws(SystemCallError) -> R in try body(buffer.baseAddress!) }
     }
     return try result.get()
 }

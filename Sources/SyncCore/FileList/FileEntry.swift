@@ -30,13 +30,28 @@ public struct FileEntry: Sendable {
 /// rsync's file-list order within one directory (rsync `flist.c`, `f_name_cmp`, protocol ≥ 29):
 /// non-directories first, by bytes; then directories, compared as if their names ended in "/".
 public enum FileListOrder {
-    public static func sort(_ entries: inout [FileEntry]) {
-        entries.sort { a, b in
-            let aDir = a.isDirectory
-            let bDir = b.isDirectory
-            if aDir != bDir { return !aDir }
-            return compare(a.name, b.name, asDirectories: aDir) < 0
+    /// Sorts one directory's entries. `sharedPrefix` bytes lead every name (the directory's own path
+    /// and its slash) and are skipped when comparing.
+    public static func sort(_ entries: inout [FileEntry], sharedPrefix: Int = 0) {
+        guard entries.count > 1 else { return }
+        // Sorts positions rather than the entries themselves: moving a three-array struct costs
+        // retains and releases on every swap.
+        var order = [Int32](unsafeUninitializedCapacity: entries.count) { buffer, count in
+            for i in 0..<buffer.count { buffer[i] = Int32(i) }
+            count = buffer.count
         }
+        entries.withUnsafeBufferPointer { entries in
+            order.sort { i, j in
+                let aDir = entries[Int(i)].isDirectory
+                let bDir = entries[Int(j)].isDirectory
+                if aDir != bDir { return !aDir }
+                return compare(entries[Int(i)].name, entries[Int(j)].name, from: sharedPrefix, asDirectories: aDir) < 0
+            }
+        }
+        var sorted: [FileEntry] = []
+        sorted.reserveCapacity(entries.count)
+        for i in order { sorted.append(entries[Int(i)]) }
+        entries = sorted
     }
 
     static func lessAsDirectory(_ a: [UInt8], _ b: [UInt8]) -> Bool {
@@ -45,11 +60,11 @@ public enum FileListOrder {
 
     /// Byte order of two names; directories compare as if their names ended in "/".
     @inline(__always)
-    static func compare(_ a: [UInt8], _ b: [UInt8], asDirectories: Bool) -> Int {
+    static func compare(_ a: [UInt8], _ b: [UInt8], from start: Int = 0, asDirectories: Bool) -> Int {
         a.withUnsafeBufferPointer { a in
             b.withUnsafeBufferPointer { b in
                 let count = min(a.count, b.count)
-                var i = 0
+                var i = min(start, count)
                 while i < count {
                     if a[i] != b[i] { return a[i] < b[i] ? -1 : 1 }
                     i += 1

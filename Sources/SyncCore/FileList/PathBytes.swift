@@ -15,6 +15,12 @@ public enum PathBytes {
         return result
     }
 
+    /// How many bytes `join(base, name)` puts before `name`.
+    public static func joinedPrefixLength(_ base: [UInt8]) -> Int {
+        if base.isEmpty || base == dot { return 0 }
+        return base.last == slash ? base.count : base.count + 1
+    }
+
     /// The last component ("c" for "a/b/c", "c" for "a/b/c/").
     public static func lastComponent(_ path: [UInt8]) -> [UInt8] {
         var end = path.count

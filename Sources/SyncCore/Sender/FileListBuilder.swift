@@ -106,7 +106,7 @@ public struct FileListBuilder<FS: FileSystem> {
                 entries.append(entry)
             }
         }
-        FileListOrder.sort(&entries)
+        FileListOrder.sort(&entries, sharedPrefix: PathBytes.joinedPrefixLength(relativeName))
         return Listing(entries: entries, subdirectories: subdirectories, messages: messages,
             hadIOError: ioError && !ioErrorBefore, hadVanished: vanished && !vanishedBefore,
             isContentDirectory: !directory.listings.isEmpty)
