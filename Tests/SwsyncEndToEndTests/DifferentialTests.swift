@@ -180,6 +180,19 @@ struct DifferentialTests {
         DifferentialCase(arguments: ["-d"], scenario: .stale),
         DifferentialCase(arguments: ["-aiR"], operands: ["src/./a/b", "src/links", "dst/"], scenario: .fresh),
         DifferentialCase(arguments: ["-aiR"], operands: ["src/a/b", "dst/"], scenario: .fresh),
+        // -R without -r: implied directories are still sent, a named directory is skipped.
+        DifferentialCase(arguments: ["-tiR"], operands: ["src/a/b/c/d/deep.txt", "dst/"], scenario: .fresh),
+        DifferentialCase(arguments: ["-tiR"], operands: ["src/a/b", "src/big.bin", "dst/"], scenario: .fresh),
+        DifferentialCase(arguments: ["-ti"], operands: ["src/a", "src/big.bin", "dst/"], scenario: .fresh),
+        DifferentialCase(
+            arguments: ["-aiR", "--no-implied-dirs", "--stats"], operands: ["src/a/b/c", "dst/"], scenario: .fresh,
+            output: .stats),
+        DifferentialCase(
+            arguments: ["-aiR", "--no-implied-dirs"], operands: ["src/./a/b/c/d/deep.txt", "dst/"], scenario: .stale),
+        DifferentialCase(arguments: ["-R", "--list-only"], operands: ["src/a/b/c/d/deep.txt"], scenario: .fresh),
+        DifferentialCase(
+            arguments: ["-R", "--list-only", "--no-implied-dirs"], operands: ["src/a/b/c/d/deep.txt"],
+            scenario: .fresh),
         DifferentialCase(arguments: ["-ai", "--mkpath"], operands: ["src/", "dst/x/y/z/"], scenario: .fresh),
         DifferentialCase(
             arguments: ["-ai", "--mkpath"], operands: ["src/big.bin", "dst/new/dir/file.bin"], scenario: .fresh),

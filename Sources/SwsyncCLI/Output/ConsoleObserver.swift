@@ -12,7 +12,7 @@ final class ConsoleObserver: TransferObserver {
     let keepHighBit: Bool
     let interruptFlag: @Sendable () -> Bool
     /// Filled in by the runner: remaining and total entries for progress's "to-chk".
-    var progressCounts: () -> (remaining: Int, total: Int, listComplete: Bool) = { (0, 0, true) }
+    var progressCounts: () -> (remaining: Int, total: Int, listComplete: Bool, totalSize: Int64) = { (0, 0, true, 0) }
 
     private(set) var errorCount = 0
     private var transferCount = 0
@@ -144,7 +144,7 @@ final class ConsoleObserver: TransferObserver {
         let elapsed = Clock.now() - runStart
         let counts = progressCounts()
         let rate = elapsed > 0 ? Double(bytes) / elapsed : 0
-        let percent = counts.total > 0 ? (counts.total - counts.remaining) * 100 / counts.total : 100
+        let percent = bytes >= counts.totalSize ? 100 : Int(bytes * 100 / counts.totalSize)
         return pad(NumberFormat.integer(bytes, level: options.humanReadable), 15) + " " + pad("\(percent)%", 4)
             + " " + rateText(rate) + " " + clockText(elapsed)
             + " (xfr#\(transferCount), \(counts.listComplete ? "to-chk" : "ir-chk")=\(counts.remaining)/\(counts.total))"

@@ -12,7 +12,7 @@ enum ListOnly {
             interruptFlag: { Signals.interrupted })
         let fs = PosixFileSystem()
         var builder = FileListBuilder(fs: fs, options: options)
-        let tree = SourceTree(arguments: sources, relative: options.relative, impliedDirs: options.impliedDirs)
+        let tree = SourceTree(arguments: sources, relative: options.relative)
         if let dot = tree.dotSource, let entry = builder.rootEntry(sourcePath: dot, observer: observer) {
             observer.info(line(entry, options: options, keepHighBit: keepHighBit))
         }
@@ -24,8 +24,12 @@ enum ListOnly {
                 observer.info(line(entry, options: options, keepHighBit: keepHighBit))
             }
             for entry in listing.entries where entry.isDirectory {
-                observer.info(line(entry, options: options, keepHighBit: keepHighBit))
-                if options.recursive, let sub = listing.subdirectories[PathBytes.lastComponent(entry.name)] {
+                if !(entry.isImpliedDirectory && !options.impliedDirs) {
+                    observer.info(line(entry, options: options, keepHighBit: keepHighBit))
+                }
+                if options.recursive || entry.isImpliedDirectory,
+                    let sub = listing.subdirectories[PathBytes.lastComponent(entry.name)]
+                {
                     visit(sub, name: entry.name)
                 }
             }

@@ -25,7 +25,7 @@ enum Transfer {
         let start = Clock.now()
         let generator = Generator(fs: PosixFileSystem(), options: options, observer: observer)
         observer.progressCounts = { [unowned generator] in generator.progressCounts }
-        let tree = SourceTree(arguments: sources, relative: options.relative, impliedDirs: options.impliedDirs)
+        let tree = SourceTree(arguments: sources, relative: options.relative)
         do {
             try generator.run(tree: tree, destination: destination)
         } catch {

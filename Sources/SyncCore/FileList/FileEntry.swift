@@ -6,6 +6,9 @@ public struct FileEntry: Sendable {
     public var sourcePath: [UInt8]
     public var status: FileStatus
     public var symlinkTarget: [UInt8]?
+    /// A parent directory of a `-R` source: entered even without `-r` to reach the named paths, and
+    /// under `--no-implied-dirs` not sent at all, only made when missing.
+    public var isImpliedDirectory = false
 
     public init(name: [UInt8], sourcePath: [UInt8], status: FileStatus, symlinkTarget: [UInt8]? = nil) {
         self.name = name

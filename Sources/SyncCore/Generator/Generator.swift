@@ -30,9 +30,9 @@ public final class Generator<FS: FileSystem> {
     var alternateRoots: [[UInt8]] = []
     /// Parallel writers for whole-file copies (nil when output must follow each copy, as with --progress).
     var copyWorkers: CopyWorkers<PendingWrite, WriteOutcome>?
-    /// Directories still to be listed, for progress's "to-chk" count.
-    var pendingDirectories = 0
-    var entriesSeen = 0
+    /// For progress lines: entries of the root listing, and entries checked so far.
+    var rootEntryCount = 0
+    var rootListedSize: Int64 = 0
     var entriesDone = 0
     /// The sender's listings, made ahead on another thread.
     var fileList: FileListStream<FS>?
@@ -83,9 +83,12 @@ public final class Generator<FS: FileSystem> {
 
     public var deletionsSkipped: Int { deleter.skippedByMaxDelete }
 
-    /// For progress lines: entries not yet checked, entries listed so far, and whether listing is done.
-    public var progressCounts: (remaining: Int, total: Int, listComplete: Bool) {
-        (max(0, entriesSeen - entriesDone), entriesSeen, pendingDirectories == 0)
+    /// For progress lines (rsync's "to-chk=remaining/total"): entries not yet checked, entries the
+    /// sender has listed so far, whether it has listed everything, and the bytes of the files listed.
+    public var progressCounts: (remaining: Int, total: Int, listComplete: Bool, totalSize: Int64) {
+        let listed = fileList?.listedSoFar ?? (entries: 0, size: 0, complete: false)
+        let total = rootEntryCount + listed.entries
+        return (max(0, total - entriesDone), total, listed.complete, rootListedSize + listed.size)
     }
 
     // MARK: Run
@@ -94,21 +97,19 @@ public final class Generator<FS: FileSystem> {
     public func run(tree: SourceTree, destination: [UInt8]) throws(SyncError) {
         let copiesDirectories = options.recursive || options.dirs
         var tree = tree
-        if !copiesDirectories && tree.dotSource != nil {
-            observer.info("skipping directory .")
-            tree.root.listings = []
-            tree.dotSource = nil
-        }
-        var rootListing = builder.list(tree.root, relativeName: [])
-        let rootEntry = tree.dotSource.flatMap { builder.rootEntry(sourcePath: $0, observer: observer) }
-        accept(rootListing)
         if !copiesDirectories {
-            rootListing.entries.removeAll { entry in
-                guard entry.isDirectory else { return false }
-                observer.info("skipping directory \(OutputEscaper.escape(entry.name))")
-                return true
+            if tree.dotSource != nil {
+                observer.info("skipping directory .")
+                tree.root.listings = []
+                tree.dotSource = nil
+            }
+            for name in tree.removeNamedDirectories(fs: fs, followLinks: options.copyLinks) {
+                observer.info("skipping directory \(OutputEscaper.escape(name))")
             }
         }
+        let rootListing = builder.list(tree.root, relativeName: [])
+        let rootEntry = tree.dotSource.flatMap { builder.rootEntry(sourcePath: $0, observer: observer) }
+        accept(rootListing)
         try resolveDestination(destination, rootListing: rootListing, hasRootEntry: rootEntry != nil)
         if let tempDir = options.tempDir, (try? fs.stat(tempDir))?.kind != .directory {
             throw SyncError(.syntax, "The temp-dir does not exist: \(OutputEscaper.escape(tempDir))")
@@ -117,7 +118,9 @@ public final class Generator<FS: FileSystem> {
         receiver.destinationRoot = destinationRoot
         deleter.receiver = receiver
         startCopyWorkers()
-        entriesSeen = rootListing.entries.count + (rootEntry == nil ? 0 : 1)
+        rootEntryCount = rootListing.entries.count + (rootEntry == nil ? 0 : 1)
+        rootListedSize = FileListStream<FS>.transferSize(of: rootListing, links: options.links)
+        entriesDone = rootEntry == nil ? 0 : 1
 
         if options.effectiveDeleteTiming == .before {
             deleteBefore(tree: tree, rootListing: rootListing, hasRootEntry: rootEntry != nil)
@@ -247,31 +250,29 @@ public final class Generator<FS: FileSystem> {
         for entry in listing.entries where !entry.isDirectory {
             if observer.isInterrupted { wasInterrupted = true }
             if wasInterrupted { return }
-            processNonDirectory(entry)
             entriesDone += 1
+            processNonDirectory(entry)
         }
-        let directories = listing.entries.filter(\.isDirectory)
-        pendingDirectories += directories.count
-        for entry in directories {
+        for entry in listing.entries where entry.isDirectory {
             if observer.isInterrupted { wasInterrupted = true }
             if wasInterrupted { return }
-            pendingDirectories -= 1
             entriesDone += 1
+            let descends = FileListStream<FS>.descends(into: entry, of: listing, recursive: options.recursive)
             stats.files.add(.directory)
-            let descends = options.recursive && FileListStream<FS>.descends(into: entry, of: listing)
-            guard let state = processDirectoryEntry(entry) else {
+            let state = entry.isImpliedDirectory && !options.impliedDirs
+                ? makeUnsentImpliedDirectory(entry) : processDirectoryEntry(entry)
+            guard let state else {
                 if descends { fileList?.skipSubtree { accept($0) } }
                 continue
             }
             if descends, let fileList {
                 let childListing = fileList.next()
                 accept(childListing)
-                entriesSeen += childListing.entries.count
                 walk(listing: childListing, relativeName: entry.name,
                     isContentDirectory: childListing.isContentDirectory)
             }
             drainWrites()
-            finishDirectory(entry, isNew: state.isNew)
+            if !(entry.isImpliedDirectory && !options.impliedDirs) { finishDirectory(entry, isNew: state.isNew) }
         }
     }
 
@@ -366,6 +367,24 @@ public final class Generator<FS: FileSystem> {
         }
         report(entry, flags: flags)
         return DirectoryState(isNew: false)
+    }
+
+    /// `--no-implied-dirs`: a path element of a `-R` source is not sent; it is made (with default
+    /// permissions, silently) only when the destination lacks it, and an existing one is left alone.
+    private func makeUnsentImpliedDirectory(_ entry: FileEntry) -> DirectoryState? {
+        let path = destinationPath(entry.name)
+        if let existing = try? fs.stat(path) {
+            if existing.kind == .directory { return DirectoryState(isNew: false) }
+            fail("[generator] recv_generator: mkdir \"\(OutputEscaper.escape(fs.absolute(path)))\" failed: File exists (17)")
+            return nil
+        }
+        if !options.dryRun {
+            do { try fs.makeDirectory(path, permissions: 0o777 & ~options.umask) } catch {
+                fail("[generator] recv_generator: mkdir \"\(OutputEscaper.escape(fs.absolute(path)))\" failed: \(error.errnoText) (\(error.errno))")
+                return nil
+            }
+        }
+        return DirectoryState(isNew: true)
     }
 
     /// Sets a directory's final permissions and time once its contents are written.

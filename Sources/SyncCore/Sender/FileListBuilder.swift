@@ -52,9 +52,10 @@ public struct FileListBuilder<FS: FileSystem> {
 
         for (name, child) in directory.named where !seen.contains(name) {
             let relative = PathBytes.join(relativeName, name)
-            guard let entry = makeEntry(name: relative, sourcePath: child.sourcePath, fromListing: false) else {
+            guard var entry = makeEntry(name: relative, sourcePath: child.sourcePath, fromListing: false) else {
                 continue
             }
+            if entry.isDirectory && child.isImplied { entry.isImpliedDirectory = true }
             seen.insert(name)
             if entry.isDirectory {
                 if let subtree = child.subtree {

@@ -20,6 +20,9 @@ final class FileListStream<FS: FileSystem>: @unchecked Sendable {
     private let slots: DispatchSemaphore
     private let finished = DispatchSemaphore(value: 0)
     private let cancelled = Atomic<Bool>(false)
+    private let listedEntries = Atomic<Int>(0)
+    private let listedBytes = Atomic<Int64>(0)
+    private let complete: Atomic<Bool>
 
     private struct ListingQueue {
         var items: [FileListBuilder<FS>.Listing] = []
@@ -30,6 +33,8 @@ final class FileListStream<FS: FileSystem>: @unchecked Sendable {
         self.builder = builder
         self.root = root
         self.recursive = recursive
+        let hasSubtrees = root.entries.contains { $0.isDirectory && Self.descends(into: $0, of: root, recursive: recursive) }
+        self.complete = Atomic(!hasSubtrees)
         self.slots = DispatchSemaphore(value: capacity)
     }
 
@@ -62,14 +67,31 @@ final class FileListStream<FS: FileSystem>: @unchecked Sendable {
     func skipSubtree(_ consume: (FileListBuilder<FS>.Listing) -> Void) {
         let listing = next()
         consume(listing)
-        for entry in listing.entries where entry.isDirectory && Self.descends(into: entry, of: listing) {
+        for entry in listing.entries where entry.isDirectory && Self.descends(into: entry, of: listing, recursive: recursive) {
             skipSubtree(consume)
         }
     }
 
-    /// True when the producer lists `entry`'s contents after `listing` (and so the generator must take them).
-    static func descends(into entry: FileEntry, of listing: FileListBuilder<FS>.Listing) -> Bool {
-        listing.subdirectories[PathBytes.lastComponent(entry.name)] != nil
+    /// True when the producer lists `entry`'s contents after `listing` (and so the generator must take
+    /// them): with `-r`, or for a `-R` implied directory, which leads to the paths named inside it.
+    static func descends(into entry: FileEntry, of listing: FileListBuilder<FS>.Listing, recursive: Bool) -> Bool {
+        (recursive || entry.isImpliedDirectory) && listing.subdirectories[PathBytes.lastComponent(entry.name)] != nil
+    }
+
+    /// Entries and file bytes listed below the root listing so far, and whether the listing is done
+    /// (progress's "to-chk" against "ir-chk").
+    var listedSoFar: (entries: Int, size: Int64, complete: Bool) {
+        (listedEntries.load(ordering: .relaxed), listedBytes.load(ordering: .relaxed),
+            complete.load(ordering: .acquiring))
+    }
+
+    /// The bytes a listing adds to rsync's "total size": regular files, and symlink targets when sent.
+    static func transferSize(of listing: FileListBuilder<FS>.Listing, links: Bool) -> Int64 {
+        var size: Int64 = 0
+        for entry in listing.entries where entry.kind == .regular || (links && entry.kind == .symlink) {
+            size += entry.countedSize
+        }
+        return size
     }
 
     /// Stops the producer and waits for it, for a run that ends early.
@@ -80,7 +102,6 @@ final class FileListStream<FS: FileSystem>: @unchecked Sendable {
     }
 
     private func produce() {
-        guard recursive else { return }
         // Pre-order without recursion: the pending subdirectories, the next one last.
         var pending: [(name: [UInt8], directory: SourceDirectory)] = []
         pushChildren(of: root, onto: &pending)
@@ -88,7 +109,11 @@ final class FileListStream<FS: FileSystem>: @unchecked Sendable {
             slots.wait()
             if cancelled.load(ordering: .relaxed) { return }
             let listing = builder.list(directory, relativeName: name)
+            listedEntries.add(listing.entries.count, ordering: .relaxed)
+            listedBytes.add(Self.transferSize(of: listing, links: builder.options.links), ordering: .relaxed)
             pushChildren(of: listing, onto: &pending)
+            // Complete before the last listing is handed over, so its files see "to-chk".
+            if pending.isEmpty { complete.store(true, ordering: .releasing) }
             queue.withLock { $0.items.append(listing) }
             available.signal()
         }
@@ -98,10 +123,8 @@ final class FileListStream<FS: FileSystem>: @unchecked Sendable {
         onto pending: inout [(name: [UInt8], directory: SourceDirectory)])
     {
         let start = pending.count
-        for entry in listing.entries where entry.isDirectory {
-            if let directory = listing.subdirectories[PathBytes.lastComponent(entry.name)] {
-                pending.append((entry.name, directory))
-            }
+        for entry in listing.entries where entry.isDirectory && Self.descends(into: entry, of: listing, recursive: recursive) {
+            pending.append((entry.name, listing.subdirectories[PathBytes.lastComponent(entry.name)]!))
         }
         pending[start...].reverse()
     }

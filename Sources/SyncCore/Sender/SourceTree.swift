@@ -37,15 +37,15 @@ public struct SourceTree {
     /// Source path of the "." entry, when a source named a directory's contents.
     public var dotSource: [UInt8]?
 
-    public init(arguments: [[UInt8]], relative: Bool, impliedDirs: Bool) {
+    public init(arguments: [[UInt8]], relative: Bool) {
         for argument in arguments {
-            add(argument, relative: relative, impliedDirs: impliedDirs)
+            add(argument, relative: relative)
         }
     }
 
-    private mutating func add(_ argument: [UInt8], relative: Bool, impliedDirs: Bool) {
+    private mutating func add(_ argument: [UInt8], relative: Bool) {
         if relative {
-            addRelative(argument, impliedDirs: impliedDirs)
+            addRelative(argument)
             return
         }
         let slash = PathBytes.slash
@@ -64,7 +64,7 @@ public struct SourceTree {
     }
 
     /// `-R`: the name keeps the whole path, or the part after `/./`; each parent is an implied directory.
-    private mutating func addRelative(_ argument: [UInt8], impliedDirs: Bool) {
+    private mutating func addRelative(_ argument: [UInt8]) {
         var base: [UInt8] = []
         var relativePart = argument
         if let cut = findDotSlash(argument) {
@@ -101,6 +101,28 @@ public struct SourceTree {
                 directory = subtree
             }
         }
+    }
+
+    /// Without `-r` or `-d`, a directory named as a source is skipped (rsync says "skipping directory"),
+    /// along with `-R` implied directories left with nothing to lead to. Returns the skipped names in
+    /// argument order.
+    public mutating func removeNamedDirectories<FS: FileSystem>(fs: FS, followLinks: Bool) -> [[UInt8]] {
+        var skipped: [[UInt8]] = []
+        func prune(_ directory: SourceDirectory, prefix: [UInt8]) {
+            directory.named.removeAll { name, child in
+                let relative = PathBytes.join(prefix, name)
+                if child.isImplied, let subtree = child.subtree {
+                    prune(subtree, prefix: relative)
+                    return subtree.named.isEmpty
+                }
+                let status = followLinks ? try? fs.stat(child.sourcePath) : try? fs.lstat(child.sourcePath)
+                guard status?.kind == .directory else { return false }
+                skipped.append(relative)
+                return true
+            }
+        }
+        prune(root, prefix: [])
+        return skipped
     }
 
     private func findDotSlash(_ bytes: [UInt8]) -> Int? {

@@ -1,0 +1,142 @@
+/// Matching a path against the list: rsync's `check_filter` and `rule_matches`.
+extension FilterList {
+    /// The first rule that matches `path` on `side`, or nil when none does (the path is then included).
+    ///
+    /// `path` is relative to the transfer root, without a leading `./` ("sub/file.c"). Rules meant only for the
+    /// other side are skipped, and so are perishable rules when `ignorePerishable` is set (rsync does that while
+    /// deleting the contents of a directory that is itself being deleted).
+    public func check(_ path: [UInt8], isDirectory: Bool, side: FilterSide, ignorePerishable: Bool = false)
+        -> FilterMatch?
+    {
+        path.withUnsafeBufferPointer { check($0, isDirectory: isDirectory, side: side,
+            ignorePerishable: ignorePerishable) }
+    }
+
+    /// The same for a slice of a larger buffer.
+    public func check(_ path: ArraySlice<UInt8>, isDirectory: Bool, side: FilterSide,
+        ignorePerishable: Bool = false) -> FilterMatch?
+    {
+        path.withUnsafeBufferPointer { check($0, isDirectory: isDirectory, side: side,
+            ignorePerishable: ignorePerishable) }
+    }
+
+    /// True when the first matching rule excludes (hides/protects) `path`.
+    public func isExcluded(_ path: [UInt8], isDirectory: Bool, side: FilterSide, ignorePerishable: Bool = false)
+        -> Bool
+    {
+        guard let match = check(path, isDirectory: isDirectory, side: side, ignorePerishable: ignorePerishable)
+        else { return false }
+        return !match.isIncluded
+    }
+
+    public func check(_ path: UnsafeBufferPointer<UInt8>, isDirectory: Bool, side: FilterSide,
+        ignorePerishable: Bool = false) -> FilterMatch?
+    {
+        var body = path
+        if let first = body.first, first == WildMatch.slash { body = UnsafeBufferPointer(rebasing: body[1...]) }
+        if body.isEmpty { return nil }
+        var nameStart = body.count
+        while nameStart > 0 && body[nameStart - 1] != WildMatch.slash { nameStart -= 1 }
+        return configuration.absoluteRoot.withUnsafeBufferPointer { root in
+            let subject = FilterSubject(path: body, nameStart: nameStart, isDirectory: isDirectory, root: root,
+                fullPath: configuration.matchFullPath, side: side, ignorePerishable: ignorePerishable)
+            return firstMatch(entries, subject)
+        }
+    }
+
+    func firstMatch(_ list: [Entry], _ subject: FilterSubject) -> FilterMatch? {
+        for entry in list {
+            switch entry {
+            case .rule(let rule):
+                if subject.ignorePerishable && rule.flags.contains(.perishable) { continue }
+                if !rule.applies(to: subject.side) { continue }
+                if rule.flags.contains(.cvsIgnore) {
+                    for cvsRule in cvsRules {
+                        if subject.ignorePerishable && cvsRule.flags.contains(.perishable) { continue }
+                        if !cvsRule.applies(to: subject.side) { continue }
+                        if subject.matches(cvsRule) { return FilterMatch(rule: cvsRule) }
+                    }
+                    continue
+                }
+                if subject.matches(rule) { return FilterMatch(rule: rule) }
+            case .perDirectory(let index):
+                let list = perDirectory[index]
+                if subject.ignorePerishable && list.rule.flags.contains(.perishable) { continue }
+                if let match = firstMatch(list.local, subject) ?? firstMatch(list.inherited, subject) {
+                    return match
+                }
+            }
+        }
+        return nil
+    }
+}
+
+/// One path being checked, with what every rule needs precomputed.
+struct FilterSubject {
+    let path: UnsafeBufferPointer<UInt8>
+    let nameStart: Int
+    let isDirectory: Bool
+    let root: UnsafeBufferPointer<UInt8>
+    let fullPath: Bool
+    let side: FilterSide
+    let ignorePerishable: Bool
+
+    /// rsync `rule_matches`.
+    func matches(_ rule: FilterRule) -> Bool {
+        let flags = rule.flags
+        let hit = !flags.contains(.negate)
+        if flags.contains(.xattr) { return false }
+        var body = path
+        var head = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
+        var headSlash = false
+        if rule.slashCount == 0 && !flags.contains(.wild2) {
+            // No slash and no "**": match the last component only.
+            body = UnsafeBufferPointer(rebasing: path[nameStart...])
+        } else if flags.contains(.absolutePath) && !root.isEmpty {
+            head = root
+            headSlash = true
+        } else if flags.contains(.wild2Prefix) {
+            headSlash = true  // lets "**/" match at the start
+        }
+        var tailSlash = false
+        if isDirectory {
+            if flags.contains(.wild3Suffix) { tailSlash = true }  // lets "/***" match the directory itself
+        } else if flags.contains(.directoryOnly) {
+            return !hit
+        }
+        return rule.pattern.withUnsafeBufferPointer { whole in
+            var pattern = whole
+            var anchored = false
+            if let first = pattern.first, first == WildMatch.slash {
+                anchored = true
+                pattern = UnsafeBufferPointer(rebasing: pattern[1...])
+            }
+            var slashHandling = 0
+            if !anchored && !(fullPath && (rule.slashCount > 0 || flags.contains(.wild2))) {
+                if rule.slashCount > 0 && !flags.contains(.wild2) {
+                    // An unanchored pattern with an inner slash matches the last slashCount+1 elements.
+                    slashHandling = rule.slashCount + 1
+                } else if !flags.contains(.wild2Prefix) && flags.contains(.wild2) {
+                    // An inner or trailing "**": try after every slash.
+                    slashHandling = -1
+                }
+            }
+            let text = WildText(head: head, headSlash: headSlash, body: body, tailSlash: tailSlash)
+            let matched: Bool
+            if flags.contains(.wild) {
+                matched = WildMatch.matchArray(pattern, text, where: slashHandling)
+            } else if head.count > 0 || headSlash || tailSlash {
+                matched = WildMatch.literalArray(pattern, text, where: slashHandling)
+            } else if anchored || (fullPath && rule.slashCount > 0) {
+                matched = pattern.elementsEqual(body)
+            } else {
+                // Unanchored literal: equal, or a suffix that starts right after a slash.
+                let n = body.count
+                let m = pattern.count
+                matched = m <= n && (m == n || body[n - m - 1] == WildMatch.slash)
+                    && UnsafeBufferPointer(rebasing: body[(n - m)...]).elementsEqual(pattern)
+            }
+            return matched ? hit : !hit
+        }
+    }
+}
