@@ -28,15 +28,12 @@ struct DifferentialTests {
 
     static let basicCases: [DifferentialCase] = basicOptionSets.flatMap { options in
         [Scenario.fresh, .identical, .stale].map { scenario in
-            var testCase = DifferentialCase(arguments: options, scenario: scenario)
-            if options == ["-aiH"] && scenario.name == Scenario.fresh.name {
-                testCase.knownDifference = "-H: swsync transfers the first member of a hard-link group and links "
-                    + "the rest to it; rsync picks the last one, so the itemize lines name another leader"
-            }
-            return testCase
+            DifferentialCase(arguments: options, scenario: scenario)
         }
     } + [
         DifferentialCase(arguments: ["-ai"], scenario: .emptyDestination),
+        DifferentialCase(arguments: ["-aiHn"], scenario: .fresh),
+        DifferentialCase(arguments: ["-aiH", "--delete"], scenario: .typeSwapped),
         DifferentialCase(arguments: ["-aiv"], scenario: .stale),
         DifferentialCase(arguments: ["-ri"], scenario: .stale),
         DifferentialCase(arguments: ["-ai"], scenario: .edgeCases),

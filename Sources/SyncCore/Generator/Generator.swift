@@ -24,8 +24,14 @@ public final class Generator<FS: FileSystem> {
     var destinationRoot: [UInt8] = []
     /// When the destination names a file, the single source file is written under this name.
     var renamedSingleFile: [UInt8]?
-    /// -H: source (device, inode) → the destination name of the first member transferred.
-    var hardLinkLeaders: [HardLinkKey: [UInt8]] = [:]
+    /// -H: source (device, inode) → the destination name of the member transferred.
+    var hardLinkLeaders: [HardLinkGroups.Key: [UInt8]] = [:]
+    /// -H: members held back until their group's leader is known.
+    var hardLinkGroups = HardLinkGroups()
+    /// Set while held-back members are processed at the end of the run.
+    var isLinkingLateMembers = false
+    /// Directories whose time must be set again after late hard links.
+    var directoriesToRefinish: [(entry: FileEntry, isNew: Bool)] = []
     /// Resolved `--link-dest`/`--copy-dest`/`--compare-dest` roots.
     var alternateRoots: [[UInt8]] = []
     /// Parallel writers for whole-file copies (nil when output must follow each copy, as with --progress).
@@ -40,11 +46,6 @@ public final class Generator<FS: FileSystem> {
     var senderIOError = false
     /// A source vanished while it was listed (exit 24).
     var senderVanished = false
-
-    struct HardLinkKey: Hashable {
-        var device: UInt64
-        var inode: UInt64
-    }
 
     public init(fs: FS, options: SyncOptions, observer: TransferObserver) {
         self.fs = fs
@@ -137,6 +138,7 @@ public final class Generator<FS: FileSystem> {
         fileList.finish()
         drainWrites()
         if let rootEntry, let rootState { finishDirectory(rootEntry, isNew: rootState.isNew) }
+        if options.hardLinks && !wasInterrupted { linkLateMembers() }
 
         drainWrites()
         if let timing = options.effectiveDeleteTiming, timing == .after || timing == .delay {
@@ -387,8 +389,30 @@ public final class Generator<FS: FileSystem> {
         return DirectoryState(isNew: true)
     }
 
+    /// -H: transfers the leaders of groups with links outside the transfer, then links every held-back
+    /// member to its leader, and sets the time again on the directories that gained links.
+    private func linkLateMembers() {
+        isLinkingLateMembers = true
+        for group in hardLinkGroups.takeLeaderlessGroups() {
+            processRegular(group.members[0])
+            hardLinkGroups.addLateLinks(Array(group.members.dropFirst()), key: group.key)
+        }
+        drainWrites()
+        for group in hardLinkGroups.takeLateLinks() {
+            guard let leader = hardLinkLeaders[group.key] else { continue }
+            for member in group.members {
+                linkToLeader(member, leader: leader, existing: try? fs.lstat(destinationPath(member.name)))
+            }
+        }
+        drainWrites()
+        for directory in directoriesToRefinish { finishDirectory(directory.entry, isNew: directory.isNew) }
+    }
+
     /// Sets a directory's final permissions and time once its contents are written.
     private func finishDirectory(_ entry: FileEntry, isNew: Bool) {
+        if !isLinkingLateMembers && hardLinkGroups.directoriesWithLateLinks.contains(entry.name) {
+            directoriesToRefinish.append((entry, isNew))
+        }
         guard !options.dryRun else { return }
         let path = destinationPath(entry.name)
         guard let current = try? fs.lstat(path), current.kind == .directory else { return }
@@ -485,16 +509,31 @@ public final class Generator<FS: FileSystem> {
             return
         }
 
-        var hardLinkKey: HardLinkKey?
+        var hardLinkKey: HardLinkGroups.Key?
         if options.hardLinks && entry.status.linkCount > 1 {
-            let key = HardLinkKey(device: entry.status.device, inode: entry.status.inode)
+            let key = HardLinkGroups.Key(device: entry.status.device, inode: entry.status.inode)
+            if !isLinkingLateMembers { hardLinkGroups.meet(key) }
             if let leader = hardLinkLeaders[key] {
                 linkToLeader(entry, leader: leader, existing: existing)
                 return
             }
             hardLinkKey = key
         }
-        defer { if let hardLinkKey { hardLinkLeaders[hardLinkKey] = entry.name } }
+        // -H: a member that needs its data sent waits for its group's last member (see HardLinkGroups).
+        var waitsForLeader = false
+        var isSent = false
+        func sendsOrWaits() -> Bool {
+            guard let hardLinkKey, !isLinkingLateMembers, !hardLinkGroups.isLastMember(entry, key: hardLinkKey) else {
+                isSent = true
+                return false
+            }
+            hardLinkGroups.wait(entry, key: hardLinkKey)
+            waitsForLeader = true
+            return true
+        }
+        defer {
+            if let hardLinkKey, !waitsForLeader { becomeLeader(entry, key: hardLinkKey, isSent: isSent) }
+        }
 
         if let current = existing, current.kind != .regular {
             guard makeWay(path, existing: current, for: entry) else { return }
@@ -515,6 +554,7 @@ public final class Generator<FS: FileSystem> {
                 report(entry, flags: flags)
                 return
             }
+            if sendsOrWaits() { return }
             if checksumDiffers || options.checksum { flags.insert(.reportChange) }
             if !check.keepsTime(.regular) { flags.formUnion([.reportTime, .timeIsTransferTime]) }
             flags.insert(.transfer)
@@ -526,6 +566,7 @@ public final class Generator<FS: FileSystem> {
             if useAlternate(entry, path: path) { return }
             // No exact match: rsync uses the reference file as the basis and itemizes against it.
             if let basis = alternateCandidate(entry, kind: .regular) {
+                if sendsOrWaits() { return }
                 var flags = check.attributeFlags(source: entry, destination: basis.status, localChange: false)
                 if !check.keepsTime(.regular) { flags.formUnion([.reportTime, .timeIsTransferTime]) }
                 flags.insert(.transfer)
@@ -533,7 +574,21 @@ public final class Generator<FS: FileSystem> {
                 return
             }
         }
+        if sendsOrWaits() { return }
         transfer(entry, to: path, existing: nil, flags: [.transfer, .isNew])
+    }
+
+    /// -H: `entry` is its group's leader. Members waiting for it are linked now, or, when its data is
+    /// still being written, at the end of the run.
+    private func becomeLeader(_ entry: FileEntry, key: HardLinkGroups.Key, isSent: Bool) {
+        hardLinkLeaders[key] = entry.name
+        let waiting = hardLinkGroups.takeWaiting(key)
+        guard !waiting.isEmpty else { return }
+        if isSent && !options.dryRun {
+            hardLinkGroups.addLateLinks(waiting, key: key)
+        } else {
+            for member in waiting { linkToLeader(member, leader: entry.name, existing: try? fs.lstat(destinationPath(member.name))) }
+        }
     }
 
     /// `--link-dest`, `--copy-dest`, `--compare-dest` (rsync `try_dests_reg`): a reference file with the
