@@ -319,6 +319,21 @@ RSYNC_A = ["{rsync}", "-a", "{src}/", "{dst}/"]
 SWSYNC_A = ["{swsync}", "-a", "{src}/", "{dst}/"]
 CP_A = ["{cp}", "-a", "{src}", "{dst}"]
 
+# 50 rules of the kinds backup scripts use: suffixes, anchored and unanchored directories, classes, **.
+FILTER_RULES = [
+    "- *.o", "- *.tmp", "- *.bak", "- *~", "- .DS_Store", "- Thumbs.db", "- *.swp", "- *.pyc",
+    "- __pycache__/", "- .git/", "- .svn/", "- .hg/", "- /generated/", "- **/third_party/*.jpg",
+    "+ src/**/*.c", "- /tmp/", "- *.log", "- *.class", "- *.jar", "- *.war", "- core", "- *.core",
+    "- .cache/", "- dist/", "- target/", "- out/", "- coverage/", "- *.min.js", "- *.map", "- *.lock",
+    "- [Tt]emp*", "- *.[oa]", "- lib/**/*.so", "- **/fixtures/*.bin", "- *.iso", "- *.img", "- *.vmdk",
+    "- *.part", "- .idea/", "- .vscode/", "- *.orig", "- *.rej", "- docs/_build/", "- site/",
+    "- *.egg-info/", "- .tox/", "- .venv/", "+ *.h", "- *.dSYM/", "- vendor/**/test*",
+]
+assert len(FILTER_RULES) == 50
+FILTER_ARGS = [arg for rule in FILTER_RULES for arg in ("-f", rule)]
+RSYNC_A_RULES = ["{rsync}", "-a", *FILTER_ARGS, "{src}/", "{dst}/"]
+SWSYNC_A_RULES = ["{swsync}", "-a", *FILTER_ARGS, "{src}/", "{dst}/"]
+
 CASES: List[Case] = [
     Case("small-initial",
          "initial -a copy of many small files into an empty destination",
@@ -331,6 +346,12 @@ CASES: List[Case] = [
          dataset="small",
          commands={"rsync": RSYNC_A, "swsync": SWSYNC_A},
          ratios=[("swsync", "rsync")],
+         prepare_all=reference_copy),
+    Case("filter-noop",
+         "-a re-run on an identical copy with 50 mixed filter rules; swsync without rules for the rules' cost",
+         dataset="small",
+         commands={"rsync": RSYNC_A_RULES, "swsync": SWSYNC_A_RULES, "swsync-norules": SWSYNC_A},
+         ratios=[("swsync", "rsync"), ("swsync", "swsync-norules")],
          prepare_all=reference_copy),
     Case("large-initial",
          "initial -a copy of large incompressible files; cp -a is the floor",
@@ -551,6 +572,7 @@ def main() -> int:
         "swsync": os.environ.get("SWSYNC_BIN") or os.path.join(ROOT, ".build", "release", "swsync"),
         "cp": shutil.which(os.environ.get("CP_BIN", "cp")) or "cp",
     }
+    tools["swsync-norules"] = tools["swsync"]  # the same binary, timed without filter rules
     needed = {t for c in selected for t in c.commands}
     for t in sorted(needed):
         b = tools[t]

@@ -51,6 +51,25 @@ public struct PosixFileSystem: FileSystem {
         return Array(buffer[0..<length])
     }
 
+    public func readFile(_ path: [UInt8]) throws(SystemCallError) -> [UInt8] {
+        let input = try openFile(path, O_RDONLY | O_CLOEXEC, fallback: nil)
+        defer { close(input) }
+        return try Self.readAll(input, path: path)
+    }
+
+    /// Reads a descriptor to its end (a rules file, or standard input for `--exclude-from=-`).
+    public static func readAll(_ descriptor: Int32, path: [UInt8]) throws(SystemCallError) -> [UInt8] {
+        var content: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = try syscall("read", path) {
+                chunk.withUnsafeMutableBytes { raw in read(descriptor, raw.baseAddress, raw.count) }
+            }
+            if count == 0 { return content }
+            content.append(contentsOf: chunk[0..<count])
+        }
+    }
+
     public func makeDirectory(_ path: [UInt8], permissions: UInt32) throws(SystemCallError) {
         _ = try withCPath(path) { pointer throws(SystemCallError) in
             try syscall("mkdir", path) { mkdir(pointer, mode_t(permissions)) }

@@ -266,10 +266,42 @@ struct DifferentialTests {
         DifferentialCase(arguments: ["-ai", "--exclude=*.bin"], scenario: .fresh),
         DifferentialCase(arguments: ["-ai", "--delete", "--exclude=extra*"], scenario: .stale),
         DifferentialCase(arguments: ["-ai", "--delete", "--delete-excluded", "--exclude=a/"], scenario: .stale),
+        DifferentialCase(arguments: ["-ai", "--include=*/", "--include=*.txt", "--exclude=*"], scenario: .filterTree),
+        DifferentialCase(arguments: ["-ai", "--include=*.txt", "--exclude=*"], scenario: .filterTree),
+        DifferentialCase(arguments: ["-ai", "--exclude=/a/b", "--exclude=c/d/", "--exclude=.*"], scenario: .filterTree),
+        DifferentialCase(arguments: ["-ai", "--exclude=**/d/*", "--exclude=[bc]*", "--exclude=?ne.bin"], scenario: .filterTree),
+        DifferentialCase(arguments: ["-ai", "--exclude=a/***", "--exclude=links/*"], scenario: .filterTree),
+        DifferentialCase(arguments: ["-ai", "--exclude=*\\*", "--exclude=*[*]*", "--exclude=tab?name.txt"], scenario: .filterTree),
+        DifferentialCase(arguments: ["-aiF"], scenario: .filterTree),
+        DifferentialCase(arguments: ["-aiFF"], scenario: .filterTree),
+        DifferentialCase(arguments: ["-aiF", "--delete"], scenario: .filterTreeStale),
+        DifferentialCase(arguments: ["-aiC"], scenario: .filterTree),
+        DifferentialCase(arguments: ["-aiC", "--delete"], scenario: .filterTreeStale),
+        DifferentialCase(arguments: ["-ai", "--exclude-from=rules.txt"], scenario: .filterTree),
+        DifferentialCase(arguments: ["-ai", "--include-from=more.rules", "--exclude=*.o"], scenario: .filterTree),
+        DifferentialCase(arguments: ["-ai", "-f", "merge more.rules", "-f", "- *.bin"], scenario: .filterTree),
+        DifferentialCase(arguments: ["-ai", "-f", "dir-merge,n- .inner", "-f", "-! */"], scenario: .filterTree),
+        DifferentialCase(arguments: ["-ai", "-f", "- /cache/", "-f", "+ */", "-f", "-! *.txt"], scenario: .filterTree),
+        DifferentialCase(arguments: ["-ai", "--delete", "-f", "P *.core", "-f", "- cache/tmp/"], scenario: .filterTreeStale),
+        DifferentialCase(arguments: ["-ai", "--delete", "-f", "H *.o", "-f", "R junk.o"], scenario: .filterTreeStale),
+        DifferentialCase(arguments: ["-ai", "--delete", "--exclude=*.o", "--exclude=cache/"], scenario: .filterTreeStale),
+        DifferentialCase(
+            arguments: ["-ai", "--delete", "--delete-excluded", "--exclude=*.o", "--exclude=cache/"],
+            scenario: .filterTreeStale),
+        DifferentialCase(arguments: ["-ai", "--delete", "-f", "-p cache/", "-f", "- *.o"], scenario: .filterTreeStale),
+        DifferentialCase(arguments: ["-ai", "--delete", "-f", "-s *.o", "-f", "-r cache/"], scenario: .filterTreeStale),
+        DifferentialCase(arguments: ["-ain", "--delete", "--exclude=*.bin"], scenario: .filterTreeStale),
+        DifferentialCase(arguments: ["-nv", "-r", "--delete", "--exclude=a/"], scenario: .filterTreeStale),
+        DifferentialCase(arguments: ["-ai", "--files-from=list.txt"], scenario: .filterTree),
+        DifferentialCase(arguments: ["-ai", "-r", "--files-from=list.txt", "--exclude=*.txt"], scenario: .filterTree),
+        DifferentialCase(arguments: ["-ai", "--files-from=list.txt", "--no-relative"], scenario: .filterTree),
+        DifferentialCase(arguments: ["-i", "--list-only", "-r", "--exclude=*.bin", "--exclude=.*"], operands: ["src/"],
+            scenario: .filterTree),
+        DifferentialCase(arguments: ["-ai", "--exclude=*.txt"], operands: ["src/a", "src/empty.txt", "dst/"],
+            scenario: .filterTree),
     ]
 
-    @Test(.disabled("filter rules are the filter issue's work; until then swsync refuses them (exit 4)"),
-        arguments: filterCases)
+    @Test(arguments: filterCases)
     func filters(_ testCase: DifferentialCase) throws {
         try runComparing(testCase)
     }

@@ -104,12 +104,12 @@ struct FilterParserTests {
         } throws: { error in
             guard let error = error as? SyncError else { return false }
             return error.status == .fileIO
-                && error.message == "failed to open exclude file nosuch: No such file or directory (2)"
+                && error.message == "[client] failed to open exclude file nosuch: No such file or directory (2)"
         }
         #expect {
             _ = try Self.list([FilterOption(.includeFrom, "inc")])
         } throws: { error in
-            (error as? SyncError)?.message == "failed to open include file inc: No such file or directory (2)"
+            (error as? SyncError)?.message == "[client] failed to open include file inc: No such file or directory (2)"
         }
     }
 

@@ -128,6 +128,12 @@ public enum CommandLineParser {
             throw .syntax("--suffix cannot be empty without --backup-dir")
         }
         if options.sizeOnly && options.checksum { options.sizeOnly = false }
+        if options.filesFrom != nil {
+            // rsync: --files-from implies -R and -d, and -a no longer implies -r.
+            options.recursive = command.recursiveGiven ?? false
+            options.dirs = command.dirsGiven ?? true
+            options.relative = command.relativeGiven ?? true
+        }
         // rsync `options.c`: backups made in place would change directory times, so they are omitted.
         if options.backup && options.backupDir == nil { options.omitDirTimes = true }
         if options.dirs && options.recursive { options.dirs = false }

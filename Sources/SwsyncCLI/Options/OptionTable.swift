@@ -24,6 +24,22 @@ enum OptionTable {
         return OptionSpec(names: names, short: short, takesValue: false, apply: apply, negate: negate)
     }
 
+    /// A flag whose explicit use is remembered (`--files-from` changes the defaults of `-r`, `-d`, `-R`).
+    static func explicitFlag(
+        _ names: [String], _ short: Character?, _ given: WritableKeyPath<ParsedCommandLine, Bool?> & Sendable,
+        _ set: @escaping @Sendable (inout SyncOptions, Bool) -> Void
+    ) -> OptionSpec {
+        OptionSpec(names: names, short: short, takesValue: false,
+            apply: { command, _ in
+                set(&command.options, true)
+                command[keyPath: given] = true
+            },
+            negate: { command in
+                set(&command.options, false)
+                command[keyPath: given] = false
+            })
+    }
+
     static func value(_ names: [String], _ short: Character? = nil, _ apply: @escaping Apply) -> OptionSpec {
         OptionSpec(names: names, short: short, takesValue: true, apply: apply, negate: nil)
     }
@@ -95,7 +111,14 @@ enum OptionTable {
         value(["log-file-format"]) { command, text in command.options.logFileFormat = text },
         flag(["8-bit-output"], "8", { $0.eightBitOutput = $1 }),
         value(["info"]) { command, text in try InfoFlags.apply(text, to: &command.options) },
-        value(["debug"]) { command, text in command.debugFlags.append(text) },
+        value(["debug"]) { command, text in
+            command.debugFlags.append(text)
+            for item in text.uppercased().split(separator: ",") {
+                let name = item.prefix { $0.isLetter }
+                let level = Int(item.dropFirst(name.count)) ?? 1
+                if name == "FILTER" || name == "ALL" { command.options.debugFilter = level }
+            }
+        },
         OptionSpec(names: ["help"], short: nil, takesValue: false,
             apply: { command, _ in command.showHelp = true }, negate: nil),
         OptionSpec(names: ["version"], short: "V", takesValue: false,
@@ -116,9 +139,9 @@ enum OptionTable {
                 command.options.devices = true
                 command.options.specials = true
             }, negate: nil),
-        flag(["recursive"], "r", { $0.recursive = $1 }),
-        flag(["dirs"], "d", { $0.dirs = $1 }),
-        flag(["relative"], "R", { $0.relative = $1 }),
+        explicitFlag(["recursive"], "r", \.recursiveGiven, { $0.recursive = $1 }),
+        explicitFlag(["dirs"], "d", \.dirsGiven, { $0.dirs = $1 }),
+        explicitFlag(["relative"], "R", \.relativeGiven, { $0.relative = $1 }),
         OptionSpec(names: ["implied-dirs"], short: nil, takesValue: false,
             apply: { command, _ in command.options.impliedDirs = true },
             negate: { command in command.options.impliedDirs = false }),
@@ -228,7 +251,9 @@ enum OptionTable {
         filter(.excludeFrom, ["exclude-from"]),
         filter(.includeFrom, ["include-from"]),
         filter(.filter, ["filter"], "f"),
-        filter(.filesFrom, ["files-from"]),
+        value(["files-from"]) { command, text in command.options.filesFrom = text },
+        flag(["from0"], "0", { $0.fromZero = $1 }),
+        flag(["match-full-path"], nil, { $0.matchFullPath = $1 }),
         OptionSpec(names: [], short: "F", takesValue: false,
             apply: { command, _ in command.options.filters.append(FilterOption(.perDirectoryFilter, "")) },
             negate: nil),

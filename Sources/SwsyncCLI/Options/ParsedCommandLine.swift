@@ -10,6 +10,10 @@ public struct ParsedCommandLine: Sendable {
     public var server = false
     /// `--debug=FLAGS`, kept for the filter issue's `--debug=FILTER`.
     public var debugFlags: [String] = []
+    /// `-r`, `-d` and `-R` as given explicitly (nil: not given): `--files-from` changes their defaults.
+    var recursiveGiven: Bool?
+    var dirsGiven: Bool?
+    var relativeGiven: Bool?
     /// Which `--delete-WHEN` options were given, to refuse combining them as rsync does.
     var deleteTimingsGiven = 0
     /// `-h` seen as a bundle of its own ("-h" alone means --help).

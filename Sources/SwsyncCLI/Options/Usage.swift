@@ -83,6 +83,19 @@ enum Usage {
         --compare-dest=DIR       also compare destination files relative to DIR
         --copy-dest=DIR          ... and include copies of unchanged files
         --link-dest=DIR          hardlink to files in DIR when unchanged
+        --cvs-exclude, -C        auto-ignore files in the same way CVS does
+        --filter=RULE, -f        add a file-filtering RULE
+        -F                       same as --filter='dir-merge /.rsync-filter'
+                                 repeated: --filter='- .rsync-filter'
+        --exclude=PATTERN        exclude files matching PATTERN
+        --exclude-from=FILE      read exclude patterns from FILE
+        --include=PATTERN        don't exclude files matching PATTERN
+        --include-from=FILE      read include patterns from FILE
+        --files-from=FILE        read list of source-file names from FILE
+        --from0, -0              all *-from/filter files are delimited by 0s
+        --delete-excluded        also delete excluded files from dest dirs
+        --match-full-path        rules match whole paths, no directory pruning
+                                 (swsync extension; see Docs/filters.md)
         --stats                  give some file-transfer stats
         --8-bit-output, -8       leave high-bit chars unescaped in output
         --human-readable, -h     output numbers in a human-readable format
@@ -92,6 +105,7 @@ enum Usage {
         --out-format=FORMAT      output updates using the specified FORMAT
         --log-file=FILE          log what we're doing to the specified FILE
         --log-file-format=FMT    log updates using the specified FMT
+        --debug=FILTER           say which filter rule decided each path
         --list-only              list the files instead of copying them
         --version, -V            print the version + other info and exit
         --help, -h (*)           show this help (* -h is help only on its own)

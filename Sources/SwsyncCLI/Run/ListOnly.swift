@@ -16,18 +16,21 @@ enum ListOnly {
         if let dot = tree.dotSource, let entry = builder.rootEntry(sourcePath: dot, observer: observer) {
             observer.info(line(entry, options: options, keepHighBit: keepHighBit))
         }
+        var fatalError: SyncError?
         // The same order as a transfer: a directory's files, then each subdirectory followed by its contents.
         func visit(_ directory: SourceDirectory, name: [UInt8]) {
             let listing = builder.list(directory, relativeName: name)
             listing.deliverMessages(to: observer)
+            if let failure = listing.fatalError { fatalError = failure }
+            guard fatalError == nil else { return }
             for entry in listing.entries where !entry.isDirectory {
                 observer.info(line(entry, options: options, keepHighBit: keepHighBit))
             }
             for entry in listing.entries where entry.isDirectory {
-                if !(entry.isImpliedDirectory && !options.impliedDirs) {
+                if entry.isSent(impliedDirs: options.impliedDirs) {
                     observer.info(line(entry, options: options, keepHighBit: keepHighBit))
                 }
-                if options.recursive || entry.isImpliedDirectory,
+                if options.recursive || entry.isImpliedDirectory || entry.listsContents,
                     let sub = listing.subdirectories[PathBytes.lastComponent(entry.name)]
                 {
                     visit(sub, name: entry.name)
@@ -36,6 +39,7 @@ enum ListOnly {
         }
         visit(tree.root, name: [])
         observer.flush()
+        if let fatalError { return SwsyncCommand.fail(fatalError) }
         if builder.ioError {
             SwsyncCommand.writeStderr(SwsyncCommand.closingLine(.partial))
             return ExitStatus.partial.rawValue

@@ -25,7 +25,7 @@ public enum SwsyncCommand {
         if command.server {
             return fail(SyncError(.unsupported, "--server: remote transfers are not supported by this build yet"))
         }
-        var positional = command.positional
+        let positional = command.positional
         var options = command.options
         if positional.isEmpty {
             writeStderr(Usage.shortUsage)
@@ -34,24 +34,29 @@ public enum SwsyncCommand {
         for argument in positional where RemotePath.isRemote(argument) {
             return fail(SyncError(.unsupported, "remote path \"\(argument)\": remote transfers are not supported yet"))
         }
-        if !options.filters.isEmpty {
-            let names = options.filters.map { "--" + $0.kind.rawValue }.joined(separator: ", ")
-            return fail(SyncError(.unsupported, "\(names): filter rules are not supported yet; nothing was transferred"))
+        // The last operand is the destination, unless there is only one (then the source is listed).
+        let listsOnly = positional.count == 1 || options.listOnly
+        let destination: [UInt8]? = positional.count > 1 ? Array(positional.last!.utf8) : nil
+        var sources = (positional.count == 1 ? positional : Array(positional.dropLast())).map { Array($0.utf8) }
+        do {
+            if let list = options.filesFrom {
+                sources = try FilterSetup.expandFilesFrom(list, source: sources[0], options: options)
+            }
+            options.filterList = try FilterSetup.makeFilterList(options: options, sources: sources)
+        } catch {
+            return fail(error)
         }
         let oldMask = umask(0)
         umask(oldMask)
         options.umask = UInt32(oldMask)
         options.isSuperUser = geteuid() == 0
 
-        if positional.count == 1 || options.listOnly {
-            if positional.count > 1 { positional.removeLast() }
+        if listsOnly || destination == nil {
             options.listOnly = true
-            return ListOnly.run(sources: positional.map { Array($0.utf8) }, options: options)
+            return ListOnly.run(sources: sources, options: options)
         }
-        let destination = Array(positional.removeLast().utf8)
-        let sources = positional.map { Array($0.utf8) }
         Signals.install()
-        return Transfer.run(sources: sources, destination: destination, options: options)
+        return Transfer.run(sources: sources, destination: destination!, options: options)
     }
 
     /// Prints `swsync: MESSAGE` and rsync's closing "error: ... (code N)" line; returns the status.

@@ -9,6 +9,11 @@ public struct FileEntry: Sendable {
     /// A parent directory of a `-R` source: entered even without `-r` to reach the named paths, and
     /// under `--no-implied-dirs` not sent at all, only made when missing.
     public var isImpliedDirectory = false
+    /// `--match-full-path`: a directory the rules exclude, entered only to reach included paths below it.
+    /// It is not sent; the receiver makes it when something inside it is sent.
+    public var isPassedThrough = false
+    /// A `-R` source named with a trailing slash: its immediate contents are listed even without `-r`.
+    public var listsContents = false
 
     public init(name: [UInt8], sourcePath: [UInt8], status: FileStatus, symlinkTarget: [UInt8]? = nil) {
         self.name = name
@@ -18,6 +23,11 @@ public struct FileEntry: Sendable {
     }
 
     public var kind: FileKind { status.kind }
+    /// False for directories that are only walked through: `-R` implied ones under `--no-implied-dirs`,
+    /// and those excluded in full-path mode.
+    public func isSent(impliedDirs: Bool) -> Bool {
+        !isPassedThrough && !(isImpliedDirectory && !impliedDirs)
+    }
     public var isDirectory: Bool { status.kind == .directory }
 
     /// The size rsync counts toward "Total file size": file length, or a symlink's target length.

@@ -8,6 +8,8 @@ public protocol FileSystem: Sendable {
     /// Names in a directory, without `.` and `..`, in no particular order.
     func listDirectory(_ path: [UInt8]) throws(SystemCallError) -> [[UInt8]]
     func readLink(_ path: [UInt8]) throws(SystemCallError) -> [UInt8]
+    /// A small file's whole content (filter rules, `--files-from` lists).
+    func readFile(_ path: [UInt8]) throws(SystemCallError) -> [UInt8]
 
     func makeDirectory(_ path: [UInt8], permissions: UInt32) throws(SystemCallError)
     func makeSymlink(_ path: [UInt8], target: [UInt8]) throws(SystemCallError)

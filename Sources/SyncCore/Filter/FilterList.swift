@@ -140,8 +140,6 @@ public struct FilterList: Sendable {
                 }
             case .cvsExclude:
                 cvsExclude = true
-            case .filesFrom:
-                break
             }
         }
         if cvsExclude {
@@ -231,7 +229,7 @@ public struct FilterList: Sendable {
     static func openError(_ name: [UInt8], template: FilterRule.Flags) -> SyncError {
         let kind = template.contains(.include) ? "include" : "exclude"
         return SyncError(.fileIO,
-            "failed to open \(kind) file \(OutputEscaper.escape(name)): No such file or directory (2)")
+            "[client] failed to open \(kind) file \(OutputEscaper.escape(name)): No such file or directory (2)")
     }
 
     mutating func parseFile(_ content: [UInt8], name: [UInt8], template: FilterRule.Flags,

@@ -11,17 +11,54 @@ public final class Deleter<FS: FileSystem> {
     private var warnedAboutIOError = false
     /// `--delete-delay` / `--delete-after`: extraneous names found during the walk, removed at the end.
     private var deferred: [(path: [UInt8], name: [UInt8])] = []
+    /// The receiver's side of the filter rules: what they exclude (or protect) is never deleted, unless
+    /// `--delete-excluded`. Per-directory rules files are read from the destination, as rsync does.
+    private var filters: FilterList?
+    private var directoryRules: DirectoryRuleTracker
+    /// A destination rules file failed; nothing more is deleted.
+    private(set) var rulesError: SyncError?
 
     init(fs: FS, options: SyncOptions, observer: TransferObserver, receiver: Receiver<FS>) {
         self.fs = fs
         self.options = options
         self.observer = observer
         self.receiver = receiver
+        self.filters = options.filterList
+        self.directoryRules = DirectoryRuleTracker(isActive: options.filterList?.hasPerDirectoryRules ?? false)
+    }
+
+    /// Brings the per-directory rules to the destination directory `name` before it is examined.
+    private func enterRulesDirectory(_ directory: [UInt8], name: [UInt8]) -> Bool {
+        guard filters != nil, rulesError == nil else { return rulesError == nil }
+        if name.isEmpty { directoryRules.rootSource = directory }
+        let fs = self.fs
+        rulesError = directoryRules.enter(name, source: directory, filters: &filters!) { path throws(SyncError) in
+            do throws(SystemCallError) { return try fs.readFile(path) } catch {
+                if error.errno == 2 || error.errno == 20 { return nil }
+                throw SyncError(.fileIO, "[generator] \(error.description)", role: .generator)
+            }
+        }
+        if let rulesError { observer.error(rulesError.message, role: nil) }
+        return rulesError == nil
+    }
+
+    /// True when the receiver's rules keep `name` from deletion (rsync "protecting file ...").
+    private func isProtected(_ name: [UInt8], status: FileStatus, insideDeletedDirectory: Bool) -> Bool {
+        guard let filters else { return false }
+        let isDirectory = status.kind == .directory
+        guard let match = filters.check(name, isDirectory: isDirectory, side: .receiver,
+            ignorePerishable: insideDeletedDirectory)
+        else { return false }
+        if options.debugFilter > 0 {
+            observer.info(match.debugLine(path: name, isDirectory: isDirectory, side: .receiver))
+        }
+        return !match.isIncluded
     }
 
     /// Deletes every entry of `directory` whose name is not in `keeping`, in rsync's order (reverse of
     /// the file-list order). `name` is the directory's name relative to the transfer root.
     public func deleteExtraneous(in directory: [UInt8], name: [UInt8], keeping: Set<[UInt8]>, ioError: Bool) {
+        guard enterRulesDirectory(directory, name: name) else { return }
         let extraneous = extraneousEntries(in: directory, name: name, keeping: keeping)
         guard !extraneous.isEmpty else { return }
         if ioError && !options.ignoreErrors {
@@ -33,6 +70,7 @@ public final class Deleter<FS: FileSystem> {
 
     /// Records extraneous entries for `runDeferred`.
     public func collectExtraneous(in directory: [UInt8], name: [UInt8], keeping: Set<[UInt8]>) {
+        guard enterRulesDirectory(directory, name: name) else { return }
         for item in extraneousEntries(in: directory, name: name, keeping: keeping) {
             deferred.append((item.path, item.name))
         }
@@ -62,15 +100,19 @@ public final class Deleter<FS: FileSystem> {
         observer.error("IO error encountered -- skipping file deletion", role: nil)
     }
 
-    private func extraneousEntries(in directory: [UInt8], name: [UInt8], keeping: Set<[UInt8]>)
-        -> [(path: [UInt8], name: [UInt8], status: FileStatus)]
+    /// Entries of `directory` not in `keeping` and not protected by the rules, in deletion order.
+    /// `insideDeletedDirectory`: `directory` itself is going, so perishable rules no longer protect.
+    private func extraneousEntries(in directory: [UInt8], name: [UInt8], keeping: Set<[UInt8]>,
+        insideDeletedDirectory: Bool = false) -> [(path: [UInt8], name: [UInt8], status: FileStatus)]
     {
         guard let names = try? fs.listDirectory(directory) else { return [] }
         var entries: [FileEntry] = []
         for child in names where !keeping.contains(child) {
             let path = PathBytes.join(directory, child)
             guard let status = try? fs.lstat(path) else { continue }
-            entries.append(FileEntry(name: PathBytes.join(name, child), sourcePath: path, status: status))
+            let childName = PathBytes.join(name, child)
+            if isProtected(childName, status: status, insideDeletedDirectory: insideDeletedDirectory) { continue }
+            entries.append(FileEntry(name: childName, sourcePath: path, status: status))
         }
         FileListOrder.sort(&entries)
         return entries.reversed().map { ($0.sourcePath, $0.name, $0.status) }
@@ -80,7 +122,7 @@ public final class Deleter<FS: FileSystem> {
     func deleteItem(_ path: [UInt8], name: [UInt8], status: FileStatus) {
         if status.kind == .directory {
             let skippedBefore = skippedByMaxDelete
-            let children = extraneousEntries(in: path, name: name, keeping: [])
+            let children = extraneousEntries(in: path, name: name, keeping: [], insideDeletedDirectory: true)
             for child in children { deleteItem(child.path, name: child.name, status: child.status) }
             if skippedByMaxDelete > skippedBefore {
                 observer.info("cannot delete non-empty directory: \(OutputEscaper.escape(name))")

@@ -17,6 +17,12 @@ public final class Generator<FS: FileSystem> {
     public private(set) var hadErrors = false
     /// Set once SIGINT/SIGTERM stopped the run (exit 20).
     public private(set) var wasInterrupted = false
+    /// A per-directory rules file failed: the walk stops and the run ends with this error.
+    var fatalError: SyncError?
+    /// Full-path mode: excluded directories being walked through, not made yet.
+    var passedThrough: [FileEntry] = []
+    /// Full-path mode: passed-through directories made because something inside was sent.
+    var madePassedThrough: [[UInt8]: DirectoryState] = [:]
 
     /// The destination directory did not exist and was created by this run.
     var createdDestination = false
@@ -104,13 +110,20 @@ public final class Generator<FS: FileSystem> {
                 tree.root.listings = []
                 tree.dotSource = nil
             }
-            for name in tree.removeNamedDirectories(fs: fs, followLinks: options.copyLinks) {
-                observer.info("skipping directory \(OutputEscaper.escape(name))")
+        }
+        if !copiesDirectories || options.filterList != nil {
+            let filters = options.filterList
+            let isExcluded: (([UInt8], Bool) -> Bool)? = filters.map { filters in
+                { name, isDirectory in filters.isExcluded(name, isDirectory: isDirectory, side: .sender) }
             }
+            let skipped = tree.pruneNamedSources(fs: fs, followLinks: options.copyLinks,
+                skipsDirectories: !copiesDirectories, isExcluded: isExcluded)
+            for name in skipped { observer.info("skipping directory \(OutputEscaper.escape(name))") }
         }
         let rootListing = builder.list(tree.root, relativeName: [])
         let rootEntry = tree.dotSource.flatMap { builder.rootEntry(sourcePath: $0, observer: observer) }
         accept(rootListing)
+        if let fatalError { throw fatalError }
         try resolveDestination(destination, rootListing: rootListing, hasRootEntry: rootEntry != nil)
         if let tempDir = options.tempDir, (try? fs.stat(tempDir))?.kind != .directory {
             throw SyncError(.syntax, "The temp-dir does not exist: \(OutputEscaper.escape(tempDir))")
@@ -138,7 +151,8 @@ public final class Generator<FS: FileSystem> {
         fileList.finish()
         drainWrites()
         if let rootEntry, let rootState { finishDirectory(rootEntry, isNew: rootState.isNew) }
-        if options.hardLinks && !wasInterrupted { linkLateMembers() }
+        if options.hardLinks && !wasInterrupted && fatalError == nil { linkLateMembers() }
+        if let fatalError { throw fatalError }
 
         drainWrites()
         if let timing = options.effectiveDeleteTiming, timing == .after || timing == .delay {
@@ -251,18 +265,35 @@ public final class Generator<FS: FileSystem> {
         }
         for entry in listing.entries where !entry.isDirectory {
             if observer.isInterrupted { wasInterrupted = true }
-            if wasInterrupted { return }
+            if wasInterrupted || fatalError != nil { return }
             entriesDone += 1
+            makePassedThroughDirectories()
             processNonDirectory(entry)
         }
         for entry in listing.entries where entry.isDirectory {
             if observer.isInterrupted { wasInterrupted = true }
-            if wasInterrupted { return }
+            if wasInterrupted || fatalError != nil { return }
             entriesDone += 1
             let descends = FileListStream<FS>.descends(into: entry, of: listing, recursive: options.recursive)
+            if entry.isPassedThrough {
+                // Made only if something inside is sent (see makePassedThroughDirectories).
+                passedThrough.append(entry)
+                if descends, let fileList {
+                    let childListing = fileList.next()
+                    accept(childListing)
+                    walk(listing: childListing, relativeName: entry.name, isContentDirectory: false)
+                }
+                if passedThrough.last?.name == entry.name { passedThrough.removeLast() }
+                if let state = madePassedThrough.removeValue(forKey: entry.name) {
+                    drainWrites()
+                    finishDirectory(entry, isNew: state.isNew)
+                }
+                continue
+            }
+            makePassedThroughDirectories()
             stats.files.add(.directory)
-            let state = entry.isImpliedDirectory && !options.impliedDirs
-                ? makeUnsentImpliedDirectory(entry) : processDirectoryEntry(entry)
+            let state = entry.isSent(impliedDirs: options.impliedDirs)
+                ? processDirectoryEntry(entry) : makeUnsentImpliedDirectory(entry)
             guard let state else {
                 if descends { fileList?.skipSubtree { accept($0) } }
                 continue
@@ -274,7 +305,7 @@ public final class Generator<FS: FileSystem> {
                     isContentDirectory: childListing.isContentDirectory)
             }
             drainWrites()
-            if !(entry.isImpliedDirectory && !options.impliedDirs) { finishDirectory(entry, isNew: state.isNew) }
+            if entry.isSent(impliedDirs: options.impliedDirs) { finishDirectory(entry, isNew: state.isNew) }
         }
     }
 
@@ -299,8 +330,20 @@ public final class Generator<FS: FileSystem> {
         visit(rootListing, relativeName: [], isContent: hasRootEntry)
     }
 
+    /// Full-path mode: sends the excluded directories being walked through once something inside them
+    /// is sent, outermost first, so included paths keep their parents (with the source's attributes).
+    private func makePassedThroughDirectories() {
+        guard !passedThrough.isEmpty else { return }
+        for directory in passedThrough {
+            stats.files.add(.directory)
+            if let state = processDirectoryEntry(directory) { madePassedThrough[directory.name] = state }
+        }
+        passedThrough.removeAll()
+    }
+
     /// Takes in what the sender reported while listing a directory.
     private func accept(_ listing: FileListBuilder<FS>.Listing) {
+        if let failure = listing.fatalError, fatalError == nil { fatalError = failure }
         listing.deliverMessages(to: observer)
         if listing.hadIOError { senderIOError = true }
         if listing.hadVanished { senderVanished = true }

@@ -12,7 +12,7 @@ public enum AlternateDestinationKind: Sendable {
 public struct FilterOption: Sendable, Equatable {
     public enum Kind: String, Sendable {
         case include, exclude, filter, includeFrom = "include-from", excludeFrom = "exclude-from"
-        case cvsExclude = "cvs-exclude", filesFrom = "files-from", perDirectoryFilter = "F"
+        case cvsExclude = "cvs-exclude", perDirectoryFilter = "F"
     }
     public var kind: Kind
     public var value: String
@@ -56,6 +56,16 @@ public struct SyncOptions: Sendable {
     public var oneFileSystem = 0
     public var ignoreMissingArgs = false
     public var filters: [FilterOption] = []
+    /// The rules built from `filters` (nil: no rules, every file is sent).
+    public var filterList: FilterList?
+    /// `--debug=FILTER`: say which rule hid, showed, protected or risked each path.
+    public var debugFilter = 0
+    /// `--match-full-path`: rules see whole relative paths and excluded directories are still entered.
+    public var matchFullPath = false
+    /// `--from0`: rule files and `--files-from` lists are split at NUL bytes.
+    public var fromZero = false
+    /// `--files-from=FILE`: the names to send, relative to the one source directory ("-": stdin).
+    public var filesFrom: String?
     public var minSize: Int64?
     public var maxSize: Int64?
 

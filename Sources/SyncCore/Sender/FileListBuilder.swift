@@ -13,10 +13,15 @@ public struct FileListBuilder<FS: FileSystem> {
     public private(set) var vanished = false
     /// Messages of the listing being built.
     private var messages: [SenderMessage] = []
+    /// The sender's filter rules (`--exclude` and friends) with their per-directory state.
+    private var filters: FilterList?
+    private var directoryRules: DirectoryRuleTracker
 
     public init(fs: FS, options: SyncOptions) {
         self.fs = fs
         self.options = options
+        self.filters = options.filterList
+        self.directoryRules = DirectoryRuleTracker(isActive: options.filterList?.hasPerDirectoryRules ?? false)
     }
 
     /// One listed directory: its entries (sorted), for each subdirectory what to list inside it, and
@@ -29,6 +34,8 @@ public struct FileListBuilder<FS: FileSystem> {
         public var hadIOError = false
         /// An entry vanished while this directory was listed.
         public var hadVanished = false
+        /// A per-directory rules file here could not be read or parsed; the run stops (exit 1 or 11).
+        public var fatalError: SyncError?
         /// The directory's contents come from a source directory (not only from names given as
         /// arguments), so destination entries it lacks are extraneous for `--delete`.
         public var isContentDirectory = false
@@ -49,13 +56,21 @@ public struct FileListBuilder<FS: FileSystem> {
         let ioErrorBefore = ioError
         let vanishedBefore = vanished
         messages.removeAll()
+        if filters != nil, let failure = enterRulesDirectory(directory, relativeName: relativeName) {
+            return Listing(entries: [], subdirectories: [:], messages: messages, fatalError: failure)
+        }
 
         for (name, child) in directory.named where !seen.contains(name) {
             let relative = PathBytes.join(relativeName, name)
             guard var entry = makeEntry(name: relative, sourcePath: child.sourcePath, fromListing: false) else {
                 continue
             }
-            if entry.isDirectory && child.isImplied { entry.isImpliedDirectory = true }
+            if entry.isDirectory && child.isImplied {
+                entry.isImpliedDirectory = true
+            } else if isFilteredOut(&entry) {
+                continue
+            }
+            if entry.isDirectory && child.listsContents { entry.listsContents = true }
             seen.insert(name)
             if entry.isDirectory {
                 if let subtree = child.subtree {
@@ -91,9 +106,10 @@ public struct FileListBuilder<FS: FileSystem> {
                 }
                 let sourcePath = PathBytes.join(source, name)
                 let relative = PathBytes.join(relativeName, name)
-                guard let entry = makeEntry(name: relative, sourcePath: sourcePath, fromListing: true) else {
+                guard var entry = makeEntry(name: relative, sourcePath: sourcePath, fromListing: true) else {
                     continue
                 }
+                if filters != nil && isFilteredOut(&entry) { continue }
                 if entry.isDirectory {
                     if options.oneFileSystem > 0, let parentDevice = directory.device,
                         entry.status.device != parentDevice
@@ -111,6 +127,37 @@ public struct FileListBuilder<FS: FileSystem> {
         return Listing(entries: entries, subdirectories: subdirectories, messages: messages,
             hadIOError: ioError && !ioErrorBefore, hadVanished: vanished && !vanishedBefore,
             isContentDirectory: !directory.listings.isEmpty)
+    }
+
+    /// Applies the sender's rules to `entry`. True when it is not sent. In full-path mode an excluded
+    /// directory is still entered (marked `isPassedThrough`), so included paths below it are found.
+    private mutating func isFilteredOut(_ entry: inout FileEntry) -> Bool {
+        guard let filters else { return false }
+        let match = filters.check(entry.name, isDirectory: entry.isDirectory, side: .sender)
+        guard let match else { return false }
+        if options.debugFilter > 0 {
+            reportInfo(match.debugLine(path: entry.name, isDirectory: entry.isDirectory, side: .sender))
+        }
+        guard !match.isIncluded else { return false }
+        if options.matchFullPath && entry.isDirectory {
+            entry.isPassedThrough = true
+            return false
+        }
+        return true
+    }
+
+    /// Brings the per-directory rules (`.rsync-filter` and other dir-merge files) to `relativeName`,
+    /// reading its files from the directory's source. Returns the error that stops the run, if any.
+    private mutating func enterRulesDirectory(_ directory: SourceDirectory, relativeName: [UInt8]) -> SyncError? {
+        let source = directory.listings.first
+        if relativeName.isEmpty { directoryRules.rootSource = source }
+        let fs = self.fs
+        return directoryRules.enter(relativeName, source: source, filters: &filters!) { path throws(SyncError) in
+            do throws(SystemCallError) { return try fs.readFile(path) } catch {
+                if error.errno == 2 || error.errno == 20 { return nil }  // ENOENT, ENOTDIR
+                throw SyncError(.fileIO, "[sender] \(error.description)", role: .sender)
+            }
+        }
     }
 
     /// The entry for the transfer root itself ("."), when a source named a directory's contents.

@@ -22,6 +22,9 @@ public final class NamedSource {
     public var subtree: SourceDirectory?
     /// Implied directories of `--relative` list only their named children.
     public var isImplied: Bool
+    /// Named with a trailing slash under `-R` (`dir/` in a `--files-from` list): its immediate
+    /// contents are sent even without `-r`.
+    public var listsContents = false
 
     init(sourcePath: [UInt8], subtree: SourceDirectory?, isImplied: Bool) {
         self.sourcePath = sourcePath
@@ -93,7 +96,9 @@ public struct SourceTree {
                 continue
             }
             if isLast {
-                directory.named.append((part, NamedSource(sourcePath: sourcePrefix, subtree: nil, isImplied: false)))
+                let named = NamedSource(sourcePath: sourcePrefix, subtree: nil, isImplied: false)
+                named.listsContents = argument.last == PathBytes.slash
+                directory.named.append((part, named))
             } else {
                 let subtree = SourceDirectory()
                 let implied = NamedSource(sourcePath: sourcePrefix, subtree: subtree, isImplied: true)
@@ -103,10 +108,12 @@ public struct SourceTree {
         }
     }
 
-    /// Without `-r` or `-d`, a directory named as a source is skipped (rsync says "skipping directory"),
-    /// along with `-R` implied directories left with nothing to lead to. Returns the skipped names in
-    /// argument order.
-    public mutating func removeNamedDirectories<FS: FileSystem>(fs: FS, followLinks: Bool) -> [[UInt8]] {
+    /// Drops sources named on the command line that are not sent: without `-r` or `-d` a directory
+    /// (rsync says "skipping directory"), and any name the rules exclude; then the `-R` implied
+    /// directories left with nothing to lead to. Returns the skipped directory names in argument order.
+    public mutating func pruneNamedSources<FS: FileSystem>(fs: FS, followLinks: Bool, skipsDirectories: Bool,
+        isExcluded: ((_ name: [UInt8], _ isDirectory: Bool) -> Bool)?) -> [[UInt8]]
+    {
         var skipped: [[UInt8]] = []
         func prune(_ directory: SourceDirectory, prefix: [UInt8]) {
             directory.named.removeAll { name, child in
@@ -116,7 +123,10 @@ public struct SourceTree {
                     return subtree.named.isEmpty
                 }
                 let status = followLinks ? try? fs.stat(child.sourcePath) : try? fs.lstat(child.sourcePath)
-                guard status?.kind == .directory else { return false }
+                guard let status else { return false }  // reported when it is listed
+                let isDirectory = status.kind == .directory
+                if let isExcluded, isExcluded(relative, isDirectory) { return true }
+                guard isDirectory && skipsDirectories else { return false }
                 skipped.append(relative)
                 return true
             }

@@ -178,6 +178,29 @@ enum Fixture {
         try freezeTimes(root)
     }
 
+    /// Rules files for the filter cases: `.rsync-filter` in three directories (with inheritance,
+    /// anchoring, a clear and a nested dir-merge), a `.cvsignore`, a `cache/` directory, and
+    /// `rules.txt`/`more.rules` beside `src/` for `--exclude-from`, `--include-from` and `merge`.
+    static func addFilterFiles(source src: String, runDirectory: String) throws {
+        try writeFile(src + "/.rsync-filter", Array("+ f4096.bin\n- *.bin\n- .hidden\n: .inner\n".utf8))
+        try writeFile(src + "/a/.rsync-filter", Array("- top.txt\n- /b/c/d/\n".utf8))
+        try writeFile(src + "/a/b/.rsync-filter", Array("- sibling.txt\n".utf8))
+        try writeFile(src + "/deep/1/2/.rsync-filter", Array("!\n- 4/\n".utf8))
+        try writeFile(src + "/deep/1/.inner", Array("- 3/\n".utf8))
+        try writeFile(src + "/a/b/.cvsignore", Array("sibling.txt h3\n".utf8))
+        try makeDirectories(src + "/cache/tmp")
+        try writeFile(src + "/cache/tmp/t.tmp", content("t.tmp", size: 9))
+        try writeFile(src + "/cache/data.o", content("data.o", size: 9))
+        try writeFile(src + "/cache/core", content("core", size: 9))
+        try writeFile(src + "/a/b/notes.txt", content("notes", size: 9))
+        try writeFile(runDirectory + "/rules.txt",
+            Array("# comment\n; another\n\n- *.txt\n+ a/\n+ a/b/\n- a/*\n".utf8))
+        try writeFile(runDirectory + "/more.rules", Array("- cache/\n+ *.sh\n".utf8))
+        try writeFile(runDirectory + "/list.txt",
+            Array("a/top.txt\n/script.sh\nlinks/\n# not this\n../deep/1/2/3/4/5/6/7/8/9/leaf.txt\ncache\n".utf8))
+        try freezeTimes(src)
+    }
+
     /// Mutates a copy of the rich tree into a "stale destination" with every kind of difference.
     ///
     /// `source` is the rich tree the destination was copied from (used for its time stamps).

@@ -92,6 +92,31 @@ extension Scenario {
         try Fixture.addEdgeCases(to: context.path("src"))
     }
 
+    /// The rich tree with edge names, per-directory rules files at several levels (`.rsync-filter`,
+    /// `.cvsignore`, `.inner`), and rules files beside `src/` for `--exclude-from` and `merge`.
+    static let filterTree = Scenario(name: "filter-tree") { context in
+        try context.buildRichSource()
+        try Fixture.addEdgeCases(to: context.path("src"))
+        try Fixture.addFilterFiles(source: context.path("src"), runDirectory: context.path(""))
+    }
+
+    /// `filter-tree` with a stale destination that also holds extraneous files the rules match.
+    static let filterTreeStale = Scenario(name: "filter-tree-stale") { context in
+        try context.buildRichSource()
+        try Fixture.addEdgeCases(to: context.path("src"))
+        try context.copy("src", to: "dst")
+        try Fixture.makeStale(destination: context.path("dst"), source: context.path("src"))
+        try Fixture.addFilterFiles(source: context.path("src"), runDirectory: context.path(""))
+        let dst = context.path("dst")
+        try writeFile(dst + "/junk.o", Fixture.content("junk.o", size: 5))
+        try writeFile(dst + "/a/b/old.bin", Fixture.content("old.bin", size: 5))
+        try writeFile(dst + "/deep/1/2/gone.txt", Fixture.content("gone", size: 5))
+        try makeDirectories(dst + "/cache/tmp")
+        try writeFile(dst + "/cache/tmp/x.tmp", Fixture.content("x.tmp", size: 5))
+        try writeFile(dst + "/cache/keep.core", Fixture.content("core", size: 5))
+        try Fixture.freezeTimes(dst)
+    }
+
     /// Like `stale`, plus `edge-names` in the source.
     static let edgeCasesStale = Scenario(name: "edge-names-stale") { context in
         try context.buildRichSource()

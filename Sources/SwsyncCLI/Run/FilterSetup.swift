@@ -1,0 +1,95 @@
+import Glibc
+import SyncCore
+import SyncPlatform
+
+/// Reads what the filter options name before anything is transferred: the rules (with
+/// `--include-from`/`--exclude-from`/`merge` files and `-C`'s environment) and the `--files-from` list.
+/// Any problem here stops the run before it touches the destination, as rsync's option parsing does.
+enum FilterSetup {
+    /// The rules of the command line, or nil when there are none.
+    static func makeFilterList(options: SyncOptions, sources: [[UInt8]]) throws(SyncError) -> FilterList? {
+        guard !options.filters.isEmpty else { return nil }
+        var configuration = FilterConfiguration()
+        configuration.fromZero = options.fromZero
+        configuration.deleteExcluded = options.deleteExcluded
+        configuration.matchFullPath = options.matchFullPath
+        if let value = getenv("CVSIGNORE") { configuration.cvsIgnoreEnvironment = Array(String(cString: value).utf8) }
+        if options.filters.contains(where: { $0.kind == .cvsExclude }), let home = getenv("HOME") {
+            configuration.homeCVSIgnore = try? PosixFileSystem().readFile(Array((String(cString: home) + "/.cvsignore").utf8))
+        }
+        if let first = sources.first {
+            // Rules with the `/` modifier match absolute paths: the transfer root's.
+            let fs = PosixFileSystem()
+            let isContents = first.last == PathBytes.slash || first == PathBytes.dot
+            configuration.absoluteRoot = fs.absolute(isContents ? first : PathBytes.parent(first))
+        }
+        return try FilterList(options: options.filters, configuration: configuration, load: readRulesFile)
+    }
+
+    /// Reads a rules file named on the command line ("-": standard input); nil when it does not exist.
+    static func readRulesFile(_ path: [UInt8]) throws(SyncError) -> [UInt8]? {
+        do throws(SystemCallError) {
+            if path == [UInt8(ascii: "-")] { return try PosixFileSystem.readAll(0, path: path) }
+            return try PosixFileSystem().readFile(path)
+        } catch {
+            if error.errno == ENOENT { return nil }
+            throw SyncError(.fileIO, "failed to open filter file \(OutputEscaper.escape(path)): \(error.errnoText) (\(error.errno))")
+        }
+    }
+
+    /// `--files-from`: the source arguments the list stands for, each under the one source directory
+    /// (with `/./` before the listed name, so `-R` keeps just that name).
+    static func expandFilesFrom(_ list: String, source: [UInt8], options: SyncOptions) throws(SyncError) -> [[UInt8]] {
+        let path = Array(list.utf8)
+        let content: [UInt8]
+        do throws(SystemCallError) {
+            content = path == [UInt8(ascii: "-")]
+                ? try PosixFileSystem.readAll(0, path: path) : try PosixFileSystem().readFile(path)
+        } catch {
+            throw SyncError(.syntax, "failed to open files-from file \(list): \(error.errnoText)")
+        }
+        var base = source
+        while base.count > 1 && base.last == PathBytes.slash { base.removeLast() }
+        var arguments: [[UInt8]] = []
+        for line in FileListNames.entries(content, fromZero: options.fromZero) {
+            let name = FileListNames.clean(line)
+            guard !name.isEmpty else { continue }
+            let joiner = options.relative ? Array("/./".utf8) : [PathBytes.slash]
+            arguments.append(base + joiner + name)
+        }
+        return arguments
+    }
+}
+
+/// rsync's reading of a `--files-from` list.
+enum FileListNames {
+    /// The entries: lines (or NUL-separated with `--from0`), without blank ones and `;`/`#` comments.
+    static func entries(_ content: [UInt8], fromZero: Bool) -> [[UInt8]] {
+        let separator: UInt8 = fromZero ? 0 : UInt8(ascii: "\n")
+        return content.split(separator: separator, omittingEmptySubsequences: true).compactMap { piece in
+            var line = Array(piece)
+            if !fromZero, line.last == UInt8(ascii: "\r") { line.removeLast() }
+            if line.isEmpty || (!fromZero && (line[0] == UInt8(ascii: "#") || line[0] == UInt8(ascii: ";"))) {
+                return nil
+            }
+            return line
+        }
+    }
+
+    /// Leading slashes removed and `..` resolved so the name cannot climb above the source directory;
+    /// a trailing slash is kept (it asks for the directory's contents).
+    static func clean(_ name: [UInt8]) -> [UInt8] {
+        var parts: [[UInt8]] = []
+        for part in name.split(separator: PathBytes.slash, omittingEmptySubsequences: true) {
+            if part.elementsEqual(PathBytes.dot) { continue }
+            if part.elementsEqual([UInt8(ascii: "."), UInt8(ascii: ".")]) {
+                if !parts.isEmpty { parts.removeLast() }
+                continue
+            }
+            parts.append(Array(part))
+        }
+        var result = parts.joined(separator: [PathBytes.slash]).map { $0 }
+        if !result.isEmpty && name.last == PathBytes.slash { result.append(PathBytes.slash) }
+        return result
+    }
+}
