@@ -76,6 +76,29 @@ struct ProgressAndLogTests {
         #expect(finals[0] == finals[1])
     }
 
+    /// `--debug=FILTER`: the same "hiding"/"protecting" lines as rsync. rsync's sender prints them as it
+    /// lists, ahead of the generator, so they are compared as a set.
+    @Test func filterDebugLines() throws {
+        try #require(Tools.swsyncAvailable, Comment(rawValue: Tools.missingBinaryMessage))
+        let base = try TemporaryDirectory("debug-filter")
+        let arguments = ["-rn", "--delete", "--debug=FILTER", "--exclude=*.txt", "--include=x/", "--exclude=y/",
+            "src/", "dst/"]
+        var lines: [[String]] = []
+        for (name, tool) in [("rsync", Tools.rsync!), ("swsync", Tools.swsync)] {
+            let directory = base.path + "/" + name
+            try makeDirectory(directory)
+            try makeTree(in: directory)
+            try makeDirectories(directory + "/dst/x/y")
+            try writeFile(directory + "/dst/old.txt", [1])
+            try writeFile(directory + "/dst/x/y/keep.txt", [2])
+            let output = try Subprocess.run(tool, arguments, in: directory, outputPrefix: directory + "/out")
+            #expect(output.termination == .exited(0), "\(name): \(output.stderrText)")
+            lines.append(Self.finalSegments(output.stdoutText).filter { $0.contains(" because of pattern ") }.sorted())
+        }
+        #expect(!lines[0].isEmpty)
+        #expect(lines[0] == lines[1])
+    }
+
     @Test func logFileLines() throws {
         try #require(Tools.swsyncAvailable, Comment(rawValue: Tools.missingBinaryMessage))
         let base = try TemporaryDirectory("log-file")

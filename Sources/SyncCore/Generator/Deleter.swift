@@ -107,7 +107,15 @@ public final class Deleter<FS: FileSystem> {
     {
         guard let names = try? fs.listDirectory(directory) else { return [] }
         var entries: [FileEntry] = []
-        for child in names where !keeping.contains(child) {
+        for child in names {
+            if keeping.contains(child) {
+                // rsync's receiver checks every destination entry, so --debug=FILTER names kept ones too.
+                if options.debugFilter > 0, let status = try? fs.lstat(PathBytes.join(directory, child)) {
+                    _ = isProtected(PathBytes.join(name, child), status: status,
+                        insideDeletedDirectory: insideDeletedDirectory)
+                }
+                continue
+            }
             let path = PathBytes.join(directory, child)
             guard let status = try? fs.lstat(path) else { continue }
             let childName = PathBytes.join(name, child)
