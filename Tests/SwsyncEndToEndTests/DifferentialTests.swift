@@ -295,6 +295,8 @@ struct DifferentialTests {
         DifferentialCase(arguments: ["-ai", "--files-from=list.txt"], scenario: .filterTree),
         DifferentialCase(arguments: ["-ai", "-r", "--files-from=list.txt", "--exclude=*.txt"], scenario: .filterTree),
         DifferentialCase(arguments: ["-ai", "--files-from=list.txt", "--no-relative"], scenario: .filterTree),
+        DifferentialCase(arguments: ["-ai", "--from0", "--files-from=list0.txt"], scenario: .filterTree),
+        DifferentialCase(arguments: ["-ai", "--from0", "--exclude-from=rules0.txt"], scenario: .filterTree),
         DifferentialCase(arguments: ["-i", "--list-only", "-r", "--exclude=*.bin", "--exclude=.*"], operands: ["src/"],
             scenario: .filterTree),
         DifferentialCase(arguments: ["-ai", "--exclude=*.txt"], operands: ["src/a", "src/empty.txt", "dst/"],

@@ -95,9 +95,16 @@ public struct FilterList: Sendable {
         case perDirectory(Int)
     }
 
-    var entries: [Entry] = []
+    var entries: [Entry] = [] {
+        didSet { compiledEntries = CompiledRules(entries) }
+    }
+    /// `entries` and `cvsRules` laid out for fast checks.
+    var compiledEntries = CompiledRules()
+    var compiledCVSRules = CompiledRules()
     var perDirectory: [PerDirectoryList] = []
-    var cvsRules: [FilterRule] = []
+    var cvsRules: [FilterRule] = [] {
+        didSet { compiledCVSRules = CompiledRules(cvsRules) }
+    }
     var cvsInitialized = false
     var saved: [(lists: [PerDirectoryList], directory: [UInt8])] = []
     /// The directory being entered, relative to the transfer root ("" for the root).

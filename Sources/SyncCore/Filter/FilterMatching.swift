@@ -40,7 +40,49 @@ extension FilterList {
         return configuration.absoluteRoot.withUnsafeBufferPointer { root in
             let subject = FilterSubject(path: body, nameStart: nameStart, isDirectory: isDirectory, root: root,
                 fullPath: configuration.matchFullPath, side: side, ignorePerishable: ignorePerishable)
-            return firstMatch(entries, subject)
+            return firstMatchCompiled(subject)
+        }
+    }
+
+    /// `firstMatch` over the main list through its compiled form.
+    func firstMatchCompiled(_ subject: FilterSubject) -> FilterMatch? {
+        compiledEntries.items.withUnsafeBufferPointer { items in
+            compiledEntries.arena.withUnsafeBufferPointer { arena in
+                for item in items {
+                    if item.perDirectory >= 0 {
+                        let list = perDirectory[Int(item.perDirectory)]
+                        if subject.ignorePerishable && list.rule.flags.contains(.perishable) { continue }
+                        if let match = firstMatch(list.local, subject) ?? firstMatch(list.inherited, subject) {
+                            return match
+                        }
+                        continue
+                    }
+                    if subject.ignorePerishable && item.flags.contains(.perishable) { continue }
+                    if !FilterRule.applies(item.flags, to: subject.side) { continue }
+                    if item.flags.contains(.cvsIgnore) {
+                        if let match = firstCVSMatch(subject) { return match }
+                        continue
+                    }
+                    if subject.matches(item, arena: arena) {
+                        guard case .rule(let rule) = entries[Int(item.index)] else { continue }
+                        return FilterMatch(rule: rule)
+                    }
+                }
+                return nil
+            }
+        }
+    }
+
+    func firstCVSMatch(_ subject: FilterSubject) -> FilterMatch? {
+        compiledCVSRules.items.withUnsafeBufferPointer { items in
+            compiledCVSRules.arena.withUnsafeBufferPointer { arena in
+                for item in items {
+                    if subject.ignorePerishable && item.flags.contains(.perishable) { continue }
+                    if !FilterRule.applies(item.flags, to: subject.side) { continue }
+                    if subject.matches(item, arena: arena) { return FilterMatch(rule: cvsRules[Int(item.index)]) }
+                }
+                return nil
+            }
         }
     }
 
@@ -81,15 +123,39 @@ struct FilterSubject {
     let side: FilterSide
     let ignorePerishable: Bool
 
+    /// A compiled rule: a suffix pattern (`*.o`) is compared directly, anything else goes to `matches`.
+    @inline(__always)
+    func matches(_ item: CompiledRules.Item, arena: UnsafeBufferPointer<UInt8>) -> Bool {
+        let pattern = UnsafeBufferPointer(rebasing: arena[Int(item.patternStart)..<Int(item.patternStart + item.patternCount)])
+        if item.isSuffixPattern && !item.flags.contains(.xattr) {
+            let hit = !item.flags.contains(.negate)
+            if !isDirectory && item.flags.contains(.directoryOnly) { return !hit }
+            let suffix = pattern.count - 1
+            let nameCount = path.count - nameStart
+            guard nameCount >= suffix else { return !hit }
+            var i = 0
+            let base = path.count - suffix
+            while i < suffix {
+                if path[base + i] != pattern[1 + i] { return !hit }
+                i += 1
+            }
+            return hit
+        }
+        return matches(flags: item.flags, slashCount: Int(item.slashCount), pattern: pattern)
+    }
+
     /// rsync `rule_matches`.
     func matches(_ rule: FilterRule) -> Bool {
-        let flags = rule.flags
+        rule.pattern.withUnsafeBufferPointer { matches(flags: rule.flags, slashCount: rule.slashCount, pattern: $0) }
+    }
+
+    func matches(flags: FilterRule.Flags, slashCount: Int, pattern whole: UnsafeBufferPointer<UInt8>) -> Bool {
         let hit = !flags.contains(.negate)
         if flags.contains(.xattr) { return false }
         var body = path
         var head = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
         var headSlash = false
-        if rule.slashCount == 0 && !flags.contains(.wild2) {
+        if slashCount == 0 && !flags.contains(.wild2) {
             // No slash and no "**": match the last component only.
             body = UnsafeBufferPointer(rebasing: path[nameStart...])
         } else if flags.contains(.absolutePath) && !root.isEmpty {
@@ -104,7 +170,7 @@ struct FilterSubject {
         } else if flags.contains(.directoryOnly) {
             return !hit
         }
-        return rule.pattern.withUnsafeBufferPointer { whole in
+        do {
             var pattern = whole
             var anchored = false
             if let first = pattern.first, first == WildMatch.slash {
@@ -112,10 +178,10 @@ struct FilterSubject {
                 pattern = UnsafeBufferPointer(rebasing: pattern[1...])
             }
             var slashHandling = 0
-            if !anchored && !(fullPath && (rule.slashCount > 0 || flags.contains(.wild2))) {
-                if rule.slashCount > 0 && !flags.contains(.wild2) {
+            if !anchored && !(fullPath && (slashCount > 0 || flags.contains(.wild2))) {
+                if slashCount > 0 && !flags.contains(.wild2) {
                     // An unanchored pattern with an inner slash matches the last slashCount+1 elements.
-                    slashHandling = rule.slashCount + 1
+                    slashHandling = slashCount + 1
                 } else if !flags.contains(.wild2Prefix) && flags.contains(.wild2) {
                     // An inner or trailing "**": try after every slash.
                     slashHandling = -1
@@ -127,7 +193,7 @@ struct FilterSubject {
                 matched = WildMatch.matchArray(pattern, text, where: slashHandling)
             } else if head.count > 0 || headSlash || tailSlash {
                 matched = WildMatch.literalArray(pattern, text, where: slashHandling)
-            } else if anchored || (fullPath && rule.slashCount > 0) {
+            } else if anchored || (fullPath && slashCount > 0) {
                 matched = pattern.elementsEqual(body)
             } else {
                 // Unanchored literal: equal, or a suffix that starts right after a slash.

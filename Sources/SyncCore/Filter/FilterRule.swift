@@ -111,6 +111,10 @@ public struct FilterRule: Sendable, Equatable {
     /// Whether the rule is used on `side` (rules naming no side are used on both).
     @inline(__always)
     public func applies(to side: FilterSide) -> Bool {
+        Self.applies(flags, to: side)
+    }
+
+    static func applies(_ flags: Flags, to side: FilterSide) -> Bool {
         let sides = flags.intersection(.sides)
         if sides.isEmpty { return true }
         return sides.contains(side == .sender ? .senderSide : .receiverSide)
