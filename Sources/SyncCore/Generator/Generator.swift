@@ -713,12 +713,20 @@ public final class Generator<FS: FileSystem> {
     }
 
     /// The first entry of the same kind in the reference directories, if any.
+    /// For a directory, one whose attributes already match wins over the first that exists (rsync
+    /// `try_dests_non`, match level 2 over level 1).
     private func alternateCandidate(_ entry: FileEntry, kind: FileKind) -> (path: [UInt8], status: FileStatus)? {
+        var first: (path: [UInt8], status: FileStatus)?
         for root in alternateRoots {
             let candidate = PathBytes.join(root, entry.name)
-            if let status = try? fs.lstat(candidate), status.kind == kind { return (candidate, status) }
+            guard let status = try? fs.lstat(candidate), status.kind == kind else { continue }
+            if kind != .directory { return (candidate, status) }
+            if check.attributeFlags(source: entry, destination: status, localChange: false).isEmpty {
+                return (candidate, status)
+            }
+            if first == nil { first = (candidate, status) }
         }
-        return nil
+        return first
     }
 
     /// Symlinks, devices and specials identical in a reference directory: `--link-dest` hard-links them
@@ -930,7 +938,14 @@ public final class Generator<FS: FileSystem> {
         }
         if existing == nil {
             if linkIdenticalAlternate(entry, path: path) { return }
-            flags.insert(.isNew)
+            // As for symlinks: a copy in a reference directory is the basis it is itemized against.
+            if let basis = alternateCandidate(entry, kind: entry.kind),
+                !entry.kind.isDevice || basis.status.rdev == entry.status.rdev
+            {
+                flags.formUnion(check.attributeFlags(source: entry, destination: basis.status, localChange: true))
+            } else {
+                flags.insert(.isNew)
+            }
             stats.created.add(entry.kind)
         }
         if !options.dryRun {
