@@ -17,11 +17,24 @@ let package = Package(
             pkgConfig: "libxxhash",
             providers: [.apt(["libxxhash-dev"])]
         ),
-        .target(name: "SyncCore", dependencies: ["CXXHash"]),
+        .systemLibrary(
+            name: "CZstd",
+            pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"])]
+        ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        .target(name: "SyncCore", dependencies: ["CXXHash", "CZstd", "CZlib"]),
         .target(name: "CSyncShims"),
         .target(name: "SyncPlatform", dependencies: ["SyncCore", "CSyncShims"]),
         .target(name: "SwsyncCLI", dependencies: ["SyncCore", "SyncPlatform"]),
         .executableTarget(name: "swsync", dependencies: ["SwsyncCLI"]),
+        // libFuzzer target for the delta decoders and patcher; see Scripts/fuzz-delta. A normal build gets a
+        // plain `main` that replays input files, so it links without libFuzzer.
+        .executableTarget(name: "DeltaFuzz", dependencies: ["SyncCore"]),
         .testTarget(name: "SyncCoreTests", dependencies: ["SyncCore"]),
         .testTarget(name: "SwsyncCLITests", dependencies: ["SwsyncCLI", "SyncCore"]),
         .testTarget(name: "SwsyncEndToEndTests", dependencies: []),

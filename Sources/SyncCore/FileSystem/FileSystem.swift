@@ -37,6 +37,13 @@ public protocol FileSystem: Sendable {
     func copyFileInPlace(
         from source: [UInt8], to destination: [UInt8], progress: (Int64) -> Bool
     ) throws(SystemCallError) -> Int64
+    /// Opens an existing regular file to read (a basis, a source).
+    func openForReading(_ path: [UInt8]) throws(SystemCallError) -> any OpenFile
+    /// Creates a new file exclusively (a temp file) to write.
+    func createFile(_ path: [UInt8], permissions: UInt32) throws(SystemCallError) -> any OpenFile
+    /// Opens an existing file to read and write in place (`--inplace`, `--append`).
+    func openForUpdate(_ path: [UInt8]) throws(SystemCallError) -> any OpenFile
+
     /// A whole-file strong checksum (rsync `-c`).
     func checksum(_ path: [UInt8]) throws(SystemCallError) -> FileChecksum
 
