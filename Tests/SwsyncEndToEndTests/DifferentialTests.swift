@@ -170,6 +170,32 @@ struct DifferentialTests {
         try runComparing(testCase)
     }
 
+    // MARK: - Delta transfer (--no-whole-file): same literal and matched byte counts as rsync
+
+    static let deltaCases: [DifferentialCase] = [
+        DifferentialCase(arguments: ["-ai", "--no-W"], scenario: .stale),
+        DifferentialCase(arguments: ["-a", "--no-W", "--stats"], scenario: .stale, output: .stats),
+        DifferentialCase(arguments: ["-a", "--no-whole-file", "-B", "1024", "--stats"], scenario: .stale,
+            output: .stats),
+        DifferentialCase(arguments: ["-ai", "--no-W", "--inplace"], scenario: .stale),
+        DifferentialCase(arguments: ["-a", "--no-W", "--inplace", "--stats"], scenario: .stale, output: .stats),
+        DifferentialCase(arguments: ["-a", "--no-W", "--partial-dir=.p", "--stats"], scenario: .partialTransfer,
+            output: .stats),
+        DifferentialCase(arguments: ["-a", "--no-W", "--link-dest=../prev", "--stats"], scenario: .previousSnapshot,
+            output: .stats),
+        DifferentialCase(arguments: ["-ai", "--no-W", "-b"], scenario: .stale),
+        DifferentialCase(arguments: ["-a", "--copy-dest=../prev", "--stats"], scenario: .previousSnapshot,
+            output: .stats),
+        DifferentialCase(arguments: ["-a", "--compare-dest=../prev", "--stats"], scenario: .previousSnapshot,
+            output: .stats),
+        DifferentialCase(arguments: ["-ai", "--no-W", "--checksum-choice=xxh3"], scenario: .stale),
+    ]
+
+    @Test(arguments: deltaCases)
+    func delta(_ testCase: DifferentialCase) throws {
+        try runComparing(testCase)
+    }
+
     // MARK: - Sources, destinations and path forms
 
     static let pathCases: [DifferentialCase] = [

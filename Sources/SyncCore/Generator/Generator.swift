@@ -391,17 +391,19 @@ public final class Generator<FS: FileSystem> {
                     warn(receiver.finishAttributes(path, permissions: nil, owner: ownerChange(entry.status, nil), mtime: nil))
                 }
             }
-            stats.created.add(.directory)
             if options.existingOnly {
+                stats.created.add(.directory)
                 if destinationIsNew { report(entry, flags: [.localChange, .isNew]) }
                 return DirectoryState(isNew: true)
             }
-            // rsync itemizes a new directory against its copy in a --link-dest/--copy-dest/--compare-dest dir.
+            // rsync itemizes a new directory against its copy in a --link-dest/--copy-dest/--compare-dest dir,
+            // and then does not count it as created.
             if let basis = alternateCandidate(entry, kind: .directory) {
                 var flags = check.attributeFlags(source: entry, destination: basis.status, localChange: false)
                 flags.insert(.localChange)
                 report(entry, flags: flags)
             } else {
+                stats.created.add(.directory)
                 report(entry, flags: [.localChange, .isNew])
             }
             return DirectoryState(isNew: true)
@@ -681,7 +683,6 @@ public final class Generator<FS: FileSystem> {
             job.source = candidate
             do { warn(try receiver.write(job, progress: { _ in }).warnings) } catch { return false }
         }
-        stats.created.add(.regular)
         var flags = attributes
         flags.insert(.localChange)
         report(entry, flags: flags)
@@ -695,7 +696,21 @@ public final class Generator<FS: FileSystem> {
             source: entry.sourcePath, destination: path, name: entry.name,
             permissions: check.destinationPermissions(source: entry.status, existing: existing),
             uid: owner.uid, gid: owner.gid, mtime: check.keepsTime(.regular) ? entry.status.mtime : nil,
-            existing: existing)
+            existing: existing, basis: deltaBasis(entry, path: path, existing: existing))
+    }
+
+    /// With `--no-whole-file`, the file the delta is made against (rsync's `fnamecmp`): a partial file
+    /// left in `--partial-dir`, else the current destination file, else a copy in a reference directory.
+    private func deltaBasis(_ entry: FileEntry, path: [UInt8], existing: FileStatus?) -> [UInt8]? {
+        guard options.wholeFile == false else { return nil }
+        if let partialDir = options.partialDir {
+            let directory = PathBytes.parent(path)
+            let root = partialDir.first == PathBytes.slash ? partialDir : PathBytes.join(directory, partialDir)
+            let partial = PathBytes.join(root, PathBytes.lastComponent(path))
+            if let status = try? fs.lstat(partial), status.kind == .regular { return partial }
+        }
+        if let existing, existing.kind == .regular { return path }
+        return alternateCandidate(entry, kind: .regular)?.path
     }
 
     /// A write handed to a copy worker.
@@ -756,7 +771,9 @@ public final class Generator<FS: FileSystem> {
         var item = makeItem(entry, flags: flags)
         stats.regularFilesTransferred += 1
         stats.transferredFileSize += entry.status.size
-        if existing == nil { stats.created.add(.regular) }
+        // Only a file itemized as new counts as created (not one sent against a reference-dir basis).
+        let countsAsCreated = existing == nil && flags.contains(.isNew)
+        if countsAsCreated { stats.created.add(.regular) }
         if options.dryRun {
             observer.report(item)
             return
@@ -766,7 +783,7 @@ public final class Generator<FS: FileSystem> {
             // Whole-file copies write the whole size; report now so output keeps file-list order.
             item.bytesTransferred = entry.status.size
             observer.report(item)
-            workers.submit(PendingWrite(entry: entry, job: job, isNew: existing == nil))
+            workers.submit(PendingWrite(entry: entry, job: job, isNew: countsAsCreated))
             for outcome in workers.takeFinished() { finishWrite(outcome, item: nil) }
             return
         }
@@ -775,7 +792,7 @@ public final class Generator<FS: FileSystem> {
         let result = Result { () throws(WriteFailure) -> Receiver<FS>.WriteResult in
             try receiver.write(job, progress: { [observer] bytes in observer.transferProgress(bytes: bytes) })
         }
-        finishWrite(WriteOutcome(entry: entry, isNew: existing == nil, result: result), item: item)
+        finishWrite(WriteOutcome(entry: entry, isNew: countsAsCreated, result: result), item: item)
     }
 
     /// Counts and reports one finished write; `item` is reported here when it was not reported before.
@@ -784,6 +801,7 @@ public final class Generator<FS: FileSystem> {
         switch outcome.result {
         case .success(let written):
             stats.literalData += written.bytes
+            stats.matchedData += written.matched
             if item != nil { observer.transferFinished(bytes: written.bytes) }
             if var item, !options.progress {
                 item.bytesTransferred = written.bytes
@@ -900,8 +918,8 @@ public final class Generator<FS: FileSystem> {
                 if (try? fs.readLink(basis.path)) != target { flags.insert(.reportChange) }
             } else {
                 flags.insert(.isNew)
+                stats.created.add(.symlink)
             }
-            stats.created.add(.symlink)
         }
         if !options.dryRun {
             do { try fs.makeSymlink(path, target: target) } catch {
@@ -945,8 +963,8 @@ public final class Generator<FS: FileSystem> {
                 flags.formUnion(check.attributeFlags(source: entry, destination: basis.status, localChange: true))
             } else {
                 flags.insert(.isNew)
+                stats.created.add(entry.kind)
             }
-            stats.created.add(entry.kind)
         }
         if !options.dryRun {
             let permissions = check.destinationPermissions(source: entry.status, existing: nil)

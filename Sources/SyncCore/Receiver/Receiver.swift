@@ -27,17 +27,23 @@ public struct Receiver<FS: FileSystem>: Sendable {
         public var gid: UInt32?
         public var mtime: FileTime?
         public var existing: FileStatus?
+        /// The delta basis (`--no-whole-file`): the old file, a partial file, or a reference-dir copy.
+        /// nil: the file is copied whole.
+        public var basis: [UInt8]?
     }
 
     /// What a write did: bytes written, and non-fatal attribute errors to report.
     public struct WriteResult: Sendable {
+        /// Bytes sent as file data (all of them for a whole-file copy; the literals of a delta).
         public var bytes: Int64
         public var warnings: [String]
+        /// Bytes a delta took from the basis instead.
+        public var matched: Int64 = 0
     }
 
     /// Copies `job.source` to `job.destination` through a temp file (or in place with `--inplace`),
     /// then sets the final permissions, owner and time.
-    public func write(_ job: WriteJob, progress: (Int64) -> Void) throws(WriteFailure) -> WriteResult {
+    public func write(_ job: WriteJob, progress: @escaping (Int64) -> Void) throws(WriteFailure) -> WriteResult {
         var warnings: [String] = []
         let keepGoing: (Int64) -> Bool = { bytes in
             progress(bytes)
@@ -46,18 +52,36 @@ public struct Receiver<FS: FileSystem>: Sendable {
         let owner = (uid: job.uid, gid: job.gid)
         if options.inplace, let existing = job.existing, existing.kind == .regular {
             if options.backup { try backupByCopy(job.destination, name: job.name) }
-            let written: Int64
+            var result = WriteResult(bytes: 0, warnings: [])
             do {
-                written = try fs.copyFileInPlace(from: job.source, to: job.destination, progress: keepGoing)
+                if job.basis == job.destination, let counts = try rebuildInPlace(job, progress: keepGoing) {
+                    result.bytes = counts.literal
+                    result.matched = counts.matched
+                } else {
+                    result.bytes = try fs.copyFileInPlace(from: job.source, to: job.destination, progress: keepGoing)
+                }
             } catch {
                 if error.errno == 4 && isInterrupted() { throw .interrupted }
                 throw .failed(error, call: error.call)
             }
-            warnings += finishAttributes(job.destination, permissions: job.permissions, owner: owner, mtime: job.mtime)
-            return WriteResult(bytes: written, warnings: warnings)
+            result.warnings = finishAttributes(job.destination, permissions: job.permissions, owner: owner, mtime: job.mtime)
+            return result
         }
         let directory = PathBytes.parent(job.destination)
-        let temporary = try createTemporary(source: job.source, name: job.name, directory: directory, progress: keepGoing)
+        var counts: DeltaCounts?
+        let temporary = try createTemporary(source: job.source, name: job.name, directory: directory,
+            progress: keepGoing)
+        { (path) throws(SystemCallError) -> Int64 in
+            if let basis = job.basis, let rebuilt = try rebuildIntoNewFile(path, job: job, basis: basis, progress: keepGoing) {
+                counts = rebuilt
+                return rebuilt.literal + rebuilt.matched
+            }
+            if job.basis != nil {
+                warnings.append("WARNING: \(OutputEscaper.escape(job.name)) failed verification -- update discarded (will try again).")
+                try? fs.removeFile(path)
+            }
+            return try fs.copyFile(from: job.source, toNew: path, permissions: 0o600, progress: keepGoing)
+        }
         warnings += finishAttributes(temporary.path, permissions: job.permissions, owner: owner, mtime: job.mtime)
         if job.existing != nil && options.backup {
             do {
@@ -84,7 +108,25 @@ public struct Receiver<FS: FileSystem>: Sendable {
             }
         }
         removeUsedPartial(directory: directory, name: job.name)
+        if let counts { return WriteResult(bytes: counts.literal, warnings: warnings, matched: counts.matched) }
         return WriteResult(bytes: temporary.bytes, warnings: warnings)
+    }
+
+    /// A delta write into a new temp file; nil when it failed verification (the temp file is left for
+    /// the caller to replace).
+    private func rebuildIntoNewFile(_ path: [UInt8], job: WriteJob, basis: [UInt8], progress: (Int64) -> Bool)
+        throws(SystemCallError) -> DeltaCounts?
+    {
+        let basisFile = try fs.openForReading(basis)
+        let output = try fs.createFile(path, permissions: 0o600)
+        return try rebuild(source: job.source, basis: basisFile, output: output, inPlace: false, progress: progress)
+    }
+
+    /// `--inplace` with a delta: the destination is its own basis. Blocks before the write offset are
+    /// never copied (they may be overwritten already); nil when verification failed.
+    private func rebuildInPlace(_ job: WriteJob, progress: (Int64) -> Bool) throws(SystemCallError) -> DeltaCounts? {
+        let file = try fs.openForUpdate(job.destination)
+        return try rebuild(source: job.source, basis: file, output: file, inPlace: true, progress: progress)
     }
 
     /// After a successful transfer the `--partial-dir` copy is spent: remove it, and the dir once empty.
@@ -101,15 +143,21 @@ public struct Receiver<FS: FileSystem>: Sendable {
     /// Writes the temp file. On interruption the partial data is kept with `--partial` (renamed over the
     /// destination, or into `--partial-dir`) and removed otherwise.
     private func createTemporary(
-        source: [UInt8], name: [UInt8], directory: [UInt8], inTempDir: Bool = true, progress: (Int64) -> Bool
+        source: [UInt8], name: [UInt8], directory: [UInt8], inTempDir: Bool = true, progress: (Int64) -> Bool,
+        fill: (([UInt8]) throws(SystemCallError) -> Int64)? = nil
     ) throws(WriteFailure) -> (path: [UInt8], bytes: Int64) {
         let base = PathBytes.lastComponent(name)
         let tempDirectory = inTempDir ? options.tempDir ?? directory : directory
         var random = SplitMix64(seed: UInt64(bitPattern: Int64(name.hashValue)))
         for _ in 0..<100 {
             let path = PathBytes.join(tempDirectory, temporaryName(for: base, random: &random))
-            do {
-                let bytes = try fs.copyFile(from: source, toNew: path, permissions: 0o600, progress: progress)
+            do throws(SystemCallError) {
+                let bytes: Int64
+                if let fill {
+                    bytes = try fill(path)
+                } else {
+                    bytes = try fs.copyFile(from: source, toNew: path, permissions: 0o600, progress: progress)
+                }
                 return (path, bytes)
             } catch {
                 if error.errno == 17 && error.path == path { continue }  // EEXIST: pick another name
