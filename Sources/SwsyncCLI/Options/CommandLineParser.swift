@@ -138,6 +138,7 @@ public enum CommandLineParser {
         if options.backup && options.backupDir == nil { options.omitDirTimes = true }
         if options.dirs && options.recursive { options.dirs = false }
         if options.copyLinks { options.links = true }
+        if options.append > 0 { options.inplace = true }  // rsync: --append implies --inplace
         if options.inplace && options.partialDir != nil {
             throw .syntax("--inplace cannot be used with --partial-dir")
         }

@@ -242,6 +242,8 @@ enum OptionTable {
             command.options.partial = true
         },
         flag(["inplace"], nil, { $0.inplace = $1 }),
+        flag(["append"], nil, { $0.append = $1 ? max($0.append, 1) : 0 }),
+        flag(["append-verify"], nil, { $0.append = $1 ? 2 : 0 }, negatable: false),
         value(["temp-dir"], "T") { command, text in command.options.tempDir = Array(text.utf8) },
         flag(["dry-run"], "n", { $0.dryRun = $1 }),
 

@@ -78,7 +78,8 @@ final class ConsoleObserver: TransferObserver {
     func error(_ text: String, role: Role?) {
         errorCount += 1
         stdout.flush()
-        let line = text.hasPrefix("IO error") || text.hasPrefix("ERROR") || text.hasPrefix("file has vanished")
+        let line = text.hasPrefix("IO error") || text.hasPrefix("ERROR") || text.hasPrefix("WARNING")
+            || text.hasPrefix("file has vanished")
             ? text : "swsync: " + text
         stderr.writeLine(line)
         stderr.flush()

@@ -21,6 +21,8 @@ public final class Generator<FS: FileSystem> {
     var fatalError: SyncError?
     /// Full-path mode: excluded directories being walked through, not made yet.
     var passedThrough: [FileEntry] = []
+    /// Files sent a second time (`--append-verify` failures): the notice and the line, for the end of the pass.
+    var redoReports: [(notice: String, item: ItemizedChange)] = []
     /// Full-path mode: passed-through directories made because something inside was sent.
     var madePassedThrough: [[UInt8]: DirectoryState] = [:]
 
@@ -152,6 +154,11 @@ public final class Generator<FS: FileSystem> {
         drainWrites()
         if let rootEntry, let rootState { finishDirectory(rootEntry, isNew: rootState.isNew) }
         if options.hardLinks && !wasInterrupted && fatalError == nil { linkLateMembers() }
+        drainWrites()
+        for redo in redoReports {
+            observer.error(redo.notice, role: nil)
+            observer.report(redo.item)
+        }
         if let fatalError { throw fatalError }
 
         drainWrites()
@@ -599,6 +606,8 @@ public final class Generator<FS: FileSystem> {
                 report(entry, flags: flags)
                 return
             }
+            // --append: a destination at least as long as the source is left alone (rsync skips it).
+            if options.append > 0 && current.size >= entry.status.size { return }
             if sendsOrWaits() { return }
             if checksumDiffers || options.checksum { flags.insert(.reportChange) }
             if !check.keepsTime(.regular) { flags.formUnion([.reportTime, .timeIsTransferTime]) }
@@ -696,7 +705,8 @@ public final class Generator<FS: FileSystem> {
             source: entry.sourcePath, destination: path, name: entry.name,
             permissions: check.destinationPermissions(source: entry.status, existing: existing),
             uid: owner.uid, gid: owner.gid, mtime: check.keepsTime(.regular) ? entry.status.mtime : nil,
-            existing: existing, basis: deltaBasis(entry, path: path, existing: existing))
+            existing: existing, basis: deltaBasis(entry, path: path, existing: existing),
+            appendOffset: options.append > 0 && existing?.kind == .regular ? existing?.size : nil)
     }
 
     /// With `--no-whole-file`, the file the delta is made against (rsync's `fnamecmp`): a partial file
@@ -808,6 +818,18 @@ public final class Generator<FS: FileSystem> {
                 observer.report(item)
             }
             warn(written.warnings)
+            if let redo = written.redo {
+                // Reported after the main pass, as rsync's redo phase is.
+                stats.literalData += redo.counts.literal
+                stats.matchedData += redo.counts.matched
+                // The first pass left the time and modes as they were; only the size now agrees.
+                var flags: ItemizeFlags = [.transfer]
+                if var before = redo.before {
+                    before.size = entry.status.size
+                    flags.formUnion(check.attributeFlags(source: entry, destination: before, localChange: false))
+                }
+                redoReports.append((redo.notice, makeItem(entry, flags: flags)))
+            }
         case .failure(let error):
             if item != nil { observer.transferFinished(bytes: -1) }
             switch error {

@@ -117,6 +117,8 @@ public struct SyncOptions: Sendable {
     public var partial = false
     public var partialDir: [UInt8]?
     public var inplace = false
+    /// `--append` (1) and `--append-verify` (2): a shorter destination file only gets the source's tail.
+    public var append = 0
     public var tempDir: [UInt8]?
     public var dryRun = false
     /// Threads that write whole files at once (swsync's own setting; 1 writes one file at a time).

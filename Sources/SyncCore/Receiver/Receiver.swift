@@ -30,6 +30,8 @@ public struct Receiver<FS: FileSystem>: Sendable {
         /// The delta basis (`--no-whole-file`): the old file, a partial file, or a reference-dir copy.
         /// nil: the file is copied whole.
         public var basis: [UInt8]?
+        /// `--append`: the destination's current length; only the source's bytes after it are written.
+        public var appendOffset: Int64?
     }
 
     /// What a write did: bytes written, and non-fatal attribute errors to report.
@@ -39,6 +41,9 @@ public struct Receiver<FS: FileSystem>: Sendable {
         public var warnings: [String]
         /// Bytes a delta took from the basis instead.
         public var matched: Int64 = 0
+        /// `--append-verify` found the result wrong and sent the file again (rsync's redo pass): the
+        /// notice to print, and the second pass's counts.
+        public var redo: (notice: String, counts: DeltaCounts, before: FileStatus?)?
     }
 
     /// Copies `job.source` to `job.destination` through a temp file (or in place with `--inplace`),
@@ -54,7 +59,22 @@ public struct Receiver<FS: FileSystem>: Sendable {
             if options.backup { try backupByCopy(job.destination, name: job.name) }
             var result = WriteResult(bytes: 0, warnings: [])
             do {
-                if job.basis == job.destination, let counts = try rebuildInPlace(job, progress: keepGoing) {
+                if let offset = job.appendOffset {
+                    let appended = try appendTail(job, from: offset, progress: keepGoing)
+                    result.bytes = appended.literal
+                    if appended.failedVerification {
+                        // rsync's redo: the file again, in place, against what is there now.
+                        var counts = DeltaCounts()
+                        if let redone = try rebuildInPlace(job, progress: keepGoing) {
+                            counts = redone
+                        } else {
+                            counts.literal = try fs.copyFileInPlace(from: job.source, to: job.destination,
+                                progress: keepGoing)
+                        }
+                        let notice = "WARNING: \(OutputEscaper.escape(job.name)) failed verification -- update retained (will try again)."
+                        result.redo = (notice, counts, job.existing)
+                    }
+                } else if job.basis == job.destination, let counts = try rebuildInPlace(job, progress: keepGoing) {
                     result.bytes = counts.literal
                     result.matched = counts.matched
                 } else {
@@ -64,7 +84,7 @@ public struct Receiver<FS: FileSystem>: Sendable {
                 if error.errno == 4 && isInterrupted() { throw .interrupted }
                 throw .failed(error, call: error.call)
             }
-            result.warnings = finishAttributes(job.destination, permissions: job.permissions, owner: owner, mtime: job.mtime)
+            result.warnings += finishAttributes(job.destination, permissions: job.permissions, owner: owner, mtime: job.mtime)
             return result
         }
         let directory = PathBytes.parent(job.destination)
@@ -110,6 +130,33 @@ public struct Receiver<FS: FileSystem>: Sendable {
         removeUsedPartial(directory: directory, name: job.name)
         if let counts { return WriteResult(bytes: counts.literal, warnings: warnings, matched: counts.matched) }
         return WriteResult(bytes: temporary.bytes, warnings: warnings)
+    }
+
+    /// `--append`/`--append-verify`: writes the source's bytes after `offset` at the end of the
+    /// destination. With verify, the whole result is checked against the source afterwards.
+    private func appendTail(_ job: WriteJob, from offset: Int64, progress: (Int64) -> Bool)
+        throws(SystemCallError) -> (literal: Int64, failedVerification: Bool)
+    {
+        let output = try fs.openForUpdate(job.destination)
+        let input = try fs.openForReading(job.source)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.chunkLength, alignment: 64)
+        defer { buffer.deallocate() }
+        var position = offset
+        while true {
+            let count = try input.read(into: buffer, at: position)
+            if count == 0 { break }
+            try output.write(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), at: position)
+            position += Int64(count)
+            if !progress(position) {
+                throw SystemCallError(call: "write", path: job.destination, errno: 4, errnoText: "Interrupted system call")
+            }
+        }
+        try output.truncate(to: position)
+        var failed = false
+        if options.append > 1 {
+            failed = try fs.checksum(job.destination) != fs.checksum(job.source)
+        }
+        return (position - offset, failed)
     }
 
     /// A delta write into a new temp file; nil when it failed verification (the temp file is left for

@@ -61,6 +61,12 @@ struct OutputFilter: Sendable {
         "Literal data:", "Matched data:",
     ])
 
+    /// Itemize lines plus the stats lines of `stats`.
+    static let itemizeAndStats = OutputFilter(droppedPrefixes: standard.droppedPrefixes + [
+        "Number of files", "Total bytes", "File list", "Total transferred", "Number of deleted", "Total file size",
+        "Number of regular", "Number of created",
+    ])
+
     func apply(_ output: [UInt8]) -> [String] {
         var lines = output.split(separator: 0x0a, omittingEmptySubsequences: false).map { displayString(Array($0)) }
         if lines.last == "" { lines.removeLast() }

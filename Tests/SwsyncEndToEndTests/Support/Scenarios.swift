@@ -117,6 +117,23 @@ extension Scenario {
         try Fixture.freezeTimes(dst)
     }
 
+    /// For `--append`: `dst/` holds, next to an exact copy, a file that is a prefix of its source (to be
+    /// appended to), one longer than its source (skipped), and one whose old prefix differs (verification
+    /// fails with --append-verify), all with the source's times.
+    static let appendable = Scenario(name: "appendable") { context in
+        try context.buildRichSource()
+        try context.copy("src", to: "dst")
+        let src = context.path("src")
+        let dst = context.path("dst")
+        let big = try readAllBytes(src + "/big.bin")
+        try writeFile(dst + "/big.bin", Array(big.prefix(1_000_000)))
+        try writeFile(dst + "/f4096.bin", Fixture.content("longer", size: 5_000))
+        var wrong = try readAllBytes(src + "/f100k.bin").prefix(60_000).map { $0 }
+        wrong[10] ^= 0xff
+        try writeFile(dst + "/f100k.bin", wrong)
+        try Fixture.freezeTimes(dst)
+    }
+
     /// Like `stale`, plus `edge-names` in the source.
     static let edgeCasesStale = Scenario(name: "edge-names-stale") { context in
         try context.buildRichSource()
