@@ -166,6 +166,59 @@ def build_small_tree(path: str, scale: float, seed: int) -> DatasetInfo:
     return info
 
 
+def write_random(path: str, size: int, rng: random.Random) -> None:
+    with open(path, "wb") as f:
+        left = size
+        while left:
+            n = min(4 * MiB, left)
+            f.write(rng.randbytes(n))
+            left -= n
+
+
+def build_delta_pair(path: str, scale: float, seed: int, edit: Callable[[bytearray, random.Random], None]) -> DatasetInfo:
+    """src/big.bin (1 GiB times scale) and, beside src, old/big.bin: the same file before `edit`."""
+    rng = random.Random(seed)
+    size = max(1 * MiB, int(1 * GiB * scale))
+    os.makedirs(path)
+    old_dir = os.path.join(os.path.dirname(path), "old-" + os.path.basename(path))
+    os.makedirs(old_dir, exist_ok=True)
+    old = os.path.join(old_dir, "big.bin")
+    write_random(old, size, rng)
+    data = bytearray(open(old, "rb").read())
+    edit(data, rng)
+    with open(os.path.join(path, "big.bin"), "wb") as f:
+        f.write(data)
+    os.utime(old, (1_500_000_000, 1_500_000_000))
+    return DatasetInfo(path, files=1, dirs=1, bytes=len(data))
+
+
+def scatter_changes(data: bytearray, rng: random.Random) -> None:
+    """1% of the bytes changed, in 100 places."""
+    places = 100
+    run = max(1, len(data) // 100 // places)
+    for i in range(places):
+        start = (len(data) // places) * i + rng.randrange(max(1, len(data) // places - run))
+        data[start:start + run] = rng.randbytes(run)
+
+
+def insert_near_start(data: bytearray, rng: random.Random) -> None:
+    """4 KiB inserted 1 MiB into the file."""
+    at = min(len(data), 1 * MiB)
+    data[at:at] = rng.randbytes(4 * KiB)
+
+
+def no_change(data: bytearray, rng: random.Random) -> None:
+    pass
+
+
+def copy_old_version(ctx: Ctx, src: str, dst: str) -> None:
+    """dst/ holds the file's old version (older mtime), the basis of the delta."""
+    rm_rf(dst)
+    os.makedirs(dst)
+    old_dir = os.path.join(os.path.dirname(src), "old-" + os.path.basename(src))
+    shutil.copy2(os.path.join(old_dir, "big.bin"), os.path.join(dst, "big.bin"))
+
+
 def build_large_files(path: str, scale: float, seed: int) -> DatasetInfo:
     """8 incompressible files of 256 MiB (times scale) from /dev/urandom."""
     del seed  # /dev/urandom: content is not reproducible, sizes are
@@ -201,6 +254,12 @@ DATASETS: Dict[str, Dataset] = {
                 # 100k files, avg 8 KiB data + page rounding
                 lambda s: int(100_000 * s * 12 * KiB) + 4 * MiB),
         Dataset("large", build_large_files, lambda s: int(8 * 256 * MiB * s) + MiB),
+        Dataset("delta-scattered", lambda p, s, seed: build_delta_pair(p, s, seed, scatter_changes),
+                lambda s: int(4 * GiB * s) + MiB),
+        Dataset("delta-insert", lambda p, s, seed: build_delta_pair(p, s, seed, insert_near_start),
+                lambda s: int(4 * GiB * s) + MiB),
+        Dataset("delta-unchanged", lambda p, s, seed: build_delta_pair(p, s, seed, no_change),
+                lambda s: int(4 * GiB * s) + MiB),
     ]
 }
 
@@ -331,6 +390,10 @@ FILTER_RULES = [
 ]
 assert len(FILTER_RULES) == 50
 FILTER_ARGS = [arg for rule in FILTER_RULES for arg in ("-f", rule)]
+RSYNC_DELTA = ["{rsync}", "-a", "--no-whole-file", "--stats", "{src}/", "{dst}/"]
+SWSYNC_DELTA = ["{swsync}", "-a", "--no-whole-file", "--stats", "{src}/", "{dst}/"]
+RSYNC_DELTA_I = ["{rsync}", "-a", "-I", "--no-whole-file", "--stats", "{src}/", "{dst}/"]
+SWSYNC_DELTA_I = ["{swsync}", "-a", "-I", "--no-whole-file", "--stats", "{src}/", "{dst}/"]
 RSYNC_A_RULES = ["{rsync}", "-a", *FILTER_ARGS, "{src}/", "{dst}/"]
 SWSYNC_A_RULES = ["{swsync}", "-a", *FILTER_ARGS, "{src}/", "{dst}/"]
 
@@ -353,6 +416,24 @@ CASES: List[Case] = [
          commands={"rsync": RSYNC_A_RULES, "swsync": SWSYNC_A_RULES, "swsync-norules": SWSYNC_A},
          ratios=[("swsync", "rsync"), ("swsync", "swsync-norules")],
          prepare_all=reference_copy),
+    Case("delta-scattered",
+         "--no-whole-file re-sync of a 1 GiB file with 1% changed in 100 places (--stats: literal data)",
+         dataset="delta-scattered",
+         commands={"rsync": RSYNC_DELTA, "swsync": SWSYNC_DELTA},
+         ratios=[("swsync", "rsync")],
+         prepare_each=copy_old_version),
+    Case("delta-insert",
+         "--no-whole-file re-sync of a 1 GiB file with 4 KiB inserted near the start",
+         dataset="delta-insert",
+         commands={"rsync": RSYNC_DELTA, "swsync": SWSYNC_DELTA},
+         ratios=[("swsync", "rsync")],
+         prepare_each=copy_old_version),
+    Case("delta-unchanged",
+         "--no-whole-file -I over an unchanged 1 GiB file: signature, delta and rebuild of every block",
+         dataset="delta-unchanged",
+         commands={"rsync": RSYNC_DELTA_I, "swsync": SWSYNC_DELTA_I},
+         ratios=[("swsync", "rsync")],
+         prepare_each=copy_old_version),
     Case("large-initial",
          "initial -a copy of large incompressible files; cp -a is the floor",
          dataset="large",
@@ -370,6 +451,7 @@ CASES: List[Case] = [
 class Run:
     wall: float  # seconds
     cpu: float  # user + system seconds of the tool and its child processes
+    literal: Optional[int] = None  # "Literal data" from --stats, when the tool printed it
     # (no max RSS: a child forked from this Python process inherits its
     # high-water mark across exec, so ru_maxrss would show Python's size)
 
@@ -407,9 +489,9 @@ def timed_run(argv: List[str], errpath: str) -> Run:
     global CURRENT
     with open(errpath, "wb") as err:
         t0 = time.perf_counter()
-        p = CURRENT = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                       stderr=err)
-        _, status, ru = os.wait4(p.pid, 0)
+        with open(errpath + ".out", "wb") as out:
+            p = CURRENT = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+            _, status, ru = os.wait4(p.pid, 0)
         wall = time.perf_counter() - t0
         CURRENT = None
     p.returncode = os.waitstatus_to_exitcode(status)
@@ -417,7 +499,12 @@ def timed_run(argv: List[str], errpath: str) -> Run:
         with open(errpath, "rb") as f:
             tail = f.read()[-2000:].decode(errors="replace").strip()
         raise RunFailed(f"`{' '.join(argv)}` exited with {p.returncode}" + (f":\n{tail}" if tail else ""))
-    return Run(wall, ru.ru_utime + ru.ru_stime)
+    literal = None
+    with open(errpath + ".out", "rb") as f:
+        for line in f.read().decode(errors="replace").splitlines():
+            if line.startswith("Literal data:"):
+                literal = int(line.split(":")[1].split()[0].replace(",", ""))
+    return Run(wall, ru.ru_utime + ru.ru_stime, literal)
 
 
 def run_case(case: Case, ctx: Ctx, src_info: DatasetInfo, src_manifest: Dict[str, Entry],
@@ -485,19 +572,21 @@ def fmt_table(rows: List[List[str]], right: set) -> str:
 
 def report(results: List[CaseResult], header: List[str]) -> str:
     out = list(header) + [""]
-    rows = [["case", "data", "tool", "runs", "median s", "min s", "max s", "cpu s (med)"]]
+    rows = [["case", "data", "tool", "runs", "median s", "min s", "max s", "cpu s (med)", "literal data"]]
     for r in results:
         first = True
         for tool, runs in r.runs.items():
             if not runs:
                 continue
             walls = [x.wall for x in runs]
+            literal = [x.literal for x in runs if x.literal is not None]
             rows.append([r.case.name if first else "", r.data if first else "", tool, str(len(runs)),
                          f"{statistics.median(walls):.3f}", f"{min(walls):.3f}", f"{max(walls):.3f}",
-                         f"{statistics.median(x.cpu for x in runs):.3f}"])
+                         f"{statistics.median(x.cpu for x in runs):.3f}",
+                         f"{int(statistics.median(literal)):,}" if literal else ""])
             first = False
     out.append("Wall time per tool (each run verified after it, outside the timing):")
-    out.append(fmt_table(rows, right={3, 4, 5, 6, 7}))
+    out.append(fmt_table(rows, right={3, 4, 5, 6, 7, 8}))
     out.append("")
 
     rows = [["case", "ratio", "median", "min", "max", "pairs"]]

@@ -26,6 +26,28 @@ public final class SignatureBuilder {
         partial = .allocate(byteCount: length, alignment: 16)
     }
 
+    /// A builder for one block-aligned piece of a basis whose sizing was decided for the whole file
+    /// (several pieces are hashed at once and their blocks joined with `Signature.joining`).
+    public init(pieceOf sizing: SignatureBuilder, expectedLength: Int) {
+        checksum = sizing.checksum
+        blockLength = sizing.blockLength
+        strongLength = sizing.strongLength
+        let length = blockLength
+        let expectedBlocks = min(max(expectedLength, 0) / length + 1, 1 << 20)
+        weak.reserveCapacity(expectedBlocks)
+        strong.reserveCapacity(expectedBlocks * strongLength)
+        partial = .allocate(byteCount: length, alignment: 16)
+    }
+
+    /// The blocks of a piece (see `init(pieceOf:expectedLength:)`).
+    public func finishPiece() -> (weak: [UInt32], strong: [UInt8], length: Int) {
+        if partialCount > 0 {
+            addBlock(UnsafeRawBufferPointer(rebasing: partial[0..<partialCount]))
+            partialCount = 0
+        }
+        return (weak, strong, fileSize)
+    }
+
     deinit { partial.deallocate() }
 
     public func append(_ bytes: UnsafeRawBufferPointer) {

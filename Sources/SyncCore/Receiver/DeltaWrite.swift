@@ -1,6 +1,13 @@
+import Dispatch
+import Synchronization
+
 /// The receiver's delta path for a local run (`--no-whole-file`, and the basis of a resumed transfer):
 /// the signature of the basis, the delta of the source against it, and the file rebuilt from both, all
 /// in one process. The remote protocol splits the same three steps between the peers.
+///
+/// rsync runs the three steps in three processes. Here the signature is hashed in two halves at once,
+/// and the rebuilding runs on its own thread, fed by the delta through a bounded queue, so the steps
+/// overlap as rsync's processes do.
 extension Receiver {
     /// Bytes a delta write sent as literals and took from the basis.
     public struct DeltaCounts: Sendable {
@@ -10,25 +17,57 @@ extension Receiver {
 
     static var chunkLength: Int { 256 * 1024 }
 
-    /// The signature of `basis` (rsync's generator side).
-    func signature(of basis: any OpenFile) throws(SystemCallError) -> Signature {
-        let size = try basis.size()
-        let builder = SignatureBuilder(fileSize: Int(size), checksum: checksumChoice,
-            blockLength: options.blockSize)
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.chunkLength, alignment: 64)
-        defer { buffer.deallocate() }
-        var offset: Int64 = 0
-        while offset < size {
-            let count = try basis.readFully(into: buffer, at: offset)
-            if count == 0 { break }
-            builder.append(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
-            offset += Int64(count)
-        }
-        return builder.finish()
-    }
-
     var checksumChoice: ChecksumChoice {
         options.checksumChoice.flatMap { ChecksumChoice(name: $0) } ?? .xxh128
+    }
+
+    /// The signature of `basis` (rsync's generator side), its two halves hashed on two threads.
+    func signature(of basis: any OpenFile) throws(SystemCallError) -> Signature {
+        let size = Int(try basis.size())
+        let sizing = SignatureBuilder(fileSize: size, checksum: checksumChoice, blockLength: options.blockSize)
+        let blocks = (size + sizing.blockLength - 1) / sizing.blockLength
+        let split = blocks < 64 ? size : min(size, (blocks / 2) * sizing.blockLength)
+        let ranges = [0..<split, split..<size].filter { !$0.isEmpty }
+        let pieces = ranges.map { SignatureBuilder(pieceOf: sizing, expectedLength: $0.count) }
+        let failure = Mutex<SystemCallError?>(nil)
+        let work = UncheckedBox((basis, pieces, ranges))
+        DispatchQueue.concurrentPerform(iterations: ranges.count) { index in
+            let (basis, pieces, ranges) = work.value
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.chunkLength, alignment: 64)
+            defer { buffer.deallocate() }
+            var offset = ranges[index].lowerBound
+            while offset < ranges[index].upperBound {
+                let want = min(buffer.count, ranges[index].upperBound - offset)
+                let count: Int
+                do throws(SystemCallError) {
+                    count = try basis.readFully(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want]),
+                        at: Int64(offset))
+                } catch {
+                    failure.withLock { $0 = error }
+                    return
+                }
+                if count == 0 { break }
+                pieces[index].append(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+                offset += count
+            }
+        }
+        if let error = failure.withLock({ $0 }) { throw error }
+        var weak: [UInt32] = []
+        var strong: [UInt8] = []
+        var length = 0
+        for piece in pieces {
+            let part = piece.finishPiece()
+            weak += part.weak
+            strong += part.strong
+            length += part.length
+        }
+        guard let signature = try? Signature(checksum: sizing.checksum,
+            geometry: BlockGeometry(fileSize: length, blockLength: sizing.blockLength),
+            strongLength: sizing.strongLength, weak: weak, strong: strong)
+        else {
+            throw SystemCallError(call: "read", path: basis.path, errno: 5, errnoText: "basis file changed while read")
+        }
+        return signature
     }
 
     /// Writes the new version of `source` into `output` from `basis` plus the delta between them.
@@ -40,56 +79,150 @@ extension Receiver {
         let signature = try self.signature(of: basis)
         let input = try fs.openForReading(source)
         let generator = DeltaGenerator(signature: signature, inPlace: inPlace)
-        let patcher = DeltaPatcher(signature: signature)
+        let rebuilder = PipelinedRebuild(signature: signature, basis: basis, output: output)
+        rebuilder.start()
         var counts = DeltaCounts()
-        var writeOffset: Int64 = 0
-        func apply(_ instruction: DeltaInstruction) throws(SystemCallError) {
+        var batch: [DeltaInstruction] = []
+        var batchBytes = 0
+        func take(_ instruction: DeltaInstruction) {
             switch instruction {
-            case .literal(let bytes): counts.literal += Int64(bytes.count)
+            case .literal(let bytes):
+                counts.literal += Int64(bytes.count)
+                batchBytes += bytes.count
             case .copy(let index, let count):
                 counts.matched += Int64(signature.geometry.length(ofBlocks: index, count: count))
             }
-            var failure: SystemCallError?
-            do {
-                try patcher.apply(instruction,
-                    read: { (offset, into) throws(SyncError) in
-                        do throws(SystemCallError) {
-                            if try basis.readFully(into: into, at: Int64(offset)) != into.count {
-                                throw SystemCallError(call: "read", path: basis.path, errno: 5,
-                                    errnoText: "Input/output error")
-                            }
-                        } catch {
-                            failure = error
-                            throw SyncError(.fileIO, error.description)
-                        }
-                    },
-                    write: { (bytes) throws(SyncError) in
-                        do throws(SystemCallError) { try output.write(bytes, at: writeOffset) } catch {
-                            failure = error
-                            throw SyncError(.fileIO, error.description)
-                        }
-                        writeOffset += Int64(bytes.count)
-                    })
-            } catch {
-                throw failure ?? SystemCallError(call: "read", path: basis.path, errno: 5, errnoText: error.message)
-            }
-            if !progress(writeOffset) {
-                throw SystemCallError(call: "write", path: output.path, errno: 4, errnoText: "Interrupted system call")
+            batch.append(instruction)
+            if batch.count >= 256 || batchBytes >= 1 << 20 {
+                rebuilder.submit(batch)
+                batch.removeAll(keepingCapacity: true)
+                batchBytes = 0
             }
         }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.chunkLength, alignment: 64)
         defer { buffer.deallocate() }
         var offset: Int64 = 0
-        while true {
-            let count = try input.read(into: buffer, at: offset)
+        var readFailure: SystemCallError?
+        while rebuilder.failure == nil {
+            let count: Int
+            do throws(SystemCallError) { count = try input.read(into: buffer, at: offset) } catch {
+                readFailure = error
+                break
+            }
             if count == 0 { break }
             offset += Int64(count)
-            try generator.append(UnsafeRawBufferPointer(rebasing: buffer[0..<count])) {
-                (instruction) throws(SystemCallError) in try apply(instruction)
+            generator.append(UnsafeRawBufferPointer(rebasing: buffer[0..<count])) { take($0) }
+            if !progress(offset) {
+                readFailure = SystemCallError(call: "write", path: output.path, errno: 4,
+                    errnoText: "Interrupted system call")
+                break
             }
         }
-        let trailer = try generator.finish { (instruction) throws(SystemCallError) in try apply(instruction) }
-        if inPlace { try output.truncate(to: writeOffset) }
-        return patcher.finish(expecting: trailer) == .verified ? counts : nil
+        let trailer = readFailure == nil ? generator.finish { take($0) } : nil
+        if !batch.isEmpty { rebuilder.submit(batch) }
+        let written = rebuilder.finish()
+        if let readFailure { throw readFailure }
+        if let failure = rebuilder.failure { throw failure }
+        if inPlace { try output.truncate(to: written) }
+        guard let trailer else { return nil }
+        return rebuilder.patcher.finish(expecting: trailer) == .verified ? counts : nil
     }
+}
+
+/// Applies delta instructions to the output on a thread of its own, a bounded number of batches
+/// behind the delta generator.
+final class PipelinedRebuild: @unchecked Sendable {
+    // @unchecked: the patcher and the files are used by the rebuild thread only, until `finish()`
+    // has waited for it; `failure` and the queue are behind locks.
+    let patcher: DeltaPatcher
+    private let basis: any OpenFile
+    private let output: any OpenFile
+    private let queue = Mutex<[[DeltaInstruction]]>([])
+    private let available = DispatchSemaphore(value: 0)
+    private let slots = DispatchSemaphore(value: 8)
+    private let done = DispatchSemaphore(value: 0)
+    private let failureBox = Mutex<SystemCallError?>(nil)
+    private var written: Int64 = 0
+
+    init(signature: Signature, basis: any OpenFile, output: any OpenFile) {
+        patcher = DeltaPatcher(signature: signature)
+        self.basis = basis
+        self.output = output
+    }
+
+    var failure: SystemCallError? { failureBox.withLock { $0 } }
+
+    func start() {
+        DispatchQueue(label: "swsync.receiver.rebuild").async { [self] in
+            run()
+            done.signal()
+        }
+    }
+
+    /// Hands a batch over; blocks while the rebuild thread is 8 batches behind.
+    func submit(_ batch: [DeltaInstruction]) {
+        slots.wait()
+        queue.withLock { $0.append(batch) }
+        available.signal()
+    }
+
+    /// Waits for every submitted batch; returns the bytes written.
+    func finish() -> Int64 {
+        slots.wait()
+        queue.withLock { $0.append([]) }  // the end marker
+        available.signal()
+        done.wait()
+        return written
+    }
+
+    private func run() {
+        while true {
+            available.wait()
+            let batch = queue.withLock { $0.removeFirst() }
+            slots.signal()
+            if batch.isEmpty { return }
+            if failure != nil { continue }
+            for instruction in batch {
+                do {
+                    try apply(instruction)
+                } catch {
+                    failureBox.withLock { $0 = error }
+                    break
+                }
+            }
+        }
+    }
+
+    private func apply(_ instruction: DeltaInstruction) throws(SystemCallError) {
+        var failure: SystemCallError?
+        do {
+            try patcher.apply(instruction,
+                read: { (offset, into) throws(SyncError) in
+                    do throws(SystemCallError) {
+                        if try basis.readFully(into: into, at: Int64(offset)) != into.count {
+                            throw SystemCallError(call: "read", path: basis.path, errno: 5,
+                                errnoText: "Input/output error")
+                        }
+                    } catch {
+                        failure = error
+                        throw SyncError(.fileIO, error.description)
+                    }
+                },
+                write: { (bytes) throws(SyncError) in
+                    do throws(SystemCallError) { try output.write(bytes, at: written) } catch {
+                        failure = error
+                        throw SyncError(.fileIO, error.description)
+                    }
+                    written += Int64(bytes.count)
+                })
+        } catch {
+            throw failure ?? SystemCallError(call: "write", path: output.path, errno: 5, errnoText: error.message)
+        }
+    }
+}
+
+/// Carries non-`Sendable` values into `concurrentPerform`, whose iterations only read them.
+struct UncheckedBox<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }
