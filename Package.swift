@@ -27,16 +27,27 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        .systemLibrary(
+            name: "CLibSSH",
+            pkgConfig: "libssh",
+            providers: [.apt(["libssh-dev"])]
+        ),
         .target(name: "SyncCore", dependencies: ["CXXHash", "CZstd", "CZlib"]),
         .target(name: "CSyncShims"),
         .target(name: "SyncPlatform", dependencies: ["SyncCore", "CSyncShims"]),
+        // The remote protocol's pure half: frames, hello, messages, file-list codec, path checks. No I/O.
+        .target(name: "SyncProtocol", dependencies: ["SyncCore"]),
+        // The remote-shell transports: libssh in process, or an external `-e` command over pipes.
+        .target(name: "SyncSSH", dependencies: ["SyncCore", "CLibSSH"]),
         .target(name: "SwsyncCLI", dependencies: ["SyncCore", "SyncPlatform"]),
         .executableTarget(name: "swsync", dependencies: ["SwsyncCLI"]),
         // libFuzzer target for the delta decoders and patcher; see Scripts/fuzz-delta. A normal build gets a
         // plain `main` that replays input files, so it links without libFuzzer.
         .executableTarget(name: "DeltaFuzz", dependencies: ["SyncCore"]),
         .testTarget(name: "SyncCoreTests", dependencies: ["SyncCore"]),
+        .testTarget(name: "SyncProtocolTests", dependencies: ["SyncProtocol", "SyncCore"]),
         .testTarget(name: "SwsyncCLITests", dependencies: ["SwsyncCLI", "SyncCore"]),
         .testTarget(name: "SwsyncEndToEndTests", dependencies: []),
+        .testTarget(name: "SyncSSHTests", dependencies: ["SyncSSH", "SyncCore"]),
     ]
 )

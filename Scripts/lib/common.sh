@@ -7,7 +7,7 @@ SWSYNC_ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd
 export SWSYNC_ROOT
 
 # Debian packages needed to build and test swsync.
-SWSYNC_APT_PACKAGES=(libxxhash-dev libssh-dev zlib1g-dev libzstd-dev rsync pkg-config)
+SWSYNC_APT_PACKAGES=(libxxhash-dev libssh-dev zlib1g-dev libzstd-dev rsync pkg-config openssh-server openssh-client)
 
 swsync_log() { printf '%s\n' "$*" >&2; }
 swsync_die() { printf '%s: error: %s\n' "${0##*/}" "$*" >&2; exit 1; }

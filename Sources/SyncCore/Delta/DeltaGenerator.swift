@@ -149,7 +149,10 @@ public final class DeltaGenerator {
 
     private func addCopy<E: Error>(_ block: Int, emit: (DeltaInstruction) throws(E) -> Void) throws(E) {
         expected = block + 1
-        if let copy = pendingCopy, copy.start + copy.count == block {
+        // Runs are cut at about 8 MiB so a receiver rebuilding on another thread starts early.
+        if let copy = pendingCopy, copy.start + copy.count == block,
+            copy.count * signature.blockLength < 8 << 20
+        {
             pendingCopy = (copy.start, copy.count + 1)
             return
         }

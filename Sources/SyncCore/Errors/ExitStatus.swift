@@ -27,6 +27,8 @@ public enum ExitStatus: Int32, Sendable {
     case remoteShellKilled = 125
     case remoteCommandNotRunnable = 126
     case remoteCommandNotFound = 127
+    /// What ssh exits with when the connection or authentication fails; rsync passes it on.
+    case unexplained = 255
 
     /// The text rsync prints after "rsync error:" (rsync `log.c`, `rerr_names`).
     public var summary: String {
@@ -58,6 +60,7 @@ public enum ExitStatus: Int32, Sendable {
         case .remoteShellKilled: return "remote shell killed"
         case .remoteCommandNotRunnable: return "remote command could not be run"
         case .remoteCommandNotFound: return "remote command not found"
+        case .unexplained: return "unexplained error"
         }
     }
 }

@@ -79,7 +79,8 @@ extension Receiver {
         let signature = try self.signature(of: basis)
         let input = try fs.openForReading(source)
         let generator = DeltaGenerator(signature: signature, inPlace: inPlace)
-        let rebuilder = PipelinedRebuild(signature: signature, basis: basis, output: output)
+        let rebuilder = PipelinedRebuild(signature: signature, basis: basis, output: output,
+            parallelWrites: !inPlace)
         rebuilder.start()
         var counts = DeltaCounts()
         var batch: [DeltaInstruction] = []
@@ -143,11 +144,15 @@ final class PipelinedRebuild: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
     private let failureBox = Mutex<SystemCallError?>(nil)
     private var written: Int64 = 0
+    /// Writes of a new file go to two writer threads (on tmpfs and in the page cache, writing is most
+    /// of the rebuild's cost). In place they stay in order: later copies read what earlier ones left.
+    private let writers: ParallelWriter?
 
-    init(signature: Signature, basis: any OpenFile, output: any OpenFile) {
+    init(signature: Signature, basis: any OpenFile, output: any OpenFile, parallelWrites: Bool) {
         patcher = DeltaPatcher(signature: signature)
         self.basis = basis
         self.output = output
+        writers = parallelWrites ? ParallelWriter(output: output) : nil
     }
 
     var failure: SystemCallError? { failureBox.withLock { $0 } }
@@ -172,6 +177,7 @@ final class PipelinedRebuild: @unchecked Sendable {
         queue.withLock { $0.append([]) }  // the end marker
         available.signal()
         done.wait()
+        if let writers, let failure = writers.finish() { failureBox.withLock { $0 = $0 ?? failure } }
         return written
     }
 
@@ -209,14 +215,102 @@ final class PipelinedRebuild: @unchecked Sendable {
                     }
                 },
                 write: { (bytes) throws(SyncError) in
-                    do throws(SystemCallError) { try output.write(bytes, at: written) } catch {
-                        failure = error
-                        throw SyncError(.fileIO, error.description)
+                    if let writers {
+                        writers.write(bytes, at: written)
+                    } else {
+                        do throws(SystemCallError) { try output.write(bytes, at: written) } catch {
+                            failure = error
+                            throw SyncError(.fileIO, error.description)
+                        }
                     }
                     written += Int64(bytes.count)
                 })
         } catch {
             throw failure ?? SystemCallError(call: "write", path: output.path, errno: 5, errnoText: error.message)
+        }
+    }
+}
+
+/// Positioned writes of a new file on two threads, from a small pool of buffers; the first failure is
+/// kept and reported by `finish`.
+final class ParallelWriter: @unchecked Sendable {
+    // @unchecked: each pooled buffer belongs to one write at a time (handed over through `free`).
+    private let output: any OpenFile
+    private let queue = DispatchQueue(label: "swsync.receiver.write", attributes: .concurrent)
+    private let group = DispatchGroup()
+    private let slots = DispatchSemaphore(value: 2)
+    private let free: Mutex<[UnsafeMutableRawBufferPointer]>
+    private let failure = Mutex<SystemCallError?>(nil)
+    private static let bufferLength = 1 << 20
+    private static let poolSize = 8
+    private var pending: UnsafeMutableRawBufferPointer?
+    private var pendingCount = 0
+    private var pendingOffset: Int64 = 0
+
+    init(output: any OpenFile) {
+        self.output = output
+        free = Mutex((0..<Self.poolSize).map { _ in .allocate(byteCount: Self.bufferLength, alignment: 64) })
+    }
+
+    deinit {
+        free.withLock { buffers in for buffer in buffers { buffer.deallocate() } }
+        pending?.deallocate()
+    }
+
+    /// Queues `bytes` for `offset` (contiguous with the previous call's end), gathering them into 1 MiB
+    /// writes.
+    func write(_ bytes: UnsafeRawBufferPointer, at offset: Int64) {
+        var rest = bytes
+        var position = offset
+        while !rest.isEmpty {
+            if pending == nil {
+                pending = takeBuffer()
+                pendingCount = 0
+                pendingOffset = position
+            }
+            let take = min(rest.count, Self.bufferLength - pendingCount)
+            UnsafeMutableRawBufferPointer(rebasing: pending![pendingCount..<pendingCount + take])
+                .copyMemory(from: UnsafeRawBufferPointer(rebasing: rest[0..<take]))
+            pendingCount += take
+            position += Int64(take)
+            rest = UnsafeRawBufferPointer(rebasing: rest[take...])
+            if pendingCount == Self.bufferLength { flush() }
+        }
+    }
+
+    /// Writes what is gathered, waits for every write, and returns the first failure.
+    func finish() -> SystemCallError? {
+        flush()
+        group.wait()
+        return failure.withLock { $0 }
+    }
+
+    private func takeBuffer() -> UnsafeMutableRawBufferPointer {
+        while true {
+            if let buffer = free.withLock({ $0.popLast() }) { return buffer }
+            slots.wait()  // a write finishing frees a buffer
+            slots.signal()
+            group.wait()
+        }
+    }
+
+    private func flush() {
+        guard let buffer = pending, pendingCount > 0 else { return }
+        pending = nil
+        let count = pendingCount
+        let offset = pendingOffset
+        slots.wait()
+        group.enter()
+        let box = UncheckedBox(buffer)
+        queue.async { [self] in
+            do throws(SystemCallError) {
+                try output.write(UnsafeRawBufferPointer(rebasing: box.value[0..<count]), at: offset)
+            } catch {
+                failure.withLock { $0 = $0 ?? error }
+            }
+            free.withLock { $0.append(box.value) }
+            slots.signal()
+            group.leave()
         }
     }
 }

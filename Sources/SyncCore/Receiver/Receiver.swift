@@ -342,11 +342,11 @@ public enum WriteFailure: Error, Sendable {
     case failed(SystemCallError, call: String)
 }
 
-/// A small fast PRNG for temp names (SplitMix64); no global state.
-struct SplitMix64 {
+/// A small fast PRNG for temp names (SplitMix64); no global state. Tests use it for reproducible data.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
     var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9

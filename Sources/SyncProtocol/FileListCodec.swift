@@ -1,0 +1,242 @@
+import SyncCore
+
+/// One file-list entry as it travels: the `FileEntry` facts the receiving side needs, named relative to the
+/// directory its chunk lists (rsync `send_file_entry`/`recv_file_entry`).
+public struct WireFileEntry: Sendable, Equatable {
+    /// In a directory's chunk, one component; in the root chunk, a relative path (more than one component
+    /// with `-R`), or "." for the transfer root itself.
+    public var name: [UInt8]
+    /// `st_mode`, type bits included.
+    public var mode: UInt32
+    /// Length of a regular file; 0 for everything else.
+    public var size: Int64
+    public var mtime: FileTime
+    public var uid: UInt32
+    public var gid: UInt32
+    /// Device number of a character or block device; 0 for everything else.
+    public var rdev: UInt64
+    /// The target of a symlink; nil for everything else.
+    public var symlinkTarget: [UInt8]?
+    /// `-H`: entries with the same group are hard links to one file (the sender numbers its (dev, ino)
+    /// pairs). Never set on directories.
+    public var hardLinkGroup: UInt64?
+    /// A `-R` parent directory sent only so the receiver can make it (`FileEntry.isImpliedDirectory`).
+    public var isImpliedDirectory: Bool
+
+    public init(name: [UInt8], mode: UInt32, size: Int64 = 0, mtime: FileTime, uid: UInt32 = 0, gid: UInt32 = 0,
+        rdev: UInt64 = 0, symlinkTarget: [UInt8]? = nil, hardLinkGroup: UInt64? = nil,
+        isImpliedDirectory: Bool = false)
+    {
+        self.name = name
+        self.mode = mode
+        self.size = size
+        self.mtime = mtime
+        self.uid = uid
+        self.gid = gid
+        self.rdev = rdev
+        self.symlinkTarget = symlinkTarget
+        self.hardLinkGroup = hardLinkGroup
+        self.isImpliedDirectory = isImpliedDirectory
+    }
+
+    /// The wire form of a sender's entry, named `name` (its last component, or its path in the root chunk).
+    public init(_ entry: FileEntry, name: [UInt8], hardLinkGroup: UInt64? = nil) {
+        let kind = entry.kind
+        self.init(name: name, mode: entry.status.mode, size: kind == .regular ? entry.status.size : 0,
+            mtime: entry.status.mtime, uid: entry.status.uid, gid: entry.status.gid,
+            rdev: kind.isDevice ? entry.status.rdev : 0, symlinkTarget: kind == .symlink ? entry.symlinkTarget : nil,
+            hardLinkGroup: kind == .directory ? nil : hardLinkGroup,
+            isImpliedDirectory: kind == .directory && entry.isImpliedDirectory)
+    }
+
+    public var kind: FileKind { FileKind(mode: mode) }
+
+    /// The status the receiving side works with; device and inode are meaningless across hosts (0), and
+    /// `hardLinkGroup` replaces them.
+    public var status: FileStatus {
+        FileStatus(mode: mode, size: size, mtime: mtime, uid: uid, gid: gid, device: 0, inode: 0, linkCount: 1,
+            rdev: rdev)
+    }
+}
+
+/// One piece of the streamed file list: entries of one directory (or of the root), in rsync's order.
+/// A directory with more entries than fit in a frame is sent as several chunks, all but the last with
+/// `continues` set.
+public struct FileListChunk: Sendable, Equatable {
+    /// The file index of the directory listed, or nil for the root chunk (the first chunk of the run).
+    public var directoryIndex: Int?
+    /// More chunks of the same directory follow.
+    public var continues: Bool
+    public var entries: [WireFileEntry]
+
+    public init(directoryIndex: Int?, continues: Bool = false, entries: [WireFileEntry]) {
+        self.directoryIndex = directoryIndex
+        self.continues = continues
+        self.entries = entries
+    }
+}
+
+/// Encoding of `FileListChunk` (see Docs/protocol.md, "fileListChunk"):
+///
+///     varint directory index + 1 (0: root) · u8 flags (0x01 continues) · varint entry count · entries
+///     entry: u8 flags (0x01 hard-link group · 0x02 implied dir · 0x04 nanoseconds)
+///            · varint bytes shared with the previous name in this chunk · varint suffix length · suffix
+///            · varint mode · [regular: varint size] · zigzag varint mtime seconds · [varint nanoseconds]
+///            · varint uid · varint gid · [device: varint rdev] · [symlink: varint length · target]
+///            · [varint hard-link group]
+///
+/// Names share prefixes with the previous entry the way rsync's `XMIT_SAME_NAME` does; each chunk starts
+/// afresh so chunks decode on their own.
+public enum FileListCodec {
+    static let chunkContinues: UInt8 = 0x01
+    static let entryHardLink: UInt8 = 0x01
+    static let entryImplied: UInt8 = 0x02
+    static let entryNanoseconds: UInt8 = 0x04
+    static let entryKnownFlags: UInt8 = 0x07
+    /// The fewest bytes an entry can take (flags, prefix, suffix length, mode, mtime, uid, gid).
+    static let minimumEntryLength = 7
+
+    static func encode(_ chunk: FileListChunk, into w: inout PayloadWriter) {
+        w.varint(chunk.directoryIndex.map { $0 + 1 } ?? 0)
+        w.byte(chunk.continues ? chunkContinues : 0)
+        w.varint(chunk.entries.count)
+        var previous: [UInt8] = []
+        for entry in chunk.entries {
+            encode(entry, after: previous, into: &w)
+            previous = entry.name
+        }
+    }
+
+    static func encode(_ entry: WireFileEntry, after previous: [UInt8], into w: inout PayloadWriter) {
+        let kind = entry.kind
+        var flags: UInt8 = 0
+        if entry.hardLinkGroup != nil && kind != .directory { flags |= entryHardLink }
+        if entry.isImpliedDirectory && kind == .directory { flags |= entryImplied }
+        if entry.mtime.nanoseconds != 0 { flags |= entryNanoseconds }
+        w.byte(flags)
+        var shared = 0
+        let limit = min(previous.count, entry.name.count, 255)
+        while shared < limit && previous[shared] == entry.name[shared] { shared += 1 }
+        w.varint(shared)
+        w.blob(entry.name[shared...])
+        w.varint(UInt64(entry.mode))
+        if kind == .regular { w.varint(UInt64(max(0, entry.size))) }
+        w.signedVarint(entry.mtime.seconds)
+        if flags & entryNanoseconds != 0 { w.varint(UInt64(max(0, entry.mtime.nanoseconds))) }
+        w.varint(UInt64(entry.uid))
+        w.varint(UInt64(entry.gid))
+        if kind.isDevice { w.varint(entry.rdev) }
+        if kind == .symlink { w.blob(entry.symlinkTarget ?? []) }
+        if flags & entryHardLink != 0, let group = entry.hardLinkGroup { w.varint(group) }
+    }
+
+    static func decode(_ r: inout PayloadReader, limits: ProtocolLimits) throws(ProtocolError) -> FileListChunk {
+        let rawDirectory = try r.varint("directory index", max: limits.maxFileCount)
+        let flags = try r.byte("chunk flags")
+        guard flags & ~chunkContinues == 0 else { throw .malformed("file-list chunk flags 0x\(String(flags, radix: 16))") }
+        let count = try r.varint("entry count", max: limits.maxEntriesPerChunk)
+        // Division, not multiplication: a count the payload cannot back is refused before allocating.
+        guard count <= r.remaining / minimumEntryLength else {
+            throw .truncated("file-list chunk (\(count) entries announced in \(r.remaining) bytes)")
+        }
+        let isRoot = rawDirectory == 0
+        var entries: [WireFileEntry] = []
+        entries.reserveCapacity(count)
+        var previous: [UInt8] = []
+        for _ in 0..<count {
+            let entry = try decodeEntry(&r, after: previous, isRoot: isRoot, limits: limits)
+            previous = entry.name
+            entries.append(entry)
+        }
+        return FileListChunk(directoryIndex: isRoot ? nil : rawDirectory - 1, continues: flags != 0, entries: entries)
+    }
+
+    static func decodeEntry(_ r: inout PayloadReader, after previous: [UInt8], isRoot: Bool, limits: ProtocolLimits)
+        throws(ProtocolError) -> WireFileEntry
+    {
+        let flags = try r.byte("entry flags")
+        guard flags & ~entryKnownFlags == 0 else { throw .malformed("file-list entry flags 0x\(String(flags, radix: 16))") }
+        let shared = try r.varint("shared name length", max: previous.count)
+        let suffixLength = try r.varint("name length", max: limits.maxPathLength - shared)
+        var name = Array(previous[0..<shared])
+        name.append(contentsOf: try r.take(suffixLength, "name"))
+        if isRoot {
+            try PathValidation.validateRelativePath(name, allowsRoot: true, limits: limits)
+        } else {
+            try PathValidation.validateComponent(name, limits: limits)
+        }
+        let mode = try r.uint32("mode")
+        let kind = try kindOf(mode: mode, name: name)
+        let size = kind == .regular ? Int64(try r.varint("size", max: Int(Int64.max))) : 0
+        let seconds = try r.signedVarint("mtime")
+        var nanoseconds: Int64 = 0
+        if flags & entryNanoseconds != 0 {
+            nanoseconds = Int64(try r.varint("mtime nanoseconds", max: 999_999_999))
+            guard nanoseconds != 0 else { throw .malformed("file-list entry: nanoseconds flag with 0 nanoseconds") }
+        }
+        let uid = try r.uint32("uid")
+        let gid = try r.uint32("gid")
+        let rdev = kind.isDevice ? try r.varint64("rdev") : 0
+        var target: [UInt8]?
+        if kind == .symlink {
+            let bytes = try r.blob("symlink target", max: limits.maxSymlinkTargetLength)
+            try PathValidation.validateSymlinkTarget(bytes, limits: limits)
+            target = bytes
+        }
+        var group: UInt64?
+        if flags & entryHardLink != 0 {
+            guard kind != .directory else { throw .malformed("hard-link group on directory \(PathValidation.quoted(name))") }
+            group = try r.varint64("hard-link group")
+        }
+        if flags & entryImplied != 0 && kind != .directory {
+            throw .malformed("implied-directory flag on non-directory \(PathValidation.quoted(name))")
+        }
+        if name == PathBytes.dot && kind != .directory {
+            throw .malformed("the transfer root \".\" is not a directory")
+        }
+        return WireFileEntry(name: name, mode: mode, size: size, mtime: FileTime(seconds: seconds, nanoseconds: nanoseconds),
+            uid: uid, gid: gid, rdev: rdev, symlinkTarget: target, hardLinkGroup: group,
+            isImpliedDirectory: flags & entryImplied != 0)
+    }
+
+    /// The kind for a mode, refusing type bits that are not one of the seven kinds (`FileKind(mode:)` would
+    /// call them regular files).
+    static func kindOf(mode: UInt32, name: [UInt8]) throws(ProtocolError) -> FileKind {
+        switch mode & 0o170000 {
+        case 0o100000, 0o040000, 0o120000, 0o020000, 0o060000, 0o010000, 0o140000: break
+        default: throw .malformed("file-list entry \(PathValidation.quoted(name)) has file type bits 0o\(String(mode & 0o170000, radix: 8))")
+        }
+        guard mode & ~UInt32(0o177777) == 0 else { throw .malformed("file-list entry mode 0o\(String(mode, radix: 8))") }
+        return FileKind(mode: mode)
+    }
+
+    /// Splits one directory's entries into chunks whose payloads fit `maxPayload`, marking all but the last
+    /// with `continues`. An empty directory gives one empty chunk.
+    public static func chunks(directoryIndex: Int?, entries: [WireFileEntry],
+        maxPayload: Int = ProtocolLimits.standard.maxFramePayload,
+        maxEntriesPerChunk: Int = ProtocolLimits.standard.maxEntriesPerChunk) -> [FileListChunk]
+    {
+        // Room for the chunk header (two 10-byte varints and the flag byte), with the rest for entries.
+        let budget = maxPayload - 21
+        var result: [FileListChunk] = []
+        var current: [WireFileEntry] = []
+        var used = 0
+        var previous: [UInt8] = []
+        for entry in entries {
+            var w = PayloadWriter()
+            encode(entry, after: previous, into: &w)
+            if !current.isEmpty && (used + w.bytes.count > budget || current.count == maxEntriesPerChunk) {
+                result.append(FileListChunk(directoryIndex: directoryIndex, continues: true, entries: current))
+                current = []
+                w = PayloadWriter()
+                encode(entry, after: [], into: &w)
+                used = 0
+            }
+            used += w.bytes.count
+            current.append(entry)
+            previous = entry.name
+        }
+        result.append(FileListChunk(directoryIndex: directoryIndex, continues: false, entries: current))
+        return result
+    }
+}

@@ -1,0 +1,271 @@
+import SyncCore
+
+/// The frame type byte: which message a frame holds (see Docs/protocol.md, "Messages").
+public enum MessageType: UInt8, Sendable, CaseIterable, CustomStringConvertible {
+    // Sender → receiving side.
+    case fileListChunk = 0x01
+    case fileListDone = 0x02
+    // Generator → sender.
+    case request = 0x10
+    case signature = 0x11
+    // Sender → receiver.
+    case delta = 0x12
+    case fileEnd = 0x13
+    // Receiving side → the client, for its output.
+    case itemize = 0x14
+    case deleted = 0x15
+    // Either way.
+    case log = 0x20
+    case abort = 0x21
+    case done = 0x30
+    case stats = 0x31
+    case goodbye = 0x32
+    case keepalive = 0x3F
+
+    public var description: String {
+        switch self {
+        case .fileListChunk: return "fileListChunk"
+        case .fileListDone: return "fileListDone"
+        case .request: return "request"
+        case .signature: return "signature"
+        case .delta: return "delta"
+        case .fileEnd: return "fileEnd"
+        case .itemize: return "itemize"
+        case .deleted: return "deleted"
+        case .log: return "log"
+        case .abort: return "abort"
+        case .done: return "done"
+        case .stats: return "stats"
+        case .goodbye: return "goodbye"
+        case .keepalive: return "keepalive"
+        }
+    }
+}
+
+/// How the sender finished with a requested file.
+public enum FileOutcome: UInt8, Sendable {
+    /// The whole delta stream was sent; its end record carries the file's size and checksum.
+    case complete = 0
+    /// The file was gone when the sender opened it (counts toward exit 24); no delta was sent.
+    case vanished = 1
+    /// Reading failed part way (the sender logged why); the receiver drops what it got (exit 23).
+    case failed = 2
+}
+
+/// The generator asks the sender for a file's data (rsync: the file index followed by the sum header).
+/// With `signatureLength` > 0, that many bytes of `SignatureCodec` encoding follow in `signature` messages
+/// and the sender answers with a delta against the basis; with 0, it sends the whole file as literals.
+public struct FileRequest: Sendable, Equatable {
+    public var fileIndex: Int
+    public var signatureLength: Int
+
+    public init(fileIndex: Int, signatureLength: Int = 0) {
+        self.fileIndex = fileIndex
+        self.signatureLength = signatureLength
+    }
+}
+
+/// An itemized change made on the receiving side, for the client's `-i`/`-v`/`--out-format` output
+/// (rsync sends the item flags with the file index, `MSG_INFO` aside). The client has the entry itself.
+public struct ItemizeRecord: Sendable, Equatable {
+    public var fileIndex: Int
+    public var flags: ItemizeFlags
+    /// `-H`: the file index of the leader this entry was linked to ("=> leader").
+    public var hardLinkLeader: Int?
+
+    public init(fileIndex: Int, flags: ItemizeFlags, hardLinkLeader: Int? = nil) {
+        self.fileIndex = fileIndex
+        self.flags = flags
+        self.hardLinkLeader = hardLinkLeader
+    }
+
+    static let knownFlags: UInt32 = 0xFFE
+}
+
+/// Everything that travels in a frame after the hello.
+public enum Message: Sendable, Equatable {
+    /// Part of the file list: one directory's entries (or the root's).
+    case fileListChunk(FileListChunk)
+    /// The file list is complete. `ioError`: the sender could not read everything, so the receiver must
+    /// not delete (rsync's `io_error`).
+    case fileListDone(ioError: Bool)
+    case request(FileRequest)
+    /// A piece of the `SignatureCodec` bytes announced by the `request` for `fileIndex`.
+    case signature(fileIndex: Int, bytes: [UInt8])
+    /// A piece of the `DeltaCodec` stream for `fileIndex` (header, records, end record with the checksum).
+    case delta(fileIndex: Int, bytes: [UInt8])
+    /// The sender is done with `fileIndex`.
+    case fileEnd(fileIndex: Int, outcome: FileOutcome)
+    case itemize(ItemizeRecord)
+    /// `deleting NAME` (rsync `MSG_DELETED`): a full relative path and what it was.
+    case deleted(name: [UInt8], kind: FileKind)
+    /// A line for the user: info, warning or error, with rsync's categories.
+    case log(LogMessage)
+    /// The peer hit a fatal error and ends the run with `status` (rsync `MSG_ERROR_EXIT`).
+    case abort(status: ExitStatus, message: String)
+    /// From the generator: no more requests. From the sender: every request has been answered.
+    case done
+    case stats(WireStats)
+    /// The last message: the peer's exit status for its part of the run (0, 23, 24, 25...).
+    case goodbye(status: ExitStatus)
+    /// Keeps `--timeout` from firing during long quiet stretches; carries nothing.
+    case keepalive
+
+    public var type: MessageType {
+        switch self {
+        case .fileListChunk: return .fileListChunk
+        case .fileListDone: return .fileListDone
+        case .request: return .request
+        case .signature: return .signature
+        case .delta: return .delta
+        case .fileEnd: return .fileEnd
+        case .itemize: return .itemize
+        case .deleted: return .deleted
+        case .log: return .log
+        case .abort: return .abort
+        case .done: return .done
+        case .stats: return .stats
+        case .goodbye: return .goodbye
+        case .keepalive: return .keepalive
+        }
+    }
+
+    /// The payload of this message's frame. Splitting long payloads is `MessageEncoder`'s job.
+    public func encodePayload(limits: ProtocolLimits = .standard) -> [UInt8] {
+        var w = PayloadWriter()
+        switch self {
+        case .fileListChunk(let chunk):
+            FileListCodec.encode(chunk, into: &w)
+        case .fileListDone(let ioError):
+            w.byte(ioError ? 1 : 0)
+        case .request(let request):
+            w.varint(request.fileIndex)
+            w.varint(request.signatureLength)
+        case .signature(let index, let bytes), .delta(let index, let bytes):
+            w.varint(index)
+            w.raw(bytes)
+        case .fileEnd(let index, let outcome):
+            w.varint(index)
+            w.byte(outcome.rawValue)
+        case .itemize(let record):
+            w.varint(record.fileIndex)
+            w.varint(UInt64(record.flags.rawValue))
+            w.varint(record.hardLinkLeader.map { $0 + 1 } ?? 0)
+        case .deleted(let name, let kind):
+            w.byte(kind.rawValue)
+            w.raw(name)
+        case .log(let message):
+            w.byte(message.kind.rawValue)
+            w.byte(LogMessage.roleByte(message.role))
+            w.raw(Self.cut(message.text, to: limits.maxLogTextLength))
+        case .abort(let status, let message):
+            w.varint(Int(status.rawValue))
+            w.raw(Self.cut(message, to: limits.maxLogTextLength))
+        case .done, .keepalive:
+            break
+        case .stats(let stats):
+            let values = stats.fieldValues
+            w.varint(values.count)
+            for value in values { w.varint(UInt64(max(0, value))) }
+        case .goodbye(let status):
+            w.varint(Int(status.rawValue))
+        }
+        return w.bytes
+    }
+
+    /// Decodes an uncompressed frame. Every field is checked; bytes after the last field are an error.
+    public static func decode(_ frame: Frame, limits: ProtocolLimits = .standard) throws(ProtocolError) -> Message {
+        guard !frame.flags.contains(.compressed) else {
+            throw .malformed("compressed \(frame.type) frame given to Message.decode; decompress it first")
+        }
+        return try decode(type: frame.type, payload: frame.payload, limits: limits)
+    }
+
+    public static func decode(type: MessageType, payload: [UInt8], limits: ProtocolLimits = .standard)
+        throws(ProtocolError) -> Message
+    {
+        var r = PayloadReader(payload, what: "\(type) message")
+        let maxIndex = limits.maxFileCount - 1
+        let message: Message
+        switch type {
+        case .fileListChunk:
+            message = .fileListChunk(try FileListCodec.decode(&r, limits: limits))
+        case .fileListDone:
+            let flags = try r.byte("flags")
+            guard flags <= 1 else { throw .malformed("fileListDone flags 0x\(String(flags, radix: 16))") }
+            message = .fileListDone(ioError: flags == 1)
+        case .request:
+            let index = try r.varint("file index", max: maxIndex)
+            let length = try r.varint("signature length", max: limits.maxSignatureBytes)
+            message = .request(FileRequest(fileIndex: index, signatureLength: length))
+        case .signature, .delta:
+            let index = try r.varint("file index", max: maxIndex)
+            guard r.remaining > 0 else { throw .malformed("empty \(type) message") }
+            let bytes = Array(try r.take(r.remaining, "data"))
+            message = type == .signature ? .signature(fileIndex: index, bytes: bytes) : .delta(fileIndex: index, bytes: bytes)
+        case .fileEnd:
+            let index = try r.varint("file index", max: maxIndex)
+            let raw = try r.byte("outcome")
+            guard let outcome = FileOutcome(rawValue: raw) else { throw .malformed("fileEnd outcome \(raw)") }
+            message = .fileEnd(fileIndex: index, outcome: outcome)
+        case .itemize:
+            let index = try r.varint("file index", max: maxIndex)
+            let flags = try r.uint32("flags")
+            guard flags & ~ItemizeRecord.knownFlags == 0 else {
+                throw .malformed("itemize flags 0x\(String(flags, radix: 16))")
+            }
+            let leader = try r.varint("hard-link leader", max: maxIndex + 1)
+            message = .itemize(ItemizeRecord(fileIndex: index, flags: ItemizeFlags(rawValue: flags),
+                hardLinkLeader: leader == 0 ? nil : leader - 1))
+        case .deleted:
+            let raw = try r.byte("kind")
+            guard let kind = FileKind(rawValue: raw) else { throw .malformed("deleted: file kind \(raw)") }
+            let name = Array(try r.take(r.remaining, "name"))
+            try PathValidation.validateRelativePath(name, limits: limits)
+            message = .deleted(name: name, kind: kind)
+        case .log:
+            let rawKind = try r.byte("kind")
+            guard let kind = LogKind(rawValue: rawKind) else { throw .malformed("log kind \(rawKind)") }
+            let role = try LogMessage.role(from: try r.byte("role"))
+            let text = try Self.text(&r, limits: limits)
+            message = .log(LogMessage(kind, text, role: role))
+        case .abort:
+            let status = try Self.status(&r)
+            guard status != .success else { throw .malformed("abort with exit status 0") }
+            message = .abort(status: status, message: try Self.text(&r, limits: limits))
+        case .done:
+            message = .done
+        case .keepalive:
+            message = .keepalive
+        case .stats:
+            message = .stats(try WireStats.decode(&r))
+        case .goodbye:
+            message = .goodbye(status: try Self.status(&r))
+        }
+        try r.finish()
+        return message
+    }
+
+    private static func status(_ r: inout PayloadReader) throws(ProtocolError) -> ExitStatus {
+        let raw = try r.varint("exit status", max: 255)
+        guard let status = ExitStatus(rawValue: Int32(raw)) else { throw .malformed("unknown exit status \(raw)") }
+        return status
+    }
+
+    private static func text(_ r: inout PayloadReader, limits: ProtocolLimits) throws(ProtocolError) -> String {
+        guard r.remaining <= limits.maxLogTextLength else {
+            throw .limit("message text of \(r.remaining) bytes (limit \(limits.maxLogTextLength))")
+        }
+        // Invalid UTF-8 becomes U+FFFD: the text is for display only.
+        return String(decoding: try r.take(r.remaining, "text"), as: UTF8.self)
+    }
+
+    /// At most `limit` bytes of `text`, cut on a character boundary.
+    static func cut(_ text: String, to limit: Int) -> [UInt8] {
+        let utf8 = Array(text.utf8)
+        guard utf8.count > limit else { return utf8 }
+        var end = limit
+        while end > 0 && utf8[end] & 0xC0 == 0x80 { end -= 1 }
+        return Array(utf8[0..<end])
+    }
+}
