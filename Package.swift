@@ -47,6 +47,7 @@ let package = Package(
         .testTarget(name: "SyncCoreTests", dependencies: ["SyncCore"]),
         .testTarget(name: "SyncProtocolTests", dependencies: ["SyncProtocol", "SyncCore"]),
         .testTarget(name: "SwsyncCLITests", dependencies: ["SwsyncCLI", "SyncCore"]),
+        .testTarget(name: "SyncPlatformTests", dependencies: ["SyncPlatform", "SyncCore"]),
         .testTarget(name: "SwsyncEndToEndTests", dependencies: []),
         .testTarget(name: "SyncSSHTests", dependencies: ["SyncSSH", "SyncCore"]),
     ]

@@ -38,6 +38,8 @@ struct BadInputTests {
         BadInput(arguments: ["-a", "-f", "merge nope", "src/", "dst/"], oracleExit: 11),
         BadInput(arguments: ["-a", "--filter=merge src/file.txt", "src/", "dst/"], oracleExit: 1),
         BadInput(arguments: ["-a", "--files-from=nope", "src/", "dst/"], oracleExit: 1),
+        BadInput(arguments: ["-a", "--zc=foo", "src/", "dst/"], oracleExit: 4),
+        BadInput(arguments: ["-a", "--checksum-choice=foo", "src/", "dst/"], oracleExit: 4),
         BadInput(arguments: ["-a", "nosuch/", "dst/"], oracleExit: 23, createsNothing: false),
         BadInput(arguments: ["-a", "src/", "missing/parent/dst/"], oracleExit: 11),
         BadInput(arguments: ["-a", "--temp-dir=/nonexistent-swsync-e2e", "src/", "dst/"], oracleExit: 1,

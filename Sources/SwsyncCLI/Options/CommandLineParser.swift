@@ -116,6 +116,23 @@ public enum CommandLineParser {
     }
 
     /// Cross-option checks rsync makes after parsing (rsync `options.c`, `server_options` prelude).
+    /// rsync's checks of `--checksum-choice` and `--compress-choice` (exit 4 for a
+    /// name it does not know; rsync names we do not implement are refused the same way, not ignored).
+    private static func validateDeltaChoices(_ options: SyncOptions) throws(SyncError) {
+        if let names = options.checksumChoice {
+            // rsync takes "TRANSFER,FILE"; both must be known.
+            for name in names.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            where ChecksumChoice(name: name) == nil && name != "auto" {
+                throw SyncError(.unsupported, "unknown checksum name: \(name)")
+            }
+        }
+        if let name = options.compressChoice {
+            let known = name == "auto" || name == "none" || name == "zlibx" || CompressionChoice(name: name) != nil
+            guard known else { throw SyncError(.unsupported, "unknown compress name: \(name)") }
+        }
+        // rsync clamps an out-of-range --compress-level to the algorithm's range; so will the compressor.
+    }
+
     private static func validate(_ command: inout ParsedCommandLine) throws(SyncError) {
         var options = command.options
         if command.deleteTimingsGiven > 1 {
@@ -128,6 +145,7 @@ public enum CommandLineParser {
             throw .syntax("--suffix cannot be empty without --backup-dir")
         }
         if options.sizeOnly && options.checksum { options.sizeOnly = false }
+        try validateDeltaChoices(options)
         if options.filesFrom != nil {
             // rsync: --files-from implies -R and -d, and -a no longer implies -r.
             options.recursive = command.recursiveGiven ?? false

@@ -276,6 +276,7 @@ enum OptionTable {
         },
         value(["compress-choice", "zc"]) { command, text in command.options.compressChoice = text },
         value(["checksum-choice", "cc"]) { command, text in command.options.checksumChoice = text },
+        value(["skip-compress"]) { command, text in command.options.skipCompress = text },
         value(["rsh"], "e") { command, text in command.options.remoteShell = text },
         value(["rsync-path"]) { command, text in command.options.rsyncPath = text },
         value(["bwlimit"]) { command, text in

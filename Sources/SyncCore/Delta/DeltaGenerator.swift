@@ -108,6 +108,16 @@ public final class DeltaGenerator {
         while true {
             if !rollingValid {
                 guard position + blockLength <= used else { return }
+                if expected >= 0 && position == literalStart {
+                    let window = UnsafeRawBufferPointer(rebasing: base[position..<position + blockLength])
+                    let minimumOffset = inPlace ? bufferOffset + position : 0
+                    if table.isExpectedBlock(expected, window: window, minimumOffset: minimumOffset) {
+                        try addCopy(expected, emit: emit)
+                        position += blockLength
+                        literalStart = position
+                        continue
+                    }
+                }
                 rolling = RollingChecksum(UnsafeRawBufferPointer(rebasing: base[position..<position + blockLength]))
                 rollingValid = true
                 needsRoll = false

@@ -105,6 +105,18 @@ final class MatchTable {
     /// The full block whose weak and strong sums match `window`, preferring `expected` (the block after the
     /// previous match) so runs stay contiguous; blocks before `minimumOffset` are skipped (`--inplace`).
     @inline(__always)
+    /// True when `window` is the expected next block, judged by its strong digest alone. After a match
+    /// the next window is usually the next block (an unchanged run); checking it this way skips the weak
+    /// sum, which would cost a pass over the block. A miss falls back to the weak-sum search; a false
+    /// match (a collision of at least 64 bits) would still be caught by the whole-file check.
+    func isExpectedBlock(_ expected: Int, window: UnsafeRawBufferPointer, minimumOffset: Int) -> Bool {
+        // Alone, a short strong digest (rsync sizes it down to 2 bytes for small files) is too weak.
+        guard signature.strongLength >= 8, expected >= 0 && expected < fullBlockCount,
+            expected * signature.blockLength >= minimumOffset
+        else { return false }
+        return strongMatches(expected, signature.checksum.digest(window))
+    }
+
     func find(sum: UInt32, window: UnsafeRawBufferPointer, expected: Int, minimumOffset: Int) -> Int? {
         var digest: StrongDigest? = nil
         let blockLength = signature.blockLength

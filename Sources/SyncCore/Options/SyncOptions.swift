@@ -130,6 +130,8 @@ public struct SyncOptions: Sendable {
     public var compressLevel: Int?
     public var compressChoice: String?
     public var checksumChoice: String?
+    /// `--skip-compress=LIST`: suffixes sent uncompressed with `-z` (nil: rsync's default list).
+    public var skipCompress: String?
     public var remoteShell: String?
     public var rsyncPath: String?
     public var bandwidthLimit: Int64?
