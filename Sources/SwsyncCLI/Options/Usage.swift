@@ -37,6 +37,8 @@ enum Usage {
         --suffix=SUFFIX          backup suffix (default ~ w/o --backup-dir)
         --update, -u             skip files that are newer on the receiver
         --inplace                update destination files in-place
+        --append                 append data onto shorter files
+        --append-verify          --append w/old data in file checksum
         --dirs, -d               transfer directories without recursing
         --mkpath                 create destination's missing path components
         --links, -l              copy symlinks as symlinks
@@ -59,6 +61,13 @@ enum Usage {
         --omit-link-times, -J    omit symlinks from --times
         --dry-run, -n            perform a trial run with no changes made
         --whole-file, -W         copy files whole (the default for local copies)
+        --no-whole-file          send only the changed blocks (delta transfer)
+        --block-size=SIZE, -B    force a fixed checksum block-size
+        --checksum-choice=STR    choose the checksum algorithm (xxh128, xxh3, xxh64)
+        --compress, -z           compress file data during the transfer (remote only)
+        --compress-choice=STR    choose the compression algorithm (zstd, zlib)
+        --compress-level=NUM     explicitly set compression level
+        --skip-compress=LIST     skip compressing files with suffix in LIST
         --one-file-system, -x    don't cross filesystem boundaries
         --existing               skip creating new files on receiver
         --ignore-existing        skip updating files that exist on receiver
