@@ -44,6 +44,8 @@ let package = Package(
         // libFuzzer target for the delta decoders and patcher; see Scripts/fuzz-delta. A normal build gets a
         // plain `main` that replays input files, so it links without libFuzzer.
         .executableTarget(name: "DeltaFuzz", dependencies: ["SyncCore"]),
+        // Scripts/bench-delta-engine: signature and delta throughput on one core.
+        .executableTarget(name: "DeltaBench", dependencies: ["SyncCore"]),
         .testTarget(name: "SyncCoreTests", dependencies: ["SyncCore"]),
         .testTarget(name: "SyncProtocolTests", dependencies: ["SyncProtocol", "SyncCore"]),
         .testTarget(name: "SwsyncCLITests", dependencies: ["SwsyncCLI", "SyncCore"]),
