@@ -211,6 +211,14 @@ def no_change(data: bytearray, rng: random.Random) -> None:
     pass
 
 
+def build_bwlimit_file(path: str, scale: float, seed: int) -> DatasetInfo:
+    """One 300 MiB file (times scale): 30 seconds at --bwlimit=10m."""
+    size = max(1 * MiB, int(300 * MiB * scale))
+    os.makedirs(path)
+    write_random(os.path.join(path, "payload.bin"), size, random.Random(seed))
+    return DatasetInfo(path, files=1, dirs=1, bytes=size)
+
+
 def copy_old_version(ctx: Ctx, src: str, dst: str) -> None:
     """dst/ holds the file's old version (older mtime), the basis of the delta."""
     rm_rf(dst)
@@ -258,6 +266,7 @@ DATASETS: Dict[str, Dataset] = {
                 lambda s: int(4 * GiB * s) + MiB),
         Dataset("delta-insert", lambda p, s, seed: build_delta_pair(p, s, seed, insert_near_start),
                 lambda s: int(4 * GiB * s) + MiB),
+        Dataset("bwlimit", build_bwlimit_file, lambda s: int(900 * MiB * s) + MiB),
         Dataset("delta-unchanged", lambda p, s, seed: build_delta_pair(p, s, seed, no_change),
                 lambda s: int(4 * GiB * s) + MiB),
     ]
@@ -434,6 +443,13 @@ CASES: List[Case] = [
          commands={"rsync": RSYNC_DELTA_I, "swsync": SWSYNC_DELTA_I},
          ratios=[("swsync", "rsync")],
          prepare_each=copy_old_version),
+    Case("bwlimit",
+         "initial copy of 300 MiB with --bwlimit=10m: 30.0 s is exact (at scale 1)",
+         dataset="bwlimit",
+         commands={"rsync": ["{rsync}", "-a", "--bwlimit=10m", "{src}/", "{dst}/"],
+                   "swsync": ["{swsync}", "-a", "--bwlimit=10m", "{src}/", "{dst}/"]},
+         ratios=[("swsync", "rsync")],
+         prepare_each=remove_dst),
     Case("large-initial",
          "initial -a copy of large incompressible files; cp -a is the floor",
          dataset="large",

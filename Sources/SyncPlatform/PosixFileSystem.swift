@@ -170,7 +170,8 @@ public struct PosixFileSystem: FileSystem {
             return written
         case .failure(let failure):
             close(output)
-            _ = try? removeFile(temporaryPath)
+            // An interrupted copy is left for the receiver: with --partial it keeps the data.
+            if failure.errno != EINTR { _ = try? removeFile(temporaryPath) }
             throw failure
         }
     }

@@ -44,6 +44,39 @@ struct CommandLineTests {
 
     /// SIGTERM in the middle of a big copy: exit status 20 (rsync's RERR_SIGNAL) and the temporary file
     /// (`.NAME.XXXXXX`) removed. If the copy wins the race and completes, the file must be complete instead.
+    /// The same with `--partial`: the data copied so far is kept as the destination file (rsync keeps the
+    /// partial file), no temp file is left, and the run ends with 20.
+    @Test func sigtermWithPartialKeepsTheData() throws {
+        try #require(Tools.swsyncAvailable, Comment(rawValue: Tools.missingBinaryMessage))
+        let directory = try TemporaryDirectory("sigterm-partial")
+        let source = directory.path + "/src"
+        let destination = directory.path + "/dst"
+        try makeDirectory(source)
+        try makeDirectory(destination)
+        let size = 300 * 1024 * 1024
+        let fd = open(source + "/huge.bin", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        try #require(fd >= 0)
+        #expect(ftruncate(fd, off_t(size)) == 0)
+        close(fd)
+        // --bwlimit keeps the copy slow (20 MiB/s), so the signal lands mid-file.
+        let child = try Subprocess(
+            executable: Tools.swsync, arguments: ["-a", "--partial", "--bwlimit=20m", "src/", "dst/"],
+            directory: directory.path, outputPrefix: directory.path + "/out")
+        usleep(1_500_000)
+        child.send(SIGTERM)
+        let output = child.wait(timeout: 30)
+        var leftovers = try directoryEntries(destination).filter { $0.hasPrefix(".") }
+        let cleanupStart = Date()
+        while !leftovers.isEmpty && Date().timeIntervalSince(cleanupStart) < 5 {
+            usleep(20_000)
+            leftovers = try directoryEntries(destination).filter { $0.hasPrefix(".") }
+        }
+        #expect(leftovers.isEmpty, "temporary files left in the destination: \(leftovers)")
+        #expect(output.termination == .exited(20), "stderr: \(output.stderrText)")
+        let kept = fileStatus(destination + "/huge.bin").map { Int($0.st_size) } ?? 0
+        #expect(kept > 0 && kept < size, "partial file has \(kept) bytes")
+    }
+
     @Test func sigtermMidTransferCleansUp() throws {
         try #require(Tools.swsyncAvailable, Comment(rawValue: Tools.missingBinaryMessage))
         let directory = try TemporaryDirectory("sigterm")

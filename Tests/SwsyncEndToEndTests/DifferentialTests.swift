@@ -114,6 +114,13 @@ struct DifferentialTests {
         DifferentialCase(arguments: ["-ai", "--force"], scenario: .typeSwapped),
         DifferentialCase(arguments: ["-ai", "--delete", "--force"], scenario: .typeSwapped),
         DifferentialCase(arguments: ["-ri", "--delete"], scenario: .stale),
+        // A symlink where the source has a directory: nothing behind it is deleted.
+        DifferentialCase(arguments: ["-ai", "--delete-before"], scenario: .symlinkedDirectory),
+        DifferentialCase(arguments: ["-ai", "--delete-during"], scenario: .symlinkedDirectory),
+        DifferentialCase(arguments: ["-ai", "--delete-after"], scenario: .symlinkedDirectory),
+        DifferentialCase(arguments: ["-ain", "--delete"], scenario: .symlinkedDirectory),
+        // -b --delete protects the backups (rsync's implicit "P *~"): a second run must not rotate them.
+        DifferentialCase(arguments: ["-aib", "--delete"], scenario: .stale),
     ]
 
     @Test(arguments: deletionCases)

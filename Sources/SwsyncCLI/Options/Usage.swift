@@ -68,6 +68,7 @@ enum Usage {
         --compress-choice=STR    choose the compression algorithm (zstd, zlib)
         --compress-level=NUM     explicitly set compression level
         --skip-compress=LIST     skip compressing files with suffix in LIST
+        --bwlimit=RATE           limit the data rate (KiB/s, or with a K/M/G suffix)
         --one-file-system, -x    don't cross filesystem boundaries
         --existing               skip creating new files on receiver
         --ignore-existing        skip updating files that exist on receiver

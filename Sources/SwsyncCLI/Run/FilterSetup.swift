@@ -8,7 +8,15 @@ import SyncPlatform
 enum FilterSetup {
     /// The rules of the command line, or nil when there are none.
     static func makeFilterList(options: SyncOptions, sources: [[UInt8]]) throws(SyncError) -> FilterList? {
-        guard !options.filters.isEmpty else { return nil }
+        var rules = options.filters
+        // rsync (options.c): backups kept beside the files would look extraneous to --delete, so
+        // `-b --delete` without --backup-dir protects them with an implicit "P *SUFFIX" rule.
+        if options.backup && options.backupDir == nil && (options.delete || options.deleteTiming != nil)
+            && !options.deleteExcluded
+        {
+            rules.append(FilterOption(.filter, "P *" + String(decoding: options.effectiveSuffix, as: UTF8.self)))
+        }
+        guard !rules.isEmpty else { return nil }
         var configuration = FilterConfiguration()
         configuration.fromZero = options.fromZero
         configuration.deleteExcluded = options.deleteExcluded
@@ -23,7 +31,7 @@ enum FilterSetup {
             let isContents = first.last == PathBytes.slash || first == PathBytes.dot
             configuration.absoluteRoot = fs.absolute(isContents ? first : PathBytes.parent(first))
         }
-        return try FilterList(options: options.filters, configuration: configuration, load: readRulesFile)
+        return try FilterList(options: rules, configuration: configuration, load: readRulesFile)
     }
 
     /// Reads a rules file named on the command line ("-": standard input); nil when it does not exist.
@@ -79,6 +87,8 @@ enum FileListNames {
     /// Leading slashes removed and `..` resolved so the name cannot climb above the source directory;
     /// a trailing slash is kept (it asks for the directory's contents).
     static func clean(_ name: [UInt8]) -> [UInt8] {
+        // "." names the source directory itself (rsync sends its contents' entry, "./").
+        if name == PathBytes.dot || name == [UInt8(ascii: "."), PathBytes.slash] { return PathBytes.dot }
         var parts: [[UInt8]] = []
         for part in name.split(separator: PathBytes.slash, omittingEmptySubsequences: true) {
             if part.elementsEqual(PathBytes.dot) { continue }

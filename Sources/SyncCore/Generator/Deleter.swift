@@ -8,6 +8,8 @@ public final class Deleter<FS: FileSystem> {
 
     public private(set) var deleted = TransferStats.KindCounts()
     public private(set) var skippedByMaxDelete = 0
+    /// Files that could not be backed up and so were kept (exit 23).
+    public private(set) var backupFailures = 0
     private var warnedAboutIOError = false
     /// `--delete-delay` / `--delete-after`: extraneous names found during the walk, removed at the end.
     private var deferred: [(path: [UInt8], name: [UInt8])] = []
@@ -25,6 +27,24 @@ public final class Deleter<FS: FileSystem> {
         self.receiver = receiver
         self.filters = options.filterList
         self.directoryRules = DirectoryRuleTracker(isActive: options.filterList?.hasPerDirectoryRules ?? false)
+    }
+
+    /// True when the destination directory `name` and each directory above it (below the destination
+    /// root) is a real directory. A symlink in its place is not followed: the generator replaces it
+    /// with a directory, and until then nothing behind it may be deleted (rsync's `link_stat` check;
+    /// `-K` keeps, and follows, symlinks to directories).
+    private func isRealDirectory(_ name: [UInt8]) -> Bool {
+        var prefix: [UInt8] = []
+        for component in PathBytes.components(name) {
+            prefix = PathBytes.join(prefix, component)
+            let path = PathBytes.join(receiver.destinationRoot, prefix)
+            guard let status = try? fs.lstat(path) else { return false }
+            if status.kind == .directory { continue }
+            guard options.keepDirLinks, status.kind == .symlink, (try? fs.stat(path))?.kind == .directory else {
+                return false
+            }
+        }
+        return true
     }
 
     /// Brings the per-directory rules to the destination directory `name` before it is examined.
@@ -58,7 +78,7 @@ public final class Deleter<FS: FileSystem> {
     /// Deletes every entry of `directory` whose name is not in `keeping`, in rsync's order (reverse of
     /// the file-list order). `name` is the directory's name relative to the transfer root.
     public func deleteExtraneous(in directory: [UInt8], name: [UInt8], keeping: Set<[UInt8]>, ioError: Bool) {
-        guard enterRulesDirectory(directory, name: name) else { return }
+        guard isRealDirectory(name), enterRulesDirectory(directory, name: name) else { return }
         let extraneous = extraneousEntries(in: directory, name: name, keeping: keeping)
         guard !extraneous.isEmpty else { return }
         if ioError && !options.ignoreErrors {
@@ -70,7 +90,7 @@ public final class Deleter<FS: FileSystem> {
 
     /// Records extraneous entries for `runDeferred`.
     public func collectExtraneous(in directory: [UInt8], name: [UInt8], keeping: Set<[UInt8]>) {
-        guard enterRulesDirectory(directory, name: name) else { return }
+        guard isRealDirectory(name), enterRulesDirectory(directory, name: name) else { return }
         for item in extraneousEntries(in: directory, name: name, keeping: keeping) {
             deferred.append((item.path, item.name))
         }
@@ -84,6 +104,7 @@ public final class Deleter<FS: FileSystem> {
             return
         }
         for item in deferred {
+            if observer.isInterrupted { break }
             guard let status = try? fs.lstat(item.path) else { continue }
             // The parent's time was already set from the source; keep it through the deletion.
             let parent = PathBytes.parent(item.path)
@@ -107,6 +128,7 @@ public final class Deleter<FS: FileSystem> {
     {
         guard let names = try? fs.listDirectory(directory) else { return [] }
         var entries: [FileEntry] = []
+        var reportedNonEmpty = false
         for child in names {
             if keeping.contains(child) {
                 // rsync's receiver checks every destination entry, so --debug=FILTER names kept ones too.
@@ -119,7 +141,14 @@ public final class Deleter<FS: FileSystem> {
             let path = PathBytes.join(directory, child)
             guard let status = try? fs.lstat(path) else { continue }
             let childName = PathBytes.join(name, child)
-            if isProtected(childName, status: status, insideDeletedDirectory: insideDeletedDirectory) { continue }
+            if isProtected(childName, status: status, insideDeletedDirectory: insideDeletedDirectory) {
+                // rsync's delete_dir_contents says so as soon as it meets a protected entry.
+                if insideDeletedDirectory && !reportedNonEmpty {
+                    observer.info("cannot delete non-empty directory: \(OutputEscaper.escape(name))")
+                    reportedNonEmpty = true
+                }
+                continue
+            }
             entries.append(FileEntry(name: childName, sourcePath: path, status: status))
         }
         FileListOrder.sort(&entries)
@@ -146,12 +175,16 @@ public final class Deleter<FS: FileSystem> {
                 if status.kind == .directory {
                     try fs.removeDirectory(path)
                 } else if options.backup {
-                    do { try receiver.makeBackup(path, name: name) } catch { return }
+                    guard backUp(path, name: name) else { return }
                 } else {
                     try fs.removeFile(path)
                 }
             } catch {
-                if status.kind == .directory && (error.errno == 39 || error.errno == 17) { return }  // ENOTEMPTY
+                if status.kind == .directory && (error.errno == 39 || error.errno == 17) {  // ENOTEMPTY
+                    // Something inside was kept (protected, or a backup made in place).
+                    observer.info("cannot delete non-empty directory: \(OutputEscaper.escape(name))")
+                    return
+                }
                 observer.error("delete_file: \(error.describing(call: status.kind == .directory ? "rmdir" : "unlink"))",
                     role: .generator)
                 return
@@ -176,8 +209,24 @@ public final class Deleter<FS: FileSystem> {
                 backupTree(PathBytes.join(path, child), name: PathBytes.join(name, child))
             }
             try? fs.removeDirectory(path)
-        } else if (try? receiver.makeBackup(path, name: name)) == nil {
-            try? fs.removeFile(path)
+        } else {
+            // A file that cannot be backed up stays where it is (rsync's delete_item), reported.
+            backUp(path, name: name)
+        }
+    }
+
+    /// Moves `path` to its backup name; on failure reports it and leaves the file alone.
+    @discardableResult
+    private func backUp(_ path: [UInt8], name: [UInt8]) -> Bool {
+        do {
+            try receiver.makeBackup(path, name: name)
+            return true
+        } catch {
+            backupFailures += 1
+            if case .failed(let failure, _) = error {
+                observer.error("[generator] make_backup failed: \(failure.description)", role: nil)
+            }
+            return false
         }
     }
 }

@@ -19,6 +19,8 @@ public final class Generator<FS: FileSystem> {
     public private(set) var wasInterrupted = false
     /// A per-directory rules file failed: the walk stops and the run ends with this error.
     var fatalError: SyncError?
+    /// Dry run: the outermost directory that would have been created; entries below it are missing.
+    var dryRunMissingBelow: [UInt8]?
     /// Full-path mode: excluded directories being walked through, not made yet.
     var passedThrough: [FileEntry] = []
     /// Files sent a second time (`--append-verify` failures): the notice and the line, for the end of the pass.
@@ -85,7 +87,7 @@ public final class Generator<FS: FileSystem> {
     public var exitStatus: ExitStatus {
         if wasInterrupted { return .signal }
         if deleter.skippedByMaxDelete > 0 { return .maxDelete }
-        if hadErrors || senderIOError { return .partial }
+        if hadErrors || senderIOError || deleter.backupFailures > 0 { return .partial }
         if senderVanished || hadVanished { return .vanished }
         return .success
     }
@@ -162,7 +164,8 @@ public final class Generator<FS: FileSystem> {
         if let fatalError { throw fatalError }
 
         drainWrites()
-        if let timing = options.effectiveDeleteTiming, timing == .after || timing == .delay {
+        // An interrupted run deletes nothing more (rsync stops at the signal).
+        if let timing = options.effectiveDeleteTiming, timing == .after || timing == .delay, !wasInterrupted {
             deleter.runDeferred(ioError: senderIOError)
         }
         stats.deleted = deleter.deleted
@@ -308,8 +311,11 @@ public final class Generator<FS: FileSystem> {
             if descends, let fileList {
                 let childListing = fileList.next()
                 accept(childListing)
+                let marksMissing = options.dryRun && state.isNew && dryRunMissingBelow == nil
+                if marksMissing { dryRunMissingBelow = entry.name }
                 walk(listing: childListing, relativeName: entry.name,
                     isContentDirectory: childListing.isContentDirectory)
+                if marksMissing { dryRunMissingBelow = nil }
             }
             drainWrites()
             if entry.isSent(impliedDirs: options.impliedDirs) { finishDirectory(entry, isNew: state.isNew) }
@@ -320,6 +326,8 @@ public final class Generator<FS: FileSystem> {
     private func deleteBefore(tree: SourceTree, rootListing: FileListBuilder<FS>.Listing, hasRootEntry: Bool) {
         var scanner = FileListBuilder(fs: fs, options: options)
         func visit(_ listing: FileListBuilder<FS>.Listing, relativeName: [UInt8], isContent: Bool) {
+            if observer.isInterrupted { wasInterrupted = true }
+            if wasInterrupted { return }
             if isContent {
                 let keep = Set(listing.entries.map { PathBytes.lastComponent($0.name) })
                 let directoryName = relativeName.isEmpty ? PathBytes.dot : relativeName
@@ -365,7 +373,7 @@ public final class Generator<FS: FileSystem> {
     /// Creates or checks one destination directory. Returns nil when its contents must be skipped.
     private func processDirectoryEntry(_ entry: FileEntry, destinationIsNew: Bool = false) -> DirectoryState? {
         let path = destinationPath(entry.name)
-        var existing = destinationIsNew ? nil : try? fs.lstat(path)
+        var existing = destinationIsNew ? nil : destinationStatus(path, name: entry.name)
         if let current = existing, current.kind == .symlink, options.keepDirLinks,
             let target = try? fs.stat(path), target.kind == .directory
         {
@@ -421,6 +429,14 @@ public final class Generator<FS: FileSystem> {
         }
         report(entry, flags: flags)
         return DirectoryState(isNew: false)
+    }
+
+    /// What the destination holds at `path`. In a dry run, below a directory that would have been
+    /// created (or put in place of a file or a symlink), nothing exists yet: a real run would find it
+    /// empty, and a symlink that would have been replaced must not be looked through.
+    private func destinationStatus(_ path: [UInt8], name: [UInt8]) -> FileStatus? {
+        if let missing = dryRunMissingBelow, DirectoryRuleTracker.isAncestor(missing, of: name) { return nil }
+        return try? fs.lstat(path)
     }
 
     /// `--no-implied-dirs`: a path element of a `-R` source is not sent; it is made (with default
@@ -550,7 +566,7 @@ public final class Generator<FS: FileSystem> {
         if let minSize = options.minSize, entry.status.size < minSize { return }
         if let maxSize = options.maxSize, entry.status.size > maxSize { return }
         let path = destinationPath(entry.name)
-        var existing = try? fs.lstat(path)
+        var existing = destinationStatus(path, name: entry.name)
 
         if options.existingOnly && existing == nil { return }
         if options.ignoreExisting && existing != nil { return }
@@ -903,7 +919,7 @@ public final class Generator<FS: FileSystem> {
     private func processSymlink(_ entry: FileEntry) {
         let path = destinationPath(entry.name)
         let target = entry.symlinkTarget ?? []
-        var existing = try? fs.lstat(path)
+        var existing = destinationStatus(path, name: entry.name)
         if options.existingOnly && existing == nil { return }
         if options.ignoreExisting && existing != nil { return }
         var flags: ItemizeFlags = [.localChange]
@@ -956,7 +972,7 @@ public final class Generator<FS: FileSystem> {
 
     private func processNode(_ entry: FileEntry) {
         let path = destinationPath(entry.name)
-        var existing = try? fs.lstat(path)
+        var existing = destinationStatus(path, name: entry.name)
         if options.existingOnly && existing == nil { return }
         if options.ignoreExisting && existing != nil { return }
         var flags: ItemizeFlags = [.localChange]

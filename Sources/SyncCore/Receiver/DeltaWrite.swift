@@ -88,6 +88,7 @@ extension Receiver {
         func take(_ instruction: DeltaInstruction) {
             switch instruction {
             case .literal(let bytes):
+                limiter?.send(bytes.count)  // --bwlimit paces the data that would cross the wire
                 counts.literal += Int64(bytes.count)
                 batchBytes += bytes.count
             case .copy(let index, let count):

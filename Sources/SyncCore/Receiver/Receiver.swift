@@ -10,11 +10,36 @@ public struct Receiver<FS: FileSystem>: Sendable {
     let isInterrupted: @Sendable () -> Bool
     /// The destination directory, against which a relative `--backup-dir` and `--partial-dir` resolve.
     var destinationRoot: [UInt8] = []
+    /// `--bwlimit`: shared by every copy of this value, so all writer threads draw on one bucket.
+    let limiter: BandwidthLimiter?
 
     public init(fs: FS, options: SyncOptions, isInterrupted: @escaping @Sendable () -> Bool) {
         self.fs = fs
         self.options = options
         self.isInterrupted = isInterrupted
+        limiter = options.bandwidthLimit.flatMap(TokenBucket.rsyncRate).map { BandwidthLimiter(bytesPerSecond: $0) }
+    }
+
+    /// A whole-file copy into a new file: through the kernel, or in paced pieces under `--bwlimit`.
+    private func copyWhole(from source: [UInt8], toNew path: [UInt8], progress: (Int64) -> Bool)
+        throws(SystemCallError) -> Int64
+    {
+        guard let limiter else {
+            return try fs.copyFile(from: source, toNew: path, permissions: 0o600, progress: progress)
+        }
+        let output = try fs.createFile(path, permissions: 0o600)
+        return try throttledCopy(from: source, into: output, limiter: limiter, progress: progress)
+    }
+
+    /// A whole-file copy over the destination itself (`--inplace`).
+    private func copyWholeInPlace(from source: [UInt8], to destination: [UInt8], progress: (Int64) -> Bool)
+        throws(SystemCallError) -> Int64
+    {
+        guard let limiter else {
+            return try fs.copyFileInPlace(from: source, to: destination, progress: progress)
+        }
+        return try throttledCopy(from: source, into: try fs.openForUpdate(destination), limiter: limiter,
+            progress: progress)
     }
 
     /// One regular file to write.
@@ -68,7 +93,7 @@ public struct Receiver<FS: FileSystem>: Sendable {
                         if let redone = try rebuildInPlace(job, progress: keepGoing) {
                             counts = redone
                         } else {
-                            counts.literal = try fs.copyFileInPlace(from: job.source, to: job.destination,
+                            counts.literal = try copyWholeInPlace(from: job.source, to: job.destination,
                                 progress: keepGoing)
                         }
                         let notice = "WARNING: \(OutputEscaper.escape(job.name)) failed verification -- update retained (will try again)."
@@ -78,7 +103,7 @@ public struct Receiver<FS: FileSystem>: Sendable {
                     result.bytes = counts.literal
                     result.matched = counts.matched
                 } else {
-                    result.bytes = try fs.copyFileInPlace(from: job.source, to: job.destination, progress: keepGoing)
+                    result.bytes = try copyWholeInPlace(from: job.source, to: job.destination, progress: keepGoing)
                 }
             } catch {
                 if error.errno == 4 && isInterrupted() { throw .interrupted }
@@ -100,7 +125,7 @@ public struct Receiver<FS: FileSystem>: Sendable {
                 warnings.append("WARNING: \(OutputEscaper.escape(job.name)) failed verification -- update discarded (will try again).")
                 try? fs.removeFile(path)
             }
-            return try fs.copyFile(from: job.source, toNew: path, permissions: 0o600, progress: keepGoing)
+            return try copyWhole(from: job.source, toNew: path, progress: keepGoing)
         }
         warnings += finishAttributes(temporary.path, permissions: job.permissions, owner: owner, mtime: job.mtime)
         if job.existing != nil && options.backup {
@@ -138,20 +163,11 @@ public struct Receiver<FS: FileSystem>: Sendable {
         throws(SystemCallError) -> (literal: Int64, failedVerification: Bool)
     {
         let output = try fs.openForUpdate(job.destination)
-        let input = try fs.openForReading(job.source)
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.chunkLength, alignment: 64)
-        defer { buffer.deallocate() }
-        var position = offset
-        while true {
-            let count = try input.read(into: buffer, at: position)
-            if count == 0 { break }
-            try output.write(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), at: position)
-            position += Int64(count)
-            if !progress(position) {
-                throw SystemCallError(call: "write", path: job.destination, errno: 4, errnoText: "Interrupted system call")
-            }
-        }
-        try output.truncate(to: position)
+        // Unpaced, the pieces are 256 KiB; under --bwlimit, the limiter's size.
+        let pacing = limiter ?? BandwidthLimiter(bytesPerSecond: Int64.max / 2)
+        let appended = try throttledCopy(from: job.source, into: output, startingAt: offset, limiter: pacing,
+            progress: progress)
+        let position = offset + appended
         var failed = false
         if options.append > 1 {
             failed = try fs.checksum(job.destination) != fs.checksum(job.source)
@@ -203,7 +219,7 @@ public struct Receiver<FS: FileSystem>: Sendable {
                 if let fill {
                     bytes = try fill(path)
                 } else {
-                    bytes = try fs.copyFile(from: source, toNew: path, permissions: 0o600, progress: progress)
+                    bytes = try copyWhole(from: source, toNew: path, progress: progress)
                 }
                 return (path, bytes)
             } catch {
@@ -212,6 +228,9 @@ public struct Receiver<FS: FileSystem>: Sendable {
                     keepPartial(path, directory: directory, base: base)
                     throw .interrupted
                 }
+                // Any other failure (an unreadable source, a full disk, a basis read error) leaves no
+                // temp file behind.
+                try? fs.removeFile(path)
                 if error.path == source {
                     throw .failed(error, call: "send_files failed to open")
                 }

@@ -134,6 +134,19 @@ extension Scenario {
         try Fixture.freezeTimes(dst)
     }
 
+    /// `dst/a` is a symlink to `outside-dir/` (beside `dst/`), which holds files `src/a` lacks: a
+    /// deletion pass must not follow the link and delete them.
+    static let symlinkedDirectory = Scenario(name: "symlinked-dir") { context in
+        try context.buildRichSource()
+        try context.copy("src", to: "dst")
+        removeTree(context.path("dst/a"))
+        try makeDirectories(context.path("outside-dir/b"))
+        try writeFile(context.path("outside-dir/precious.txt"), Fixture.content("precious", size: 10))
+        try writeFile(context.path("outside-dir/b/also.txt"), Fixture.content("also", size: 10))
+        try makeSymlink(context.path("dst/a"), to: "../outside-dir")
+        try Fixture.freezeTimes(context.path("outside-dir"))
+    }
+
     /// Like `stale`, plus `edge-names` in the source.
     static let edgeCasesStale = Scenario(name: "edge-names-stale") { context in
         try context.buildRichSource()

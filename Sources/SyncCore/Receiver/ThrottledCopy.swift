@@ -1,0 +1,26 @@
+/// Whole-file writes under `--bwlimit`: the data goes through user space in small pieces, each paid
+/// for at the shared `BandwidthLimiter` before it is written, so the average stays at the limit with
+/// no burst larger than a piece. (Without a limit, `FileSystem.copyFile` lets the kernel copy.)
+extension Receiver {
+    /// Copies `source` from `offset` on into `output` at the same offset; returns the bytes copied.
+    func throttledCopy(from source: [UInt8], into output: any OpenFile, startingAt offset: Int64 = 0,
+        limiter: BandwidthLimiter, progress: (Int64) -> Bool) throws(SystemCallError) -> Int64
+    {
+        let input = try fs.openForReading(source)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: limiter.pieceLength, alignment: 64)
+        defer { buffer.deallocate() }
+        var position = offset
+        while true {
+            let count = try input.read(into: buffer, at: position)
+            if count == 0 { break }
+            limiter.send(count)
+            try output.write(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), at: position)
+            position += Int64(count)
+            if !progress(position) {
+                throw SystemCallError(call: "write", path: output.path, errno: 4, errnoText: "Interrupted system call")
+            }
+        }
+        try output.truncate(to: position)
+        return position - offset
+    }
+}
