@@ -42,59 +42,43 @@ struct CommandLineTests {
         #expect(output.stdoutText.contains("--link-dest"))
     }
 
-    /// SIGTERM in the middle of a big copy: exit status 20 (rsync's RERR_SIGNAL) and the temporary file
-    /// (`.NAME.XXXXXX`) removed. If the copy wins the race and completes, the file must be complete instead.
-    /// The same with `--partial`: the data copied so far is kept as the destination file (rsync keeps the
-    /// partial file), no temp file is left, and the run ends with 20.
-    @Test func sigtermWithPartialKeepsTheData() throws {
-        try #require(Tools.swsyncAvailable, Comment(rawValue: Tools.missingBinaryMessage))
-        let directory = try TemporaryDirectory("sigterm-partial")
+    /// A 300 MiB source file in `src/` and an empty `dst/`; the file is sparse except for a few
+    /// random blocks: cheap to make, still 300 MiB to read and write.
+    private func hugeSource(_ label: String) throws -> (directory: TemporaryDirectory, destination: String, size: Int) {
+        let directory = try TemporaryDirectory(label)
         let source = directory.path + "/src"
-        let destination = directory.path + "/dst"
         try makeDirectory(source)
-        try makeDirectory(destination)
+        try makeDirectory(directory.path + "/dst")
         let size = 300 * 1024 * 1024
         let fd = open(source + "/huge.bin", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         try #require(fd >= 0)
+        defer { close(fd) }
         #expect(ftruncate(fd, off_t(size)) == 0)
-        close(fd)
-        // --bwlimit keeps the copy slow (20 MiB/s), so the signal lands mid-file.
-        let child = try Subprocess(
-            executable: Tools.swsync, arguments: ["-a", "--partial", "--bwlimit=20m", "src/", "dst/"],
-            directory: directory.path, outputPrefix: directory.path + "/out")
-        usleep(1_500_000)
-        child.send(SIGTERM)
-        let output = child.wait(timeout: 30)
-        var leftovers = try directoryEntries(destination).filter { $0.hasPrefix(".") }
-        let cleanupStart = Date()
-        while !leftovers.isEmpty && Date().timeIntervalSince(cleanupStart) < 5 {
-            usleep(20_000)
-            leftovers = try directoryEntries(destination).filter { $0.hasPrefix(".") }
-        }
-        #expect(leftovers.isEmpty, "temporary files left in the destination: \(leftovers)")
-        #expect(output.termination == .exited(20), "stderr: \(output.stderrText)")
-        let kept = fileStatus(destination + "/huge.bin").map { Int($0.st_size) } ?? 0
-        #expect(kept > 0 && kept < size, "partial file has \(kept) bytes")
-    }
-
-    @Test func sigtermMidTransferCleansUp() throws {
-        try #require(Tools.swsyncAvailable, Comment(rawValue: Tools.missingBinaryMessage))
-        let directory = try TemporaryDirectory("sigterm")
-        let source = directory.path + "/src"
-        let destination = directory.path + "/dst"
-        try makeDirectory(source)
-        try makeDirectory(destination)
-        let size = 300 * 1024 * 1024
-        // Sparse except for a few random blocks: cheap to make, still 300 MiB to read and write.
-        let fd = open(source + "/huge.bin", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        try #require(fd >= 0)
-        #expect(ftruncate(fd, off_t(size)) == 0)
-        var random = SeededRandom(seed: "sigterm")
+        var random = SeededRandom(seed: label)
         for block in stride(from: 0, to: size, by: 16 * 1024 * 1024) {
             let bytes = random.bytes(4096)
             _ = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress!, $0.count, off_t(block)) }
         }
-        close(fd)
+        return (directory, directory.path + "/dst", size)
+    }
+
+    /// Temp files (`.NAME.XXXXXX`) still in `destination` after up to 5 s: rsync's receiver is a child
+    /// process that removes its temp file after the parent has exited, so cleanup gets a moment.
+    private func leftoverTempFiles(in destination: String) throws -> [String] {
+        var leftovers = try directoryEntries(destination).filter { $0.hasPrefix(".") }
+        let start = Date()
+        while !leftovers.isEmpty && Date().timeIntervalSince(start) < 5 {
+            usleep(20_000)
+            leftovers = try directoryEntries(destination).filter { $0.hasPrefix(".") }
+        }
+        return leftovers
+    }
+
+    /// SIGTERM in the middle of a big copy: exit status 20 (rsync's RERR_SIGNAL) and the temporary file
+    /// (`.NAME.XXXXXX`) removed. If the copy wins the race and completes, the file must be complete instead.
+    @Test func sigtermMidTransferCleansUp() throws {
+        try #require(Tools.swsyncAvailable, Comment(rawValue: Tools.missingBinaryMessage))
+        let (directory, destination, size) = try hugeSource("sigterm")
 
         let child = try Subprocess(
             executable: Tools.swsync, arguments: ["-a", "src/", "dst/"], directory: directory.path,
@@ -113,14 +97,7 @@ struct CommandLineTests {
         child.send(SIGTERM)
         let output = child.wait(timeout: 30)
 
-        // rsync's receiver is a child process that removes its temporary file after the parent has exited, so
-        // give cleanup a moment.
-        var leftovers = try directoryEntries(destination).filter { $0.hasPrefix(".") }
-        let cleanupStart = Date()
-        while !leftovers.isEmpty && Date().timeIntervalSince(cleanupStart) < 5 {
-            usleep(20_000)
-            leftovers = try directoryEntries(destination).filter { $0.hasPrefix(".") }
-        }
+        let leftovers = try leftoverTempFiles(in: destination)
         #expect(leftovers.isEmpty, "temporary files left in the destination: \(leftovers)")
         let copied = fileStatus(destination + "/huge.bin")
         let completed = copied.map { Int($0.st_size) == size } ?? false
@@ -131,5 +108,24 @@ struct CommandLineTests {
                 output.termination == .exited(20),
                 "expected exit 20 after SIGTERM, got \(output.termination); stderr: \(output.stderrText)")
         }
+    }
+
+    /// The same with `--partial`: the data copied so far is kept as the destination file (rsync keeps the
+    /// partial file), no temp file is left, and the run ends with 20.
+    @Test func sigtermWithPartialKeepsTheData() throws {
+        try #require(Tools.swsyncAvailable, Comment(rawValue: Tools.missingBinaryMessage))
+        let (directory, destination, size) = try hugeSource("sigterm-partial")
+        // --bwlimit keeps the copy slow (20 MiB/s), so the signal lands mid-file.
+        let child = try Subprocess(
+            executable: Tools.swsync, arguments: ["-a", "--partial", "--bwlimit=20m", "src/", "dst/"],
+            directory: directory.path, outputPrefix: directory.path + "/out")
+        usleep(1_500_000)
+        child.send(SIGTERM)
+        let output = child.wait(timeout: 30)
+        let leftovers = try leftoverTempFiles(in: destination)
+        #expect(leftovers.isEmpty, "temporary files left in the destination: \(leftovers)")
+        #expect(output.termination == .exited(20), "stderr: \(output.stderrText)")
+        let kept = fileStatus(destination + "/huge.bin").map { Int($0.st_size) } ?? 0
+        #expect(kept > 0 && kept < size, "partial file has \(kept) bytes")
     }
 }
