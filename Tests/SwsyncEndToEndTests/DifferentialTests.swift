@@ -114,6 +114,7 @@ struct DifferentialTests {
         DifferentialCase(arguments: ["-ai", "--force"], scenario: .typeSwapped),
         DifferentialCase(arguments: ["-ai", "--delete", "--force"], scenario: .typeSwapped),
         DifferentialCase(arguments: ["-ri", "--delete"], scenario: .stale),
+        DifferentialCase(arguments: ["-ai", "--delete-during", "--delete-delay"], scenario: .stale),
         // A symlink where the source has a directory: nothing behind it is deleted.
         DifferentialCase(arguments: ["-ai", "--delete-before"], scenario: .symlinkedDirectory),
         DifferentialCase(arguments: ["-ai", "--delete-during"], scenario: .symlinkedDirectory),
@@ -153,6 +154,8 @@ struct DifferentialTests {
             arguments: ["-ai", "--copy-dest=../prev"], scenario: .previousSnapshot,
             checks: [.exists("dst/a/b/c/d/deep.txt")]),
         DifferentialCase(arguments: ["-aii", "--copy-dest=../prev"], scenario: .previousSnapshot),
+        DifferentialCase(arguments: ["-ai", "--link-dest=../prev"], scenario: .staleWithSnapshot),
+        DifferentialCase(arguments: ["-ai", "--link-dest=../missing"], scenario: .fresh),
         DifferentialCase(arguments: ["-aii", "--link-dest=../prev1", "--link-dest=../prev2"],
             scenario: .twoPreviousSnapshots),
         DifferentialCase(arguments: ["-aib"], scenario: .stale, checks: [.exists("dst/f4096.bin~")]),
@@ -289,6 +292,8 @@ struct DifferentialTests {
             arguments: ["-a", "--stats", "--delete"], scenario: .stale, output: .stats,
             checks: [.printed("Number of deleted files:")]),
         DifferentialCase(arguments: ["-a", "--stats"], scenario: .identical, output: .stats),
+        DifferentialCase(arguments: ["-r", "--stats"], scenario: .fresh, output: .stats),  // symlinks skipped, counted
+        DifferentialCase(arguments: ["-a", "--out-format=%n%L"], scenario: .fresh),  // no "created directory"
     ]
 
     @Test(arguments: outputCases)

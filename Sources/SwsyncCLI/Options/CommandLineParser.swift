@@ -135,7 +135,10 @@ public enum CommandLineParser {
 
     private static func validate(_ command: inout ParsedCommandLine) throws(SyncError) {
         var options = command.options
-        if command.deleteTimingsGiven > 1 {
+        // rsync treats --delete-delay as a kind of --delete-during, so that pair is allowed.
+        if command.deleteTimings == ["during", "delay"] {
+            options.deleteTiming = .delay
+        } else if command.deleteTimingsGiven > 1 {
             throw .syntax("You may not combine multiple --delete-WHEN options.")
         }
         if let suffix = options.suffix, suffix.contains(PathBytes.slash) {

@@ -61,6 +61,7 @@ enum OptionTable {
     static func deleteTiming(_ timing: DeleteTiming) -> Apply {
         { command, _ in
             command.deleteTimingsGiven += 1
+            command.deleteTimings.insert("\(timing)")
             command.options.deleteTiming = timing
             command.options.delete = true
         }

@@ -16,6 +16,7 @@ public struct ParsedCommandLine: Sendable {
     var relativeGiven: Bool?
     /// Which `--delete-WHEN` options were given, to refuse combining them as rsync does.
     var deleteTimingsGiven = 0
+    var deleteTimings: Set<String> = []
     /// `-h` seen as a bundle of its own ("-h" alone means --help).
     var sawBareH = false
     var otherOptionsSeen = 0

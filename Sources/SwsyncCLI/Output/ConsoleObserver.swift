@@ -79,7 +79,7 @@ final class ConsoleObserver: TransferObserver {
         errorCount += 1
         stdout.flush()
         let line = text.hasPrefix("IO error") || text.hasPrefix("ERROR") || text.hasPrefix("WARNING")
-            || text.hasPrefix("file has vanished")
+            || text.hasPrefix("file has vanished") || text.hasPrefix("--")
             ? text : "swsync: " + text
         stderr.writeLine(line)
         stderr.flush()

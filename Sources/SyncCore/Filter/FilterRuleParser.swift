@@ -185,7 +185,7 @@ public struct FilterRuleParser {
         }
         let length = end - s
         if flags.contains(.clearList) {
-            if !flags.contains(.noPrefixes) && !mode.contains(.oldPrefixes) && length > 0 {
+            if !template.contains(.noPrefixes) && !mode.contains(.oldPrefixes) && length > 0 {
                 throw fail("'!' rule has trailing characters")
             }
             if length > 1 { flags.remove(.clearList) }

@@ -174,7 +174,7 @@ public final class Deleter<FS: FileSystem> {
             do {
                 if status.kind == .directory {
                     try fs.removeDirectory(path)
-                } else if options.backup {
+                } else if options.backup && !isBackupFile(name) {
                     guard backUp(path, name: name) else { return }
                 } else {
                     try fs.removeFile(path)
@@ -213,6 +213,13 @@ public final class Deleter<FS: FileSystem> {
             // A file that cannot be backed up stays where it is (rsync's delete_item), reported.
             backUp(path, name: name)
         }
+    }
+
+    /// rsync's `is_backup_file`: without --backup-dir, a file that already ends in the suffix is deleted
+    /// outright rather than backed up again.
+    private func isBackupFile(_ name: [UInt8]) -> Bool {
+        let suffix = options.effectiveSuffix
+        return options.backupDir == nil && !suffix.isEmpty && name.count > suffix.count && name.suffix(suffix.count).elementsEqual(suffix)
     }
 
     /// Moves `path` to its backup name; on failure reports it and leaves the file alone.

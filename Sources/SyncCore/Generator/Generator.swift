@@ -216,7 +216,7 @@ public final class Generator<FS: FileSystem> {
                     "[Receiver] \(error.describing(call: "mkdir", path: fs.absolute(destination)))", role: .receiver)
             }
         }
-        if options.effectiveOutFormat != nil && !options.quiet {
+        if announcesCreatedDirectories {
             var shown = destination
             while shown.count > 1 && shown.last == PathBytes.slash { shown.removeLast() }
             observer.info("created directory \(OutputEscaper.escape(shown))")
@@ -240,7 +240,7 @@ public final class Generator<FS: FileSystem> {
             receiver.makeParents(of: directory)
             try? fs.makeDirectory(directory, permissions: 0o777 & ~options.umask)
         }
-        if options.effectiveOutFormat != nil && !options.quiet {
+        if announcesCreatedDirectories {
             observer.info(missing == 1 ? "created directory \(shown)" : "created \(missing) directories for \(shown)")
         }
     }
@@ -249,6 +249,18 @@ public final class Generator<FS: FileSystem> {
         alternateRoots = options.alternateDestinations.map { directory in
             directory.first == PathBytes.slash ? directory : PathBytes.join(destinationRoot, directory)
         }
+        // rsync warns (and goes on) when a reference directory is missing.
+        if let kind = options.alternateDestinationKind {
+            for root in alternateRoots where (try? fs.stat(root))?.kind != .directory {
+                observer.error("--\(kind)-dest arg does not exist: \(OutputEscaper.escape(fs.absolute(root)))", role: nil)
+            }
+        }
+    }
+
+    /// rsync prints "created directory" with -v, or when the output format itemizes (`%i`).
+    private var announcesCreatedDirectories: Bool {
+        guard !options.quiet else { return false }
+        return options.verbose > 0 || (options.effectiveOutFormat?.contains("%i") ?? false)
     }
 
     func destinationPath(_ name: [UInt8]) -> [UInt8] {
@@ -502,20 +514,21 @@ public final class Generator<FS: FileSystem> {
             stats.totalFileSize += entry.status.size
             processRegular(entry)
         case .symlink:
+            // Counted even when skipped: it is in the file list (rsync's --stats agrees).
+            stats.files.add(.symlink)
+            stats.totalFileSize += entry.countedSize
             guard options.links else {
                 observer.info("skipping non-regular file \"\(OutputEscaper.escape(entry.name))\"")
                 return
             }
-            stats.files.add(.symlink)
-            stats.totalFileSize += entry.countedSize
             processSymlink(entry)
         case .characterDevice, .blockDevice, .fifo, .socket:
             let allowed = entry.kind.isDevice ? options.devices : options.specials
+            stats.files.add(entry.kind)
             guard allowed else {
                 observer.info("skipping non-regular file \"\(OutputEscaper.escape(entry.name))\"")
                 return
             }
-            stats.files.add(entry.kind)
             processNode(entry)
         case .directory:
             break
@@ -608,6 +621,22 @@ public final class Generator<FS: FileSystem> {
             existing = nil
         }
 
+        // rsync: with --link-dest, an exact match in a reference dir replaces whatever the destination
+        // holds, so the new snapshot shares the reference's inode even over an existing file.
+        if options.alternateDestinationKind == .link, let current = existing, current.kind == .regular,
+            let match = exactAlternateMatch(entry), match.status.inode != current.inode
+                || match.status.device != current.device
+        {
+            if !options.dryRun {
+                do { try receiver.replaceWithHardLink(path, to: match.path) } catch {
+                    fail("[receiver] \(error.describing(call: "link"))")
+                    return
+                }
+            }
+            report(entry, flags: [.localChange, .hardLinkName])
+            return
+        }
+
         if let current = existing {
             var checksumDiffers = false
             let unchanged = check.isUnchanged(source: entry.status, destination: current) {
@@ -664,6 +693,21 @@ public final class Generator<FS: FileSystem> {
     /// `--link-dest`, `--copy-dest`, `--compare-dest` (rsync `try_dests_reg`): a reference file with the
     /// same data and attributes is linked, copied or taken as present; one with the same data but other
     /// attributes is copied locally ("cf"). Returns true when the entry is done.
+    /// The first reference-dir file with the source's data and every preserved attribute.
+    private func exactAlternateMatch(_ entry: FileEntry) -> (path: [UInt8], status: FileStatus)? {
+        for root in alternateRoots {
+            let candidate = PathBytes.join(root, entry.name)
+            guard let status = try? fs.lstat(candidate), status.kind == .regular else { continue }
+            let same = check.isUnchanged(source: entry.status, destination: status) {
+                (try? fs.checksum(entry.sourcePath), try? fs.checksum(candidate))
+            }
+            if same && check.attributeFlags(source: entry, destination: status, localChange: false).isEmpty {
+                return (candidate, status)
+            }
+        }
+        return nil
+    }
+
     private func useAlternate(_ entry: FileEntry, path: [UInt8]) -> Bool {
         guard let kind = options.alternateDestinationKind else { return false }
         var contentMatch: (path: [UInt8], attributes: ItemizeFlags)?

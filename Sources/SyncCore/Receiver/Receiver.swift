@@ -192,6 +192,19 @@ public struct Receiver<FS: FileSystem>: Sendable {
         return try rebuild(source: job.source, basis: file, output: file, inPlace: true, progress: progress)
     }
 
+    /// Replaces `path` with a hard link to `existing`, atomically: the link is made under a temp name
+    /// and renamed over the old file (`--link-dest` over an existing destination file).
+    public func replaceWithHardLink(_ path: [UInt8], to existing: [UInt8]) throws(SystemCallError) {
+        var random = SplitMix64(seed: UInt64(bitPattern: Int64(path.hashValue)))
+        let temporary = PathBytes.join(PathBytes.parent(path),
+            temporaryName(for: PathBytes.lastComponent(path), random: &random))
+        try fs.makeHardLink(temporary, to: existing)
+        do { try fs.rename(temporary, to: path) } catch {
+            try? fs.removeFile(temporary)
+            throw error
+        }
+    }
+
     /// After a successful transfer the `--partial-dir` copy is spent: remove it, and the dir once empty.
     private func removeUsedPartial(directory: [UInt8], name: [UInt8]) {
         guard let partialDir = options.partialDir else { return }

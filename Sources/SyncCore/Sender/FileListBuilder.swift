@@ -207,6 +207,8 @@ public struct FileListBuilder<FS: FileSystem> {
                     status = try fs.stat(sourcePath)
                     target = nil
                 } catch {
+                    // rsync checks the rules before complaining about a dangling link.
+                    if let filters, filters.isExcluded(name, isDirectory: false, side: .sender) { return nil }
                     reportError("symlink has no referent: \"\(absolute(sourcePath))\"")
                     ioError = true
                     return nil

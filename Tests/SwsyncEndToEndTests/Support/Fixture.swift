@@ -192,6 +192,8 @@ enum Fixture {
         try writeFile(src + "/cache/tmp/t.tmp", content("t.tmp", size: 9))
         try writeFile(src + "/cache/data.o", content("data.o", size: 9))
         try writeFile(src + "/cache/core", content("core", size: 9))
+        // A "!" word in a .cvsignore clears the list before it (-C).
+        try writeFile(src + "/cache/.cvsignore", Array("*.o ! core".utf8))
         try writeFile(src + "/a/b/notes.txt", content("notes", size: 9))
         try writeFile(runDirectory + "/rules.txt",
             Array("# comment\n; another\n\n- *.txt\n+ a/\n+ a/b/\n- a/*\n".utf8))

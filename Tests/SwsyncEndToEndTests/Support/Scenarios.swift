@@ -147,6 +147,15 @@ extension Scenario {
         try Fixture.freezeTimes(context.path("outside-dir"))
     }
 
+    /// `prev/` is an exact copy (yesterday's snapshot) and `dst/` a stale copy: --link-dest must replace
+    /// the stale files with links into `prev/`, as rsync does, even where `dst/` already has a file.
+    static let staleWithSnapshot = Scenario(name: "stale-with-snapshot") { context in
+        try context.buildRichSource()
+        try context.copy("src", to: "prev")
+        try context.copy("src", to: "dst")
+        try Fixture.makeStale(destination: context.path("dst"), source: context.path("src"))
+    }
+
     /// Like `stale`, plus `edge-names` in the source.
     static let edgeCasesStale = Scenario(name: "edge-names-stale") { context in
         try context.buildRichSource()
