@@ -14,6 +14,10 @@ struct CompiledRules: Sendable {
         /// The pattern is `*` followed by plain bytes and is matched against the last component only:
         /// `*.o`, `*~`, `*.min.js`. Then a suffix comparison decides, without the wildcard matcher.
         var isSuffixPattern: Bool
+        /// The plain bytes a wildcard pattern ends with (`.jpg` in `**/third_party/*.jpg`), in the arena:
+        /// a path that does not end with them cannot match, which rejects most paths without the matcher.
+        var tailStart: Int32 = 0
+        var tailCount: Int32 = 0
     }
 
     private(set) var items: [Item] = []
@@ -44,8 +48,25 @@ struct CompiledRules: Sendable {
                 byte == star || byte == UInt8(ascii: "?") || byte == UInt8(ascii: "[")
                     || byte == UInt8(ascii: "\\") || byte == WildMatch.slash
             }
-        items.append(Item(index: Int32(index), perDirectory: -1, flags: rule.flags, slashCount: Int32(rule.slashCount),
-            patternStart: Int32(arena.count), patternCount: Int32(pattern.count), isSuffixPattern: isSuffix))
+        var item = Item(index: Int32(index), perDirectory: -1, flags: rule.flags,
+            slashCount: Int32(rule.slashCount), patternStart: Int32(arena.count), patternCount: Int32(pattern.count),
+            isSuffixPattern: isSuffix)
+        // The literal tail: bytes after the last wildcard, when none of them is an escape.
+        if rule.flags.contains(.wild) && !rule.flags.contains(.wild3Suffix) {
+            var start = pattern.count
+            while start > 0 {
+                let byte = pattern[start - 1]
+                if byte == star || byte == UInt8(ascii: "?") || byte == UInt8(ascii: "]") || byte == UInt8(ascii: "\\") {
+                    break
+                }
+                start -= 1
+            }
+            if start > 0 && start < pattern.count && pattern[start - 1] != UInt8(ascii: "\\") {
+                item.tailStart = Int32(arena.count + start)
+                item.tailCount = Int32(pattern.count - start)
+            }
+        }
+        items.append(item)
         arena.append(contentsOf: pattern)
     }
 }

@@ -141,6 +141,22 @@ struct FilterSubject {
             }
             return hit
         }
+        if item.tailCount > 0 && !item.flags.contains(.xattr) {
+            // The whole text must end with the pattern's literal tail (a trailing slash is only added
+            // for `***` patterns, which have no tail).
+            let tail = Int(item.tailCount)
+            let start = Int(item.tailStart)
+            var matchesTail = path.count >= tail
+            var i = 0
+            while matchesTail && i < tail {
+                if path[path.count - tail + i] != arena[start + i] { matchesTail = false }
+                i += 1
+            }
+            if !matchesTail {
+                let hit = !item.flags.contains(.negate)
+                return !hit
+            }
+        }
         return matches(flags: item.flags, slashCount: Int(item.slashCount), pattern: pattern)
     }
 
