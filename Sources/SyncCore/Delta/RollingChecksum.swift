@@ -20,10 +20,19 @@ public struct RollingChecksum: Sendable, Equatable {
         var running = SIMD16<Int32>()
         var i = 0
         if let base = bytes.baseAddress {
+            // 16-bit lanes are twice as dense; 16 chunks at most keep them from overflowing
+            // (|lane| ≤ 128·16, |run| ≤ 128·136), then they are folded into the 32-bit sums.
             while i + 16 <= n {
-                lanes &+= SIMD16<Int32>(truncatingIfNeeded: (base + i).loadUnaligned(as: SIMD16<Int8>.self))
-                running &+= lanes
-                i += 16
+                let chunks = min(16, (n - i) / 16)
+                var lanes16 = SIMD16<Int16>()
+                var running16 = SIMD16<Int16>()
+                for _ in 0..<chunks {
+                    lanes16 &+= SIMD16<Int16>(truncatingIfNeeded: (base + i).loadUnaligned(as: SIMD16<Int8>.self))
+                    running16 &+= lanes16
+                    i += 16
+                }
+                running &+= Int32(chunks) &* lanes &+ SIMD16<Int32>(truncatingIfNeeded: running16)
+                lanes &+= SIMD16<Int32>(truncatingIfNeeded: lanes16)
             }
         }
         let laneIndex = SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
