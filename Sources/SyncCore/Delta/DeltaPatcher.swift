@@ -86,6 +86,13 @@ public final class DeltaPatcher {
         }
     }
 
+    /// Accounts for bytes of a copy run the caller moved itself (after `validate`), straight from the
+    /// basis into its own write buffers: they count toward the output and its digest.
+    public func absorbCopied(_ bytes: UnsafeRawBufferPointer) {
+        digester.update(bytes)
+        outputLength += bytes.count
+    }
+
     /// Compares what was written with the sender's trailer.
     public func finish(expecting trailer: DeltaTrailer) -> Verification {
         let actual = digester.finish()

@@ -201,6 +201,30 @@ final class PipelinedRebuild: @unchecked Sendable {
     }
 
     private func apply(_ instruction: DeltaInstruction) throws(SystemCallError) {
+        // Copy runs for a new file are read straight into the writers' buffers: no extra copy.
+        if let writers, case .copy(let index, let count) = instruction {
+            let geometry = patcher.geometry
+            do throws(DeltaError) { try DeltaPatcher.validate(instruction, geometry: geometry) } catch {
+                throw SystemCallError(call: "read", path: basis.path, errno: 5, errnoText: error.syncError.message)
+            }
+            var offset = Int64(geometry.offset(ofBlock: index))
+            var remaining = geometry.length(ofBlocks: index, count: count)
+            while remaining > 0 {
+                let buffer = writers.emptyBuffer()
+                let n = min(remaining, buffer.count)
+                let piece = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<n])
+                guard try basis.readFully(into: piece, at: offset) == n else {
+                    writers.returnBuffer(buffer)
+                    throw SystemCallError(call: "read", path: basis.path, errno: 5, errnoText: "Input/output error")
+                }
+                patcher.absorbCopied(UnsafeRawBufferPointer(piece))
+                writers.submit(buffer, count: n, at: written)
+                written += Int64(n)
+                offset += Int64(n)
+                remaining -= n
+            }
+            return
+        }
         var failure: SystemCallError?
         do {
             try patcher.apply(instruction,
@@ -277,6 +301,25 @@ final class ParallelWriter: @unchecked Sendable {
             rest = UnsafeRawBufferPointer(rebasing: rest[take...])
             if pendingCount == Self.bufferLength { flush() }
         }
+    }
+
+    /// A free buffer (waits while all are being written); give it back with `submit` or `returnBuffer`.
+    func emptyBuffer() -> UnsafeMutableRawBufferPointer {
+        takeBuffer()
+    }
+
+    func returnBuffer(_ buffer: UnsafeMutableRawBufferPointer) {
+        let box = UncheckedBox(buffer)
+        free.withLock { $0.append(box.value) }
+    }
+
+    /// Writes `buffer[0..<count]` at `offset`, after whatever `write` has gathered so far.
+    func submit(_ buffer: UnsafeMutableRawBufferPointer, count: Int, at offset: Int64) {
+        flush()
+        pending = buffer
+        pendingCount = count
+        pendingOffset = offset
+        flush()
     }
 
     /// Writes what is gathered, waits for every write, and returns the first failure.
