@@ -439,6 +439,13 @@ public final class Generator<FS: FileSystem> {
         if !options.dryRun && (flags.contains(.reportOwner) || flags.contains(.reportGroup)) {
             warn(receiver.finishAttributes(path, permissions: nil, owner: ownerChange(entry.status, current), mtime: nil))
         }
+        // rsync sets an existing directory's mode before its contents, so a directory made writable by
+        // the source can be filled (a non-root user could not write into the old 0555 mode). A mode
+        // that takes write access away waits for finishDirectory.
+        let permissions = check.destinationPermissions(source: entry.status, existing: current)
+        if !options.dryRun && permissions != current.permissions && permissions & 0o300 == 0o300 {
+            warn(receiver.finishAttributes(path, permissions: permissions, owner: (nil, nil), mtime: nil))
+        }
         report(entry, flags: flags)
         return DirectoryState(isNew: false)
     }

@@ -320,7 +320,7 @@ public struct Receiver<FS: FileSystem>: Sendable {
     /// Moves the current destination file to its backup name (rsync `make_backup`).
     public func makeBackup(_ destination: [UInt8], name: [UInt8]) throws(WriteFailure) {
         let target = backupPath(for: destination, name: name)
-        if options.backupDir != nil { makeParents(of: target) }
+        if options.backupDir != nil { makeBackupParents(of: target, name: name) }
         if let existing = try? fs.lstat(target), existing.kind == .directory {
             removeTree(target)
         }
@@ -341,6 +341,27 @@ public struct Receiver<FS: FileSystem>: Sendable {
             }
         } catch {
             throw .failed(error, call: "backup")
+        }
+    }
+
+    /// Creates the missing directories above a backup in `--backup-dir`, each with the mode of the
+    /// destination directory it stands for (rsync's `make_bak_dir` copies the real directory's attributes).
+    private func makeBackupParents(of target: [UInt8], name: [UInt8]) {
+        let relativeParent = PathBytes.parent(name)
+        guard relativeParent != PathBytes.dot else { return makeParents(of: target) }
+        var missing: [([UInt8], [UInt8])] = []
+        var backupDirectory = PathBytes.parent(target)
+        var relative = relativeParent
+        while (try? fs.lstat(backupDirectory)) == nil && relative != PathBytes.dot && !relative.isEmpty {
+            missing.append((backupDirectory, relative))
+            backupDirectory = PathBytes.parent(backupDirectory)
+            relative = PathBytes.parent(relative)
+        }
+        makeParents(of: target)
+        for (directory, relative) in missing {
+            if let real = try? fs.lstat(PathBytes.join(destinationRoot, relative)), real.kind == .directory {
+                try? fs.setPermissions(directory, real.permissions)
+            }
         }
     }
 
