@@ -115,6 +115,8 @@ struct DifferentialTests {
         DifferentialCase(arguments: ["-ai", "--delete", "--force"], scenario: .typeSwapped),
         DifferentialCase(arguments: ["-ri", "--delete"], scenario: .stale),
         DifferentialCase(arguments: ["-ai", "--delete-during", "--delete-delay"], scenario: .stale),
+        // --max-delete blocks a directory that a file must replace: 23 outranks 25, as in rsync.
+        DifferentialCase(arguments: ["-ai", "--delete", "--max-delete=0"], scenario: .typeSwapped, oracleExit: 23),
         // A symlink where the source has a directory: nothing behind it is deleted.
         DifferentialCase(arguments: ["-ai", "--delete-before"], scenario: .symlinkedDirectory),
         DifferentialCase(arguments: ["-ai", "--delete-during"], scenario: .symlinkedDirectory),

@@ -85,10 +85,12 @@ public final class Generator<FS: FileSystem> {
 
     /// The exit status this run earned.
     public var exitStatus: ExitStatus {
+        // rsync's precedence: a partial transfer (23) or vanished files (24) outrank the --max-delete
+        // limit (25), which is only the exit code when nothing else went wrong.
         if wasInterrupted { return .signal }
-        if deleter.skippedByMaxDelete > 0 { return .maxDelete }
         if hadErrors || senderIOError || deleter.backupFailures > 0 { return .partial }
         if senderVanished || hadVanished { return .vanished }
+        if deleter.skippedByMaxDelete > 0 { return .maxDelete }
         return .success
     }
 
@@ -558,6 +560,13 @@ public final class Generator<FS: FileSystem> {
                 // The directory's contents are deleted (and reported) as rsync's `delete_item` does.
                 deleter.deleteContents(of: path, name: entry.name)
                 if !options.dryRun { try? fs.removeDirectory(path) }
+            }
+            // Something inside was kept (--max-delete, a protected file): the way is still blocked.
+            if !options.dryRun, (try? fs.lstat(path))?.kind == .directory {
+                observer.info("cannot delete non-empty directory: \(OutputEscaper.escape(entry.name))")
+                fail("could not make way for new \(kindWord(entry.kind)): \(OutputEscaper.escape(entry.name))",
+                    role: .generator)
+                return false
             }
             return true
         }
