@@ -157,6 +157,8 @@ struct DifferentialTests {
             checks: [.exists("dst/a/b/c/d/deep.txt")]),
         DifferentialCase(arguments: ["-aii", "--copy-dest=../prev"], scenario: .previousSnapshot),
         DifferentialCase(arguments: ["-ai", "--link-dest=../prev"], scenario: .staleWithSnapshot),
+        DifferentialCase(arguments: ["-ai", "--compare-dest=../prev"], scenario: .staleWithSnapshot),
+        DifferentialCase(arguments: ["-ai", "--copy-dest=../prev"], scenario: .staleWithSnapshot),
         DifferentialCase(arguments: ["-rlptDi", "-b", "--backup-dir=../bk"], scenario: .stale),  // bk/ dir modes
         DifferentialCase(arguments: ["-ai", "--link-dest=../missing"], scenario: .fresh),
         DifferentialCase(arguments: ["-aii", "--link-dest=../prev1", "--link-dest=../prev2"],

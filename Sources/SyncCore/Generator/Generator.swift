@@ -637,6 +637,20 @@ public final class Generator<FS: FileSystem> {
             existing = nil
         }
 
+        // rsync: with --compare-dest, a file identical to the reference copy does not belong in the
+        // destination (it holds only what differs), so an existing one is removed.
+        if options.alternateDestinationKind == .compare, let current = existing, current.kind == .regular,
+            exactAlternateMatch(entry) != nil
+        {
+            if !options.dryRun {
+                do { try fs.removeFile(path) } catch {
+                    fail("[generator] \(error.describing(call: "unlink"))")
+                    return
+                }
+            }
+            report(entry, flags: [])
+            return
+        }
         // rsync: with --link-dest, an exact match in a reference dir replaces whatever the destination
         // holds, so the new snapshot shares the reference's inode even over an existing file.
         if options.alternateDestinationKind == .link, let current = existing, current.kind == .regular,
