@@ -89,6 +89,7 @@ struct DifferentialTests {
         DifferentialCase(arguments: ["-ai", "--ignore-existing"], scenario: .stale),
         DifferentialCase(arguments: ["-ai", "--existing"], scenario: .stale),
         DifferentialCase(arguments: ["-ai", "--existing"], scenario: .fresh),
+        DifferentialCase(arguments: ["-ai", "--existing"], scenario: .typeSwapped, oracleExit: 23),
     ]
 
     @Test(arguments: quickCheckCases)

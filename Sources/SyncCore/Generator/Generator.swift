@@ -393,6 +393,9 @@ public final class Generator<FS: FileSystem> {
         {
             existing = target
         }
+        // With --existing, a name that exists as another type still counts as existing: rsync puts the
+        // directory in its place.
+        let nameExisted = existing != nil
         if let current = existing, current.kind != .directory {
             if options.ignoreExisting { return nil }
             if !options.dryRun {
@@ -408,7 +411,7 @@ public final class Generator<FS: FileSystem> {
             existing = nil
         }
         guard let current = existing else {
-            if options.existingOnly && !destinationIsNew { return nil }
+            if options.existingOnly && !destinationIsNew && !nameExisted { return nil }
             if !options.dryRun {
                 do {
                     if !destinationIsNew { try fs.makeDirectory(path, permissions: 0o700) }
@@ -422,7 +425,7 @@ public final class Generator<FS: FileSystem> {
             }
             if options.existingOnly {
                 stats.created.add(.directory)
-                if destinationIsNew { report(entry, flags: [.localChange, .isNew]) }
+                if destinationIsNew || nameExisted { report(entry, flags: [.localChange, .isNew]) }
                 return DirectoryState(isNew: true)
             }
             // rsync itemizes a new directory against its copy in a --link-dest/--copy-dest/--compare-dest dir,
