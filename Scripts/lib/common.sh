@@ -6,8 +6,11 @@
 SWSYNC_ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd -P)"
 export SWSYNC_ROOT
 
-# Debian packages needed to build and test swsync.
-SWSYNC_APT_PACKAGES=(libxxhash-dev libssh-dev zlib1g-dev libzstd-dev rsync pkg-config openssh-server openssh-client)
+# Debian packages needed to build and run swsync.
+SWSYNC_APT_PACKAGES=(libxxhash-dev libssh-dev zlib1g-dev libzstd-dev pkg-config)
+# ... and to test it: rsync is the oracle; the SSH tests start their own sshd on 127.0.0.1.
+# shellcheck disable=SC2034  # used by Scripts/test
+SWSYNC_TEST_PACKAGES=(rsync openssh-server openssh-client)
 
 swsync_log() { printf '%s\n' "$*" >&2; }
 swsync_die() { printf '%s: error: %s\n' "${0##*/}" "$*" >&2; exit 1; }
@@ -59,6 +62,14 @@ swsync_ensure_packages() {
         fi
     fi
     swsync_log "Installing missing packages: ${missing[*]}"
+    # Installing openssh-server must not start the system's sshd (listening on every address): the
+    # tests run their own on 127.0.0.1. policy-rc.d is Debian's way to keep services from starting.
+    local blocked_services=0
+    if [[ " ${missing[*]} " == *" openssh-server "* && ! -e /usr/sbin/policy-rc.d ]]; then
+        printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee /usr/sbin/policy-rc.d >/dev/null
+        "${sudo[@]}" chmod 755 /usr/sbin/policy-rc.d
+        blocked_services=1
+    fi
     local try
     for try in 1 2 3; do
         if "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update </dev/null; then
@@ -67,7 +78,9 @@ swsync_ensure_packages() {
         ((try == 3)) && swsync_die "apt-get update failed"
         sleep $((try * 5))
     done
+    local status=0
     "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
-        apt-get install -y --no-install-recommends "${missing[@]}" </dev/null \
-        || swsync_die "apt-get install failed for: ${missing[*]}"
+        apt-get install -y --no-install-recommends "${missing[@]}" </dev/null || status=$?
+    ((blocked_services)) && "${sudo[@]}" rm -f /usr/sbin/policy-rc.d
+    ((status == 0)) || swsync_die "apt-get install failed for: ${missing[*]}"
 }
