@@ -30,7 +30,7 @@ enum ListOnly {
                 if entry.isSent(impliedDirs: options.impliedDirs) {
                     observer.info(line(entry, options: options, keepHighBit: keepHighBit))
                 }
-                if options.recursive || entry.isImpliedDirectory || entry.listsContents,
+                if options.recursive || entry.isImpliedDirectory || entry.listsContents || entry.leadsToNamedPaths,
                     let sub = listing.subdirectories[PathBytes.lastComponent(entry.name)]
                 {
                     visit(sub, name: entry.name)

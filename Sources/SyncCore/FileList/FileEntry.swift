@@ -14,6 +14,9 @@ public struct FileEntry: Sendable {
     public var isPassedThrough = false
     /// A `-R` source named with a trailing slash: its immediate contents are listed even without `-r`.
     public var listsContents = false
+    /// A directory with paths named below it (`--files-from` lists "b" and "b/c/f"): entered to reach
+    /// them even without `-r`.
+    public var leadsToNamedPaths = false
 
     public init(name: [UInt8], sourcePath: [UInt8], status: FileStatus, symlinkTarget: [UInt8]? = nil) {
         self.name = name

@@ -52,7 +52,9 @@ struct CompiledRules: Sendable {
             slashCount: Int32(rule.slashCount), patternStart: Int32(arena.count), patternCount: Int32(pattern.count),
             isSuffixPattern: isSuffix)
         // The literal tail: bytes after the last wildcard, when none of them is an escape.
-        if rule.flags.contains(.wild) && !rule.flags.contains(.wild3Suffix) {
+        // Not for patterns matched with something in front of the path (a leading "**/" may match
+        // the start; the "/" modifier puts the root in front), where the tail may reach past it.
+        if rule.flags.contains(.wild) && rule.flags.isDisjoint(with: [.wild3Suffix, .wild2Prefix, .absolutePath]) {
             var start = pattern.count
             while start > 0 {
                 let byte = pattern[start - 1]

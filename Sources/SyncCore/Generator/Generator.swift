@@ -117,20 +117,31 @@ public final class Generator<FS: FileSystem> {
                 tree.dotSource = nil
             }
         }
-        if !copiesDirectories || options.filterList != nil {
+        if !copiesDirectories || options.filterList != nil || options.relative {
             let filters = options.filterList
             let isExcluded: (([UInt8], Bool) -> Bool)? = filters.map { filters in
                 { name, isDirectory in filters.isExcluded(name, isDirectory: isDirectory, side: .sender) }
             }
             let skipped = tree.pruneNamedSources(fs: fs, followLinks: options.copyLinks,
                 skipsDirectories: !copiesDirectories, isExcluded: isExcluded)
+            { sourcePath, error in
+                observer.error("[sender] \(error.describing(call: "link_stat", path: fs.absolute(sourcePath)))",
+                    role: .sender)
+                senderIOError = true
+            }
             for name in skipped { observer.info("skipping directory \(OutputEscaper.escape(name))") }
         }
         let rootListing = builder.list(tree.root, relativeName: [])
-        let rootEntry = tree.dotSource.flatMap { builder.rootEntry(sourcePath: $0, observer: observer) }
+        // A source directory that could not be entered was reported by the listing (change_dir), as
+        // rsync does; its own lstat would only repeat that.
+        let rootUnreadable = rootListing.hadIOError && rootListing.entries.isEmpty
+        let rootEntry = rootUnreadable ? nil : tree.dotSource.flatMap { builder.rootEntry(sourcePath: $0, observer: observer) }
         accept(rootListing)
         if let fatalError { throw fatalError }
-        try resolveDestination(destination, rootListing: rootListing, hasRootEntry: rootEntry != nil)
+        // Nothing could be read at all (a missing source): rsync makes no destination either.
+        if rootListing.entries.isEmpty && rootEntry == nil && senderIOError { return }
+        try resolveDestination(destination, rootListing: rootListing, hasRootEntry: rootEntry != nil,
+            sourceArguments: tree.argumentCount)
         if let tempDir = options.tempDir, (try? fs.stat(tempDir))?.kind != .directory {
             throw SyncError(.syntax, "The temp-dir does not exist: \(OutputEscaper.escape(tempDir))")
         }
@@ -175,10 +186,11 @@ public final class Generator<FS: FileSystem> {
 
     /// Decides whether the destination is a directory to fill or a file to write (rsync `get_local_name`).
     private func resolveDestination(
-        _ destination: [UInt8], rootListing: FileListBuilder<FS>.Listing, hasRootEntry: Bool
+        _ destination: [UInt8], rootListing: FileListBuilder<FS>.Listing, hasRootEntry: Bool, sourceArguments: Int
     ) throws(SyncError) {
         let existing = try? fs.stat(destination)
-        let single = !hasRootEntry && rootListing.entries.count == 1 && !rootListing.entries[0].isDirectory
+        let single = !hasRootEntry && sourceArguments <= 1 && rootListing.entries.count == 1
+            && !rootListing.entries[0].isDirectory
         let endsWithSlash = destination.last == PathBytes.slash
         if let existing, existing.kind == .directory {
             destinationRoot = destination

@@ -74,7 +74,16 @@ public struct FileListBuilder<FS: FileSystem> {
             seen.insert(name)
             if entry.isDirectory {
                 if let subtree = child.subtree {
-                    if !child.isImplied && subtree.listings.isEmpty { subtree.listings.append(child.sourcePath) }
+                    // Its own contents are listed with -r (or when named "dir/" under -R). An implied
+                    // directory inside a listed parent is listed too under -r, so naming a path below it
+                    // (`--files-from`: "p/x" then ".") loses none of what the listing would send.
+                    let listsContents = options.recursive || child.listsContents
+                    let listedByParent = child.isImplied && options.recursive && !directory.listings.isEmpty
+                    if subtree.listings.isEmpty && listsContents && (!child.isImplied || listedByParent) {
+                        subtree.listings.append(child.sourcePath)
+                    }
+                    // Paths named below it are reached even without -r ("b" then "b/c/f").
+                    if !subtree.named.isEmpty { entry.leadsToNamedPaths = true }
                     subtree.device = entry.status.device
                     subdirectories[name] = subtree
                 } else {
@@ -205,6 +214,9 @@ public struct FileListBuilder<FS: FileSystem> {
             if options.copyLinks || (options.copyUnsafeLinks && unsafe) {
                 do {
                     status = try fs.stat(sourcePath)
+                    if !options.copyLinks && options.verbose > 0 {
+                        reportInfo("copying unsafe symlink \"\(OutputEscaper.escape(name))\" -> \"\(OutputEscaper.escape(target!))\"")
+                    }
                     target = nil
                 } catch {
                     // rsync checks the rules before complaining about a dangling link.

@@ -75,7 +75,8 @@ final class FileListStream<FS: FileSystem>: @unchecked Sendable {
     /// True when the producer lists `entry`'s contents after `listing` (and so the generator must take
     /// them): with `-r`, or for a `-R` implied directory, which leads to the paths named inside it.
     static func descends(into entry: FileEntry, of listing: FileListBuilder<FS>.Listing, recursive: Bool) -> Bool {
-        (recursive || entry.isImpliedDirectory || entry.listsContents) && listing.subdirectories[PathBytes.lastComponent(entry.name)] != nil
+        (recursive || entry.isImpliedDirectory || entry.listsContents || entry.leadsToNamedPaths)
+            && listing.subdirectories[PathBytes.lastComponent(entry.name)] != nil
     }
 
     /// Entries and file bytes listed below the root listing so far, and whether the listing is done

@@ -40,7 +40,12 @@ public struct SourceTree {
     /// Source path of the "." entry, when a source named a directory's contents.
     public var dotSource: [UInt8]?
 
+    /// How many source arguments there were: with more than one the destination is a directory, even
+    /// when they name the same file (rsync decides from the arguments, not from the file list).
+    public private(set) var argumentCount = 0
+
     public init(arguments: [[UInt8]], relative: Bool) {
+        argumentCount = arguments.count
         for argument in arguments {
             add(argument, relative: relative)
         }
@@ -111,19 +116,29 @@ public struct SourceTree {
     /// Drops sources named on the command line that are not sent: without `-r` or `-d` a directory
     /// (rsync says "skipping directory"), and any name the rules exclude; then the `-R` implied
     /// directories left with nothing to lead to. Returns the skipped directory names in argument order.
+    /// A name that does not exist is dropped too and passed to `missing` (rsync reports it and adds
+    /// no implied directories for it).
     public mutating func pruneNamedSources<FS: FileSystem>(fs: FS, followLinks: Bool, skipsDirectories: Bool,
-        isExcluded: ((_ name: [UInt8], _ isDirectory: Bool) -> Bool)?) -> [[UInt8]]
+        isExcluded: ((_ name: [UInt8], _ isDirectory: Bool) -> Bool)?,
+        missing: (_ sourcePath: [UInt8], _ error: SystemCallError) -> Void = { _, _ in }) -> [[UInt8]]
     {
         var skipped: [[UInt8]] = []
         func prune(_ directory: SourceDirectory, prefix: [UInt8]) {
             directory.named.removeAll { name, child in
                 let relative = PathBytes.join(prefix, name)
-                if child.isImplied, let subtree = child.subtree {
+                if let subtree = child.subtree {
                     prune(subtree, prefix: relative)
-                    return subtree.named.isEmpty
+                    if child.isImplied { return subtree.named.isEmpty }
                 }
-                let status = followLinks ? try? fs.stat(child.sourcePath) : try? fs.lstat(child.sourcePath)
-                guard let status else { return false }  // reported when it is listed
+                let status: FileStatus
+                do throws(SystemCallError) {
+                    status = followLinks ? try fs.stat(child.sourcePath) : try fs.lstat(child.sourcePath)
+                } catch {
+                    // Below a -R implied directory; at the top the listing reports it, in its place.
+                    guard !prefix.isEmpty else { return false }
+                    missing(child.sourcePath, error)
+                    return true
+                }
                 let isDirectory = status.kind == .directory
                 if let isExcluded, isExcluded(relative, isDirectory) { return true }
                 guard isDirectory && skipsDirectories else { return false }

@@ -200,6 +200,9 @@ enum Fixture {
         try writeFile(runDirectory + "/more.rules", Array("- cache/\n+ *.sh\n".utf8))
         try writeFile(runDirectory + "/list.txt",
             Array("a/top.txt\n/script.sh\nlinks/\n# not this\n../deep/1/2/3/4/5/6/7/8/9/leaf.txt\ncache\n".utf8))
+        // A directory named before and after paths below it, a missing path, and "." with -r.
+        try writeFile(runDirectory + "/nested.txt", Array("a/b/c/nope\na\na/b/sibling.txt\n".utf8))
+        try writeFile(runDirectory + "/withdot.txt", Array("deep/nope\n.\n".utf8))
         try writeFile(runDirectory + "/list0.txt", Array("a/b/notes.txt\0with space.txt\0cache/\0".utf8))
         try writeFile(runDirectory + "/rules0.txt", Array("- *.txt\0+ cache/***\0- cache*\0".utf8))
         try freezeTimes(src)
