@@ -138,8 +138,11 @@ public final class Generator<FS: FileSystem> {
         let rootEntry = rootUnreadable ? nil : tree.dotSource.flatMap { builder.rootEntry(sourcePath: $0, observer: observer) }
         accept(rootListing)
         if let fatalError { throw fatalError }
-        // Nothing could be read at all (a missing source): rsync makes no destination either.
-        if rootListing.entries.isEmpty && rootEntry == nil && senderIOError { return }
+        // Nothing could be read at all (a missing source): rsync makes no destination either, unless
+        // the destination was named as a directory ("dst/").
+        if rootListing.entries.isEmpty && rootEntry == nil && senderIOError && destination.last != PathBytes.slash {
+            return
+        }
         try resolveDestination(destination, rootListing: rootListing, hasRootEntry: rootEntry != nil,
             sourceArguments: tree.argumentCount)
         if let tempDir = options.tempDir, (try? fs.stat(tempDir))?.kind != .directory {
