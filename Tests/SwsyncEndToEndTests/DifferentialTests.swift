@@ -303,6 +303,8 @@ struct DifferentialTests {
             checks: [.printed("Number of deleted files:")]),
         DifferentialCase(arguments: ["-a", "--stats"], scenario: .identical, output: .stats),
         DifferentialCase(arguments: ["-r", "--stats"], scenario: .fresh, output: .stats),  // symlinks skipped, counted
+        DifferentialCase(arguments: ["-avv"], scenario: .identical),  // "is uptodate", totals
+        DifferentialCase(arguments: ["-aivv"], scenario: .identical),  // unchanged items, as with -ii
         DifferentialCase(arguments: ["-a", "--out-format=%n%L"], scenario: .fresh),  // no "created directory"
     ]
 

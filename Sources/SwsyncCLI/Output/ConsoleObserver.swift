@@ -41,7 +41,8 @@ final class ConsoleObserver: TransferObserver {
     private func shouldShow(_ item: ItemizedChange, format: OutFormat) -> Bool {
         let significant = !item.flags.intersection(.significant).isEmpty
         if format.hasItemize {
-            return significant || options.itemize > 1 || item.hardLinkLeader != nil
+            // -ii, or -i with -vv, shows unchanged items too.
+            return significant || options.itemize > 1 || options.verbose > 1 || item.hardLinkLeader != nil
         }
         // rsync `maybe_log_item`: transfers, new entries, local changes, and changed directories.
         if item.flags.contains(.transfer) || item.flags.contains(.isNew) { return true }

@@ -50,6 +50,7 @@ public enum SwsyncCommand {
         umask(oldMask)
         options.umask = UInt32(oldMask)
         options.isSuperUser = geteuid() == 0
+        options.keepHighBit = options.eightBitOutput || Locale.isUTF8
 
         if listsOnly || destination == nil {
             options.listOnly = true

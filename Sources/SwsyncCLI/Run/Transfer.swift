@@ -101,6 +101,10 @@ enum Transfer {
         let rateText = level >= 2
             ? NumberFormat.integer(Int64(rate), level: level) + " bytes/sec"
             : NumberFormat.fixedGrouped(rate, places: 2) + " bytes/sec"
+        if options.verbose > 1 {
+            // rsync's receiver totals; a whole-file run matches no blocks.
+            observer.info("total: matches=\(stats.matchedBlocks)  hash_hits=\(stats.hashHits)  false_alarms=\(stats.falseAlarms) data=\(stats.literalData)")
+        }
         observer.info("")
         observer.info(
             "sent \(NumberFormat.integer(stats.bytesSent, level: level)) bytes  received \(NumberFormat.integer(stats.bytesReceived, level: level)) bytes  \(rateText)")

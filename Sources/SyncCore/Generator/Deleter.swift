@@ -144,7 +144,7 @@ public final class Deleter<FS: FileSystem> {
             if isProtected(childName, status: status, insideDeletedDirectory: insideDeletedDirectory) {
                 // rsync's delete_dir_contents says so as soon as it meets a protected entry.
                 if insideDeletedDirectory && !reportedNonEmpty {
-                    observer.info("cannot delete non-empty directory: \(OutputEscaper.escape(name))")
+                    observer.info("cannot delete non-empty directory: \(OutputEscaper.escape(name, keepHighBit: options.keepHighBit))")
                     reportedNonEmpty = true
                 }
                 continue
@@ -162,7 +162,7 @@ public final class Deleter<FS: FileSystem> {
             let children = extraneousEntries(in: path, name: name, keeping: [], insideDeletedDirectory: true)
             for child in children { deleteItem(child.path, name: child.name, status: child.status) }
             if skippedByMaxDelete > skippedBefore {
-                observer.info("cannot delete non-empty directory: \(OutputEscaper.escape(name))")
+                observer.info("cannot delete non-empty directory: \(OutputEscaper.escape(name, keepHighBit: options.keepHighBit))")
                 return
             }
         }
@@ -182,7 +182,7 @@ public final class Deleter<FS: FileSystem> {
             } catch {
                 if status.kind == .directory && (error.errno == 39 || error.errno == 17) {  // ENOTEMPTY
                     // Something inside was kept (protected, or a backup made in place).
-                    observer.info("cannot delete non-empty directory: \(OutputEscaper.escape(name))")
+                    observer.info("cannot delete non-empty directory: \(OutputEscaper.escape(name, keepHighBit: options.keepHighBit))")
                     return
                 }
                 observer.error("delete_file: \(error.describing(call: status.kind == .directory ? "rmdir" : "unlink"))",

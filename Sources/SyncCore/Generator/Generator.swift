@@ -129,7 +129,7 @@ public final class Generator<FS: FileSystem> {
                     role: .sender)
                 senderIOError = true
             }
-            for name in skipped { observer.info("skipping directory \(OutputEscaper.escape(name))") }
+            for name in skipped { observer.info("skipping directory \(OutputEscaper.escape(name, keepHighBit: options.keepHighBit))") }
         }
         let rootListing = builder.list(tree.root, relativeName: [])
         // A source directory that could not be entered was reported by the listing (change_dir), as
@@ -146,9 +146,13 @@ public final class Generator<FS: FileSystem> {
         try resolveDestination(destination, rootListing: rootListing, hasRootEntry: rootEntry != nil,
             sourceArguments: tree.argumentCount)
         if let tempDir = options.tempDir, (try? fs.stat(tempDir))?.kind != .directory {
-            throw SyncError(.syntax, "The temp-dir does not exist: \(OutputEscaper.escape(tempDir))")
+            throw SyncError(.syntax, "The temp-dir does not exist: \(OutputEscaper.escape(tempDir, keepHighBit: options.keepHighBit))")
         }
         resolveAlternateRoots()
+        if options.verbose > 1 && !options.quiet {
+            observer.info(options.wholeFile == false
+                ? "delta-transmission enabled" : "delta-transmission disabled for local transfer or --whole-file")
+        }
         receiver.destinationRoot = destinationRoot
         deleter.receiver = receiver
         startCopyWorkers()
@@ -203,7 +207,7 @@ public final class Generator<FS: FileSystem> {
             let parent = PathBytes.parent(destination)
             if (try? fs.stat(parent)) == nil {
                 throw SyncError(.fileSelection,
-                    "[Receiver] change_dir#3 \"\(OutputEscaper.escape(fs.absolute(parent)))\" failed: No such file or directory (2)",
+                    "[Receiver] change_dir#3 \"\(OutputEscaper.escape(fs.absolute(parent), keepHighBit: options.keepHighBit))\" failed: No such file or directory (2)",
                     role: .receiver)
             }
         }
@@ -236,7 +240,7 @@ public final class Generator<FS: FileSystem> {
         if announcesCreatedDirectories {
             var shown = destination
             while shown.count > 1 && shown.last == PathBytes.slash { shown.removeLast() }
-            observer.info("created directory \(OutputEscaper.escape(shown))")
+            observer.info("created directory \(OutputEscaper.escape(shown, keepHighBit: options.keepHighBit))")
         }
         destinationRoot = destination
         createdDestination = true
@@ -247,7 +251,7 @@ public final class Generator<FS: FileSystem> {
         var missing = 0
         var probe = directory
         while probe.count > 1 && probe.last == PathBytes.slash { probe.removeLast() }
-        let shown = OutputEscaper.escape(probe)
+        let shown = OutputEscaper.escape(probe, keepHighBit: options.keepHighBit)
         while !probe.isEmpty && probe != PathBytes.dot && (try? fs.stat(probe)) == nil {
             missing += 1
             probe = PathBytes.parent(probe)
@@ -269,7 +273,7 @@ public final class Generator<FS: FileSystem> {
         // rsync warns (and goes on) when a reference directory is missing.
         if let kind = options.alternateDestinationKind {
             for root in alternateRoots where (try? fs.stat(root))?.kind != .directory {
-                observer.error("--\(kind)-dest arg does not exist: \(OutputEscaper.escape(fs.absolute(root)))", role: nil)
+                observer.error("--\(kind)-dest arg does not exist: \(OutputEscaper.escape(fs.absolute(root), keepHighBit: options.keepHighBit))", role: nil)
             }
         }
     }
@@ -431,7 +435,7 @@ public final class Generator<FS: FileSystem> {
                 do {
                     if !destinationIsNew { try fs.makeDirectory(path, permissions: 0o700) }
                 } catch {
-                    fail("[generator] recv_generator: mkdir \"\(OutputEscaper.escape(fs.absolute(path)))\" failed: \(error.errnoText) (\(error.errno))")
+                    fail("[generator] recv_generator: mkdir \"\(OutputEscaper.escape(fs.absolute(path), keepHighBit: options.keepHighBit))\" failed: \(error.errnoText) (\(error.errno))")
                     return nil
                 }
                 if options.group || (options.owner && options.isSuperUser) {
@@ -484,12 +488,12 @@ public final class Generator<FS: FileSystem> {
         let path = destinationPath(entry.name)
         if let existing = try? fs.stat(path) {
             if existing.kind == .directory { return DirectoryState(isNew: false) }
-            fail("[generator] recv_generator: mkdir \"\(OutputEscaper.escape(fs.absolute(path)))\" failed: File exists (17)")
+            fail("[generator] recv_generator: mkdir \"\(OutputEscaper.escape(fs.absolute(path), keepHighBit: options.keepHighBit))\" failed: File exists (17)")
             return nil
         }
         if !options.dryRun {
             do { try fs.makeDirectory(path, permissions: 0o777 & ~options.umask) } catch {
-                fail("[generator] recv_generator: mkdir \"\(OutputEscaper.escape(fs.absolute(path)))\" failed: \(error.errnoText) (\(error.errno))")
+                fail("[generator] recv_generator: mkdir \"\(OutputEscaper.escape(fs.absolute(path), keepHighBit: options.keepHighBit))\" failed: \(error.errnoText) (\(error.errno))")
                 return nil
             }
         }
@@ -545,7 +549,7 @@ public final class Generator<FS: FileSystem> {
             stats.files.add(.symlink)
             stats.totalFileSize += entry.countedSize
             guard options.links else {
-                observer.info("skipping non-regular file \"\(OutputEscaper.escape(entry.name))\"")
+                observer.info("skipping non-regular file \"\(OutputEscaper.escape(entry.name, keepHighBit: options.keepHighBit))\"")
                 return
             }
             processSymlink(entry)
@@ -553,7 +557,7 @@ public final class Generator<FS: FileSystem> {
             let allowed = entry.kind.isDevice ? options.devices : options.specials
             stats.files.add(entry.kind)
             guard allowed else {
-                observer.info("skipping non-regular file \"\(OutputEscaper.escape(entry.name))\"")
+                observer.info("skipping non-regular file \"\(OutputEscaper.escape(entry.name, keepHighBit: options.keepHighBit))\"")
                 return
             }
             processNode(entry)
@@ -567,8 +571,8 @@ public final class Generator<FS: FileSystem> {
         if existing.kind == .directory {
             let isEmpty = ((try? fs.listDirectory(path)) ?? []).isEmpty
             guard isEmpty || options.force || options.effectiveDeleteTiming != nil else {
-                observer.info("cannot delete non-empty directory: \(OutputEscaper.escape(entry.name))")
-                fail("could not make way for new \(kindWord(entry.kind)): \(OutputEscaper.escape(entry.name))",
+                observer.info("cannot delete non-empty directory: \(OutputEscaper.escape(entry.name, keepHighBit: options.keepHighBit))")
+                fail("could not make way for new \(kindWord(entry.kind)): \(OutputEscaper.escape(entry.name, keepHighBit: options.keepHighBit))",
                     role: .generator)
                 return false
             }
@@ -581,8 +585,8 @@ public final class Generator<FS: FileSystem> {
             }
             // Something inside was kept (--max-delete, a protected file): the way is still blocked.
             if !options.dryRun, (try? fs.lstat(path))?.kind == .directory {
-                observer.info("cannot delete non-empty directory: \(OutputEscaper.escape(entry.name))")
-                fail("could not make way for new \(kindWord(entry.kind)): \(OutputEscaper.escape(entry.name))",
+                observer.info("cannot delete non-empty directory: \(OutputEscaper.escape(entry.name, keepHighBit: options.keepHighBit))")
+                fail("could not make way for new \(kindWord(entry.kind)): \(OutputEscaper.escape(entry.name, keepHighBit: options.keepHighBit))",
                     role: .generator)
                 return false
             }
@@ -620,7 +624,7 @@ public final class Generator<FS: FileSystem> {
         if options.update, let current = existing, current.kind == .regular,
             check.destinationIsNewer(source: entry.status.mtime, destination: current.mtime)
         {
-            if options.verbose > 1 { observer.info("\(OutputEscaper.escape(entry.name)) is newer") }
+            if options.verbose > 1 { observer.info("\(OutputEscaper.escape(entry.name, keepHighBit: options.keepHighBit)) is newer") }
             return
         }
 
@@ -696,7 +700,7 @@ public final class Generator<FS: FileSystem> {
             var flags = check.attributeFlags(source: entry, destination: current, localChange: false)
             if unchanged {
                 applyAttributes(path, entry: entry, existing: current, flags: flags)
-                report(entry, flags: flags)
+                reportUpToDate(entry, flags: flags)
                 return
             }
             // --append: a destination at least as long as the source is left alone (rsync skips it).
@@ -920,6 +924,9 @@ public final class Generator<FS: FileSystem> {
         case .success(let written):
             stats.literalData += written.bytes
             stats.matchedData += written.matched
+            // Each match was a weak-sum hit confirmed by the strong sum (false alarms are not counted).
+            stats.matchedBlocks += written.matchedBlocks
+            stats.hashHits += written.matchedBlocks
             if item != nil { observer.transferFinished(bytes: written.bytes) }
             if var item, !options.progress {
                 item.bytesTransferred = written.bytes
@@ -948,7 +955,7 @@ public final class Generator<FS: FileSystem> {
                 stats.regularFilesTransferred -= 1
                 stats.transferredFileSize -= entry.status.size
                 if call == "send_files failed to open" {
-                    let source = OutputEscaper.escape(fs.absolute(entry.sourcePath))
+                    let source = OutputEscaper.escape(fs.absolute(entry.sourcePath), keepHighBit: options.keepHighBit)
                     if failure.errno == 2 {
                         observer.error("file has vanished: \"\(source)\"", role: .sender)
                         hadVanished = true
@@ -1020,14 +1027,14 @@ public final class Generator<FS: FileSystem> {
                 let attributes = check.attributeFlags(source: entry, destination: current, localChange: false)
                 if currentTarget == target {
                     if !options.dryRun { applyAttributes(path, entry: entry, existing: current, flags: attributes) }
-                    report(entry, flags: attributes)
+                    reportUpToDate(entry, flags: attributes)
                     return
                 }
                 flags.formUnion(check.attributeFlags(source: entry, destination: current, localChange: true))
                 flags.insert(.reportChange)
                 if !options.dryRun && options.backup {
                     do { try receiver.makeBackup(path, name: entry.name) } catch {
-                        fail("[generator] backup of \(OutputEscaper.escape(entry.name)) failed")
+                        fail("[generator] backup of \(OutputEscaper.escape(entry.name, keepHighBit: options.keepHighBit)) failed")
                         return
                     }
                 } else if !options.dryRun {
@@ -1053,7 +1060,7 @@ public final class Generator<FS: FileSystem> {
         }
         if !options.dryRun {
             do { try fs.makeSymlink(path, target: target) } catch {
-                fail("[receiver] symlink \"\(OutputEscaper.escape(fs.absolute(path)))\" -> \"\(OutputEscaper.escape(target))\" failed: \(error.errnoText) (\(error.errno))")
+                fail("[receiver] symlink \"\(OutputEscaper.escape(fs.absolute(path), keepHighBit: options.keepHighBit))\" -> \"\(OutputEscaper.escape(target, keepHighBit: options.keepHighBit))\" failed: \(error.errnoText) (\(error.errno))")
                 return
             }
             warn(receiver.finishAttributes(path, permissions: nil, owner: ownerChange(entry.status, nil),
@@ -1072,7 +1079,7 @@ public final class Generator<FS: FileSystem> {
             if current.kind == entry.kind && (!entry.kind.isDevice || current.rdev == entry.status.rdev) {
                 let attributes = check.attributeFlags(source: entry, destination: current, localChange: false)
                 if !options.dryRun { applyAttributes(path, entry: entry, existing: current, flags: attributes) }
-                report(entry, flags: attributes)
+                reportUpToDate(entry, flags: attributes)
                 return
             }
             if current.kind == entry.kind {
@@ -1140,6 +1147,14 @@ public final class Generator<FS: FileSystem> {
 
     private func report(_ entry: FileEntry, flags: ItemizeFlags) {
         observer.report(makeItem(entry, flags: flags))
+    }
+
+    /// An entry that needs no data: its itemize line, and with -vv (without -i) rsync's "is uptodate".
+    private func reportUpToDate(_ entry: FileEntry, flags: ItemizeFlags) {
+        report(entry, flags: flags)
+        if options.verbose > 1 && options.itemize == 0 && !options.quiet {
+            observer.info("\(OutputEscaper.escape(displayName(entry), keepHighBit: options.keepHighBit)) is uptodate")
+        }
     }
 
     private func warn(_ messages: [String]) {

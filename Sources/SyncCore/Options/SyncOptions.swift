@@ -39,6 +39,8 @@ public struct SyncOptions: Sendable {
     public var logFile: String?
     public var logFileFormat: String?
     public var eightBitOutput = false
+    /// Names in messages keep their high-bit bytes (a UTF-8 locale, or `-8`), as rsync prints them.
+    public var keepHighBit = false
 
     // What is sent
     public var recursive = false

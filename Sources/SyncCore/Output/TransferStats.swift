@@ -39,6 +39,10 @@ public struct TransferStats: Sendable {
     public var transferredFileSize: Int64 = 0
     public var literalData: Int64 = 0
     public var matchedData: Int64 = 0
+    /// -vv's "total:" line: blocks matched, weak-sum hits, and weak hits the strong sum rejected.
+    public var matchedBlocks: Int64 = 0
+    public var hashHits: Int64 = 0
+    public var falseAlarms: Int64 = 0
     public var fileListSize: Int64 = 0
     public var fileListGenerationSeconds: Double = 0
     public var bytesSent: Int64 = 0

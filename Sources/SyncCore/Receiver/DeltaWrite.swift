@@ -13,6 +13,8 @@ extension Receiver {
     public struct DeltaCounts: Sendable {
         public var literal: Int64 = 0
         public var matched: Int64 = 0
+        /// Blocks taken from the basis (-vv's "matches").
+        public var matchedBlocks: Int64 = 0
     }
 
     static var chunkLength: Int { 256 * 1024 }
@@ -93,6 +95,7 @@ extension Receiver {
                 batchBytes += bytes.count
             case .copy(let index, let count):
                 counts.matched += Int64(signature.geometry.length(ofBlocks: index, count: count))
+                counts.matchedBlocks += Int64(count)
             }
             batch.append(instruction)
             if batch.count >= 256 || batchBytes >= 1 << 20 {

@@ -64,8 +64,9 @@ public struct Receiver<FS: FileSystem>: Sendable {
         /// Bytes sent as file data (all of them for a whole-file copy; the literals of a delta).
         public var bytes: Int64
         public var warnings: [String]
-        /// Bytes a delta took from the basis instead.
+        /// Bytes a delta took from the basis instead, and in how many blocks.
         public var matched: Int64 = 0
+        public var matchedBlocks: Int64 = 0
         /// `--append-verify` found the result wrong and sent the file again (rsync's redo pass): the
         /// notice to print, and the second pass's counts.
         public var redo: (notice: String, counts: DeltaCounts, before: FileStatus?)?
@@ -102,6 +103,7 @@ public struct Receiver<FS: FileSystem>: Sendable {
                 } else if job.basis == job.destination, let counts = try rebuildInPlace(job, progress: keepGoing) {
                     result.bytes = counts.literal
                     result.matched = counts.matched
+                    result.matchedBlocks = counts.matchedBlocks
                 } else {
                     result.bytes = try copyWholeInPlace(from: job.source, to: job.destination, progress: keepGoing)
                 }
@@ -153,7 +155,10 @@ public struct Receiver<FS: FileSystem>: Sendable {
             }
         }
         removeUsedPartial(directory: directory, name: job.name)
-        if let counts { return WriteResult(bytes: counts.literal, warnings: warnings, matched: counts.matched) }
+        if let counts {
+            return WriteResult(bytes: counts.literal, warnings: warnings, matched: counts.matched,
+                matchedBlocks: counts.matchedBlocks)
+        }
         return WriteResult(bytes: temporary.bytes, warnings: warnings)
     }
 

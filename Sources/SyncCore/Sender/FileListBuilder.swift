@@ -215,7 +215,7 @@ public struct FileListBuilder<FS: FileSystem> {
                 do {
                     status = try fs.stat(sourcePath)
                     if !options.copyLinks && options.verbose > 0 {
-                        reportInfo("copying unsafe symlink \"\(OutputEscaper.escape(name))\" -> \"\(OutputEscaper.escape(target!))\"")
+                        reportInfo("copying unsafe symlink \"\(OutputEscaper.escape(name, keepHighBit: options.keepHighBit))\" -> \"\(OutputEscaper.escape(target!, keepHighBit: options.keepHighBit))\"")
                     }
                     target = nil
                 } catch {
@@ -230,7 +230,7 @@ public struct FileListBuilder<FS: FileSystem> {
                 target = nil
             } else if options.safeLinks && options.links && unsafe {
                 if options.verbose > 0 {
-                    reportInfo("ignoring unsafe symlink \"\(OutputEscaper.escape(name))\" -> \"\(OutputEscaper.escape(target!))\"")
+                    reportInfo("ignoring unsafe symlink \"\(OutputEscaper.escape(name, keepHighBit: options.keepHighBit))\" -> \"\(OutputEscaper.escape(target!, keepHighBit: options.keepHighBit))\"")
                 }
                 return nil
             }
@@ -243,7 +243,7 @@ public struct FileListBuilder<FS: FileSystem> {
     }
 
     private func absolute(_ path: [UInt8]) -> String {
-        OutputEscaper.escape(fs.absolute(path))
+        OutputEscaper.escape(fs.absolute(path), keepHighBit: options.keepHighBit)
     }
 }
 
