@@ -159,6 +159,9 @@ struct DifferentialTests {
         DifferentialCase(arguments: ["-aii", "--copy-dest=../prev"], scenario: .previousSnapshot),
         DifferentialCase(arguments: ["-ai", "--link-dest=../prev"], scenario: .staleWithSnapshot),
         DifferentialCase(arguments: ["-ai", "--compare-dest=../prev"], scenario: .staleWithSnapshot),
+        // Without -p a file sent against a reference copy takes that copy's mode.
+        DifferentialCase(arguments: ["-rti", "--copy-dest=../prev"], scenario: .previousSnapshot),
+        DifferentialCase(arguments: ["-rti", "--link-dest=../prev"], scenario: .previousSnapshot),
         DifferentialCase(arguments: ["-ai", "--copy-dest=../prev"], scenario: .staleWithSnapshot),
         DifferentialCase(arguments: ["-rlptDi", "-b", "--backup-dir=../bk"], scenario: .stale),  // bk/ dir modes
         DifferentialCase(arguments: ["-ai", "--link-dest=../missing"], scenario: .fresh),

@@ -721,7 +721,8 @@ public final class Generator<FS: FileSystem> {
                 var flags = check.attributeFlags(source: entry, destination: basis.status, localChange: false)
                 if !check.keepsTime(.regular) { flags.formUnion([.reportTime, .timeIsTransferTime]) }
                 flags.insert(.transfer)
-                transfer(entry, to: path, existing: nil, flags: flags)
+                // Without -p the new file takes the reference copy's mode, as rsync does.
+                transfer(entry, to: path, existing: nil, flags: flags, modeFrom: basis.status)
                 return
             }
         }
@@ -889,7 +890,9 @@ public final class Generator<FS: FileSystem> {
         return false
     }
 
-    private func transfer(_ entry: FileEntry, to path: [UInt8], existing: FileStatus?, flags: ItemizeFlags) {
+    private func transfer(_ entry: FileEntry, to path: [UInt8], existing: FileStatus?, flags: ItemizeFlags,
+        modeFrom: FileStatus? = nil)
+    {
         var item = makeItem(entry, flags: flags)
         stats.regularFilesTransferred += 1
         stats.transferredFileSize += entry.status.size
@@ -900,7 +903,10 @@ public final class Generator<FS: FileSystem> {
             observer.report(item)
             return
         }
-        let job = writeJob(entry, path: path, existing: existing)
+        var job = writeJob(entry, path: path, existing: existing)
+        if existing == nil, let modeFrom {
+            job.permissions = check.destinationPermissions(source: entry.status, existing: modeFrom)
+        }
         if let workers = copyWorkers {
             // Whole-file copies write the whole size; report now so output keeps file-list order.
             item.bytesTransferred = entry.status.size
