@@ -10,7 +10,12 @@ enum Usage {
     static func versionText(_ version: String) -> String {
         """
         swsync  version \(version)  (rsync-compatible command line, local transfers)
-        Checksums: xxh128
+        Capabilities:
+            filter rules (rsync's language, plus --match-full-path), delta transfer, --bwlimit
+        Checksum list:
+            xxh128 xxh3 xxh64
+        Compress list:
+            zstd zlib none
         swsync comes with ABSOLUTELY NO WARRANTY.
 
         """
