@@ -1,7 +1,9 @@
+import SyncCore
+
 /// LEB128 varints and fixed-width little-endian integers for message payloads.
 ///
-/// SyncCore's `WireWriter`/`WireReader` are internal to its delta codecs; these follow the same rules (at most
-/// 10 bytes, no overlong encodings) but read a complete payload, so running out of bytes is `truncated`.
+/// The varints are SyncCore's `LEB128`, as in the delta codecs; these read a complete payload, so running out
+/// of bytes is `truncated`.
 struct PayloadWriter {
     var bytes: [UInt8] = []
 
@@ -9,14 +11,7 @@ struct PayloadWriter {
 
     mutating func varint(_ value: Int) { varint(UInt64(value)) }
 
-    mutating func varint(_ value: UInt64) {
-        var v = value
-        while v >= 0x80 {
-            bytes.append(UInt8(truncatingIfNeeded: v) | 0x80)
-            v >>= 7
-        }
-        bytes.append(UInt8(v))
-    }
+    mutating func varint(_ value: UInt64) { LEB128.append(value, to: &bytes) }
 
     /// Signed values (times before 1970) as zigzag varints.
     mutating func signedVarint(_ value: Int64) {
@@ -54,25 +49,16 @@ struct PayloadReader {
 
     /// A varint of at most 10 bytes whose value fits in `UInt64`, with no overlong trailing zero group.
     mutating func varint64(_ field: String) throws(ProtocolError) -> UInt64 {
-        var value: UInt64 = 0
-        var shift: UInt64 = 0
-        var i = index
-        while true {
-            guard i < bytes.count else { throw .truncated("\(what) (\(field))") }
-            let b = bytes[i]
-            i += 1
-            let payload = UInt64(b & 0x7f)
-            if shift == 63 && payload > 1 { throw .malformed("\(what): \(field) overflows 64 bits") }
-            value |= payload << shift
-            if b & 0x80 == 0 {
-                if b == 0 && shift > 0 { throw .malformed("\(what): overlong varint in \(field)") }
-                break
-            }
-            shift += 7
-            if shift > 63 { throw .malformed("\(what): \(field) is longer than 10 bytes") }
+        let decoded = bytes.withUnsafeBytes { LEB128.decode($0, at: index) }
+        switch decoded {
+        case .failure(.incomplete): throw .truncated("\(what) (\(field))")
+        case .failure(.overflows): throw .malformed("\(what): \(field) overflows 64 bits")
+        case .failure(.overlong): throw .malformed("\(what): overlong varint in \(field)")
+        case .failure(.tooLong): throw .malformed("\(what): \(field) is longer than 10 bytes")
+        case .success(let (value, end)):
+            index = end
+            return value
         }
-        index = i
-        return value
     }
 
     /// A varint in `0...max`.

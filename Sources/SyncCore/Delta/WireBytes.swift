@@ -1,13 +1,9 @@
 /// Little helpers for the delta wire format: LEB128 varints and fixed-width little-endian integers.
 
-struct WireWriter {
-    var bytes: [UInt8] = []
-
-    mutating func byte(_ value: UInt8) { bytes.append(value) }
-
-    mutating func varint(_ value: Int) { varint(UInt64(value)) }
-
-    mutating func varint(_ value: UInt64) {
+/// LEB128 varints as both wire formats use them (the delta codecs here, SyncProtocol's payloads): at most
+/// 10 bytes, no overlong encoding, the value within 64 bits.
+public enum LEB128 {
+    public static func append(_ value: UInt64, to bytes: inout [UInt8]) {
         var v = value
         while v >= 0x80 {
             bytes.append(UInt8(truncatingIfNeeded: v) | 0x80)
@@ -15,6 +11,49 @@ struct WireWriter {
         }
         bytes.append(UInt8(v))
     }
+
+    /// Why `decode` found no value.
+    public enum Failure: Error, Sendable {
+        /// The bytes end inside the varint.
+        case incomplete
+        /// The value needs more than 64 bits.
+        case overflows
+        /// A trailing zero group (an overlong encoding).
+        case overlong
+        /// More than 10 bytes.
+        case tooLong
+    }
+
+    /// The varint starting at `index`, and the index after it; never reads past `bytes`.
+    public static func decode(_ bytes: UnsafeRawBufferPointer, at index: Int) -> Result<(value: UInt64, end: Int), Failure> {
+        var value: UInt64 = 0
+        var shift: UInt64 = 0
+        var i = index
+        while true {
+            guard i < bytes.count else { return .failure(.incomplete) }
+            let b = bytes[i]
+            i += 1
+            let payload = UInt64(b & 0x7f)
+            if shift == 63 && payload > 1 { return .failure(.overflows) }
+            value |= payload << shift
+            if b & 0x80 == 0 {
+                if b == 0 && shift > 0 { return .failure(.overlong) }
+                return .success((value, i))
+            }
+            shift += 7
+            if shift > 63 { return .failure(.tooLong) }
+        }
+    }
+}
+
+struct WireWriter {
+    var bytes: [UInt8] = []
+
+    mutating func byte(_ value: UInt8) { bytes.append(value) }
+
+    mutating func varint(_ value: Int) { varint(UInt64(value)) }
+
+    mutating func varint(_ value: UInt64) { LEB128.append(value, to: &bytes) }
 
     mutating func uint32(_ value: UInt32) {
         for k in 0..<4 { bytes.append(UInt8(truncatingIfNeeded: value >> (8 * UInt32(k)))) }
@@ -41,26 +80,16 @@ struct WireReader {
 
     /// A LEB128 varint of at most 10 bytes whose value fits in `Int` (and no overlong trailing zero group).
     mutating func varint(_ what: String) throws(DeltaError) -> Int? {
-        var value: UInt64 = 0
-        var shift: UInt64 = 0
-        var i = index
-        while true {
-            guard i < bytes.count else { return nil }
-            let b = bytes[i]
-            i += 1
-            let payload = UInt64(b & 0x7f)
-            if shift == 63 && payload > 1 { throw .malformed("\(what): varint overflows 64 bits") }
-            value |= payload << shift
-            if b & 0x80 == 0 {
-                if b == 0 && shift > 0 { throw .malformed("\(what): overlong varint") }
-                break
-            }
-            shift += 7
-            if shift > 63 { throw .malformed("\(what): varint longer than 10 bytes") }
+        switch LEB128.decode(bytes, at: index) {
+        case .failure(.incomplete): return nil
+        case .failure(.overflows): throw .malformed("\(what): varint overflows 64 bits")
+        case .failure(.overlong): throw .malformed("\(what): overlong varint")
+        case .failure(.tooLong): throw .malformed("\(what): varint longer than 10 bytes")
+        case .success(let (value, end)):
+            guard value <= UInt64(Int.max) else { throw .malformed("\(what): \(value) is out of range") }
+            index = end
+            return Int(value)
         }
-        guard value <= UInt64(Int.max) else { throw .malformed("\(what): \(value) is out of range") }
-        index = i
-        return Int(value)
     }
 
     mutating func uint32() -> UInt32? {
