@@ -5,7 +5,7 @@ struct DirectoryRuleTracker {
     /// False when no dir-merge rule exists; then entering and leaving are skipped.
     let isActive: Bool
     /// Where the transfer root's files are read (paths the rules name relative to the root).
-    var rootSource: [UInt8]?
+    private(set) var rootSource: [UInt8]?
     private var entered: [[UInt8]] = []
 
     init(isActive: Bool) {
@@ -13,11 +13,19 @@ struct DirectoryRuleTracker {
     }
 
     /// Enters `relativeName` (relative to the transfer root, "" for the root), whose files live in
-    /// `source`. `read` gets a real path and returns nil for a missing file.
-    mutating func enter(_ relativeName: [UInt8], source: [UInt8]?, filters: inout FilterList,
-        read: ([UInt8]) throws(SyncError) -> [UInt8]?) -> SyncError?
+    /// `source`, reading them through `fs`. A missing file is no rule; another read failure is the
+    /// returned error, named for `role` (the sender reads the source, the deleter the destination).
+    mutating func enter<FS: FileSystem>(_ relativeName: [UInt8], source: [UInt8]?, filters: inout FilterList,
+        fs: FS, role: Role) -> SyncError?
     {
         guard isActive else { return nil }
+        if relativeName.isEmpty { rootSource = source }
+        func read(_ path: [UInt8]) throws(SyncError) -> [UInt8]? {
+            do throws(SystemCallError) { return try fs.readFile(path) } catch {
+                if error.errno == 2 || error.errno == 20 { return nil }  // ENOENT, ENOTDIR
+                throw SyncError(.fileIO, "[\(role.rawValue)] \(error.description)", role: role)
+            }
+        }
         while let top = entered.last, !Self.isAncestor(top, of: relativeName) {
             filters.leaveDirectory()
             entered.removeLast()

@@ -50,14 +50,7 @@ public final class Deleter<FS: FileSystem> {
     /// Brings the per-directory rules to the destination directory `name` before it is examined.
     private func enterRulesDirectory(_ directory: [UInt8], name: [UInt8]) -> Bool {
         guard filters != nil, rulesError == nil else { return rulesError == nil }
-        if name.isEmpty { directoryRules.rootSource = directory }
-        let fs = self.fs
-        rulesError = directoryRules.enter(name, source: directory, filters: &filters!) { path throws(SyncError) in
-            do throws(SystemCallError) { return try fs.readFile(path) } catch {
-                if error.errno == 2 || error.errno == 20 { return nil }
-                throw SyncError(.fileIO, "[generator] \(error.description)", role: .generator)
-            }
-        }
+        rulesError = directoryRules.enter(name, source: directory, filters: &filters!, fs: fs, role: .generator)
         if let rulesError { observer.error(rulesError.message, role: nil) }
         return rulesError == nil
     }

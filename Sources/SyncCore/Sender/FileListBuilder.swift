@@ -158,15 +158,7 @@ public struct FileListBuilder<FS: FileSystem> {
     /// Brings the per-directory rules (`.rsync-filter` and other dir-merge files) to `relativeName`,
     /// reading its files from the directory's source. Returns the error that stops the run, if any.
     private mutating func enterRulesDirectory(_ directory: SourceDirectory, relativeName: [UInt8]) -> SyncError? {
-        let source = directory.listings.first
-        if relativeName.isEmpty { directoryRules.rootSource = source }
-        let fs = self.fs
-        return directoryRules.enter(relativeName, source: source, filters: &filters!) { path throws(SyncError) in
-            do throws(SystemCallError) { return try fs.readFile(path) } catch {
-                if error.errno == 2 || error.errno == 20 { return nil }  // ENOENT, ENOTDIR
-                throw SyncError(.fileIO, "[sender] \(error.description)", role: .sender)
-            }
-        }
+        directoryRules.enter(relativeName, source: directory.listings.first, filters: &filters!, fs: fs, role: .sender)
     }
 
     /// The entry for the transfer root itself ("."), when a source named a directory's contents.
