@@ -168,9 +168,7 @@ public struct Receiver<FS: FileSystem>: Sendable {
         throws(SystemCallError) -> (literal: Int64, failedVerification: Bool)
     {
         let output = try fs.openForUpdate(job.destination)
-        // Unpaced, the pieces are 256 KiB; under --bwlimit, the limiter's size.
-        let pacing = limiter ?? BandwidthLimiter(bytesPerSecond: Int64.max / 2)
-        let appended = try throttledCopy(from: job.source, into: output, startingAt: offset, limiter: pacing,
+        let appended = try throttledCopy(from: job.source, into: output, startingAt: offset, limiter: limiter,
             progress: progress)
         let position = offset + appended
         var failed = false

@@ -1,19 +1,21 @@
-/// Whole-file writes under `--bwlimit`: the data goes through user space in small pieces, each paid
-/// for at the shared `BandwidthLimiter` before it is written, so the average stays at the limit with
-/// no burst larger than a piece. (Without a limit, `FileSystem.copyFile` lets the kernel copy.)
+/// Copies through user space: under `--bwlimit` in small pieces, each paid for at the shared
+/// `BandwidthLimiter` before it is written, so the average stays at the limit with no burst larger than
+/// a piece; and for `--append`, which starts at an offset. (Otherwise `FileSystem.copyFile` lets the
+/// kernel copy.)
 extension Receiver {
     /// Copies `source` from `offset` on into `output` at the same offset; returns the bytes copied.
     func throttledCopy(from source: [UInt8], into output: any OpenFile, startingAt offset: Int64 = 0,
-        limiter: BandwidthLimiter, progress: (Int64) -> Bool) throws(SystemCallError) -> Int64
+        limiter: BandwidthLimiter?, progress: (Int64) -> Bool) throws(SystemCallError) -> Int64
     {
         let input = try fs.openForReading(source)
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: limiter.pieceLength, alignment: 64)
+        let pieceLength = limiter?.pieceLength ?? Self.chunkLength
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: pieceLength, alignment: 64)
         defer { buffer.deallocate() }
         var position = offset
         while true {
             let count = try input.read(into: buffer, at: position)
             if count == 0 { break }
-            limiter.send(count)
+            limiter?.send(count)
             try output.write(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), at: position)
             position += Int64(count)
             if !progress(position) {
