@@ -746,32 +746,31 @@ public final class Generator<FS: FileSystem> {
     /// `--link-dest`, `--copy-dest`, `--compare-dest` (rsync `try_dests_reg`): a reference file with the
     /// same data and attributes is linked, copied or taken as present; one with the same data but other
     /// attributes is copied locally ("cf"). Returns true when the entry is done.
+    /// Reference-dir regular files with the source's data, in reference order, each with the preserved
+    /// attributes that differ; lazy, so callers stop at the first one they can use.
+    private func sameDataInReferences(_ entry: FileEntry)
+        -> some Sequence<(path: [UInt8], status: FileStatus, attributes: ItemizeFlags)>
+    {
+        alternateRoots.lazy.compactMap { root -> (path: [UInt8], status: FileStatus, attributes: ItemizeFlags)? in
+            let candidate = PathBytes.join(root, entry.name)
+            guard let status = try? self.fs.lstat(candidate), status.kind == .regular else { return nil }
+            let same = self.check.isUnchanged(source: entry.status, destination: status) {
+                (try? self.fs.checksum(entry.sourcePath), try? self.fs.checksum(candidate))
+            }
+            guard same else { return nil }
+            return (candidate, status, self.check.attributeFlags(source: entry, destination: status, localChange: false))
+        }
+    }
+
     /// The first reference-dir file with the source's data and every preserved attribute.
     private func exactAlternateMatch(_ entry: FileEntry) -> (path: [UInt8], status: FileStatus)? {
-        for root in alternateRoots {
-            let candidate = PathBytes.join(root, entry.name)
-            guard let status = try? fs.lstat(candidate), status.kind == .regular else { continue }
-            let same = check.isUnchanged(source: entry.status, destination: status) {
-                (try? fs.checksum(entry.sourcePath), try? fs.checksum(candidate))
-            }
-            if same && check.attributeFlags(source: entry, destination: status, localChange: false).isEmpty {
-                return (candidate, status)
-            }
-        }
-        return nil
+        sameDataInReferences(entry).first { $0.attributes.isEmpty }.map { ($0.path, $0.status) }
     }
 
     private func useAlternate(_ entry: FileEntry, path: [UInt8]) -> Bool {
         guard let kind = options.alternateDestinationKind else { return false }
         var contentMatch: (path: [UInt8], attributes: ItemizeFlags)?
-        for root in alternateRoots {
-            let candidate = PathBytes.join(root, entry.name)
-            guard let status = try? fs.lstat(candidate), status.kind == .regular else { continue }
-            let same = check.isUnchanged(source: entry.status, destination: status) {
-                (try? fs.checksum(entry.sourcePath), try? fs.checksum(candidate))
-            }
-            guard same else { continue }
-            let attributes = check.attributeFlags(source: entry, destination: status, localChange: false)
+        for (candidate, _, attributes) in sameDataInReferences(entry) {
             guard attributes.isEmpty else {
                 if contentMatch == nil { contentMatch = (candidate, attributes) }
                 continue
