@@ -7,15 +7,9 @@ public final class ZlibCompressor: StreamCompressor {
     private let output: UnsafeMutableRawBufferPointer
 
     public init(level: Int) throws(SyncError) {
-        // Set up the C state before storing it, so a failed init never reaches deinit.
-        let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
-        stream.initialize(to: z_stream())
-        let status = czlib_deflate_init_raw(stream, Int32(clamping: level))
-        guard status == Z_OK else {
-            stream.deallocate()
-            throw .compression("compression init failed (deflateInit2 returned \(status))")
+        stream = try makeZStream("compression init failed", call: "deflateInit2") {
+            czlib_deflate_init_raw($0, Int32(clamping: level))
         }
-        self.stream = stream
         output = .allocate(byteCount: 64 * 1024, alignment: 16)
     }
 
@@ -75,14 +69,7 @@ public final class ZlibDecompressor: StreamDecompressor {
     private var ended = false
 
     public init() throws(SyncError) {
-        let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
-        stream.initialize(to: z_stream())
-        let status = czlib_inflate_init_raw(stream)
-        guard status == Z_OK else {
-            stream.deallocate()
-            throw .compression("inflate init failed (inflateInit2 returned \(status))")
-        }
-        self.stream = stream
+        stream = try makeZStream("inflate init failed", call: "inflateInit2") { czlib_inflate_init_raw($0) }
         output = .allocate(byteCount: 64 * 1024, alignment: 16)
     }
 
@@ -123,4 +110,19 @@ public final class ZlibDecompressor: StreamDecompressor {
             rest = UnsafeRawBufferPointer(rebasing: rest[n...])
         }
     }
+}
+
+/// A `z_stream` set up by `initialize`. The C state is complete before an owner stores it, so a failed init
+/// never reaches the owner's deinit.
+private func makeZStream(_ failure: String, call: String, _ initialize: (UnsafeMutablePointer<z_stream>) -> Int32)
+    throws(SyncError) -> UnsafeMutablePointer<z_stream>
+{
+    let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+    stream.initialize(to: z_stream())
+    let status = initialize(stream)
+    guard status == Z_OK else {
+        stream.deallocate()
+        throw .compression("\(failure) (\(call) returned \(status))")
+    }
+    return stream
 }
