@@ -383,8 +383,16 @@ def reference_copy(ctx: Ctx, src: str, dst: str) -> None:
     subprocess.run([ctx.tools["rsync"], "-a", src + "/", dst + "/"], check=True)
 
 
-RSYNC_A = ["{rsync}", "-a", "{src}/", "{dst}/"]
-SWSYNC_A = ["{swsync}", "-a", "{src}/", "{dst}/"]
+def sync(tool: str, *options: str) -> List[str]:
+    """argv template of `tool` (rsync, swsync) syncing {src}/ into {dst}/ with `options`."""
+    return ["{" + tool + "}", *options, "{src}/", "{dst}/"]
+
+
+def both(*options: str) -> Dict[str, List[str]]:
+    """The same options through rsync and swsync: the commands of a side-by-side case."""
+    return {"rsync": sync("rsync", *options), "swsync": sync("swsync", *options)}
+
+
 CP_A = ["{cp}", "-a", "{src}", "{dst}"]
 
 # 50 rules of the kinds backup scripts use: suffixes, anchored and unanchored directories, classes, **.
@@ -399,61 +407,54 @@ FILTER_RULES = [
 ]
 assert len(FILTER_RULES) == 50
 FILTER_ARGS = [arg for rule in FILTER_RULES for arg in ("-f", rule)]
-RSYNC_DELTA = ["{rsync}", "-a", "--no-whole-file", "--stats", "{src}/", "{dst}/"]
-SWSYNC_DELTA = ["{swsync}", "-a", "--no-whole-file", "--stats", "{src}/", "{dst}/"]
-RSYNC_DELTA_I = ["{rsync}", "-a", "-I", "--no-whole-file", "--stats", "{src}/", "{dst}/"]
-SWSYNC_DELTA_I = ["{swsync}", "-a", "-I", "--no-whole-file", "--stats", "{src}/", "{dst}/"]
-RSYNC_A_RULES = ["{rsync}", "-a", *FILTER_ARGS, "{src}/", "{dst}/"]
-SWSYNC_A_RULES = ["{swsync}", "-a", *FILTER_ARGS, "{src}/", "{dst}/"]
 
 CASES: List[Case] = [
     Case("small-initial",
          "initial -a copy of many small files into an empty destination",
          dataset="small",
-         commands={"rsync": RSYNC_A, "swsync": SWSYNC_A},
+         commands=both("-a"),
          ratios=[("swsync", "rsync")],
          prepare_each=remove_dst),
     Case("small-noop",
          "-a re-run with the destination already identical (quick check only)",
          dataset="small",
-         commands={"rsync": RSYNC_A, "swsync": SWSYNC_A},
+         commands=both("-a"),
          ratios=[("swsync", "rsync")],
          prepare_all=reference_copy),
     Case("filter-noop",
          "-a re-run on an identical copy with 50 mixed filter rules; swsync without rules for the rules' cost",
          dataset="small",
-         commands={"rsync": RSYNC_A_RULES, "swsync": SWSYNC_A_RULES, "swsync-norules": SWSYNC_A},
+         commands={**both("-a", *FILTER_ARGS), "swsync-norules": sync("swsync", "-a")},
          ratios=[("swsync", "rsync"), ("swsync", "swsync-norules")],
          prepare_all=reference_copy),
     Case("delta-scattered",
          "--no-whole-file re-sync of a 1 GiB file with 1% changed in 100 places (--stats: literal data)",
          dataset="delta-scattered",
-         commands={"rsync": RSYNC_DELTA, "swsync": SWSYNC_DELTA},
+         commands=both("-a", "--no-whole-file", "--stats"),
          ratios=[("swsync", "rsync")],
          prepare_each=copy_old_version),
     Case("delta-insert",
          "--no-whole-file re-sync of a 1 GiB file with 4 KiB inserted near the start",
          dataset="delta-insert",
-         commands={"rsync": RSYNC_DELTA, "swsync": SWSYNC_DELTA},
+         commands=both("-a", "--no-whole-file", "--stats"),
          ratios=[("swsync", "rsync")],
          prepare_each=copy_old_version),
     Case("delta-unchanged",
          "--no-whole-file -I over an unchanged 1 GiB file: signature, delta and rebuild of every block",
          dataset="delta-unchanged",
-         commands={"rsync": RSYNC_DELTA_I, "swsync": SWSYNC_DELTA_I},
+         commands=both("-a", "-I", "--no-whole-file", "--stats"),
          ratios=[("swsync", "rsync")],
          prepare_each=copy_old_version),
     Case("bwlimit",
          "initial copy of 300 MiB with --bwlimit=10m: 30.0 s is exact (at scale 1)",
          dataset="bwlimit",
-         commands={"rsync": ["{rsync}", "-a", "--bwlimit=10m", "{src}/", "{dst}/"],
-                   "swsync": ["{swsync}", "-a", "--bwlimit=10m", "{src}/", "{dst}/"]},
+         commands=both("-a", "--bwlimit=10m"),
          ratios=[("swsync", "rsync")],
          prepare_each=remove_dst),
     Case("large-initial",
          "initial -a copy of large incompressible files; cp -a is the floor",
          dataset="large",
-         commands={"rsync": RSYNC_A, "swsync": SWSYNC_A, "cp": CP_A},
+         commands={**both("-a"), "cp": CP_A},
          ratios=[("swsync", "rsync"), ("swsync", "cp")],
          prepare_each=remove_dst),
 ]
