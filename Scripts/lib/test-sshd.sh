@@ -6,6 +6,9 @@
 #   test-sshd.sh stop DIR    stop the sshd started in DIR (only that pid, and only if it is that sshd)
 #   test-sshd.sh available   exit 0 when sshd and ssh-keygen are installed (tests skip otherwise)
 #
+# Sourced (as Scripts/lib/netem-host.sh does), it defines start_sshd, which does the same for another listen
+# address and host alias, optionally through a command prefix such as `ip netns exec NS`.
+#
 # It listens on 127.0.0.1 only, never any other address. DIR gets:
 #   host_ed25519{,.pub}   the server's host key          other_host_ed25519.pub  a different key (for mismatch tests)
 #   id_ed25519{,.pub}     the authorized user key        wrong_ed25519{,.pub}    a key that is not authorized
@@ -59,7 +62,15 @@ alive() {
 }
 
 cmd_start() {
-    local dir="${1:?usage: test-sshd.sh start DIR}"
+    start_sshd "${1:?usage: test-sshd.sh start DIR}" 127.0.0.1 swsync-test
+}
+
+# start_sshd DIR ADDRESS ALIAS [PREFIX...]: keys, configs and an sshd listening on ADDRESS only (started as
+# `PREFIX... sshd ...`), then the KEY=VALUE lines; the client config names the server ALIAS.
+start_sshd() {
+    local dir="$1" address="$2" alias="$3"
+    shift 3
+    local -a prefix=("$@")
     local sshd user port pid
     sshd="$(find_sshd)" || die "sshd not found (install openssh-server)"
     command -v ssh-keygen >/dev/null 2>&1 || die "ssh-keygen not found (install openssh-client)"
@@ -86,8 +97,8 @@ cmd_start() {
     for _ in $(seq 1 20); do
         port=$(( (RANDOM * 32768 + RANDOM) % 30000 + 20000 ))
         cat >"$dir/sshd_config" <<EOF
-# Private sshd for swsync tests: loopback only, keys and state in this directory.
-ListenAddress 127.0.0.1
+# Private sshd for swsync tests: one address only, keys and state in this directory.
+ListenAddress $address
 Port $port
 AddressFamily inet
 HostKey $dir/host_ed25519
@@ -112,7 +123,7 @@ LogLevel VERBOSE
 EOF
         rm -f "$dir/sshd.pid" "$dir/sshd.log"
         # Daemonizes after binding; the pid file appears once the listener is up.
-        "$sshd" -f "$dir/sshd_config" -E "$dir/sshd.log" || die "sshd failed to start: $(cat "$dir/sshd.log" 2>/dev/null)"
+        "${prefix[@]}" "$sshd" -f "$dir/sshd_config" -E "$dir/sshd.log" || die "sshd failed to start: $(cat "$dir/sshd.log" 2>/dev/null)"
         local waited=0
         while (( waited < 100 )); do
             if pid="$(running_pid "$dir")"; then
@@ -135,10 +146,10 @@ EOF
     done
     [[ -n "${pid:-}" ]] || die "no free port found for sshd"
 
-    printf '[127.0.0.1]:%s %s\n' "$port" "$(cut -d' ' -f1,2 "$dir/host_ed25519.pub")" >"$dir/known_hosts"
+    printf '[%s]:%s %s\n' "$address" "$port" "$(cut -d' ' -f1,2 "$dir/host_ed25519.pub")" >"$dir/known_hosts"
     cat >"$dir/config" <<EOF
-Host swsync-test
-    HostName 127.0.0.1
+Host $alias
+    HostName $address
     Port $port
     User $user
     IdentityFile $dir/id_ed25519
@@ -153,8 +164,8 @@ EOF
 SSHD_DIR=$dir
 SSHD_PORT=$port
 SSHD_USER=$user
-SSHD_HOST=127.0.0.1
-SSHD_ALIAS=swsync-test
+SSHD_HOST=$address
+SSHD_ALIAS=$alias
 SSHD_CONFIG=$dir/config
 SSHD_KNOWN_HOSTS=$dir/known_hosts
 SSHD_IDENTITY=$dir/id_ed25519
@@ -181,9 +192,11 @@ cmd_stop() {
     rm -f "$dir/sshd.pid"
 }
 
-case "${1:-}" in
-    start) shift; cmd_start "$@" ;;
-    stop) shift; cmd_stop "$@" ;;
-    available) cmd_available ;;
-    *) die "usage: test-sshd.sh start DIR | stop DIR | available" ;;
-esac
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+    case "${1:-}" in
+        start) shift; cmd_start "$@" ;;
+        stop) shift; cmd_stop "$@" ;;
+        available) cmd_available ;;
+        *) die "usage: test-sshd.sh start DIR | stop DIR | available" ;;
+    esac
+fi

@@ -1,0 +1,135 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// A pull from a peer that breaks the protocol on purpose (Support/hostile_peer.py, started as the `-e` remote
+/// shell): swsync must stop with the exit status of Docs/protocol.md ("Errors and limits"), say why on stderr,
+/// stop at once rather than wait for more data, and create nothing outside the destination.
+@Suite(
+    .tags(.large, .remote),
+    .enabled(if: Tools.swsyncAvailable, "swsync binary not built"),
+    .enabled(if: HostilePeer.python != nil, "python3 not found"),
+    .enabled(if: !RemoteHost.swsyncRefusesRemote, RemoteHost.refusesRemoteReason)
+)
+struct HostilePeerTests {
+    struct Hostile: Sendable, CustomTestStringConvertible {
+        var scenario: String
+        /// Exit statuses that are right: 12 for a bad stream, 2 for a bad hello.
+        var exits: Set<Int32>
+        /// Text stderr must contain (the receiver's reason, from SyncProtocol's checks); any one of them.
+        var messages: [String]
+
+        var testDescription: String { scenario }
+    }
+
+    static let cases: [Hostile] = [
+        Hostile(scenario: "dotdot", exits: [12], messages: ["\"..\" component"]),
+        Hostile(scenario: "absolute", exits: [12], messages: ["absolute file name"]),
+        Hostile(scenario: "symlink-dir", exits: [12], messages: ["not a directory"]),
+        // The protocol accepts "link/x" in the root chunk (-R sends such names); the receiver must refuse to
+        // write through the symlink it just made, as a stream error or a per-file one (rsync: 23).
+        Hostile(scenario: "symlink-path", exits: [12, 23], messages: ["link/x", "symlink", "unsafe"]),
+        Hostile(scenario: "oversize", exits: [12], messages: ["frame of"]),
+        Hostile(scenario: "oversize-count", exits: [12], messages: ["entry count"]),
+        Hostile(scenario: "nul", exits: [12], messages: ["NUL byte"]),
+        Hostile(scenario: "garbage", exits: [2], messages: ["is your shell clean?"]),
+    ]
+
+    /// The peer keeps the connection open for 30 s after its bad message; a receiver that refuses at once is
+    /// done long before.
+    static let promptLimit: Double = 15
+
+    struct Pull {
+        var output: ProcessOutput
+        var seconds: Double
+        var peerLog: String
+        var runDirectory: String
+        var outside: String
+    }
+
+    /// `swsync -a -e 'python3 hostile_peer.py SCENARIO ...' hostile-host:src/ dst/` in a fresh run directory, with
+    /// an empty `outside` directory beside it for the escape attempts to aim at.
+    static func pull(_ scenario: String, in directory: TemporaryDirectory) throws -> Pull {
+        let run = directory.path + "/run"
+        let outside = directory.path + "/outside"
+        try makeDirectory(run)
+        try makeDirectory(outside)
+        let peerLog = directory.path + "/peer.log"
+        let rsh = [HostilePeer.python!, HostilePeer.script, scenario, "--peer-outside=\(outside)", "--peer-log=\(peerLog)"]
+            .joined(separator: " ")
+        let start = Date()
+        let output = try Subprocess(
+            executable: Tools.swsync, arguments: ["-a", "-e", rsh, "hostile-host:src/", "dst/"], directory: run,
+            outputPrefix: directory.path + "/swsync", environment: RemoteHost.environment(home: nil)
+        ).wait(timeout: 60)
+        let log = (try? readAllBytes(peerLog)).map { String(decoding: $0, as: UTF8.self) } ?? "(no peer log)"
+        return Pull(output: output, seconds: Date().timeIntervalSince(start), peerLog: log, runDirectory: run,
+            outside: outside)
+    }
+
+    @Test(arguments: cases)
+    func refusesHostilePeer(_ hostile: Hostile) throws {
+        let directory = try TemporaryDirectory("hostile-\(hostile.scenario)")
+        let pull = try Self.pull(hostile.scenario, in: directory)
+        let context = "\nstderr: \(pull.output.stderrText)\npeer log:\n\(pull.peerLog)\ndirectory: \(directory.path)"
+
+        #expect(
+            pull.peerLog.contains("sent hostile"),
+            Comment(rawValue: "the peer never sent its hostile message (did swsync start it?)" + context))
+        let code = pull.output.termination.exitCode
+        #expect(
+            code.map { hostile.exits.contains($0) } ?? false,
+            Comment(rawValue: "swsync ended with \(pull.output.termination), expected exit \(hostile.exits.sorted())"
+                + context))
+        #expect(
+            hostile.messages.contains { pull.output.stderrText.contains($0) },
+            Comment(rawValue: "stderr names none of \(hostile.messages)" + context))
+        #expect(
+            pull.seconds < Self.promptLimit,
+            Comment(rawValue: "swsync took \(Int(pull.seconds)) s: it waited for the peer instead of refusing"
+                + context))
+
+        // Nothing outside the destination: the escape target stays empty, and the run directory holds dst only.
+        let outsideEntries = try directoryEntries(pull.outside)
+        #expect(outsideEntries.isEmpty, Comment(rawValue: "created outside the destination: \(outsideEntries)" + context))
+        let runEntries = try directoryEntries(pull.runDirectory).filter { $0 != "dst" }
+        #expect(runEntries.isEmpty, Comment(rawValue: "created beside the destination: \(runEntries)" + context))
+        if exists(pull.runDirectory + "/dst") {
+            let snapshot = try TreeSnapshot(pull.runDirectory + "/dst")
+            #expect(
+                snapshot["evil"] == nil && snapshot["x"] == nil && snapshot["link/x"] == nil,
+                Comment(rawValue: "the hostile file was written into the destination" + context))
+        }
+    }
+
+    /// The same peer behaving (one file, correct checksum): proves it speaks the protocol, so the refusals above
+    /// are refusals of the bad message and not of the peer as a whole.
+    @Test func wellBehavedPeerIsAccepted() throws {
+        let directory = try TemporaryDirectory("hostile-valid")
+        let pull = try Self.pull("valid", in: directory)
+        let context = "\nstderr: \(pull.output.stderrText)\npeer log:\n\(pull.peerLog)\ndirectory: \(directory.path)"
+        #expect(pull.output.termination == .exited(0), Comment(rawValue: "\(pull.output.termination)" + context))
+        let expected = Array(String(repeating: "hello from the peer\n", count: 3).utf8)
+        let received = try? readAllBytes(pull.runDirectory + "/dst/hello.txt")
+        #expect(received == expected, Comment(rawValue: "dst/hello.txt is not the peer's file" + context))
+        #expect(try directoryEntries(pull.outside).isEmpty)
+    }
+}
+
+/// Where the hostile peer and its interpreter are (outside the suite type: its traits refer to them).
+enum HostilePeer {
+    static let script = Tools.packageRoot + "/Tests/SwsyncEndToEndTests/Support/hostile_peer.py"
+
+    static let python: String? = {
+        for candidate in ["/usr/bin/python3", "/usr/local/bin/python3", "/bin/python3"]
+        where Tools.isExecutable(candidate) {
+            return candidate
+        }
+        return nil
+    }()
+}

@@ -1,0 +1,70 @@
+import Foundation
+import Testing
+
+/// Push and pull through the shared test sshd on 127.0.0.1, over both of swsync's transports, with rsync run the
+/// same way first (so a broken harness shows up as an rsync failure, not a swsync one).
+@Suite(
+    .tags(.large, .remote),
+    .enabled(if: Tools.swsyncAvailable, "swsync binary not built"),
+    .enabled(if: Tools.rsyncAvailable, "reference rsync not found"),
+    .enabled(if: RemoteHost.isAvailable, "sshd or ssh not installed (openssh-server, openssh-client)")
+)
+struct RemoteTransferTests {
+    enum Direction: String, Sendable, CaseIterable { case push, pull }
+
+    struct Route: Sendable, CustomTestStringConvertible {
+        var direction: Direction
+        var transport: RemoteTransport
+        var testDescription: String { "\(direction.rawValue) over \(transport.rawValue)" }
+    }
+
+    static let routes = Direction.allCases.flatMap { direction in
+        RemoteTransport.allCases.map { Route(direction: direction, transport: $0) }
+    }
+
+    /// A small tree: nested directories, an empty file, a symlink, modes and old times.
+    static func buildTree(at root: String) throws {
+        try makeDirectories(root + "/a/b")
+        try makeDirectory(root + "/empty")
+        for (index, name) in ["one.txt", "a/two.bin", "a/b/three.bin", "a/b/zero"].enumerated() {
+            try writeFile(root + "/" + name, Fixture.content(name, size: index == 3 ? 0 : 1_000 * (index + 1) * 37))
+        }
+        try changeMode(root + "/a/two.bin", 0o600)
+        try makeSymlink(root + "/a/link", to: "two.bin")
+        try Fixture.freezeTimes(root)
+    }
+
+    @Test(arguments: routes)
+    func copiesTheTreeLikeRsync(_ route: Route) throws {
+        let host = try RemoteHost.sharedHost()
+        let scratch = try TemporaryDirectory("remote-\(route.direction.rawValue)-\(route.transport.rawValue)")
+        let source = scratch.path + "/src"
+        try Self.buildTree(at: source)
+        let expected = try TreeSnapshot(source)
+
+        func operands(_ destination: String) -> [String] {
+            switch route.direction {
+            case .push: return [source + "/", host.remote(destination + "/")]
+            case .pull: return [host.remote(source + "/"), destination + "/"]
+            }
+        }
+        func check(_ label: String, _ output: ProcessOutput, _ destination: String) throws {
+            let context = "\n\(label) stderr: \(output.stderrText)\ndirectory: \(scratch.path)"
+            try #require(output.termination == .exited(0),
+                Comment(rawValue: "\(label) ended with \(output.termination)" + context))
+            let differences = TreeComparison.differences(expected, try TreeSnapshot(destination),
+                labels: ("source", label))
+            #expect(differences.isEmpty,
+                Comment(rawValue: "\(label)'s copy differs:\n" + TreeComparison.report(differences) + context))
+        }
+
+        let rsyncDestination = scratch.path + "/dst-rsync"
+        try check("rsync", try host.runRsync(["-a"] + operands(rsyncDestination), in: scratch.path,
+            outputPrefix: scratch.path + "/rsync"), rsyncDestination)
+
+        if RemoteHost.swsyncRefusesRemote { try Test.cancel(RemoteHost.refusesRemoteReason) }
+        let swsyncDestination = scratch.path + "/dst-swsync"
+        try check("swsync", try host.runSwsync(["-a"] + operands(swsyncDestination), transport: route.transport,
+            in: scratch.path, outputPrefix: scratch.path + "/swsync"), swsyncDestination)
+    }
+}
