@@ -219,6 +219,37 @@ def build_bwlimit_file(path: str, scale: float, seed: int) -> DatasetInfo:
     return DatasetInfo(path, files=1, dirs=1, bytes=size)
 
 
+def build_text_tree(path: str, scale: float, seed: int) -> DatasetInfo:
+    """500 MiB (times scale) of compressible text: files of 1-8 MiB cut from a 16 MiB pool of lines of
+    pseudo-words (zlib gets about 3:1 on it; repeats are further apart than its 32 KiB window)."""
+    rng = random.Random(seed)
+    total = max(1 * MiB, int(500 * MiB * scale))
+    letters = "etaoinshrdlcumwfgypbvkjxqz"
+    vocabulary = ["".join(rng.choices(letters, k=rng.randint(2, 10))) for _ in range(5000)]
+    lines = []
+    size = 0
+    while size < 16 * MiB:
+        line = " ".join(rng.choices(vocabulary, k=rng.randint(4, 16))) + "\n"
+        lines.append(line)
+        size += len(line)
+    pool = "".join(lines).encode()
+    info = DatasetInfo(path, dirs=1)
+    os.makedirs(path)
+    while info.bytes < total:
+        n = min(total - info.bytes, rng.randint(1 * MiB, 8 * MiB))
+        start = rng.randrange(0, len(pool) - n) if n < len(pool) else 0
+        with open(os.path.join(path, f"text-{info.files:04d}.txt"), "wb") as f:
+            left, at = n, start
+            while left:
+                piece = pool[at:at + left]
+                f.write(piece)
+                left -= len(piece)
+                at = 0
+        info.files += 1
+        info.bytes += n
+    return info
+
+
 def copy_old_version(ctx: Ctx, src: str, dst: str) -> None:
     """dst/ holds the file's old version (older mtime), the basis of the delta."""
     rm_rf(dst)
@@ -269,6 +300,7 @@ DATASETS: Dict[str, Dataset] = {
         Dataset("bwlimit", build_bwlimit_file, lambda s: int(900 * MiB * s) + MiB),
         Dataset("delta-unchanged", lambda p, s, seed: build_delta_pair(p, s, seed, no_change),
                 lambda s: int(4 * GiB * s) + MiB),
+        Dataset("text", build_text_tree, lambda s: int(500 * MiB * s) + 8 * MiB),
     ]
 }
 
@@ -354,6 +386,8 @@ class Ctx:
     work: str
     tools: Dict[str, str]  # tool name -> binary
     seed: int
+    # the remote placeholders {host} {ssh_config} {remote_home} (see RemoteHost), once the sshd runs
+    remote: Dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -371,6 +405,13 @@ class Case:
     prepare_each: Optional[Callable[[Ctx, str, str], None]] = None
     # tools whose runs are verified (None: all)
     verify_tools: Optional[List[str]] = None
+    # bytes per second the case limits the transfer to (--bwlimit): the report shows the achieved rate
+    rate_limit: Optional[float] = None
+
+    @property
+    def remote(self) -> bool:
+        """The case runs through the test sshd (its commands name {host})."""
+        return any("{host}" in a for argv in self.commands.values() for a in argv)
 
 
 def remove_dst(ctx: Ctx, src: str, dst: str) -> None:
@@ -391,6 +432,23 @@ def sync(tool: str, *options: str) -> List[str]:
 def both(*options: str) -> Dict[str, List[str]]:
     """The same options through rsync and swsync: the commands of a side-by-side case."""
     return {"rsync": sync("rsync", *options), "swsync": sync("swsync", *options)}
+
+
+def remote_push(tool: str, *options: str) -> List[str]:
+    """argv template of `tool` pushing {src}/ to {host}:{dst}/ through the test sshd on 127.0.0.1.
+
+    rsync goes through `ssh -F config`; swsync through its built-in libssh client, configured by
+    $HOME/.ssh/config in a HOME of its own. Each runs the same binary on the far end (--rsync-path)."""
+    operands = ["{src}/", "{host}:{dst}/"]
+    if tool == "rsync":
+        return ["{rsync}", "-e", "ssh -F {ssh_config}", "--rsync-path={rsync}", *options, *operands]
+    return ["/usr/bin/env", "-u", "SSH_AUTH_SOCK", "HOME={remote_home}", "{" + tool + "}",
+            "--rsync-path={" + tool + "}", *options, *operands]
+
+
+def both_remote(*options: str) -> Dict[str, List[str]]:
+    """`both` for a push to the test sshd."""
+    return {"rsync": remote_push("rsync", *options), "swsync": remote_push("swsync", *options)}
 
 
 CP_A = ["{cp}", "-a", "{src}", "{dst}"]
@@ -457,6 +515,32 @@ CASES: List[Case] = [
          commands={**both("-a"), "cp": CP_A},
          ratios=[("swsync", "rsync"), ("swsync", "cp")],
          prepare_each=remove_dst),
+    # Remote cases: a push to a private sshd on 127.0.0.1 (Scripts/lib/test-sshd.sh), started for the run.
+    Case("remote-small-push",
+         "initial -a push of many small files over ssh to 127.0.0.1",
+         dataset="small",
+         commands=both_remote("-a", "--stats"),
+         ratios=[("swsync", "rsync")],
+         prepare_each=remove_dst),
+    Case("remote-delta",
+         "-a push re-sync of a 1 GiB file with 1% changed in 100 places (delta transfer over ssh)",
+         dataset="delta-scattered",
+         commands=both_remote("-a", "--stats"),
+         ratios=[("swsync", "rsync")],
+         prepare_each=copy_old_version),
+    Case("remote-z-push",
+         "initial -z push of 500 MiB of text over ssh (compression on the wire)",
+         dataset="text",
+         commands=both_remote("-a", "-z", "--stats"),
+         ratios=[("swsync", "rsync")],
+         prepare_each=remove_dst),
+    Case("remote-bwlimit",
+         "initial push of 300 MiB over ssh with --bwlimit=10m: 30.0 s is exact (at scale 1)",
+         dataset="bwlimit",
+         commands=both_remote("-a", "--bwlimit=10m", "--stats"),
+         ratios=[("swsync", "rsync")],
+         prepare_each=remove_dst,
+         rate_limit=10 * MiB),
 ]
 
 
@@ -469,6 +553,8 @@ class Run:
     wall: float  # seconds
     cpu: float  # user + system seconds of the tool and its child processes
     literal: Optional[int] = None  # "Literal data" from --stats, when the tool printed it
+    sent: Optional[int] = None  # "Total bytes sent" from --stats (the client's side of the connection)
+    received: Optional[int] = None  # "Total bytes received" from --stats
     # (no max RSS: a child forked from this Python process inherits its
     # high-water mark across exec, so ru_maxrss would show Python's size)
 
@@ -477,6 +563,7 @@ class Run:
 class CaseResult:
     case: Case
     data: str = ""
+    bytes: int = 0  # the dataset's size
     runs: Dict[str, List[Run]] = field(default_factory=dict)
     per_rep: List[Dict[str, float]] = field(default_factory=list)
     error: Optional[str] = None
@@ -516,22 +603,25 @@ def timed_run(argv: List[str], errpath: str) -> Run:
         with open(errpath, "rb") as f:
             tail = f.read()[-2000:].decode(errors="replace").strip()
         raise RunFailed(f"`{' '.join(argv)}` exited with {p.returncode}" + (f":\n{tail}" if tail else ""))
-    literal = None
+    stats: Dict[str, int] = {}
     with open(errpath + ".out", "rb") as f:
         for line in f.read().decode(errors="replace").splitlines():
-            if line.startswith("Literal data:"):
-                literal = int(line.split(":")[1].split()[0].replace(",", ""))
-    return Run(wall, ru.ru_utime + ru.ru_stime, literal)
+            for label in ("Literal data", "Total bytes sent", "Total bytes received"):
+                if line.startswith(label + ":"):
+                    stats[label] = int(line.split(":")[1].split()[0].replace(",", ""))
+    return Run(wall, ru.ru_utime + ru.ru_stime, stats.get("Literal data"), stats.get("Total bytes sent"),
+               stats.get("Total bytes received"))
 
 
 def run_case(case: Case, ctx: Ctx, src_info: DatasetInfo, src_manifest: Dict[str, Entry],
              reps: int, warmup: int) -> CaseResult:
-    res = CaseResult(case, data=src_info.describe())
+    res = CaseResult(case, data=src_info.describe(), bytes=src_info.bytes)
     src = src_info.path
     dst = os.path.join(ctx.work, f"dst-{case.name}")
     errpath = os.path.join(ctx.work, "stderr.txt")
     tools = list(case.commands)
     res.runs = {t: [] for t in tools}
+    failed: Dict[str, str] = {}  # a tool that failed once is not run again; the others go on
     try:
         if case.prepare_all:
             case.prepare_all(ctx, src, dst)
@@ -541,30 +631,77 @@ def run_case(case: Case, ctx: Ctx, src_info: DatasetInfo, src_manifest: Dict[str
             order = tools if rep % 2 == 0 else list(reversed(tools))
             walls: Dict[str, float] = {}
             for tool in order:
+                if tool in failed:
+                    continue
                 if case.prepare_each:
                     case.prepare_each(ctx, src, dst)
-                argv = [a.format(src=src, dst=dst, **ctx.tools) for a in case.commands[tool]]
-                run = timed_run(argv, errpath)
-                if case.verify_tools is None or tool in case.verify_tools:
-                    bad = verify_tree(src, dst, src_manifest, ctx.seed + rep)
-                    if bad:
-                        raise RunFailed(f"{tool}: destination incomplete or wrong after "
-                                        f"`{' '.join(argv)}`: {bad}")
+                argv = [a.format(src=src, dst=dst, **ctx.tools, **ctx.remote) for a in case.commands[tool]]
+                try:
+                    run = timed_run(argv, errpath)
+                    if case.verify_tools is None or tool in case.verify_tools:
+                        bad = verify_tree(src, dst, src_manifest, ctx.seed + rep)
+                        if bad:
+                            raise RunFailed(f"destination incomplete or wrong after `{' '.join(argv)}`: {bad}")
+                except RunFailed as e:
+                    failed[tool] = str(e)
+                    log(f"[{case.name}] {tool} FAILED (its other runs are skipped): {e}")
+                    continue
                 if rep >= 0:
                     res.runs[tool].append(run)
                 walls[tool] = run.wall
-            shown = "  ".join(f"{t} {walls[t]:.3f}s" for t in order)
+            if len(failed) == len(tools):
+                break
+            shown = "  ".join(f"{t} {walls[t]:.3f}s" for t in order if t in walls)
             if rep >= 0:
                 res.per_rep.append(walls)
                 log(f"[{case.name}] rep {rep + 1}/{reps}: {shown}  (verified)")
             else:
                 log(f"[{case.name}] warm-up: {shown}  (verified, not counted)")
     except RunFailed as e:
-        res.error = str(e)
+        failed["case"] = str(e)
         log(f"[{case.name}] FAILED: {e}")
     finally:
         rm_rf(dst)
+    if failed:
+        res.error = "\n    ".join(f"{tool}: " + message.replace("\n", "\n      ") for tool, message in failed.items())
     return res
+
+
+class RemoteHost:
+    """The private sshd of Scripts/lib/test-sshd.sh on 127.0.0.1 that the remote cases push to.
+
+    rsync reaches it with `-e 'ssh -F CONFIG'`; swsync with its libssh client, through a HOME of its own whose
+    .ssh/config names the same host, key and known_hosts. Nothing reads or writes the real ~/.ssh."""
+
+    SCRIPT = os.path.join(ROOT, "Scripts", "lib", "test-sshd.sh")
+
+    def __init__(self, directory: str) -> None:
+        self.directory = directory
+
+    def start(self) -> Dict[str, str]:
+        """Starts the sshd and returns the placeholders {host} {ssh_config} {remote_home}; raises RunFailed."""
+        p = subprocess.run(["bash", self.SCRIPT, "start", os.path.join(self.directory, "sshd")],
+                           capture_output=True, text=True, timeout=120)
+        if p.returncode != 0:
+            raise RunFailed(f"the test sshd did not start: {p.stderr.strip() or p.stdout.strip()}")
+        values = dict(line.split("=", 1) for line in p.stdout.splitlines() if "=" in line)
+        home = os.path.join(self.directory, "home")
+        os.makedirs(os.path.join(home, ".ssh"), mode=0o700)
+        with open(os.path.join(home, ".ssh", "config"), "w") as f:
+            f.write(f"Host {values['SSHD_ALIAS']}\n"
+                    f"    HostName {values['SSHD_HOST']}\n"
+                    f"    Port {values['SSHD_PORT']}\n"
+                    f"    User {values['SSHD_USER']}\n"
+                    f"    IdentityFile {values['SSHD_IDENTITY']}\n"
+                    f"    UserKnownHostsFile {values['SSHD_KNOWN_HOSTS']}\n"
+                    f"    StrictHostKeyChecking yes\n")
+        log(f"test sshd: {values['SSHD_ALIAS']} = {values['SSHD_HOST']}:{values['SSHD_PORT']} "
+            f"(pid {values.get('SSHD_PID', '?')})")
+        return {"host": values["SSHD_ALIAS"], "ssh_config": values["SSHD_CONFIG"], "remote_home": home}
+
+    def stop(self) -> None:
+        subprocess.run(["bash", self.SCRIPT, "stop", os.path.join(self.directory, "sshd")],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
 
 
 def tool_version(binary: str) -> str:
@@ -589,22 +726,41 @@ def fmt_table(rows: List[List[str]], right: set) -> str:
 
 def report(results: List[CaseResult], header: List[str]) -> str:
     out = list(header) + [""]
-    rows = [["case", "data", "tool", "runs", "median s", "min s", "max s", "cpu s (med)", "literal data"]]
+    def median_of(runs: List[Run], attribute: str) -> str:
+        values = [getattr(x, attribute) for x in runs if getattr(x, attribute) is not None]
+        return f"{int(statistics.median(values)):,}" if values else ""
+
+    rows = [["case", "data", "tool", "runs", "median s", "min s", "max s", "cpu s (med)", "literal data",
+             "bytes sent", "bytes received"]]
     for r in results:
         first = True
         for tool, runs in r.runs.items():
             if not runs:
                 continue
             walls = [x.wall for x in runs]
-            literal = [x.literal for x in runs if x.literal is not None]
             rows.append([r.case.name if first else "", r.data if first else "", tool, str(len(runs)),
                          f"{statistics.median(walls):.3f}", f"{min(walls):.3f}", f"{max(walls):.3f}",
-                         f"{statistics.median(x.cpu for x in runs):.3f}",
-                         f"{int(statistics.median(literal)):,}" if literal else ""])
+                         f"{statistics.median(x.cpu for x in runs):.3f}", median_of(runs, "literal"),
+                         median_of(runs, "sent"), median_of(runs, "received")])
             first = False
-    out.append("Wall time per tool (each run verified after it, outside the timing):")
-    out.append(fmt_table(rows, right={3, 4, 5, 6, 7, 8}))
+    out.append("Wall time per tool (each run verified after it, outside the timing; bytes from --stats, medians;")
+    out.append("for remote cases cpu counts the local side only, not the server the sshd starts):")
+    out.append(fmt_table(rows, right={3, 4, 5, 6, 7, 8, 9, 10}))
     out.append("")
+
+    rows = [["case", "tool", "limit", "achieved (median)", "of the limit"]]
+    for r in results:
+        if not r.case.rate_limit or not r.bytes:
+            continue
+        for tool, runs in r.runs.items():
+            if runs:
+                rate = r.bytes / statistics.median(x.wall for x in runs)
+                rows.append([r.case.name, tool, f"{human_bytes(r.case.rate_limit)}/s", f"{human_bytes(rate)}/s",
+                             f"{100 * rate / r.case.rate_limit:.1f}%"])
+    if len(rows) > 1:
+        out.append("Achieved rate under --bwlimit (data bytes / median wall time):")
+        out.append(fmt_table(rows, right={2, 3, 4}))
+        out.append("")
 
     rows = [["case", "ratio", "median", "min", "max", "pairs"]]
     for r in results:
@@ -624,7 +780,7 @@ def report(results: List[CaseResult], header: List[str]) -> str:
         out.append("")
         out.append("FAILED:")
         for r in failed:
-            out.append(f"  {r.case.name}: {r.error}")
+            out.append(f"  {r.case.name}:\n    {r.error}")
     return "\n".join(out)
 
 
@@ -669,7 +825,7 @@ def main() -> int:
     args = parse_args()
     if args.list:
         for c in CASES:
-            print(f"{c.name:16} [{c.dataset}] {c.description}; tools: {', '.join(c.commands)}")
+            print(f"{c.name:17} [{c.dataset}] {c.description}; tools: {', '.join(c.commands)}")
         return 0
     selected = [c for c in CASES if not args.cases or c.name in args.cases]
 
@@ -700,6 +856,8 @@ def main() -> int:
         signal.signal(s, on_signal)
 
     ctx = Ctx(work=work, tools=tools, seed=args.seed)
+    remote_host: Optional[RemoteHost] = None
+    remote_error: Optional[str] = None
     header = [
         f"swsync benchmark: {datetime.datetime.now():%Y-%m-%d %H:%M}, {platform.system()} "
         f"{platform.release()}, {os.cpu_count()} CPUs, scale {args.scale:g}, {args.reps} reps "
@@ -712,6 +870,16 @@ def main() -> int:
     built: Dict[str, Tuple[DatasetInfo, Dict[str, Entry]]] = {}
     try:
         for i, case in enumerate(selected):
+            if case.remote and remote_host is None and remote_error is None:
+                remote_host = RemoteHost(work)
+                try:
+                    ctx.remote = remote_host.start()
+                except (RunFailed, OSError, subprocess.SubprocessError, KeyError) as e:
+                    remote_error = str(e)
+            if case.remote and remote_error is not None:
+                log(f"[{case.name}] FAILED: {remote_error}")
+                results.append(CaseResult(case, error=remote_error))
+                continue
             ds = DATASETS[case.dataset]
             if case.dataset not in built:
                 need = ds.estimate(args.scale) * 2  # the source + one copy
@@ -739,6 +907,8 @@ def main() -> int:
         return 130
     finally:
         stop_current()
+        if remote_host is not None:
+            remote_host.stop()
         if args.keep:
             log(f"kept: {work}")
         else:
