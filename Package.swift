@@ -39,7 +39,9 @@ let package = Package(
         .target(name: "SyncProtocol", dependencies: ["SyncCore"]),
         // The remote-shell transports: libssh in process, or an external `-e` command over pipes.
         .target(name: "SyncSSH", dependencies: ["SyncCore", "CLibSSH"]),
-        .target(name: "SwsyncCLI", dependencies: ["SyncCore", "SyncPlatform"]),
+        // The remote roles: the connection to the peer, the sender, the receiving side, the server.
+        .target(name: "SyncRemote", dependencies: ["SyncCore", "SyncProtocol", "SyncSSH", "SyncPlatform"]),
+        .target(name: "SwsyncCLI", dependencies: ["SyncCore", "SyncPlatform", "SyncRemote", "SyncSSH"]),
         .executableTarget(name: "swsync", dependencies: ["SwsyncCLI"]),
         // libFuzzer target for the delta decoders and patcher; see Scripts/fuzz-delta. A normal build gets a
         // plain `main` that replays input files, so it links without libFuzzer.

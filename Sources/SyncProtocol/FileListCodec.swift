@@ -22,6 +22,14 @@ public struct WireFileEntry: Sendable, Equatable {
     public var hardLinkGroup: UInt64?
     /// A `-R` parent directory sent only so the receiver can make it (`FileEntry.isImpliedDirectory`).
     public var isImpliedDirectory: Bool
+    /// A directory whose own chunk follows later in the stream (the sender lists inside it).
+    public var descends = false
+    /// Full-path mode: an excluded directory only walked through (`FileEntry.isPassedThrough`).
+    public var isPassedThrough = false
+    /// `-c`: the whole-file checksum of a regular file.
+    public var checksum: FileChecksum?
+    /// `-H`: the file's link count on the sender (the group's size there), sent with the group.
+    public var linkCount: UInt64 = 1
 
     public init(name: [UInt8], mode: UInt32, size: Int64 = 0, mtime: FileTime, uid: UInt32 = 0, gid: UInt32 = 0,
         rdev: UInt64 = 0, symlinkTarget: [UInt8]? = nil, hardLinkGroup: UInt64? = nil,
@@ -47,6 +55,7 @@ public struct WireFileEntry: Sendable, Equatable {
             rdev: kind.isDevice ? entry.status.rdev : 0, symlinkTarget: kind == .symlink ? entry.symlinkTarget : nil,
             hardLinkGroup: kind == .directory ? nil : hardLinkGroup,
             isImpliedDirectory: kind == .directory && entry.isImpliedDirectory)
+        linkCount = entry.status.linkCount
     }
 
     public var kind: FileKind { FileKind(mode: mode) }
@@ -68,6 +77,13 @@ public struct FileListChunk: Sendable, Equatable {
     /// More chunks of the same directory follow.
     public var continues: Bool
     public var entries: [WireFileEntry]
+    /// The sender met an unreadable source while listing this directory (rsync's `io_error`).
+    public var hadIOError = false
+    /// The directory's contents come from a source directory, so what the destination has beyond
+    /// them is extraneous for `--delete` (`SourceListing.isContentDirectory`).
+    public var isContentDirectory = false
+    /// Root chunk only: the sender had more than one source argument.
+    public var severalSources = false
 
     public init(directoryIndex: Int?, continues: Bool = false, entries: [WireFileEntry]) {
         self.directoryIndex = directoryIndex
@@ -89,16 +105,27 @@ public struct FileListChunk: Sendable, Equatable {
 /// afresh so chunks decode on their own.
 public enum FileListCodec {
     static let chunkContinues: UInt8 = 0x01
+    static let chunkIOError: UInt8 = 0x02
+    static let chunkContentDirectory: UInt8 = 0x04
+    static let chunkSeveralSources: UInt8 = 0x08
+    static let chunkKnownFlags: UInt8 = 0x0F
     static let entryHardLink: UInt8 = 0x01
     static let entryImplied: UInt8 = 0x02
     static let entryNanoseconds: UInt8 = 0x04
-    static let entryKnownFlags: UInt8 = 0x07
+    static let entryDescends: UInt8 = 0x08
+    static let entryPassedThrough: UInt8 = 0x10
+    static let entryChecksum: UInt8 = 0x20
+    static let entryKnownFlags: UInt8 = 0x3F
     /// The fewest bytes an entry can take (flags, prefix, suffix length, mode, mtime, uid, gid).
     static let minimumEntryLength = 7
 
     static func encode(_ chunk: FileListChunk, into w: inout PayloadWriter) {
         w.varint(chunk.directoryIndex.map { $0 + 1 } ?? 0)
-        w.byte(chunk.continues ? chunkContinues : 0)
+        var flags: UInt8 = chunk.continues ? chunkContinues : 0
+        if chunk.hadIOError { flags |= chunkIOError }
+        if chunk.isContentDirectory { flags |= chunkContentDirectory }
+        if chunk.severalSources { flags |= chunkSeveralSources }
+        w.byte(flags)
         w.varint(chunk.entries.count)
         var previous: [UInt8] = []
         for entry in chunk.entries {
@@ -113,6 +140,9 @@ public enum FileListCodec {
         if entry.hardLinkGroup != nil && kind != .directory { flags |= entryHardLink }
         if entry.isImpliedDirectory && kind == .directory { flags |= entryImplied }
         if entry.mtime.nanoseconds != 0 { flags |= entryNanoseconds }
+        if entry.descends && kind == .directory { flags |= entryDescends }
+        if entry.isPassedThrough && kind == .directory { flags |= entryPassedThrough }
+        if entry.checksum != nil && kind == .regular { flags |= entryChecksum }
         w.byte(flags)
         var shared = 0
         let limit = min(previous.count, entry.name.count, 255)
@@ -127,13 +157,20 @@ public enum FileListCodec {
         w.varint(UInt64(entry.gid))
         if kind.isDevice { w.varint(entry.rdev) }
         if kind == .symlink { w.blob(entry.symlinkTarget ?? []) }
-        if flags & entryHardLink != 0, let group = entry.hardLinkGroup { w.varint(group) }
+        if flags & entryHardLink != 0, let group = entry.hardLinkGroup {
+            w.varint(group)
+            w.varint(entry.linkCount)
+        }
+        if flags & entryChecksum != 0, let checksum = entry.checksum {
+            w.varint(checksum.low)
+            w.varint(checksum.high)
+        }
     }
 
     static func decode(_ r: inout PayloadReader, limits: ProtocolLimits) throws(ProtocolError) -> FileListChunk {
         let rawDirectory = try r.varint("directory index", max: limits.maxFileCount)
         let flags = try r.byte("chunk flags")
-        guard flags & ~chunkContinues == 0 else { throw .malformed("file-list chunk flags 0x\(String(flags, radix: 16))") }
+        guard flags & ~chunkKnownFlags == 0 else { throw .malformed("file-list chunk flags 0x\(String(flags, radix: 16))") }
         let count = try r.varint("entry count", max: limits.maxEntriesPerChunk)
         // Division, not multiplication: a count the payload cannot back is refused before allocating.
         guard count <= r.remaining / minimumEntryLength else {
@@ -148,7 +185,13 @@ public enum FileListCodec {
             previous = entry.name
             entries.append(entry)
         }
-        return FileListChunk(directoryIndex: isRoot ? nil : rawDirectory - 1, continues: flags != 0, entries: entries)
+        if flags & chunkSeveralSources != 0 && !isRoot { throw .malformed("several-sources flag on a directory chunk") }
+        var chunk = FileListChunk(directoryIndex: isRoot ? nil : rawDirectory - 1,
+            continues: flags & chunkContinues != 0, entries: entries)
+        chunk.hadIOError = flags & chunkIOError != 0
+        chunk.isContentDirectory = flags & chunkContentDirectory != 0
+        chunk.severalSources = flags & chunkSeveralSources != 0
+        return chunk
     }
 
     static func decodeEntry(_ r: inout PayloadReader, after previous: [UInt8], isRoot: Bool, limits: ProtocolLimits)
@@ -184,19 +227,33 @@ public enum FileListCodec {
             target = bytes
         }
         var group: UInt64?
+        var linkCount: UInt64 = 1
         if flags & entryHardLink != 0 {
             guard kind != .directory else { throw .malformed("hard-link group on directory \(PathValidation.quoted(name))") }
             group = try r.varint64("hard-link group")
+            linkCount = try r.varint64("link count")
+            guard linkCount >= 1 else { throw .malformed("link count 0 for \(PathValidation.quoted(name))") }
         }
-        if flags & entryImplied != 0 && kind != .directory {
-            throw .malformed("implied-directory flag on non-directory \(PathValidation.quoted(name))")
+        if flags & (entryImplied | entryDescends | entryPassedThrough) != 0 && kind != .directory {
+            throw .malformed("directory flag on non-directory \(PathValidation.quoted(name))")
+        }
+        var checksum: FileChecksum?
+        if flags & entryChecksum != 0 {
+            guard kind == .regular else { throw .malformed("checksum on non-file \(PathValidation.quoted(name))") }
+            checksum = FileChecksum(low: try r.varint64("checksum"), high: try r.varint64("checksum"))
         }
         if name == PathBytes.dot && kind != .directory {
             throw .malformed("the transfer root \".\" is not a directory")
         }
-        return WireFileEntry(name: name, mode: mode, size: size, mtime: FileTime(seconds: seconds, nanoseconds: nanoseconds),
+        var entry = WireFileEntry(name: name, mode: mode, size: size,
+            mtime: FileTime(seconds: seconds, nanoseconds: nanoseconds),
             uid: uid, gid: gid, rdev: rdev, symlinkTarget: target, hardLinkGroup: group,
             isImpliedDirectory: flags & entryImplied != 0)
+        entry.descends = flags & entryDescends != 0
+        entry.isPassedThrough = flags & entryPassedThrough != 0
+        entry.checksum = checksum
+        entry.linkCount = linkCount
+        return entry
     }
 
     /// The kind for a mode, refusing type bits that are not one of the seven kinds (`FileKind(mode:)` would

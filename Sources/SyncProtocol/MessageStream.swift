@@ -62,6 +62,11 @@ public struct MessageEncoder: Sendable {
             var chunks = FileListCodec.chunks(directoryIndex: chunk.directoryIndex, entries: chunk.entries,
                 maxPayload: maxPayload, maxEntriesPerChunk: limits.maxEntriesPerChunk)
             chunks[chunks.count - 1].continues = chunk.continues
+            for i in chunks.indices {
+                chunks[i].hadIOError = chunk.hadIOError
+                chunks[i].isContentDirectory = chunk.isContentDirectory
+                chunks[i].severalSources = chunk.severalSources
+            }
             return chunks.map { .fileListChunk($0) }
         default:
             return [message]

@@ -65,18 +65,48 @@ public struct FileRequest: Sendable, Equatable {
     }
 }
 
-/// An itemized change made on the receiving side, for the client's `-i`/`-v`/`--out-format` output
-/// (rsync sends the item flags with the file index, `MSG_INFO` aside). The client has the entry itself.
+/// An itemized change made on the receiving side, for the client's `-i`/`-v`/`--out-format` output: the
+/// whole `ItemizedChange`, so the client renders it exactly as a local run would.
 public struct ItemizeRecord: Sendable, Equatable {
-    public var fileIndex: Int
+    public var name: [UInt8]
+    public var kind: FileKind
     public var flags: ItemizeFlags
-    /// `-H`: the file index of the leader this entry was linked to ("=> leader").
-    public var hardLinkLeader: Int?
+    public var size: Int64
+    public var mtime: FileTime
+    public var permissions: UInt32
+    public var uid: UInt32
+    public var gid: UInt32
+    public var symlinkTarget: [UInt8]?
+    public var hardLinkLeader: [UInt8]?
+    public var bytesTransferred: Int64
 
-    public init(fileIndex: Int, flags: ItemizeFlags, hardLinkLeader: Int? = nil) {
-        self.fileIndex = fileIndex
-        self.flags = flags
-        self.hardLinkLeader = hardLinkLeader
+    public init(_ item: ItemizedChange) {
+        name = item.name
+        kind = item.kind
+        flags = item.flags
+        size = item.size
+        mtime = item.mtime
+        permissions = item.permissions
+        uid = item.uid
+        gid = item.gid
+        symlinkTarget = item.symlinkTarget
+        hardLinkLeader = item.hardLinkLeader
+        bytesTransferred = item.bytesTransferred
+    }
+
+    public var item: ItemizedChange {
+        var item = ItemizedChange(name: name, kind: kind, flags: flags, size: size, mtime: mtime,
+            permissions: permissions, uid: uid, gid: gid)
+        item.symlinkTarget = symlinkTarget
+        item.hardLinkLeader = hardLinkLeader
+        item.bytesTransferred = bytesTransferred
+        return item
+    }
+
+    public static func == (a: ItemizeRecord, b: ItemizeRecord) -> Bool {
+        a.name == b.name && a.kind == b.kind && a.flags == b.flags && a.size == b.size && a.mtime == b.mtime
+            && a.permissions == b.permissions && a.uid == b.uid && a.gid == b.gid && a.symlinkTarget == b.symlinkTarget
+            && a.hardLinkLeader == b.hardLinkLeader && a.bytesTransferred == b.bytesTransferred
     }
 
     static let knownFlags: UInt32 = 0xFFE
@@ -148,9 +178,19 @@ public enum Message: Sendable, Equatable {
             w.varint(index)
             w.byte(outcome.rawValue)
         case .itemize(let record):
-            w.varint(record.fileIndex)
+            w.blob(record.name)
+            w.byte(record.kind.rawValue)
             w.varint(UInt64(record.flags.rawValue))
-            w.varint(record.hardLinkLeader.map { $0 + 1 } ?? 0)
+            w.varint(UInt64(max(0, record.size)))
+            w.signedVarint(record.mtime.seconds)
+            w.varint(UInt64(max(0, record.mtime.nanoseconds)))
+            w.varint(UInt64(record.permissions))
+            w.varint(UInt64(record.uid))
+            w.varint(UInt64(record.gid))
+            w.byte((record.symlinkTarget == nil ? 0 : 1) | (record.hardLinkLeader == nil ? 0 : 2))
+            if let target = record.symlinkTarget { w.blob(target) }
+            if let leader = record.hardLinkLeader { w.blob(leader) }
+            w.varint(UInt64(max(0, record.bytesTransferred)))
         case .deleted(let name, let kind):
             w.byte(kind.rawValue)
             w.raw(name)
@@ -209,14 +249,27 @@ public enum Message: Sendable, Equatable {
             guard let outcome = FileOutcome(rawValue: raw) else { throw .malformed("fileEnd outcome \(raw)") }
             message = .fileEnd(fileIndex: index, outcome: outcome)
         case .itemize:
-            let index = try r.varint("file index", max: maxIndex)
+            let name = try r.blob("name", max: limits.maxPathLength)
+            try PathValidation.validateRelativePath(name, allowsRoot: true, limits: limits)
+            let rawKind = try r.byte("kind")
+            guard let kind = FileKind(rawValue: rawKind) else { throw .malformed("itemize: file kind \(rawKind)") }
             let flags = try r.uint32("flags")
             guard flags & ~ItemizeRecord.knownFlags == 0 else {
                 throw .malformed("itemize flags 0x\(String(flags, radix: 16))")
             }
-            let leader = try r.varint("hard-link leader", max: maxIndex + 1)
-            message = .itemize(ItemizeRecord(fileIndex: index, flags: ItemizeFlags(rawValue: flags),
-                hardLinkLeader: leader == 0 ? nil : leader - 1))
+            var item = ItemizedChange(name: name, kind: kind, flags: ItemizeFlags(rawValue: flags))
+            item.size = Int64(try r.varint("size", max: Int(Int64.max)))
+            let seconds = try r.signedVarint("mtime")
+            item.mtime = FileTime(seconds: seconds, nanoseconds: Int64(try r.varint("nanoseconds", max: 999_999_999)))
+            item.permissions = try r.uint32("permissions")
+            item.uid = try r.uint32("uid")
+            item.gid = try r.uint32("gid")
+            let present = try r.byte("optional fields")
+            guard present & ~3 == 0 else { throw .malformed("itemize optional fields 0x\(String(present, radix: 16))") }
+            if present & 1 != 0 { item.symlinkTarget = try r.blob("symlink target", max: limits.maxSymlinkTargetLength) }
+            if present & 2 != 0 { item.hardLinkLeader = try r.blob("hard-link leader", max: limits.maxPathLength) }
+            item.bytesTransferred = Int64(try r.varint("bytes transferred", max: Int(Int64.max)))
+            message = .itemize(ItemizeRecord(item))
         case .deleted:
             let raw = try r.byte("kind")
             guard let kind = FileKind(rawValue: raw) else { throw .malformed("deleted: file kind \(raw)") }

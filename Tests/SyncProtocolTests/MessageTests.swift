@@ -131,7 +131,10 @@ struct MessageTests {
             (.request, [0, 0x80, 0x80, 0x80, 0x80, 0x08], .limitExceeded),  // 2 GiB signature
             (.delta, [3], .malformed),
             (.fileEnd, [3, 9], .malformed),
-            (.itemize, [0, 0x80, 0x80, 0x04, 0], .malformed),
+            (.itemize, [1, UInt8(ascii: "a"), 0, 0x80, 0x80, 0x04], .malformed),  // unknown item flag
+            (.itemize, [1, UInt8(ascii: "a"), 99], .malformed),  // unknown kind
+            (.itemize, [0, 0], .unsafePath),  // empty name
+            (.itemize, [2, UInt8(ascii: "."), UInt8(ascii: "."), 0], .unsafePath),
             (.deleted, [9, UInt8(ascii: "a")], .malformed),
             (.deleted, [0] + Array("../etc".utf8), .unsafePath),
             (.deleted, [0], .unsafePath),

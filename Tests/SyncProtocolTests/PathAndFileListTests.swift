@@ -108,7 +108,9 @@ struct FileListTests {
             (chunk { plain(&$0, mode: 0o120777); $0.varint(0); $0.varint(0); $0.varint(0) }, .unsafePath),
             (chunk { plain(&$0, mode: 0o120777); $0.varint(0); $0.varint(0); $0.varint(5000) }, .limitExceeded),
             (chunk { plain(&$0, flags: 0x01, mode: directory); $0.varint(0); $0.varint(0); $0.varint(1) }, .malformed),
-            ([1, 2, 0], .malformed),  // chunk flags
+            ([1, 0x10, 0], .malformed),  // chunk flags
+            ([1, 0x08, 0], .malformed),  // several-sources flag on a directory chunk
+            (chunk { plain(&$0, flags: 0x08); $0.varint(0); $0.varint(0) }, .malformed),  // descends flag on a file
             ([1, 0, 0x80, 0x80, 0x08], .limitExceeded),  // 131072 entries
             ([1, 0, 100, 0, 0], .truncated),  // more entries than bytes
             ([0, 0, 1, 0, 0, 1, 0x2E, 0x80, 0x81, 0x02, 0, 0, 0, 0], .malformed),  // "." as a regular file... mode 0o100600

@@ -51,8 +51,14 @@ let sampleMessages: [Message] = {
         .fileEnd(fileIndex: 3, outcome: .complete),
         .fileEnd(fileIndex: 4, outcome: .vanished),
         .fileEnd(fileIndex: 5, outcome: .failed),
-        .itemize(ItemizeRecord(fileIndex: 9, flags: [.transfer, .reportSize, .reportTime])),
-        .itemize(ItemizeRecord(fileIndex: 10, flags: [.localChange, .hardLinkName], hardLinkLeader: 0)),
+        .itemize(ItemizeRecord(ItemizedChange(name: Array("dir/file".utf8), kind: .regular,
+            flags: [.transfer, .reportSize, .reportTime], size: 42, mtime: FileTime(seconds: 1_700_000_000),
+            permissions: 0o644, uid: 1000, gid: 1000))),
+        .itemize(ItemizeRecord({
+            var item = ItemizedChange(name: Array("b".utf8), kind: .regular, flags: [.localChange, .hardLinkName])
+            item.hardLinkLeader = Array("a".utf8)
+            return item
+        }())),
         .deleted(name: Array("dir/old file".utf8), kind: .regular),
         .log(LogMessage(.info, "sending incremental file list")),
         .log(LogMessage(.errorTransfer, "open \"/x\" failed: Permission denied (13)", role: .sender)),

@@ -64,6 +64,7 @@ public enum CommandLineParser {
                 ?? (positive.count == 1 ? OptionTable.byShort[positive.first!] : nil)
             if let spec, let negate = spec.negate, value == nil {
                 negate(&command)
+                command.optionWords.append((spec.names.first ?? String(spec.short!), "--no-" + positive))
                 return
             }
         }
@@ -106,6 +107,9 @@ public enum CommandLineParser {
     private static func applying(_ spec: OptionSpec, _ command: inout ParsedCommandLine, _ value: String)
         throws(SyncError)
     {
+        let name = spec.names.first ?? String(spec.short!)
+        let word = spec.names.isEmpty ? "-\(spec.short!)" + value : "--" + name + (spec.takesValue ? "=" + value : "")
+        command.optionWords.append((name, word))
         do {
             try spec.apply(&command, value)
         } catch let error as SyncError {

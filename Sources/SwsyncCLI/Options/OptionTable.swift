@@ -126,6 +126,8 @@ enum OptionTable {
             apply: { command, _ in command.showVersion = true }, negate: nil),
         OptionSpec(names: ["server"], short: nil, takesValue: false,
             apply: { command, _ in command.server = true }, negate: nil),
+        OptionSpec(names: ["sender"], short: nil, takesValue: false,
+            apply: { command, _ in command.serverSends = true }, negate: nil),
 
         // What is sent
         OptionSpec(

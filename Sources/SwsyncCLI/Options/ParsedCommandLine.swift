@@ -6,8 +6,13 @@ public struct ParsedCommandLine: Sendable {
     public var positional: [String] = []
     public var showHelp = false
     public var showVersion = false
-    /// `--server`: this process is the remote peer (reserved for the remote transport).
+    /// `--server`: this process is the remote peer, started by a client over the remote shell.
     public var server = false
+    /// `--sender` (with `--server`): the peer sends (a pull); without it, it receives (a push).
+    public var serverSends = false
+    /// Each option as given, in a canonical spelling (`--name`, `--name=value`, `--no-name`), for the
+    /// command line the client passes on to its peer.
+    public var optionWords: [(name: String, word: String)] = []
     /// `--debug=FLAGS`, kept for the filter issue's `--debug=FILTER`.
     public var debugFlags: [String] = []
     /// `-r`, `-d` and `-R` as given explicitly (nil: not given): `--files-from` changes their defaults.

@@ -1,6 +1,7 @@
 import Glibc
 import SyncCore
 import SyncPlatform
+import SyncRemote
 
 /// The whole program behind `main`: parse rsync's command line, run the transfer, print what rsync
 /// prints, and return rsync's exit status.
@@ -22,17 +23,16 @@ public enum SwsyncCommand {
             writeStdout(Usage.versionText(version))
             return 0
         }
-        if command.server {
-            return fail(SyncError(.unsupported, "--server: remote transfers are not supported by this build yet"))
-        }
         let positional = command.positional
         var options = command.options
+        if command.server { return serve(command) }
         if positional.isEmpty {
             writeStderr(Usage.shortUsage)
             return fail(SyncError(.syntax, "no source given"), quietMessage: true)
         }
-        for argument in positional where RemotePath.isRemote(argument) {
-            return fail(SyncError(.unsupported, "remote path \"\(argument)\": remote transfers are not supported yet"))
+        let isRemote = positional.count > 1 && positional.contains(where: RemotePath.isRemote)
+        if isRemote && options.listOnly {
+            return fail(SyncError(.unsupported, "--list-only of a remote path is not supported yet"))
         }
         // The last operand is the destination, unless there is only one (then the source is listed).
         let listsOnly = positional.count == 1 || options.listOnly
@@ -52,12 +52,41 @@ public enum SwsyncCommand {
         options.isSuperUser = geteuid() == 0
         options.keepHighBit = options.eightBitOutput || Locale.isUTF8
 
+        if isRemote {
+            if options.wholeFile == nil { options.wholeFile = false }
+            Signals.install()
+            return Transfer.runRemote(command: command, options: options,
+                sources: positional.dropLast().map { $0 }, destination: positional.last!)
+        }
         if listsOnly || destination == nil {
             options.listOnly = true
             return ListOnly.run(sources: sources, options: options)
         }
         Signals.install()
         return Transfer.run(sources: sources, destination: destination!, options: options)
+    }
+
+    /// `swsync --server [--sender] OPTIONS . PATH...`: the peer's half of a remote run, on stdin/stdout.
+    static func serve(_ command: ParsedCommandLine) -> Int32 {
+        var options = command.options
+        var paths = command.positional.map { Array($0.utf8) }
+        if paths.first == PathBytes.dot { paths.removeFirst() }
+        guard !paths.isEmpty else { return fail(SyncError(.syntax, "--server: no path given")) }
+        do { options.filterList = try FilterSetup.makeFilterList(options: options, sources: paths) } catch {
+            return fail(error)
+        }
+        let oldMask = umask(0)
+        umask(oldMask)
+        options.umask = UInt32(oldMask)
+        options.isSuperUser = geteuid() == 0
+        options.keepHighBit = true
+        options.progress = false
+        options.progressTotal = false
+        if options.wholeFile == nil { options.wholeFile = false }
+        Signals.install()
+        signal(SIGPIPE, SIG_IGN)
+        return RemoteRun.serve(sends: command.serverSends, paths: paths, options: options,
+            isInterrupted: { Signals.interrupted })
     }
 
     /// Prints `swsync: MESSAGE` and rsync's closing "error: ... (code N)" line; returns the status.

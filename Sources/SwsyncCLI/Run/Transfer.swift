@@ -61,6 +61,60 @@ enum Transfer {
         return status.rawValue
     }
 
+    /// A run with a remote end (`host:path` as the destination or the sources).
+    static func runRemote(command: ParsedCommandLine, options: SyncOptions, sources: [String], destination: String)
+        -> Int32
+    {
+        let keepHighBit = options.eightBitOutput || Locale.isUTF8
+        let logFile: LogFile?
+        if let path = options.logFile {
+            guard let file = LogFile(path: path, format: options.logFileFormat) else {
+                return SwsyncCommand.fail(SyncError(.logFileAppend, "failed to open log-file \(path)"))
+            }
+            logFile = file
+        } else {
+            logFile = nil
+        }
+        let observer = ConsoleObserver(options: options, logFile: logFile, keepHighBit: keepHighBit,
+            interruptFlag: { Signals.interrupted })
+        let pushes = RemoteTransfer.RemoteSpec(destination) != nil
+        if (options.verbose > 0 || options.progress) && !options.quiet {
+            observer.info(pushes ? "sending incremental file list" : "receiving incremental file list")
+        }
+        let start = Clock.now()
+        guard let (outcome, _) = RemoteTransfer.run(command: command, options: options, sources: sources,
+            destination: destination, observer: observer)
+        else { return ExitStatus.syntax.rawValue }
+        observer.flush()
+        if let error = outcome.error {
+            if !error.message.isEmpty { SwsyncCommand.writeStderr("swsync: \(error.message)\n") }
+            if outcome.status != .success { SwsyncCommand.writeStderr(SwsyncCommand.closingLine(outcome.status)) }
+            return outcome.status.rawValue
+        }
+        let elapsed = Clock.now() - start
+        let stats = outcome.stats
+        if outcome.deletionsSkipped > 0 {
+            observer.error("Deletions stopped due to --max-delete limit (\(outcome.deletionsSkipped) skipped)", role: nil)
+        }
+        if !options.quiet {
+            if options.stats { printStats(stats, options: options, observer: observer) }
+            if options.verbose > 0 || options.stats {
+                printSummary(stats, elapsed: elapsed, options: options, observer: observer)
+            }
+        }
+        logFile?.line(
+            "sent \(stats.bytesSent) bytes  received \(stats.bytesReceived) bytes  total size \(stats.totalFileSize)")
+        observer.flush()
+        let status = outcome.status
+        if status == .signal {
+            SwsyncCommand.writeStderr("swsync error: received SIGINT, SIGTERM, or SIGHUP (code 20) [swsync=\(SwsyncCommand.version)]\n")
+        } else if status != .success {
+            SwsyncCommand.writeStderr(SwsyncCommand.closingLine(status))
+        }
+        logFile?.flush()
+        return status.rawValue
+    }
+
     /// Bytes that would cross between sender and receiver: the file list (names and attributes) and the
     /// literal file data one way, per-file acknowledgements the other. A local run has no wire, so these
     /// are estimated from the counts (shaped like rsync's local figures), not measured.

@@ -51,11 +51,19 @@ public final class Generator<FS: FileSystem> {
     var rootListedSize: Int64 = 0
     var entriesDone = 0
     /// The sender's listings, made ahead on another thread.
-    var fileList: FileListStream<FS>?
+    var fileList: (any ListingSource)?
     /// A source could not be read (rsync's `io_error`): no deletions from then on.
     var senderIOError = false
     /// A source vanished while it was listed (exit 24).
     var senderVanished = false
+    /// A remote run: the sender in the other process.
+    var link: SenderLink?
+    /// A remote run: directories whose contents were requested but may not have arrived yet. Their
+    /// time and permissions are set once every write submitted before them is done, so the
+    /// generator never waits a round trip per directory.
+    var directoriesAwaitingWrites: [(entry: FileEntry, isNew: Bool, writesBefore: Int)] = []
+    var writesSubmitted = 0
+    var writesFinished = 0
 
     public init(fs: FS, options: SyncOptions, observer: TransferObserver) {
         self.fs = fs
@@ -70,9 +78,12 @@ public final class Generator<FS: FileSystem> {
 
     /// Starts the copy workers once the receiver knows the destination.
     private func startCopyWorkers() {
-        if options.copyWorkers > 1 && !options.dryRun && !options.progress && !options.progressTotal {
+        let remote = link != nil
+        if !options.dryRun && (remote || options.copyWorkers > 1 && !options.progress && !options.progressTotal) {
             let receiver = self.receiver
-            copyWorkers = CopyWorkers(capacity: options.copyWorkers * 4) { pending in
+            // A remote run writes one file at a time in request order, with many requests in flight.
+            copyWorkers = CopyWorkers(capacity: remote ? Self.requestWindow : options.copyWorkers * 4,
+                serial: remote) { pending in
                 let result = Result { () throws(WriteFailure) -> Receiver<FS>.WriteResult in
                     try receiver.write(pending.job, progress: { _ in })
                 }
@@ -82,6 +93,9 @@ public final class Generator<FS: FileSystem> {
             copyWorkers = nil
         }
     }
+
+    /// Requests a remote run keeps in flight (the protocol's default window).
+    public static var requestWindow: Int { 1024 }
 
     /// The exit status this run earned.
     public var exitStatus: ExitStatus {
@@ -108,34 +122,23 @@ public final class Generator<FS: FileSystem> {
 
     /// Runs the whole transfer of `tree` into `destination`.
     public func run(tree: SourceTree, destination: [UInt8]) throws(SyncError) {
-        let copiesDirectories = options.recursive || options.dirs
-        var tree = tree
-        if !copiesDirectories {
-            if tree.dotSource != nil {
-                observer.info("skipping directory .")
-                tree.root.listings = []
-                tree.dotSource = nil
-            }
-        }
-        if !copiesDirectories || options.filterList != nil || options.relative {
-            let filters = options.filterList
-            let isExcluded: (([UInt8], Bool) -> Bool)? = filters.map { filters in
-                { name, isDirectory in filters.isExcluded(name, isDirectory: isDirectory, side: .sender) }
-            }
-            let skipped = tree.pruneNamedSources(fs: fs, followLinks: options.copyLinks,
-                skipsDirectories: !copiesDirectories, isExcluded: isExcluded)
-            { sourcePath, error in
-                observer.error("[sender] \(error.describing(call: "link_stat", path: fs.absolute(sourcePath)))",
-                    role: .sender)
-                senderIOError = true
-            }
-            for name in skipped { observer.info("skipping directory \(OutputEscaper.escape(name, keepHighBit: options.keepHighBit))") }
-        }
-        let rootListing = builder.list(tree.root, relativeName: [])
-        // A source directory that could not be entered was reported by the listing (change_dir), as
-        // rsync does; its own lstat would only repeat that.
-        let rootUnreadable = rootListing.hadIOError && rootListing.entries.isEmpty
-        let rootEntry = rootUnreadable ? nil : tree.dotSource.flatMap { builder.rootEntry(sourcePath: $0, observer: observer) }
+        let root = builder.listRoot(of: tree, observer: observer)
+        if root.ioError { senderIOError = true }
+        try transfer(rootListing: root.listing, rootEntry: root.dotEntry, sourceArguments: tree.argumentCount,
+            destination: destination, tree: root.tree)
+    }
+    /// Runs a remote transfer: the sender is `link`, in another process.
+    public func run(link: SenderLink, destination: [UInt8]) throws(SyncError) {
+        self.link = link
+        let root = try link.receiveRoot()
+        try transfer(rootListing: root.listing, rootEntry: root.dotEntry, sourceArguments: root.sourceArguments,
+            destination: destination, tree: nil)
+    }
+
+    /// The run from the root listing on, local or remote (`tree` is nil for a remote sender).
+    private func transfer(rootListing: SourceListing, rootEntry: FileEntry?, sourceArguments: Int,
+        destination: [UInt8], tree: SourceTree?) throws(SyncError)
+    {
         accept(rootListing)
         if let fatalError { throw fatalError }
         // Nothing could be read at all (a missing source): rsync makes no destination either, unless
@@ -144,7 +147,7 @@ public final class Generator<FS: FileSystem> {
             return
         }
         try resolveDestination(destination, rootListing: rootListing, hasRootEntry: rootEntry != nil,
-            sourceArguments: tree.argumentCount)
+            sourceArguments: sourceArguments)
         if let tempDir = options.tempDir, (try? fs.stat(tempDir))?.kind != .directory {
             throw SyncError(.syntax, "The temp-dir does not exist: \(OutputEscaper.escape(tempDir, keepHighBit: options.keepHighBit))")
         }
@@ -157,10 +160,10 @@ public final class Generator<FS: FileSystem> {
         deleter.receiver = receiver
         startCopyWorkers()
         rootEntryCount = rootListing.entries.count + (rootEntry == nil ? 0 : 1)
-        rootListedSize = FileListStream<FS>.transferSize(of: rootListing, links: options.links)
+        rootListedSize = rootListing.transferSize(links: options.links)
         entriesDone = rootEntry == nil ? 0 : 1
 
-        if options.effectiveDeleteTiming == .before {
+        if options.effectiveDeleteTiming == .before, let tree {
             deleteBefore(tree: tree, rootListing: rootListing, hasRootEntry: rootEntry != nil)
         }
         var rootState: DirectoryState?
@@ -168,12 +171,19 @@ public final class Generator<FS: FileSystem> {
             rootState = processDirectoryEntry(rootEntry, destinationIsNew: createdDestination)
             stats.files.add(.directory)
         }
-        let fileList = FileListStream(builder: builder, root: rootListing, recursive: options.recursive)
+        let fileList: any ListingSource
+        if let link {
+            fileList = link.listings
+        } else {
+            let stream = FileListStream(builder: builder, root: rootListing, recursive: options.recursive)
+            stream.start()
+            fileList = stream
+        }
         self.fileList = fileList
-        fileList.start()
         walk(listing: rootListing, relativeName: [], isContentDirectory: rootEntry != nil)
         fileList.finish()
         drainWrites()
+        if let link, link.ioError { senderIOError = true }
         if let rootEntry, let rootState { finishDirectory(rootEntry, isNew: rootState.isNew) }
         if options.hardLinks && !wasInterrupted && fatalError == nil { linkLateMembers() }
         drainWrites()
@@ -193,7 +203,7 @@ public final class Generator<FS: FileSystem> {
 
     /// Decides whether the destination is a directory to fill or a file to write (rsync `get_local_name`).
     private func resolveDestination(
-        _ destination: [UInt8], rootListing: FileListBuilder<FS>.Listing, hasRootEntry: Bool, sourceArguments: Int
+        _ destination: [UInt8], rootListing: SourceListing, hasRootEntry: Bool, sourceArguments: Int
     ) throws(SyncError) {
         let existing = try? fs.stat(destination)
         let single = !hasRootEntry && sourceArguments <= 1 && rootListing.entries.count == 1
@@ -317,7 +327,7 @@ public final class Generator<FS: FileSystem> {
             if observer.isInterrupted { wasInterrupted = true }
             if wasInterrupted || fatalError != nil { return }
             entriesDone += 1
-            let descends = FileListStream<FS>.descends(into: entry, of: listing, recursive: options.recursive)
+            let descends = listing.descends(into: entry, recursive: options.recursive)
             if entry.isPassedThrough {
                 // Made only if something inside is sent (see makePassedThroughDirectories).
                 passedThrough.append(entry)
@@ -338,7 +348,7 @@ public final class Generator<FS: FileSystem> {
             let state = entry.isSent(impliedDirs: options.impliedDirs)
                 ? processDirectoryEntry(entry) : makeUnsentImpliedDirectory(entry)
             guard let state else {
-                if descends { fileList?.skipSubtree { accept($0) } }
+                if descends { fileList?.skipSubtree(recursive: options.recursive) { accept($0) } }
                 continue
             }
             if descends, let fileList {
@@ -350,9 +360,28 @@ public final class Generator<FS: FileSystem> {
                     isContentDirectory: childListing.isContentDirectory)
                 if marksMissing { dryRunMissingBelow = nil }
             }
-            drainWrites()
-            if entry.isSent(impliedDirs: options.impliedDirs) { finishDirectory(entry, isNew: state.isNew) }
+            if entry.isSent(impliedDirs: options.impliedDirs) {
+                if link != nil {
+                    directoriesAwaitingWrites.append((entry, state.isNew, writesSubmitted))
+                    finishDirectoriesWhoseWritesAreDone()
+                } else {
+                    drainWrites()
+                    finishDirectory(entry, isNew: state.isNew)
+                }
+            }
         }
+    }
+
+    /// A remote run: sets the time of each directory whose writes have all finished, in the order
+    /// the walk left them (contents before their directory).
+    private func finishDirectoriesWhoseWritesAreDone() {
+        var done = 0
+        for pending in directoriesAwaitingWrites {
+            guard pending.writesBefore <= writesFinished else { break }
+            finishDirectory(pending.entry, isNew: pending.isNew)
+            done += 1
+        }
+        if done > 0 { directoriesAwaitingWrites.removeFirst(done) }
     }
 
     /// `--delete-before`: a deletion-only pass over the whole tree before any transfer.
@@ -692,7 +721,7 @@ public final class Generator<FS: FileSystem> {
         if let current = existing {
             var checksumDiffers = false
             let unchanged = check.isUnchanged(source: entry.status, destination: current) {
-                let a = try? fs.checksum(entry.sourcePath)
+                let a = entry.checksum ?? (try? fs.checksum(entry.sourcePath))
                 let b = try? fs.checksum(path)
                 checksumDiffers = a != b
                 return (a, b)
@@ -755,7 +784,7 @@ public final class Generator<FS: FileSystem> {
             let candidate = PathBytes.join(root, entry.name)
             guard let status = try? self.fs.lstat(candidate), status.kind == .regular else { return nil }
             let same = self.check.isUnchanged(source: entry.status, destination: status) {
-                (try? self.fs.checksum(entry.sourcePath), try? self.fs.checksum(candidate))
+                (entry.checksum ?? (try? self.fs.checksum(entry.sourcePath)), try? self.fs.checksum(candidate))
             }
             guard same else { return nil }
             return (candidate, status, self.check.attributeFlags(source: entry, destination: status, localChange: false))
@@ -906,12 +935,22 @@ public final class Generator<FS: FileSystem> {
         if existing == nil, let modeFrom {
             job.permissions = check.destinationPermissions(source: entry.status, existing: modeFrom)
         }
+        if let link {
+            // The basis's signature goes with the request; the sender answers with the delta.
+            let signature = job.basis.flatMap { basis in
+                (try? fs.openForReading(basis)).flatMap { try? receiver.signature(of: $0) }
+            }
+            job.remote = RemoteFileData(fileIndex: entry.fileIndex, signature: signature, incoming: link.incoming)
+            link.request(fileIndex: entry.fileIndex, signature: signature)
+        }
         if let workers = copyWorkers {
             // Whole-file copies write the whole size; report now so output keeps file-list order.
             item.bytesTransferred = entry.status.size
             observer.report(item)
             workers.submit(PendingWrite(entry: entry, job: job, isNew: countsAsCreated))
+            writesSubmitted += 1
             for outcome in workers.takeFinished() { finishWrite(outcome, item: nil) }
+            if link != nil { finishDirectoriesWhoseWritesAreDone() }
             return
         }
         if options.progress { observer.report(item) }
@@ -925,6 +964,7 @@ public final class Generator<FS: FileSystem> {
     /// Counts and reports one finished write; `item` is reported here when it was not reported before.
     private func finishWrite(_ outcome: WriteOutcome, item: ItemizedChange?) {
         let entry = outcome.entry
+        if item == nil { writesFinished += 1 }
         switch outcome.result {
         case .success(let written):
             stats.literalData += written.bytes
@@ -959,6 +999,16 @@ public final class Generator<FS: FileSystem> {
                 if outcome.isNew { stats.created.regular -= 1 }
                 stats.regularFilesTransferred -= 1
                 stats.transferredFileSize -= entry.status.size
+                if call == Receiver<FS>.peerFailureCall {
+                    // The sender reported its side itself; a broken link ends the run as interrupted.
+                    switch failure.errno {
+                    case 2: hadVanished = true
+                    case 4: wasInterrupted = true
+                    case 5: hadErrors = true
+                    default: fail("[receiver] \(OutputEscaper.escape(entry.name)): \(failure.errnoText)")
+                    }
+                    return
+                }
                 if call == "send_files failed to open" {
                     let source = OutputEscaper.escape(fs.absolute(entry.sourcePath), keepHighBit: options.keepHighBit)
                     if failure.errno == 2 {
@@ -978,6 +1028,7 @@ public final class Generator<FS: FileSystem> {
     private func drainWrites() {
         guard let workers = copyWorkers else { return }
         for outcome in workers.drain() { finishWrite(outcome, item: nil) }
+        finishDirectoriesWhoseWritesAreDone()
     }
 
     /// A source file vanished after it was listed (exit 24).

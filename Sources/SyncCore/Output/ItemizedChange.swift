@@ -37,6 +37,8 @@ public struct ItemizedChange: Sendable {
     public var hardLinkLeader: [UInt8]?
     /// Bytes that crossed from sender to receiver for this file (`%b`).
     public var bytesTransferred: Int64 = 0
+    /// Shown by the client of a push, which sent the data: rsync marks such transfers `<`, not `>`.
+    public var isSentFromHere = false
 
     public init(
         name: [UInt8], kind: FileKind, flags: ItemizeFlags, size: Int64 = 0, mtime: FileTime = FileTime(seconds: 0),
@@ -58,7 +60,7 @@ public struct ItemizedChange: Sendable {
         if flags.contains(.localChange) {
             c[0] = flags.contains(.hardLinkName) ? UInt8(ascii: "h") : UInt8(ascii: "c")
         } else if flags.contains(.transfer) {
-            c[0] = UInt8(ascii: ">")
+            c[0] = isSentFromHere ? UInt8(ascii: "<") : UInt8(ascii: ">")
         } else {
             c[0] = UInt8(ascii: ".")
         }

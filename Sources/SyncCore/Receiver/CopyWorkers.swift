@@ -3,14 +3,16 @@ import Synchronization
 
 /// Runs receiver writes on a few threads, so several files are copied at once while the generator
 /// goes on checking the next ones. At most `capacity` jobs are in flight; `submit` blocks beyond that.
+/// `serial`: one job at a time, in submission order (a remote run's data arrives in request order).
 final class CopyWorkers<Job: Sendable, Output: Sendable>: Sendable {
-    private let queue = DispatchQueue(label: "swsync.receiver.copy", attributes: .concurrent)
+    private let queue: DispatchQueue
     private let group = DispatchGroup()
     private let slots: DispatchSemaphore
     private let finished = Mutex<[Output]>([])
     private let work: @Sendable (Job) -> Output
 
-    init(capacity: Int, work: @escaping @Sendable (Job) -> Output) {
+    init(capacity: Int, serial: Bool = false, work: @escaping @Sendable (Job) -> Output) {
+        queue = DispatchQueue(label: "swsync.receiver.copy", attributes: serial ? [] : .concurrent)
         self.slots = DispatchSemaphore(value: capacity)
         self.work = work
     }

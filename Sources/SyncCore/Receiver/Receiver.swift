@@ -57,6 +57,8 @@ public struct Receiver<FS: FileSystem>: Sendable {
         public var basis: [UInt8]?
         /// `--append`: the destination's current length; only the source's bytes after it are written.
         public var appendOffset: Int64?
+        /// A remote run: the data comes from the peer, not from `source`.
+        public var remote: RemoteFileData? = nil
     }
 
     /// What a write did: bytes written, and non-fatal attribute errors to report.
@@ -80,6 +82,7 @@ public struct Receiver<FS: FileSystem>: Sendable {
             progress(bytes)
             return !isInterrupted()
         }
+        if let remote = job.remote { return try writeRemote(job, remote, progress: keepGoing) }
         let owner = (uid: job.uid, gid: job.gid)
         if options.inplace, let existing = job.existing, existing.kind == .regular {
             if options.backup { try backupByCopy(job.destination, name: job.name) }
@@ -129,24 +132,38 @@ public struct Receiver<FS: FileSystem>: Sendable {
             }
             return try copyWhole(from: job.source, toNew: path, progress: keepGoing)
         }
-        warnings += finishAttributes(temporary.path, permissions: job.permissions, owner: owner, mtime: job.mtime)
+        warnings += try install(temporary.path, job: job)
+        if let counts {
+            return WriteResult(bytes: counts.literal, warnings: warnings, matched: counts.matched,
+                matchedBlocks: counts.matchedBlocks)
+        }
+        return WriteResult(bytes: temporary.bytes, warnings: warnings)
+    }
+
+    /// Puts a finished temp file in place: attributes, the backup (`-b`), then the rename over the
+    /// destination (through a second temp file next to it when `--temp-dir` is on another file system).
+    /// Returns the attribute warnings.
+    func install(_ temporary: [UInt8], job: WriteJob) throws(WriteFailure) -> [String] {
+        let owner = (uid: job.uid, gid: job.gid)
+        var warnings = finishAttributes(temporary, permissions: job.permissions, owner: owner, mtime: job.mtime)
+        let directory = PathBytes.parent(job.destination)
         if job.existing != nil && options.backup {
             do {
                 try makeBackup(job.destination, name: job.name)
             } catch {
-                try? fs.removeFile(temporary.path)
+                try? fs.removeFile(temporary)
                 throw error
             }
         }
         do {
-            try fs.rename(temporary.path, to: job.destination)
+            try fs.rename(temporary, to: job.destination)
         } catch {
             guard error.errno == 18 else {  // EXDEV: --temp-dir on another file system; copy next to the target.
-                try? fs.removeFile(temporary.path)
+                try? fs.removeFile(temporary)
                 throw .failed(error, call: "rename")
             }
-            defer { try? fs.removeFile(temporary.path) }
-            let local = try createTemporary(source: temporary.path, name: job.name, directory: directory,
+            defer { try? fs.removeFile(temporary) }
+            let local = try createTemporary(source: temporary, name: job.name, directory: directory,
                 inTempDir: false, progress: { _ in true })
             warnings += finishAttributes(local.path, permissions: job.permissions, owner: owner, mtime: job.mtime)
             do { try fs.rename(local.path, to: job.destination) } catch {
@@ -155,11 +172,7 @@ public struct Receiver<FS: FileSystem>: Sendable {
             }
         }
         removeUsedPartial(directory: directory, name: job.name)
-        if let counts {
-            return WriteResult(bytes: counts.literal, warnings: warnings, matched: counts.matched,
-                matchedBlocks: counts.matchedBlocks)
-        }
-        return WriteResult(bytes: temporary.bytes, warnings: warnings)
+        return warnings
     }
 
     /// `--append`/`--append-verify`: writes the source's bytes after `offset` at the end of the
@@ -221,9 +234,9 @@ public struct Receiver<FS: FileSystem>: Sendable {
 
     /// Writes the temp file. On interruption the partial data is kept with `--partial` (renamed over the
     /// destination, or into `--partial-dir`) and removed otherwise.
-    private func createTemporary(
+    func createTemporary(
         source: [UInt8], name: [UInt8], directory: [UInt8], inTempDir: Bool = true, progress: (Int64) -> Bool,
-        fill: (([UInt8]) throws(SystemCallError) -> Int64)? = nil
+        fill: ((_ path: [UInt8]) throws(SystemCallError) -> Int64)? = nil
     ) throws(WriteFailure) -> (path: [UInt8], bytes: Int64) {
         let base = PathBytes.lastComponent(name)
         let tempDirectory = inTempDir ? options.tempDir ?? directory : directory
@@ -332,7 +345,7 @@ public struct Receiver<FS: FileSystem>: Sendable {
         }
     }
 
-    private func backupByCopy(_ destination: [UInt8], name: [UInt8]) throws(WriteFailure) {
+    func backupByCopy(_ destination: [UInt8], name: [UInt8]) throws(WriteFailure) {
         let target = backupPath(for: destination, name: name)
         if options.backupDir != nil { makeParents(of: target) }
         try? fs.removeFile(target)

@@ -24,27 +24,7 @@ public struct FileListBuilder<FS: FileSystem> {
         self.directoryRules = DirectoryRuleTracker(isActive: options.filterList?.hasPerDirectoryRules ?? false)
     }
 
-    /// One listed directory: its entries (sorted), for each subdirectory what to list inside it, and
-    /// what the sender reported while listing it.
-    public struct Listing {
-        public var entries: [FileEntry]
-        public var subdirectories: [[UInt8]: SourceDirectory]
-        public var messages: [SenderMessage] = []
-        /// This listing met an unreadable source (rsync's `io_error`).
-        public var hadIOError = false
-        /// An entry vanished while this directory was listed.
-        public var hadVanished = false
-        /// A per-directory rules file here could not be read or parsed; the run stops (exit 1 or 11).
-        public var fatalError: SyncError?
-        /// The directory's contents come from a source directory (not only from names given as
-        /// arguments), so destination entries it lacks are extraneous for `--delete`.
-        public var isContentDirectory = false
-
-        /// Passes the sender's messages on, in the order they arose.
-        public func deliverMessages(to observer: TransferObserver) {
-            SenderMessage.deliver(messages, to: observer)
-        }
-    }
+    public typealias Listing = SourceListing
 
     /// Lists `directory`, whose entries are named under `relativeName` ("" for the transfer root).
     public mutating func list(_ directory: SourceDirectory, relativeName: [UInt8]) -> Listing {

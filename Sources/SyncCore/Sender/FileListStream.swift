@@ -9,7 +9,7 @@ import Synchronization
 /// listings of each subdirectory it names (in `Listing.entries` order) with their own subtrees. A
 /// subtree the generator does not enter is consumed with `skipSubtree()`, so the two stay in step.
 /// At most `capacity` listings wait in the queue, so memory stays bounded on huge trees.
-final class FileListStream<FS: FileSystem>: @unchecked Sendable {
+final class FileListStream<FS: FileSystem>: ListingSource, @unchecked Sendable {
     // @unchecked: the `SourceDirectory` objects below the root listing belong to the producer thread
     // from `start()` on; the generator only tests `Listing.subdirectories` for keys.
     private var builder: FileListBuilder<FS>
@@ -33,7 +33,7 @@ final class FileListStream<FS: FileSystem>: @unchecked Sendable {
         self.builder = builder
         self.root = root
         self.recursive = recursive
-        let hasSubtrees = root.entries.contains { $0.isDirectory && Self.descends(into: $0, of: root, recursive: recursive) }
+        let hasSubtrees = root.entries.contains { $0.isDirectory && root.descends(into: $0, recursive: recursive) }
         self.complete = Atomic(!hasSubtrees)
         self.slots = DispatchSemaphore(value: capacity)
     }
@@ -62,37 +62,11 @@ final class FileListStream<FS: FileSystem>: @unchecked Sendable {
         return listing
     }
 
-    /// Consumes the listings of a subtree the generator does not enter (its next listing and every
-    /// listing below it), passing each to `consume` so their messages and errors still count.
-    func skipSubtree(_ consume: (FileListBuilder<FS>.Listing) -> Void) {
-        let listing = next()
-        consume(listing)
-        for entry in listing.entries where entry.isDirectory && Self.descends(into: entry, of: listing, recursive: recursive) {
-            skipSubtree(consume)
-        }
-    }
-
-    /// True when the producer lists `entry`'s contents after `listing` (and so the generator must take
-    /// them): with `-r`, or for a `-R` implied directory, which leads to the paths named inside it.
-    static func descends(into entry: FileEntry, of listing: FileListBuilder<FS>.Listing, recursive: Bool) -> Bool {
-        (recursive || entry.isImpliedDirectory || entry.listsContents || entry.leadsToNamedPaths)
-            && listing.subdirectories[PathBytes.lastComponent(entry.name)] != nil
-    }
-
     /// Entries and file bytes listed below the root listing so far, and whether the listing is done
     /// (progress's "to-chk" against "ir-chk").
     var listedSoFar: (entries: Int, size: Int64, complete: Bool) {
         (listedEntries.load(ordering: .relaxed), listedBytes.load(ordering: .relaxed),
             complete.load(ordering: .acquiring))
-    }
-
-    /// The bytes a listing adds to rsync's "total size": regular files, and symlink targets when sent.
-    static func transferSize(of listing: FileListBuilder<FS>.Listing, links: Bool) -> Int64 {
-        var size: Int64 = 0
-        for entry in listing.entries where entry.kind == .regular || (links && entry.kind == .symlink) {
-            size += entry.countedSize
-        }
-        return size
     }
 
     /// Stops the producer and waits for it, for a run that ends early.
@@ -111,7 +85,7 @@ final class FileListStream<FS: FileSystem>: @unchecked Sendable {
             if cancelled.load(ordering: .relaxed) { return }
             let listing = builder.list(directory, relativeName: name)
             listedEntries.add(listing.entries.count, ordering: .relaxed)
-            listedBytes.add(Self.transferSize(of: listing, links: builder.options.links), ordering: .relaxed)
+            listedBytes.add(listing.transferSize(links: builder.options.links), ordering: .relaxed)
             pushChildren(of: listing, onto: &pending)
             // Complete before the last listing is handed over, so its files see "to-chk".
             if pending.isEmpty { complete.store(true, ordering: .releasing) }
@@ -124,7 +98,7 @@ final class FileListStream<FS: FileSystem>: @unchecked Sendable {
         onto pending: inout [(name: [UInt8], directory: SourceDirectory)])
     {
         let start = pending.count
-        for entry in listing.entries where entry.isDirectory && Self.descends(into: entry, of: listing, recursive: recursive) {
+        for entry in listing.entries where entry.isDirectory && listing.descends(into: entry, recursive: recursive) {
             pending.append((entry.name, listing.subdirectories[PathBytes.lastComponent(entry.name)]!))
         }
         pending[start...].reverse()
@@ -134,3 +108,4 @@ final class FileListStream<FS: FileSystem>: @unchecked Sendable {
 // A listing crosses from the producer thread to the generator once; the `SourceDirectory` objects it
 // holds are used by the producer alone (see `FileListStream`).
 extension FileListBuilder.Listing: @unchecked Sendable {}
+

@@ -1,0 +1,168 @@
+import Glibc
+import SyncCore
+import SyncRemote
+import SyncSSH
+
+/// A transfer with a remote end: starts `swsync --server ...` on the peer through libssh or the `-e`
+/// command, runs this side's roles, and prints what rsync's client prints.
+enum RemoteTransfer {
+    /// `[USER@]HOST:PATH`, split.
+    struct RemoteSpec {
+        var user: String?
+        var host: String
+        var path: String
+
+        init?(_ argument: String) {
+            guard RemotePath.isRemote(argument), let colon = argument.firstIndex(of: ":") else { return nil }
+            var hostPart = String(argument[..<colon])
+            path = String(argument[argument.index(after: colon)...])
+            if let at = hostPart.lastIndex(of: "@") {
+                user = String(hostPart[..<at])
+                hostPart = String(hostPart[hostPart.index(after: at)...])
+            }
+            host = hostPart
+            if path.isEmpty { path = "." }
+        }
+    }
+
+    /// Options the peer must not get: the transport, the client's own output, and files only the
+    /// client can read (their contents go along instead).
+    static let clientOnly: Set<String> = [
+        "rsh", "rsync-path", "log-file", "log-file-format", "progress", "stats", "human-readable", "8-bit-output",
+        "list-only", "info", "out-format", "files-from", "from0", "exclude-from", "include-from", "contimeout",
+        "partial-progress",
+    ]
+
+    static func run(command: ParsedCommandLine, options: SyncOptions, sources: [String], destination: String,
+        observer: ConsoleObserver) -> (RemoteRun.Outcome, pushes: Bool)?
+    {
+        let remoteSources = sources.compactMap(RemoteSpec.init)
+        let remoteDestination = RemoteSpec(destination)
+        if remoteDestination != nil && !remoteSources.isEmpty {
+            _ = SwsyncCommand.fail(SyncError(.syntax, "The source and destination cannot both be remote."))
+            return nil
+        }
+        if !remoteSources.isEmpty && remoteSources.count != sources.count {
+            _ = SwsyncCommand.fail(SyncError(.syntax, "The source and destination cannot both be local when some sources are remote."))
+            return nil
+        }
+        let pushes = remoteDestination != nil
+        let spec = remoteDestination ?? remoteSources[0]
+        if remoteSources.contains(where: { $0.host != spec.host || $0.user != spec.user }) {
+            _ = SwsyncCommand.fail(SyncError(.syntax, "all remote sources must be on the same host"))
+            return nil
+        }
+        if !pushes && options.filesFrom != nil {
+            _ = SwsyncCommand.fail(SyncError(.unsupported, "--files-from with a remote source is not supported yet"))
+            return nil
+        }
+        let remotePaths = pushes ? [spec.path] : remoteSources.map(\.path)
+        let remoteCommand: [String]
+        do {
+            remoteCommand = try serverCommand(command: command, options: options, sends: !pushes, paths: remotePaths)
+        } catch {
+            _ = SwsyncCommand.fail(error)
+            return nil
+        }
+        let transport: any RemoteTransport
+        do throws(TransportError) {
+            transport = try connect(spec, options: options, remoteCommand: remoteCommand)
+        } catch {
+            let status = ExitStatus(rawValue: error.exitCode) ?? .unexplained
+            return (RemoteRun.Outcome(status: status, error: SyncError(status, error.message), stats: TransferStats()),
+                pushes)
+        }
+        let interrupted: @Sendable () -> Bool = { Signals.interrupted }
+        if pushes {
+            var sourcePaths = sources.map { Array($0.utf8) }
+            if let list = options.filesFrom {
+                do { sourcePaths = try FilterSetup.expandFilesFrom(list, source: sourcePaths[0], options: options) } catch {
+                    _ = SwsyncCommand.fail(error)
+                    return nil
+                }
+            }
+            return (RemoteRun.push(transport: transport, sources: sourcePaths, options: options, observer: observer,
+                isInterrupted: interrupted), true)
+        }
+        return (RemoteRun.pull(transport: transport, destination: Array(destination.utf8), options: options,
+            observer: observer, isInterrupted: interrupted), false)
+    }
+
+    /// The peer's command line: `swsync --server [--sender] OPTIONS . PATH...`, each word quoted for its
+    /// shell (a leading `~` stays outside the quotes so the shell expands it).
+    static func serverCommand(command: ParsedCommandLine, options: SyncOptions, sends: Bool, paths: [String])
+        throws(SyncError) -> [String]
+    {
+        var words = [options.rsyncPath ?? "swsync", "--server"]
+        if sends { words.append("--sender") }
+        for (name, word) in command.optionWords {
+            switch name {
+            case "exclude-from", "include-from":
+                let file = String(word.drop(while: { $0 != "=" }).dropFirst())
+                guard let content = try FilterSetup.readRulesFile(Array(file.utf8)) else {
+                    throw SyncError(.fileIO, "failed to open \(name) file \(file): No such file or directory (2)")
+                }
+                let separator: UInt8 = options.fromZero ? 0 : UInt8(ascii: "\n")
+                for line in content.split(separator: separator) {
+                    var text = String(decoding: line, as: UTF8.self)
+                    if text.hasSuffix("\r") { text.removeLast() }
+                    if text.isEmpty || text.hasPrefix("#") || text.hasPrefix(";") { continue }
+                    words.append(name == "exclude-from" ? "--exclude=\(text)" : "--include=\(text)")
+                }
+            case "partial-progress":
+                words.append("--partial")
+            case "files-from":
+                // The client expands the list into its sources; the peer needs the flags it implied.
+                if options.relative { words.append("--relative") }
+                if options.dirs { words.append("--dirs") }
+                if !options.recursive { words.append("--no-recursive") }
+            default:
+                if !clientOnly.contains(name) { words.append(word) }
+            }
+        }
+        // rsync's default for a remote run is the delta algorithm; both ends must agree.
+        if options.wholeFile == nil { words.append("--no-whole-file") }
+        words.append(".")
+        words += paths
+        return [words[0]] + words.dropFirst().map(shellQuoted)
+    }
+
+    static func shellQuoted(_ word: String) -> String {
+        let safe = word.allSatisfy { $0.isLetter || $0.isNumber || "-_=./,:@%+".contains($0) }
+        if safe && !word.isEmpty { return word }
+        if word.hasPrefix("~/") || word == "~" {
+            return "~" + (word.count > 1 ? shellQuoted(String(word.dropFirst())) : "")
+        }
+        return "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+
+    static func connect(_ spec: RemoteSpec, options: SyncOptions, remoteCommand: [String])
+        throws(TransportError) -> any RemoteTransport
+    {
+        var environment: [String: String] = [:]
+        for name in ["RSYNC_RSH", "SWSYNC_SSH_CONFIG", "SWSYNC_SSH_DIR", "SWSYNC_SSH_KNOWN_HOSTS"] {
+            if let value = getenv(name) { environment[name] = String(cString: value) }
+        }
+        // Without -e or RSYNC_RSH the built-in libssh client connects; with them, the command does.
+        if let shell = options.remoteShell ?? environment[RemoteShellCommand.environmentVariable], !shell.isEmpty {
+            return try RemoteShellTransport(command: shell, user: spec.user, host: spec.host, remoteCommand: remoteCommand)
+        }
+        var ssh = SSHOptions(host: spec.host, user: spec.user)
+        ssh.applyEnvironment(environment)
+        ssh.connectTimeout = options.contimeout
+        return try SSHTransport(options: ssh, remoteCommand: remoteCommand)
+    }
+}
+
+extension String {
+    func replacingOccurrences(of target: String, with replacement: String) -> String {
+        var result = ""
+        var rest = self[...]
+        while let range = rest.firstRange(of: target) {
+            result += rest[..<range.lowerBound]
+            result += replacement
+            rest = rest[range.upperBound...]
+        }
+        return result + rest
+    }
+}

@@ -1,0 +1,304 @@
+import Dispatch
+import Synchronization
+import SyncCore
+import SyncProtocol
+import SyncSSH
+
+/// The framed connection to the peer over a byte transport: the hello, then messages both ways.
+///
+/// One reader thread decodes frames and hands each message to the role's handler; one writer thread
+/// sends what the roles queue, so a burst of small messages goes out in few writes and no role waits
+/// on the socket. The queue is bounded: a role that produces faster than the link carries waits.
+public final class Connection: @unchecked Sendable {
+    // @unchecked: `session`, `decoder` and `decompressor` are set before the threads start and then used
+    // by the reader thread only; everything shared is behind a Mutex or atomic.
+    let transport: any RemoteTransport
+    private(set) var session: Session?
+    private var decoder = MessageDecoder()
+    private var decompressor: FrameDecompressor?
+    private let compressor: FrameCompressor?
+    private let encoder = Mutex<MessageEncoder?>(nil)
+    private let limiter: BandwidthLimiter?
+    private let timeout: Int
+
+    private struct Outgoing {
+        var buffers: [[UInt8]] = []
+        var bytes = 0
+        var closing = false
+    }
+    private let outgoing = Mutex(Outgoing())
+    private let outgoingReady = DispatchSemaphore(value: 0)
+    private let outgoingDrained = DispatchSemaphore(value: 0)
+    private let writerDone = DispatchSemaphore(value: 0)
+    private let readerDone = DispatchSemaphore(value: 0)
+    private static let outgoingLimit = 8 << 20
+
+    private let failureBox = Mutex<SyncError?>(nil)
+    private let failureHandlers = Mutex<[@Sendable (SyncError) -> Void]>([])
+    private let expectsEnd = Atomic<Bool>(false)
+    public let bytesSent = Atomic<Int64>(0)
+    public let bytesReceived = Atomic<Int64>(0)
+    private let lastReceived = Atomic<Int64>(0)
+    private let lastSent = Atomic<Int64>(0)
+
+    /// - Parameters:
+    ///   - compression: `-z`: file data and file lists go compressed with this choice.
+    ///   - timeout: `--timeout` seconds (0: none): the run ends with exit 30 when nothing arrives for
+    ///     that long; keepalives are sent when we have been quiet for half of it.
+    public init(transport: any RemoteTransport, compression: CompressionChoice?, compressionLevel: Int?,
+        bandwidthLimit: Int64?, timeout: Int) throws(SyncError)
+    {
+        self.transport = transport
+        compressor = try compression.map { (choice) throws(SyncError) in try FrameCompressor(choice, level: compressionLevel) }
+        limiter = bandwidthLimit.map { BandwidthLimiter(bytesPerSecond: $0) }
+        self.timeout = timeout
+        if let compression {
+            decompressor = try FrameDecompressor(compression, maxPayload: ProtocolLimits.standard.maxFramePayload)
+        }
+    }
+
+    /// The run's first error: a broken link, a protocol violation, the peer's abort, or a timeout.
+    public var failure: SyncError? { failureBox.withLock { $0 } }
+
+    /// Records `error` as the run's failure (the first one wins) and tells every listener.
+    public func fail(_ error: SyncError) {
+        let first = failureBox.withLock { box in
+            defer { if box == nil { box = error } }
+            return box == nil
+        }
+        guard first else { return }
+        for handler in failureHandlers.withLock({ $0 }) { handler(error) }
+    }
+
+    public func onFailure(_ handler: @escaping @Sendable (SyncError) -> Void) {
+        failureHandlers.withLock { $0.append(handler) }
+    }
+
+    // MARK: Hello
+
+    /// Writes our hello and reads the peer's, on the calling thread, before the threads start.
+    public func handshake(required: Capabilities) throws(SyncError) {
+        let local = Hello(maxOutstandingRequests: Hello.windowRange.upperBound)
+        try writeNow(local.encode())
+        var hello = HelloDecoder()
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = try readSome(into: &buffer)
+            if count == 0 {
+                do { try hello.finishInput() } catch { throw error.syncError }
+            }
+            hello.feed(buffer[..<count])
+            let remote: Hello?
+            do { remote = try hello.next() } catch { throw error.syncError }
+            guard let remote else { continue }
+            let session: Session
+            do { session = try Session(local: local, remote: remote, required: required) } catch { throw error.syncError }
+            self.session = session
+            encoder.withLock { $0 = MessageEncoder(session: session) }
+            decoder = MessageDecoder(session: session, compression: compressor != nil)
+            decoder.feed(hello.remainder)
+            return
+        }
+    }
+
+    // MARK: Threads
+
+    /// Starts the reader (handing each message to `handle`, which throws to end the run) and the writer.
+    public func start(handle: @escaping (Message) throws(SyncError) -> Void) {
+        let now = Self.seconds()
+        lastReceived.store(now, ordering: .relaxed)
+        lastSent.store(now, ordering: .relaxed)
+        let reader = UncheckedBox(handle)
+        DispatchQueue(label: "swsync.connection.reader").async { [self] in
+            readLoop(reader.value)
+            readerDone.signal()
+        }
+        DispatchQueue(label: "swsync.connection.writer").async { [self] in
+            writeLoop()
+            writerDone.signal()
+        }
+        if timeout > 0 {
+            DispatchQueue(label: "swsync.connection.timeout").async { [self] in watchTimeout() }
+        }
+    }
+
+    /// Queues `message`; blocks while more than 8 MiB wait to be written. `compress`: `-z` applies
+    /// (file data of a name on the skip-compress list goes plain).
+    public func send(_ message: Message, compress: Bool = true) {
+        var bytes: [UInt8] = []
+        var failed: SyncError?
+        encoder.withLock { encoder in
+            guard let encoder else { return }
+            if let compressor, compress {
+                do throws(SyncError) { try encoder.encode(message, into: &bytes, compressor: compressor) } catch {
+                    failed = error
+                }
+            } else {
+                encoder.encode(message, into: &bytes)
+            }
+        }
+        if let failed { fail(failed) }
+        enqueue(bytes)
+    }
+
+    private func enqueue(_ bytes: [UInt8]) {
+        guard !bytes.isEmpty else { return }
+        while true {
+            let queued = outgoing.withLock { queue -> Bool in
+                guard queue.bytes < Self.outgoingLimit || queue.buffers.isEmpty else { return false }
+                queue.buffers.append(bytes)
+                queue.bytes += bytes.count
+                return true
+            }
+            if queued { break }
+            if failure != nil { return }
+            _ = outgoingDrained.wait(timeout: .now() + .milliseconds(20))
+        }
+        outgoingReady.signal()
+    }
+
+    /// Sends what is queued, then closes our direction. The peer reads end of file after it.
+    public func finishSending() {
+        outgoing.withLock { $0.closing = true }
+        outgoingReady.signal()
+        writerDone.wait()
+        transport.closeWrite()
+    }
+
+    /// From now on end of file from the peer is the normal end, not a broken connection.
+    public func expectEnd() { expectsEnd.store(true, ordering: .relaxed) }
+
+    /// Waits until the reader has seen end of file (or failed).
+    public func waitForReader() { readerDone.wait() }
+
+    private func writeLoop() {
+        var keepaliveDue = timeout > 0 ? max(1, timeout / 2) : 0
+        while true {
+            if keepaliveDue > 0 {
+                if outgoingReady.wait(timeout: .now() + .seconds(1)) == .timedOut {
+                    if Self.seconds() - lastSent.load(ordering: .relaxed) >= keepaliveDue {
+                        send(.keepalive)
+                    }
+                    continue
+                }
+            } else {
+                outgoingReady.wait()
+            }
+            let (buffers, closing) = outgoing.withLock { queue in
+                defer {
+                    queue.buffers.removeAll(keepingCapacity: true)
+                    queue.bytes = 0
+                }
+                return (queue.buffers, queue.closing)
+            }
+            outgoingDrained.signal()
+            var batch: [UInt8] = []
+            for buffer in buffers {
+                if batch.count + buffer.count > 1 << 20 && !batch.isEmpty {
+                    if !writeOut(batch) { return }
+                    batch.removeAll(keepingCapacity: true)
+                }
+                batch.append(contentsOf: buffer)
+            }
+            if !batch.isEmpty && !writeOut(batch) { return }
+            let empty = outgoing.withLock { $0.buffers.isEmpty }
+            if closing && empty { return }
+            keepaliveDue = timeout > 0 ? max(1, timeout / 2) : 0
+        }
+    }
+
+    private func writeOut(_ bytes: [UInt8]) -> Bool {
+        if failure != nil && !expectsEnd.load(ordering: .relaxed) { return false }
+        do {
+            if let limiter {
+                var offset = 0
+                while offset < bytes.count {
+                    let end = min(bytes.count, offset + limiter.pieceLength)
+                    limiter.send(end - offset)
+                    try writeNow(Array(bytes[offset..<end]))
+                    offset = end
+                }
+            } else {
+                try writeNow(bytes)
+            }
+            return true
+        } catch {
+            fail(error)
+            return false
+        }
+    }
+
+    private func writeNow(_ bytes: [UInt8]) throws(SyncError) {
+        do { try transport.write(bytes) } catch {
+            throw SyncError(ExitStatus(rawValue: error.exitCode) ?? .streamIO, error.message)
+        }
+        bytesSent.add(Int64(bytes.count), ordering: .relaxed)
+        lastSent.store(Self.seconds(), ordering: .relaxed)
+    }
+
+    private func readSome(into buffer: inout [UInt8]) throws(SyncError) -> Int {
+        let result: Result<Int, TransportError> = buffer.withUnsafeMutableBytes { raw in
+            Result { () throws(TransportError) in try transport.read(into: raw) }
+        }
+        switch result {
+        case .success(let count):
+            bytesReceived.add(Int64(count), ordering: .relaxed)
+            lastReceived.store(Self.seconds(), ordering: .relaxed)
+            return count
+        case .failure(let error):
+            throw SyncError(ExitStatus(rawValue: error.exitCode) ?? .streamIO, error.message)
+        }
+    }
+
+    private func readLoop(_ handle: (Message) throws(SyncError) -> Void) {
+        var buffer = [UInt8](repeating: 0, count: 256 * 1024)
+        do throws(SyncError) {
+            while true {
+                while let message = try nextMessage() {
+                    if case .keepalive = message { continue }
+                    try handle(message)
+                }
+                let count = try readSome(into: &buffer)
+                if count == 0 {
+                    do { try decoder.finishInput() } catch { throw error.syncError }
+                    if !expectsEnd.load(ordering: .relaxed) {
+                        throw SyncError(.streamIO, "connection unexpectedly closed (\(bytesReceived.load(ordering: .relaxed)) bytes received so far)")
+                    }
+                    return
+                }
+                decoder.feed(buffer[..<count])
+            }
+        } catch {
+            fail(error)
+        }
+    }
+
+    private func nextMessage() throws(SyncError) -> Message? {
+        do { return try decoder.next(decompressor: decompressor) } catch { throw error.syncError }
+    }
+
+    private func watchTimeout() {
+        while failure == nil && !expectsEnd.load(ordering: .relaxed) {
+            sleep(seconds: 1)
+            if Self.seconds() - lastReceived.load(ordering: .relaxed) > Int64(timeout) {
+                fail(SyncError(.timeout, "[\(roleName)] io timeout after \(timeout) seconds -- exiting"))
+                return
+            }
+        }
+    }
+
+    /// For messages: which side this process plays.
+    public var roleName = "receiver"
+
+    static func seconds() -> Int64 { Int64(DispatchTime.now().uptimeNanoseconds / 1_000_000_000) }
+
+    private func sleep(seconds: Int) {
+        _ = DispatchSemaphore(value: 0).wait(timeout: .now() + .seconds(seconds))
+    }
+}
+
+/// Carries a non-Sendable value into a closure that runs once on another thread.
+struct UncheckedBox<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}

@@ -1,0 +1,206 @@
+import Dispatch
+import Synchronization
+import SyncCore
+import SyncProtocol
+
+/// The generator's and receiver's side of a remote run (the server of a push, the client of a pull):
+/// decodes the sender's file-list chunks into listings for the generator, checks them, sends the
+/// generator's requests with their signatures, and routes the answers to the receiver's writer.
+public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable {
+    // @unchecked: the reader thread writes `state` and the incoming queue; the generator's thread reads
+    // listings; both go through the Mutex and semaphores below.
+    let connection: Connection
+    let options: SyncOptions
+    public let incoming = IncomingData(capacity: 256)
+
+    private struct State {
+        var tracker = FileListTracker()
+        var window = RequestWindow(capacity: Hello.windowRange.upperBound, signatureBudget: Int.max / 2)
+        /// Directory chunks must come in pre-order: the directories the sender will list next, the next last.
+        var expected: [Int] = []
+        var open: (index: Int?, chunk: FileListChunk, resolved: [FileListTracker.ResolvedEntry])?
+        var root: (listing: SourceListing, dotEntry: FileEntry?, sourceArguments: Int)?
+        var listings: [SourceListing] = []
+        var head = 0
+        var listedEntries = 0
+        var listedBytes: Int64 = 0
+        var complete = false
+        var ioError = false
+    }
+    private let state = Mutex(State())
+    private let rootReady = DispatchSemaphore(value: 0)
+    private let listingReady = DispatchSemaphore(value: 0)
+    /// Directories only walked into carry this placeholder: the sender, not this side, lists them.
+    private let remoteDirectory = SourceDirectory()
+
+    public init(connection: Connection, options: SyncOptions) {
+        self.connection = connection
+        self.options = options
+        connection.onFailure { [incoming, rootReady, listingReady] error in
+            incoming.fail(error)
+            rootReady.signal()
+            listingReady.signal()
+        }
+    }
+
+    // MARK: Messages from the sender
+
+    /// Takes the sender's messages meant for this side; false for any other message.
+    public func handle(_ message: Message) throws(SyncError) -> Bool {
+        do {
+            switch message {
+            case .fileListChunk(let chunk):
+                try accept(chunk)
+            case .fileListDone(let ioError):
+                try state.withLock { (state) throws(ProtocolError) in
+                    try state.tracker.finish()
+                    guard state.expected.isEmpty else {
+                        throw ProtocolError(.outOfSequence, "file list ended with \(state.expected.count) directories unlisted")
+                    }
+                    state.complete = true
+                    state.ioError = state.ioError || ioError
+                }
+            case .delta(let index, let bytes):
+                try state.withLock { (state) throws(ProtocolError) in try state.window.checkReply(fileIndex: index) }
+                incoming.push(.piece(fileIndex: index, bytes: bytes))
+            case .fileEnd(let index, let outcome):
+                try state.withLock { (state) throws(ProtocolError) in _ = try state.window.complete(fileIndex: index) }
+                let result: IncomingData.Outcome = switch outcome {
+                case .complete: .complete
+                case .vanished: .vanished
+                case .failed: .failed
+                }
+                incoming.push(.end(fileIndex: index, outcome: result))
+            default:
+                return false
+            }
+        } catch {
+            throw error.syncError
+        }
+        return true
+    }
+
+    private func accept(_ chunk: FileListChunk) throws(ProtocolError) {
+        let ready = try state.withLock { (state) throws(ProtocolError) -> Int in
+            if state.open == nil, let index = chunk.directoryIndex {
+                guard state.expected.last == index else {
+                    throw ProtocolError(.outOfSequence, "file-list chunk for directory \(index) out of order")
+                }
+                state.expected.removeLast()
+            }
+            let resolved = try state.tracker.accept(chunk)
+            if var open = state.open {
+                open.resolved += resolved
+                open.chunk.hadIOError = open.chunk.hadIOError || chunk.hadIOError
+                state.open = open
+            } else {
+                state.open = (chunk.directoryIndex, chunk, resolved)
+            }
+            guard !chunk.continues, let whole = state.open else { return 0 }
+            state.open = nil
+            let listing = makeListing(whole.chunk, resolved: whole.resolved, expected: &state.expected)
+            if whole.index == nil {
+                var entries = listing.entries
+                var dotEntry: FileEntry?
+                if let dot = entries.firstIndex(where: { $0.name == PathBytes.dot }) { dotEntry = entries.remove(at: dot) }
+                var rootListing = listing
+                rootListing.entries = entries
+                state.root = (rootListing, dotEntry, whole.chunk.severalSources ? 2 : 1)
+                state.ioError = state.ioError || whole.chunk.hadIOError
+                return 1
+            }
+            state.listings.append(listing)
+            state.listedEntries += listing.entries.count
+            state.listedBytes += listing.transferSize(links: options.links)
+            return 2
+        }
+        if ready == 1 { rootReady.signal() }
+        if ready == 2 { listingReady.signal() }
+    }
+
+    /// A directory's listing from its chunks; queues the directories the sender will list inside it.
+    private func makeListing(_ chunk: FileListChunk, resolved: [FileListTracker.ResolvedEntry], expected: inout [Int])
+        -> SourceListing
+    {
+        var entries: [FileEntry] = []
+        entries.reserveCapacity(resolved.count)
+        var subdirectories: [[UInt8]: SourceDirectory] = [:]
+        var descending: [Int] = []
+        for item in resolved {
+            let wire = item.entry
+            var status = wire.status
+            if let group = wire.hardLinkGroup {
+                status.device = 1
+                status.inode = group
+                status.linkCount = wire.linkCount
+            }
+            var entry = FileEntry(name: item.path, sourcePath: item.path, status: status, symlinkTarget: wire.symlinkTarget)
+            entry.fileIndex = item.index
+            entry.isImpliedDirectory = wire.isImpliedDirectory
+            entry.isPassedThrough = wire.isPassedThrough
+            entry.checksum = wire.checksum
+            if wire.descends && item.path != PathBytes.dot {
+                entry.listsContents = true
+                subdirectories[PathBytes.lastComponent(item.path)] = remoteDirectory
+                descending.append(item.index)
+            }
+            entries.append(entry)
+        }
+        expected += descending.reversed()
+        var listing = SourceListing(entries: entries, subdirectories: subdirectories)
+        listing.hadIOError = chunk.hadIOError
+        listing.isContentDirectory = chunk.isContentDirectory
+        return listing
+    }
+
+    // MARK: SenderLink
+
+    public func receiveRoot() throws(SyncError) -> (listing: SourceListing, dotEntry: FileEntry?, sourceArguments: Int) {
+        rootReady.wait()
+        if let root = state.withLock({ $0.root }) { return root }
+        throw connection.failure ?? SyncError(.streamIO, "no file list from the peer")
+    }
+
+    public var listings: any ListingSource { self }
+
+    public func request(fileIndex: Int, signature: Signature?) {
+        let bytes = signature.map(SignatureCodec.encode) ?? []
+        state.withLock { $0.window.issue(FileRequest(fileIndex: fileIndex, signatureLength: bytes.count)) }
+        connection.send(.request(FileRequest(fileIndex: fileIndex, signatureLength: bytes.count)))
+        if !bytes.isEmpty { connection.send(.signature(fileIndex: fileIndex, bytes: bytes)) }
+    }
+
+    public var ioError: Bool { state.withLock { $0.ioError } }
+
+    // MARK: ListingSource
+
+    public func next() -> SourceListing {
+        while true {
+            let listing: SourceListing? = state.withLock { state in
+                guard state.head < state.listings.count else { return nil }
+                let listing = state.listings[state.head]
+                state.listings[state.head] = SourceListing(entries: [], subdirectories: [:])
+                state.head += 1
+                if state.head > 64 && state.head * 2 > state.listings.count {
+                    state.listings.removeFirst(state.head)
+                    state.head = 0
+                }
+                return listing
+            }
+            if let listing { return listing }
+            if let failure = connection.failure {
+                // The run is ending: an empty listing lets the walk unwind; the failure decides the status.
+                var empty = SourceListing(entries: [], subdirectories: [:])
+                empty.fatalError = failure
+                return empty
+            }
+            listingReady.wait()
+        }
+    }
+
+    public var listedSoFar: (entries: Int, size: Int64, complete: Bool) {
+        state.withLock { ($0.listedEntries, $0.listedBytes, $0.complete) }
+    }
+
+    public func finish() {}
+}

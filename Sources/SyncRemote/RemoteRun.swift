@@ -1,0 +1,224 @@
+import Glibc
+import SyncCore
+import SyncPlatform
+import SyncProtocol
+import SyncSSH
+
+/// A remote run from start to end, for either end of the connection.
+///
+/// The generator's side ends the run: after its last write it sends its stats (to a client that
+/// prints them) and `goodbye(status)`; the sender answers with its own `goodbye` and both close.
+public enum RemoteRun {
+    /// How a client's run ended.
+    public struct Outcome {
+        public var status: ExitStatus
+        /// The error that ended the run early (a broken link, the peer's abort, a bad stream).
+        public var error: SyncError?
+        /// The generator's counts (the peer's, for a push), with the bytes this client sent and received.
+        public var stats: TransferStats
+        /// `--max-delete` deletions skipped, for the closing warning.
+        public var deletionsSkipped = 0
+
+        public init(status: ExitStatus, error: SyncError?, stats: TransferStats, deletionsSkipped: Int = 0) {
+            self.status = status
+            self.error = error
+            self.stats = stats
+            self.deletionsSkipped = deletionsSkipped
+        }
+    }
+
+    /// The client of a push: this process sends `sources`; the peer receives.
+    public static func push(transport: any RemoteTransport, sources: [[UInt8]], options: SyncOptions,
+        observer: TransferObserver, isInterrupted: @escaping @Sendable () -> Bool) -> Outcome
+    {
+        let connection: Connection
+        do { connection = try connect(transport, options: options) } catch {
+            return Outcome(status: error.status, error: error, stats: TransferStats())
+        }
+        let locked = LockedObserver(observer, alsoInterruptedWhen: { connection.failure != nil })
+        let events = SessionEvents(observer: locked, connection: connection)
+        events.isSenderClient = true
+        let sender = SenderRole(fs: PosixFileSystem(), options: options, connection: connection, observer: locked)
+        sender.showsProgress = options.progress && !options.quiet
+        connection.roleName = "sender"
+        connection.start { (message) throws(SyncError) in
+            if try sender.handle(message) { return }
+            try events.handle(message)
+        }
+        sender.startAnswering()
+        do {
+            try sender.sendFileList(tree: SourceTree(arguments: sources, relative: options.relative))
+        } catch {
+            connection.send(.abort(status: error.status, message: error.message))
+            connection.fail(error)
+        }
+        events.waitForGoodbye(interrupted: isInterrupted)
+        sender.finishAnswering()
+        if connection.failure == nil && !isInterrupted() { connection.send(.goodbye(status: sender.exitStatus)) }
+        var stats = events.peerStats ?? TransferStats()
+        let status = close(connection, own: sender.exitStatus, peer: events.peerStatus, isInterrupted: isInterrupted)
+        stats.bytesSent = connection.bytesSent.load(ordering: .relaxed)
+        stats.bytesReceived = connection.bytesReceived.load(ordering: .relaxed)
+        return Outcome(status: status.status, error: status.error, stats: stats)
+    }
+
+    /// The client of a pull: the peer sends; this process generates and receives into `destination`.
+    public static func pull(transport: any RemoteTransport, destination: [UInt8], options: SyncOptions,
+        observer: TransferObserver, isInterrupted: @escaping @Sendable () -> Bool) -> Outcome
+    {
+        let connection: Connection
+        do { connection = try connect(transport, options: options) } catch {
+            return Outcome(status: error.status, error: error, stats: TransferStats())
+        }
+        let locked = LockedObserver(observer, alsoInterruptedWhen: { connection.failure != nil })
+        let (generator, status) = receive(connection, destination: destination, options: options, observer: locked,
+            isInterrupted: isInterrupted)
+        var stats = generator.stats
+        stats.bytesSent = connection.bytesSent.load(ordering: .relaxed)
+        stats.bytesReceived = connection.bytesReceived.load(ordering: .relaxed)
+        return Outcome(status: status.status, error: status.error, stats: stats,
+            deletionsSkipped: generator.deletionsSkipped)
+    }
+
+    /// `swsync --server`: the peer's half, over our stdin and stdout. Returns the exit status.
+    public static func serve(sends: Bool, paths: [[UInt8]], options: SyncOptions,
+        isInterrupted: @escaping @Sendable () -> Bool) -> Int32
+    {
+        let transport = StandardStreams()
+        let connection: Connection
+        do { connection = try connect(transport, options: options) } catch {
+            return error.status.rawValue
+        }
+        let observer = ForwardingObserver(connection: connection, interrupted: isInterrupted)
+        if sends {
+            let events = SessionEvents(observer: observer, connection: connection)
+            let sender = SenderRole(fs: PosixFileSystem(), options: options, connection: connection, observer: observer)
+            connection.roleName = "sender"
+            connection.start { (message) throws(SyncError) in
+                if try sender.handle(message) { return }
+                try events.handle(message)
+            }
+            sender.startAnswering()
+            do {
+                try sender.sendFileList(tree: SourceTree(arguments: paths, relative: options.relative))
+            } catch {
+                connection.send(.abort(status: error.status, message: error.message))
+                connection.fail(error)
+            }
+            events.waitForGoodbye(interrupted: isInterrupted)
+            sender.finishAnswering()
+            if connection.failure == nil { connection.send(.goodbye(status: sender.exitStatus)) }
+            return close(connection, own: sender.exitStatus, peer: events.peerStatus, isInterrupted: isInterrupted)
+                .status.rawValue
+        }
+        guard let destination = paths.first else {
+            connection.send(.abort(status: .syntax, message: "no destination given to the server"))
+            connection.finishSending()
+            return ExitStatus.syntax.rawValue
+        }
+        return receive(connection, destination: destination, options: options, observer: observer,
+            isInterrupted: isInterrupted).1.status.rawValue
+    }
+
+    /// The generator's and receiver's side, for a pull's client and a push's server.
+    private static func receive(_ connection: Connection, destination: [UInt8], options: SyncOptions,
+        observer: TransferObserver, isInterrupted: @escaping @Sendable () -> Bool)
+        -> (Generator<PosixFileSystem>, (status: ExitStatus, error: SyncError?))
+    {
+        let events = SessionEvents(observer: observer, connection: connection)
+        let role = ReceivingRole(connection: connection, options: options)
+        connection.roleName = "receiver"
+        connection.start { (message) throws(SyncError) in
+            if try role.handle(message) { return }
+            try events.handle(message)
+        }
+        let generator = Generator(fs: PosixFileSystem(), options: options, observer: observer)
+        var runError: SyncError?
+        do { try generator.run(link: role, destination: destination) } catch { runError = error }
+        if let runError, connection.failure == nil {
+            connection.send(.abort(status: runError.status, message: runError.message))
+            connection.fail(runError)
+        }
+        if connection.failure == nil && !isInterrupted() {
+            connection.send(.stats(WireStats(generator.stats)))
+            connection.send(.goodbye(status: generator.exitStatus))
+            events.waitForGoodbye(interrupted: isInterrupted)
+        }
+        let status = close(connection, own: generator.exitStatus, peer: events.peerStatus, isInterrupted: isInterrupted)
+        return (generator, status)
+    }
+
+    private static func connect(_ transport: any RemoteTransport, options: SyncOptions) throws(SyncError) -> Connection {
+        let compression = options.compress
+            ? (options.compressChoice.flatMap { CompressionChoice(name: $0) } ?? .zstd) : nil
+        let connection = try Connection(transport: transport, compression: compression,
+            compressionLevel: options.compressLevel,
+            bandwidthLimit: options.bandwidthLimit.flatMap(TokenBucket.rsyncRate), timeout: options.timeout ?? 0)
+        var required: Capabilities = []
+        if let compression { required.insert(Capabilities(compression: compression)) }
+        try connection.handshake(required: required)
+        return connection
+    }
+
+    /// Flushes, closes our direction, waits for the peer's end, and settles the run's status.
+    private static func close(_ connection: Connection, own: ExitStatus, peer: ExitStatus?,
+        isInterrupted: () -> Bool) -> (status: ExitStatus, error: SyncError?)
+    {
+        if let failure = connection.failure {
+            connection.transport.closeWrite()
+            let shellStatus = connection.transport.waitForExit()
+            // An external ssh that failed says so with 255; rsync passes that on.
+            if shellStatus == 255 && failure.status == .streamIO { return (.unexplained, failure) }
+            return (failure.status, failure)
+        }
+        if isInterrupted() {
+            connection.transport.closeWrite()
+            _ = connection.transport.waitForExit()
+            return (.signal, nil)
+        }
+        connection.expectEnd()
+        connection.finishSending()
+        connection.waitForReader()
+        if let failure = connection.failure { return (failure.status, failure) }
+        _ = connection.transport.waitForExit()
+        return (combine(own, peer ?? .success), nil)
+    }
+
+    /// The worse of two sides' statuses: a partial transfer (23) outranks vanished files (24).
+    static func combine(_ a: ExitStatus, _ b: ExitStatus) -> ExitStatus {
+        if a == .success { return b }
+        if b == .success { return a }
+        if a == .partial || b == .partial { return .partial }
+        return a
+    }
+}
+
+/// The server's end of the connection: its own stdin and stdout, which the remote shell joined to the
+/// client's.
+final class StandardStreams: RemoteTransport, @unchecked Sendable {
+    func write(_ bytes: UnsafeRawBufferPointer) throws(TransportError) {
+        var offset = 0
+        while offset < bytes.count {
+            let written = Glibc.write(1, bytes.baseAddress! + offset, bytes.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw TransportError(.io, "write to stdout failed: \(String(cString: strerror(errno)))",
+                    exitCode: ExitStatus.streamIO.rawValue, errno: errno)
+            }
+            offset += written
+        }
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(TransportError) -> Int {
+        while true {
+            let count = Glibc.read(0, buffer.baseAddress!, buffer.count)
+            if count >= 0 { return count }
+            if errno == EINTR { continue }
+            throw TransportError(.io, "read from stdin failed: \(String(cString: strerror(errno)))",
+                exitCode: ExitStatus.streamIO.rawValue, errno: errno)
+        }
+    }
+
+    func closeWrite() { Glibc.close(1) }
+    func waitForExit() -> Int32 { 0 }
+}

@@ -1,0 +1,279 @@
+import Dispatch
+import Synchronization
+import SyncCore
+import SyncProtocol
+
+/// The sender of a remote run (the client of a push, the server of a pull): streams the file list one
+/// directory at a time, in the generator's pre-order, and answers the generator's requests in order
+/// with a delta of each file against the basis signature that came with the request.
+public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
+    // @unchecked: the listing runs on the caller's thread, the answers on their own; what they share
+    // (the file table, the request queue, the counters) is behind Mutexes.
+    let fs: FS
+    let options: SyncOptions
+    let connection: Connection
+    let observer: TransferObserver
+    private let skipCompress: SkipCompressList
+
+    /// Source paths of the regular files sent, by file index.
+    private let files = Mutex<[Int: (path: [UInt8], name: [UInt8], size: Int64)]>([:])
+    private var nextIndex = 0
+    /// -H: (device, inode) of each multiply-linked file sent → its group number.
+    private var hardLinkGroups: [DeviceInode: UInt64] = [:]
+
+    private struct Requests {
+        var window = RequestWindow(capacity: Hello.windowRange.upperBound)
+        var assembler = SignatureAssembler()
+        var ready: [(index: Int, signature: Signature?)] = []
+        var head = 0
+    }
+    private let requests = Mutex(Requests())
+    private let requestReady = DispatchSemaphore(value: 0)
+    private let answersDone = DispatchSemaphore(value: 0)
+    private let stopAnswering = Atomic<Bool>(false)
+
+    /// A file could not be read (exit 23), or vanished (exit 24).
+    private let hadErrors = Atomic<Bool>(false)
+    private let hadVanished = Atomic<Bool>(false)
+    private var listingIOError = false
+    /// Literal and matched bytes, for the sender's own `--stats` (push).
+    public let literalBytes = Atomic<Int64>(0)
+    public let matchedBytes = Atomic<Int64>(0)
+    /// `--progress` on the client of a push: the sender shows each file as it is sent.
+    public var showsProgress = false
+
+    public init(fs: FS, options: SyncOptions, connection: Connection, observer: TransferObserver) {
+        self.fs = fs
+        self.options = options
+        self.connection = connection
+        self.observer = observer
+        skipCompress = options.skipCompress.map { SkipCompressList(option: $0) } ?? .rsyncDefault
+    }
+
+    /// The status of the sender's part of the run.
+    public var exitStatus: ExitStatus {
+        if hadErrors.load(ordering: .relaxed) || listingIOError { return .partial }
+        if hadVanished.load(ordering: .relaxed) { return .vanished }
+        return .success
+    }
+
+    // MARK: Messages from the generator
+
+    /// Takes the generator's messages meant for the sender; false for any other message.
+    public func handle(_ message: Message) throws(SyncError) -> Bool {
+        switch message {
+        case .request(let request):
+            do {
+                try requests.withLock { (state) throws(ProtocolError) in
+                    guard files.withLock({ $0[request.fileIndex] }) != nil else {
+                        throw ProtocolError(.outOfSequence, "request for file \(request.fileIndex), which is not a regular file sent")
+                    }
+                    try state.window.accept(request)
+                    if try state.assembler.begin(request) { state.ready.append((request.fileIndex, nil)) }
+                    else { return }
+                }
+            } catch { throw error.syncError }
+            requestReady.signal()
+        case .signature(let index, let bytes):
+            var complete = false
+            do {
+                try requests.withLock { (state) throws(ProtocolError) in
+                    if let signature = try state.assembler.append(fileIndex: index, bytes) {
+                        state.ready.append((index, signature))
+                        complete = true
+                    }
+                }
+            } catch { throw error.syncError }
+            if complete { requestReady.signal() }
+        default:
+            return false
+        }
+        return true
+    }
+
+    // MARK: File list
+
+    /// Lists `tree` and streams it; returns once the whole list is sent (answers go on meanwhile on
+    /// the thread `startAnswering` started).
+    public func sendFileList(tree: SourceTree) throws(SyncError) {
+        var builder = FileListBuilder(fs: fs, options: options)
+        let root = builder.listRoot(of: tree, observer: observer)
+        if let failure = root.listing.fatalError { throw failure }
+        root.listing.deliverMessages(to: observer)
+        var rootEntries: [FileEntry] = []
+        if let dot = root.dotEntry { rootEntries.append(dot) }
+        rootEntries += root.listing.entries
+        var chunk = FileListChunk(directoryIndex: nil, entries: [])
+        chunk.severalSources = tree.argumentCount > 1
+        chunk.hadIOError = root.ioError || root.listing.hadIOError
+        chunk.isContentDirectory = root.listing.isContentDirectory
+        var pending: [(index: Int, name: [UInt8], directory: SourceDirectory)] = []
+        let firstIndex = nextIndex
+        chunk.entries = rootEntries.map { wire($0, in: root.listing) }
+        for (offset, entry) in rootEntries.enumerated() where entry.isDirectory && entry.name != PathBytes.dot {
+            if root.listing.descends(into: entry, recursive: options.recursive) {
+                pending.append((firstIndex + offset, entry.name, root.listing.subdirectories[PathBytes.lastComponent(entry.name)]!))
+            }
+        }
+        pending.reverse()
+        connection.send(.fileListChunk(chunk))
+        var ioError = root.ioError || root.listing.hadIOError
+        while let (index, name, directory) = pending.popLast() {
+            if connection.failure != nil || observer.isInterrupted { break }
+            let listing = builder.list(directory, relativeName: name)
+            if let failure = listing.fatalError { throw failure }
+            listing.deliverMessages(to: observer)
+            ioError = ioError || listing.hadIOError
+            var chunk = FileListChunk(directoryIndex: index, entries: [])
+            chunk.hadIOError = listing.hadIOError
+            chunk.isContentDirectory = listing.isContentDirectory
+            let first = nextIndex
+            chunk.entries = listing.entries.map { wire($0, in: listing) }
+            let start = pending.count
+            for (offset, entry) in listing.entries.enumerated()
+            where entry.isDirectory && listing.descends(into: entry, recursive: options.recursive) {
+                pending.append((first + offset, entry.name, listing.subdirectories[PathBytes.lastComponent(entry.name)]!))
+            }
+            pending[start...].reverse()
+            connection.send(.fileListChunk(chunk))
+        }
+        if builder.vanished { hadVanished.store(true, ordering: .relaxed) }
+        listingIOError = ioError
+        connection.send(.fileListDone(ioError: ioError))
+    }
+
+    /// The wire form of one entry, numbered; regular files are remembered for the requests.
+    private func wire(_ entry: FileEntry, in listing: SourceListing) -> WireFileEntry {
+        let index = nextIndex
+        nextIndex += 1
+        var group: UInt64?
+        if options.hardLinks && entry.kind != .directory && entry.status.linkCount > 1 {
+            let key = DeviceInode(device: entry.status.device, inode: entry.status.inode)
+            if let known = hardLinkGroups[key] { group = known } else {
+                group = UInt64(hardLinkGroups.count)
+                hardLinkGroups[key] = group
+            }
+        }
+        var wire = WireFileEntry(entry, name: PathBytes.lastComponent(entry.name), hardLinkGroup: group)
+        if entry.name == PathBytes.dot { wire.name = PathBytes.dot }
+        wire.isPassedThrough = entry.isPassedThrough
+        if entry.isDirectory { wire.descends = listing.descends(into: entry, recursive: options.recursive) }
+        if entry.kind == .regular {
+            files.withLock { $0[index] = (entry.sourcePath, entry.name, entry.status.size) }
+            if options.checksum { wire.checksum = try? fs.checksum(entry.sourcePath) }
+        }
+        return wire
+    }
+
+    // MARK: Answers
+
+    /// Starts the thread that answers requests in order.
+    public func startAnswering() {
+        DispatchQueue(label: "swsync.sender.answers").async { [self] in
+            answerLoop()
+            answersDone.signal()
+        }
+    }
+
+    /// Stops the answering thread once the requests already read are answered.
+    public func finishAnswering() {
+        stopAnswering.store(true, ordering: .relaxed)
+        requestReady.signal()
+        answersDone.wait()
+    }
+
+    private func answerLoop() {
+        while true {
+            requestReady.wait()
+            while let next = takeRequest() {
+                if connection.failure != nil { return }
+                answer(next.index, signature: next.signature)
+            }
+            if stopAnswering.load(ordering: .relaxed) || connection.failure != nil { return }
+        }
+    }
+
+    private func takeRequest() -> (index: Int, signature: Signature?)? {
+        requests.withLock { state in
+            guard state.head < state.ready.count else { return nil }
+            defer { state.head += 1 }
+            return state.ready[state.head]
+        }
+    }
+
+    private func answer(_ index: Int, signature: Signature?) {
+        guard let file = files.withLock({ $0[index] }) else { return }
+        let checksum = options.checksumChoice.flatMap { ChecksumChoice(name: $0) } ?? .xxh128
+        let signature = signature ?? Signature.empty(checksum: checksum)
+        let compress = !skipCompress.matches(fileName: file.name)
+        let outcome = streamDelta(index, file: file, signature: signature, compress: compress)
+        try? requests.withLock { (state) throws(ProtocolError) in _ = try state.window.complete(fileIndex: index) }
+        connection.send(.fileEnd(fileIndex: index, outcome: outcome))
+    }
+
+    /// Sends the delta of `file` against `signature`, in pieces, and says how it went.
+    private func streamDelta(_ index: Int, file: (path: [UInt8], name: [UInt8], size: Int64), signature: Signature,
+        compress: Bool) -> FileOutcome
+    {
+        let input: any OpenFile
+        do { input = try fs.openForReading(file.path) } catch {
+            let path = OutputEscaper.escape(fs.absolute(file.path), keepHighBit: options.keepHighBit)
+            if error.errno == 2 {
+                observer.error("file has vanished: \"\(path)\"", role: .sender)
+                hadVanished.store(true, ordering: .relaxed)
+                return .vanished
+            }
+            observer.error("[sender] send_files failed to open \"\(path)\": \(error.errnoText) (\(error.errno))", role: .sender)
+            hadErrors.store(true, ordering: .relaxed)
+            return .failed
+        }
+        if showsProgress { observer.transferStarted(name: file.name, size: file.size) }
+        let generator = DeltaGenerator(signature: signature, inPlace: options.inplace)
+        var out: [UInt8] = []
+        out.reserveCapacity(256 * 1024)
+        DeltaCodec.encodeHeader(checksum: signature.checksum, geometry: signature.geometry, into: &out)
+        var literal: Int64 = 0
+        var matched: Int64 = 0
+        let flushAt = 192 * 1024
+        func take(_ instruction: DeltaInstruction) {
+            switch instruction {
+            case .literal(let bytes): literal += Int64(bytes.count)
+            case .copy(let block, let count): matched += Int64(signature.geometry.length(ofBlocks: block, count: count))
+            }
+            DeltaCodec.encode(instruction, into: &out)
+            if out.count >= flushAt {
+                connection.send(.delta(fileIndex: index, bytes: out), compress: compress)
+                out.removeAll(keepingCapacity: true)
+            }
+        }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 64)
+        defer { buffer.deallocate() }
+        var offset: Int64 = 0
+        while true {
+            let count: Int
+            do { count = try input.read(into: buffer, at: offset) } catch {
+                observer.error("[sender] read errors mapping \"\(OutputEscaper.escape(fs.absolute(file.path)))\": \(error.errnoText) (\(error.errno))", role: .sender)
+                hadErrors.store(true, ordering: .relaxed)
+                if showsProgress { observer.transferFinished(bytes: -1) }
+                return .failed
+            }
+            if count == 0 { break }
+            offset += Int64(count)
+            generator.append(UnsafeRawBufferPointer(rebasing: buffer[0..<count])) { take($0) }
+            if showsProgress { observer.transferProgress(bytes: offset) }
+            if connection.failure != nil { return .failed }
+        }
+        let trailer = generator.finish { take($0) }
+        DeltaCodec.encodeEnd(trailer, into: &out)
+        connection.send(.delta(fileIndex: index, bytes: out), compress: compress)
+        literalBytes.add(literal, ordering: .relaxed)
+        matchedBytes.add(matched, ordering: .relaxed)
+        if showsProgress { observer.transferFinished(bytes: literal) }
+        return .complete
+    }
+}
+
+struct DeviceInode: Hashable {
+    var device: UInt64
+    var inode: UInt64
+}

@@ -1,0 +1,108 @@
+import Dispatch
+import Synchronization
+import SyncCore
+import SyncProtocol
+
+/// The messages every remote role takes the same way: the peer's log lines and output events, its
+/// stats, its goodbye and its abort.
+final class SessionEvents: @unchecked Sendable {
+    // @unchecked: `observer` is a `LockedObserver` (or forwards to the connection), safe from any thread.
+    let observer: TransferObserver
+    let connection: Connection
+    private let peer = Mutex<(stats: TransferStats?, status: ExitStatus?)>((nil, nil))
+    private let goodbye = DispatchSemaphore(value: 0)
+    /// The client of a push: the items the peer reports are files this side sent.
+    var isSenderClient = false
+
+    init(observer: TransferObserver, connection: Connection) {
+        self.observer = observer
+        self.connection = connection
+        connection.onFailure { [goodbye] _ in goodbye.signal() }
+    }
+
+    func handle(_ message: Message) throws(SyncError) {
+        switch message {
+        case .log(let log): log.deliver(to: observer)
+        case .itemize(let record):
+            var item = record.item
+            item.isSentFromHere = isSenderClient
+            observer.report(item)
+        case .deleted(let name, let kind): observer.reportDeletion(name: name, kind: kind)
+        case .stats(let stats): peer.withLock { $0.stats = stats.stats }
+        case .goodbye(let status):
+            peer.withLock { $0.status = status }
+            connection.expectEnd()
+            goodbye.signal()
+        case .abort(let status, let text): throw SyncError(status, text)
+        case .done, .keepalive: break
+        default: throw SyncError(.streamIO, "protocol stream: unexpected \(message.type) message from the peer")
+        }
+    }
+
+    var peerStats: TransferStats? { peer.withLock { $0.stats } }
+    var peerStatus: ExitStatus? { peer.withLock { $0.status } }
+
+    /// Waits for the peer's goodbye, the connection's failure, or (client) our own interruption.
+    func waitForGoodbye(interrupted: () -> Bool) {
+        while goodbye.wait(timeout: .now() + .milliseconds(100)) == .timedOut {
+            if connection.failure != nil || interrupted() { return }
+        }
+    }
+}
+
+/// Serializes a console observer for the threads of a remote run: the generator's, the reader's (the
+/// peer's messages) and the sender's answering thread.
+public final class LockedObserver: TransferObserver, @unchecked Sendable {
+    private let base: TransferObserver
+    private let lock = Mutex(())
+    private let extraInterrupt: @Sendable () -> Bool
+
+    public init(_ base: TransferObserver, alsoInterruptedWhen extra: @escaping @Sendable () -> Bool) {
+        self.base = base
+        self.extraInterrupt = extra
+    }
+
+    public func report(_ item: ItemizedChange) { lock.withLock { _ in base.report(item) } }
+    public func reportDeletion(name: [UInt8], kind: FileKind) {
+        lock.withLock { _ in base.reportDeletion(name: name, kind: kind) }
+    }
+    public func info(_ text: String) { lock.withLock { _ in base.info(text) } }
+    public func error(_ text: String, role: Role?) { lock.withLock { _ in base.error(text, role: role) } }
+    public func transferStarted(name: [UInt8], size: Int64) {
+        lock.withLock { _ in base.transferStarted(name: name, size: size) }
+    }
+    public func transferProgress(bytes: Int64) { lock.withLock { _ in base.transferProgress(bytes: bytes) } }
+    public func transferFinished(bytes: Int64) { lock.withLock { _ in base.transferFinished(bytes: bytes) } }
+    public var isInterrupted: Bool { base.isInterrupted || extraInterrupt() }
+    public var interruptCheck: @Sendable () -> Bool {
+        let check = base.interruptCheck
+        let extra = extraInterrupt
+        return { check() || extra() }
+    }
+}
+
+/// The server's observer: everything the generator, receiver or sender has to say goes to the client,
+/// which shows it as rsync's client shows its server's output.
+final class ForwardingObserver: TransferObserver, @unchecked Sendable {
+    let connection: Connection
+    let interrupted: @Sendable () -> Bool
+
+    init(connection: Connection, interrupted: @escaping @Sendable () -> Bool) {
+        self.connection = connection
+        self.interrupted = interrupted
+    }
+
+    func report(_ item: ItemizedChange) { connection.send(.itemize(ItemizeRecord(item))) }
+    func reportDeletion(name: [UInt8], kind: FileKind) { connection.send(.deleted(name: name, kind: kind)) }
+    func info(_ text: String) { connection.send(.log(LogMessage(.info, text))) }
+    func error(_ text: String, role: Role?) { connection.send(.log(LogMessage(.error, text, role: role))) }
+    func transferStarted(name: [UInt8], size: Int64) {}
+    func transferProgress(bytes: Int64) {}
+    func transferFinished(bytes: Int64) {}
+    var isInterrupted: Bool { connection.failure != nil || interrupted() }
+    var interruptCheck: @Sendable () -> Bool {
+        let connection = self.connection
+        let interrupted = self.interrupted
+        return { connection.failure != nil || interrupted() }
+    }
+}
