@@ -438,12 +438,14 @@ def remote_push(tool: str, *options: str) -> List[str]:
     """argv template of `tool` pushing {src}/ to {host}:{dst}/ through the test sshd on 127.0.0.1.
 
     rsync goes through `ssh -F config`; swsync through its built-in libssh client, configured by
-    $HOME/.ssh/config in a HOME of its own. Each runs the same binary on the far end (--rsync-path)."""
+    $HOME/.ssh/config in a HOME of its own (and SWSYNC_SSH_DIR). Each runs the same binary on the far end
+    (--rsync-path)."""
     operands = ["{src}/", "{host}:{dst}/"]
     if tool == "rsync":
         return ["{rsync}", "-e", "ssh -F {ssh_config}", "--rsync-path={rsync}", *options, *operands]
-    return ["/usr/bin/env", "-u", "SSH_AUTH_SOCK", "HOME={remote_home}", "{" + tool + "}",
-            "--rsync-path={" + tool + "}", *options, *operands]
+    # libssh finds ~/.ssh through getpwuid, not $HOME; SWSYNC_SSH_DIR (SSHOptions.applyEnvironment) names it.
+    return ["/usr/bin/env", "-u", "SSH_AUTH_SOCK", "HOME={remote_home}", "SWSYNC_SSH_DIR={remote_home}/.ssh",
+            "{" + tool + "}", "--rsync-path={" + tool + "}", *options, *operands]
 
 
 def both_remote(*options: str) -> Dict[str, List[str]]:

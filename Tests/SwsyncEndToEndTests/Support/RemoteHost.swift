@@ -40,7 +40,7 @@ final class RemoteHost: Sendable {
     let config: String
     let knownHosts: String
     let identity: String
-    /// A HOME whose `.ssh/config` defines `alias`, for swsync's libssh transport.
+    /// A HOME whose `.ssh/config` defines `alias`, for swsync's libssh transport (also named by SWSYNC_SSH_DIR).
     let home: String
     /// Every KEY=VALUE line the script printed.
     let values: [String: String]
@@ -162,13 +162,15 @@ final class RemoteHost: Sendable {
         return String(cString: resolved)
     }()
 
-    /// The children's environment, without an ssh agent (only our key may be offered), and with HOME replaced
-    /// when given.
+    /// The children's environment, without an ssh agent (only our key may be offered) or inherited
+    /// `SWSYNC_SSH_*` overrides. With `home`: HOME, and `SWSYNC_SSH_DIR=HOME/.ssh` (SSHOptions.applyEnvironment),
+    /// since libssh (0.10) finds `~/.ssh` through getpwuid, not $HOME, as OpenSSH does.
     static func environment(home: String?) -> [String] {
         var environment = Subprocess.childEnvironment.filter {
-            !$0.hasPrefix("SSH_AUTH_SOCK=") && !$0.hasPrefix("SSH_AGENT_PID=") && (home == nil || !$0.hasPrefix("HOME="))
+            !$0.hasPrefix("SSH_AUTH_SOCK=") && !$0.hasPrefix("SSH_AGENT_PID=") && !$0.hasPrefix("SWSYNC_SSH_")
+                && (home == nil || !$0.hasPrefix("HOME="))
         }
-        if let home { environment.append("HOME=" + home) }
+        if let home { environment += ["HOME=" + home, "SWSYNC_SSH_DIR=" + home + "/.ssh"] }
         return environment
     }
 
@@ -275,10 +277,12 @@ enum HostRegistry {
         }
     }
 
-    /// `bash -c 'while kill -0 OUR_PID; do sleep 1; done; STOP; rm -rf DIR'` in the background.
+    /// `bash -c 'while kill -0 OUR_PID; do sleep 1; done; STOP; rm -rf DIR'` in the background, so that a test
+    /// process killed by a signal (no atexit) leaves no sshd, namespace or delay line behind.
     private static func startWatchdog(stop: [String], directory: String) {
         let quoted = stop.map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }
-        let script = "while kill -0 \(getpid()) 2>/dev/null; do sleep 1; done; "
+        // It ignores the signals a Ctrl-C or a runner's time-out sends the whole process group.
+        let script = "trap '' INT HUP TERM; while kill -0 \(getpid()) 2>/dev/null; do sleep 1; done; "
             + quoted.joined(separator: " ") + " >/dev/null 2>&1; "
             + (ProcessInfo.processInfo.environment["SWSYNC_KEEP_TMP"] == nil
                 ? "rm -rf '\(directory.replacingOccurrences(of: "'", with: "'\\''"))'" : "true")
