@@ -12,13 +12,13 @@ swsync appends the host and the remote command line (`swsync --server --sender .
   valid           a correct sender of one directory with one file (hello.txt): the control case
   dotdot          a root-chunk entry "../evil"
   absolute        a root-chunk entry named by the absolute path DIR/evil (--peer-outside)
-  symlink-dir     "link" -> DIR (a symlink), then a chunk listing "link" as a directory, with a file "x"
+  symlink-dir     "link" -> DIR (a symlink) in the root chunk, then a chunk listing "link" as a directory, with "x"
   symlink-path    "link" -> DIR and a root-chunk file "link/x" (the protocol allows multi-component root names;
                   the receiver must not write through the link)
   oversize        a frame header whose length is one more than the payload limit the client's hello announced
                   (the payload never follows)
   oversize-count  a file-list chunk announcing 10^12 entries
-  nul             a directory-chunk entry whose name holds a NUL byte
+  nul             an entry of the chunk of directory "sub" whose name holds a NUL byte
   garbage         a login banner on stdout before the hello
 
 After its hostile message the peer keeps the connection open, reading stdin until the client closes it (or
@@ -98,17 +98,23 @@ def hello() -> bytes:
     return MAGIC + len(body).to_bytes(2, "little") + body
 
 
-def entry(name: bytes, mode: int, size: int = 0, target: bytes = b"") -> dict:
-    return {"name": name, "mode": mode, "size": size, "target": target}
+# Chunk flag 0x04: the listing is a source directory's contents; entry flag 0x08: a directory whose own chunk
+# follows (what swsync's sender sends: the root chunk holds "." and the top-level names).
+CONTENT_DIRECTORY = 0x04
+DESCENDS = 0x08
+
+
+def entry(name: bytes, mode: int, size: int = 0, target: bytes = b"", flags: int = 0) -> dict:
+    return {"name": name, "mode": mode, "size": size, "target": target, "flags": flags}
 
 
 def chunk(directory_index, entries, count=None) -> bytes:
     """A fileListChunk payload; directory_index None is the root chunk. Names share no prefix (shared = 0)."""
     out = bytearray(varint(0 if directory_index is None else directory_index + 1))
-    out.append(0)  # flags: does not continue
+    out.append(CONTENT_DIRECTORY)  # does not continue
     out += varint(len(entries) if count is None else count)
     for e in entries:
-        out.append(0)  # entry flags: no hard link, not implied, no nanoseconds
+        out.append(e["flags"])  # no hard link, not implied, no nanoseconds
         out += varint(0) + varint(len(e["name"])) + e["name"]
         out += varint(e["mode"])
         kind = e["mode"] & 0o170000
@@ -256,12 +262,13 @@ class Peer:
                 data = files.get(index, PAYLOAD)
                 self.send(frame(DELTA, varint(index) + whole_file_delta(data)), f"delta for file {index}")
                 self.send(frame(FILE_END, varint(index) + b"\x00"), f"fileEnd {index}")
-            elif kind == DONE:
-                log("client done")
+            elif kind in (DONE, GOODBYE):
+                # The client ends its part with done, or with its stats and goodbye: either way, ours follow.
+                log("client done" if kind == DONE else "client goodbye")
                 self.send(frame(DONE, b""), "done")
                 self.send(frame(STATS, varint(0)), "stats")
                 self.send(frame(GOODBYE, varint(0)), "goodbye")
-                while True:
+                while kind == DONE:
                     got = self.read_frame(deadline)
                     if got is None or got[0] == GOODBYE:
                         log("client goodbye" if got else "client gone")
@@ -307,9 +314,8 @@ def run(scenario: str, outside: str) -> int:
     peer.read_hello()
 
     if scenario == "valid":
-        peer.send(frame(FILE_LIST_CHUNK, chunk(None, [ROOT])), "root chunk")
-        peer.send(frame(FILE_LIST_CHUNK, chunk(0, [entry(b"hello.txt", S_IFREG | 0o644, len(VALID_DATA))])),
-                  "chunk of directory 0")
+        peer.send(frame(FILE_LIST_CHUNK, chunk(None, [ROOT, entry(b"hello.txt", S_IFREG | 0o644, len(VALID_DATA))])),
+                  "root chunk")
         peer.send(frame(FILE_LIST_DONE, b"\x00"), "fileListDone")
         peer.serve({1: VALID_DATA})
         return 0
@@ -321,9 +327,8 @@ def run(scenario: str, outside: str) -> int:
         peer.send(frame(FILE_LIST_CHUNK, chunk(None, [ROOT, entry(name, S_IFREG | 0o644, len(PAYLOAD))])),
                   f"hostile: root chunk naming {outside}/evil")
     elif scenario == "symlink-dir":
-        peer.send(frame(FILE_LIST_CHUNK, chunk(None, [ROOT])), "root chunk")
-        peer.send(frame(FILE_LIST_CHUNK, chunk(0, [entry(b"link", S_IFLNK | 0o777, target=outside_bytes)])),
-                  "chunk of directory 0: link -> outside")
+        peer.send(frame(FILE_LIST_CHUNK, chunk(None, [ROOT, entry(b"link", S_IFLNK | 0o777, target=outside_bytes)])),
+                  "root chunk: link -> outside")
         peer.send(frame(FILE_LIST_CHUNK, chunk(1, [entry(b"x", S_IFREG | 0o644, len(PAYLOAD))])),
                   "hostile: chunk listing the symlink as a directory")
         peer.send(frame(FILE_LIST_DONE, b"\x00"), "fileListDone")
@@ -346,9 +351,10 @@ def run(scenario: str, outside: str) -> int:
         payload = varint(0) + b"\x00" + varint(10**12) + chunk(None, [ROOT])[3:]
         peer.send(frame(FILE_LIST_CHUNK, payload), "hostile: root chunk announcing 10^12 entries")
     elif scenario == "nul":
-        peer.send(frame(FILE_LIST_CHUNK, chunk(None, [ROOT])), "root chunk")
-        peer.send(frame(FILE_LIST_CHUNK, chunk(0, [entry(b"ev\x00il", S_IFREG | 0o644, len(PAYLOAD))])),
-                  "hostile: chunk with a NUL in a name")
+        peer.send(frame(FILE_LIST_CHUNK, chunk(None, [ROOT, entry(b"sub", S_IFDIR | 0o755, flags=DESCENDS)])),
+                  "root chunk")
+        peer.send(frame(FILE_LIST_CHUNK, chunk(1, [entry(b"ev\x00il", S_IFREG | 0o644, len(PAYLOAD))])),
+                  "hostile: chunk of sub with a NUL in a name")
     else:
         print(f"hostile_peer.py: unknown scenario {scenario!r}", file=sys.stderr)
         return 2
