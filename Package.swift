@@ -52,7 +52,7 @@ let package = Package(
         .testTarget(name: "SyncProtocolTests", dependencies: ["SyncProtocol", "SyncCore"]),
         .testTarget(name: "SwsyncCLITests", dependencies: ["SwsyncCLI", "SyncCore"]),
         .testTarget(name: "SyncPlatformTests", dependencies: ["SyncPlatform", "SyncCore"]),
-        .testTarget(name: "SwsyncEndToEndTests", dependencies: []),
+        .testTarget(name: "SwsyncEndToEndTests", dependencies: [], exclude: ["Support/hostile_peer.py"]),
         .testTarget(name: "SyncSSHTests", dependencies: ["SyncSSH", "SyncCore"]),
     ]
 )

@@ -203,11 +203,9 @@ public enum FileListCodec {
         let suffixLength = try r.varint("name length", max: limits.maxPathLength - shared)
         var name = Array(previous[0..<shared])
         name.append(contentsOf: try r.take(suffixLength, "name"))
-        if isRoot {
-            try PathValidation.validateRelativePath(name, allowsRoot: true, limits: limits)
-        } else {
-            try PathValidation.validateComponent(name, limits: limits)
-        }
+        // Root names are single components too: a path through a directory (maybe a symlink) is never a name.
+        if isRoot { try PathValidation.validateRelativePath(name, allowsRoot: true, limits: limits) }
+        if !(isRoot && name == PathBytes.dot) { try PathValidation.validateComponent(name, limits: limits) }
         let mode = try r.uint32("mode")
         let kind = try kindOf(mode: mode, name: name)
         let size = kind == .regular ? Int64(try r.varint("size", max: Int(Int64.max))) : 0

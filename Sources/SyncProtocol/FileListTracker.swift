@@ -68,7 +68,9 @@ public struct FileListTracker: Sendable {
             let path: [UInt8]
             let isDirectory = entry.kind == .directory
             if directory.index == nil {
+                // One component: a path through a directory (which might be a symlink) is never a name.
                 try PathValidation.validateRelativePath(entry.name, allowsRoot: true, limits: limits)
+                if entry.name != PathBytes.dot { try PathValidation.validateComponent(entry.name, limits: limits) }
                 guard rootNames.insert(entry.name).inserted else {
                     throw .sequence("file list names \(PathValidation.quoted(entry.name)) twice")
                 }

@@ -20,6 +20,7 @@ public final class Connection: @unchecked Sendable {
     private let encoder = Mutex<MessageEncoder?>(nil)
     private let limiter: BandwidthLimiter?
     private let timeout: Int
+    private let onTimeout: (@Sendable (SyncError) -> Void)?
 
     private struct Outgoing {
         var buffers: [[UInt8]] = []
@@ -40,15 +41,19 @@ public final class Connection: @unchecked Sendable {
     public let bytesReceived = Atomic<Int64>(0)
     private let lastReceived = Atomic<Int64>(0)
     private let lastSent = Atomic<Int64>(0)
+    private let started = Atomic<Bool>(false)
 
     /// - Parameters:
     ///   - compression: `-z`: file data and file lists go compressed with this choice.
     ///   - timeout: `--timeout` seconds (0: none): the run ends with exit 30 when nothing arrives for
     ///     that long; keepalives are sent when we have been quiet for half of it.
+    ///   - onTimeout: called from the watchdog when `timeout` ran out; a blocked read cannot be woken, so
+    ///     the process ends there (rsync exits with 30 the same way).
     public init(transport: any RemoteTransport, compression: CompressionChoice?, compressionLevel: Int?,
-        bandwidthLimit: Int64?, timeout: Int) throws(SyncError)
+        bandwidthLimit: Int64?, timeout: Int, onTimeout: (@Sendable (SyncError) -> Void)? = nil) throws(SyncError)
     {
         self.transport = transport
+        self.onTimeout = onTimeout
         compressor = try compression.map { (choice) throws(SyncError) in try FrameCompressor(choice, level: compressionLevel) }
         limiter = bandwidthLimit.map { BandwidthLimiter(bytesPerSecond: $0) }
         self.timeout = timeout
@@ -78,6 +83,10 @@ public final class Connection: @unchecked Sendable {
 
     /// Writes our hello and reads the peer's, on the calling thread, before the threads start.
     public func handshake(required: Capabilities) throws(SyncError) {
+        lastReceived.store(Self.seconds(), ordering: .relaxed)
+        if timeout > 0 {
+            DispatchQueue(label: "swsync.connection.timeout").async { [self] in watchTimeout() }
+        }
         let local = Hello(maxOutstandingRequests: Hello.windowRange.upperBound)
         try writeNow(local.encode())
         var hello = HelloDecoder()
@@ -108,6 +117,7 @@ public final class Connection: @unchecked Sendable {
         let now = Self.seconds()
         lastReceived.store(now, ordering: .relaxed)
         lastSent.store(now, ordering: .relaxed)
+        started.store(true, ordering: .relaxed)
         let reader = UncheckedBox(handle)
         DispatchQueue(label: "swsync.connection.reader").async { [self] in
             readLoop(reader.value)
@@ -116,9 +126,6 @@ public final class Connection: @unchecked Sendable {
         DispatchQueue(label: "swsync.connection.writer").async { [self] in
             writeLoop()
             writerDone.signal()
-        }
-        if timeout > 0 {
-            DispatchQueue(label: "swsync.connection.timeout").async { [self] in watchTimeout() }
         }
     }
 
@@ -281,7 +288,9 @@ public final class Connection: @unchecked Sendable {
         while failure == nil && !expectsEnd.load(ordering: .relaxed) {
             sleep(seconds: 1)
             if Self.seconds() - lastReceived.load(ordering: .relaxed) > Int64(timeout) {
-                fail(SyncError(.timeout, "[\(roleName)] io timeout after \(timeout) seconds -- exiting"))
+                let error = SyncError(.timeout, "[\(roleName)] io timeout after \(timeout) seconds -- exiting")
+                fail(error)
+                onTimeout?(error)
                 return
             }
         }

@@ -33,33 +33,28 @@ public enum RemoteRun {
     {
         let connection: Connection
         do { connection = try connect(transport, options: options) } catch {
-            return Outcome(status: error.status, error: error, stats: TransferStats())
+            return failedStart(error, transport: transport)
         }
         let locked = LockedObserver(observer, alsoInterruptedWhen: { connection.failure != nil })
         let events = SessionEvents(observer: locked, connection: connection)
         events.isSenderClient = true
-        let sender = SenderRole(fs: PosixFileSystem(), options: options, connection: connection, observer: locked)
-        sender.showsProgress = options.progress && !options.quiet
-        connection.roleName = "sender"
-        connection.start { (message) throws(SyncError) in
-            if try sender.handle(message) { return }
-            try events.handle(message)
-        }
-        sender.startAnswering()
-        do {
-            try sender.sendFileList(tree: SourceTree(arguments: sources, relative: options.relative))
-        } catch {
-            connection.send(.abort(status: error.status, message: error.message))
-            connection.fail(error)
-        }
-        events.waitForGoodbye(interrupted: isInterrupted)
-        sender.finishAnswering()
-        if connection.failure == nil && !isInterrupted() { connection.send(.goodbye(status: sender.exitStatus)) }
+        let status = send(sources, over: connection, options: options, observer: locked, events: events,
+            showsProgress: options.progress && !options.quiet, isInterrupted: isInterrupted)
         var stats = events.peerStats ?? TransferStats()
-        let status = close(connection, own: sender.exitStatus, peer: events.peerStatus, isInterrupted: isInterrupted)
         stats.bytesSent = connection.bytesSent.load(ordering: .relaxed)
         stats.bytesReceived = connection.bytesReceived.load(ordering: .relaxed)
         return Outcome(status: status.status, error: status.error, stats: stats)
+    }
+
+    /// The handshake failed: the remote shell's own status says more when it failed too (127: no swsync
+    /// on the peer; 255: ssh could not connect), as rsync reports it.
+    private static func failedStart(_ error: SyncError, transport: any RemoteTransport) -> Outcome {
+        transport.closeWrite()
+        let shell = transport.waitForExit()
+        if let status = ExitStatus(rawValue: shell), [126, 127, 255].contains(shell) {
+            return Outcome(status: status, error: error, stats: TransferStats())
+        }
+        return Outcome(status: error.status, error: error, stats: TransferStats())
     }
 
     /// The client of a pull: the peer sends; this process generates and receives into `destination`.
@@ -68,7 +63,7 @@ public enum RemoteRun {
     {
         let connection: Connection
         do { connection = try connect(transport, options: options) } catch {
-            return Outcome(status: error.status, error: error, stats: TransferStats())
+            return failedStart(error, transport: transport)
         }
         let locked = LockedObserver(observer, alsoInterruptedWhen: { connection.failure != nil })
         let (generator, status) = receive(connection, destination: destination, options: options, observer: locked,
@@ -92,24 +87,8 @@ public enum RemoteRun {
         let observer = ForwardingObserver(connection: connection, interrupted: isInterrupted)
         if sends {
             let events = SessionEvents(observer: observer, connection: connection)
-            let sender = SenderRole(fs: PosixFileSystem(), options: options, connection: connection, observer: observer)
-            connection.roleName = "sender"
-            connection.start { (message) throws(SyncError) in
-                if try sender.handle(message) { return }
-                try events.handle(message)
-            }
-            sender.startAnswering()
-            do {
-                try sender.sendFileList(tree: SourceTree(arguments: paths, relative: options.relative))
-            } catch {
-                connection.send(.abort(status: error.status, message: error.message))
-                connection.fail(error)
-            }
-            events.waitForGoodbye(interrupted: isInterrupted)
-            sender.finishAnswering()
-            if connection.failure == nil { connection.send(.goodbye(status: sender.exitStatus)) }
-            return close(connection, own: sender.exitStatus, peer: events.peerStatus, isInterrupted: isInterrupted)
-                .status.rawValue
+            return send(paths, over: connection, options: options, observer: observer, events: events,
+                showsProgress: false, isInterrupted: isInterrupted).status.rawValue
         }
         guard let destination = paths.first else {
             connection.send(.abort(status: .syntax, message: "no destination given to the server"))
@@ -118,6 +97,32 @@ public enum RemoteRun {
         }
         return receive(connection, destination: destination, options: options, observer: observer,
             isInterrupted: isInterrupted).1.status.rawValue
+    }
+
+    /// The sender's side, for a push's client and a pull's server: the file list, the answers, and the
+    /// goodbye after the generator's.
+    private static func send(_ sources: [[UInt8]], over connection: Connection, options: SyncOptions,
+        observer: TransferObserver, events: SessionEvents, showsProgress: Bool,
+        isInterrupted: @escaping @Sendable () -> Bool) -> (status: ExitStatus, error: SyncError?)
+    {
+        let sender = SenderRole(fs: PosixFileSystem(), options: options, connection: connection, observer: observer)
+        sender.showsProgress = showsProgress
+        connection.roleName = "sender"
+        connection.start { (message) throws(SyncError) in
+            if try sender.handle(message) { return }
+            try events.handle(message)
+        }
+        sender.startAnswering()
+        do {
+            try sender.sendFileList(tree: SourceTree(arguments: sources, relative: options.relative))
+        } catch {
+            connection.send(.abort(status: error.status, message: error.message))
+            connection.fail(error)
+        }
+        events.waitForGoodbye(interrupted: isInterrupted)
+        sender.finishAnswering()
+        if connection.failure == nil && !isInterrupted() { connection.send(.goodbye(status: sender.exitStatus)) }
+        return close(connection, own: sender.exitStatus, peer: events.peerStatus, isInterrupted: isInterrupted)
     }
 
     /// The generator's and receiver's side, for a pull's client and a push's server.
@@ -148,12 +153,16 @@ public enum RemoteRun {
         return (generator, status)
     }
 
+    /// Where a `--timeout` ends the process (a read blocked on a silent peer cannot be woken).
+    nonisolated(unsafe) public static var onTimeout: (@Sendable (SyncError) -> Void)?
+
     private static func connect(_ transport: any RemoteTransport, options: SyncOptions) throws(SyncError) -> Connection {
         let compression = options.compress
             ? (options.compressChoice.flatMap { CompressionChoice(name: $0) } ?? .zstd) : nil
         let connection = try Connection(transport: transport, compression: compression,
             compressionLevel: options.compressLevel,
-            bandwidthLimit: options.bandwidthLimit.flatMap(TokenBucket.rsyncRate), timeout: options.timeout ?? 0)
+            bandwidthLimit: options.bandwidthLimit.flatMap(TokenBucket.rsyncRate), timeout: options.timeout ?? 0,
+            onTimeout: onTimeout)
         var required: Capabilities = []
         if let compression { required.insert(Capabilities(compression: compression)) }
         try connection.handshake(required: required)
@@ -168,7 +177,11 @@ public enum RemoteRun {
             connection.transport.closeWrite()
             let shellStatus = connection.transport.waitForExit()
             // An external ssh that failed says so with 255; rsync passes that on.
-            if shellStatus == 255 && failure.status == .streamIO { return (.unexplained, failure) }
+            if [126, 127, 255].contains(shellStatus) && failure.status == .streamIO,
+                let status = ExitStatus(rawValue: shellStatus)
+            {
+                return (status, failure)
+            }
             return (failure.status, failure)
         }
         if isInterrupted() {

@@ -30,7 +30,7 @@ let sampleMessages: [Message] = {
     stats.bytesSent = 99
     return [
         .fileListChunk(FileListChunk(directoryIndex: nil, entries: [
-            entry(".", directory), entry("a", regular, size: 5), entry("a/b", directory, implied: true),
+            entry(".", directory), entry("a", regular, size: 5), entry("b", directory, implied: true),
         ])),
         .fileListChunk(FileListChunk(directoryIndex: 7, continues: true, entries: [
             entry("file001", regular, size: 1 << 33, nsec: 123_456_789, group: 4),

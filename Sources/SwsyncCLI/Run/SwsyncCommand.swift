@@ -85,6 +85,7 @@ public enum SwsyncCommand {
         if options.wholeFile == nil { options.wholeFile = false }
         Signals.install()
         signal(SIGPIPE, SIG_IGN)
+        RemoteRun.onTimeout = { _ in exit(ExitStatus.timeout.rawValue) }
         return RemoteRun.serve(sends: command.serverSends, paths: paths, options: options,
             isInterrupted: { Signals.interrupted })
     }

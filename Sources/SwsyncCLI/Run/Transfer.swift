@@ -1,26 +1,14 @@
 import Glibc
 import SyncCore
 import SyncPlatform
+import SyncRemote
 
 /// A local transfer: wires the file-list builder, generator and receiver over the real file system,
 /// then prints the summary and `--stats` as rsync does.
 enum Transfer {
     static func run(sources: [[UInt8]], destination: [UInt8], options: SyncOptions) -> Int32 {
-        let keepHighBit = options.eightBitOutput || Locale.isUTF8
-        let logFile: LogFile?
-        if let path = options.logFile {
-            guard let file = LogFile(path: path, format: options.logFileFormat) else {
-                return SwsyncCommand.fail(SyncError(.logFileAppend, "failed to open log-file \(path)"))
-            }
-            logFile = file
-            file.line("building file list")
-        } else {
-            logFile = nil
-        }
-        let observer = ConsoleObserver(options: options, logFile: logFile, keepHighBit: keepHighBit,
-            interruptFlag: { Signals.interrupted })
-        if (options.verbose > 0 || options.progress) && !options.quiet {
-            observer.info("sending incremental file list")
+        guard let (observer, logFile) = makeObserver(options: options, header: "sending incremental file list") else {
+            return SwsyncCommand.fail(SyncError(.logFileAppend, "failed to open log-file \(options.logFile ?? "")"))
         }
         let start = Clock.now()
         let generator = Generator(fs: PosixFileSystem(), options: options, observer: observer)
@@ -36,28 +24,8 @@ enum Transfer {
         let elapsed = Clock.now() - start
         var stats = generator.stats
         estimateWireBytes(&stats)
-        if generator.deletionsSkipped > 0 {
-            observer.error("Deletions stopped due to --max-delete limit (\(generator.deletionsSkipped) skipped)",
-                role: nil)
-        }
-        if !options.quiet {
-            if options.stats { printStats(stats, options: options, observer: observer) }
-            if options.verbose > 0 || options.stats {
-                printSummary(stats, elapsed: elapsed, options: options, observer: observer)
-            }
-        }
-        logFile?.line(
-            "sent \(stats.bytesSent) bytes  received \(stats.bytesReceived) bytes  total size \(stats.totalFileSize)")
-        observer.flush()
-        let status = generator.exitStatus
-        if status != .success {
-            if status == .signal {
-                SwsyncCommand.writeStderr("swsync error: received SIGINT, SIGTERM, or SIGHUP (code 20) [swsync=\(SwsyncCommand.version)]\n")
-            } else {
-                SwsyncCommand.writeStderr(SwsyncCommand.closingLine(status))
-            }
-        }
-        logFile?.flush()
+        let status = finish(generator.exitStatus, stats: stats, elapsed: elapsed,
+            deletionsSkipped: generator.deletionsSkipped, options: options, observer: observer, logFile: logFile)
         return status.rawValue
     }
 
@@ -65,21 +33,16 @@ enum Transfer {
     static func runRemote(command: ParsedCommandLine, options: SyncOptions, sources: [String], destination: String)
         -> Int32
     {
-        let keepHighBit = options.eightBitOutput || Locale.isUTF8
-        let logFile: LogFile?
-        if let path = options.logFile {
-            guard let file = LogFile(path: path, format: options.logFileFormat) else {
-                return SwsyncCommand.fail(SyncError(.logFileAppend, "failed to open log-file \(path)"))
-            }
-            logFile = file
-        } else {
-            logFile = nil
-        }
-        let observer = ConsoleObserver(options: options, logFile: logFile, keepHighBit: keepHighBit,
-            interruptFlag: { Signals.interrupted })
         let pushes = RemoteTransfer.RemoteSpec(destination) != nil
-        if (options.verbose > 0 || options.progress) && !options.quiet {
-            observer.info(pushes ? "sending incremental file list" : "receiving incremental file list")
+        guard let (observer, logFile) = makeObserver(options: options,
+            header: pushes ? "sending incremental file list" : "receiving incremental file list")
+        else {
+            return SwsyncCommand.fail(SyncError(.logFileAppend, "failed to open log-file \(options.logFile ?? "")"))
+        }
+        RemoteRun.onTimeout = { error in
+            SwsyncCommand.writeStderr("swsync: \(error.message)\n")
+            SwsyncCommand.writeStderr(SwsyncCommand.closingLine(.timeout))
+            exit(ExitStatus.timeout.rawValue)
         }
         let start = Clock.now()
         guard let (outcome, _) = RemoteTransfer.run(command: command, options: options, sources: sources,
@@ -91,10 +54,33 @@ enum Transfer {
             if outcome.status != .success { SwsyncCommand.writeStderr(SwsyncCommand.closingLine(outcome.status)) }
             return outcome.status.rawValue
         }
-        let elapsed = Clock.now() - start
-        let stats = outcome.stats
-        if outcome.deletionsSkipped > 0 {
-            observer.error("Deletions stopped due to --max-delete limit (\(outcome.deletionsSkipped) skipped)", role: nil)
+        return finish(outcome.status, stats: outcome.stats, elapsed: Clock.now() - start,
+            deletionsSkipped: outcome.deletionsSkipped, options: options, observer: observer, logFile: logFile)
+            .rawValue
+    }
+
+    /// The console observer (and `--log-file`) of a run, with rsync's first line; nil when the log file
+    /// cannot be opened.
+    static func makeObserver(options: SyncOptions, header: String) -> (ConsoleObserver, LogFile?)? {
+        var logFile: LogFile?
+        if let path = options.logFile {
+            guard let file = LogFile(path: path, format: options.logFileFormat) else { return nil }
+            logFile = file
+            file.line("building file list")
+        }
+        let observer = ConsoleObserver(options: options, logFile: logFile,
+            keepHighBit: options.eightBitOutput || Locale.isUTF8, interruptFlag: { Signals.interrupted })
+        if (options.verbose > 0 || options.progress) && !options.quiet { observer.info(header) }
+        return (observer, logFile)
+    }
+
+    /// The end of a run: the `--max-delete` warning, `--stats`, the summary, the log line and the closing
+    /// error line. Returns `status`.
+    static func finish(_ status: ExitStatus, stats: TransferStats, elapsed: Double, deletionsSkipped: Int,
+        options: SyncOptions, observer: ConsoleObserver, logFile: LogFile?) -> ExitStatus
+    {
+        if deletionsSkipped > 0 {
+            observer.error("Deletions stopped due to --max-delete limit (\(deletionsSkipped) skipped)", role: nil)
         }
         if !options.quiet {
             if options.stats { printStats(stats, options: options, observer: observer) }
@@ -105,14 +91,13 @@ enum Transfer {
         logFile?.line(
             "sent \(stats.bytesSent) bytes  received \(stats.bytesReceived) bytes  total size \(stats.totalFileSize)")
         observer.flush()
-        let status = outcome.status
         if status == .signal {
             SwsyncCommand.writeStderr("swsync error: received SIGINT, SIGTERM, or SIGHUP (code 20) [swsync=\(SwsyncCommand.version)]\n")
         } else if status != .success {
             SwsyncCommand.writeStderr(SwsyncCommand.closingLine(status))
         }
         logFile?.flush()
-        return status.rawValue
+        return status
     }
 
     /// Bytes that would cross between sender and receiver: the file list (names and attributes) and the

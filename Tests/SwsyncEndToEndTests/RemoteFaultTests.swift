@@ -1,0 +1,102 @@
+import Foundation
+import Testing
+
+/// What a remote run does when the peer or the link fails: rsync's exit codes, a clear message, the
+/// partial file kept with `--partial`, and a second run that sends only the rest.
+@Suite(
+    .tags(.remote),
+    .enabled(if: Tools.swsyncAvailable, "swsync binary not built"),
+    .enabled(if: RemoteHost.isAvailable, "sshd or ssh not installed (openssh-server, openssh-client)")
+)
+struct RemoteFaultTests {
+    @Test(arguments: RemoteTransport.allCases)
+    func peerWithoutSwsyncIsCode127(_ transport: RemoteTransport) throws {
+        let host = try RemoteHost.sharedHost()
+        let scratch = try TemporaryDirectory("remote-127")
+        try makeDirectories(scratch.path + "/src")
+        try writeFile(scratch.path + "/src/f", [1, 2, 3])
+        let output = try host.runSwsync(
+            ["-a", "--rsync-path=/nonexistent/swsync", scratch.path + "/src/", host.remote(scratch.path + "/dst/")],
+            transport: transport, in: scratch.path, outputPrefix: scratch.path + "/out")
+        // --rsync-path goes first in runSwsync's options; ours, given later, wins (the last one counts).
+        #expect(output.termination == .exited(127), Comment(rawValue: output.stderrText))
+        #expect(output.stderrText.contains("remote command not found (code 127)"))
+        #expect(fileStatus(scratch.path + "/dst") == nil)
+    }
+
+    @Test func stalledPeerTimesOutWithCode30() throws {
+        let host = try RemoteHost.sharedHost()
+        let scratch = try TemporaryDirectory("remote-timeout")
+        try makeDirectories(scratch.path + "/src")
+        let started = Date()
+        let output = try host.runSwsync(
+            ["-a", "--timeout=2", "--rsync-path=sleep 60; :", scratch.path + "/src/", host.remote(scratch.path + "/dst/")],
+            transport: .libssh, in: scratch.path, outputPrefix: scratch.path + "/out", timeout: 30)
+        #expect(output.termination == .exited(30), Comment(rawValue: output.stderrText))
+        #expect(output.stderrText.contains("io timeout after 2 seconds -- exiting"))
+        #expect(Date().timeIntervalSince(started) < 20)
+    }
+
+    /// The sender is killed mid-file: the run fails (12, or 255 when the shell reports the loss), the
+    /// partial file stays, and the same command then sends only what is missing.
+    @Test(arguments: RemoteTransport.allCases)
+    func droppedConnectionResumesFromThePartialFile(_ transport: RemoteTransport) throws {
+        let host = try RemoteHost.sharedHost()
+        let scratch = try TemporaryDirectory("remote-drop")
+        let source = scratch.path + "/src"
+        try makeDirectories(source)
+        let size = 16_000_000
+        try writeFile(source + "/big.bin", Fixture.content("big.bin", size: size))
+        let arguments = ["-a", "--partial", "--stats", host.remote(source + "/"), scratch.path + "/dst/"]
+        let firstOutput = OutputBox()
+        let done = DispatchSemaphore(value: 0)
+        let directory = scratch.path
+        DispatchQueue(label: "client").async {
+            firstOutput.value = try? host.runSwsync(["--bwlimit=2000"] + arguments, transport: transport,
+                in: directory, outputPrefix: directory + "/first", timeout: 60)
+            done.signal()
+        }
+        // Let a few MB arrive (2 MB/s), then kill the peer's sender.
+        var partialSize = 0
+        for _ in 0..<100 {
+            Thread.sleep(forTimeInterval: 0.1)
+            partialSize = Self.largestTempFile(in: scratch.path + "/dst")
+            if partialSize > 2_000_000 { break }
+        }
+        let kill = Process()
+        kill.executableURL = URL(fileURLWithPath: "/usr/bin/pkill")
+        kill.arguments = ["-KILL", "-f", "--", "--server --sender .* \(source)/"]
+        try kill.run()
+        kill.waitUntilExit()
+        done.wait()
+        let output = try #require(firstOutput.value)
+        #expect([.exited(12), .exited(255)].contains(output.termination), Comment(rawValue: output.stderrText))
+        let kept = fileStatus(scratch.path + "/dst/big.bin").map { Int($0.st_size) } ?? 0
+        #expect(kept > 1_000_000 && kept < size, "partial file of \(kept) bytes")
+
+        let second = try host.runSwsync(arguments, transport: transport, in: scratch.path,
+            outputPrefix: scratch.path + "/second")
+        #expect(second.termination == .exited(0), Comment(rawValue: second.stderrText))
+        #expect(try readAllBytes(scratch.path + "/dst/big.bin") == readAllBytes(source + "/big.bin"))
+        let literal = Self.statsValue("Literal data", in: second.stdoutText) ?? Int.max
+        #expect(literal <= size - kept + 64 * 1024, "literal \(literal) after keeping \(kept)")
+    }
+
+    static func largestTempFile(in directory: String) -> Int {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return 0 }
+        return names.compactMap { fileStatus(directory + "/" + $0).map { Int($0.st_size) } }.max() ?? 0
+    }
+
+    static func statsValue(_ label: String, in text: String) -> Int? {
+        for line in text.split(separator: "\n") where line.hasPrefix(label + ":") {
+            let digits = line.filter(\.isNumber)
+            return Int(digits)
+        }
+        return nil
+    }
+}
+
+/// The first run's output, handed from its thread to the test's (the semaphore orders the two).
+final class OutputBox: @unchecked Sendable {
+    var value: ProcessOutput?
+}

@@ -1,0 +1,69 @@
+import Foundation
+import Testing
+
+/// The local options over a remote link, against rsync run the same way: the rich tree pushed and pulled
+/// over the test sshd into a stale destination, comparing the resulting trees and the `-i` lines.
+@Suite(
+    .tags(.large, .remote),
+    .enabled(if: Tools.swsyncAvailable, "swsync binary not built"),
+    .enabled(if: Tools.rsyncAvailable, "reference rsync not found"),
+    .enabled(if: RemoteHost.isAvailable, "sshd or ssh not installed (openssh-server, openssh-client)")
+)
+struct RemoteOptionsTests {
+    struct Case: Sendable, CustomTestStringConvertible {
+        var label: String
+        var options: [String]
+        var pushes: Bool
+        var testDescription: String { "\(pushes ? "push" : "pull") \(label)" }
+    }
+
+    static let optionSets: [(String, [String])] = [
+        ("delete", ["-a", "-i", "--delete"]),
+        ("filters", ["-a", "-i", "--delete", "--exclude=*.bin", "--include=dir1/", "-f", "- *.txt"]),
+        ("dry run", ["-a", "-n", "-i", "--delete"]),
+        ("link-dest", ["-a", "-i", "--link-dest=REF"]),
+        ("checksum", ["-a", "-i", "-c"]),
+        ("hard links", ["-aH", "-i"]),
+        ("compress", ["-a", "-i", "-z"]),
+        ("inplace", ["-a", "-i", "--inplace"]),
+    ]
+
+    static let cases = optionSets.flatMap { label, options in
+        [true, false].map { Case(label: label, options: options, pushes: $0) }
+    }
+
+    @Test(arguments: cases)
+    func matchesRsync(_ testCase: Case) throws {
+        let host = try RemoteHost.sharedHost()
+        let scratch = try TemporaryDirectory("remote-options")
+        let absolute = scratch.path + "/abs"
+        let template = scratch.path + "/template"
+        try Fixture.buildOutside(runTemplate: template, absoluteTarget: absolute)
+        try Fixture.buildRichTree(at: template + "/src", absoluteTarget: absolute)
+        try copyTree(template + "/src", to: template + "/dst")
+        try Fixture.makeStale(destination: template + "/dst", source: template + "/src")
+        try copyTree(template + "/src", to: template + "/ref")
+        for tool in ["rsync", "swsync"] { try copyTree(template, to: scratch.path + "/" + tool) }
+
+        var lines: [String: [String]] = [:]
+        for tool in ["rsync", "swsync"] {
+            let run = scratch.path + "/" + tool
+            let options = testCase.options.map { $0 == "--link-dest=REF" ? "--link-dest=\(run)/ref" : $0 }
+            let operands = testCase.pushes
+                ? [run + "/src/", host.remote(run + "/dst/")]
+                : [host.remote(run + "/src/"), run + "/dst/"]
+            let capture = scratch.path + "/" + tool + "-out"
+            let output = tool == "rsync"
+                ? try host.runRsync(options + operands, in: run, outputPrefix: capture)
+                : try host.runSwsync(options + operands, transport: .libssh, in: run, outputPrefix: capture)
+            try #require(output.termination == .exited(0),
+                Comment(rawValue: "\(tool) ended with \(output.termination): \(output.stderrText)"))
+            lines[tool] = output.stdoutText.split(separator: "\n").map(String.init).sorted()
+            try #require(!lines[tool]!.isEmpty, "\(tool) itemized nothing")
+        }
+        #expect(lines["swsync"] == lines["rsync"], "itemize lines differ")
+        let differences = TreeComparison.differences(try TreeSnapshot(scratch.path + "/rsync/dst"),
+            try TreeSnapshot(scratch.path + "/swsync/dst"), labels: ("rsync", "swsync"))
+        #expect(differences.isEmpty, Comment(rawValue: TreeComparison.report(differences)))
+    }
+}
