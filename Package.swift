@@ -42,7 +42,7 @@ let package = Package(
         // The remote roles: the connection to the peer, the sender, the receiving side, the server.
         .target(name: "SyncRemote", dependencies: ["SyncCore", "SyncProtocol", "SyncSSH", "SyncPlatform"]),
         .target(name: "SwsyncCLI", dependencies: ["SyncCore", "SyncPlatform", "SyncRemote", "SyncSSH"]),
-        .executableTarget(name: "swsync", dependencies: ["SwsyncCLI"]),
+        .executableTarget(name: "swsync", dependencies: ["SwsyncCLI", "CSyncShims"]),
         // libFuzzer target for the delta decoders and patcher; see Scripts/fuzz-delta. A normal build gets a
         // plain `main` that replays input files, so it links without libFuzzer.
         .executableTarget(name: "DeltaFuzz", dependencies: ["SyncCore"]),

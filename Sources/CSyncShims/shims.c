@@ -11,3 +11,10 @@ ssize_t csync_copy_file_range(int fd_in, int fd_out, size_t length) {
 long csync_utime_omit(void) { return UTIME_OMIT; }
 
 int csync_o_noatime(void) { return O_NOATIME; }
+
+#include <malloc.h>
+
+void csync_keep_large_allocations(void) {
+    mallopt(M_MMAP_THRESHOLD, 64 << 20);
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+}

@@ -45,6 +45,15 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
 
     // MARK: Messages from the sender
 
+    /// File data decoded from the current read, handed to the writer together (reader thread only).
+    private var pendingData: [IncomingData.Event] = []
+
+    /// The reader has decoded everything one read brought: pass the file data on in one go.
+    public func endOfRead() {
+        incoming.push(contentsOf: pendingData)
+        pendingData.removeAll(keepingCapacity: true)
+    }
+
     /// Takes the sender's messages meant for this side; false for any other message.
     public func handle(_ message: Message) throws(SyncError) -> Bool {
         do {
@@ -62,7 +71,7 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
                 }
             case .delta(let index, let bytes):
                 try state.withLock { (state) throws(ProtocolError) in try state.window.checkReply(fileIndex: index) }
-                incoming.push(.piece(fileIndex: index, bytes: bytes))
+                pendingData.append(.piece(fileIndex: index, bytes: bytes))
             case .fileEnd(let index, let outcome):
                 try state.withLock { (state) throws(ProtocolError) in _ = try state.window.complete(fileIndex: index) }
                 let result: IncomingData.Outcome = switch outcome {
@@ -70,7 +79,7 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
                 case .vanished: .vanished
                 case .failed: .failed
                 }
-                incoming.push(.end(fileIndex: index, outcome: result))
+                pendingData.append(.end(fileIndex: index, outcome: result))
             default:
                 return false
             }

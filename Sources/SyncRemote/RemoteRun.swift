@@ -84,7 +84,8 @@ public enum RemoteRun {
         do { connection = try connect(transport, options: options) } catch {
             return error.status.rawValue
         }
-        let observer = ForwardingObserver(connection: connection, interrupted: isInterrupted)
+        let observer = ForwardingObserver(connection: connection, sendsItems: options.serverSendsItems,
+            interrupted: isInterrupted)
         if sends {
             let events = SessionEvents(observer: observer, connection: connection)
             return send(paths, over: connection, options: options, observer: observer, events: events,
@@ -133,10 +134,10 @@ public enum RemoteRun {
         let events = SessionEvents(observer: observer, connection: connection)
         let role = ReceivingRole(connection: connection, options: options)
         connection.roleName = "receiver"
-        connection.start { (message) throws(SyncError) in
+        connection.start(handle: { (message) throws(SyncError) in
             if try role.handle(message) { return }
             try events.handle(message)
-        }
+        }, endOfRead: role.endOfRead)
         let generator = Generator(fs: PosixFileSystem(), options: options, observer: observer)
         var runError: SyncError?
         do { try generator.run(link: role, destination: destination) } catch { runError = error }

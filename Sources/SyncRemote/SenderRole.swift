@@ -26,6 +26,15 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
         var assembler = SignatureAssembler()
         var ready: [(index: Int, signature: Signature?)] = []
         var head = 0
+        /// The answering thread sleeps on `requestReady`; it is woken only then.
+        var answererWaiting = false
+
+        /// Queues a request to answer; true when the answering thread must be woken.
+        mutating func add(_ index: Int, _ signature: Signature?) -> Bool {
+            ready.append((index, signature))
+            defer { answererWaiting = false }
+            return answererWaiting
+        }
     }
     private let requests = Mutex(Requests())
     private let requestReady = DispatchSemaphore(value: 0)
@@ -63,28 +72,28 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
     public func handle(_ message: Message) throws(SyncError) -> Bool {
         switch message {
         case .request(let request):
+            guard files.withLock({ $0[request.fileIndex] }) != nil else {
+                throw SyncError(.streamIO,
+                    "protocol stream: request for file \(request.fileIndex), which is not a regular file sent")
+            }
+            var wake = false
             do {
                 try requests.withLock { (state) throws(ProtocolError) in
-                    guard files.withLock({ $0[request.fileIndex] }) != nil else {
-                        throw ProtocolError(.outOfSequence, "request for file \(request.fileIndex), which is not a regular file sent")
-                    }
                     try state.window.accept(request)
-                    if try state.assembler.begin(request) { state.ready.append((request.fileIndex, nil)) }
-                    else { return }
+                    if try state.assembler.begin(request) { wake = state.add(request.fileIndex, nil) }
                 }
             } catch { throw error.syncError }
-            requestReady.signal()
+            if wake { requestReady.signal() }
         case .signature(let index, let bytes):
-            var complete = false
+            var wake = false
             do {
                 try requests.withLock { (state) throws(ProtocolError) in
                     if let signature = try state.assembler.append(fileIndex: index, bytes) {
-                        state.ready.append((index, signature))
-                        complete = true
+                        wake = state.add(index, signature)
                     }
                 }
             } catch { throw error.syncError }
-            if complete { requestReady.signal() }
+            if wake { requestReady.signal() }
         default:
             return false
         }
@@ -183,20 +192,30 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
     }
 
     private func answerLoop() {
-        while true {
-            requestReady.wait()
-            while let next = takeRequest() {
-                if connection.failure != nil { return }
+        while connection.failure == nil {
+            if let next = takeRequest() {
                 answer(next.index, signature: next.signature)
+                continue
             }
-            if stopAnswering.load(ordering: .relaxed) || connection.failure != nil { return }
+            if stopAnswering.load(ordering: .relaxed) { return }
+            requestReady.wait()
         }
     }
 
+    /// The next request to answer; when there is none, marks the answering thread as about to sleep.
     private func takeRequest() -> (index: Int, signature: Signature?)? {
         requests.withLock { state in
-            guard state.head < state.ready.count else { return nil }
-            defer { state.head += 1 }
+            guard state.head < state.ready.count else {
+                state.answererWaiting = true
+                return nil
+            }
+            defer {
+                state.head += 1
+                if state.head > 64 && state.head * 2 > state.ready.count {
+                    state.ready.removeFirst(state.head)
+                    state.head = 0
+                }
+            }
             return state.ready[state.head]
         }
     }
@@ -204,16 +223,21 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
     private func answer(_ index: Int, signature: Signature?) {
         guard let file = files.withLock({ $0[index] }) else { return }
         let checksum = options.checksumChoice.flatMap { ChecksumChoice(name: $0) } ?? .xxh128
-        let signature = signature ?? Signature.empty(checksum: checksum)
         let compress = !skipCompress.matches(fileName: file.name)
-        let outcome = streamDelta(index, file: file, signature: signature, compress: compress)
+        let outcome = streamDelta(index, file: file, signature: signature, checksum: checksum, compress: compress)
         try? requests.withLock { (state) throws(ProtocolError) in _ = try state.window.complete(fileIndex: index) }
         connection.send(.fileEnd(fileIndex: index, outcome: outcome))
     }
 
-    /// Sends the delta of `file` against `signature`, in pieces, and says how it went.
-    private func streamDelta(_ index: Int, file: (path: [UInt8], name: [UInt8], size: Int64), signature: Signature,
-        compress: Bool) -> FileOutcome
+    /// The answering thread's read buffer, reused from file to file.
+    private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 192 * 1024, alignment: 64)
+
+    deinit { readBuffer.deallocate() }
+
+    /// Sends the delta of `file` against `signature` (nil: the whole file, as literals, without the
+    /// matching machinery), in pieces, and says how it went.
+    private func streamDelta(_ index: Int, file: (path: [UInt8], name: [UInt8], size: Int64), signature: Signature?,
+        checksum: ChecksumChoice, compress: Bool) -> FileOutcome
     {
         let input: any OpenFile
         do { input = try fs.openForReading(file.path) } catch {
@@ -228,17 +252,20 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
             return .failed
         }
         if showsProgress { observer.transferStarted(name: file.name, size: file.size) }
-        let generator = DeltaGenerator(signature: signature, inPlace: options.inplace)
+        let geometry = signature?.geometry ?? Signature.empty(checksum: checksum).geometry
+        // Whole files skip the rolling search: there is no basis to match.
+        let generator = signature.map { DeltaGenerator(signature: $0, inPlace: options.inplace) }
+        let digester = generator == nil ? FileDigester(checksum) : nil
         var out: [UInt8] = []
-        out.reserveCapacity(256 * 1024)
-        DeltaCodec.encodeHeader(checksum: signature.checksum, geometry: signature.geometry, into: &out)
+        out.reserveCapacity(Int(min(file.size, 200 * 1024)) + 64)
+        DeltaCodec.encodeHeader(checksum: checksum, geometry: geometry, into: &out)
         var literal: Int64 = 0
         var matched: Int64 = 0
-        let flushAt = 192 * 1024
+        let flushAt = 200 * 1024
         func take(_ instruction: DeltaInstruction) {
             switch instruction {
             case .literal(let bytes): literal += Int64(bytes.count)
-            case .copy(let block, let count): matched += Int64(signature.geometry.length(ofBlocks: block, count: count))
+            case .copy(let block, let count): matched += Int64(geometry.length(ofBlocks: block, count: count))
             }
             DeltaCodec.encode(instruction, into: &out)
             if out.count >= flushAt {
@@ -246,8 +273,7 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
                 out.removeAll(keepingCapacity: true)
             }
         }
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 64)
-        defer { buffer.deallocate() }
+        let buffer = readBuffer
         var offset: Int64 = 0
         while true {
             let count: Int
@@ -259,11 +285,23 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
             }
             if count == 0 { break }
             offset += Int64(count)
-            generator.append(UnsafeRawBufferPointer(rebasing: buffer[0..<count])) { take($0) }
+            let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
+            if let generator {
+                generator.append(bytes) { take($0) }
+            } else {
+                // One literal per read, each sent as one frame (reads are smaller than a frame's budget).
+                digester!.update(bytes)
+                if !out.isEmpty && out.count + bytes.count > flushAt {
+                    connection.send(.delta(fileIndex: index, bytes: out), compress: compress)
+                    out.removeAll(keepingCapacity: true)
+                }
+                take(.literal(Array(bytes)))
+            }
             if showsProgress { observer.transferProgress(bytes: offset) }
             if connection.failure != nil { return .failed }
         }
-        let trailer = generator.finish { take($0) }
+        let trailer = generator?.finish { take($0) }
+            ?? DeltaTrailer(fileSize: Int(offset), digest: digester!.finish())
         DeltaCodec.encodeEnd(trailer, into: &out)
         connection.send(.delta(fileIndex: index, bytes: out), compress: compress)
         literalBytes.add(literal, ordering: .relaxed)

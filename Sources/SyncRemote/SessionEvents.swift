@@ -86,13 +86,18 @@ public final class LockedObserver: TransferObserver, @unchecked Sendable {
 final class ForwardingObserver: TransferObserver, @unchecked Sendable {
     let connection: Connection
     let interrupted: @Sendable () -> Bool
+    /// The client shows or logs itemized changes (`--server-items`); otherwise they stay here.
+    let sendsItems: Bool
 
-    init(connection: Connection, interrupted: @escaping @Sendable () -> Bool) {
+    init(connection: Connection, sendsItems: Bool, interrupted: @escaping @Sendable () -> Bool) {
         self.connection = connection
+        self.sendsItems = sendsItems
         self.interrupted = interrupted
     }
 
-    func report(_ item: ItemizedChange) { connection.send(.itemize(ItemizeRecord(item))) }
+    func report(_ item: ItemizedChange) {
+        if sendsItems { connection.send(.itemize(ItemizeRecord(item))) }
+    }
     func reportDeletion(name: [UInt8], kind: FileKind) { connection.send(.deleted(name: name, kind: kind)) }
     func info(_ text: String) { connection.send(.log(LogMessage(.info, text))) }
     func error(_ text: String, role: Role?) { connection.send(.log(LogMessage(.error, text, role: role))) }

@@ -1,3 +1,4 @@
+import CSyncShims
 import SwsyncCLI
 
 #if canImport(Glibc)
@@ -6,6 +7,9 @@ import Glibc
 
 // All output is written and flushed by then (write(2), not stdio). _exit skips the C library's exit
 // handlers, which would tear down libssh's state while its I/O thread may still be winding down.
+// Frames, file buffers and delta pieces are a few hundred KiB each and come and go all run long: keep
+// them in the heap instead of an mmap and munmap (and fresh zeroed pages) for every one.
+csync_keep_large_allocations()
 let status = SwsyncCommand.run(Array(CommandLine.arguments.dropFirst()))
 fflush(nil)
 _exit(status)

@@ -128,6 +128,7 @@ enum OptionTable {
             apply: { command, _ in command.server = true }, negate: nil),
         OptionSpec(names: ["sender"], short: nil, takesValue: false,
             apply: { command, _ in command.serverSends = true }, negate: nil),
+        flag(["server-items"], nil, { $0.serverSendsItems = $1 }, negatable: false),
 
         // What is sent
         OptionSpec(

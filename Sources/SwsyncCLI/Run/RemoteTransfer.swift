@@ -120,6 +120,8 @@ enum RemoteTransfer {
                 if !clientOnly.contains(name) { words.append(word) }
             }
         }
+        // The server reports each itemized change only when this client shows or logs it.
+        if options.effectiveOutFormat != nil || options.logFile != nil { words.append("--server-items") }
         // rsync's default for a remote run is the delta algorithm; both ends must agree.
         if options.wholeFile == nil { words.append("--no-whole-file") }
         words.append(".")

@@ -940,7 +940,8 @@ public final class Generator<FS: FileSystem> {
             let signature = job.basis.flatMap { basis in
                 (try? fs.openForReading(basis)).flatMap { try? receiver.signature(of: $0) }
             }
-            job.remote = RemoteFileData(fileIndex: entry.fileIndex, signature: signature, incoming: link.incoming)
+            job.remote = RemoteFileData(fileIndex: entry.fileIndex, signature: signature, incoming: link.incoming,
+                expectedSize: entry.status.size)
             link.request(fileIndex: entry.fileIndex, signature: signature)
         }
         if let workers = copyWorkers {

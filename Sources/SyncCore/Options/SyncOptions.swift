@@ -29,6 +29,9 @@ public struct SyncOptions: Sendable {
     public var quiet = false
     public var itemize = 0
     public var outFormat: String?
+    /// `--server-items` (swsync's own, client to server): the client shows or logs itemized changes,
+    /// so the server sends them; without it the server keeps them to itself.
+    public var serverSendsItems = false
     public var stats = false
     public var progress = false
     public var progressTotal = false  // --info=progress2

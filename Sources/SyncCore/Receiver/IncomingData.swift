@@ -23,30 +23,52 @@ public final class IncomingData: Sendable {
         var events: [Event] = []
         var head = 0
         var failure: SyncError?
+        /// The writer sleeps on `available`, the reader on `space`; each is woken only when asleep, so a
+        /// busy pair exchanges events without a system call each.
+        var consumerWaiting = false
+        var producerWaiting = false
+        var count: Int { events.count - head }
     }
 
     private let state = Mutex(State())
     private let available = DispatchSemaphore(value: 0)
-    private let slots: DispatchSemaphore
+    private let space = DispatchSemaphore(value: 0)
+    private let capacity: Int
 
     public init(capacity: Int = 64) {
-        slots = DispatchSemaphore(value: capacity)
+        self.capacity = capacity
     }
 
     /// Called by the reader thread; blocks while `capacity` events wait.
-    public func push(_ event: Event) {
-        slots.wait()
-        state.withLock { $0.events.append(event) }
-        available.signal()
+    public func push(_ event: Event) { push(contentsOf: [event]) }
+
+    /// Hands over several events at once (all that one read of the socket brought).
+    public func push(contentsOf batch: [Event]) {
+        guard !batch.isEmpty else { return }
+        let (wake, full) = state.withLock { state in
+            state.events += batch
+            let wake = state.consumerWaiting
+            state.consumerWaiting = false
+            let full = state.count >= capacity && state.failure == nil
+            if full { state.producerWaiting = true }
+            return (wake, full)
+        }
+        if wake { available.signal() }
+        if full { space.wait() }
     }
 
     /// The connection broke or the peer misbehaved: every waiting and later `next()` gets `error`.
     public func fail(_ error: SyncError) {
-        let first = state.withLock { state in
-            defer { if state.failure == nil { state.failure = error } }
-            return state.failure == nil
+        let (wakeConsumer, wakeProducer) = state.withLock { state in
+            if state.failure == nil { state.failure = error }
+            defer {
+                state.consumerWaiting = false
+                state.producerWaiting = false
+            }
+            return (state.consumerWaiting, state.producerWaiting)
         }
-        if first { available.signal() }
+        if wakeConsumer { available.signal() }
+        if wakeProducer { space.signal() }
     }
 
     public var failure: SyncError? { state.withLock { $0.failure } }
@@ -54,24 +76,25 @@ public final class IncomingData: Sendable {
     /// The next event, or the failure once nothing is left to take.
     func next() -> Result<Event, SyncError> {
         while true {
-            if let failure = state.withLock({ $0.head == $0.events.count ? $0.failure : nil }) {
-                return .failure(failure)
-            }
-            available.wait()
-            let event: Event? = state.withLock { state in
-                guard state.head < state.events.count else { return nil }
-                let event = state.events[state.head]
-                state.head += 1
-                if state.head > 64 && state.head * 2 > state.events.count {
-                    state.events.removeFirst(state.head)
-                    state.head = 0
+            let (taken, wakeProducer): (Result<Event, SyncError>?, Bool) = state.withLock { state in
+                if state.head < state.events.count {
+                    let event = state.events[state.head]
+                    state.head += 1
+                    if state.head > 64 && state.head * 2 > state.events.count {
+                        state.events.removeFirst(state.head)
+                        state.head = 0
+                    }
+                    let wake = state.producerWaiting && state.count <= capacity / 2
+                    if wake { state.producerWaiting = false }
+                    return (.success(event), wake)
                 }
-                return event
+                if let failure = state.failure { return (.failure(failure), false) }
+                state.consumerWaiting = true
+                return (nil, false)
             }
-            if let event {
-                slots.signal()
-                return .success(event)
-            }
+            if wakeProducer { space.signal() }
+            if let taken { return taken }
+            available.wait()
         }
     }
 }
@@ -82,10 +105,13 @@ public struct RemoteFileData: Sendable {
     public var fileIndex: Int
     public var signature: Signature?
     public var incoming: IncomingData
+    /// The size the file list gave: small files are rebuilt without a thread of their own.
+    public var expectedSize: Int64
 
-    public init(fileIndex: Int, signature: Signature?, incoming: IncomingData) {
+    public init(fileIndex: Int, signature: Signature?, incoming: IncomingData, expectedSize: Int64) {
         self.fileIndex = fileIndex
         self.signature = signature
         self.incoming = incoming
+        self.expectedSize = expectedSize
     }
 }

@@ -50,16 +50,21 @@ extension Receiver {
     {
         let signature = remote.signature ?? Signature.empty(checksum: checksumChoice)
         let decoder = DeltaDecoder(expecting: signature.geometry, checksum: signature.checksum)
-        let rebuilder = PipelinedRebuild(signature: signature, basis: basis ?? output, output: output,
-            parallelWrites: !inPlace)
-        rebuilder.start()
+        // A large file is rebuilt on its own thread, batches behind the decoding; a small one (most files
+        // of a tree) is written here, without the threads and buffers that would cost more than its data.
+        let sink: RebuildSink = remote.expectedSize > Self.pipelineThreshold
+            ? PipelinedSink(PipelinedRebuild(signature: signature, basis: basis ?? output, output: output,
+                parallelWrites: !inPlace))
+            : DirectSink(signature: signature, basis: basis ?? output, output: output)
         var counts = DeltaCounts()
-        var batch: [DeltaInstruction] = []
-        var batchBytes = 0
         var trailer: DeltaTrailer?
         var failure: SystemCallError?
         func broken(_ text: String, errno: Int32 = 4) -> SystemCallError {
             SystemCallError(call: Self.peerFailureCall, path: output.path, errno: errno, errnoText: text)
+        }
+        func refuse(_ text: String) {
+            remote.incoming.fail(SyncError(.streamIO, "protocol stream: \(text)"))
+            failure = broken(text)
         }
         receiving: while failure == nil {
             switch remote.incoming.next() {
@@ -67,8 +72,7 @@ extension Receiver {
                 failure = broken(error.message)
             case .success(.piece(let index, let bytes)):
                 guard index == remote.fileIndex else {
-                    failure = broken("data for file \(index) while receiving file \(remote.fileIndex)")
-                    remote.incoming.fail(SyncError(.streamIO, "data for the wrong file from the peer"))
+                    refuse("data for file \(index) while receiving file \(remote.fileIndex)")
                     break
                 }
                 do throws(DeltaError) {
@@ -82,55 +86,129 @@ extension Receiver {
                         case .end(let end): trailer = end
                         case .instruction(let instruction):
                             switch instruction {
-                            case .literal(let bytes):
-                                counts.literal += Int64(bytes.count)
-                                batchBytes += bytes.count
+                            case .literal(let bytes): counts.literal += Int64(bytes.count)
                             case .copy(let index, let count):
                                 counts.matched += Int64(signature.geometry.length(ofBlocks: index, count: count))
                                 counts.matchedBlocks += Int64(count)
                             }
-                            batch.append(instruction)
-                            if batch.count >= 256 || batchBytes >= 1 << 20 {
-                                rebuilder.submit(batch)
-                                batch.removeAll(keepingCapacity: true)
-                                batchBytes = 0
-                                if !progress(counts.literal + counts.matched) { failure = broken("Interrupted system call") }
-                            }
+                            sink.take(instruction)
                         }
                     }
                 } catch {
-                    remote.incoming.fail(SyncError(.streamIO, "bad delta from the peer: \(error.syncError.message)"))
-                    failure = broken(error.syncError.message)
+                    refuse("bad delta from the peer: \(error.syncError.message)")
+                    break
                 }
-                if let failure = rebuilder.failure { throw failure }
+                if let error = sink.failure { failure = error }
+                if failure == nil && !progress(counts.literal + counts.matched) { failure = broken("Interrupted system call") }
             case .success(.end(let index, let outcome)):
                 guard index == remote.fileIndex else {
-                    failure = broken("end of file \(index) while receiving file \(remote.fileIndex)")
-                    remote.incoming.fail(SyncError(.streamIO, "data for the wrong file from the peer"))
+                    refuse("end of file \(index) while receiving file \(remote.fileIndex)")
                     break
                 }
                 switch outcome {
-                case .complete:
-                    if trailer == nil {
-                        failure = broken("the delta ended early")
-                        remote.incoming.fail(SyncError(.streamIO, "a delta without its end record from the peer"))
-                    }
+                case .complete: if trailer == nil { refuse("a delta without its end record") }
                 case .vanished: failure = broken("No such file or directory", errno: 2)
                 case .failed: failure = broken("Input/output error", errno: 5)
                 }
                 break receiving
             }
         }
-        if !batch.isEmpty && failure == nil { rebuilder.submit(batch) }
-        let written = rebuilder.finish()
+        let written = sink.finish(flushing: failure == nil)
         if let failure { throw failure }
-        if let error = rebuilder.failure { throw error }
+        if let error = sink.failure { throw error }
         if inPlace { try output.truncate(to: written) }
-        guard let trailer, rebuilder.patcher.finish(expecting: trailer) == .verified else {
+        guard let trailer, sink.patcher.finish(expecting: trailer) == .verified else {
             throw broken("failed verification", errno: 74)  // EBADMSG
         }
         return counts
     }
+
+    /// Files up to this size are rebuilt on the receiving thread itself.
+    static var pipelineThreshold: Int64 { 1 << 20 }
+}
+
+/// Where a remote write's instructions go: a rebuild thread, or straight to the file.
+private protocol RebuildSink: AnyObject {
+    var patcher: DeltaPatcher { get }
+    var failure: SystemCallError? { get }
+    /// Takes one instruction (a write error shows in `failure`).
+    func take(_ instruction: DeltaInstruction)
+    /// Ends the rebuild (applying what is queued when `flushing`); returns the bytes written.
+    func finish(flushing: Bool) -> Int64
+}
+
+private final class PipelinedSink: RebuildSink {
+    let rebuilder: PipelinedRebuild
+    private var batch: [DeltaInstruction] = []
+    private var batchBytes = 0
+
+    init(_ rebuilder: PipelinedRebuild) {
+        self.rebuilder = rebuilder
+        rebuilder.start()
+    }
+
+    var patcher: DeltaPatcher { rebuilder.patcher }
+    var failure: SystemCallError? { rebuilder.failure }
+
+    func take(_ instruction: DeltaInstruction) {
+        if case .literal(let bytes) = instruction { batchBytes += bytes.count }
+        batch.append(instruction)
+        if batch.count >= 256 || batchBytes >= 1 << 20 {
+            rebuilder.submit(batch)
+            batch.removeAll(keepingCapacity: true)
+            batchBytes = 0
+        }
+    }
+
+    func finish(flushing: Bool) -> Int64 {
+        if flushing && !batch.isEmpty { rebuilder.submit(batch) }
+        return rebuilder.finish()
+    }
+}
+
+private final class DirectSink: RebuildSink {
+    let patcher: DeltaPatcher
+    private let basis: any OpenFile
+    private let output: any OpenFile
+    private var written: Int64 = 0
+    private(set) var failure: SystemCallError?
+
+    init(signature: Signature, basis: any OpenFile, output: any OpenFile) {
+        patcher = DeltaPatcher(geometry: signature.geometry, checksum: signature.checksum,
+            pieceLength: min(256 * 1024, max(4096, signature.blockLength * 16)))
+        self.basis = basis
+        self.output = output
+    }
+
+    func take(_ instruction: DeltaInstruction) {
+        guard failure == nil else { return }
+        do {
+            try patcher.apply(instruction,
+                read: { (offset, into) throws(SyncError) in
+                    do throws(SystemCallError) {
+                        if try basis.readFully(into: into, at: Int64(offset)) != into.count {
+                            throw SystemCallError(call: "read", path: basis.path, errno: 5, errnoText: "Input/output error")
+                        }
+                    } catch {
+                        failure = error
+                        throw SyncError(.fileIO, error.description)
+                    }
+                },
+                write: { (bytes) throws(SyncError) in
+                    do throws(SystemCallError) { try output.write(bytes, at: written) } catch {
+                        failure = error
+                        throw SyncError(.fileIO, error.description)
+                    }
+                    written += Int64(bytes.count)
+                })
+        } catch {
+            if failure == nil {
+                failure = SystemCallError(call: "write", path: output.path, errno: 5, errnoText: error.message)
+            }
+        }
+    }
+
+    func finish(flushing: Bool) -> Int64 { written }
 }
 
 extension Signature {
