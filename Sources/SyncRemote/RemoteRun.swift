@@ -28,8 +28,11 @@ public enum RemoteRun {
     }
 
     /// The client of a push: this process sends `sources`; the peer receives.
+    public typealias ProgressCounts = () -> (remaining: Int, total: Int, listComplete: Bool, totalSize: Int64)
+
     public static func push(transport: any RemoteTransport, sources: [[UInt8]], options: SyncOptions,
-        observer: TransferObserver, isInterrupted: @escaping @Sendable () -> Bool) -> Outcome
+        observer: TransferObserver, progressCounts: (@escaping ProgressCounts) -> Void = { _ in },
+        isInterrupted: @escaping @Sendable () -> Bool) -> Outcome
     {
         let connection: Connection
         do { connection = try connect(transport, options: options) } catch {
@@ -39,7 +42,8 @@ public enum RemoteRun {
         let events = SessionEvents(observer: locked, connection: connection)
         events.isSenderClient = true
         let status = send(sources, over: connection, options: options, observer: locked, events: events,
-            showsProgress: options.progress && !options.quiet, isInterrupted: isInterrupted)
+            showsProgress: options.progress && !options.quiet, progressCounts: progressCounts,
+            isInterrupted: isInterrupted)
         var stats = events.peerStats ?? TransferStats()
         stats.bytesSent = connection.bytesSent.load(ordering: .relaxed)
         stats.bytesReceived = connection.bytesReceived.load(ordering: .relaxed)
@@ -59,7 +63,8 @@ public enum RemoteRun {
 
     /// The client of a pull: the peer sends; this process generates and receives into `destination`.
     public static func pull(transport: any RemoteTransport, destination: [UInt8], options: SyncOptions,
-        observer: TransferObserver, isInterrupted: @escaping @Sendable () -> Bool) -> Outcome
+        observer: TransferObserver, progressCounts: (@escaping ProgressCounts) -> Void = { _ in },
+        isInterrupted: @escaping @Sendable () -> Bool) -> Outcome
     {
         let connection: Connection
         do { connection = try connect(transport, options: options) } catch {
@@ -67,7 +72,7 @@ public enum RemoteRun {
         }
         let locked = LockedObserver(observer, alsoInterruptedWhen: { connection.failure != nil })
         let (generator, status) = receive(connection, destination: destination, options: options, observer: locked,
-            isInterrupted: isInterrupted)
+            progressCounts: progressCounts, isInterrupted: isInterrupted)
         var stats = generator.stats
         stats.bytesSent = connection.bytesSent.load(ordering: .relaxed)
         stats.bytesReceived = connection.bytesReceived.load(ordering: .relaxed)
@@ -89,7 +94,7 @@ public enum RemoteRun {
         if sends {
             let events = SessionEvents(observer: observer, connection: connection)
             return send(paths, over: connection, options: options, observer: observer, events: events,
-                showsProgress: false, isInterrupted: isInterrupted).status.rawValue
+                showsProgress: false, progressCounts: { _ in }, isInterrupted: isInterrupted).status.rawValue
         }
         guard let destination = paths.first else {
             connection.send(.abort(status: .syntax, message: "no destination given to the server"))
@@ -97,17 +102,20 @@ public enum RemoteRun {
             return ExitStatus.syntax.rawValue
         }
         return receive(connection, destination: destination, options: options, observer: observer,
-            isInterrupted: isInterrupted).1.status.rawValue
+            progressCounts: { _ in }, isInterrupted: isInterrupted).1.status.rawValue
     }
 
     /// The sender's side, for a push's client and a pull's server: the file list, the answers, and the
     /// goodbye after the generator's.
     private static func send(_ sources: [[UInt8]], over connection: Connection, options: SyncOptions,
         observer: TransferObserver, events: SessionEvents, showsProgress: Bool,
+        progressCounts: (@escaping ProgressCounts) -> Void,
         isInterrupted: @escaping @Sendable () -> Bool) -> (status: ExitStatus, error: SyncError?)
     {
         let sender = SenderRole(fs: PosixFileSystem(), options: options, connection: connection, observer: observer)
         sender.showsProgress = showsProgress
+        if events.isSenderClient { events.itemSink = { sender.report($0) } }
+        progressCounts { sender.progressCounts }
         connection.roleName = "sender"
         connection.start { (message) throws(SyncError) in
             if try sender.handle(message) { return }
@@ -128,7 +136,8 @@ public enum RemoteRun {
 
     /// The generator's and receiver's side, for a pull's client and a push's server.
     private static func receive(_ connection: Connection, destination: [UInt8], options: SyncOptions,
-        observer: TransferObserver, isInterrupted: @escaping @Sendable () -> Bool)
+        observer: TransferObserver, progressCounts: (@escaping ProgressCounts) -> Void,
+        isInterrupted: @escaping @Sendable () -> Bool)
         -> (Generator<PosixFileSystem>, (status: ExitStatus, error: SyncError?))
     {
         let events = SessionEvents(observer: observer, connection: connection)
@@ -139,6 +148,7 @@ public enum RemoteRun {
             try events.handle(message)
         }, endOfRead: role.endOfRead)
         let generator = Generator(fs: PosixFileSystem(), options: options, observer: observer)
+        progressCounts { [unowned generator] in generator.progressCounts }
         var runError: SyncError?
         do { try generator.run(link: role, destination: destination) } catch { runError = error }
         if let runError, connection.failure == nil {

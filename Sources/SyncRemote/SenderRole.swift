@@ -50,6 +50,30 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
     public let matchedBytes = Atomic<Int64>(0)
     /// `--progress` on the client of a push: the sender shows each file as it is sent.
     public var showsProgress = false
+    /// With `--progress`, the peer's itemize lines of files to send wait here until their turn.
+    private let heldItems = Mutex<[[UInt8]: ItemizedChange]>([:])
+    /// The file being answered, for "to-chk".
+    private let answering = Atomic<Int>(-1)
+    private let listed = Atomic<Int>(0)
+    private let listComplete = Atomic<Bool>(false)
+    private let listedBytes = Atomic<Int64>(0)
+
+    /// Shows `item` now, or with `--progress` when its file's data is sent (as rsync's sender logs it).
+    public func report(_ item: ItemizedChange) {
+        if showsProgress && item.flags.contains(.transfer) && item.kind == .regular {
+            heldItems.withLock { $0[item.name] = item }
+        } else {
+            observer.report(item)
+        }
+    }
+
+    /// rsync's "to-chk=remaining/total" for the progress lines: entries after the one being sent.
+    public var progressCounts: (remaining: Int, total: Int, listComplete: Bool, totalSize: Int64) {
+        let total = listed.load(ordering: .relaxed)
+        let current = answering.load(ordering: .relaxed)
+        return (max(0, total - current - 1), total, listComplete.load(ordering: .relaxed),
+            listedBytes.load(ordering: .relaxed))
+    }
 
     public init(fs: FS, options: SyncOptions, connection: Connection, observer: TransferObserver) {
         self.fs = fs
@@ -146,6 +170,7 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
             pending[start...].reverse()
             connection.send(.fileListChunk(chunk))
         }
+        listComplete.store(true, ordering: .relaxed)
         if builder.vanished { hadVanished.store(true, ordering: .relaxed) }
         listingIOError = ioError
         connection.send(.fileListDone(ioError: ioError))
@@ -155,6 +180,8 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
     private func wire(_ entry: FileEntry, in listing: SourceListing) -> WireFileEntry {
         let index = nextIndex
         nextIndex += 1
+        listed.store(nextIndex, ordering: .relaxed)
+        if entry.kind == .regular { listedBytes.add(entry.status.size, ordering: .relaxed) }
         var group: UInt64?
         if options.hardLinks && entry.kind != .directory && entry.status.linkCount > 1 {
             let key = DeviceInode(device: entry.status.device, inode: entry.status.inode)
@@ -251,7 +278,12 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
             hadErrors.store(true, ordering: .relaxed)
             return .failed
         }
-        if showsProgress { observer.transferStarted(name: file.name, size: file.size) }
+        if showsProgress {
+            // The peer's itemize line for this file was held back, so it comes just above its progress.
+            if let item = heldItems.withLock({ $0.removeValue(forKey: file.name) }) { observer.report(item) }
+            observer.transferStarted(name: file.name, size: file.size)
+        }
+        answering.store(index, ordering: .relaxed)
         let geometry = signature?.geometry ?? Signature.empty(checksum: checksum).geometry
         // Whole files skip the rolling search: there is no basis to match.
         let generator = signature.map { DeltaGenerator(signature: $0, inPlace: options.inplace) }
@@ -306,7 +338,7 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
         connection.send(.delta(fileIndex: index, bytes: out), compress: compress)
         literalBytes.add(literal, ordering: .relaxed)
         matchedBytes.add(matched, ordering: .relaxed)
-        if showsProgress { observer.transferFinished(bytes: literal) }
+        if showsProgress { observer.transferFinished(bytes: offset) }
         return .complete
     }
 }

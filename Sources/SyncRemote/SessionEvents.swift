@@ -13,6 +13,8 @@ final class SessionEvents: @unchecked Sendable {
     private let goodbye = DispatchSemaphore(value: 0)
     /// The client of a push: the items the peer reports are files this side sent.
     var isSenderClient = false
+    /// The client of a push: items go through the sender, which shows them as it sends their files.
+    var itemSink: ((ItemizedChange) -> Void)?
 
     init(observer: TransferObserver, connection: Connection) {
         self.observer = observer
@@ -26,7 +28,7 @@ final class SessionEvents: @unchecked Sendable {
         case .itemize(let record):
             var item = record.item
             item.isSentFromHere = isSenderClient
-            observer.report(item)
+            if let itemSink { itemSink(item) } else { observer.report(item) }
         case .deleted(let name, let kind): observer.reportDeletion(name: name, kind: kind)
         case .stats(let stats): peer.withLock { $0.stats = stats.stats }
         case .goodbye(let status):

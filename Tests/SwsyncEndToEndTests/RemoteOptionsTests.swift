@@ -26,6 +26,10 @@ struct RemoteOptionsTests {
         ("hard links", ["-aH", "-i"]),
         ("compress", ["-a", "-i", "-z"]),
         ("inplace", ["-a", "-i", "--inplace"]),
+        ("delete-before", ["-a", "-i", "--delete-before"]),
+        ("backup", ["-a", "-i", "-b", "--delete"]),
+        ("update, size-only", ["-a", "-i", "-u", "--size-only"]),
+        ("whole-file, numeric", ["-a", "-i", "-W", "--numeric-ids"]),
     ]
 
     static let cases = optionSets.flatMap { label, options in

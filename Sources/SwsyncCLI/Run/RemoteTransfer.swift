@@ -82,10 +82,10 @@ enum RemoteTransfer {
                 }
             }
             return (RemoteRun.push(transport: transport, sources: sourcePaths, options: options, observer: observer,
-                isInterrupted: interrupted), true)
+                progressCounts: { observer.progressCounts = $0 }, isInterrupted: interrupted), true)
         }
         return (RemoteRun.pull(transport: transport, destination: Array(destination.utf8), options: options,
-            observer: observer, isInterrupted: interrupted), false)
+            observer: observer, progressCounts: { observer.progressCounts = $0 }, isInterrupted: interrupted), false)
     }
 
     /// The peer's command line: `swsync --server [--sender] OPTIONS . PATH...`, each word quoted for its

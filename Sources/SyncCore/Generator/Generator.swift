@@ -81,17 +81,33 @@ public final class Generator<FS: FileSystem> {
         let remote = link != nil
         if !options.dryRun && (remote || options.copyWorkers > 1 && !options.progress && !options.progressTotal) {
             let receiver = self.receiver
+            // A remote run with --progress shows each file from the writer as its data arrives; the
+            // observer of a remote run is safe to call from there (SyncRemote's LockedObserver).
+            let progress = showsProgressFromWriter ? UncheckedObserver(observer) : nil
             // A remote run writes one file at a time in request order, with many requests in flight.
             copyWorkers = CopyWorkers(capacity: remote ? Self.requestWindow : options.copyWorkers * 4,
                 serial: remote) { pending in
+                if let progress, let item = pending.item {
+                    progress.observer.report(item)
+                    progress.observer.transferStarted(name: pending.entry.name, size: pending.entry.status.size)
+                }
                 let result = Result { () throws(WriteFailure) -> Receiver<FS>.WriteResult in
-                    try receiver.write(pending.job, progress: { _ in })
+                    try receiver.write(pending.job, progress: { bytes in progress?.observer.transferProgress(bytes: bytes) })
+                }
+                if let progress, pending.item != nil {
+                    let succeeded = (try? result.get()) != nil
+                    progress.observer.transferFinished(bytes: succeeded ? pending.entry.status.size : -1)
                 }
                 return WriteOutcome(entry: pending.entry, isNew: pending.isNew, result: result)
             }
         } else {
             copyWorkers = nil
         }
+    }
+
+    /// A remote run with `--progress`: the writer reports each file and its progress.
+    private var showsProgressFromWriter: Bool {
+        link != nil && (options.progress || options.progressTotal) && !options.quiet
     }
 
     /// Requests a remote run keeps in flight (the protocol's default window).
@@ -306,7 +322,9 @@ public final class Generator<FS: FileSystem> {
     // MARK: Walk
 
     private func walk(listing: FileListBuilder<FS>.Listing, relativeName: [UInt8], isContentDirectory: Bool) {
-        if isContentDirectory, let timing = options.effectiveDeleteTiming, timing != .before {
+        // A remote run has no whole list to scan first: --delete-before deletes as it goes, like --delete-during.
+        if isContentDirectory, var timing = options.effectiveDeleteTiming, timing != .before || link != nil {
+            if timing == .before { timing = .during }
             let keep = Set(listing.entries.map { PathBytes.lastComponent($0.name) })
             let directoryName = relativeName.isEmpty ? PathBytes.dot : relativeName
             if timing == .during {
@@ -869,6 +887,8 @@ public final class Generator<FS: FileSystem> {
         var entry: FileEntry
         var job: Receiver<FS>.WriteJob
         var isNew: Bool
+        /// Reported by the writer (a remote run with `--progress`), just above the file's progress.
+        var item: ItemizedChange? = nil
     }
 
     /// The outcome of one write, as a copy worker hands it back.
@@ -947,8 +967,9 @@ public final class Generator<FS: FileSystem> {
         if let workers = copyWorkers {
             // Whole-file copies write the whole size; report now so output keeps file-list order.
             item.bytesTransferred = entry.status.size
-            observer.report(item)
-            workers.submit(PendingWrite(entry: entry, job: job, isNew: countsAsCreated))
+            let writerReports = showsProgressFromWriter
+            if !writerReports { observer.report(item) }
+            workers.submit(PendingWrite(entry: entry, job: job, isNew: countsAsCreated, item: writerReports ? item : nil))
             writesSubmitted += 1
             for outcome in workers.takeFinished() { finishWrite(outcome, item: nil) }
             if link != nil { finishDirectoriesWhoseWritesAreDone() }
@@ -1222,4 +1243,10 @@ public final class Generator<FS: FileSystem> {
         hadErrors = true
         observer.error(message, role: role)
     }
+}
+
+/// The generator's observer handed to the writer thread of a remote run (see `startCopyWorkers`).
+private struct UncheckedObserver: @unchecked Sendable {
+    let observer: TransferObserver
+    init(_ observer: TransferObserver) { self.observer = observer }
 }
