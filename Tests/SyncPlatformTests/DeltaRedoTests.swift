@@ -122,10 +122,40 @@ struct DeltaRedoTests {
             uid: nil, gid: nil, mtime: nil, existing: try fs.lstat(destination), basis: destination)
         let result = try receiver.write(job, progress: { _ in })
 
-        #expect(result.warnings.contains { $0.contains("failed verification -- update discarded") })
+        #expect(result.notices.contains { $0.contains("failed verification -- update discarded") })
+        #expect(result.warnings.isEmpty)
         #expect(result.bytes == Int64(new.count))  // sent whole the second time
         #expect(try PosixFileSystem().readFile(destination) == new)
+
+        // Through the generator: the redo is a notice, not an error, so the run still ends with 0.
+        try PosixFileSystem().removeFile(destination)
+        let stream = try #require(fopen(String(decoding: destination, as: UTF8.self), "w"))
+        #expect(old.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, stream) } == old.count)
+        fclose(stream)
+        let again = ShiftingBasisFileSystem(basis: destination, size: old.count)
+        options.ignoreTimes = true
+        options.verbose = 1
+        let observer = RecordingObserver()
+        let generator = Generator(fs: again, options: options, observer: observer)
+        try generator.run(tree: SourceTree(arguments: [source], relative: false), destination: destination)
+        #expect(generator.exitStatus == .success)
+        #expect(observer.errors.contains { $0.contains("failed verification -- update discarded") })
+        #expect(try PosixFileSystem().readFile(destination) == new)
     }
+}
+
+/// Keeps what the generator reports.
+final class RecordingObserver: TransferObserver, @unchecked Sendable {
+    var errors: [String] = []
+    func report(_ item: ItemizedChange) {}
+    func reportDeletion(name: [UInt8], kind: FileKind) {}
+    func info(_ text: String) {}
+    func error(_ text: String, role: Role?) { errors.append(text) }
+    func transferStarted(name: [UInt8], size: Int64) {}
+    func transferProgress(bytes: Int64) {}
+    func transferFinished(bytes: Int64) {}
+    var isInterrupted: Bool { false }
+    var interruptCheck: @Sendable () -> Bool { { false } }
 }
 
 extension Tag {

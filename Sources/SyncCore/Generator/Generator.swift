@@ -1000,6 +1000,8 @@ public final class Generator<FS: FileSystem> {
                 observer.report(item)
             }
             warn(written.warnings)
+            // rsync prints its redo warning with -v only (FWARNING under INFO_GTE(NAME, 1)).
+            if options.verbose > 0 && !options.quiet { for notice in written.notices { observer.error(notice, role: nil) } }
             if let redo = written.redo {
                 // Reported after the main pass, as rsync's redo phase is.
                 stats.literalData += redo.counts.literal

@@ -66,6 +66,9 @@ public struct Receiver<FS: FileSystem>: Sendable {
         /// Bytes sent as file data (all of them for a whole-file copy; the literals of a delta).
         public var bytes: Int64
         public var warnings: [String]
+        /// rsync's FWARNING lines: shown with `-v`, and not an error (a redone file that then arrived
+        /// whole leaves the run's status alone).
+        public var notices: [String] = []
         /// Bytes a delta took from the basis instead, and in how many blocks.
         public var matched: Int64 = 0
         public var matchedBlocks: Int64 = 0
@@ -78,6 +81,7 @@ public struct Receiver<FS: FileSystem>: Sendable {
     /// then sets the final permissions, owner and time.
     public func write(_ job: WriteJob, progress: @escaping (Int64) -> Void) throws(WriteFailure) -> WriteResult {
         var warnings: [String] = []
+        var notices: [String] = []
         let keepGoing: (Int64) -> Bool = { bytes in
             progress(bytes)
             return !isInterrupted()
@@ -127,17 +131,17 @@ public struct Receiver<FS: FileSystem>: Sendable {
                 return rebuilt.literal + rebuilt.matched
             }
             if job.basis != nil {
-                warnings.append("WARNING: \(OutputEscaper.escape(job.name)) failed verification -- update discarded (will try again).")
+                notices.append("WARNING: \(OutputEscaper.escape(job.name)) failed verification -- update discarded (will try again).")
                 try? fs.removeFile(path)
             }
             return try copyWhole(from: job.source, toNew: path, progress: keepGoing)
         }
         warnings += try install(temporary.path, job: job)
         if let counts {
-            return WriteResult(bytes: counts.literal, warnings: warnings, matched: counts.matched,
+            return WriteResult(bytes: counts.literal, warnings: warnings, notices: notices, matched: counts.matched,
                 matchedBlocks: counts.matchedBlocks)
         }
-        return WriteResult(bytes: temporary.bytes, warnings: warnings)
+        return WriteResult(bytes: temporary.bytes, warnings: warnings, notices: notices)
     }
 
     /// Puts a finished temp file in place: attributes, the backup (`-b`), then the rename over the
