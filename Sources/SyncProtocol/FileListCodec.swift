@@ -8,7 +8,7 @@ public struct WireFileEntry: Sendable, Equatable {
     public var name: [UInt8]
     /// `st_mode`, type bits included.
     public var mode: UInt32
-    /// Length of a regular file; 0 for everything else.
+    /// Length of a regular file, or a directory's `st_size`; 0 for everything else.
     public var size: Int64
     public var mtime: FileTime
     public var uid: UInt32
@@ -50,7 +50,7 @@ public struct WireFileEntry: Sendable, Equatable {
     /// The wire form of a sender's entry, named `name` (its last component, or its path in the root chunk).
     public init(_ entry: FileEntry, name: [UInt8], hardLinkGroup: UInt64? = nil) {
         let kind = entry.kind
-        self.init(name: name, mode: entry.status.mode, size: kind == .regular ? entry.status.size : 0,
+        self.init(name: name, mode: entry.status.mode, size: kind == .regular || kind == .directory ? entry.status.size : 0,
             mtime: entry.status.mtime, uid: entry.status.uid, gid: entry.status.gid,
             rdev: kind.isDevice ? entry.status.rdev : 0, symlinkTarget: kind == .symlink ? entry.symlinkTarget : nil,
             hardLinkGroup: kind == .directory ? nil : hardLinkGroup,
@@ -97,7 +97,7 @@ public struct FileListChunk: Sendable, Equatable {
 ///     varint directory index + 1 (0: root) · u8 flags (0x01 continues) · varint entry count · entries
 ///     entry: u8 flags (0x01 hard-link group · 0x02 implied dir · 0x04 nanoseconds)
 ///            · varint bytes shared with the previous name in this chunk · varint suffix length · suffix
-///            · varint mode · [regular: varint size] · zigzag varint mtime seconds · [varint nanoseconds]
+///            · varint mode · [regular or directory: varint size] · zigzag varint mtime seconds · [varint nanoseconds]
 ///            · varint uid · varint gid · [device: varint rdev] · [symlink: varint length · target]
 ///            · [varint hard-link group]
 ///
@@ -150,7 +150,8 @@ public enum FileListCodec {
         w.varint(shared)
         w.blob(entry.name[shared...])
         w.varint(UInt64(entry.mode))
-        if kind == .regular { w.varint(UInt64(max(0, entry.size))) }
+        // Directories carry theirs for `--list-only`, which prints it as rsync does.
+        if kind == .regular || kind == .directory { w.varint(UInt64(max(0, entry.size))) }
         w.signedVarint(entry.mtime.seconds)
         if flags & entryNanoseconds != 0 { w.varint(UInt64(max(0, entry.mtime.nanoseconds))) }
         w.varint(UInt64(entry.uid))
@@ -208,7 +209,7 @@ public enum FileListCodec {
         if !(isRoot && name == PathBytes.dot) { try PathValidation.validateComponent(name, limits: limits) }
         let mode = try r.uint32("mode")
         let kind = try kindOf(mode: mode, name: name)
-        let size = kind == .regular ? Int64(try r.varint("size", max: Int(Int64.max))) : 0
+        let size = kind == .regular || kind == .directory ? Int64(try r.varint("size", max: Int(Int64.max))) : 0
         let seconds = try r.signedVarint("mtime")
         var nanoseconds: Int64 = 0
         if flags & entryNanoseconds != 0 {

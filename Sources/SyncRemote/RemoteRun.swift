@@ -80,6 +80,47 @@ public enum RemoteRun {
             deletionsSkipped: generator.deletionsSkipped)
     }
 
+    /// `--list-only` of remote sources (`swsync host:path`): the peer sends its file list, which `show`
+    /// gets entry by entry in rsync's listing order (a directory's files, then each subdirectory
+    /// followed by its contents); no file data is asked for.
+    public static func list(transport: any RemoteTransport, options: SyncOptions, observer: TransferObserver,
+        isInterrupted: @escaping @Sendable () -> Bool, show: @escaping (FileEntry) -> Void) -> Outcome
+    {
+        let connection: Connection
+        do { connection = try connect(transport, options: options) } catch {
+            return failedStart(error, transport: transport)
+        }
+        let locked = LockedObserver(observer, alsoInterruptedWhen: { connection.failure != nil })
+        let events = SessionEvents(observer: locked, connection: connection)
+        let role = ReceivingRole(connection: connection, options: options)
+        connection.start(handle: { (message) throws(SyncError) in
+            if try role.handle(message) { return }
+            try events.handle(message)
+        }, endOfRead: role.endOfRead)
+        func visit(_ listing: SourceListing) {
+            for entry in listing.entries where !entry.isDirectory { show(entry) }
+            for entry in listing.entries where entry.isDirectory {
+                if entry.isSent(impliedDirs: options.impliedDirs) { show(entry) }
+                if listing.descends(into: entry, recursive: options.recursive) {
+                    let child = role.next()
+                    if child.fatalError != nil { return }
+                    visit(child)
+                }
+            }
+        }
+        if let root = try? role.receiveRoot() {
+            if let dot = root.dotEntry { show(dot) }
+            visit(root.listing)
+        }
+        if connection.failure == nil && !isInterrupted() {
+            connection.send(.goodbye(status: .success))
+            events.waitForGoodbye(interrupted: isInterrupted)
+        }
+        let own: ExitStatus = role.ioError ? .partial : .success
+        let status = close(connection, own: own, peer: events.peerStatus, isInterrupted: isInterrupted)
+        return Outcome(status: status.status, error: status.error, stats: TransferStats())
+    }
+
     /// `swsync --server`: the peer's half, over our stdin and stdout. Returns the exit status.
     public static func serve(sends: Bool, paths: [[UInt8]], options: SyncOptions,
         isInterrupted: @escaping @Sendable () -> Bool) -> Int32

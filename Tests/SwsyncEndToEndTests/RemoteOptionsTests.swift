@@ -30,6 +30,7 @@ struct RemoteOptionsTests {
         ("backup", ["-a", "-i", "-b", "--delete"]),
         ("update, size-only", ["-a", "-i", "-u", "--size-only"]),
         ("whole-file, numeric", ["-a", "-i", "-W", "--numeric-ids"]),
+        ("files-from", ["-a", "-i", "--files-from=LIST"]),
     ]
 
     static let cases = optionSets.flatMap { label, options in
@@ -48,11 +49,15 @@ struct RemoteOptionsTests {
         try Fixture.makeStale(destination: template + "/dst", source: template + "/src")
         try copyTree(template + "/src", to: template + "/ref")
         for tool in ["rsync", "swsync"] { try copyTree(template, to: scratch.path + "/" + tool) }
+        let list = scratch.path + "/list.txt"
+        try writeFile(list, Array("f4096.bin\na/b/c\nhard/h1\n.dotdir/\n".utf8))
 
         var lines: [String: [String]] = [:]
         for tool in ["rsync", "swsync"] {
             let run = scratch.path + "/" + tool
-            let options = testCase.options.map { $0 == "--link-dest=REF" ? "--link-dest=\(run)/ref" : $0 }
+            let options = testCase.options.map {
+                $0 == "--link-dest=REF" ? "--link-dest=\(run)/ref" : $0 == "--files-from=LIST" ? "--files-from=\(list)" : $0
+            }
             let operands = testCase.pushes
                 ? [run + "/src/", host.remote(run + "/dst/")]
                 : [host.remote(run + "/src/"), run + "/dst/"]
@@ -69,5 +74,23 @@ struct RemoteOptionsTests {
         let differences = TreeComparison.differences(try TreeSnapshot(scratch.path + "/rsync/dst"),
             try TreeSnapshot(scratch.path + "/swsync/dst"), labels: ("rsync", "swsync"))
         #expect(differences.isEmpty, Comment(rawValue: TreeComparison.report(differences)))
+    }
+
+    /// `swsync host:path` lists the peer's files as `rsync host:path` does.
+    @Test(arguments: [["-r"], [], ["-rl"]])
+    func listsLikeRsync(_ options: [String]) throws {
+        let host = try RemoteHost.sharedHost()
+        let scratch = try TemporaryDirectory("remote-list")
+        let absolute = scratch.path + "/abs"
+        try Fixture.buildOutside(runTemplate: scratch.path, absoluteTarget: absolute)
+        try Fixture.buildRichTree(at: scratch.path + "/src", absoluteTarget: absolute)
+        let operand = host.remote(scratch.path + "/src/")
+        let rsync = try host.runRsync(options + [operand], in: scratch.path, outputPrefix: scratch.path + "/rsync")
+        let swsync = try host.runSwsync(options + [operand], transport: .libssh, in: scratch.path,
+            outputPrefix: scratch.path + "/swsync")
+        try #require(rsync.termination == .exited(0), Comment(rawValue: rsync.stderrText))
+        #expect(swsync.termination == .exited(0), Comment(rawValue: swsync.stderrText))
+        #expect(swsync.stdoutText == rsync.stdoutText)
+        #expect(!swsync.stdoutText.isEmpty)
     }
 }

@@ -92,7 +92,7 @@ struct FileListTests {
             w.varint(0)
             w.blob(Array("f".utf8))
             w.varint(UInt64(mode))
-            if mode & 0o170000 == 0o100000 { w.varint(1) }
+            if mode & 0o170000 == 0o100000 || mode & 0o170000 == 0o040000 { w.varint(1) }
             w.signedVarint(0)
         }
         let cases: [([UInt8], ProtocolError.Code)] = [

@@ -1,5 +1,7 @@
 import SyncCore
 import SyncPlatform
+import SyncRemote
+import SyncSSH
 
 /// `--list-only` (and a single source with no destination): prints the file list as rsync does,
 /// `ls -l` style, a directory's entries before the contents of its subdirectories.
@@ -49,6 +51,39 @@ enum ListOnly {
             return ExitStatus.vanished.rawValue
         }
         return 0
+    }
+
+    /// `swsync host:path`: the peer's file list, printed the same way.
+    static func runRemote(command: ParsedCommandLine, options: SyncOptions, source: String) -> Int32 {
+        var options = options
+        options.listOnly = true
+        if !options.recursive { options.dirs = true }
+        let keepHighBit = options.eightBitOutput || Locale.isUTF8
+        let observer = ConsoleObserver(options: options, logFile: nil, keepHighBit: keepHighBit,
+            interruptFlag: { Signals.interrupted })
+        guard let spec = RemoteTransfer.RemoteSpec(source) else { return ExitStatus.syntax.rawValue }
+        let remoteCommand: [String]
+        do {
+            remoteCommand = try RemoteTransfer.serverCommand(command: command, options: options, sends: true,
+                paths: [spec.path], listsOnly: true)
+        } catch {
+            return SwsyncCommand.fail(error)
+        }
+        let transport: any RemoteTransport
+        do throws(TransportError) {
+            transport = try RemoteTransfer.connect(spec, options: options, remoteCommand: remoteCommand)
+        } catch {
+            return SwsyncCommand.fail(SyncError(ExitStatus(rawValue: error.exitCode) ?? .unexplained, error.message))
+        }
+        let outcome = RemoteRun.list(transport: transport, options: options, observer: observer,
+            isInterrupted: { Signals.interrupted })
+        { entry in
+            observer.info(line(entry, options: options, keepHighBit: keepHighBit))
+        }
+        observer.flush()
+        if let error = outcome.error { return SwsyncCommand.fail(SyncError(outcome.status, error.message)) }
+        if outcome.status != .success { SwsyncCommand.writeStderr(SwsyncCommand.closingLine(outcome.status)) }
+        return outcome.status.rawValue
     }
 
     /// "drwxr-xr-x          4,096 2026/11/23 05:20:00 name".

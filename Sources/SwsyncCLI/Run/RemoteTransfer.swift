@@ -52,11 +52,22 @@ enum RemoteTransfer {
             _ = SwsyncCommand.fail(SyncError(.syntax, "all remote sources must be on the same host"))
             return nil
         }
-        if !pushes && options.filesFrom != nil {
-            _ = SwsyncCommand.fail(SyncError(.unsupported, "--files-from with a remote source is not supported yet"))
-            return nil
+        var remotePaths = pushes ? [spec.path] : remoteSources.map(\.path)
+        if !pushes, let list = options.filesFrom {
+            // The list is read here and its names go to the peer as its source arguments (under -R).
+            do {
+                remotePaths = try FilterSetup.expandFilesFrom(list, source: Array(spec.path.utf8), options: options)
+                    .map { String(decoding: $0, as: UTF8.self) }
+            } catch {
+                _ = SwsyncCommand.fail(error)
+                return nil
+            }
+            if remotePaths.reduce(0, { $0 + $1.utf8.count + 3 }) > 1 << 20 {
+                _ = SwsyncCommand.fail(SyncError(.unsupported,
+                    "--files-from: the list is too long to name on the peer's command line (over 1 MiB)"))
+                return nil
+            }
         }
-        let remotePaths = pushes ? [spec.path] : remoteSources.map(\.path)
         let remoteCommand: [String]
         do {
             remoteCommand = try serverCommand(command: command, options: options, sends: !pushes, paths: remotePaths)
@@ -90,11 +101,13 @@ enum RemoteTransfer {
 
     /// The peer's command line: `swsync --server [--sender] OPTIONS . PATH...`, each word quoted for its
     /// shell (a leading `~` stays outside the quotes so the shell expands it).
-    static func serverCommand(command: ParsedCommandLine, options: SyncOptions, sends: Bool, paths: [String])
-        throws(SyncError) -> [String]
+    static func serverCommand(command: ParsedCommandLine, options: SyncOptions, sends: Bool, paths: [String],
+        listsOnly: Bool = false) throws(SyncError) -> [String]
     {
         var words = [options.rsyncPath ?? "swsync", "--server"]
         if sends { words.append("--sender") }
+        // A listing without -r shows a directory's contents, one level (rsync's implied --dirs).
+        if listsOnly && !options.recursive { words.append("--dirs") }
         for (name, word) in command.optionWords {
             switch name {
             case "exclude-from", "include-from":

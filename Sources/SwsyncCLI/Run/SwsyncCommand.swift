@@ -31,8 +31,13 @@ public enum SwsyncCommand {
             return fail(SyncError(.syntax, "no source given"), quietMessage: true)
         }
         let isRemote = positional.count > 1 && positional.contains(where: RemotePath.isRemote)
-        if isRemote && options.listOnly {
-            return fail(SyncError(.unsupported, "--list-only of a remote path is not supported yet"))
+        let listsRemote = (positional.count == 1 || options.listOnly) && positional.contains(where: RemotePath.isRemote)
+        if listsRemote {
+            guard positional.count == 1 else {
+                return fail(SyncError(.unsupported, "--list-only of a remote path takes that path alone"))
+            }
+            Signals.install()
+            return ListOnly.runRemote(command: command, options: options, source: positional[0])
         }
         // The last operand is the destination, unless there is only one (then the source is listed).
         let listsOnly = positional.count == 1 || options.listOnly

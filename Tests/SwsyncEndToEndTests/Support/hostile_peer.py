@@ -118,7 +118,7 @@ def chunk(directory_index, entries, count=None) -> bytes:
         out += varint(0) + varint(len(e["name"])) + e["name"]
         out += varint(e["mode"])
         kind = e["mode"] & 0o170000
-        if kind == S_IFREG:
+        if kind == S_IFREG or kind == S_IFDIR:
             out += varint(e["size"])
         out += zigzag(MTIME)
         out += varint(os.getuid()) + varint(os.getgid())
