@@ -82,6 +82,45 @@ struct RemoteFaultTests {
         #expect(literal <= size - kept + 64 * 1024, "literal \(literal) after keeping \(kept)")
     }
 
+    /// The built-in client refuses a host it does not know, and a key the server does not accept:
+    /// ssh's exit status 255 ("unexplained error" in rsync's words), a clear message, nothing written.
+    @Test(arguments: ["unknown host key", "wrong identity"])
+    func refusedConnectionIsCode255(_ failure: String) throws {
+        let host = try RemoteHost.sharedHost()
+        let scratch = try TemporaryDirectory("remote-refused")
+        try makeDirectories(scratch.path + "/src")
+        try writeFile(scratch.path + "/src/f", [1, 2, 3])
+        var environment = RemoteHost.environment(home: host.home)
+        let emptyKnownHosts = scratch.path + "/known_hosts"
+        try writeFile(emptyKnownHosts, [])
+        var arguments = ["-a", "--rsync-path=\(RemoteHost.absoluteSwsync)"]
+        if failure == "unknown host key" {
+            environment.append("SWSYNC_SSH_KNOWN_HOSTS=" + emptyKnownHosts)
+        } else {
+            // A config naming only a key the server does not accept.
+            let config = scratch.path + "/config"
+            let wrong = host.values["SSHD_WRONG_IDENTITY"] ?? "/nonexistent"
+            try writeFile(config, Array("""
+                Host \(host.alias)
+                    HostName \(host.host)
+                    Port \(host.port)
+                    User \(host.user)
+                    IdentityFile \(wrong)
+                    UserKnownHostsFile \(host.knownHosts)
+
+                """.utf8))
+            environment = RemoteHost.environment(home: scratch.path) + ["SWSYNC_SSH_CONFIG=" + config]
+        }
+        arguments += [scratch.path + "/src/", host.remote(scratch.path + "/dst/")]
+        let output = try Subprocess(executable: Tools.swsync, arguments: arguments, directory: scratch.path,
+            outputPrefix: scratch.path + "/out", environment: environment).wait()
+        #expect(output.termination == .exited(255), Comment(rawValue: output.stderrText))
+        #expect(output.stderrText.contains(failure == "unknown host key" ? "host" : "Permission denied"),
+            Comment(rawValue: output.stderrText))
+        #expect(output.stderrText.contains("unexplained error (code 255)"))
+        #expect(fileStatus(scratch.path + "/dst") == nil)
+    }
+
     static func largestTempFile(in directory: String) -> Int {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return 0 }
         return names.compactMap { fileStatus(directory + "/" + $0).map { Int($0.st_size) } }.max() ?? 0
