@@ -267,7 +267,7 @@ enum OptionTable {
             apply: { command, _ in command.options.filters.append(FilterOption(.cvsExclude, "")) },
             negate: nil),
 
-        // Delta, compression and remote (accepted for later issues)
+        // Delta, compression and remote
         value(["block-size"], "B") { command, text in
             guard let value = NumberFormat.parseSize(text), value >= 0, value <= 1 << 17 else {
                 throw SyncError.syntax("--block-size=\(text) is invalid")

@@ -2,6 +2,8 @@
 enum Usage {
     static let shortUsage = """
         Usage: swsync [OPTION]... SRC [SRC]... DEST
+          or   swsync [OPTION]... SRC [SRC]... [USER@]HOST:DEST
+          or   swsync [OPTION]... [USER@]HOST:SRC [DEST]
           or   swsync [OPTION]... SRC
         Try "swsync --help" for more information.
 
@@ -9,9 +11,10 @@ enum Usage {
 
     static func versionText(_ version: String) -> String {
         """
-        swsync  version \(version)  (rsync-compatible command line, local transfers)
+        swsync  version \(version)  (rsync-compatible command line; local, or over SSH to swsync --server)
         Capabilities:
-            filter rules (rsync's language, plus --match-full-path), delta transfer, --bwlimit
+            filter rules (rsync's language, plus --match-full-path), delta transfer, --bwlimit,
+            built-in SSH client (libssh), -e remote shells
         Checksum list:
             xxh128 xxh3 xxh64
         Compress list:
@@ -25,6 +28,8 @@ enum Usage {
         swsync is an rsync-compatible file copying tool: same options, same output, same exit codes.
 
         Usage: swsync [OPTION]... SRC [SRC]... DEST
+          or   swsync [OPTION]... SRC [SRC]... [USER@]HOST:DEST      (push)
+          or   swsync [OPTION]... [USER@]HOST:SRC [DEST]             (pull)
           or   swsync [OPTION]... SRC          (list the source, like --list-only)
 
         Options
@@ -70,6 +75,10 @@ enum Usage {
         --block-size=SIZE, -B    force a fixed checksum block-size
         --checksum-choice=STR    choose the checksum algorithm (xxh128, xxh3, xxh64)
         --compress, -z           compress file data during the transfer (remote only)
+        --rsh=COMMAND, -e        the remote shell to use (default: the built-in SSH client)
+        --rsync-path=PROGRAM     the program to run on the remote machine (default: swsync)
+        --timeout=SECONDS        set I/O timeout in seconds
+        --contimeout=SECONDS     set the connection timeout in seconds
         --compress-choice=STR    choose the compression algorithm (zstd, zlib)
         --compress-level=NUM     explicitly set compression level
         --skip-compress=LIST     skip compressing files with suffix in LIST

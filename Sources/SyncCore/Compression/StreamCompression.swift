@@ -22,8 +22,10 @@ public enum CompressionChoice: String, Sendable, CaseIterable {
 
     public init?(name: String) { self.init(rawValue: name.lowercased()) }
 
-    /// The level used without `--compress-level` (rsync: zstd 3, zlib 6).
-    public var defaultLevel: Int { self == .zstd ? 3 : 6 }
+    /// The level used without `--compress-level`: zlib 6 as rsync; zstd 2 where rsync uses 3. On text,
+    /// level 2's output is within about 1% of level 3's and takes about 30% less CPU, which on a link
+    /// fast enough for the CPU to be the limit is the whole difference in time.
+    public var defaultLevel: Int { self == .zstd ? 2 : 6 }
 
     /// Levels `--compress-level` accepts for this algorithm.
     public var levels: ClosedRange<Int> { self == .zstd ? ZstdCompressor.levels : 1...9 }

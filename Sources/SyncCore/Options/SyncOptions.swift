@@ -129,7 +129,7 @@ public struct SyncOptions: Sendable {
     /// Threads that write whole files at once (swsync's own setting; 1 writes one file at a time).
     public var copyWorkers = 2
 
-    // Accepted now, used by the delta, remote and compression work.
+    // Delta, compression and the remote transport.
     public var blockSize: Int?
     public var compress = false
     public var compressLevel: Int?
