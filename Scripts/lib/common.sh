@@ -9,9 +9,9 @@ export SWSYNC_ROOT
 # Debian packages needed to build and run swsync.
 SWSYNC_APT_PACKAGES=(libxxhash-dev libssh-dev zlib1g-dev libzstd-dev pkg-config)
 # ... and to test it: rsync is the oracle; the SSH tests start their own sshd on 127.0.0.1; the latency tests
-# put one in a network namespace (ip, from iproute2).
+# put one in a network namespace (ip, from iproute2); python3 runs the hostile peer and the delay line.
 # shellcheck disable=SC2034  # used by Scripts/test
-SWSYNC_TEST_PACKAGES=(rsync openssh-server openssh-client iproute2)
+SWSYNC_TEST_PACKAGES=(rsync openssh-server openssh-client iproute2 python3)
 
 swsync_log() { printf '%s\n' "$*" >&2; }
 swsync_die() { printf '%s: error: %s\n' "${0##*/}" "$*" >&2; exit 1; }
