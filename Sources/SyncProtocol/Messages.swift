@@ -5,6 +5,7 @@ public enum MessageType: UInt8, Sendable, CaseIterable, CustomStringConvertible 
     // Sender → receiving side.
     case fileListChunk = 0x01
     case fileListDone = 0x02
+    case idNames = 0x03
     // Generator → sender.
     case request = 0x10
     case signature = 0x11
@@ -26,6 +27,7 @@ public enum MessageType: UInt8, Sendable, CaseIterable, CustomStringConvertible 
         switch self {
         case .fileListChunk: return "fileListChunk"
         case .fileListDone: return "fileListDone"
+        case .idNames: return "idNames"
         case .request: return "request"
         case .signature: return "signature"
         case .delta: return "delta"
@@ -112,6 +114,19 @@ public struct ItemizeRecord: Sendable, Equatable {
     static let knownFlags: UInt32 = 0xFFE
 }
 
+/// One user or group name of the sender's (rsync's `uidlist`).
+public struct IDName: Sendable, Equatable, Hashable {
+    public var isGroup: Bool
+    public var id: UInt32
+    public var name: [UInt8]
+
+    public init(isGroup: Bool, id: UInt32, name: [UInt8]) {
+        self.isGroup = isGroup
+        self.id = id
+        self.name = name
+    }
+}
+
 /// Everything that travels in a frame after the hello.
 public enum Message: Sendable, Equatable {
     /// Part of the file list: one directory's entries (or the root's).
@@ -119,6 +134,9 @@ public enum Message: Sendable, Equatable {
     /// The file list is complete. `ioError`: the sender could not read everything, so the receiver must
     /// not delete (rsync's `io_error`).
     case fileListDone(ioError: Bool)
+    /// User and group names of ids the file list uses (rsync's uid/gid lists), so the receiver can map
+    /// them to its own ids; not sent with `--numeric-ids`.
+    case idNames([IDName])
     case request(FileRequest)
     /// A piece of the `SignatureCodec` bytes announced by the `request` for `fileIndex`.
     case signature(fileIndex: Int, bytes: [UInt8])
@@ -145,6 +163,7 @@ public enum Message: Sendable, Equatable {
         switch self {
         case .fileListChunk: return .fileListChunk
         case .fileListDone: return .fileListDone
+        case .idNames: return .idNames
         case .request: return .request
         case .signature: return .signature
         case .delta: return .delta
@@ -177,6 +196,13 @@ public enum Message: Sendable, Equatable {
         case .fileEnd(let index, let outcome):
             w.varint(index)
             w.byte(outcome.rawValue)
+        case .idNames(let names):
+            w.varint(names.count)
+            for name in names {
+                w.byte(name.isGroup ? 1 : 0)
+                w.varint(UInt64(name.id))
+                w.blob(name.name)
+            }
         case .itemize(let record):
             w.blob(record.name)
             w.byte(record.kind.rawValue)
@@ -248,6 +274,20 @@ public enum Message: Sendable, Equatable {
             let raw = try r.byte("outcome")
             guard let outcome = FileOutcome(rawValue: raw) else { throw .malformed("fileEnd outcome \(raw)") }
             message = .fileEnd(fileIndex: index, outcome: outcome)
+        case .idNames:
+            let count = try r.varint("id count", max: limits.maxIDNames)
+            guard count <= r.remaining / 3 else { throw .truncated("idNames (\(count) announced in \(r.remaining) bytes)") }
+            var names: [IDName] = []
+            names.reserveCapacity(count)
+            for _ in 0..<count {
+                let kind = try r.byte("id kind")
+                guard kind <= 1 else { throw .malformed("idNames kind \(kind)") }
+                let id = try r.uint32("id")
+                let name = try r.blob("id name", max: 255)
+                guard !name.isEmpty, !name.contains(0) else { throw .malformed("idNames: empty name or NUL for id \(id)") }
+                names.append(IDName(isGroup: kind == 1, id: id, name: name))
+            }
+            message = .idNames(names)
         case .itemize:
             let name = try r.blob("name", max: limits.maxPathLength)
             try PathValidation.validateRelativePath(name, allowsRoot: true, limits: limits)

@@ -17,6 +17,8 @@ public struct ProtocolLimits: Sendable, Equatable {
     public var maxSignatureBytes: Int
     /// Longest text of one log message; longer text is cut by the encoder and refused by the decoder.
     public var maxLogTextLength: Int
+    /// Most user and group names in one `idNames` message.
+    public var maxIDNames: Int = 4096
 
     public init(maxFramePayload: Int = 256 * 1024, maxPathLength: Int = 4096, maxComponentLength: Int = 255,
         maxSymlinkTargetLength: Int = 4096, maxFileCount: Int = Int(Int32.max), maxEntriesPerChunk: Int = 65536,

@@ -1,6 +1,7 @@
 import Dispatch
 import Synchronization
 import SyncCore
+import SyncPlatform
 import SyncProtocol
 
 /// The generator's and receiver's side of a remote run (the server of a push, the client of a pull):
@@ -26,6 +27,9 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
         var listedBytes: Int64 = 0
         var complete = false
         var ioError = false
+        /// The sender's user and group ids → ours, from its `idNames` (rsync's uid/gid mapping).
+        var userIDs: [UInt32: UInt32] = [:]
+        var groupIDs: [UInt32: UInt32] = [:]
     }
     private let state = Mutex(State())
     private let rootReady = DispatchSemaphore(value: 0)
@@ -33,9 +37,22 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
     /// Directories only walked into carry this placeholder: the sender, not this side, lists them.
     private let remoteDirectory = SourceDirectory()
 
-    public init(connection: Connection, options: SyncOptions) {
+    /// How names become this machine's ids (the system's user and group databases; tests replace it).
+    public struct IDLookup: Sendable {
+        public var userID: @Sendable ([UInt8]) -> UInt32?
+        public var groupID: @Sendable ([UInt8]) -> UInt32?
+        public init(userID: @escaping @Sendable ([UInt8]) -> UInt32?, groupID: @escaping @Sendable ([UInt8]) -> UInt32?) {
+            self.userID = userID
+            self.groupID = groupID
+        }
+        public static let system = IDLookup(userID: UserNames.userID, groupID: UserNames.groupID)
+    }
+    let lookup: IDLookup
+
+    public init(connection: Connection, options: SyncOptions, lookup: IDLookup = .system) {
         self.connection = connection
         self.options = options
+        self.lookup = lookup
         connection.onFailure { [incoming, rootReady, listingReady] error in
             incoming.fail(error)
             rootReady.signal()
@@ -60,6 +77,20 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
             switch message {
             case .fileListChunk(let chunk):
                 try accept(chunk)
+            case .idNames(let names):
+                // The sender's names mapped to ours; a name unknown here keeps the sender's number.
+                // --numeric-ids keeps every number.
+                guard !options.numericIDs else { return true }
+                let mapped = names.compactMap { name -> (IDName, UInt32)? in
+                    guard name.isGroup ? options.group : options.owner else { return nil }
+                    guard let local = name.isGroup ? lookup.groupID(name.name) : lookup.userID(name.name) else { return nil }
+                    return (name, local)
+                }
+                state.withLock { state in
+                    for (name, local) in mapped {
+                        if name.isGroup { state.groupIDs[name.id] = local } else { state.userIDs[name.id] = local }
+                    }
+                }
             case .fileListDone(let ioError):
                 try state.withLock { (state) throws(ProtocolError) in
                     try state.tracker.finish()
@@ -107,7 +138,8 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
             }
             guard !chunk.continues, let whole = state.open else { return 0 }
             state.open = nil
-            let listing = makeListing(whole.chunk, resolved: whole.resolved, expected: &state.expected)
+            let listing = makeListing(whole.chunk, resolved: whole.resolved, expected: &state.expected,
+                userIDs: state.userIDs, groupIDs: state.groupIDs)
             if whole.index == nil {
                 var entries = listing.entries
                 var dotEntry: FileEntry?
@@ -128,8 +160,8 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
     }
 
     /// A directory's listing from its chunks; queues the directories the sender will list inside it.
-    private func makeListing(_ chunk: FileListChunk, resolved: [FileListTracker.ResolvedEntry], expected: inout [Int])
-        -> SourceListing
+    private func makeListing(_ chunk: FileListChunk, resolved: [FileListTracker.ResolvedEntry], expected: inout [Int],
+        userIDs: [UInt32: UInt32], groupIDs: [UInt32: UInt32]) -> SourceListing
     {
         var entries: [FileEntry] = []
         entries.reserveCapacity(resolved.count)
@@ -138,6 +170,8 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
         for item in resolved {
             let wire = item.entry
             var status = wire.status
+            if let uid = userIDs[status.uid] { status.uid = uid }
+            if let gid = groupIDs[status.gid] { status.gid = gid }
             if let group = wire.hardLinkGroup {
                 status.device = 1
                 status.inode = group

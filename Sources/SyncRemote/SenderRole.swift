@@ -1,6 +1,7 @@
 import Dispatch
 import Synchronization
 import SyncCore
+import SyncPlatform
 import SyncProtocol
 
 /// The sender of a remote run (the client of a push, the server of a pull): streams the file list one
@@ -149,6 +150,7 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
             }
         }
         pending.reverse()
+        sendIDNames(for: chunk)
         connection.send(.fileListChunk(chunk))
         var ioError = root.ioError || root.listing.hadIOError
         while let (index, name, directory) = pending.popLast() {
@@ -168,12 +170,38 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
                 pending.append((first + offset, entry.name, listing.subdirectories[PathBytes.lastComponent(entry.name)]!))
             }
             pending[start...].reverse()
+            sendIDNames(for: chunk)
             connection.send(.fileListChunk(chunk))
         }
         listComplete.store(true, ordering: .relaxed)
         if builder.vanished { hadVanished.store(true, ordering: .relaxed) }
         listingIOError = ioError
         connection.send(.fileListDone(ioError: ioError))
+    }
+
+    /// Ids already named to the peer (or without a name here).
+    private var namedUsers: Set<UInt32> = []
+    private var namedGroups: Set<UInt32> = []
+
+    /// With -o/-g (and without --numeric-ids), the names of the owners and groups `chunk` uses for the
+    /// first time go ahead of it, so the receiver can map them to its own ids, as rsync does. Id 0 is
+    /// never mapped by name.
+    private func sendIDNames(for chunk: FileListChunk) {
+        guard (options.owner || options.group) && !options.numericIDs else { return }
+        var names: [IDName] = []
+        for entry in chunk.entries {
+            if options.owner && entry.uid != 0 && namedUsers.insert(entry.uid).inserted,
+                let name = UserNames.userName(entry.uid)
+            {
+                names.append(IDName(isGroup: false, id: entry.uid, name: name))
+            }
+            if options.group && entry.gid != 0 && namedGroups.insert(entry.gid).inserted,
+                let name = UserNames.groupName(entry.gid)
+            {
+                names.append(IDName(isGroup: true, id: entry.gid, name: name))
+            }
+        }
+        if !names.isEmpty { connection.send(.idNames(names)) }
     }
 
     /// The wire form of one entry, numbered; regular files are remembered for the requests.

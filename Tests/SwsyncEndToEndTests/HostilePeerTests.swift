@@ -54,7 +54,7 @@ struct HostilePeerTests {
 
     /// `swsync -a -e 'python3 hostile_peer.py SCENARIO ...' hostile-host:src/ dst/` in a fresh run directory, with
     /// an empty `outside` directory beside it for the escape attempts to aim at.
-    static func pull(_ scenario: String, in directory: TemporaryDirectory) throws -> Pull {
+    static func pull(_ scenario: String, in directory: TemporaryDirectory, options: [String] = ["-a"]) throws -> Pull {
         let run = directory.path + "/run"
         let outside = directory.path + "/outside"
         try makeDirectory(run)
@@ -64,7 +64,7 @@ struct HostilePeerTests {
             .joined(separator: " ")
         let start = Date()
         let output = try Subprocess(
-            executable: Tools.swsync, arguments: ["-a", "-e", rsh, "hostile-host:src/", "dst/"], directory: run,
+            executable: Tools.swsync, arguments: options + ["-e", rsh, "hostile-host:src/", "dst/"], directory: run,
             outputPrefix: directory.path + "/swsync", environment: RemoteHost.environment(home: nil)
         ).wait(timeout: 60)
         let log = (try? readAllBytes(peerLog)).map { String(decoding: $0, as: UTF8.self) } ?? "(no peer log)"
@@ -118,6 +118,27 @@ struct HostilePeerTests {
         let received = try? readAllBytes(pull.runDirectory + "/dst/hello.txt")
         #expect(received == expected, Comment(rawValue: "dst/hello.txt is not the peer's file" + context))
         #expect(try directoryEntries(pull.outside).isEmpty)
+    }
+
+    /// Owners travel by name, as with rsync: the peer's uid 4242 and gid 4343 are "nobody" and "nogroup"
+    /// there, so here the file gets this machine's ids for those names (as root, with -a's -o and -g).
+    @Test(.enabled(if: geteuid() == 0, "chown needs root"),
+        .enabled(if: getpwnam("nobody") != nil && getgrnam("nogroup") != nil, "no nobody/nogroup here"))
+    func ownersAreMappedByName() throws {
+        let directory = try TemporaryDirectory("hostile-idnames")
+        let pull = try Self.pull("idnames", in: directory)
+        let context = "\nstderr: \(pull.output.stderrText)\npeer log:\n\(pull.peerLog)"
+        #expect(pull.output.termination == .exited(0), Comment(rawValue: "\(pull.output.termination)" + context))
+        let status = try #require(fileStatus(pull.runDirectory + "/dst/hello.txt"))
+        #expect(status.st_uid == getpwnam("nobody")!.pointee.pw_uid, Comment(rawValue: context))
+        #expect(status.st_gid == getgrnam("nogroup")!.pointee.gr_gid, Comment(rawValue: context))
+
+        // --numeric-ids keeps the numbers.
+        let numeric = try TemporaryDirectory("hostile-numeric-ids")
+        let kept = try Self.pull("idnames", in: numeric, options: ["-a", "--numeric-ids"])
+        #expect(kept.output.termination == .exited(0), Comment(rawValue: kept.output.stderrText))
+        let keptStatus = try #require(fileStatus(kept.runDirectory + "/dst/hello.txt"))
+        #expect(keptStatus.st_uid == 4242 && keptStatus.st_gid == 4343)
     }
 }
 

@@ -142,6 +142,10 @@ struct MessageTests {
             (.log, [2, 9], .malformed),
             (.log, [2, 0] + [UInt8](repeating: 0x41, count: limits.maxLogTextLength + 1), .limitExceeded),
             (.abort, [0], .malformed),
+            (.idNames, [1, 2, 1, 1, 0x61], .malformed),  // kind 2
+            (.idNames, [1, 0, 1, 0], .malformed),  // empty name
+            (.idNames, [0x80, 0x80, 0x04], .limitExceeded),  // 65536 names
+            (.idNames, [3, 0, 1], .truncated),
             (.abort, [99], .malformed),
             (.goodbye, [0x80, 0x02], .limitExceeded),
             (.stats, [65], .limitExceeded),

@@ -44,6 +44,8 @@ let sampleMessages: [Message] = {
         .fileListChunk(FileListChunk(directoryIndex: 0, entries: [])),
         .fileListDone(ioError: false),
         .fileListDone(ioError: true),
+        .idNames([IDName(isGroup: false, id: 1000, name: Array("alice".utf8)),
+            IDName(isGroup: true, id: 100, name: Array("users".utf8))]),
         .request(FileRequest(fileIndex: 0)),
         .request(FileRequest(fileIndex: 123_456, signatureLength: 70_000)),
         .signature(fileIndex: 3, bytes: [1, 2, 3, 0xff]),

@@ -10,6 +10,8 @@ swsync appends the host and the remote command line (`swsync --server --sender .
 `--peer-*` options is ignored. Scenarios:
 
   valid           a correct sender of one directory with one file (hello.txt): the control case
+  idnames         like valid, but hello.txt belongs to uid 4242 / gid 4343, which an idNames message names
+                  "nobody" / "nogroup" (a well-behaved sender mapping owners by name, not hostile)
   dotdot          a root-chunk entry "../evil"
   absolute        a root-chunk entry named by the absolute path DIR/evil (--peer-outside)
   symlink-dir     "link" -> DIR (a symlink) in the root chunk, then a chunk listing "link" as a directory, with "x"
@@ -47,6 +49,7 @@ LINGER_SECONDS = 30.0
 # Message types (Docs/protocol.md, "Messages").
 FILE_LIST_CHUNK = 0x01
 FILE_LIST_DONE = 0x02
+ID_NAMES = 0x03
 REQUEST = 0x10
 SIGNATURE = 0x11
 DELTA = 0x12
@@ -104,8 +107,9 @@ CONTENT_DIRECTORY = 0x04
 DESCENDS = 0x08
 
 
-def entry(name: bytes, mode: int, size: int = 0, target: bytes = b"", flags: int = 0) -> dict:
-    return {"name": name, "mode": mode, "size": size, "target": target, "flags": flags}
+def entry(name: bytes, mode: int, size: int = 0, target: bytes = b"", flags: int = 0, uid=None, gid=None) -> dict:
+    return {"name": name, "mode": mode, "size": size, "target": target, "flags": flags,
+            "uid": os.getuid() if uid is None else uid, "gid": os.getgid() if gid is None else gid}
 
 
 def chunk(directory_index, entries, count=None) -> bytes:
@@ -121,7 +125,7 @@ def chunk(directory_index, entries, count=None) -> bytes:
         if kind == S_IFREG or kind == S_IFDIR:
             out += varint(e["size"])
         out += zigzag(MTIME)
-        out += varint(os.getuid()) + varint(os.getgid())
+        out += varint(e["uid"]) + varint(e["gid"])
         if kind == S_IFLNK:
             out += varint(len(e["target"])) + e["target"]
     return bytes(out)
@@ -313,6 +317,16 @@ def run(scenario: str, outside: str) -> int:
     peer.send(hello(), "hello")
     peer.read_hello()
 
+    if scenario == "idnames":
+        names = bytearray(varint(2))
+        for kind, ident, name in ((0, 4242, b"nobody"), (1, 4343, b"nogroup")):
+            names += bytes([kind]) + varint(ident) + varint(len(name)) + name
+        peer.send(frame(ID_NAMES, bytes(names)), "idNames: 4242 nobody, 4343 nogroup")
+        peer.send(frame(FILE_LIST_CHUNK, chunk(None, [ROOT, entry(b"hello.txt", S_IFREG | 0o644, len(VALID_DATA),
+                                                                  uid=4242, gid=4343)])), "root chunk")
+        peer.send(frame(FILE_LIST_DONE, b"\x00"), "fileListDone")
+        peer.serve({1: VALID_DATA})
+        return 0
     if scenario == "valid":
         peer.send(frame(FILE_LIST_CHUNK, chunk(None, [ROOT, entry(b"hello.txt", S_IFREG | 0o644, len(VALID_DATA))])),
                   "root chunk")
