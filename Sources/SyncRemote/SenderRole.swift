@@ -201,7 +201,12 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
                 names.append(IDName(isGroup: true, id: entry.gid, name: name))
             }
         }
-        if !names.isEmpty { connection.send(.idNames(names)) }
+        var start = 0
+        while start < names.count {
+            let end = min(names.count, start + ProtocolLimits.standard.maxIDNames)
+            connection.send(.idNames(Array(names[start..<end])))
+            start = end
+        }
     }
 
     /// The wire form of one entry, numbered; regular files are remembered for the requests.
