@@ -16,7 +16,7 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
     let observer: TransferObserver
     private let skipCompress: SkipCompressList
 
-    /// Source paths of the regular files listed and not yet asked for, by file index.
+    /// Source paths of the regular files listed, by file index (rsync's sender keeps its file list too).
     private let files = Mutex<[Int: (path: [UInt8], name: [UInt8], size: Int64)]>([:])
     private var nextIndex = 0
     /// -H: (device, inode) of each multiply-linked file sent → its group number.
@@ -281,11 +281,8 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
     }
 
     private func answer(_ index: Int, signature: Signature?) {
-        // Each file is asked for once: its entry goes, so the table holds only files not yet sent.
-        guard let file = files.withLock({ $0.removeValue(forKey: index) }) else {
-            connection.fail(SyncError(.streamIO, "protocol stream: file \(index) was requested twice"))
-            return
-        }
+        // Kept after the answer: a file whose rebuild failed its check is asked for again (the redo).
+        guard let file = files.withLock({ $0[index] }) else { return }
         let checksum = options.checksumChoice.flatMap { ChecksumChoice(name: $0) } ?? .xxh128
         let compress = !skipCompress.matches(fileName: file.name)
         let outcome = streamDelta(index, file: file, signature: signature, checksum: checksum, compress: compress)

@@ -120,6 +120,19 @@ struct HostilePeerTests {
         #expect(try directoryEntries(pull.outside).isEmpty)
     }
 
+    /// A file that fails its whole-file check is asked for again, whole (rsync's redo pass); the run ends
+    /// with 0 when the second copy is right, and -v shows rsync's warning.
+    @Test func failedCheckIsRedone() throws {
+        let directory = try TemporaryDirectory("hostile-redo")
+        let pull = try Self.pull("redo", in: directory, options: ["-av"])
+        let context = "\nstderr: \(pull.output.stderrText)\npeer log:\n\(pull.peerLog)"
+        #expect(pull.output.termination == .exited(0), Comment(rawValue: "\(pull.output.termination)" + context))
+        #expect(pull.output.stderrText.contains("WARNING: hello.txt failed verification -- update discarded (will try again)."),
+            Comment(rawValue: context))
+        let expected = Array(String(repeating: "hello from the peer\n", count: 3).utf8)
+        #expect((try? readAllBytes(pull.runDirectory + "/dst/hello.txt")) == expected, Comment(rawValue: context))
+    }
+
     /// Owners travel by name, as with rsync: the peer's uid 4242 and gid 4343 are "nobody" and "nogroup"
     /// there, so here the file gets this machine's ids for those names (as root, with -a's -o and -g).
     @Test(.enabled(if: geteuid() == 0, "chown needs root"),

@@ -64,6 +64,9 @@ public final class Generator<FS: FileSystem> {
     var directoriesAwaitingWrites: [(entry: FileEntry, isNew: Bool, writesBefore: Int)] = []
     var writesSubmitted = 0
     var writesFinished = 0
+    /// A remote run: files whose rebuilt data failed the whole-file check, to ask for again whole.
+    var remoteRedos: [(entry: FileEntry, job: Receiver<FS>.WriteJob, isNew: Bool)] = []
+    var redoneFiles: Set<Int> = []
 
     public init(fs: FS, options: SyncOptions, observer: TransferObserver) {
         self.fs = fs
@@ -98,7 +101,7 @@ public final class Generator<FS: FileSystem> {
                     let succeeded = (try? result.get()) != nil
                     progress.observer.transferFinished(bytes: succeeded ? pending.entry.status.size : -1)
                 }
-                return WriteOutcome(entry: pending.entry, isNew: pending.isNew, result: result)
+                return WriteOutcome(entry: pending.entry, isNew: pending.isNew, result: result, job: pending.job)
             }
         } else {
             copyWorkers = nil
@@ -199,6 +202,7 @@ public final class Generator<FS: FileSystem> {
         walk(listing: rootListing, relativeName: [], isContentDirectory: rootEntry != nil)
         fileList.finish()
         drainWrites()
+        redoRemoteFailures()
         if let link, link.ioError { senderIOError = true }
         if let rootEntry, let rootState { finishDirectory(rootEntry, isNew: rootState.isNew) }
         if options.hardLinks && !wasInterrupted && fatalError == nil { linkLateMembers() }
@@ -386,6 +390,38 @@ public final class Generator<FS: FileSystem> {
                     drainWrites()
                     finishDirectory(entry, isNew: state.isNew)
                 }
+            }
+        }
+    }
+
+    /// rsync's redo pass for a remote run: each file whose delta failed its whole-file check is asked
+    /// for again, whole. A second failure is an error (exit 23). The parent directory keeps its time.
+    private func redoRemoteFailures() {
+        guard let link, let workers = copyWorkers else { return }
+        while !remoteRedos.isEmpty && !wasInterrupted && fatalError == nil {
+            let redos = remoteRedos
+            remoteRedos = []
+            var parents: [[UInt8]: FileTime] = [:]
+            for redo in redos {
+                if options.verbose > 0 && !options.quiet {
+                    observer.error("WARNING: \(OutputEscaper.escape(redo.entry.name)) failed verification -- update discarded (will try again).", role: nil)
+                }
+                let parent = PathBytes.parent(redo.job.destination)
+                if parents[parent] == nil, let status = try? fs.lstat(parent) { parents[parent] = status.mtime }
+                var job = redo.job
+                job.basis = nil
+                job.remote?.signature = nil
+                redoneFiles.insert(redo.entry.fileIndex)
+                stats.regularFilesTransferred += 1
+                stats.transferredFileSize += redo.entry.status.size
+                if redo.isNew { stats.created.add(.regular) }
+                link.request(fileIndex: redo.entry.fileIndex, signature: nil)
+                workers.submit(PendingWrite(entry: redo.entry, job: job, isNew: redo.isNew))
+                writesSubmitted += 1
+            }
+            drainWrites()
+            if check.keepsTime(.directory) {
+                for (parent, mtime) in parents { try? fs.setModificationTime(parent, mtime) }
             }
         }
     }
@@ -896,6 +932,8 @@ public final class Generator<FS: FileSystem> {
         var entry: FileEntry
         var isNew: Bool
         var result: Result<Receiver<FS>.WriteResult, WriteFailure>
+        /// The job, for a remote file sent again after a failed check (rsync's redo pass).
+        var job: Receiver<FS>.WriteJob? = nil
     }
 
     /// The first entry of the same kind in the reference directories, if any.
@@ -1029,6 +1067,11 @@ public final class Generator<FS: FileSystem> {
                     case 2: hadVanished = true
                     case 4: wasInterrupted = true
                     case 5: hadErrors = true
+                    case 74 where !redoneFiles.contains(entry.fileIndex):
+                        // Failed its whole-file check: asked for again, whole, after this pass (rsync's redo).
+                        if let job = outcome.job { remoteRedos.append((entry, job, outcome.isNew)) }
+                    case 74:
+                        fail("ERROR: \(OutputEscaper.escape(entry.name)) failed verification -- update discarded.")
                     default: fail("[receiver] \(OutputEscaper.escape(entry.name)): \(failure.errnoText)")
                     }
                     return

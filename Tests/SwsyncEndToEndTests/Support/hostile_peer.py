@@ -10,6 +10,7 @@ swsync appends the host and the remote command line (`swsync --server --sender .
 `--peer-*` options is ignored. Scenarios:
 
   valid           a correct sender of one directory with one file (hello.txt): the control case
+  redo            like valid, but the first answer for hello.txt has a wrong digest (the receiver asks again)
   idnames         like valid, but hello.txt belongs to uid 4242 / gid 4343, which an idNames message names
                   "nobody" / "nogroup" (a well-behaved sender mapping owners by name, not hostile)
   dotdot          a root-chunk entry "../evil"
@@ -245,8 +246,9 @@ class Peer:
             self.buffer.clear()
         log("linger over" if not self.eof else "done lingering: client gone")
 
-    def serve(self, files: dict) -> None:
-        """Answers requests (index -> data) until the client's `done`, then ends the run like a good sender."""
+    def serve(self, files: dict, corrupt_first: frozenset = frozenset()) -> None:
+        """Answers requests (index -> data) until the client's `done`, then ends the run like a good sender.
+        The first answer for an index in `corrupt_first` carries a wrong whole-file digest."""
         deadline = time.monotonic() + LINGER_SECONDS
         while True:
             got = self.read_frame(deadline)
@@ -264,7 +266,12 @@ class Peer:
                         return
                     skipped += len(payload_after_index(piece[1]))
                 data = files.get(index, PAYLOAD)
-                self.send(frame(DELTA, varint(index) + whole_file_delta(data)), f"delta for file {index}")
+                delta = whole_file_delta(data)
+                if index in corrupt_first:
+                    corrupt_first = corrupt_first - {index}
+                    delta = delta[:-16] + bytes(16)
+                    log(f"file {index}: wrong digest this time")
+                self.send(frame(DELTA, varint(index) + delta), f"delta for file {index}")
                 self.send(frame(FILE_END, varint(index) + b"\x00"), f"fileEnd {index}")
             elif kind in (DONE, GOODBYE):
                 # The client ends its part with done, or with its stats and goodbye: either way, ours follow.
@@ -326,6 +333,12 @@ def run(scenario: str, outside: str) -> int:
                                                                   uid=4242, gid=4343)])), "root chunk")
         peer.send(frame(FILE_LIST_DONE, b"\x00"), "fileListDone")
         peer.serve({1: VALID_DATA})
+        return 0
+    if scenario == "redo":
+        peer.send(frame(FILE_LIST_CHUNK, chunk(None, [ROOT, entry(b"hello.txt", S_IFREG | 0o644, len(VALID_DATA))])),
+                  "root chunk")
+        peer.send(frame(FILE_LIST_DONE, b"\x00"), "fileListDone")
+        peer.serve({1: VALID_DATA}, corrupt_first=frozenset({1}))
         return 0
     if scenario == "valid":
         peer.send(frame(FILE_LIST_CHUNK, chunk(None, [ROOT, entry(b"hello.txt", S_IFREG | 0o644, len(VALID_DATA))])),
