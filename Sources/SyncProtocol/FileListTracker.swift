@@ -22,6 +22,9 @@ public struct FileListTracker: Sendable {
         var index: Int?
         var path: [UInt8]
         var last: (name: [UInt8], isDirectory: Bool)?
+        /// The non-directories listed so far: the order alone lets a directory repeat a file's name
+        /// (files sort first), which would make one name both a symlink and a directory.
+        var fileNames: Set<[UInt8]> = []
     }
 
     public let limits: ProtocolLimits
@@ -80,6 +83,13 @@ public struct FileListTracker: Sendable {
                 if let last = directory.last, !Self.precedes(last.name, last.isDirectory, entry.name, isDirectory) {
                     throw .sequence("file list out of order: \(PathValidation.quoted(entry.name)) after "
                         + "\(PathValidation.quoted(last.name)) in \(PathValidation.quoted(directory.path))")
+                }
+                if isDirectory {
+                    guard !directory.fileNames.contains(entry.name) else {
+                        throw .sequence("file list names \(PathValidation.quoted(entry.name)) twice in \(PathValidation.quoted(directory.path))")
+                    }
+                } else {
+                    directory.fileNames.insert(entry.name)
                 }
                 path = PathBytes.join(directory.path, entry.name)
                 guard path.count <= limits.maxPathLength else {

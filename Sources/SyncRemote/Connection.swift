@@ -47,6 +47,15 @@ public final class Connection: @unchecked Sendable {
     private let lastReceived = Atomic<Int64>(0)
     private let lastSent = Atomic<Int64>(0)
     private let started = Atomic<Bool>(false)
+    /// A read or write on the transport failed: nothing more can be sent.
+    private let transportBroken = Atomic<Bool>(false)
+    /// The reader is handling what it read (not waiting for the peer).
+    private let readerBusy = Atomic<Bool>(false)
+    /// The run is over: the timeout watchdog stops.
+    private let closed = Atomic<Bool>(false)
+
+    /// Ends the timeout watchdog once the run is over.
+    public func markClosed() { closed.store(true, ordering: .relaxed) }
 
     /// - Parameters:
     ///   - compression: `-z`: file data and file lists go compressed with this choice.
@@ -142,6 +151,9 @@ public final class Connection: @unchecked Sendable {
         let size: Int
         switch message {
         case .delta(_, let bytes), .signature(_, let bytes): size = bytes.count + 16
+        case .fileListChunk(let chunk): size = chunk.entries.reduce(32) { $0 + $1.name.count + 48 }
+        case .log(let log): size = log.text.utf8.count + 16
+        case .itemize(let record): size = record.name.count + 64
         default: size = 64
         }
         while true {
@@ -165,9 +177,17 @@ public final class Connection: @unchecked Sendable {
 
     /// Sends what is queued, then closes our direction. The peer reads end of file after it.
     public func finishSending() {
+        finishSending(within: nil)
+    }
+
+    /// Sends what is queued (waiting at most `seconds`, when given: a peer that stopped reading must
+    /// not hold us), then closes our direction.
+    public func finishSending(within seconds: Int?) {
         outgoing.withLock { $0.closing = true }
         outgoingReady.signal()
-        writerDone.wait()
+        if started.load(ordering: .relaxed) {
+            if let seconds { _ = writerDone.wait(timeout: .now() + .seconds(seconds)) } else { writerDone.wait() }
+        }
         transport.closeWrite()
     }
 
@@ -225,7 +245,9 @@ public final class Connection: @unchecked Sendable {
     }
 
     private func writeOut(_ bytes: [UInt8]) -> Bool {
-        if failure != nil && !expectsEnd.load(ordering: .relaxed) { return false }
+        // A protocol error or an abort still lets queued messages (the abort itself) out; only a
+        // transport that failed stops the writer.
+        if transportBroken.load(ordering: .relaxed) { return false }
         do {
             if let limiter {
                 var offset = 0
@@ -247,6 +269,7 @@ public final class Connection: @unchecked Sendable {
 
     private func writeNow(_ bytes: [UInt8]) throws(SyncError) {
         do { try transport.write(bytes) } catch {
+            transportBroken.store(true, ordering: .relaxed)
             throw SyncError(ExitStatus(rawValue: error.exitCode) ?? .streamIO, error.message)
         }
         bytesSent.add(Int64(bytes.count), ordering: .relaxed)
@@ -263,6 +286,7 @@ public final class Connection: @unchecked Sendable {
             lastReceived.store(Self.seconds(), ordering: .relaxed)
             return count
         case .failure(let error):
+            transportBroken.store(true, ordering: .relaxed)
             throw SyncError(ExitStatus(rawValue: error.exitCode) ?? .streamIO, error.message)
         }
     }
@@ -271,11 +295,15 @@ public final class Connection: @unchecked Sendable {
         var buffer = [UInt8](repeating: 0, count: 256 * 1024)
         do throws(SyncError) {
             while true {
+                // Time spent handing data on (a slow disk behind a full queue) is not the peer's silence.
+                readerBusy.store(true, ordering: .relaxed)
                 while let message = try nextMessage() {
                     if case .keepalive = message { continue }
                     try handle(message)
                 }
                 endOfRead()
+                lastReceived.store(Self.seconds(), ordering: .relaxed)
+                readerBusy.store(false, ordering: .relaxed)
                 let count = try readSome(into: &buffer)
                 if count == 0 {
                     do { try decoder.finishInput() } catch { throw error.syncError }
@@ -296,8 +324,10 @@ public final class Connection: @unchecked Sendable {
     }
 
     private func watchTimeout() {
-        while failure == nil && !expectsEnd.load(ordering: .relaxed) {
+        // Through the end of the run too: a peer that never closes must not hold us.
+        while failure == nil && !closed.load(ordering: .relaxed) {
             sleep(seconds: 1)
+            if readerBusy.load(ordering: .relaxed) { continue }
             if Self.seconds() - lastReceived.load(ordering: .relaxed) > Int64(timeout) {
                 let error = SyncError(.timeout, "[\(roleName)] io timeout after \(timeout) seconds -- exiting")
                 fail(error)

@@ -16,7 +16,10 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
 
     private struct State {
         var tracker = FileListTracker()
-        var window = RequestWindow(capacity: Hello.windowRange.upperBound, signatureBudget: Int.max / 2)
+        /// The sender enforces the same window (count and signature bytes); a request that does not fit
+        /// waits for answers.
+        var window = RequestWindow(capacity: Hello.windowRange.upperBound)
+        var requesterWaiting = false
         /// Directory chunks must come in pre-order: the directories the sender will list next, the next last.
         var expected: [Int] = []
         var open: (index: Int?, chunk: FileListChunk, resolved: [FileListTracker.ResolvedEntry])?
@@ -34,6 +37,7 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
     private let state = Mutex(State())
     private let rootReady = DispatchSemaphore(value: 0)
     private let listingReady = DispatchSemaphore(value: 0)
+    private let windowSpace = DispatchSemaphore(value: 0)
     /// Directories only walked into carry this placeholder: the sender, not this side, lists them.
     private let remoteDirectory = SourceDirectory()
 
@@ -64,11 +68,13 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
 
     /// File data decoded from the current read, handed to the writer together (reader thread only).
     private var pendingData: [IncomingData.Event] = []
+    private var pendingBytes = 0
 
     /// The reader has decoded everything one read brought: pass the file data on in one go.
     public func endOfRead() {
         incoming.push(contentsOf: pendingData)
         pendingData.removeAll(keepingCapacity: true)
+        pendingBytes = 0
     }
 
     /// Takes the sender's messages meant for this side; false for any other message.
@@ -103,8 +109,16 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
             case .delta(let index, let bytes):
                 try state.withLock { (state) throws(ProtocolError) in try state.window.checkReply(fileIndex: index) }
                 pendingData.append(.piece(fileIndex: index, bytes: bytes))
+                pendingBytes += bytes.count
+                // One read of compressed frames can expand a thousandfold: hand over as it grows.
+                if pendingBytes >= 4 << 20 { endOfRead() }
             case .fileEnd(let index, let outcome):
-                try state.withLock { (state) throws(ProtocolError) in _ = try state.window.complete(fileIndex: index) }
+                let wake = try state.withLock { (state) throws(ProtocolError) -> Bool in
+                    _ = try state.window.complete(fileIndex: index)
+                    defer { state.requesterWaiting = false }
+                    return state.requesterWaiting
+                }
+                if wake { windowSpace.signal() }
                 let result: IncomingData.Outcome = switch outcome {
                 case .complete: .complete
                 case .vanished: .vanished
@@ -152,7 +166,7 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
             }
             state.listings.append(listing)
             state.listedEntries += listing.entries.count
-            state.listedBytes += listing.transferSize(links: options.links)
+            state.listedBytes &+= listing.transferSize(links: options.links)
             return 2
         }
         if ready == 1 { rootReady.signal() }
@@ -208,7 +222,20 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
 
     public func request(fileIndex: Int, signature: Signature?) {
         let bytes = signature.map(SignatureCodec.encode) ?? []
-        state.withLock { $0.window.issue(FileRequest(fileIndex: fileIndex, signatureLength: bytes.count)) }
+        let request = FileRequest(fileIndex: fileIndex, signatureLength: bytes.count)
+        while true {
+            let issued = state.withLock { state in
+                guard state.window.canIssue(signatureLength: bytes.count) else {
+                    state.requesterWaiting = true
+                    return false
+                }
+                state.window.issue(request)
+                return true
+            }
+            if issued { break }
+            if connection.failure != nil { return }
+            _ = windowSpace.wait(timeout: .now() + .milliseconds(100))
+        }
         connection.send(.request(FileRequest(fileIndex: fileIndex, signatureLength: bytes.count)))
         if !bytes.isEmpty { connection.send(.signature(fileIndex: fileIndex, bytes: bytes)) }
     }

@@ -134,6 +134,7 @@ public enum RemoteRun {
             interrupted: isInterrupted)
         if sends {
             let events = SessionEvents(observer: observer, connection: connection)
+            events.isServer = true
             return send(paths, over: connection, options: options, observer: observer, events: events,
                 showsProgress: false, progressCounts: { _ in }, isInterrupted: isInterrupted).status.rawValue
         }
@@ -170,6 +171,8 @@ public enum RemoteRun {
             connection.fail(error)
         }
         events.waitForGoodbye(interrupted: isInterrupted)
+        // Interrupted: stop sending now (the queue may hold seconds of data under --bwlimit).
+        if isInterrupted() { connection.fail(SyncError(.signal, "interrupted")) }
         sender.finishAnswering()
         if connection.failure == nil && !isInterrupted() { connection.send(.goodbye(status: sender.exitStatus)) }
         return close(connection, own: sender.exitStatus, peer: events.peerStatus, isInterrupted: isInterrupted)
@@ -182,6 +185,7 @@ public enum RemoteRun {
         -> (Generator<PosixFileSystem>, (status: ExitStatus, error: SyncError?))
     {
         let events = SessionEvents(observer: observer, connection: connection)
+        events.isServer = observer is ForwardingObserver
         let role = ReceivingRole(connection: connection, options: options)
         connection.roleName = "receiver"
         connection.start(handle: { (message) throws(SyncError) in
@@ -225,8 +229,17 @@ public enum RemoteRun {
     private static func close(_ connection: Connection, own: ExitStatus, peer: ExitStatus?,
         isInterrupted: () -> Bool) -> (status: ExitStatus, error: SyncError?)
     {
-        if let failure = connection.failure {
+        defer { connection.markClosed() }
+        if isInterrupted() {
+            // The peer learns from the end of our stream; what it still sends is dropped unread.
+            connection.fail(SyncError(.signal, "interrupted"))
             connection.transport.closeWrite()
+            _ = connection.transport.waitForExit()
+            return (.signal, nil)
+        }
+        if let failure = connection.failure {
+            // What is queued (an abort telling the peer why) still goes out, briefly.
+            connection.finishSending(within: 5)
             let shellStatus = connection.transport.waitForExit()
             // An external ssh that failed says so with 255; rsync passes that on.
             if [126, 127, 255].contains(shellStatus) && failure.status == .streamIO,
@@ -235,11 +248,6 @@ public enum RemoteRun {
                 return (status, failure)
             }
             return (failure.status, failure)
-        }
-        if isInterrupted() {
-            connection.transport.closeWrite()
-            _ = connection.transport.waitForExit()
-            return (.signal, nil)
         }
         connection.expectEnd()
         connection.finishSending()

@@ -154,7 +154,8 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
         connection.send(.fileListChunk(chunk))
         var ioError = root.ioError || root.listing.hadIOError
         while let (index, name, directory) = pending.popLast() {
-            if connection.failure != nil || observer.isInterrupted { break }
+            // Interrupted: no fileListDone for a list cut short; the end of the stream tells the peer.
+            if connection.failure != nil || observer.isInterrupted { return }
             let listing = builder.list(directory, relativeName: name)
             if let failure = listing.fatalError { throw failure }
             listing.deliverMessages(to: observer)
@@ -252,7 +253,7 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
     }
 
     private func answerLoop() {
-        while connection.failure == nil {
+        while connection.failure == nil && !observer.isInterrupted {
             if let next = takeRequest() {
                 answer(next.index, signature: next.signature)
                 continue
@@ -364,7 +365,7 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
                 take(.literal(Array(bytes)))
             }
             if showsProgress { observer.transferProgress(bytes: offset) }
-            if connection.failure != nil { return .failed }
+            if connection.failure != nil || observer.isInterrupted { return .failed }
         }
         let trailer = generator?.finish { take($0) }
             ?? DeltaTrailer(fileSize: Int(offset), digest: digester!.finish())

@@ -13,6 +13,9 @@ final class SessionEvents: @unchecked Sendable {
     private let goodbye = DispatchSemaphore(value: 0)
     /// The client of a push: the items the peer reports are files this side sent.
     var isSenderClient = false
+    /// This side is `swsync --server`: its observer forwards to the client, so the client's own
+    /// messages must not go through it (they would be echoed back).
+    var isServer = false
     /// The client of a push: items go through the sender, which shows them as it sends their files.
     var itemSink: ((ItemizedChange) -> Void)?
 
@@ -24,7 +27,9 @@ final class SessionEvents: @unchecked Sendable {
 
     func handle(_ message: Message) throws(SyncError) {
         switch message {
-        case .log(let log): log.deliver(to: observer)
+        case .log(let log):
+            // A server shows nothing: what its client would say is for the client's own screen.
+            if !isServer { log.deliver(to: observer) }
         case .itemize(let record):
             var item = record.item
             item.isSentFromHere = isSenderClient

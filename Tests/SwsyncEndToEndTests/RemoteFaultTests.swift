@@ -24,6 +24,20 @@ struct RemoteFaultTests {
         #expect(fileStatus(scratch.path + "/dst") == nil)
     }
 
+    /// An error that stops the server (its destination cannot be made) reaches the client with the
+    /// server's code and message, as rsync's do (not as a closed connection).
+    @Test func serverErrorReachesTheClient() throws {
+        let host = try RemoteHost.sharedHost()
+        let scratch = try TemporaryDirectory("remote-abort")
+        try makeDirectories(scratch.path + "/src")
+        try writeFile(scratch.path + "/src/f", [1])
+        let output = try host.runSwsync(["-a", scratch.path + "/src/", host.remote(scratch.path + "/no/such/dst/")],
+            transport: .libssh, in: scratch.path, outputPrefix: scratch.path + "/out")
+        #expect(output.termination == .exited(11), Comment(rawValue: output.stderrText))
+        #expect(output.stderrText.contains("mkdir"), Comment(rawValue: output.stderrText))
+        #expect(output.stderrText.contains("No such file or directory"), Comment(rawValue: output.stderrText))
+    }
+
     @Test func stalledPeerTimesOutWithCode30() throws {
         let host = try RemoteHost.sharedHost()
         let scratch = try TemporaryDirectory("remote-timeout")
@@ -119,6 +133,36 @@ struct RemoteFaultTests {
             Comment(rawValue: output.stderrText))
         #expect(output.stderrText.contains("unexplained error (code 255)"))
         #expect(fileStatus(scratch.path + "/dst") == nil)
+    }
+
+    /// A file the receiver cannot write is an error for that file only: the rest of the run goes on
+    /// (the stream stays in step) and ends with 23, as rsync does. Run as an unprivileged user (root
+    /// could write anywhere), with a local stand-in for the remote shell; no sshd needed.
+    @Test(.enabled(if: geteuid() == 0, "needs root to switch to an unprivileged user"),
+        .enabled(if: Tools.isExecutable("/usr/bin/setpriv"), "setpriv (util-linux) not installed"))
+    func unwritableFileDoesNotStopTheRun() throws {
+        let scratch = try TemporaryDirectory("remote-unwritable")
+        let root = scratch.path
+        try writeFile(root + "/rsh.sh", Array("#!/bin/sh\nshift\nexec sh -c \"$*\"\n".utf8), mode: 0o755)
+        try makeDirectories(root + "/src/a")
+        try makeDirectories(root + "/src/b")
+        try makeDirectories(root + "/dst/a")
+        for name in ["a/f1", "a/f2", "b/f1", "b/f2", "b/f3"] { try writeFile(root + "/src/" + name, Array(name.utf8)) }
+        for path in [root, root + "/src", root + "/src/a", root + "/src/b", root + "/dst"] { try changeMode(path, 0o777) }
+        try changeMode(root + "/dst/a", 0o555)
+        let asNobody = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        let probe = try Subprocess(executable: asNobody[0], arguments: Array(asNobody.dropFirst()) + ["test", "-x",
+            RemoteHost.absoluteSwsync], directory: root, outputPrefix: nil).wait()
+        try #require(probe.termination == .exited(0), "the swsync binary is not reachable for uid 65534")
+        let output = try Subprocess(executable: asNobody[0],
+            arguments: Array(asNobody.dropFirst()) + [RemoteHost.absoluteSwsync, "-r", "-e", root + "/rsh.sh",
+                "--rsync-path=\(RemoteHost.absoluteSwsync)", "host:" + root + "/src/", root + "/dst/"],
+            directory: root, outputPrefix: root + "/out").wait()
+        #expect(output.termination == .exited(23), Comment(rawValue: output.stderrText))
+        #expect(output.stderrText.contains("Permission denied"), Comment(rawValue: output.stderrText))
+        for name in ["b/f1", "b/f2", "b/f3"] {
+            #expect((try? readAllBytes(root + "/dst/" + name)) == Array(name.utf8), "\(name) not transferred")
+        }
     }
 
     static func largestTempFile(in directory: String) -> Int {

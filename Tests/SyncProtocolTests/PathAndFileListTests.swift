@@ -158,7 +158,8 @@ struct FileListTests {
         expectProtocolError(.outOfSequence) { _ = try t.accept(FileListChunk(directoryIndex: 0, entries: [])) }  // twice
         // Order and duplicates within a directory.
         for entries in [[entry("b", regular), entry("a", regular)], [entry("a", regular), entry("a", regular)],
-            [entry("d", directory), entry("f", regular)], [entry("a", directory), entry("a-", directory)]]
+            [entry("d", directory), entry("f", regular)], [entry("a", directory), entry("a-", directory)],
+            [entry("x", 0o120777, target: "/etc"), entry("x", directory)]]  // one name as a symlink and a directory
         {
             var u = try fresh()
             expectProtocolError(.outOfSequence) { _ = try u.accept(FileListChunk(directoryIndex: 0, entries: entries)) }

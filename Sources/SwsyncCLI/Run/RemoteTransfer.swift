@@ -145,9 +145,9 @@ enum RemoteTransfer {
     static func shellQuoted(_ word: String) -> String {
         let safe = word.allSatisfy { $0.isLetter || $0.isNumber || "-_=./,:@%+".contains($0) }
         if safe && !word.isEmpty { return word }
-        if word.hasPrefix("~/") || word == "~" {
-            return "~" + (word.count > 1 ? shellQuoted(String(word.dropFirst())) : "")
-        }
+        // `~` and `~/` stay bare so the remote shell expands them; the rest is quoted.
+        if word == "~" { return word }
+        if word.hasPrefix("~/") { return "~/" + (word.count > 2 ? shellQuoted(String(word.dropFirst(2))) : "") }
         return "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 

@@ -134,7 +134,7 @@ public final class Generator<FS: FileSystem> {
     public var progressCounts: (remaining: Int, total: Int, listComplete: Bool, totalSize: Int64) {
         let listed = fileList?.listedSoFar ?? (entries: 0, size: 0, complete: false)
         let total = rootEntryCount + listed.entries
-        return (max(0, total - entriesDone), total, listed.complete, rootListedSize + listed.size)
+        return (max(0, total - entriesDone), total, listed.complete, rootListedSize &+ listed.size)
     }
 
     // MARK: Run
@@ -413,7 +413,7 @@ public final class Generator<FS: FileSystem> {
                 job.remote?.signature = nil
                 redoneFiles.insert(redo.entry.fileIndex)
                 stats.regularFilesTransferred += 1
-                stats.transferredFileSize += redo.entry.status.size
+                stats.transferredFileSize &+= redo.entry.status.size
                 if redo.isNew { stats.created.add(.regular) }
                 link.request(fileIndex: redo.entry.fileIndex, signature: nil)
                 workers.submit(PendingWrite(entry: redo.entry, job: job, isNew: redo.isNew))
@@ -625,12 +625,12 @@ public final class Generator<FS: FileSystem> {
         switch entry.kind {
         case .regular:
             stats.files.add(.regular)
-            stats.totalFileSize += entry.status.size
+            stats.totalFileSize &+= entry.status.size  // &: sizes may come from a peer
             processRegular(entry)
         case .symlink:
             // Counted even when skipped: it is in the file list (rsync's --stats agrees).
             stats.files.add(.symlink)
-            stats.totalFileSize += entry.countedSize
+            stats.totalFileSize &+= entry.countedSize
             guard options.links else {
                 observer.info("skipping non-regular file \"\(OutputEscaper.escape(entry.name, keepHighBit: options.keepHighBit))\"")
                 return
@@ -981,7 +981,7 @@ public final class Generator<FS: FileSystem> {
     {
         var item = makeItem(entry, flags: flags)
         stats.regularFilesTransferred += 1
-        stats.transferredFileSize += entry.status.size
+        stats.transferredFileSize &+= entry.status.size
         // Only a file itemized as new counts as created (not one sent against a reference-dir basis).
         let countsAsCreated = existing == nil && flags.contains(.isNew)
         if countsAsCreated { stats.created.add(.regular) }
@@ -1060,7 +1060,7 @@ public final class Generator<FS: FileSystem> {
             case .failed(let failure, let call):
                 if outcome.isNew { stats.created.regular -= 1 }
                 stats.regularFilesTransferred -= 1
-                stats.transferredFileSize -= entry.status.size
+                stats.transferredFileSize &-= entry.status.size
                 if call == Receiver<FS>.peerFailureCall {
                     // The sender reported its side itself; a broken link ends the run as interrupted.
                     switch failure.errno {

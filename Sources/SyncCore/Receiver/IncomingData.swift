@@ -27,6 +27,8 @@ public final class IncomingData: Sendable {
         /// busy pair exchanges events without a system call each.
         var consumerWaiting = false
         var producerWaiting = false
+        /// Data bytes waiting, bounded as well as the events (a piece may be up to a frame).
+        var bytes = 0
         var count: Int { events.count - head }
     }
 
@@ -39,6 +41,9 @@ public final class IncomingData: Sendable {
         self.capacity = capacity
     }
 
+    /// At most this many data bytes wait for the writer.
+    static var byteCapacity: Int { 16 << 20 }
+
     /// Called by the reader thread; blocks while `capacity` events wait.
     public func push(_ event: Event) { push(contentsOf: [event]) }
 
@@ -46,10 +51,13 @@ public final class IncomingData: Sendable {
     public func push(contentsOf batch: [Event]) {
         guard !batch.isEmpty else { return }
         let (wake, full) = state.withLock { state in
+            // After a failure nobody reads the rest: drop it rather than keep it.
+            guard state.failure == nil else { return (false, false) }
             state.events += batch
+            for case .piece(_, let bytes) in batch { state.bytes += bytes.count }
             let wake = state.consumerWaiting
             state.consumerWaiting = false
-            let full = state.count >= capacity && state.failure == nil
+            let full = state.count >= capacity || state.bytes >= Self.byteCapacity
             if full { state.producerWaiting = true }
             return (wake, full)
         }
@@ -80,11 +88,13 @@ public final class IncomingData: Sendable {
                 if state.head < state.events.count {
                     let event = state.events[state.head]
                     state.head += 1
+                    if case .piece(_, let bytes) = event { state.bytes -= bytes.count }
                     if state.head > 64 && state.head * 2 > state.events.count {
                         state.events.removeFirst(state.head)
                         state.head = 0
                     }
                     let wake = state.producerWaiting && state.count <= capacity / 2
+                        && state.bytes <= Self.byteCapacity / 2
                     if wake { state.producerWaiting = false }
                     return (.success(event), wake)
                 }

@@ -275,7 +275,8 @@ public struct Receiver<FS: FileSystem>: Sendable {
     }
 
     private func keepPartial(_ path: [UInt8], directory: [UInt8], base: [UInt8]) {
-        guard options.partial || options.partialDir != nil else {
+        // As rsync (`cleanup_got_literal`): a partial file is kept only when data arrived.
+        guard options.partial || options.partialDir != nil, ((try? fs.lstat(path))?.size ?? 0) > 0 else {
             try? fs.removeFile(path)
             return
         }

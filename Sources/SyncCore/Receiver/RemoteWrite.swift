@@ -11,12 +11,18 @@ extension Receiver {
     func writeRemote(_ job: WriteJob, _ remote: RemoteFileData, progress: (Int64) -> Bool)
         throws(WriteFailure) -> WriteResult
     {
+        // After an interrupt or a broken link the queued files are left alone: no temp file, no partial.
+        if isInterrupted() || remote.incoming.failure != nil { throw .interrupted }
+        // Whatever happens here, this file's data must be taken off the stream, or the next file
+        // would read it.
+        let stream = RemoteStream(remote)
+        defer { if !isInterrupted() { stream.skipRest() } }
         if options.inplace || job.appendOffset != nil, let existing = job.existing, existing.kind == .regular {
             if options.backup { try backupByCopy(job.destination, name: job.name) }
             let counts: DeltaCounts
             do {
                 let file = try fs.openForUpdate(job.destination)
-                counts = try receive(remote, basis: remote.signature == nil ? nil : file, output: file, inPlace: true,
+                counts = try receive(stream, basis: remote.signature == nil ? nil : file, output: file, inPlace: true,
                     progress: progress)
             } catch {
                 if error.errno == 4 && isInterrupted() { throw .interrupted }
@@ -35,7 +41,7 @@ extension Receiver {
             let basis = try remote.signature == nil ? nil : job.basis.map { (basis) throws(SystemCallError) in
                 try fs.openForReading(basis)
             }
-            counts = try receive(remote, basis: basis, output: output, inPlace: false, progress: progress)
+            counts = try receive(stream, basis: basis, output: output, inPlace: false, progress: progress)
             return counts.literal + counts.matched
         } }
         let warnings = try install(temporary.path, job: job)
@@ -45,9 +51,10 @@ extension Receiver {
 
     /// Rebuilds the file from the peer's delta into `output`. Throws EINTR when the connection broke
     /// (so `--partial` keeps what arrived), and the peer's outcome as ENOENT (vanished) or EIO.
-    func receive(_ remote: RemoteFileData, basis: (any OpenFile)?, output: any OpenFile, inPlace: Bool,
+    func receive(_ stream: RemoteStream, basis: (any OpenFile)?, output: any OpenFile, inPlace: Bool,
         progress: (Int64) -> Bool) throws(SystemCallError) -> DeltaCounts
     {
+        let remote = stream.remote
         let signature = remote.signature ?? Signature.empty(checksum: checksumChoice)
         let decoder = DeltaDecoder(expecting: signature.geometry, checksum: signature.checksum)
         // A large file is rebuilt on its own thread, batches behind the decoding; a small one (most files
@@ -67,7 +74,7 @@ extension Receiver {
             failure = broken(text)
         }
         receiving: while failure == nil {
-            switch remote.incoming.next() {
+            switch stream.next() {
             case .failure(let error):
                 failure = broken(error.message)
             case .success(.piece(let index, let bytes)):
@@ -125,6 +132,34 @@ extension Receiver {
 
     /// Files up to this size are rebuilt on the receiving thread itself.
     static var pipelineThreshold: Int64 { 1 << 20 }
+}
+
+/// One file's events from `IncomingData`, remembering whether its end was read: a write that fails
+/// locally (no temp file, a full disk) still takes the rest of its file off the stream.
+final class RemoteStream {
+    let remote: RemoteFileData
+    private(set) var ended = false
+
+    init(_ remote: RemoteFileData) { self.remote = remote }
+
+    func next() -> Result<IncomingData.Event, SyncError> {
+        let event = remote.incoming.next()
+        switch event {
+        case .success(.end): ended = true
+        case .failure: ended = true
+        case .success(.piece): break
+        }
+        return event
+    }
+
+    /// Reads and drops this file's remaining events, up to its end.
+    func skipRest() {
+        while !ended {
+            if case .success(.end(let index, _)) = next(), index != remote.fileIndex {
+                remote.incoming.fail(SyncError(.streamIO, "protocol stream: end of file \(index) while receiving file \(remote.fileIndex)"))
+            }
+        }
+    }
 }
 
 /// Where a remote write's instructions go: a rebuild thread, or straight to the file.

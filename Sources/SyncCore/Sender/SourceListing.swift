@@ -46,7 +46,7 @@ extension SourceListing {
     public func transferSize(links: Bool) -> Int64 {
         var size: Int64 = 0
         for entry in entries where entry.kind == .regular || (links && entry.kind == .symlink) {
-            size += entry.countedSize
+            size &+= entry.countedSize  // wrapping, not trapping, on sizes a hostile peer claims
         }
         return size
     }
