@@ -15,6 +15,7 @@ public final class DeltaGenerator {
     private let table: MatchTable
     private let digester: FileDigester
     private let buffer: UnsafeMutableRawBufferPointer
+    private let stagingLength: Int
     /// File offset of `buffer[0]`.
     private var bufferOffset = 0
     private var used = 0
@@ -38,9 +39,9 @@ public final class DeltaGenerator {
         self.maxLiteralLength = max(1, maxLiteralLength)
         table = MatchTable(signature: signature)
         digester = FileDigester(signature.checksum)
+        self.stagingLength = max(stagingLength, signature.blockLength)
         buffer = .allocate(
-            byteCount: self.maxLiteralLength + signature.blockLength + max(stagingLength, signature.blockLength),
-            alignment: 16)
+            byteCount: self.maxLiteralLength + signature.blockLength + self.stagingLength, alignment: 16)
     }
 
     deinit { buffer.deallocate() }
@@ -59,6 +60,28 @@ public final class DeltaGenerator {
             rest = UnsafeRawBufferPointer(rebasing: rest[n...])
             try scan(emit: emit)
         }
+    }
+
+    /// Feeds the next bytes of the new file, read by `fill` straight into the generator's window instead
+    /// of copied in (`append` copies each chunk once more). `fill` gets at least `stagingLength` bytes of
+    /// space and returns how many it wrote there, 0 at the end of the file; the count is returned.
+    public func append<E: Error>(filling fill: (UnsafeMutableRawBufferPointer) throws(E) -> Int,
+        emit: (DeltaInstruction) throws(E) -> Void) throws(E) -> Int
+    {
+        // What is kept (from `literalStart`) is at most a literal run plus a block: the staging area stays
+        // free, and the bytes moved here are few when the data matches.
+        if buffer.count - used < stagingLength { compact() }
+        let space = UnsafeMutableRawBufferPointer(rebasing: buffer[used...])
+        precondition(space.count >= stagingLength, "generator window has no room")  // a 0 would read as the end
+        let count = try fill(space)
+        precondition(count >= 0 && count <= space.count, "fill wrote outside its space")
+        guard count > 0 else { return 0 }
+        let bytes = UnsafeRawBufferPointer(rebasing: buffer[used..<used + count])
+        digester.update(bytes)
+        totalLength += count
+        used += count
+        try scan(emit: emit)
+        return count
     }
 
     /// Ends the new file: tries the basis's short last block against the tail, flushes what is pending and

@@ -14,11 +14,16 @@ public final class SignatureBuilder {
     /// - Parameters:
     ///   - fileSize: the basis size, used for rsync's block and strong-checksum sizing and to reserve memory.
     ///   - blockLength: `-B/--block-size`; nil picks rsync's square-root rule.
-    public init(fileSize: Int, checksum: ChecksumChoice = .xxh128, blockLength: Int? = nil) {
+    ///   - wholeDigests: keep each block's whole strong digest instead of rsync's `s2length` bytes. For a
+    ///     signature that never crosses the wire (a local run): the generator can then take the next block
+    ///     of a run on its strong digest alone (`MatchTable.isExpectedBlock`), without its weak sum.
+    public init(fileSize: Int, checksum: ChecksumChoice = .xxh128, blockLength: Int? = nil,
+        wholeDigests: Bool = false)
+    {
         let length = max(1, blockLength ?? BlockSizing.blockLength(fileSize: fileSize))
         self.checksum = checksum
         self.blockLength = length
-        strongLength = BlockSizing.strongLength(
+        strongLength = wholeDigests ? checksum.digestLength : BlockSizing.strongLength(
             fileSize: fileSize, blockLength: length, digestLength: checksum.digestLength)
         let expectedBlocks = min(max(fileSize, 0) / length + 1, 1 << 20)
         weak.reserveCapacity(expectedBlocks)

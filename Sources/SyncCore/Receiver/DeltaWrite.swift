@@ -24,9 +24,11 @@ extension Receiver {
     }
 
     /// The signature of `basis` (rsync's generator side), its two halves hashed on two threads.
-    func signature(of basis: any OpenFile) throws(SystemCallError) -> Signature {
+    /// `wholeDigests`: keep whole strong digests, for a signature that stays in this process.
+    func signature(of basis: any OpenFile, wholeDigests: Bool = false) throws(SystemCallError) -> Signature {
         let size = Int(try basis.size())
-        let sizing = SignatureBuilder(fileSize: size, checksum: checksumChoice, blockLength: options.blockSize)
+        let sizing = SignatureBuilder(fileSize: size, checksum: checksumChoice, blockLength: options.blockSize,
+            wholeDigests: wholeDigests)
         let blocks = (size + sizing.blockLength - 1) / sizing.blockLength
         let split = blocks < 64 ? size : min(size, (blocks / 2) * sizing.blockLength)
         let ranges = [0..<split, split..<size].filter { !$0.isEmpty }
@@ -78,7 +80,7 @@ extension Receiver {
     func rebuild(source: [UInt8], basis: any OpenFile, output: any OpenFile, inPlace: Bool,
         progress: (Int64) -> Bool) throws(SystemCallError) -> DeltaCounts?
     {
-        let signature = try self.signature(of: basis)
+        let signature = try self.signature(of: basis, wholeDigests: true)
         let input = try fs.openForReading(source)
         let generator = DeltaGenerator(signature: signature, inPlace: inPlace)
         let rebuilder = PipelinedRebuild(signature: signature, basis: basis, output: output,
@@ -94,8 +96,10 @@ extension Receiver {
                 counts.literal += Int64(bytes.count)
                 batchBytes += bytes.count
             case .copy(let index, let count):
-                counts.matched += Int64(signature.geometry.length(ofBlocks: index, count: count))
+                let length = signature.geometry.length(ofBlocks: index, count: count)
+                counts.matched += Int64(length)
                 counts.matchedBlocks += Int64(count)
+                batchBytes += length
             }
             batch.append(instruction)
             if batch.count >= 256 || batchBytes >= 1 << 20 {
@@ -104,19 +108,21 @@ extension Receiver {
                 batchBytes = 0
             }
         }
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.chunkLength, alignment: 64)
-        defer { buffer.deallocate() }
         var offset: Int64 = 0
         var readFailure: SystemCallError?
         while rebuilder.failure == nil {
+            // The source is read straight into the generator's window.
             let count: Int
-            do throws(SystemCallError) { count = try input.read(into: buffer, at: offset) } catch {
+            let fill = { (space: UnsafeMutableRawBufferPointer) throws(SystemCallError) -> Int in
+                try input.read(into: space, at: offset)
+            }
+            let emit = { (instruction: DeltaInstruction) throws(SystemCallError) -> Void in take(instruction) }
+            do throws(SystemCallError) { count = try generator.append(filling: fill, emit: emit) } catch {
                 readFailure = error
                 break
             }
             if count == 0 { break }
             offset += Int64(count)
-            generator.append(UnsafeRawBufferPointer(rebasing: buffer[0..<count])) { take($0) }
             if !progress(offset) {
                 readFailure = SystemCallError(call: "write", path: output.path, errno: 4,
                     errnoText: "Interrupted system call")
