@@ -263,8 +263,9 @@ public final class Generator<FS: FileSystem> {
             do {
                 try fs.makeDirectory(destination, permissions: 0o777 & ~options.umask)
             } catch {
-                throw SyncError(.fileIO,
-                    "[Receiver] \(error.describing(call: "mkdir", path: fs.absolute(destination)))", role: .receiver)
+                var shown = fs.absolute(destination)
+                while shown.count > 1 && shown.last == PathBytes.slash { shown.removeLast() }
+                throw SyncError(.fileIO, "[Receiver] \(error.describing(call: "mkdir", path: shown))", role: .receiver)
             }
         }
         if announcesCreatedDirectories {
