@@ -44,21 +44,30 @@ public enum RemoteRun {
         let status = send(sources, over: connection, options: options, observer: locked, events: events,
             showsProgress: options.progress && !options.quiet, progressCounts: progressCounts,
             isInterrupted: isInterrupted)
-        var stats = events.peerStats ?? TransferStats()
-        stats.bytesSent = connection.bytesSent.load(ordering: .relaxed)
-        stats.bytesReceived = connection.bytesReceived.load(ordering: .relaxed)
-        return Outcome(status: status.status, error: status.error, stats: stats)
+        return Outcome(status: status.status, error: status.error,
+            stats: wireCounted(events.peerStats ?? TransferStats(), connection))
     }
 
     /// The handshake failed: the remote shell's own status says more when it failed too (127: no swsync
     /// on the peer; 255: ssh could not connect), as rsync reports it.
     private static func failedStart(_ error: SyncError, transport: any RemoteTransport) -> Outcome {
         transport.closeWrite()
-        let shell = transport.waitForExit()
-        if let status = ExitStatus(rawValue: shell), [126, 127, 255].contains(shell) {
-            return Outcome(status: status, error: error, stats: TransferStats())
-        }
-        return Outcome(status: error.status, error: error, stats: TransferStats())
+        let status = shellFailure(transport.waitForExit()) ?? error.status
+        return Outcome(status: status, error: error, stats: TransferStats())
+    }
+
+    /// The remote shell's status when it is one rsync reports as the run's own: 126 and 127 (the
+    /// command could not run on the peer), 255 (ssh failed).
+    private static func shellFailure(_ shellStatus: Int32) -> ExitStatus? {
+        [126, 127, 255].contains(shellStatus) ? ExitStatus(rawValue: shellStatus) : nil
+    }
+
+    /// `stats` with the bytes this side sent and received on the connection.
+    private static func wireCounted(_ stats: TransferStats, _ connection: Connection) -> TransferStats {
+        var stats = stats
+        stats.bytesSent = connection.bytesSent.load(ordering: .relaxed)
+        stats.bytesReceived = connection.bytesReceived.load(ordering: .relaxed)
+        return stats
     }
 
     /// The client of a pull: the peer sends; this process generates and receives into `destination`.
@@ -73,10 +82,7 @@ public enum RemoteRun {
         let locked = LockedObserver(observer, alsoInterruptedWhen: { connection.failure != nil })
         let (generator, status) = receive(connection, destination: destination, options: options, observer: locked,
             progressCounts: progressCounts, isInterrupted: isInterrupted)
-        var stats = generator.stats
-        stats.bytesSent = connection.bytesSent.load(ordering: .relaxed)
-        stats.bytesReceived = connection.bytesReceived.load(ordering: .relaxed)
-        return Outcome(status: status.status, error: status.error, stats: stats,
+        return Outcome(status: status.status, error: status.error, stats: wireCounted(generator.stats, connection),
             deletionsSkipped: generator.deletionsSkipped)
     }
 
@@ -240,11 +246,8 @@ public enum RemoteRun {
         if let failure = connection.failure {
             // What is queued (an abort telling the peer why) still goes out, briefly.
             connection.finishSending(within: 5)
-            let shellStatus = connection.transport.waitForExit()
             // An external ssh that failed says so with 255; rsync passes that on.
-            if [126, 127, 255].contains(shellStatus) && failure.status == .streamIO,
-                let status = ExitStatus(rawValue: shellStatus)
-            {
+            if let status = shellFailure(connection.transport.waitForExit()), failure.status == .streamIO {
                 return (status, failure)
             }
             return (failure.status, failure)
