@@ -151,6 +151,9 @@ public enum CommandLineParser {
         if options.backup && options.backupDir == nil && options.effectiveSuffix.isEmpty {
             throw .syntax("--suffix cannot be empty without --backup-dir")
         }
+        if BackupDirectory.needsCheck(options), BackupDirectory.spellsDestination(options.backupDir!) {
+            throw .syntax(BackupDirectory.sameAsDestination)
+        }
         if options.sizeOnly && options.checksum { options.sizeOnly = false }
         try validateDeltaChoices(options)
         if options.filesFrom != nil {

@@ -295,7 +295,33 @@ enum OptionTable {
         value(["contimeout"]) { command, text in
             command.options.contimeout = try integer(text, option: "contimeout")
         },
+
+        // rsync daemon mode and the client's daemon connections: recognised so that they are refused
+        // before anything starts (swsync has neither yet), never taken for something else.
+        daemonMode(["daemon"]), daemonMode(["config"], takesValue: true), daemonMode(["dparam"], takesValue: true),
+        daemonMode(["detach"]), daemonMode(["no-detach"]),
+        value(["port"]) { command, text in
+            _ = try integer(text, option: "port")
+            command.daemonClientOptions.append("--port")
+        },
+        daemonClient(["address"]), daemonClient(["sockopts"]), daemonClient(["early-input"]),
+        daemonClient(["password-file"]),
+        OptionSpec(names: ["motd"], short: nil, takesValue: false,
+            apply: { command, _ in command.daemonClientOptions.append("--motd") },
+            negate: { command in command.daemonClientOptions.append("--no-motd") }),
     ]
+
+    /// An option that puts rsync in daemon mode (`--daemon`, and `--config`, `--dparam`, `--detach`, which
+    /// rsync reads as daemon mode too).
+    static func daemonMode(_ names: [String], takesValue: Bool = false) -> OptionSpec {
+        OptionSpec(names: names, short: nil, takesValue: takesValue,
+            apply: { command, _ in command.daemonModeOptions.append("--" + names[0]) }, negate: nil)
+    }
+
+    /// An option of the client's connection to a daemon (`--address`, `--sockopts`, `--password-file`, ...).
+    static func daemonClient(_ names: [String]) -> OptionSpec {
+        value(names) { command, _ in command.daemonClientOptions.append("--" + names[0]) }
+    }
 
     static let byLongName: [String: OptionSpec] = {
         var table: [String: OptionSpec] = [:]

@@ -22,6 +22,10 @@ public struct ParsedCommandLine: Sendable {
     /// Which `--delete-WHEN` options were given, to refuse combining them as rsync does.
     var deleteTimingsGiven = 0
     var deleteTimings: Set<String> = []
+    /// rsync's daemon-mode options as given (`--daemon`, `--config`, ...): swsync has no daemon mode yet.
+    var daemonModeOptions: [String] = []
+    /// Options of a connection to an rsync daemon as given (`--port`, `--password-file`, ...).
+    var daemonClientOptions: [String] = []
     /// `-h` seen as a bundle of its own ("-h" alone means --help).
     var sawBareH = false
     var otherOptionsSeen = 0

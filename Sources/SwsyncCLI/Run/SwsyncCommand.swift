@@ -25,10 +25,19 @@ public enum SwsyncCommand {
         }
         let positional = command.positional
         var options = command.options
+        if let option = command.daemonModeOptions.first {
+            return fail(SyncError(.unsupported, "\(option): rsync daemon mode (--daemon) is not supported yet"))
+        }
         if command.server { return serve(command) }
         if positional.isEmpty {
             writeStderr(Usage.shortUsage)
             return fail(SyncError(.syntax, "no source given"), quietMessage: true)
+        }
+        if let refusal = refuseDaemonUse(command) { return refusal }
+        if BackupDirectory.needsCheck(options), positional.count > 1, !RemotePath.isRemote(positional.last!),
+            BackupDirectory.isDestination(options.backupDir!, destination: Array(positional.last!.utf8))
+        {
+            return fail(SyncError(.syntax, BackupDirectory.sameAsDestination))
         }
         let isRemote = positional.count > 1 && positional.contains(where: RemotePath.isRemote)
         let listsRemote = (positional.count == 1 || options.listOnly) && positional.contains(where: RemotePath.isRemote)
@@ -71,12 +80,44 @@ public enum SwsyncCommand {
         return Transfer.run(sources: sources, destination: destination!, options: options)
     }
 
+    /// The refusal of an rsync daemon address (`host::module`, `rsync://`) or a daemon connection option
+    /// (`--port`, ...), and rsync's own refusals of a mix of operands; nil when none applies. All of these come
+    /// before anything is read, made or connected.
+    static func refuseDaemonUse(_ command: ParsedCommandLine) -> Int32? {
+        let remote: Operands.Remote
+        do throws(Operands.Refusal) {
+            remote = try Operands.remote(command.positional)
+        } catch {
+            writeStderr(error.lines.map { $0 + "\n" }.joined())
+            return fail(SyncError(.syntax, ""), quietMessage: true)
+        }
+        if remote == .daemon {
+            return fail(SyncError(.unsupported,
+                "rsync daemon connections (host::module, rsync://) are not supported yet"))
+        }
+        if command.daemonClientOptions.contains("--password-file") {
+            writeStderr("The --password-file option may only be used when accessing an rsync daemon.\n")
+            return fail(SyncError(.syntax, ""), quietMessage: true)
+        }
+        if let option = command.daemonClientOptions.first {
+            return fail(SyncError(.unsupported,
+                "\(option): rsync daemon connections (host::module, rsync://) are not supported yet"))
+        }
+        return nil
+    }
+
     /// `swsync --server [--sender] OPTIONS . PATH...`: the peer's half of a remote run, on stdin/stdout.
     static func serve(_ command: ParsedCommandLine) -> Int32 {
         var options = command.options
         var paths = command.positional.map { Array($0.utf8) }
         if paths.first == PathBytes.dot { paths.removeFirst() }
         guard !paths.isEmpty else { return fail(SyncError(.syntax, "--server: no path given")) }
+        // The receiving server holds the destination, so only it can see a --backup-dir that leads there.
+        if !command.serverSends, BackupDirectory.needsCheck(options),
+            BackupDirectory.isDestination(options.backupDir!, destination: paths.last!)
+        {
+            return fail(SyncError(.syntax, BackupDirectory.sameAsDestination))
+        }
         do { options.filterList = try FilterSetup.makeFilterList(options: options, sources: paths) } catch {
             return fail(error)
         }
@@ -130,11 +171,11 @@ public enum SwsyncCommand {
     }
 }
 
-/// rsync's rule for a remote path: a colon before any slash (`host:path`, `user@host:path`).
+/// A remote-shell operand (`host:path`, `user@host:path`): rsync's rule, a colon before any slash
+/// (`HostSpec`). Daemon addresses are refused before this is asked; `:path` stays local here.
 enum RemotePath {
     static func isRemote(_ argument: String) -> Bool {
-        guard let colon = argument.firstIndex(of: ":") else { return false }
-        if let slash = argument.firstIndex(of: "/"), slash < colon { return false }
-        return colon != argument.startIndex
+        if case .shell(let host) = HostSpec(argument) { return !host.isEmpty }
+        return false
     }
 }
