@@ -7,20 +7,32 @@ import SyncCore
 enum FileCopier {
     static let chunk = 8 << 20
 
+    /// Copies `length` bytes (the size the file list gave; nil: to the end of the file). A file that
+    /// grew since it was listed is copied only as far as it was listed, so a run ends however fast it
+    /// grows; one that shrank fails with rsync's ENODATA read error before the listed length is reached.
     static func copy(
-        from input: Int32, to output: Int32, sourcePath: [UInt8], destinationPath: [UInt8],
+        from input: Int32, to output: Int32, sourcePath: [UInt8], destinationPath: [UInt8], length: Int64?,
         progress: (Int64) -> Bool
     ) throws(SystemCallError) -> Int64 {
         var total: Int64 = 0
         var useCopyRange = true
+        func want(_ limit: Int) -> Int {
+            guard let length else { return limit }
+            return Int(min(Int64(limit), length - total))
+        }
+        func endOfInput() throws(SystemCallError) -> Int64 {
+            if let length, total < length { throw systemError("read", sourcePath, ENODATA) }
+            return total
+        }
         while useCopyRange {
-            let copied = csync_copy_file_range(input, output, chunk)
+            if want(chunk) == 0 { return total }
+            let copied = csync_copy_file_range(input, output, want(chunk))
             if copied > 0 {
                 total += Int64(copied)
                 if !progress(total) { throw systemError("write", destinationPath, EINTR) }
                 continue
             }
-            if copied == 0 { return total }
+            if copied == 0 { return try endOfInput() }
             switch errno {
             case EINTR: continue
             case EXDEV, EINVAL, ENOSYS, EOPNOTSUPP, EBADF: useCopyRange = false
@@ -30,8 +42,9 @@ enum FileCopier {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 18, alignment: 64)
         defer { buffer.deallocate() }
         while true {
-            let count = try syscall("read", sourcePath) { read(input, buffer.baseAddress, buffer.count) }
-            if count == 0 { return total }
+            if want(buffer.count) == 0 { return total }
+            let count = try syscall("read", sourcePath) { read(input, buffer.baseAddress, want(buffer.count)) }
+            if count == 0 { return try endOfInput() }
             var offset = 0
             while offset < count {
                 let written = try syscall("write", destinationPath) {

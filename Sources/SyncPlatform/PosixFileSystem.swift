@@ -147,7 +147,8 @@ public struct PosixFileSystem: FileSystem {
     }
 
     public func copyFile(
-        from source: [UInt8], toNew temporaryPath: [UInt8], permissions: UInt32, progress: (Int64) -> Bool
+        from source: [UInt8], toNew temporaryPath: [UInt8], permissions: UInt32, length: Int64?,
+        progress: (Int64) -> Bool
     ) throws(SystemCallError) -> Int64 {
         let input = try openFile(source, O_RDONLY | O_CLOEXEC | csync_o_noatime(), fallback: O_RDONLY | O_CLOEXEC)
         defer { close(input) }
@@ -156,9 +157,10 @@ public struct PosixFileSystem: FileSystem {
                 open(pointer, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode_t(permissions))
             }
         }
+        lockAsWriter(output)
         let result: Result<Int64, SystemCallError> = Result { () throws(SystemCallError) -> Int64 in
             try FileCopier.copy(from: input, to: output, sourcePath: source,
-                destinationPath: temporaryPath, progress: progress)
+                destinationPath: temporaryPath, length: length, progress: progress)
         }
         switch result {
         case .success(let written):
@@ -177,7 +179,7 @@ public struct PosixFileSystem: FileSystem {
     }
 
     public func copyFileInPlace(
-        from source: [UInt8], to destination: [UInt8], progress: (Int64) -> Bool
+        from source: [UInt8], to destination: [UInt8], length: Int64?, progress: (Int64) -> Bool
     ) throws(SystemCallError) -> Int64 {
         let input = try openFile(source, O_RDONLY | O_CLOEXEC, fallback: nil)
         defer { close(input) }
@@ -186,9 +188,29 @@ public struct PosixFileSystem: FileSystem {
         }
         defer { close(output) }
         let written = try FileCopier.copy(from: input, to: output, sourcePath: source,
-            destinationPath: destination, progress: progress)
+            destinationPath: destination, length: length, progress: progress)
         _ = try syscall("ftruncate", destination) { ftruncate(output, off_t(written)) }
         return written
+    }
+
+    /// A temp file changed this recently may be between two steps of another run's write.
+    static var writerGraceSeconds: Int { 10 }
+
+    public func isInUseByWriter(_ path: [UInt8]) -> Bool {
+        let locked = try? withCPath(path) { pointer throws(SystemCallError) -> Bool in
+            let descriptor = open(pointer, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
+            guard descriptor >= 0 else { return false }
+            defer { close(descriptor) }
+            var info = Glibc.stat()
+            var now = timespec()
+            if fstat(descriptor, &info) == 0 && clock_gettime(CLOCK_REALTIME, &now) == 0
+                && now.tv_sec - info.st_ctim.tv_sec < Self.writerGraceSeconds
+            {
+                return true
+            }
+            return flock(descriptor, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK
+        }
+        return locked ?? false
     }
 
     public func checksum(_ path: [UInt8]) throws(SystemCallError) -> FileChecksum {
@@ -239,4 +261,10 @@ extension FileStatus {
             uid: info.st_uid, gid: info.st_gid, device: UInt64(info.st_dev), inode: UInt64(info.st_ino),
             linkCount: UInt64(info.st_nlink), rdev: UInt64(info.st_rdev))
     }
+}
+
+/// Marks a new file as being written by this run (an advisory `flock`, dropped when the descriptor
+/// closes), so that another run's `--delete` can tell it from a leftover of a run that died.
+func lockAsWriter(_ descriptor: Int32) {
+    _ = flock(descriptor, LOCK_EX | LOCK_NB)
 }

@@ -54,6 +54,7 @@ extension PosixFileSystem {
         let descriptor = try withCPath(path) { pointer throws(SystemCallError) in
             try syscall("open", path) { open(pointer, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode_t(permissions)) }
         }
+        lockAsWriter(descriptor)
         return PosixOpenFile(descriptor: descriptor, path: path)
     }
 

@@ -78,21 +78,22 @@ struct DeltaRedoTests {
         func setModificationTime(_ path: [UInt8], _ time: FileTime) throws(SystemCallError) {
             try real.setModificationTime(path, time)
         }
-        func copyFile(from source: [UInt8], toNew temporaryPath: [UInt8], permissions: UInt32,
+        func copyFile(from source: [UInt8], toNew temporaryPath: [UInt8], permissions: UInt32, length: Int64?,
             progress: (Int64) -> Bool) throws(SystemCallError) -> Int64
         {
-            try real.copyFile(from: source, toNew: temporaryPath, permissions: permissions, progress: progress)
+            try real.copyFile(from: source, toNew: temporaryPath, permissions: permissions, length: length, progress: progress)
         }
-        func copyFileInPlace(from source: [UInt8], to destination: [UInt8], progress: (Int64) -> Bool)
+        func copyFileInPlace(from source: [UInt8], to destination: [UInt8], length: Int64?, progress: (Int64) -> Bool)
             throws(SystemCallError) -> Int64
         {
-            try real.copyFileInPlace(from: source, to: destination, progress: progress)
+            try real.copyFileInPlace(from: source, to: destination, length: length, progress: progress)
         }
         func createFile(_ path: [UInt8], permissions: UInt32) throws(SystemCallError) -> any OpenFile {
             try real.createFile(path, permissions: permissions)
         }
         func openForUpdate(_ path: [UInt8]) throws(SystemCallError) -> any OpenFile { try real.openForUpdate(path) }
         func checksum(_ path: [UInt8]) throws(SystemCallError) -> FileChecksum { try real.checksum(path) }
+        func isInUseByWriter(_ path: [UInt8]) -> Bool { real.isInUseByWriter(path) }
         func currentDirectory() -> [UInt8] { real.currentDirectory() }
     }
 

@@ -28,14 +28,16 @@ public protocol FileSystem: Sendable {
 
     /// Copies `source` into a new file at `temporaryPath` (created exclusively with `permissions`),
     /// reporting the bytes copied so far; `progress` returning false stops the copy with EINTR.
-    /// Returns the number of bytes written.
+    /// `length`: copy exactly this many bytes (the listed size; a shorter source fails with a `read`
+    /// error, ENODATA, on `source`); nil copies to the end. Returns the number of bytes written.
     func copyFile(
-        from source: [UInt8], toNew temporaryPath: [UInt8], permissions: UInt32,
+        from source: [UInt8], toNew temporaryPath: [UInt8], permissions: UInt32, length: Int64?,
         progress: (Int64) -> Bool
     ) throws(SystemCallError) -> Int64
-    /// Overwrites `destination` in place with the bytes of `source` and truncates it to their length.
+    /// Overwrites `destination` in place with the bytes of `source` (`length` of them, as for
+    /// `copyFile`) and truncates it to their length.
     func copyFileInPlace(
-        from source: [UInt8], to destination: [UInt8], progress: (Int64) -> Bool
+        from source: [UInt8], to destination: [UInt8], length: Int64?, progress: (Int64) -> Bool
     ) throws(SystemCallError) -> Int64
     /// Opens an existing regular file to read (a basis, a source).
     func openForReading(_ path: [UInt8]) throws(SystemCallError) -> any OpenFile
@@ -43,6 +45,12 @@ public protocol FileSystem: Sendable {
     func createFile(_ path: [UInt8], permissions: UInt32) throws(SystemCallError) -> any OpenFile
     /// Opens an existing file to read and write in place (`--inplace`, `--append`).
     func openForUpdate(_ path: [UInt8]) throws(SystemCallError) -> any OpenFile
+
+    /// True when `path` is a file another writer may still be using: one whose lock (the one `copyFile`
+    /// and `createFile` take on a new file) is held, or that changed in the last seconds (between its
+    /// creation and its lock, or its last write and its rename, a temp file has no lock). A temp file
+    /// another run is writing is not a leftover, and a `--delete` leaves it alone.
+    func isInUseByWriter(_ path: [UInt8]) -> Bool
 
     /// A whole-file strong checksum (rsync `-c`).
     func checksum(_ path: [UInt8]) throws(SystemCallError) -> FileChecksum

@@ -133,6 +133,8 @@ public final class Deleter<FS: FileSystem> {
             }
             let path = PathBytes.join(directory, child)
             guard let status = try? fs.lstat(path) else { continue }
+            // Another run into the same destination is writing this temp file: it is not ours to delete.
+            if status.kind == .regular && TemporaryName.looksTemporary(child) && fs.isInUseByWriter(path) { continue }
             let childName = PathBytes.join(name, child)
             if isProtected(childName, status: status, insideDeletedDirectory: insideDeletedDirectory) {
                 // rsync's delete_dir_contents says so as soon as it meets a protected entry.
@@ -173,7 +175,9 @@ public final class Deleter<FS: FileSystem> {
                     try fs.removeFile(path)
                 }
             } catch {
-                if status.kind == .directory && (error.errno == 39 || error.errno == 17) {  // ENOTEMPTY
+                // Gone already (another run took it): nothing to delete, nothing to report (rsync's too).
+                if error.errno == SystemErrno.noSuchEntry { return }
+                if status.kind == .directory && (error.errno == SystemErrno.notEmpty || error.errno == SystemErrno.exists) {
                     // Something inside was kept (protected, or a backup made in place).
                     observer.info("cannot delete non-empty directory: \(OutputEscaper.escape(name, keepHighBit: options.keepHighBit))")
                     return

@@ -17,8 +17,11 @@ public final class Generator<FS: FileSystem> {
     public private(set) var hadErrors = false
     /// Set once SIGINT/SIGTERM stopped the run (exit 20).
     public private(set) var wasInterrupted = false
-    /// A per-directory rules file failed: the walk stops and the run ends with this error.
+    /// A per-directory rules file failed, or the disk is full: the walk stops, no deletions follow,
+    /// and the run ends with this error.
     var fatalError: SyncError?
+    /// Set by the first write that finds the disk full, for the copy workers still holding jobs.
+    let diskFull = StopFlag()
     /// Dry run: the outermost directory that would have been created; entries below it are missing.
     var dryRunMissingBelow: [UInt8]?
     /// Full-path mode: excluded directories being walked through, not made yet.
@@ -87,6 +90,7 @@ public final class Generator<FS: FileSystem> {
             // A remote run with --progress shows each file from the writer as its data arrives; the
             // observer of a remote run is safe to call from there (SyncRemote's LockedObserver).
             let progress = showsProgressFromWriter ? UncheckedObserver(observer) : nil
+            let diskFull = diskFull
             // A remote run writes one file at a time in request order, with many requests in flight.
             copyWorkers = CopyWorkers(capacity: remote ? Self.requestWindow : options.copyWorkers * 4,
                 serial: remote) { pending in
@@ -94,9 +98,11 @@ public final class Generator<FS: FileSystem> {
                     progress.observer.report(item)
                     progress.observer.transferStarted(name: pending.entry.name, size: pending.entry.status.size)
                 }
-                let result = Result { () throws(WriteFailure) -> Receiver<FS>.WriteResult in
+                // After a full disk the queued files are not started (rsync stops at the first).
+                let result = diskFull.isSet ? .failure(.skipped) : Result { () throws(WriteFailure) -> Receiver<FS>.WriteResult in
                     try receiver.write(pending.job, progress: { bytes in progress?.observer.transferProgress(bytes: bytes) })
                 }
+                if case .failure(.failed(let error, _)) = result, error.isOutOfSpace { diskFull.set() }
                 if let progress, pending.item != nil {
                     let succeeded = (try? result.get()) != nil
                     progress.observer.transferFinished(bytes: succeeded ? pending.entry.status.size : -1)
@@ -261,7 +267,7 @@ public final class Generator<FS: FileSystem> {
         }
         if !options.dryRun {
             do {
-                try fs.makeDirectory(destination, permissions: 0o777 & ~options.umask)
+                try makeDirectoryUnlessPresent(destination, permissions: 0o777 & ~options.umask)
             } catch {
                 var shown = fs.absolute(destination)
                 while shown.count > 1 && shown.last == PathBytes.slash { shown.removeLast() }
@@ -275,6 +281,14 @@ public final class Generator<FS: FileSystem> {
         }
         destinationRoot = destination
         createdDestination = true
+    }
+
+    /// mkdir, where a directory that appeared since we looked (another run into the same destination
+    /// made it) is as good as one we made: EEXIST is an error only when the name is not a directory.
+    private func makeDirectoryUnlessPresent(_ path: [UInt8], permissions: UInt32) throws(SystemCallError) {
+        do { try fs.makeDirectory(path, permissions: permissions) } catch {
+            guard error.errno == SystemErrno.exists, (try? fs.lstat(path))?.kind == .directory else { throw error }
+        }
     }
 
     /// rsync `--mkpath`: creates every missing component of `directory` and says how many it made.
@@ -517,7 +531,7 @@ public final class Generator<FS: FileSystem> {
             if options.existingOnly && !destinationIsNew && !nameExisted { return nil }
             if !options.dryRun {
                 do {
-                    if !destinationIsNew { try fs.makeDirectory(path, permissions: 0o700) }
+                    if !destinationIsNew { try makeDirectoryUnlessPresent(path, permissions: 0o700) }
                 } catch {
                     fail("[generator] recv_generator: mkdir \"\(OutputEscaper.escape(fs.absolute(path), keepHighBit: options.keepHighBit))\" failed: \(error.errnoText) (\(error.errno))")
                     return nil
@@ -576,7 +590,7 @@ public final class Generator<FS: FileSystem> {
             return nil
         }
         if !options.dryRun {
-            do { try fs.makeDirectory(path, permissions: 0o777 & ~options.umask) } catch {
+            do { try makeDirectoryUnlessPresent(path, permissions: 0o777 & ~options.umask) } catch {
                 fail("[generator] recv_generator: mkdir \"\(OutputEscaper.escape(fs.absolute(path), keepHighBit: options.keepHighBit))\" failed: \(error.errnoText) (\(error.errno))")
                 return nil
             }
@@ -898,7 +912,7 @@ public final class Generator<FS: FileSystem> {
         // The temp file is new: it needs the preserved owner and group even when the old file had them.
         let owner = ownerChange(entry.status, nil)
         return Receiver<FS>.WriteJob(
-            source: entry.sourcePath, destination: path, name: entry.name,
+            source: entry.sourcePath, sourceSize: entry.status.size, destination: path, name: entry.name,
             permissions: check.destinationPermissions(source: entry.status, existing: existing),
             uid: owner.uid, gid: owner.gid, mtime: check.keepsTime(.regular) ? entry.status.mtime : nil,
             existing: existing, basis: deltaBasis(entry, path: path, existing: existing),
@@ -1055,13 +1069,29 @@ public final class Generator<FS: FileSystem> {
             }
         case .failure(let error):
             if item != nil { observer.transferFinished(bytes: -1) }
-            switch error {
-            case .interrupted:
+            if case .interrupted = error {
                 wasInterrupted = true
+                return
+            }
+            if outcome.isNew { stats.created.regular -= 1 }
+            stats.regularFilesTransferred -= 1
+            stats.transferredFileSize &-= entry.status.size
+            switch error {
+            case .interrupted, .skipped:
+                return
+            case .sourceReadFailed(let failure):
+                // rsync's sender: "read errors mapping", an I/O error (exit 23, no deletions).
+                senderIOError = true
+                observer.error("[sender] read errors mapping \"\(OutputEscaper.escape(fs.absolute(failure.path), keepHighBit: options.keepHighBit))\": \(failure.errnoText) (\(failure.errno))", role: nil)
+            case .failed(let failure, _) where failure.isOutOfSpace:
+                // rsync ends the run at the first full-disk write (exit 11); the files in place stay whole.
+                diskFull.set()
+                if fatalError == nil {
+                    fatalError = SyncError(.fileIO,
+                        "[receiver] write failed on \"\(OutputEscaper.escape(fs.absolute(destinationPath(entry.name)), keepHighBit: options.keepHighBit))\": \(failure.errnoText) (\(failure.errno))",
+                        role: .receiver)
+                }
             case .failed(let failure, let call):
-                if outcome.isNew { stats.created.regular -= 1 }
-                stats.regularFilesTransferred -= 1
-                stats.transferredFileSize &-= entry.status.size
                 if call == Receiver<FS>.peerFailureCall {
                     // The sender reported its side itself; a broken link ends the run as interrupted.
                     switch failure.errno {

@@ -42,3 +42,12 @@ final class CopyWorkers<Job: Sendable, Output: Sendable>: Sendable {
         return takeFinished()
     }
 }
+
+/// A flag set once by any thread and read by all (a full disk that stops the queued writes).
+final class StopFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+
+    var isSet: Bool { value.load(ordering: .acquiring) }
+
+    func set() { value.store(true, ordering: .releasing) }
+}

@@ -21,30 +21,32 @@ public struct Receiver<FS: FileSystem>: Sendable {
     }
 
     /// A whole-file copy into a new file: through the kernel, or in paced pieces under `--bwlimit`.
-    private func copyWhole(from source: [UInt8], toNew path: [UInt8], progress: (Int64) -> Bool)
+    private func copyWhole(from source: [UInt8], length: Int64?, toNew path: [UInt8], progress: (Int64) -> Bool)
         throws(SystemCallError) -> Int64
     {
         guard let limiter else {
-            return try fs.copyFile(from: source, toNew: path, permissions: 0o600, progress: progress)
+            return try fs.copyFile(from: source, toNew: path, permissions: 0o600, length: length, progress: progress)
         }
         let output = try fs.createFile(path, permissions: 0o600)
-        return try throttledCopy(from: source, into: output, limiter: limiter, progress: progress)
+        return try throttledCopy(from: source, length: length, into: output, limiter: limiter, progress: progress)
     }
 
     /// A whole-file copy over the destination itself (`--inplace`).
-    private func copyWholeInPlace(from source: [UInt8], to destination: [UInt8], progress: (Int64) -> Bool)
-        throws(SystemCallError) -> Int64
+    private func copyWholeInPlace(from source: [UInt8], length: Int64?, to destination: [UInt8],
+        progress: (Int64) -> Bool) throws(SystemCallError) -> Int64
     {
         guard let limiter else {
-            return try fs.copyFileInPlace(from: source, to: destination, progress: progress)
+            return try fs.copyFileInPlace(from: source, to: destination, length: length, progress: progress)
         }
-        return try throttledCopy(from: source, into: try fs.openForUpdate(destination), limiter: limiter,
-            progress: progress)
+        return try throttledCopy(from: source, length: length, into: try fs.openForUpdate(destination),
+            limiter: limiter, progress: progress)
     }
 
     /// One regular file to write.
     public struct WriteJob: Sendable {
         public var source: [UInt8]
+        /// The source's size in the file list: exactly this much is sent (nil: to its end).
+        public var sourceSize: Int64?
         public var destination: [UInt8]
         public var name: [UInt8]
         public var permissions: UInt32
@@ -101,8 +103,8 @@ public struct Receiver<FS: FileSystem>: Sendable {
                         if let redone = try rebuildInPlace(job, progress: keepGoing) {
                             counts = redone
                         } else {
-                            counts.literal = try copyWholeInPlace(from: job.source, to: job.destination,
-                                progress: keepGoing)
+                            counts.literal = try copyWholeInPlace(from: job.source, length: job.sourceSize,
+                                to: job.destination, progress: keepGoing)
                         }
                         let notice = "WARNING: \(OutputEscaper.escape(job.name)) failed verification -- update retained (will try again)."
                         result.redo = (notice, counts, job.existing)
@@ -112,18 +114,18 @@ public struct Receiver<FS: FileSystem>: Sendable {
                     result.matched = counts.matched
                     result.matchedBlocks = counts.matchedBlocks
                 } else {
-                    result.bytes = try copyWholeInPlace(from: job.source, to: job.destination, progress: keepGoing)
+                    result.bytes = try copyWholeInPlace(from: job.source, length: job.sourceSize,
+                        to: job.destination, progress: keepGoing)
                 }
             } catch {
-                if error.errno == 4 && isInterrupted() { throw .interrupted }
-                throw .failed(error, call: error.call)
+                throw failure(error, source: job.source)
             }
             result.warnings += finishAttributes(job.destination, permissions: job.permissions, owner: owner, mtime: job.mtime)
             return result
         }
         let directory = PathBytes.parent(job.destination)
         var counts: DeltaCounts?
-        let temporary = try createTemporary(source: job.source, name: job.name, directory: directory,
+        let temporary = try createTemporary(source: job.source, job: job, directory: directory,
             progress: keepGoing)
         { (path) throws(SystemCallError) -> Int64 in
             if let basis = job.basis, let rebuilt = try rebuildIntoNewFile(path, job: job, basis: basis, progress: keepGoing) {
@@ -134,7 +136,7 @@ public struct Receiver<FS: FileSystem>: Sendable {
                 notices.append("WARNING: \(OutputEscaper.escape(job.name)) failed verification -- update discarded (will try again).")
                 try? fs.removeFile(path)
             }
-            return try copyWhole(from: job.source, toNew: path, progress: keepGoing)
+            return try copyWhole(from: job.source, length: job.sourceSize, toNew: path, progress: keepGoing)
         }
         warnings += try install(temporary.path, job: job)
         if let counts {
@@ -167,7 +169,7 @@ public struct Receiver<FS: FileSystem>: Sendable {
                 throw .failed(error, call: "rename")
             }
             defer { try? fs.removeFile(temporary) }
-            let local = try createTemporary(source: temporary, name: job.name, directory: directory,
+            let local = try createTemporary(source: temporary, job: job, directory: directory,
                 inTempDir: false, progress: { _ in true })
             warnings += finishAttributes(local.path, permissions: job.permissions, owner: owner, mtime: job.mtime)
             do { try fs.rename(local.path, to: job.destination) } catch {
@@ -185,8 +187,8 @@ public struct Receiver<FS: FileSystem>: Sendable {
         throws(SystemCallError) -> (literal: Int64, failedVerification: Bool)
     {
         let output = try fs.openForUpdate(job.destination)
-        let appended = try throttledCopy(from: job.source, into: output, startingAt: offset, limiter: limiter,
-            progress: progress)
+        let appended = try throttledCopy(from: job.source, length: job.sourceSize, into: output, startingAt: offset,
+            limiter: limiter, progress: progress)
         let position = offset + appended
         var failed = false
         if options.append > 1 {
@@ -202,14 +204,16 @@ public struct Receiver<FS: FileSystem>: Sendable {
     {
         let basisFile = try fs.openForReading(basis)
         let output = try fs.createFile(path, permissions: 0o600)
-        return try rebuild(source: job.source, basis: basisFile, output: output, inPlace: false, progress: progress)
+        return try rebuild(source: job.source, length: job.sourceSize, basis: basisFile, output: output,
+            inPlace: false, progress: progress)
     }
 
     /// `--inplace` with a delta: the destination is its own basis. Blocks before the write offset are
     /// never copied (they may be overwritten already); nil when verification failed.
     private func rebuildInPlace(_ job: WriteJob, progress: (Int64) -> Bool) throws(SystemCallError) -> DeltaCounts? {
         let file = try fs.openForUpdate(job.destination)
-        return try rebuild(source: job.source, basis: file, output: file, inPlace: true, progress: progress)
+        return try rebuild(source: job.source, length: job.sourceSize, basis: file, output: file, inPlace: true,
+            progress: progress)
     }
 
     /// Replaces `path` with a hard link to `existing`, atomically: the link is made under a temp name
@@ -217,7 +221,7 @@ public struct Receiver<FS: FileSystem>: Sendable {
     public func replaceWithHardLink(_ path: [UInt8], to existing: [UInt8]) throws(SystemCallError) {
         var random = SplitMix64(seed: UInt64(bitPattern: Int64(path.hashValue)))
         let temporary = PathBytes.join(PathBytes.parent(path),
-            temporaryName(for: PathBytes.lastComponent(path), random: &random))
+            TemporaryName.make(for: PathBytes.lastComponent(path), random: &random))
         try fs.makeHardLink(temporary, to: existing)
         do { try fs.rename(temporary, to: path) } catch {
             try? fs.removeFile(temporary)
@@ -239,69 +243,76 @@ public struct Receiver<FS: FileSystem>: Sendable {
     /// Writes the temp file. On interruption the partial data is kept with `--partial` (renamed over the
     /// destination, or into `--partial-dir`) and removed otherwise.
     func createTemporary(
-        source: [UInt8], name: [UInt8], directory: [UInt8], inTempDir: Bool = true, progress: (Int64) -> Bool,
+        source: [UInt8], job: WriteJob, directory: [UInt8], inTempDir: Bool = true, progress: (Int64) -> Bool,
         fill: ((_ path: [UInt8]) throws(SystemCallError) -> Int64)? = nil
     ) throws(WriteFailure) -> (path: [UInt8], bytes: Int64) {
+        let name = job.name
         let base = PathBytes.lastComponent(name)
         let tempDirectory = inTempDir ? options.tempDir ?? directory : directory
         var random = SplitMix64(seed: UInt64(bitPattern: Int64(name.hashValue)))
         for _ in 0..<100 {
-            let path = PathBytes.join(tempDirectory, temporaryName(for: base, random: &random))
+            let path = PathBytes.join(tempDirectory, TemporaryName.make(for: base, random: &random))
             do throws(SystemCallError) {
                 let bytes: Int64
                 if let fill {
                     bytes = try fill(path)
                 } else {
-                    bytes = try copyWhole(from: source, toNew: path, progress: progress)
+                    bytes = try copyWhole(from: source, length: source == job.source ? job.sourceSize : nil,
+                        toNew: path, progress: progress)
                 }
                 return (path, bytes)
             } catch {
-                if error.errno == 17 && error.path == path { continue }  // EEXIST: pick another name
-                if error.errno == 4 && isInterrupted() {
-                    keepPartial(path, directory: directory, base: base)
+                if error.errno == SystemErrno.exists && error.path == path { continue }  // pick another name
+                if error.errno == SystemErrno.interrupted && isInterrupted() {
+                    keepPartial(path, directory: directory, job: job)
                     throw .interrupted
                 }
                 // Any other failure (an unreadable source, a full disk, a basis read error) leaves no
                 // temp file behind.
                 try? fs.removeFile(path)
-                if error.path == source {
+                if error.path == source && error.call == "open" {
                     throw .failed(error, call: "send_files failed to open")
                 }
+                if error.path == source { throw .sourceReadFailed(error) }
                 throw .failed(error, call: error.call == "open" ? "mkstemp" : error.call)
             }
         }
-        throw .failed(SystemCallError(call: "mkstemp", path: directory, errno: 17, errnoText: "File exists"),
-            call: "mkstemp")
+        throw .failed(SystemCallError(call: "mkstemp", path: directory, errno: SystemErrno.exists,
+            errnoText: "File exists"), call: "mkstemp")
     }
 
-    private func keepPartial(_ path: [UInt8], directory: [UInt8], base: [UInt8]) {
+    /// What a failed write over the destination itself (`--inplace`, `--append`) amounts to.
+    private func failure(_ error: SystemCallError, source: [UInt8]) -> WriteFailure {
+        if error.errno == SystemErrno.interrupted && isInterrupted() { return .interrupted }
+        if error.path == source && error.call != "open" { return .sourceReadFailed(error) }
+        return .failed(error, call: error.call)
+    }
+
+    /// Keeps an interrupted temp file as the partial file, with the file's final mode and owner. A
+    /// partial file left in the destination itself is dated 1970 (with `-t`), as rsync dates it, so
+    /// that no later run takes it for finished: `-u` sees it older than the source, the quick check
+    /// sees another time. One in `--partial-dir` keeps the time of the interruption (rsync's too).
+    private func keepPartial(_ path: [UInt8], directory: [UInt8], job: WriteJob) {
         // As rsync (`cleanup_got_literal`): a partial file is kept only when data arrived.
         guard options.partial || options.partialDir != nil, ((try? fs.lstat(path))?.size ?? 0) > 0 else {
             try? fs.removeFile(path)
             return
         }
+        let base = PathBytes.lastComponent(job.name)
         var target = PathBytes.join(directory, base)
+        var mtime = job.mtime.map { _ in Self.unfinishedTime }
         if let partialDir = options.partialDir {
             let partialDirectory = partialDir.first == PathBytes.slash ? partialDir : PathBytes.join(directory, partialDir)
             try? fs.makeDirectory(partialDirectory, permissions: 0o700)
             target = PathBytes.join(partialDirectory, base)
+            mtime = nil
         }
+        _ = finishAttributes(path, permissions: job.permissions, owner: (job.uid, job.gid), mtime: mtime)
         if (try? fs.rename(path, to: target)) == nil { try? fs.removeFile(path) }
     }
 
-    /// rsync's temp name: `.NAME.XXXXXX`, with NAME shortened so the whole fits in 255 bytes.
-    private func temporaryName(for base: [UInt8], random: inout SplitMix64) -> [UInt8] {
-        var name: [UInt8] = [UInt8(ascii: ".")]
-        name.append(contentsOf: base.prefix(255 - 8))
-        name.append(UInt8(ascii: "."))
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789".utf8)
-        var value = random.next()
-        for _ in 0..<6 {
-            name.append(alphabet[Int(value % UInt64(alphabet.count))])
-            value /= UInt64(alphabet.count)
-        }
-        return name
-    }
+    /// The time a kept partial file gets in the destination: the epoch.
+    static var unfinishedTime: FileTime { FileTime(seconds: 0, nanoseconds: 0) }
 
     /// Sets owner, permissions and modification time; returns the failures as rsync-style messages.
     public func finishAttributes(
@@ -355,7 +366,8 @@ public struct Receiver<FS: FileSystem>: Sendable {
         if options.backupDir != nil { makeParents(of: target) }
         try? fs.removeFile(target)
         do {
-            _ = try fs.copyFile(from: destination, toNew: target, permissions: 0o600, progress: { _ in true })
+            _ = try fs.copyFile(from: destination, toNew: target, permissions: 0o600, length: nil,
+                progress: { _ in true })
             if let status = try? fs.lstat(destination) {
                 try? fs.setPermissions(target, status.permissions)
                 try? fs.setModificationTime(target, status.mtime)
@@ -414,6 +426,11 @@ public struct Receiver<FS: FileSystem>: Sendable {
 public enum WriteFailure: Error, Sendable {
     case interrupted
     case failed(SystemCallError, call: String)
+    /// The source could not be read to its listed end (an I/O error, or a file that shrank): rsync's
+    /// "read errors mapping", a sender I/O error. The destination keeps its old version.
+    case sourceReadFailed(SystemCallError)
+    /// Not attempted: an earlier write found the disk full and the run is stopping.
+    case skipped
 }
 
 /// A small fast PRNG for temp names (SplitMix64); no global state. Tests use it for reproducible data.

@@ -34,7 +34,7 @@ extension Receiver {
                 matchedBlocks: counts.matchedBlocks)
         }
         var counts = DeltaCounts()
-        let temporary = try withoutActuallyEscaping(progress) { (progress) throws(WriteFailure) in try createTemporary(source: job.source, name: job.name,
+        let temporary = try withoutActuallyEscaping(progress) { (progress) throws(WriteFailure) in try createTemporary(source: job.source, job: job,
             directory: PathBytes.parent(job.destination), progress: progress)
         { (path) throws(SystemCallError) -> Int64 in
             let output = try fs.createFile(path, permissions: 0o600)
