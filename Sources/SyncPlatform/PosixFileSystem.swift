@@ -227,6 +227,14 @@ public struct PosixFileSystem: FileSystem {
         return hash.finish()
     }
 
+    public func resolvedPath(_ path: [UInt8]) throws(SystemCallError) -> [UInt8] {
+        try withCPath(path) { pointer throws(SystemCallError) -> [UInt8] in
+            guard let resolved = realpath(pointer, nil) else { throw systemError("realpath", path, errno) }
+            defer { free(resolved) }
+            return Array(UnsafeRawBufferPointer(start: resolved, count: strlen(resolved)))
+        }
+    }
+
     public func currentDirectory() -> [UInt8] {
         guard let pointer = getcwd(nil, 0) else { return [0x2E] }
         defer { free(pointer) }

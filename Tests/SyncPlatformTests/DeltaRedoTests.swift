@@ -95,6 +95,7 @@ struct DeltaRedoTests {
         func checksum(_ path: [UInt8]) throws(SystemCallError) -> FileChecksum { try real.checksum(path) }
         func isInUseByWriter(_ path: [UInt8]) -> Bool { real.isInUseByWriter(path) }
         func currentDirectory() -> [UInt8] { real.currentDirectory() }
+        func resolvedPath(_ path: [UInt8]) throws(SystemCallError) -> [UInt8] { try real.resolvedPath(path) }
     }
 
     @Test func failedVerificationSendsTheFileWhole() throws {

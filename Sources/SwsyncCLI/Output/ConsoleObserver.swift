@@ -81,7 +81,7 @@ final class ConsoleObserver: TransferObserver {
         stdout.flush()
         let line = text.hasPrefix("IO error") || text.hasPrefix("ERROR") || text.hasPrefix("WARNING")
             || text.hasPrefix("file has vanished") || text.hasPrefix("--")
-            || text.hasPrefix("could not make way") || text.hasPrefix("Deletions stopped")
+            || text.hasPrefix("could not make way") || text.hasPrefix("Deletions stopped") || text.hasPrefix("***")
             ? text : "swsync: " + text
         stderr.writeLine(line)
         stderr.flush()

@@ -55,6 +55,9 @@ public protocol FileSystem: Sendable {
     /// A whole-file strong checksum (rsync `-c`).
     func checksum(_ path: [UInt8]) throws(SystemCallError) -> FileChecksum
 
+    /// `path` with every symlink resolved (realpath), for a check of where a kept symlink leads.
+    func resolvedPath(_ path: [UInt8]) throws(SystemCallError) -> [UInt8]
+
     /// The process's current working directory.
     func currentDirectory() -> [UInt8]
 }

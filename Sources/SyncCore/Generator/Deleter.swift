@@ -19,6 +19,8 @@ public final class Deleter<FS: FileSystem> {
     private var directoryRules: DirectoryRuleTracker
     /// A destination rules file failed; nothing more is deleted.
     private(set) var rulesError: SyncError?
+    /// -K: nothing is deleted behind a kept symlink that leads outside the destination.
+    private var keptLinks: KeptDirectoryLinks<FS>
 
     init(fs: FS, options: SyncOptions, observer: TransferObserver, receiver: Receiver<FS>) {
         self.fs = fs
@@ -26,6 +28,7 @@ public final class Deleter<FS: FileSystem> {
         self.observer = observer
         self.receiver = receiver
         self.filters = options.filterList
+        self.keptLinks = KeptDirectoryLinks(fs: fs)
         self.directoryRules = DirectoryRuleTracker(isActive: options.filterList?.hasPerDirectoryRules ?? false)
     }
 
@@ -40,7 +43,9 @@ public final class Deleter<FS: FileSystem> {
             let path = PathBytes.join(receiver.destinationRoot, prefix)
             guard let status = try? fs.lstat(path) else { return false }
             if status.kind == .directory { continue }
-            guard options.keepDirLinks, status.kind == .symlink, (try? fs.stat(path))?.kind == .directory else {
+            guard options.keepDirLinks, status.kind == .symlink, (try? fs.stat(path))?.kind == .directory,
+                keptLinks.leadsInside(path, root: receiver.destinationRoot)
+            else {
                 return false
             }
         }

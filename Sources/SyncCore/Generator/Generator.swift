@@ -22,6 +22,9 @@ public final class Generator<FS: FileSystem> {
     var fatalError: SyncError?
     /// Set by the first write that finds the disk full, for the copy workers still holding jobs.
     let diskFull = StopFlag()
+    /// -K: where kept destination symlinks lead, and the names of those that lead outside.
+    var keptLinks: KeptDirectoryLinks<FS>
+    var linksLeadingOutside: Set<[UInt8]> = []
     /// Dry run: the outermost directory that would have been created; entries below it are missing.
     var dryRunMissingBelow: [UInt8]?
     /// Full-path mode: excluded directories being walked through, not made yet.
@@ -80,6 +83,7 @@ public final class Generator<FS: FileSystem> {
         self.check = QuickCheck(options: options)
         self.builder = FileListBuilder(fs: fs, options: options)
         self.deleter = Deleter(fs: fs, options: options, observer: observer, receiver: receiver)
+        self.keptLinks = KeptDirectoryLinks(fs: fs)
     }
 
     /// Starts the copy workers once the receiver knows the destination.
@@ -503,11 +507,17 @@ public final class Generator<FS: FileSystem> {
 
     /// Creates or checks one destination directory. Returns nil when its contents must be skipped.
     private func processDirectoryEntry(_ entry: FileEntry, destinationIsNew: Bool = false) -> DirectoryState? {
+        if isBelowLinkLeadingOutside(entry) { return nil }
         let path = destinationPath(entry.name)
         var existing = destinationIsNew ? nil : destinationStatus(path, name: entry.name)
         if let current = existing, current.kind == .symlink, options.keepDirLinks,
             let target = try? fs.stat(path), target.kind == .directory
         {
+            guard keptLinks.leadsInside(path, root: destinationRoot) else {
+                // Kept, but not followed: each entry below it fails (see isBelowLinkLeadingOutside).
+                linksLeadingOutside.insert(entry.name)
+                return DirectoryState(isNew: false)
+            }
             existing = target
         }
         // With --existing, a name that exists as another type still counts as existing: rsync puts the
@@ -712,6 +722,7 @@ public final class Generator<FS: FileSystem> {
     }
 
     private func processRegular(_ entry: FileEntry) {
+        if isBelowLinkLeadingOutside(entry) { return }
         if let minSize = options.minSize, entry.status.size < minSize { return }
         if let maxSize = options.maxSize, entry.status.size > maxSize { return }
         let path = destinationPath(entry.name)
@@ -1170,6 +1181,7 @@ public final class Generator<FS: FileSystem> {
     }
 
     private func processSymlink(_ entry: FileEntry) {
+        if isBelowLinkLeadingOutside(entry) { return }
         let path = destinationPath(entry.name)
         let target = entry.symlinkTarget ?? []
         var existing = destinationStatus(path, name: entry.name)
@@ -1224,6 +1236,7 @@ public final class Generator<FS: FileSystem> {
     }
 
     private func processNode(_ entry: FileEntry) {
+        if isBelowLinkLeadingOutside(entry) { return }
         let path = destinationPath(entry.name)
         var existing = destinationStatus(path, name: entry.name)
         if options.existingOnly && existing == nil { return }
@@ -1270,6 +1283,27 @@ public final class Generator<FS: FileSystem> {
     }
 
     // MARK: Helpers
+
+    /// -K: an entry directly inside a kept symlink that leads outside the destination is refused with
+    /// rsync's ELOOP errors (exit 23); a directory's contents are skipped with it.
+    private func isBelowLinkLeadingOutside(_ entry: FileEntry) -> Bool {
+        guard !linksLeadingOutside.isEmpty, linksLeadingOutside.contains(PathBytes.parent(entry.name)) else {
+            return false
+        }
+        let shown = OutputEscaper.escape(fs.absolute(destinationPath(entry.name)), keepHighBit: options.keepHighBit)
+        let refusal = "\(KeptDirectoryLinks<FS>.refusal.text) (\(KeptDirectoryLinks<FS>.refusal.errno))"
+        switch entry.kind {
+        case .directory:
+            fail("[generator] recv_generator: mkdir \"\(shown)\" failed: \(refusal)")
+            observer.error("*** Skipping any contents from this failed directory ***", role: nil)
+        case .symlink:
+            let target = OutputEscaper.escape(entry.symlinkTarget ?? [], keepHighBit: options.keepHighBit)
+            fail("[generator] symlink \"\(shown)\" -> \"\(target)\" failed: \(refusal)")
+        default:
+            fail("[generator] recv_generator: failed to stat \"\(shown)\": \(refusal)")
+        }
+        return true
+    }
 
     /// Applies attribute-only changes to an up-to-date entry.
     private func applyAttributes(_ path: [UInt8], entry: FileEntry, existing: FileStatus, flags: ItemizeFlags) {
