@@ -35,6 +35,42 @@ struct DaemonSyntaxAndBackupDirTests {
         output.stderrText.split(separator: "\n").map(String.init)
     }
 
+    /// What rsync and then swsync did with `given` (`@RUN@` replaced), each in a fresh run directory made by
+    /// `makeRun` and `prepare`; with `untouched`, each run must leave its directory as it was.
+    struct BothRuns {
+        var outputs: [ProcessOutput] = []
+        var trees: [TreeSnapshot] = []
+        var context: Comment {
+            Comment(rawValue: "rsync: \(outputs[0].stderrText)\nswsync: \(outputs[1].stderrText)")
+        }
+        var stderr: (rsync: [String], swsync: [String]) {
+            (DaemonSyntaxAndBackupDirTests.stderrLines(outputs[0]), DaemonSyntaxAndBackupDirTests.stderrLines(outputs[1]))
+        }
+    }
+
+    static func runBoth(_ given: [String], label: String, untouched: Bool,
+        prepare: (String) throws -> Void = { _ in }) throws -> BothRuns?
+    {
+        guard let rsync = Tools.rsync else { return nil }
+        try #require(Tools.swsyncAvailable, Comment(rawValue: Tools.missingBinaryMessage))
+        let directory = try TemporaryDirectory(label)
+        var runs = BothRuns()
+        for (tool, executable) in [("rsync", rsync), ("swsync", Tools.swsync)] {
+            let run = directory.path + "/" + tool
+            try makeRun(run)
+            try prepare(run)
+            let before = try TreeSnapshot(run)
+            runs.outputs.append(try Subprocess.run(executable, arguments(given, run: run), in: run,
+                outputPrefix: directory.path + "/" + tool, timeout: 20))
+            runs.trees.append(try TreeSnapshot(run))
+            if untouched {
+                let differences = TreeComparison.differences(before, runs.trees.last!, labels: ("before", "after"))
+                #expect(differences.isEmpty, Comment(rawValue: "\(tool) touched:\n" + TreeComparison.report(differences)))
+            }
+        }
+        return runs
+    }
+
     // MARK: Item 3: daemon syntax
 
     static let daemonHost = "nonexistent.invalid"
@@ -110,24 +146,13 @@ struct DaemonSyntaxAndBackupDirTests {
     @Test(.tags(.differential), .enabled(if: Tools.rsyncAvailable, "reference rsync not found"),
         arguments: refusedMixes)
     func refusedMixesMatchRsync(_ given: [String]) throws {
-        guard let rsync = Tools.rsync else { return }
-        try #require(Tools.swsyncAvailable, Comment(rawValue: Tools.missingBinaryMessage))
-        let directory = try TemporaryDirectory("daemon-mix")
-        var outputs: [ProcessOutput] = []
-        for (label, executable) in [("rsync", rsync), ("swsync", Tools.swsync)] {
-            let run = directory.path + "/" + label
-            try Self.makeRun(run)
-            let before = try TreeSnapshot(run)
-            outputs.append(try Subprocess.run(executable, ["-e", run + "/rsh"] + given, in: run,
-                outputPrefix: directory.path + "/" + label, timeout: 20))
-            let differences = TreeComparison.differences(before, try TreeSnapshot(run), labels: ("before", "after"))
-            #expect(differences.isEmpty, Comment(rawValue: "\(label) touched:\n" + TreeComparison.report(differences)))
+        guard let runs = try Self.runBoth(["-e", "@RUN@/rsh"] + given, label: "daemon-mix", untouched: true) else {
+            return
         }
-        let context = Comment(rawValue: "rsync: \(outputs[0].stderrText)\nswsync: \(outputs[1].stderrText)")
-        #expect(outputs[0].termination == .exited(1), context)
-        #expect(outputs[1].termination == outputs[0].termination, context)
+        #expect(runs.outputs[0].termination == .exited(1), runs.context)
+        #expect(runs.outputs[1].termination == runs.outputs[0].termination, runs.context)
         // rsync's own lines, then its closing line (which names rsync's source file; ours does not).
-        #expect(Self.stderrLines(outputs[1]).dropLast() == Self.stderrLines(outputs[0]).dropLast(), context)
+        #expect(runs.stderr.swsync.dropLast() == runs.stderr.rsync.dropLast(), runs.context)
     }
 
     /// Names with a colon that rsync takes as local: both tools make the same tree and exit alike.
@@ -148,25 +173,15 @@ struct DaemonSyntaxAndBackupDirTests {
     @Test(.tags(.differential), .enabled(if: Tools.rsyncAvailable, "reference rsync not found"),
         arguments: localColonNames)
     func localNamesWithAColonStayLocal(_ given: [String]) throws {
-        guard let rsync = Tools.rsync else { return }
-        try #require(Tools.swsyncAvailable, Comment(rawValue: Tools.missingBinaryMessage))
-        let directory = try TemporaryDirectory("local-colon")
-        var outputs: [ProcessOutput] = []
-        var snapshots: [TreeSnapshot] = []
-        for (label, executable) in [("rsync", rsync), ("swsync", Tools.swsync)] {
-            let run = directory.path + "/" + label
-            try Self.makeRun(run)
+        let runs = try Self.runBoth(["-e", "@RUN@/rsh"] + given, label: "local-colon", untouched: false) { run in
             try writeFile(run + "/src/c:d", Array("colon\n".utf8))
             try setModificationTime(run + "/src/c:d", seconds: 1_600_000_000)
             try setModificationTime(run + "/src", seconds: 1_500_000_000)
-            outputs.append(try Subprocess.run(executable, ["-e", run + "/rsh"] + Self.arguments(given, run: run),
-                in: run, outputPrefix: directory.path + "/" + label, timeout: 20))
-            snapshots.append(try TreeSnapshot(run))
         }
-        let context = Comment(rawValue: "rsync: \(outputs[0].stderrText)\nswsync: \(outputs[1].stderrText)")
-        #expect(outputs[1].termination == outputs[0].termination, context)
-        #expect(snapshots[1]["rsh-started"] == nil, "swsync started the remote shell")
-        let differences = TreeComparison.differences(snapshots[0], snapshots[1], labels: ("rsync", "swsync"))
+        guard let runs else { return }
+        #expect(runs.outputs[1].termination == runs.outputs[0].termination, runs.context)
+        #expect(runs.trees[1]["rsh-started"] == nil, "swsync started the remote shell")
+        let differences = TreeComparison.differences(runs.trees[0], runs.trees[1], labels: ("rsync", "swsync"))
         #expect(differences.isEmpty, Comment(rawValue: "trees differ:\n" + TreeComparison.report(differences)))
     }
 
@@ -189,26 +204,14 @@ struct DaemonSyntaxAndBackupDirTests {
     @Test(.tags(.differential), .enabled(if: Tools.rsyncAvailable, "reference rsync not found"),
         arguments: spellingsRsyncRefuses)
     func backupDirSpelledAsTheDestinationIsRefusedLikeRsync(_ given: [String]) throws {
-        guard let rsync = Tools.rsync else { return }
-        try #require(Tools.swsyncAvailable, Comment(rawValue: Tools.missingBinaryMessage))
-        let directory = try TemporaryDirectory("backup-dir-dot")
-        var outputs: [ProcessOutput] = []
-        for (label, executable) in [("rsync", rsync), ("swsync", Tools.swsync)] {
-            let run = directory.path + "/" + label
-            try Self.makeRun(run)
-            let before = try TreeSnapshot(run)
-            outputs.append(try Subprocess.run(executable, ["-e", run + "/rsh"] + given, in: run,
-                outputPrefix: directory.path + "/" + label, timeout: 20))
-            let differences = TreeComparison.differences(before, try TreeSnapshot(run), labels: ("before", "after"))
-            #expect(differences.isEmpty, Comment(rawValue: "\(label) touched:\n" + TreeComparison.report(differences)))
+        guard let runs = try Self.runBoth(["-e", "@RUN@/rsh"] + given, label: "backup-dir-dot", untouched: true) else {
+            return
         }
-        let context = Comment(rawValue: "rsync: \(outputs[0].stderrText)\nswsync: \(outputs[1].stderrText)")
-        #expect(outputs[0].termination == .exited(1), context)
-        #expect(outputs[1].termination == .exited(1), context)
-        #expect(Self.stderrLines(outputs[0]).first == "rsync: " + Self.refusal, context)
-        #expect(Self.stderrLines(outputs[1]).first == "swsync: " + Self.refusal, context)
-        #expect(Self.stderrLines(outputs[1]).last?.hasPrefix("swsync error: syntax or usage error (code 1)") == true,
-            context)
+        #expect(runs.outputs[0].termination == .exited(1), runs.context)
+        #expect(runs.outputs[1].termination == .exited(1), runs.context)
+        #expect(runs.stderr.rsync.first == "rsync: " + Self.refusal, runs.context)
+        #expect(runs.stderr.swsync.first == "swsync: " + Self.refusal, runs.context)
+        #expect(runs.stderr.swsync.last?.hasPrefix("swsync error: syntax or usage error (code 1)") == true, runs.context)
     }
 
     /// Other names for the destination, which rsync 3.5.0 does not see through (it moves each file onto itself,
@@ -279,22 +282,10 @@ struct DaemonSyntaxAndBackupDirTests {
     @Test(.tags(.differential), .enabled(if: Tools.rsyncAvailable, "reference rsync not found"),
         arguments: backupsKept)
     func otherBackupDirsKeepTheBackupLikeRsync(_ given: [String]) throws {
-        guard let rsync = Tools.rsync else { return }
-        try #require(Tools.swsyncAvailable, Comment(rawValue: Tools.missingBinaryMessage))
-        let directory = try TemporaryDirectory("backup-dir-kept")
-        var outputs: [ProcessOutput] = []
-        var snapshots: [TreeSnapshot] = []
-        for (label, executable) in [("rsync", rsync), ("swsync", Tools.swsync)] {
-            let run = directory.path + "/" + label
-            try Self.makeRun(run)
-            outputs.append(try Subprocess.run(executable, Self.arguments(given, run: run), in: run,
-                outputPrefix: directory.path + "/" + label, timeout: 20))
-            snapshots.append(try TreeSnapshot(run))
-        }
-        let context = Comment(rawValue: "rsync: \(outputs[0].stderrText)\nswsync: \(outputs[1].stderrText)")
-        #expect(outputs[0].termination == .exited(0), context)
-        #expect(outputs[1].termination == .exited(0), context)
-        let differences = TreeComparison.differences(snapshots[0], snapshots[1], labels: ("rsync", "swsync"),
+        guard let runs = try Self.runBoth(given, label: "backup-dir-kept", untouched: false) else { return }
+        #expect(runs.outputs[0].termination == .exited(0), runs.context)
+        #expect(runs.outputs[1].termination == .exited(0), runs.context)
+        let differences = TreeComparison.differences(runs.trees[0], runs.trees[1], labels: ("rsync", "swsync"),
             ignoringMtimeOf: [".", "dst", "bak", "elsewhere"])
         #expect(differences.isEmpty, Comment(rawValue: "trees differ:\n" + TreeComparison.report(differences)))
     }
