@@ -19,8 +19,15 @@ public struct Capabilities: OptionSet, Sendable, Hashable {
     /// Modification times with nanoseconds.
     public static let nanosecondTimes = Capabilities(rawValue: 1 << 6)
 
+    /// The client sends its `RunSetup` (filter rules, rules files, `--files-from` sources) in `setup`
+    /// messages right after the hello, and the server reads them before it starts.
+    public static let runSetup = Capabilities(rawValue: 1 << 7)
+    /// `progress` messages: `--timeout` counts the peer's progress, not its keepalives.
+    public static let progress = Capabilities(rawValue: 1 << 8)
+
     /// Everything this build implements.
-    public static let supported: Capabilities = [.zstd, .zlib, .xxh128, .xxh3, .xxh64, .hardLinks, .nanosecondTimes]
+    public static let supported: Capabilities = [.zstd, .zlib, .xxh128, .xxh3, .xxh64, .hardLinks, .nanosecondTimes,
+        .runSetup, .progress]
 
     public init(compression: CompressionChoice) { self = compression == .zstd ? .zstd : .zlib }
 

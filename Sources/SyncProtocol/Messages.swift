@@ -6,6 +6,8 @@ public enum MessageType: UInt8, Sendable, CaseIterable, CustomStringConvertible 
     case fileListChunk = 0x01
     case fileListDone = 0x02
     case idNames = 0x03
+    // Client → server, after the hello and before the run (capability `runSetup`).
+    case setup = 0x08
     // Generator → sender.
     case request = 0x10
     case signature = 0x11
@@ -21,6 +23,7 @@ public enum MessageType: UInt8, Sendable, CaseIterable, CustomStringConvertible 
     case done = 0x30
     case stats = 0x31
     case goodbye = 0x32
+    case progress = 0x3E
     case keepalive = 0x3F
 
     public var description: String {
@@ -28,6 +31,7 @@ public enum MessageType: UInt8, Sendable, CaseIterable, CustomStringConvertible 
         case .fileListChunk: return "fileListChunk"
         case .fileListDone: return "fileListDone"
         case .idNames: return "idNames"
+        case .setup: return "setup"
         case .request: return "request"
         case .signature: return "signature"
         case .delta: return "delta"
@@ -39,6 +43,7 @@ public enum MessageType: UInt8, Sendable, CaseIterable, CustomStringConvertible 
         case .done: return "done"
         case .stats: return "stats"
         case .goodbye: return "goodbye"
+        case .progress: return "progress"
         case .keepalive: return "keepalive"
         }
     }
@@ -137,6 +142,8 @@ public enum Message: Sendable, Equatable {
     /// User and group names of ids the file list uses (rsync's uid/gid lists), so the receiver can map
     /// them to its own ids; not sent with `--numeric-ids`.
     case idNames([IDName])
+    /// Part of the client's run setup: filter rules, rules files, `--files-from` sources (`RunSetup`).
+    case setup(SetupPart)
     case request(FileRequest)
     /// A piece of the `SignatureCodec` bytes announced by the `request` for `fileIndex`.
     case signature(fileIndex: Int, bytes: [UInt8])
@@ -156,7 +163,11 @@ public enum Message: Sendable, Equatable {
     case stats(WireStats)
     /// The last message: the peer's exit status for its part of the run (0, 23, 24, 25...).
     case goodbye(status: ExitStatus)
-    /// Keeps `--timeout` from firing during long quiet stretches; carries nothing.
+    /// The sender of this message is working: `counter` grows with each step it takes (messages handled,
+    /// files read, listings walked). Sent instead of `keepalive` when the counter moved (capability
+    /// `progress`); a larger counter than the last one counts as progress for `--timeout`.
+    case progress(counter: UInt64)
+    /// Keeps an idle link open; carries nothing and does not count as progress for `--timeout`.
     case keepalive
 
     public var type: MessageType {
@@ -164,6 +175,7 @@ public enum Message: Sendable, Equatable {
         case .fileListChunk: return .fileListChunk
         case .fileListDone: return .fileListDone
         case .idNames: return .idNames
+        case .setup: return .setup
         case .request: return .request
         case .signature: return .signature
         case .delta: return .delta
@@ -175,6 +187,7 @@ public enum Message: Sendable, Equatable {
         case .done: return .done
         case .stats: return .stats
         case .goodbye: return .goodbye
+        case .progress: return .progress
         case .keepalive: return .keepalive
         }
     }
@@ -187,6 +200,10 @@ public enum Message: Sendable, Equatable {
             FileListCodec.encode(chunk, into: &w)
         case .fileListDone(let ioError):
             w.byte(ioError ? 1 : 0)
+        case .setup(let part):
+            part.encode(into: &w)
+        case .progress(let counter):
+            w.varint(counter)
         case .request(let request):
             w.varint(request.fileIndex)
             w.varint(request.signatureLength)
@@ -260,6 +277,10 @@ public enum Message: Sendable, Equatable {
             let flags = try r.byte("flags")
             guard flags <= 1 else { throw .malformed("fileListDone flags 0x\(String(flags, radix: 16))") }
             message = .fileListDone(ioError: flags == 1)
+        case .setup:
+            message = .setup(try SetupPart.decode(&r))
+        case .progress:
+            message = .progress(counter: try r.varint64("progress counter"))
         case .request:
             let index = try r.varint("file index", max: maxIndex)
             let length = try r.varint("signature length", max: limits.maxSignatureBytes)

@@ -44,7 +44,16 @@ public final class Connection: @unchecked Sendable {
     private let expectsEnd = Atomic<Bool>(false)
     public let bytesSent = Atomic<Int64>(0)
     public let bytesReceived = Atomic<Int64>(0)
-    private let lastReceived = Atomic<Int64>(0)
+    /// When the peer last moved the run forward (nanoseconds of uptime): a whole message other than a
+    /// keepalive, or a `progress` counter larger than before. Raw bytes that complete no frame, and
+    /// keepalives, do not count, so a stream stuck inside a frame that never completes still times out.
+    private let lastProgress = Atomic<UInt64>(0)
+    /// The largest `progress` counter the peer sent.
+    private var peerCounter: UInt64 = 0
+    /// Our own progress: messages our reader handled and steps the roles took (`noteProgress`), sent to
+    /// the peer in `progress` messages when we have nothing else to say.
+    private let localCounter = Atomic<UInt64>(0)
+    private var counterSent: UInt64 = 0
     private let lastSent = Atomic<Int64>(0)
     private let started = Atomic<Bool>(false)
     /// A read or write on the transport failed: nothing more can be sent.
@@ -59,8 +68,9 @@ public final class Connection: @unchecked Sendable {
 
     /// - Parameters:
     ///   - compression: `-z`: file data and file lists go compressed with this choice.
-    ///   - timeout: `--timeout` seconds (0: none): the run ends with exit 30 when nothing arrives for
-    ///     that long; keepalives are sent when we have been quiet for half of it.
+    ///   - timeout: `--timeout` seconds (0: none): the run ends with exit 30 when the peer makes no
+    ///     progress for that long (see `lastProgress`); when we have been quiet for half of it we send
+    ///     `progress` (our counter moved) or `keepalive`.
     ///   - onTimeout: called from the watchdog when `timeout` ran out; a blocked read cannot be woken, so
     ///     the process ends there (rsync exits with 30 the same way).
     public init(transport: any RemoteTransport, compression: CompressionChoice?, compressionLevel: Int?,
@@ -97,7 +107,7 @@ public final class Connection: @unchecked Sendable {
 
     /// Writes our hello and reads the peer's, on the calling thread, before the threads start.
     public func handshake(required: Capabilities) throws(SyncError) {
-        lastReceived.store(Self.seconds(), ordering: .relaxed)
+        madeProgress()
         if timeout > 0 {
             DispatchQueue(label: "swsync.connection.timeout").async { [self] in watchTimeout() }
         }
@@ -114,6 +124,7 @@ public final class Connection: @unchecked Sendable {
             let remote: Hello?
             do { remote = try hello.next() } catch { throw error.syncError }
             guard let remote else { continue }
+            madeProgress()
             let session: Session
             do { session = try Session(local: local, remote: remote, required: required) } catch { throw error.syncError }
             self.session = session
@@ -124,14 +135,74 @@ public final class Connection: @unchecked Sendable {
         }
     }
 
+    // MARK: Setup
+
+    /// Both sides speak `setup`: the client sends its `RunSetup` after the hello, the server reads it.
+    public var exchangesSetup: Bool { session?.capabilities.contains(.runSetup) ?? false }
+
+    /// The client's `setup` messages, written at once (before the threads start; the server reads them
+    /// before it writes anything but its hello).
+    public func sendSetup(_ setup: RunSetup) throws(SyncError) {
+        guard let encoder, let session else { return }
+        var batch: [UInt8] = []
+        for message in setup.messages(maxPayload: session.sendFramePayload) {
+            encoder.encode(message, into: &batch)
+            if batch.count >= 1 << 20 {
+                try writeNow(batch)
+                batch.removeAll(keepingCapacity: true)
+            }
+        }
+        if !batch.isEmpty { try writeNow(batch) }
+    }
+
+    /// The server's side: reads the client's `setup` messages up to their end, on the calling thread,
+    /// before the threads start. Anything else first is a protocol error (the client's abort ends the run).
+    public func receiveSetup() throws(SyncError) -> RunSetup {
+        var assembler = RunSetupAssembler()
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            while let message = try nextMessage() {
+                madeProgress()
+                switch message {
+                case .setup(let part):
+                    let setup: RunSetup?
+                    do { setup = try assembler.accept(part) } catch { throw error.syncError }
+                    if let setup { return setup }
+                case .keepalive, .progress: continue
+                case .abort(let status, let text): throw SyncError(status, text)
+                default:
+                    throw ProtocolError(.outOfSequence, "\(message.type) message before the client's setup").syncError
+                }
+            }
+            let count = try readSome(into: &buffer)
+            if count == 0 { throw unexpectedEnd() }
+            decoder.feed(buffer[..<count])
+        }
+    }
+
+    // MARK: Progress
+
+    /// A step of this side's work (a file read, a listing walked): the peer's `--timeout` sees it in our
+    /// next `progress` message.
+    public func noteProgress() { localCounter.add(1, ordering: .relaxed) }
+
+    private func madeProgress() { lastProgress.store(Self.nanoseconds(), ordering: .relaxed) }
+
+    /// What the writer sends after half the timeout of silence: our counter if it moved, else a keepalive.
+    private func idleMessage() -> Message {
+        let counter = localCounter.load(ordering: .relaxed)
+        guard session?.capabilities.contains(.progress) ?? false, counter > counterSent else { return .keepalive }
+        counterSent = counter
+        return .progress(counter: counter)
+    }
+
     // MARK: Threads
 
     /// Starts the reader (handing each message to `handle`, which throws to end the run) and the writer.
     /// `endOfRead` runs after the messages of each read are handled, before the reader blocks again.
     public func start(handle: @escaping (Message) throws(SyncError) -> Void, endOfRead: @escaping () -> Void = {}) {
-        let now = Self.seconds()
-        lastReceived.store(now, ordering: .relaxed)
-        lastSent.store(now, ordering: .relaxed)
+        madeProgress()
+        lastSent.store(Self.seconds(), ordering: .relaxed)
         started.store(true, ordering: .relaxed)
         let reader = UncheckedBox((handle, endOfRead))
         DispatchQueue(label: "swsync.connection.reader").async { [self] in
@@ -203,7 +274,7 @@ public final class Connection: @unchecked Sendable {
             if keepaliveDue > 0 {
                 if outgoingReady.wait(timeout: .now() + .seconds(1)) == .timedOut {
                     if Self.seconds() - lastSent.load(ordering: .relaxed) >= keepaliveDue {
-                        send(.keepalive)
+                        send(idleMessage())
                     }
                     continue
                 }
@@ -283,7 +354,6 @@ public final class Connection: @unchecked Sendable {
         switch result {
         case .success(let count):
             bytesReceived.add(Int64(count), ordering: .relaxed)
-            lastReceived.store(Self.seconds(), ordering: .relaxed)
             return count
         case .failure(let error):
             transportBroken.store(true, ordering: .relaxed)
@@ -297,19 +367,31 @@ public final class Connection: @unchecked Sendable {
             while true {
                 // Time spent handing data on (a slow disk behind a full queue) is not the peer's silence.
                 readerBusy.store(true, ordering: .relaxed)
+                var handled = false
                 while let message = try nextMessage() {
-                    if case .keepalive = message { continue }
-                    try handle(message)
+                    switch message {
+                    case .keepalive:
+                        continue
+                    case .progress(let counter):
+                        if counter > peerCounter {
+                            peerCounter = counter
+                            madeProgress()
+                        }
+                    default:
+                        try handle(message)
+                        handled = true
+                        localCounter.add(1, ordering: .relaxed)
+                    }
                 }
                 endOfRead()
-                lastReceived.store(Self.seconds(), ordering: .relaxed)
+                if handled { madeProgress() }
                 readerBusy.store(false, ordering: .relaxed)
                 let count = try readSome(into: &buffer)
                 if count == 0 {
+                    // Before the goodbye, an end of stream is the peer gone, even inside a frame (rsync's
+                    // words); after it, a frame cut short is a broken stream.
+                    if !expectsEnd.load(ordering: .relaxed) { throw unexpectedEnd() }
                     do { try decoder.finishInput() } catch { throw error.syncError }
-                    if !expectsEnd.load(ordering: .relaxed) {
-                        throw SyncError(.streamIO, "connection unexpectedly closed (\(bytesReceived.load(ordering: .relaxed)) bytes received so far)")
-                    }
                     return
                 }
                 decoder.feed(buffer[..<count])
@@ -317,6 +399,11 @@ public final class Connection: @unchecked Sendable {
         } catch {
             fail(error)
         }
+    }
+
+    /// rsync's message for a peer that went away mid-run.
+    private func unexpectedEnd() -> SyncError {
+        SyncError(.streamIO, "connection unexpectedly closed (\(bytesReceived.load(ordering: .relaxed)) bytes received so far) [\(roleName)]")
     }
 
     private func nextMessage() throws(SyncError) -> Message? {
@@ -328,7 +415,9 @@ public final class Connection: @unchecked Sendable {
         while failure == nil && !closed.load(ordering: .relaxed) {
             sleep(seconds: 1)
             if readerBusy.load(ordering: .relaxed) { continue }
-            if Self.seconds() - lastReceived.load(ordering: .relaxed) > Int64(timeout) {
+            let last = lastProgress.load(ordering: .relaxed)
+            let now = Self.nanoseconds()
+            if now > last && now - last > UInt64(timeout) * 1_000_000_000 {
                 let error = SyncError(.timeout, "[\(roleName)] io timeout after \(timeout) seconds -- exiting")
                 fail(error)
                 onTimeout?(error)
@@ -341,6 +430,7 @@ public final class Connection: @unchecked Sendable {
     public var roleName = "receiver"
 
     static func seconds() -> Int64 { Int64(DispatchTime.now().uptimeNanoseconds / 1_000_000_000) }
+    static func nanoseconds() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 
     private func sleep(seconds: Int) {
         _ = DispatchSemaphore(value: 0).wait(timeout: .now() + .seconds(seconds))

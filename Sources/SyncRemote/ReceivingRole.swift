@@ -221,6 +221,7 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
     public var listings: any ListingSource { self }
 
     public func request(fileIndex: Int, signature: Signature?) {
+        connection.noteProgress()
         let bytes = signature.map(SignatureCodec.encode) ?? []
         let request = FileRequest(fileIndex: fileIndex, signatureLength: bytes.count)
         while true {
@@ -245,6 +246,8 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
     // MARK: ListingSource
 
     public func next() -> SourceListing {
+        // The generator took the next directory: a step forward for the peer's --timeout.
+        connection.noteProgress()
         while true {
             let listing: SourceListing? = state.withLock { state in
                 guard state.head < state.listings.count else { return nil }

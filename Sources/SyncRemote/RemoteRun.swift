@@ -9,6 +9,9 @@ import SyncSSH
 /// The generator's side ends the run: after its last write it sends its stats (to a client that
 /// prints them) and `goodbye(status)`; the sender answers with its own `goodbye` and both close.
 public enum RemoteRun {
+    /// What a client gives its server after the hello (filter rules, their files, `--files-from` sources).
+    public typealias Setup = RunSetup
+
     /// How a client's run ended.
     public struct Outcome {
         public var status: ExitStatus
@@ -30,15 +33,17 @@ public enum RemoteRun {
     /// The client of a push: this process sends `sources`; the peer receives.
     public typealias ProgressCounts = () -> (remaining: Int, total: Int, listComplete: Bool, totalSize: Int64)
 
+    /// `setup` goes to the server after the hello (the filter rules and the files they read).
     public static func push(transport: any RemoteTransport, sources: [[UInt8]], options: SyncOptions,
-        observer: TransferObserver, progressCounts: (@escaping ProgressCounts) -> Void = { _ in },
+        setup: RunSetup = RunSetup(), observer: TransferObserver,
+        progressCounts: (@escaping ProgressCounts) -> Void = { _ in },
         isInterrupted: @escaping @Sendable () -> Bool) -> Outcome
     {
         let connection: Connection
-        do { connection = try connect(transport, options: options) } catch {
+        do { connection = try connect(transport, options: options, setup: setup) } catch {
             return failedStart(error, transport: transport)
         }
-        let locked = LockedObserver(observer, alsoInterruptedWhen: { connection.failure != nil })
+        let locked = lockedObserver(observer, connection)
         let events = SessionEvents(observer: locked, connection: connection)
         events.isSenderClient = true
         let status = send(sources, over: connection, options: options, observer: locked, events: events,
@@ -46,6 +51,12 @@ public enum RemoteRun {
             isInterrupted: isInterrupted)
         return Outcome(status: status.status, error: status.error,
             stats: wireCounted(events.peerStats ?? TransferStats(), connection))
+    }
+
+    /// The client's observer, safe from the run's threads; file data written counts as our progress.
+    private static func lockedObserver(_ observer: TransferObserver, _ connection: Connection) -> LockedObserver {
+        LockedObserver(observer, alsoInterruptedWhen: { connection.failure != nil },
+            onProgress: { connection.noteProgress() })
     }
 
     /// The handshake failed: the remote shell's own status says more when it failed too (127: no swsync
@@ -71,15 +82,17 @@ public enum RemoteRun {
     }
 
     /// The client of a pull: the peer sends; this process generates and receives into `destination`.
+    /// `setup` goes to the server after the hello (its filter rules, and the sources of `--files-from`).
     public static func pull(transport: any RemoteTransport, destination: [UInt8], options: SyncOptions,
-        observer: TransferObserver, progressCounts: (@escaping ProgressCounts) -> Void = { _ in },
+        setup: RunSetup = RunSetup(), observer: TransferObserver,
+        progressCounts: (@escaping ProgressCounts) -> Void = { _ in },
         isInterrupted: @escaping @Sendable () -> Bool) -> Outcome
     {
         let connection: Connection
-        do { connection = try connect(transport, options: options) } catch {
+        do { connection = try connect(transport, options: options, setup: setup) } catch {
             return failedStart(error, transport: transport)
         }
-        let locked = LockedObserver(observer, alsoInterruptedWhen: { connection.failure != nil })
+        let locked = lockedObserver(observer, connection)
         let (generator, status) = receive(connection, destination: destination, options: options, observer: locked,
             progressCounts: progressCounts, isInterrupted: isInterrupted)
         return Outcome(status: status.status, error: status.error, stats: wireCounted(generator.stats, connection),
@@ -89,14 +102,15 @@ public enum RemoteRun {
     /// `--list-only` of remote sources (`swsync host:path`): the peer sends its file list, which `show`
     /// gets entry by entry in rsync's listing order (a directory's files, then each subdirectory
     /// followed by its contents); no file data is asked for.
-    public static func list(transport: any RemoteTransport, options: SyncOptions, observer: TransferObserver,
-        isInterrupted: @escaping @Sendable () -> Bool, show: @escaping (FileEntry) -> Void) -> Outcome
+    public static func list(transport: any RemoteTransport, options: SyncOptions, setup: RunSetup = RunSetup(),
+        observer: TransferObserver, isInterrupted: @escaping @Sendable () -> Bool,
+        show: @escaping (FileEntry) -> Void) -> Outcome
     {
         let connection: Connection
-        do { connection = try connect(transport, options: options) } catch {
+        do { connection = try connect(transport, options: options, setup: setup) } catch {
             return failedStart(error, transport: transport)
         }
-        let locked = LockedObserver(observer, alsoInterruptedWhen: { connection.failure != nil })
+        let locked = lockedObserver(observer, connection)
         let events = SessionEvents(observer: locked, connection: connection)
         let role = ReceivingRole(connection: connection, options: options)
         connection.start(handle: { (message) throws(SyncError) in
@@ -128,13 +142,31 @@ public enum RemoteRun {
     }
 
     /// `swsync --server`: the peer's half, over our stdin and stdout. Returns the exit status.
+    /// The filter rules (and with `--files-from`, the sources) come in the client's setup, after the hello.
     public static func serve(sends: Bool, paths: [[UInt8]], options: SyncOptions,
         isInterrupted: @escaping @Sendable () -> Bool) -> Int32
     {
         let transport = StandardStreams()
         let connection: Connection
-        do { connection = try connect(transport, options: options) } catch {
+        var options = options
+        var paths = paths
+        do {
+            connection = try connect(transport, options: options, setup: nil)
+        } catch {
             return error.status.rawValue
+        }
+        if connection.exchangesSetup {
+            do {
+                let setup = try connection.receiveSetup()
+                if let sources = setup.sources, sends { paths = sources }
+                try RunFilters.apply(setup, to: &options, sources: paths)
+            } catch {
+                // The client reads this abort before anything else; it ends the run with its status.
+                connection.send(.abort(status: error.status, message: error.message))
+                connection.start { (_) throws(SyncError) in }
+                connection.finishSending(within: 5)
+                return error.status.rawValue
+            }
         }
         let observer = ForwardingObserver(connection: connection, sendsItems: options.serverSendsItems,
             interrupted: isInterrupted)
@@ -218,7 +250,10 @@ public enum RemoteRun {
     /// Where a `--timeout` ends the process (a read blocked on a silent peer cannot be woken).
     nonisolated(unsafe) public static var onTimeout: (@Sendable (SyncError) -> Void)?
 
-    private static func connect(_ transport: any RemoteTransport, options: SyncOptions) throws(SyncError) -> Connection {
+    /// The connection after the hello; a client (`setup` not nil) sends its setup at once.
+    private static func connect(_ transport: any RemoteTransport, options: SyncOptions, setup: RunSetup?)
+        throws(SyncError) -> Connection
+    {
         let compression = options.compress
             ? (options.compressChoice.flatMap { CompressionChoice(name: $0) } ?? .zstd) : nil
         let connection = try Connection(transport: transport, compression: compression,
@@ -227,7 +262,9 @@ public enum RemoteRun {
             onTimeout: onTimeout)
         var required: Capabilities = []
         if let compression { required.insert(Capabilities(compression: compression)) }
+        if setup.map({ $0 != RunSetup() }) ?? false { required.insert(.runSetup) }
         try connection.handshake(required: required)
+        if let setup, connection.exchangesSetup { try connection.sendSetup(setup) }
         return connection
     }
 
@@ -246,10 +283,10 @@ public enum RemoteRun {
         if let failure = connection.failure {
             // What is queued (an abort telling the peer why) still goes out, briefly.
             connection.finishSending(within: 5)
-            // An external ssh that failed says so with 255; rsync passes that on.
-            if let status = shellFailure(connection.transport.waitForExit()), failure.status == .streamIO {
-                return (status, failure)
-            }
+            // A peer that went away after the hello (killed, or its link lost) is rsync's "connection
+            // unexpectedly closed", 12, whatever the shell's status says: ssh reports a killed command
+            // as 255, which rsync passes on only when ssh happened to exit before rsync looked.
+            _ = connection.transport.waitForExit()
             return (failure.status, failure)
         }
         connection.expectEnd()

@@ -1,4 +1,5 @@
 import Dispatch
+import Glibc
 import Synchronization
 import SyncCore
 import SyncPlatform
@@ -157,6 +158,7 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
             // Interrupted: no fileListDone for a list cut short; the end of the stream tells the peer.
             if connection.failure != nil || observer.isInterrupted { return }
             let listing = builder.list(directory, relativeName: name)
+            connection.noteProgress()
             if let failure = listing.fatalError { throw failure }
             listing.deliverMessages(to: observer)
             ioError = ioError || listing.hadIOError
@@ -340,18 +342,25 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
                 out.removeAll(keepingCapacity: true)
             }
         }
+        func readFailed(_ text: String, _ errno: Int32) -> FileOutcome {
+            observer.error("[sender] read errors mapping \"\(OutputEscaper.escape(fs.absolute(file.path)))\": \(text) (\(errno))", role: .sender)
+            hadErrors.store(true, ordering: .relaxed)
+            if showsProgress { observer.transferFinished(bytes: -1) }
+            return .failed
+        }
         let buffer = readBuffer
         var offset: Int64 = 0
-        while true {
+        // Exactly the listed size (rsync's rule): a file that grows meanwhile is sent as it was listed and
+        // the next run sends the rest; one that shrank fails (ENODATA, as rsync) and is not installed.
+        while offset < file.size {
+            let want = Int(min(Int64(buffer.count), file.size - offset))
             let count: Int
-            do { count = try input.read(into: buffer, at: offset) } catch {
-                observer.error("[sender] read errors mapping \"\(OutputEscaper.escape(fs.absolute(file.path)))\": \(error.errnoText) (\(error.errno))", role: .sender)
-                hadErrors.store(true, ordering: .relaxed)
-                if showsProgress { observer.transferFinished(bytes: -1) }
-                return .failed
+            do { count = try input.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want]), at: offset) } catch {
+                return readFailed(error.errnoText, error.errno)
             }
-            if count == 0 { break }
+            if count == 0 { return readFailed("No data available", ENODATA) }
             offset += Int64(count)
+            connection.noteProgress()
             let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
             if let generator {
                 generator.append(bytes) { take($0) }

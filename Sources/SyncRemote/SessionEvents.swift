@@ -41,7 +41,7 @@ final class SessionEvents: @unchecked Sendable {
             connection.expectEnd()
             goodbye.signal()
         case .abort(let status, let text): throw SyncError(status, text)
-        case .done, .keepalive: break
+        case .done, .keepalive, .progress: break
         default: throw SyncError(.streamIO, "protocol stream: unexpected \(message.type) message from the peer")
         }
     }
@@ -63,10 +63,15 @@ public final class LockedObserver: TransferObserver, @unchecked Sendable {
     private let base: TransferObserver
     private let lock = Mutex(())
     private let extraInterrupt: @Sendable () -> Bool
+    private let onProgress: @Sendable () -> Void
 
-    public init(_ base: TransferObserver, alsoInterruptedWhen extra: @escaping @Sendable () -> Bool) {
+    /// - Parameter onProgress: called as file data is written, so the peer's `--timeout` hears of it.
+    public init(_ base: TransferObserver, alsoInterruptedWhen extra: @escaping @Sendable () -> Bool,
+        onProgress: @escaping @Sendable () -> Void = {})
+    {
         self.base = base
         self.extraInterrupt = extra
+        self.onProgress = onProgress
     }
 
     public func report(_ item: ItemizedChange) { lock.withLock { _ in base.report(item) } }
@@ -78,7 +83,10 @@ public final class LockedObserver: TransferObserver, @unchecked Sendable {
     public func transferStarted(name: [UInt8], size: Int64) {
         lock.withLock { _ in base.transferStarted(name: name, size: size) }
     }
-    public func transferProgress(bytes: Int64) { lock.withLock { _ in base.transferProgress(bytes: bytes) } }
+    public func transferProgress(bytes: Int64) {
+        onProgress()
+        lock.withLock { _ in base.transferProgress(bytes: bytes) }
+    }
     public func transferFinished(bytes: Int64) { lock.withLock { _ in base.transferFinished(bytes: bytes) } }
     public var isInterrupted: Bool { base.isInterrupted || extraInterrupt() }
     public var interruptCheck: @Sendable () -> Bool {
@@ -109,7 +117,7 @@ final class ForwardingObserver: TransferObserver, @unchecked Sendable {
     func info(_ text: String) { connection.send(.log(LogMessage(.info, text))) }
     func error(_ text: String, role: Role?) { connection.send(.log(LogMessage(.error, text, role: role))) }
     func transferStarted(name: [UInt8], size: Int64) {}
-    func transferProgress(bytes: Int64) {}
+    func transferProgress(bytes: Int64) { connection.noteProgress() }
     func transferFinished(bytes: Int64) {}
     var isInterrupted: Bool { connection.failure != nil || interrupted() }
     var interruptCheck: @Sendable () -> Bool {

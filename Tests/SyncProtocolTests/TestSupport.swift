@@ -72,6 +72,11 @@ let sampleMessages: [Message] = {
         .stats(WireStats(TransferStats())),
         .goodbye(status: .success),
         .goodbye(status: .partial),
+        .setup(.rule(kind: .exclude, value: Array("*.o".utf8))),
+        .setup(.file(name: Array("rules.txt".utf8), length: 12)),
+        .setup(.source(Array("src/./a b".utf8))),
+        .setup(.end(replacesSources: true)),
+        .progress(counter: 1 << 40),
         .keepalive,
     ]
 }()

@@ -1,43 +1,31 @@
 import Glibc
+import Synchronization
 import SyncCore
 import SyncPlatform
+import SyncRemote
 
 /// Reads what the filter options name before anything is transferred: the rules (with
 /// `--include-from`/`--exclude-from`/`merge` files and `-C`'s environment) and the `--files-from` list.
 /// Any problem here stops the run before it touches the destination, as rsync's option parsing does.
 enum FilterSetup {
-    /// The rules of the command line, or nil when there are none.
+    /// The rules of the command line, or nil when there are none (built as a remote server builds them).
     static func makeFilterList(options: SyncOptions, sources: [[UInt8]]) throws(SyncError) -> FilterList? {
-        var rules = options.filters
-        // rsync (options.c): backups kept beside the files would look extraneous to --delete, so
-        // `-b --delete` without --backup-dir protects them with an implicit "P *SUFFIX" rule.
-        if options.backup && options.backupDir == nil && (options.delete || options.deleteTiming != nil)
-            && !options.deleteExcluded
-        {
-            rules.append(FilterOption(.filter, "P *" + String(decoding: options.effectiveSuffix, as: UTF8.self)))
-        }
-        guard !rules.isEmpty else { return nil }
-        var configuration = FilterConfiguration()
-        configuration.fromZero = options.fromZero
-        configuration.deleteExcluded = options.deleteExcluded
-        configuration.matchFullPath = options.matchFullPath
-        if let value = getenv("CVSIGNORE") { configuration.cvsIgnoreEnvironment = Array(String(cString: value).utf8) }
-        if options.filters.contains(where: { $0.kind == .cvsExclude }), let home = getenv("HOME") {
-            configuration.homeCVSIgnore = try? PosixFileSystem().readFile(Array((String(cString: home) + "/.cvsignore").utf8))
-        }
-        if let first = sources.first {
-            // Rules with the `/` modifier match absolute paths: the transfer root's.
-            let fs = PosixFileSystem()
-            let isContents = first.last == PathBytes.slash || first == PathBytes.dot
-            configuration.absoluteRoot = fs.absolute(isContents ? first : PathBytes.parent(first))
-        }
-        return try FilterList(options: rules, configuration: configuration, load: readRulesFile)
+        try RunFilters.makeList(options: options, sources: sources, load: readRulesFile)
     }
+
+    /// Standard input as a rules file, read once: a remote run reads its rules twice (for its own list
+    /// and for the peer's setup).
+    private static let standardInput = Mutex<[UInt8]?>(nil)
 
     /// Reads a rules file named on the command line ("-": standard input); nil when it does not exist.
     static func readRulesFile(_ path: [UInt8]) throws(SyncError) -> [UInt8]? {
         do throws(SystemCallError) {
-            if path == [UInt8(ascii: "-")] { return try PosixFileSystem.readAll(0, path: path) }
+            if path == [UInt8(ascii: "-")] {
+                if let content = standardInput.withLock({ $0 }) { return content }
+                let content = try PosixFileSystem.readAll(0, path: path)
+                standardInput.withLock { $0 = content }
+                return content
+            }
             return try PosixFileSystem().readFile(path)
         } catch {
             if error.errno == ENOENT { return nil }

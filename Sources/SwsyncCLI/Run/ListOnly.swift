@@ -62,11 +62,10 @@ enum ListOnly {
         let observer = ConsoleObserver(options: options, logFile: nil, keepHighBit: keepHighBit,
             interruptFlag: { Signals.interrupted })
         guard let spec = RemoteTransfer.RemoteSpec(source) else { return ExitStatus.syntax.rawValue }
-        let remoteCommand: [String]
-        do {
-            remoteCommand = try RemoteTransfer.serverCommand(command: command, options: options, sends: true,
-                paths: [spec.path], listsOnly: true)
-        } catch {
+        let remoteCommand = RemoteTransfer.serverCommand(command: command, options: options, sends: true,
+            paths: [spec.path], listsOnly: true)
+        let setup: RemoteRun.Setup
+        do { setup = try RemoteTransfer.setup(options: options, localSources: [], remoteSources: nil) } catch {
             return SwsyncCommand.fail(error)
         }
         let transport: any RemoteTransport
@@ -75,7 +74,7 @@ enum ListOnly {
         } catch {
             return SwsyncCommand.fail(SyncError(ExitStatus(rawValue: error.exitCode) ?? .unexplained, error.message))
         }
-        let outcome = RemoteRun.list(transport: transport, options: options, observer: observer,
+        let outcome = RemoteRun.list(transport: transport, options: options, setup: setup, observer: observer,
             isInterrupted: { Signals.interrupted })
         { entry in
             observer.info(line(entry, options: options, keepHighBit: keepHighBit))

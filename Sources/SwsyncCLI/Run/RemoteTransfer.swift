@@ -29,9 +29,24 @@ enum RemoteTransfer {
     /// client can read (their contents go along instead).
     static let clientOnly: Set<String> = [
         "rsh", "rsync-path", "log-file", "log-file-format", "progress", "stats", "human-readable", "8-bit-output",
-        "list-only", "info", "out-format", "files-from", "from0", "exclude-from", "include-from", "contimeout",
-        "partial-progress",
+        "list-only", "info", "out-format", "files-from", "contimeout", "partial-progress",
     ]
+
+    /// The filter options: they travel in the run's setup, in order, with the files they read, never on the
+    /// peer's command line (a rules file may hold anything, quotes and NULs included).
+    static let filterOptions: Set<String> = ["exclude", "include", "exclude-from", "include-from", "filter", "F",
+        "cvs-exclude"]
+
+    /// What the peer gets after the hello: the filter rules and the files they read (read here, once), and
+    /// for a pull with `--files-from` its source arguments. Nothing of it goes on a command line.
+    static func setup(options: SyncOptions, localSources: [[UInt8]], remoteSources: [[UInt8]]?)
+        throws(SyncError) -> RemoteRun.Setup
+    {
+        var setup = try RunFilters.setup(options: options, sources: localSources, load: FilterSetup.readRulesFile)
+        setup.sources = remoteSources
+        if let problem = setup.problem() { throw SyncError(.unsupported, "the peer cannot be given this run: \(problem)") }
+        return setup
+    }
 
     static func run(command: ParsedCommandLine, options: SyncOptions, sources: [String], destination: String,
         observer: ConsoleObserver) -> (RemoteRun.Outcome, pushes: Bool)?
@@ -52,25 +67,18 @@ enum RemoteTransfer {
             _ = SwsyncCommand.fail(SyncError(.syntax, "all remote sources must be on the same host"))
             return nil
         }
-        var remotePaths = pushes ? [spec.path] : remoteSources.map(\.path)
-        if !pushes, let list = options.filesFrom {
-            // The list is read here and its names go to the peer as its source arguments (under -R).
-            do {
-                remotePaths = try FilterSetup.expandFilesFrom(list, source: Array(spec.path.utf8), options: options)
-                    .map { String(decoding: $0, as: UTF8.self) }
-            } catch {
-                _ = SwsyncCommand.fail(error)
-                return nil
-            }
-            if remotePaths.reduce(0, { $0 + $1.utf8.count + 3 }) > 1 << 20 {
-                _ = SwsyncCommand.fail(SyncError(.unsupported,
-                    "--files-from: the list is too long to name on the peer's command line (over 1 MiB)"))
-                return nil
-            }
-        }
+        let remotePaths = pushes ? [spec.path] : remoteSources.map(\.path)
         let remoteCommand: [String]
+        let runSetup: RemoteRun.Setup
         do {
-            remoteCommand = try serverCommand(command: command, options: options, sends: !pushes, paths: remotePaths)
+            // A pull's --files-from list is read here; its names go to the peer in the setup, as its
+            // source arguments (under -R), not on its command line.
+            let listed = try (pushes ? nil : options.filesFrom).map { (list) throws(SyncError) in
+                try FilterSetup.expandFilesFrom(list, source: Array(spec.path.utf8), options: options)
+            }
+            runSetup = try setup(options: options, localSources: (pushes ? sources : [destination]).map { Array($0.utf8) },
+                remoteSources: listed)
+            remoteCommand = serverCommand(command: command, options: options, sends: !pushes, paths: remotePaths)
         } catch {
             _ = SwsyncCommand.fail(error)
             return nil
@@ -92,17 +100,18 @@ enum RemoteTransfer {
                     return nil
                 }
             }
-            return (RemoteRun.push(transport: transport, sources: sourcePaths, options: options, observer: observer,
-                progressCounts: { observer.progressCounts = $0 }, isInterrupted: interrupted), true)
+            return (RemoteRun.push(transport: transport, sources: sourcePaths, options: options, setup: runSetup,
+                observer: observer, progressCounts: { observer.progressCounts = $0 }, isInterrupted: interrupted), true)
         }
         return (RemoteRun.pull(transport: transport, destination: Array(destination.utf8), options: options,
-            observer: observer, progressCounts: { observer.progressCounts = $0 }, isInterrupted: interrupted), false)
+            setup: runSetup, observer: observer, progressCounts: { observer.progressCounts = $0 },
+            isInterrupted: interrupted), false)
     }
 
     /// The peer's command line: `swsync --server [--sender] OPTIONS . PATH...`, each word quoted for its
     /// shell (a leading `~` stays outside the quotes so the shell expands it).
     static func serverCommand(command: ParsedCommandLine, options: SyncOptions, sends: Bool, paths: [String],
-        listsOnly: Bool = false) throws(SyncError) -> [String]
+        listsOnly: Bool = false) -> [String]
     {
         var words = [options.rsyncPath ?? "swsync", "--server"]
         if sends { words.append("--sender") }
@@ -110,18 +119,8 @@ enum RemoteTransfer {
         if listsOnly && !options.recursive { words.append("--dirs") }
         for (name, word) in command.optionWords {
             switch name {
-            case "exclude-from", "include-from":
-                let file = String(word.drop(while: { $0 != "=" }).dropFirst())
-                guard let content = try FilterSetup.readRulesFile(Array(file.utf8)) else {
-                    throw SyncError(.fileIO, "failed to open \(name) file \(file): No such file or directory (2)")
-                }
-                let separator: UInt8 = options.fromZero ? 0 : UInt8(ascii: "\n")
-                for line in content.split(separator: separator) {
-                    var text = String(decoding: line, as: UTF8.self)
-                    if text.hasSuffix("\r") { text.removeLast() }
-                    if text.isEmpty || text.hasPrefix("#") || text.hasPrefix(";") { continue }
-                    words.append(name == "exclude-from" ? "--exclude=\(text)" : "--include=\(text)")
-                }
+            case _ where filterOptions.contains(name):
+                continue
             case "partial-progress":
                 words.append("--partial")
             case "files-from":

@@ -231,10 +231,12 @@ public struct FilterRuleParser {
                 }
             }
             if breaks {
-                if i > start {
+                // rsync keeps each line as a C string: a NUL byte ends it there ("\0..." is an empty line).
+                let end = content[start..<i].firstIndex(of: 0) ?? i
+                if end > start {
                     let first = content[start]
                     if wordSplit || (first != UInt8(ascii: ";") && first != UInt8(ascii: "#")) {
-                        try body(content[start..<i], startLine)
+                        try body(content[start..<end], startLine)
                     }
                 }
                 if !atEnd && content[i] == newline { line += 1 }
