@@ -515,7 +515,9 @@ public final class Generator<FS: FileSystem> {
         {
             guard keptLinks.leadsInside(path, root: destinationRoot) else {
                 // Kept, but not followed: each entry below it fails (see isBelowLinkLeadingOutside).
+                // rsync itemizes it against where it leads, and changes nothing there.
                 linksLeadingOutside.insert(entry.name)
+                report(entry, flags: check.attributeFlags(source: entry, destination: target, localChange: false))
                 return DirectoryState(isNew: false)
             }
             existing = target
@@ -634,7 +636,16 @@ public final class Generator<FS: FileSystem> {
         }
         guard !options.dryRun else { return }
         let path = destinationPath(entry.name)
-        guard let current = try? fs.lstat(path), current.kind == .directory else { return }
+        guard let current = try? fs.lstat(path) else { return }
+        if current.kind == .symlink && options.keepDirLinks {
+            // -K: a kept link gets the directory's time itself (rsync sets it without following).
+            if check.keepsTime(.directory) && current.mtime != entry.status.mtime {
+                warn(receiver.finishAttributes(path, permissions: nil, owner: (nil, nil), mtime: entry.status.mtime,
+                    isSymlink: true))
+            }
+            return
+        }
+        guard current.kind == .directory else { return }
         let permissions = check.destinationPermissions(source: entry.status, existing: isNew ? nil : current)
         if current.permissions != permissions {
             warn(receiver.finishAttributes(path, permissions: permissions, owner: (nil, nil), mtime: nil))
@@ -1296,6 +1307,7 @@ public final class Generator<FS: FileSystem> {
         case .directory:
             fail("[generator] recv_generator: mkdir \"\(shown)\" failed: \(refusal)")
             observer.error("*** Skipping any contents from this failed directory ***", role: nil)
+            report(entry, flags: [.localChange, .isNew])  // rsync itemizes it all the same
         case .symlink:
             let target = OutputEscaper.escape(entry.symlinkTarget ?? [], keepHighBit: options.keepHighBit)
             fail("[generator] symlink \"\(shown)\" -> \"\(target)\" failed: \(refusal)")
