@@ -115,6 +115,8 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
             case .fileEnd(let index, let outcome):
                 let wake = try state.withLock { (state) throws(ProtocolError) -> Bool in
                     _ = try state.window.complete(fileIndex: index)
+                    // A file the sender could not read is rsync's io_error: no deletions after it.
+                    if outcome == .failed { state.ioError = true }
                     defer { state.requesterWaiting = false }
                     return state.requesterWaiting
                 }

@@ -23,6 +23,11 @@ swsync appends the host and the remote command line (`swsync --server --sender .
   oversize-count  a file-list chunk announcing 10^12 entries
   nul             an entry of the chunk of directory "sub" whose name holds a NUL byte
   garbage         a login banner on stdout before the hello
+  stalled-frame   the root chunk, then a frame header announcing 100000 bytes of which one comes; keepalives
+                  every half second after it (they vanish into that payload): bytes keep arriving, no frame
+                  ever completes (--timeout must still fire)
+  keepalive-only  a correct file list, then keepalives every half second and never the data asked for
+                  (--timeout counts progress, not keepalives)
 
 After its hostile message the peer keeps the connection open, reading stdin until the client closes it (or
 30 s pass), so a receiver that waits for more instead of refusing at once shows up as a slow run. With
@@ -246,6 +251,21 @@ class Peer:
             self.buffer.clear()
         log("linger over" if not self.eof else "done lingering: client gone")
 
+    def keep_alive(self, seconds: float) -> None:
+        """Sends a keepalive frame every half second for `seconds` (or until the client goes), reading and
+        dropping what the client sends."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            self.send(frame(KEEPALIVE, b""), "keepalive")
+            tick = time.monotonic() + 0.5
+            while time.monotonic() < tick:
+                if not self.fill(tick):
+                    if self.eof:
+                        return
+                    break
+                self.buffer.clear()
+        log("keepalives over")
+
     def serve(self, files: dict, corrupt_first: frozenset = frozenset()) -> None:
         """Answers requests (index -> data) until the client's `done`, then ends the run like a good sender.
         The first answer for an index in `corrupt_first` carries a wrong whole-file digest."""
@@ -377,6 +397,20 @@ def run(scenario: str, outside: str) -> int:
     elif scenario == "oversize-count":
         payload = varint(0) + b"\x00" + varint(10**12) + chunk(None, [ROOT])[3:]
         peer.send(frame(FILE_LIST_CHUNK, payload), "hostile: root chunk announcing 10^12 entries")
+    elif scenario == "stalled-frame":
+        peer.send(frame(FILE_LIST_CHUNK, chunk(None, [ROOT, entry(b"hello.txt", S_IFREG | 0o644, len(VALID_DATA))])),
+                  "root chunk")
+        peer.send(bytes([FILE_LIST_DONE, 0]) + (100000).to_bytes(4, "little") + b"\x00",
+                  "hostile: a fileListDone frame announcing 100000 bytes, of which 1 comes")
+        peer.keep_alive(60)
+        return 0
+    elif scenario == "keepalive-only":
+        peer.send(frame(FILE_LIST_CHUNK, chunk(None, [ROOT, entry(b"hello.txt", S_IFREG | 0o644, len(VALID_DATA))])),
+                  "root chunk")
+        peer.send(frame(FILE_LIST_DONE, b"\x00"), "fileListDone")
+        log("sent hostile: keepalives from now on, never the data")
+        peer.keep_alive(60)
+        return 0
     elif scenario == "nul":
         peer.send(frame(FILE_LIST_CHUNK, chunk(None, [ROOT, entry(b"sub", S_IFDIR | 0o755, flags=DESCENDS)])),
                   "root chunk")
