@@ -89,7 +89,7 @@ struct HostSpecTests {
 
     @Test(arguments: backupDirSpellings)
     func backupDirSpellsTheDestination(_ spelling: String, _ expected: Bool) {
-        #expect(BackupDirectory.spellsDestination(Array(spelling.utf8)) == expected)
+        #expect(BackupLocation.spellsDestination(Array(spelling.utf8)) == expected)
     }
 
     @Test func emptySuffixWithTheDestinationAsBackupDirIsRefused() {

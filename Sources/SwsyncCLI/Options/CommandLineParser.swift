@@ -151,8 +151,9 @@ public enum CommandLineParser {
         if options.backup && options.backupDir == nil && options.effectiveSuffix.isEmpty {
             throw .syntax("--suffix cannot be empty without --backup-dir")
         }
-        if BackupDirectory.needsCheck(options), BackupDirectory.spellsDestination(options.backupDir!) {
-            throw .syntax(BackupDirectory.sameAsDestination)
+        // The spellings of the destination; other names for it are refused where it is (the generator).
+        if BackupLocation.overwritesOriginals(options), BackupLocation.spellsDestination(options.backupDir!) {
+            throw .syntax(BackupLocation.sameAsDestination)
         }
         if options.sizeOnly && options.checksum { options.sizeOnly = false }
         try validateDeltaChoices(options)

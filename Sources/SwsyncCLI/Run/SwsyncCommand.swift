@@ -34,11 +34,6 @@ public enum SwsyncCommand {
             return fail(SyncError(.syntax, "no source given"), quietMessage: true)
         }
         if let refusal = refuseDaemonUse(command) { return refusal }
-        if BackupDirectory.needsCheck(options), positional.count > 1, !RemotePath.isRemote(positional.last!),
-            BackupDirectory.isDestination(options.backupDir!, destination: Array(positional.last!.utf8))
-        {
-            return fail(SyncError(.syntax, BackupDirectory.sameAsDestination))
-        }
         let isRemote = positional.count > 1 && positional.contains(where: RemotePath.isRemote)
         let listsRemote = (positional.count == 1 || options.listOnly) && positional.contains(where: RemotePath.isRemote)
         if listsRemote {
@@ -112,12 +107,6 @@ public enum SwsyncCommand {
         var paths = command.positional.map { Array($0.utf8) }
         if paths.first == PathBytes.dot { paths.removeFirst() }
         guard !paths.isEmpty else { return fail(SyncError(.syntax, "--server: no path given")) }
-        // The receiving server holds the destination, so only it can see a --backup-dir that leads there.
-        if !command.serverSends, BackupDirectory.needsCheck(options),
-            BackupDirectory.isDestination(options.backupDir!, destination: paths.last!)
-        {
-            return fail(SyncError(.syntax, BackupDirectory.sameAsDestination))
-        }
         do { options.filterList = try FilterSetup.makeFilterList(options: options, sources: paths) } catch {
             return fail(error)
         }

@@ -175,6 +175,11 @@ public final class Generator<FS: FileSystem> {
         if rootListing.entries.isEmpty && rootEntry == nil && senderIOError && destination.last != PathBytes.slash {
             return
         }
+        if BackupLocation.overwritesOriginals(options),
+            BackupLocation.isDestination(options.backupDir!, destination: destination, fs: fs)
+        {
+            throw SyncError(.syntax, BackupLocation.sameAsDestination)
+        }
         try resolveDestination(destination, rootListing: rootListing, hasRootEntry: rootEntry != nil,
             sourceArguments: sourceArguments)
         if let tempDir = options.tempDir, (try? fs.stat(tempDir))?.kind != .directory {

@@ -124,8 +124,12 @@ extension Receiver {
         if let failure { throw failure }
         if let error = sink.failure { throw error }
         if inPlace { try output.truncate(to: written) }
-        guard let trailer, sink.patcher.finish(expecting: trailer) == .verified else {
-            throw broken("failed verification", errno: 74)  // EBADMSG
+        // The peer is not trusted to send the file it listed: the result must have the listed size (a
+        // sender sends exactly that) and the sender's whole-file digest.
+        guard let trailer, Int64(trailer.fileSize) == remote.expectedSize,
+            sink.patcher.finish(expecting: trailer) == .verified
+        else {
+            throw broken("failed verification", errno: SystemErrno.badMessage)
         }
         return counts
     }
