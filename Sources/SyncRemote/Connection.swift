@@ -436,9 +436,3 @@ public final class Connection: @unchecked Sendable {
         _ = DispatchSemaphore(value: 0).wait(timeout: .now() + .seconds(seconds))
     }
 }
-
-/// Carries a non-Sendable value into a closure that runs once on another thread.
-struct UncheckedBox<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
-}

@@ -367,9 +367,3 @@ final class ParallelWriter: @unchecked Sendable {
         }
     }
 }
-
-/// Carries non-`Sendable` values into `concurrentPerform`, whose iterations only read them.
-struct UncheckedBox<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
-}

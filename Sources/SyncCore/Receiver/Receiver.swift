@@ -231,12 +231,11 @@ public struct Receiver<FS: FileSystem>: Sendable {
 
     /// After a successful transfer the `--partial-dir` copy is spent: remove it, and the dir once empty.
     private func removeUsedPartial(directory: [UInt8], name: [UInt8]) {
-        guard let partialDir = options.partialDir else { return }
-        let partialDirectory = partialDir.first == PathBytes.slash ? partialDir : PathBytes.join(directory, partialDir)
-        let partialFile = PathBytes.join(partialDirectory, PathBytes.lastComponent(name))
+        guard let partialDirectory = PartialDirectory(options) else { return }
+        let partialFile = partialDirectory.file(named: name, in: directory)
         if (try? fs.lstat(partialFile)) != nil {
             try? fs.removeFile(partialFile)
-            try? fs.removeDirectory(partialDirectory)
+            try? fs.removeDirectory(partialDirectory.directory(in: directory))
         }
     }
 
@@ -301,10 +300,9 @@ public struct Receiver<FS: FileSystem>: Sendable {
         let base = PathBytes.lastComponent(job.name)
         var target = PathBytes.join(directory, base)
         var mtime = job.mtime.map { _ in Self.unfinishedTime }
-        if let partialDir = options.partialDir {
-            let partialDirectory = partialDir.first == PathBytes.slash ? partialDir : PathBytes.join(directory, partialDir)
-            try? fs.makeDirectory(partialDirectory, permissions: 0o700)
-            target = PathBytes.join(partialDirectory, base)
+        if let partialDirectory = PartialDirectory(options) {
+            try? fs.makeDirectory(partialDirectory.directory(in: directory), permissions: 0o700)
+            target = partialDirectory.file(named: base, in: directory)
             mtime = nil
         }
         _ = finishAttributes(path, permissions: job.permissions, owner: (job.uid, job.gid), mtime: mtime)

@@ -1,0 +1,190 @@
+/// The generator's directories: creating or checking each destination directory before its contents,
+/// and setting its permissions and time after them.
+extension Generator {
+    /// mkdir, where a directory that appeared since we looked (another run into the same destination
+    /// made it) is as good as one we made: EEXIST is an error only when the name is not a directory.
+    func makeDirectoryUnlessPresent(_ path: [UInt8], permissions: UInt32) throws(SystemCallError) {
+        do { try fs.makeDirectory(path, permissions: permissions) } catch {
+            guard error.errno == SystemErrno.exists, (try? fs.lstat(path))?.kind == .directory else { throw error }
+        }
+    }
+
+    /// rsync `--mkpath`: creates every missing component of `directory` and says how many it made.
+    func makePath(_ directory: [UInt8]) {
+        var missing = 0
+        var probe = directory
+        while probe.count > 1 && probe.last == PathBytes.slash { probe.removeLast() }
+        let shown = OutputEscaper.escape(probe, keepHighBit: options.keepHighBit)
+        while !probe.isEmpty && probe != PathBytes.dot && (try? fs.stat(probe)) == nil {
+            missing += 1
+            probe = PathBytes.parent(probe)
+        }
+        guard missing > 0 else { return }
+        if !options.dryRun {
+            receiver.makeParents(of: directory)
+            try? fs.makeDirectory(directory, permissions: 0o777 & ~options.umask)
+        }
+        if announcesCreatedDirectories {
+            observer.info(missing == 1 ? "created directory \(shown)" : "created \(missing) directories for \(shown)")
+        }
+    }
+
+    struct DirectoryState {
+        var isNew: Bool
+    }
+
+    /// Creates or checks one destination directory. Returns nil when its contents must be skipped.
+    func processDirectoryEntry(_ entry: FileEntry, destinationIsNew: Bool = false) -> DirectoryState? {
+        if isBelowLinkLeadingOutside(entry) { return nil }
+        let path = destinationPath(entry.name)
+        var existing = destinationIsNew ? nil : destinationStatus(path, name: entry.name)
+        if let current = existing, current.kind == .symlink, options.keepDirLinks,
+            let target = try? fs.stat(path), target.kind == .directory
+        {
+            guard keptLinks.leadsInside(path, root: destinationRoot) else {
+                // Kept, but not followed: each entry below it fails (see isBelowLinkLeadingOutside).
+                // rsync itemizes it against where it leads, and changes nothing there.
+                linksLeadingOutside.insert(entry.name)
+                report(entry, flags: check.attributeFlags(source: entry, destination: target, localChange: false))
+                return DirectoryState(isNew: false)
+            }
+            existing = target
+        }
+        // With --existing, a name that exists as another type still counts as existing: rsync puts the
+        // directory in its place.
+        let nameExisted = existing != nil
+        if let current = existing, current.kind != .directory {
+            if options.ignoreExisting { return nil }
+            if !options.dryRun {
+                if options.backup {
+                    try? receiver.makeBackup(path, name: entry.name)
+                } else {
+                    do { try fs.removeFile(path) } catch {
+                        fail("[generator] \(error.describing(call: "unlink"))")
+                        return nil
+                    }
+                }
+            }
+            existing = nil
+        }
+        guard let current = existing else {
+            if options.existingOnly && !destinationIsNew && !nameExisted { return nil }
+            if !options.dryRun {
+                do {
+                    if !destinationIsNew { try makeDirectoryUnlessPresent(path, permissions: 0o700) }
+                } catch {
+                    fail("[generator] recv_generator: mkdir \"\(OutputEscaper.escape(fs.absolute(path), keepHighBit: options.keepHighBit))\" failed: \(error.errnoText) (\(error.errno))")
+                    return nil
+                }
+                if options.group || (options.owner && options.isSuperUser) {
+                    warn(receiver.finishAttributes(path, permissions: nil, owner: ownerChange(entry.status, nil), mtime: nil))
+                }
+            }
+            if options.existingOnly {
+                stats.created.add(.directory)
+                if destinationIsNew || nameExisted { report(entry, flags: [.localChange, .isNew]) }
+                return DirectoryState(isNew: true)
+            }
+            // rsync itemizes a new directory against its copy in a --link-dest/--copy-dest/--compare-dest dir,
+            // and then does not count it as created.
+            if let basis = references.candidate(for: entry, kind: .directory) {
+                var flags = check.attributeFlags(source: entry, destination: basis.status, localChange: false)
+                flags.insert(.localChange)
+                report(entry, flags: flags)
+            } else {
+                stats.created.add(.directory)
+                report(entry, flags: [.localChange, .isNew])
+            }
+            return DirectoryState(isNew: true)
+        }
+        let flags = check.attributeFlags(source: entry, destination: current, localChange: false)
+        if !options.dryRun && (flags.contains(.reportOwner) || flags.contains(.reportGroup)) {
+            warn(receiver.finishAttributes(path, permissions: nil, owner: ownerChange(entry.status, current), mtime: nil))
+        }
+        // rsync sets an existing directory's mode before its contents, so a directory made writable by
+        // the source can be filled (a non-root user could not write into the old 0555 mode). A mode
+        // that takes write access away waits for finishDirectory.
+        let permissions = check.destinationPermissions(source: entry.status, existing: current)
+        if !options.dryRun && permissions != current.permissions && permissions & 0o300 == 0o300 {
+            warn(receiver.finishAttributes(path, permissions: permissions, owner: (nil, nil), mtime: nil))
+        }
+        report(entry, flags: flags)
+        return DirectoryState(isNew: false)
+    }
+
+    /// What the destination holds at `path`. In a dry run, below a directory that would have been
+    /// created (or put in place of a file or a symlink), nothing exists yet: a real run would find it
+    /// empty, and a symlink that would have been replaced must not be looked through.
+    func destinationStatus(_ path: [UInt8], name: [UInt8]) -> FileStatus? {
+        if let missing = dryRunMissingBelow, DirectoryRuleTracker.isAncestor(missing, of: name) { return nil }
+        return try? fs.lstat(path)
+    }
+
+    /// `--no-implied-dirs`: a path element of a `-R` source is not sent; it is made (with default
+    /// permissions, silently) only when the destination lacks it, and an existing one is left alone.
+    func makeUnsentImpliedDirectory(_ entry: FileEntry) -> DirectoryState? {
+        let path = destinationPath(entry.name)
+        if let existing = try? fs.stat(path) {
+            if existing.kind == .directory { return DirectoryState(isNew: false) }
+            fail("[generator] recv_generator: mkdir \"\(OutputEscaper.escape(fs.absolute(path), keepHighBit: options.keepHighBit))\" failed: File exists (17)")
+            return nil
+        }
+        if !options.dryRun {
+            do { try makeDirectoryUnlessPresent(path, permissions: 0o777 & ~options.umask) } catch {
+                fail("[generator] recv_generator: mkdir \"\(OutputEscaper.escape(fs.absolute(path), keepHighBit: options.keepHighBit))\" failed: \(error.errnoText) (\(error.errno))")
+                return nil
+            }
+        }
+        return DirectoryState(isNew: true)
+    }
+
+    /// Sets a directory's final permissions and time once its contents are written.
+    func finishDirectory(_ entry: FileEntry, isNew: Bool) {
+        if !isLinkingLateMembers && hardLinkGroups.directoriesWithLateLinks.contains(entry.name) {
+            directoriesToRefinish.append((entry, isNew))
+        }
+        guard !options.dryRun else { return }
+        let path = destinationPath(entry.name)
+        guard let current = try? fs.lstat(path) else { return }
+        if current.kind == .symlink && options.keepDirLinks {
+            // -K: a kept link gets the directory's time itself (rsync sets it without following).
+            if check.keepsTime(.directory) && current.mtime != entry.status.mtime {
+                warn(receiver.finishAttributes(path, permissions: nil, owner: (nil, nil), mtime: entry.status.mtime,
+                    isSymlink: true))
+            }
+            return
+        }
+        guard current.kind == .directory else { return }
+        let permissions = check.destinationPermissions(source: entry.status, existing: isNew ? nil : current)
+        if current.permissions != permissions {
+            warn(receiver.finishAttributes(path, permissions: permissions, owner: (nil, nil), mtime: nil))
+        }
+        if check.keepsTime(.directory) && current.mtime != entry.status.mtime {
+            warn(receiver.finishAttributes(path, permissions: nil, owner: (nil, nil), mtime: entry.status.mtime))
+        }
+    }
+
+    // MARK: Non-directories
+
+    /// -K: an entry directly inside a kept symlink that leads outside the destination is refused with
+    /// rsync's ELOOP errors (exit 23); a directory's contents are skipped with it.
+    func isBelowLinkLeadingOutside(_ entry: FileEntry) -> Bool {
+        guard !linksLeadingOutside.isEmpty, linksLeadingOutside.contains(PathBytes.parent(entry.name)) else {
+            return false
+        }
+        let shown = OutputEscaper.escape(fs.absolute(destinationPath(entry.name)), keepHighBit: options.keepHighBit)
+        let refusal = "\(KeptDirectoryLinks<FS>.refusal.text) (\(KeptDirectoryLinks<FS>.refusal.errno))"
+        switch entry.kind {
+        case .directory:
+            fail("[generator] recv_generator: mkdir \"\(shown)\" failed: \(refusal)")
+            observer.error("*** Skipping any contents from this failed directory ***", role: nil)
+            report(entry, flags: [.localChange, .isNew])  // rsync itemizes it all the same
+        case .symlink:
+            let target = OutputEscaper.escape(entry.symlinkTarget ?? [], keepHighBit: options.keepHighBit)
+            fail("[generator] symlink \"\(shown)\" -> \"\(target)\" failed: \(refusal)")
+        default:
+            fail("[generator] recv_generator: failed to stat \"\(shown)\": \(refusal)")
+        }
+        return true
+    }
+}

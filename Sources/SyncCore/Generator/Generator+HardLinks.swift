@@ -1,0 +1,71 @@
+/// `-H`: linking the members of a hard-link group to the member whose data was sent (its leader).
+extension Generator {
+    /// -H: transfers the leaders of groups with links outside the transfer, then links every held-back
+    /// member to its leader, and sets the time again on the directories that gained links.
+    func linkLateMembers() {
+        isLinkingLateMembers = true
+        for group in hardLinkGroups.takeLeaderlessGroups() {
+            processRegular(group.members[0])
+            hardLinkGroups.addLateLinks(Array(group.members.dropFirst()), key: group.key)
+        }
+        drainWrites()
+        for group in hardLinkGroups.takeLateLinks() {
+            guard let leader = hardLinkLeaders[group.key] else { continue }
+            for member in group.members {
+                linkToLeader(member, leader: leader, existing: try? fs.lstat(destinationPath(member.name)))
+            }
+        }
+        drainWrites()
+        for directory in directoriesToRefinish { finishDirectory(directory.entry, isNew: directory.isNew) }
+    }
+
+    /// -H: `entry` is its group's leader. Members waiting for it are linked now, or, when its data is
+    /// still being written, at the end of the run.
+    func becomeLeader(_ entry: FileEntry, key: HardLinkGroups.Key, isSent: Bool) {
+        hardLinkLeaders[key] = entry.name
+        let waiting = hardLinkGroups.takeWaiting(key)
+        guard !waiting.isEmpty else { return }
+        if isSent && !options.dryRun {
+            hardLinkGroups.addLateLinks(waiting, key: key)
+        } else {
+            for member in waiting { linkToLeader(member, leader: entry.name, existing: try? fs.lstat(destinationPath(member.name))) }
+        }
+    }
+
+    func linkToLeader(_ entry: FileEntry, leader: [UInt8], existing: FileStatus?) {
+        drainWrites()
+        let path = destinationPath(entry.name)
+        let leaderPath = destinationPath(leader)
+        var existing = existing
+        if let current = existing, let leaderStatus = try? fs.lstat(leaderPath),
+            current.inode == leaderStatus.inode && current.device == leaderStatus.device
+        {
+            var item = makeItem(entry, flags: [.localChange, .hardLinkName])
+            item.hardLinkLeader = leader
+            if options.itemize > 1 { observer.report(item) }
+            return
+        }
+        var flags: ItemizeFlags = [.localChange, .hardLinkName]
+        if let current = existing {
+            if current.kind == .regular {
+                flags.formUnion(check.attributeFlags(source: entry, destination: current, localChange: false))
+            } else {
+                flags.insert(.isNew)
+            }
+            guard makeWay(path, existing: current, for: entry) else { return }
+            existing = nil
+        } else {
+            flags.insert(.isNew)
+            stats.created.add(.regular)
+        }
+        if !options.dryRun {
+            do { try fs.makeHardLink(path, to: leaderPath) } catch {
+                fail("[receiver] \(error.describing(call: "link"))")
+                return
+            }
+        }
+        var item = makeItem(entry, flags: flags)
+        item.hardLinkLeader = leader
+        observer.report(item)
+    }
+}

@@ -1,0 +1,182 @@
+/// The generator's symlinks, devices and specials, and clearing a destination entry of another type
+/// out of the way.
+extension Generator {
+    func processNonDirectory(_ entry: FileEntry) {
+        switch entry.kind {
+        case .regular:
+            stats.files.add(.regular)
+            stats.totalFileSize &+= entry.status.size  // &: sizes may come from a peer
+            processRegular(entry)
+        case .symlink:
+            // Counted even when skipped: it is in the file list (rsync's --stats agrees).
+            stats.files.add(.symlink)
+            stats.totalFileSize &+= entry.countedSize
+            guard options.links else {
+                observer.info("skipping non-regular file \"\(OutputEscaper.escape(entry.name, keepHighBit: options.keepHighBit))\"")
+                return
+            }
+            processSymlink(entry)
+        case .characterDevice, .blockDevice, .fifo, .socket:
+            let allowed = entry.kind.isDevice ? options.devices : options.specials
+            stats.files.add(entry.kind)
+            guard allowed else {
+                observer.info("skipping non-regular file \"\(OutputEscaper.escape(entry.name, keepHighBit: options.keepHighBit))\"")
+                return
+            }
+            processNode(entry)
+        case .directory:
+            break
+        }
+    }
+
+    /// Clears a destination entry of the wrong type out of the way. Returns false when it cannot.
+    func makeWay(_ path: [UInt8], existing: FileStatus, for entry: FileEntry) -> Bool {
+        if existing.kind == .directory {
+            let isEmpty = ((try? fs.listDirectory(path)) ?? []).isEmpty
+            guard isEmpty || options.force || options.effectiveDeleteTiming != nil else {
+                observer.info("cannot delete non-empty directory: \(OutputEscaper.escape(entry.name, keepHighBit: options.keepHighBit))")
+                fail("could not make way for new \(kindWord(entry.kind)): \(OutputEscaper.escape(entry.name, keepHighBit: options.keepHighBit))",
+                    role: .generator)
+                return false
+            }
+            if options.backup && !options.dryRun {
+                deleter.backupTree(path, name: entry.name)
+            } else {
+                // The directory's contents are deleted (and reported) as rsync's `delete_item` does.
+                deleter.deleteContents(of: path, name: entry.name)
+                if !options.dryRun { try? fs.removeDirectory(path) }
+            }
+            // Something inside was kept (--max-delete, a protected file): the way is still blocked.
+            if !options.dryRun, (try? fs.lstat(path))?.kind == .directory {
+                observer.info("cannot delete non-empty directory: \(OutputEscaper.escape(entry.name, keepHighBit: options.keepHighBit))")
+                fail("could not make way for new \(kindWord(entry.kind)): \(OutputEscaper.escape(entry.name, keepHighBit: options.keepHighBit))",
+                    role: .generator)
+                return false
+            }
+            return true
+        }
+        guard !options.dryRun else { return true }
+        if options.backup {
+            do { try receiver.makeBackup(path, name: entry.name) } catch { return false }
+            return true
+        }
+        do { try fs.removeFile(path) } catch {
+            fail("[generator] \(error.describing(call: "unlink"))")
+            return false
+        }
+        return true
+    }
+
+    func kindWord(_ kind: FileKind) -> String {
+        switch kind {
+        case .regular: return "regular file"
+        case .symlink: return "symlink"
+        case .directory: return "directory"
+        default: return "special file"
+        }
+    }
+
+    func processSymlink(_ entry: FileEntry) {
+        if isBelowLinkLeadingOutside(entry) { return }
+        let path = destinationPath(entry.name)
+        let target = entry.symlinkTarget ?? []
+        var existing = destinationStatus(path, name: entry.name)
+        if options.existingOnly && existing == nil { return }
+        if options.ignoreExisting && existing != nil { return }
+        var flags: ItemizeFlags = [.localChange]
+        if let current = existing {
+            if current.kind == .symlink, let currentTarget = try? fs.readLink(path) {
+                let attributes = check.attributeFlags(source: entry, destination: current, localChange: false)
+                if currentTarget == target {
+                    if !options.dryRun { applyAttributes(path, entry: entry, existing: current, flags: attributes) }
+                    reportUpToDate(entry, flags: attributes)
+                    return
+                }
+                flags.formUnion(check.attributeFlags(source: entry, destination: current, localChange: true))
+                flags.insert(.reportChange)
+                if !options.dryRun && options.backup {
+                    do { try receiver.makeBackup(path, name: entry.name) } catch {
+                        fail("[generator] backup of \(OutputEscaper.escape(entry.name, keepHighBit: options.keepHighBit)) failed")
+                        return
+                    }
+                } else if !options.dryRun {
+                    do { try fs.removeFile(path) } catch {
+                        fail("[generator] \(error.describing(call: "unlink"))")
+                        return
+                    }
+                }
+            } else {
+                guard makeWay(path, existing: current, for: entry) else { return }
+                existing = nil
+            }
+        }
+        if existing == nil {
+            if useReferenceNonRegular(entry, path: path) { return }
+            if let basis = references.candidate(for: entry, kind: .symlink) {
+                flags.formUnion(check.attributeFlags(source: entry, destination: basis.status, localChange: true))
+                if (try? fs.readLink(basis.path)) != target { flags.insert(.reportChange) }
+            } else {
+                flags.insert(.isNew)
+                stats.created.add(.symlink)
+            }
+        }
+        if !options.dryRun {
+            do { try fs.makeSymlink(path, target: target) } catch {
+                fail("[receiver] symlink \"\(OutputEscaper.escape(fs.absolute(path), keepHighBit: options.keepHighBit))\" -> \"\(OutputEscaper.escape(target, keepHighBit: options.keepHighBit))\" failed: \(error.errnoText) (\(error.errno))")
+                return
+            }
+            warn(receiver.finishAttributes(path, permissions: nil, owner: ownerChange(entry.status, nil),
+                mtime: check.keepsTime(.symlink) ? entry.status.mtime : nil, isSymlink: true))
+        }
+        report(entry, flags: flags)
+    }
+
+    func processNode(_ entry: FileEntry) {
+        if isBelowLinkLeadingOutside(entry) { return }
+        let path = destinationPath(entry.name)
+        var existing = destinationStatus(path, name: entry.name)
+        if options.existingOnly && existing == nil { return }
+        if options.ignoreExisting && existing != nil { return }
+        var flags: ItemizeFlags = [.localChange]
+        if let current = existing {
+            if current.kind == entry.kind && (!entry.kind.isDevice || current.rdev == entry.status.rdev) {
+                let attributes = check.attributeFlags(source: entry, destination: current, localChange: false)
+                if !options.dryRun { applyAttributes(path, entry: entry, existing: current, flags: attributes) }
+                reportUpToDate(entry, flags: attributes)
+                return
+            }
+            if current.kind == entry.kind {
+                flags.formUnion(check.attributeFlags(source: entry, destination: current, localChange: true))
+                flags.insert(.reportChange)
+                if !options.dryRun { try? fs.removeFile(path) }
+            } else {
+                guard makeWay(path, existing: current, for: entry) else { return }
+                existing = nil
+            }
+        }
+        if existing == nil {
+            if useReferenceNonRegular(entry, path: path) { return }
+            // As for symlinks: a copy in a reference directory is the basis it is itemized against.
+            if let basis = references.candidate(for: entry, kind: entry.kind),
+                !entry.kind.isDevice || basis.status.rdev == entry.status.rdev
+            {
+                flags.formUnion(check.attributeFlags(source: entry, destination: basis.status, localChange: true))
+            } else {
+                flags.insert(.isNew)
+                stats.created.add(entry.kind)
+            }
+        }
+        if !options.dryRun {
+            let permissions = check.destinationPermissions(source: entry.status, existing: nil)
+            do { try fs.makeNode(path, mode: (entry.status.mode & 0o170000) | permissions, rdev: entry.status.rdev) } catch {
+                fail("[receiver] \(error.describing(call: "mknod"))")
+                return
+            }
+            warn(receiver.finishAttributes(path, permissions: permissions, owner: ownerChange(entry.status, nil),
+                mtime: check.keepsTime(entry.kind) ? entry.status.mtime : nil))
+        }
+        report(entry, flags: flags)
+    }
+
+    // MARK: Helpers
+}

@@ -1,0 +1,121 @@
+/// The generator's regular files: rsync's `recv_generator` decisions for one file (size limits, `-u`,
+/// `--existing`, the quick check, reference directories, `-H`), ending in a transfer or an itemize line.
+extension Generator {
+    func processRegular(_ entry: FileEntry) {
+        if isBelowLinkLeadingOutside(entry) { return }
+        if let minSize = options.minSize, entry.status.size < minSize { return }
+        if let maxSize = options.maxSize, entry.status.size > maxSize { return }
+        let path = destinationPath(entry.name)
+        var existing = destinationStatus(path, name: entry.name)
+
+        if options.existingOnly && existing == nil { return }
+        if options.ignoreExisting && existing != nil { return }
+        if options.update, let current = existing, current.kind == .regular,
+            check.destinationIsNewer(source: entry.status.mtime, destination: current.mtime)
+        {
+            if options.verbose > 1 { observer.info("\(OutputEscaper.escape(entry.name, keepHighBit: options.keepHighBit)) is newer") }
+            return
+        }
+
+        var hardLinkKey: HardLinkGroups.Key?
+        if options.hardLinks && entry.status.linkCount > 1 {
+            let key = HardLinkGroups.Key(device: entry.status.device, inode: entry.status.inode)
+            if !isLinkingLateMembers { hardLinkGroups.meet(key) }
+            if let leader = hardLinkLeaders[key] {
+                linkToLeader(entry, leader: leader, existing: existing)
+                return
+            }
+            hardLinkKey = key
+        }
+        // -H: a member that needs its data sent waits for its group's last member (see HardLinkGroups).
+        var waitsForLeader = false
+        var isSent = false
+        func sendsOrWaits() -> Bool {
+            guard let hardLinkKey, !isLinkingLateMembers, !hardLinkGroups.isLastMember(entry, key: hardLinkKey) else {
+                isSent = true
+                return false
+            }
+            hardLinkGroups.wait(entry, key: hardLinkKey)
+            waitsForLeader = true
+            return true
+        }
+        defer {
+            if let hardLinkKey, !waitsForLeader { becomeLeader(entry, key: hardLinkKey, isSent: isSent) }
+        }
+
+        if let current = existing, current.kind != .regular {
+            guard makeWay(path, existing: current, for: entry) else { return }
+            existing = nil
+        }
+
+        // rsync: with --compare-dest, a file identical to the reference copy does not belong in the
+        // destination (it holds only what differs), so an existing one is removed.
+        if options.alternateDestinationKind == .compare, let current = existing, current.kind == .regular,
+            references.exactMatch(for: entry) != nil
+        {
+            if !options.dryRun {
+                do { try fs.removeFile(path) } catch {
+                    fail("[generator] \(error.describing(call: "unlink"))")
+                    return
+                }
+            }
+            report(entry, flags: [])
+            return
+        }
+        // rsync: with --link-dest, an exact match in a reference dir replaces whatever the destination
+        // holds, so the new snapshot shares the reference's inode even over an existing file.
+        if options.alternateDestinationKind == .link, let current = existing, current.kind == .regular,
+            let match = references.exactMatch(for: entry), match.status.inode != current.inode
+                || match.status.device != current.device
+        {
+            if !options.dryRun {
+                do { try receiver.replaceWithHardLink(path, to: match.path) } catch {
+                    fail("[receiver] \(error.describing(call: "link"))")
+                    return
+                }
+            }
+            report(entry, flags: [.localChange, .hardLinkName])
+            return
+        }
+
+        if let current = existing {
+            var checksumDiffers = false
+            let unchanged = check.isUnchanged(source: entry.status, destination: current) {
+                let a = entry.checksum ?? (try? fs.checksum(entry.sourcePath))
+                let b = try? fs.checksum(path)
+                checksumDiffers = a != b
+                return (a, b)
+            }
+            var flags = check.attributeFlags(source: entry, destination: current, localChange: false)
+            if unchanged {
+                applyAttributes(path, entry: entry, existing: current, flags: flags)
+                reportUpToDate(entry, flags: flags)
+                return
+            }
+            // --append: a destination at least as long as the source is left alone (rsync skips it).
+            if options.append > 0 && current.size >= entry.status.size { return }
+            if sendsOrWaits() { return }
+            if checksumDiffers || options.checksum { flags.insert(.reportChange) }
+            if !check.keepsTime(.regular) { flags.formUnion([.reportTime, .timeIsTransferTime]) }
+            flags.insert(.transfer)
+            transfer(entry, to: path, existing: current, flags: flags)
+            return
+        }
+
+        if !references.isEmpty {
+            if useReferenceFile(entry, path: path) { return }
+            // No exact match: rsync uses the reference file as the basis and itemizes against it.
+            if let basis = references.candidate(for: entry, kind: .regular) {
+                if sendsOrWaits() { return }
+                var flags = check.attributeFlags(source: entry, destination: basis.status, localChange: false)
+                if !check.keepsTime(.regular) { flags.formUnion([.reportTime, .timeIsTransferTime]) }
+                flags.insert(.transfer)
+                // Without -p the new file takes the reference copy's mode, as rsync does.
+                transfer(entry, to: path, existing: nil, flags: flags, modeFrom: basis.status)
+                return
+            }
+        }
+        if sendsOrWaits() { return }
+        transfer(entry, to: path, existing: nil, flags: [.transfer, .isNew])
+    }
+}

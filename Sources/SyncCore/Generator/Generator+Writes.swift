@@ -1,0 +1,274 @@
+/// The generator's hand-off to the receiver: the write job for a file, the copy workers that run it
+/// (several local files at once; a remote run's files one by one, in request order), and the outcome
+/// of each write, counted and reported.
+extension Generator {
+    /// Starts the copy workers once the receiver knows the destination.
+    func startCopyWorkers() {
+        let remote = link != nil
+        if !options.dryRun && (remote || options.copyWorkers > 1 && !options.progress && !options.progressTotal) {
+            let receiver = self.receiver
+            // A remote run with --progress shows each file from the writer as its data arrives; the
+            // observer of a remote run is safe to call from there (SyncRemote's LockedObserver).
+            let progress = showsProgressFromWriter ? UncheckedObserver(observer) : nil
+            let diskFull = diskFull
+            // A remote run writes one file at a time in request order, with many requests in flight.
+            copyWorkers = CopyWorkers(capacity: remote ? Self.requestWindow : options.copyWorkers * 4,
+                serial: remote) { pending in
+                if let progress, let item = pending.item {
+                    progress.observer.report(item)
+                    progress.observer.transferStarted(name: pending.entry.name, size: pending.entry.status.size)
+                }
+                // After a full disk the queued files are not started (rsync stops at the first).
+                let result = diskFull.isSet ? .failure(.skipped) : Result { () throws(WriteFailure) -> Receiver<FS>.WriteResult in
+                    try receiver.write(pending.job, progress: { bytes in progress?.observer.transferProgress(bytes: bytes) })
+                }
+                if case .failure(.failed(let error, _)) = result, error.isOutOfSpace { diskFull.set() }
+                if let progress, pending.item != nil {
+                    let succeeded = (try? result.get()) != nil
+                    progress.observer.transferFinished(bytes: succeeded ? pending.entry.status.size : -1)
+                }
+                return WriteOutcome(entry: pending.entry, isNew: pending.isNew, result: result, job: pending.job)
+            }
+        } else {
+            copyWorkers = nil
+        }
+    }
+
+    /// A remote run with `--progress`: the writer reports each file and its progress.
+    var showsProgressFromWriter: Bool {
+        link != nil && (options.progress || options.progressTotal) && !options.quiet
+    }
+
+    /// Requests a remote run keeps in flight (the protocol's default window).
+    public static var requestWindow: Int { 1024 }
+
+    /// rsync's redo pass for a remote run: each file whose delta failed its whole-file check is asked
+    /// for again, whole. A second failure is an error (exit 23). The parent directory keeps its time.
+    func redoRemoteFailures() {
+        guard let link, let workers = copyWorkers else { return }
+        while !remoteRedos.isEmpty && !wasInterrupted && fatalError == nil {
+            let redos = remoteRedos
+            remoteRedos = []
+            var parents: [[UInt8]: FileTime] = [:]
+            for redo in redos {
+                if options.verbose > 0 && !options.quiet {
+                    observer.error("WARNING: \(OutputEscaper.escape(redo.entry.name)) failed verification -- update discarded (will try again).", role: nil)
+                }
+                let parent = PathBytes.parent(redo.job.destination)
+                if parents[parent] == nil, let status = try? fs.lstat(parent) { parents[parent] = status.mtime }
+                var job = redo.job
+                job.basis = nil
+                job.remote?.signature = nil
+                redoneFiles.insert(redo.entry.fileIndex)
+                stats.regularFilesTransferred += 1
+                stats.transferredFileSize &+= redo.entry.status.size
+                if redo.isNew { stats.created.add(.regular) }
+                link.request(fileIndex: redo.entry.fileIndex, signature: nil)
+                workers.submit(PendingWrite(entry: redo.entry, job: job, isNew: redo.isNew))
+                writesSubmitted += 1
+            }
+            drainWrites()
+            if check.keepsTime(.directory) {
+                for (parent, mtime) in parents { try? fs.setModificationTime(parent, mtime) }
+            }
+        }
+    }
+
+    /// A remote run: sets the time of each directory whose writes have all finished, in the order
+    /// the walk left them (contents before their directory).
+    func finishDirectoriesWhoseWritesAreDone() {
+        var done = 0
+        for pending in directoriesAwaitingWrites {
+            guard pending.writesBefore <= writesFinished else { break }
+            finishDirectory(pending.entry, isNew: pending.isNew)
+            done += 1
+        }
+        if done > 0 { directoriesAwaitingWrites.removeFirst(done) }
+    }
+
+    func writeJob(_ entry: FileEntry, path: [UInt8], existing: FileStatus?) -> Receiver<FS>.WriteJob {
+        // The temp file is new: it needs the preserved owner and group even when the old file had them.
+        let owner = ownerChange(entry.status, nil)
+        return Receiver<FS>.WriteJob(
+            source: entry.sourcePath, sourceSize: entry.status.size, destination: path, name: entry.name,
+            permissions: check.destinationPermissions(source: entry.status, existing: existing),
+            uid: owner.uid, gid: owner.gid, mtime: check.keepsTime(.regular) ? entry.status.mtime : nil,
+            existing: existing, basis: deltaBasis(entry, path: path, existing: existing),
+            appendOffset: options.append > 0 && existing?.kind == .regular ? existing?.size : nil)
+    }
+
+    /// With `--no-whole-file`, the file the delta is made against (rsync's `fnamecmp`): a partial file
+    /// left in `--partial-dir`, else the current destination file, else a copy in a reference directory.
+    func deltaBasis(_ entry: FileEntry, path: [UInt8], existing: FileStatus?) -> [UInt8]? {
+        guard options.wholeFile == false else { return nil }
+        if let partial = PartialDirectory(options)?.file(named: path, in: PathBytes.parent(path)),
+            let status = try? fs.lstat(partial), status.kind == .regular
+        {
+            return partial
+        }
+        if let existing, existing.kind == .regular { return path }
+        return references.candidate(for: entry, kind: .regular)?.path
+    }
+
+    /// A write handed to a copy worker.
+    struct PendingWrite: Sendable {
+        var entry: FileEntry
+        var job: Receiver<FS>.WriteJob
+        var isNew: Bool
+        /// Reported by the writer (a remote run with `--progress`), just above the file's progress.
+        var item: ItemizedChange? = nil
+    }
+
+    /// The outcome of one write, as a copy worker hands it back.
+    struct WriteOutcome: Sendable {
+        var entry: FileEntry
+        var isNew: Bool
+        var result: Result<Receiver<FS>.WriteResult, WriteFailure>
+        /// The job, for a remote file sent again after a failed check (rsync's redo pass).
+        var job: Receiver<FS>.WriteJob? = nil
+    }
+
+    func transfer(_ entry: FileEntry, to path: [UInt8], existing: FileStatus?, flags: ItemizeFlags,
+        modeFrom: FileStatus? = nil)
+    {
+        var item = makeItem(entry, flags: flags)
+        stats.regularFilesTransferred += 1
+        stats.transferredFileSize &+= entry.status.size
+        // Only a file itemized as new counts as created (not one sent against a reference-dir basis).
+        let countsAsCreated = existing == nil && flags.contains(.isNew)
+        if countsAsCreated { stats.created.add(.regular) }
+        if options.dryRun {
+            observer.report(item)
+            return
+        }
+        var job = writeJob(entry, path: path, existing: existing)
+        if existing == nil, let modeFrom {
+            job.permissions = check.destinationPermissions(source: entry.status, existing: modeFrom)
+        }
+        if let link {
+            // The basis's signature goes with the request; the sender answers with the delta.
+            let signature = job.basis.flatMap { basis in
+                (try? fs.openForReading(basis)).flatMap { try? receiver.signature(of: $0) }
+            }
+            job.remote = RemoteFileData(fileIndex: entry.fileIndex, signature: signature, incoming: link.incoming,
+                expectedSize: entry.status.size)
+            link.request(fileIndex: entry.fileIndex, signature: signature)
+        }
+        if let workers = copyWorkers {
+            // Whole-file copies write the whole size; report now so output keeps file-list order.
+            item.bytesTransferred = entry.status.size
+            let writerReports = showsProgressFromWriter
+            if !writerReports { observer.report(item) }
+            workers.submit(PendingWrite(entry: entry, job: job, isNew: countsAsCreated, item: writerReports ? item : nil))
+            writesSubmitted += 1
+            for outcome in workers.takeFinished() { finishWrite(outcome, item: nil) }
+            if link != nil { finishDirectoriesWhoseWritesAreDone() }
+            return
+        }
+        if options.progress { observer.report(item) }
+        observer.transferStarted(name: displayName(entry), size: entry.status.size)
+        let result = Result { () throws(WriteFailure) -> Receiver<FS>.WriteResult in
+            try receiver.write(job, progress: { [observer] bytes in observer.transferProgress(bytes: bytes) })
+        }
+        finishWrite(WriteOutcome(entry: entry, isNew: countsAsCreated, result: result), item: item)
+    }
+
+    /// Counts and reports one finished write; `item` is reported here when it was not reported before.
+    func finishWrite(_ outcome: WriteOutcome, item: ItemizedChange?) {
+        let entry = outcome.entry
+        if item == nil { writesFinished += 1 }
+        switch outcome.result {
+        case .success(let written):
+            stats.literalData += written.bytes
+            stats.matchedData += written.matched
+            // Each match was a weak-sum hit confirmed by the strong sum (false alarms are not counted).
+            stats.matchedBlocks += written.matchedBlocks
+            stats.hashHits += written.matchedBlocks
+            if item != nil { observer.transferFinished(bytes: written.bytes) }
+            if var item, !options.progress {
+                item.bytesTransferred = written.bytes
+                observer.report(item)
+            }
+            warn(written.warnings)
+            // rsync prints its redo warning with -v only (FWARNING under INFO_GTE(NAME, 1)).
+            if options.verbose > 0 && !options.quiet { for notice in written.notices { observer.error(notice, role: nil) } }
+            if let redo = written.redo {
+                // Reported after the main pass, as rsync's redo phase is.
+                stats.literalData += redo.counts.literal
+                stats.matchedData += redo.counts.matched
+                // The first pass left the time and modes as they were; only the size now agrees.
+                var flags: ItemizeFlags = [.transfer]
+                if var before = redo.before {
+                    before.size = entry.status.size
+                    flags.formUnion(check.attributeFlags(source: entry, destination: before, localChange: false))
+                }
+                redoReports.append((redo.notice, makeItem(entry, flags: flags)))
+            }
+        case .failure(let error):
+            if item != nil { observer.transferFinished(bytes: -1) }
+            if case .interrupted = error {
+                wasInterrupted = true
+                return
+            }
+            if outcome.isNew { stats.created.regular -= 1 }
+            stats.regularFilesTransferred -= 1
+            stats.transferredFileSize &-= entry.status.size
+            switch error {
+            case .interrupted, .skipped:
+                return
+            case .sourceReadFailed(let failure):
+                // rsync's sender: "read errors mapping", an I/O error (exit 23, no deletions).
+                senderIOError = true
+                observer.error("[sender] read errors mapping \"\(OutputEscaper.escape(fs.absolute(failure.path), keepHighBit: options.keepHighBit))\": \(failure.errnoText) (\(failure.errno))", role: nil)
+            case .failed(let failure, _) where failure.isOutOfSpace:
+                // rsync ends the run at the first full-disk write (exit 11); the files in place stay whole.
+                diskFull.set()
+                if fatalError == nil {
+                    fatalError = SyncError(.fileIO,
+                        "[receiver] write failed on \"\(OutputEscaper.escape(fs.absolute(destinationPath(entry.name)), keepHighBit: options.keepHighBit))\": \(failure.errnoText) (\(failure.errno))",
+                        role: .receiver)
+                }
+            case .failed(let failure, let call):
+                if call == Receiver<FS>.peerFailureCall {
+                    // The sender reported its side itself; a broken link ends the run as interrupted.
+                    switch failure.errno {
+                    case 2: hadVanished = true
+                    case 4: wasInterrupted = true
+                    case 5: hadErrors = true
+                    case 74 where !redoneFiles.contains(entry.fileIndex):
+                        // Failed its whole-file check: asked for again, whole, after this pass (rsync's redo).
+                        if let job = outcome.job { remoteRedos.append((entry, job, outcome.isNew)) }
+                    case 74:
+                        fail("ERROR: \(OutputEscaper.escape(entry.name)) failed verification -- update discarded.")
+                    default: fail("[receiver] \(OutputEscaper.escape(entry.name)): \(failure.errnoText)")
+                    }
+                    return
+                }
+                if call == "send_files failed to open" {
+                    let source = OutputEscaper.escape(fs.absolute(entry.sourcePath), keepHighBit: options.keepHighBit)
+                    if failure.errno == 2 {
+                        observer.error("file has vanished: \"\(source)\"", role: .sender)
+                        hadVanished = true
+                        return
+                    }
+                    fail("[sender] send_files failed to open \"\(source)\": \(failure.errnoText) (\(failure.errno))")
+                } else {
+                    fail("[receiver] \(failure.describing(call: call))")
+                }
+            }
+        }
+    }
+
+    /// Waits for the copy workers; called before a directory's time is set and before hard links.
+    func drainWrites() {
+        guard let workers = copyWorkers else { return }
+        for outcome in workers.drain() { finishWrite(outcome, item: nil) }
+        finishDirectoriesWhoseWritesAreDone()
+    }
+}
+
+/// The generator's observer handed to the writer thread of a remote run (see `startCopyWorkers`).
+private struct UncheckedObserver: @unchecked Sendable {
+    let observer: TransferObserver
+    init(_ observer: TransferObserver) { self.observer = observer }
+}

@@ -1,0 +1,73 @@
+/// `--link-dest`, `--compare-dest`, `--copy-dest`: what the generator does with what the reference
+/// directories hold (`ReferenceDirectories`): an identical file is linked, copied or left out instead
+/// of being sent, one with the same data but other attributes is copied locally ("cf").
+extension Generator {
+    /// Resolves the reference directories once the destination is known; rsync warns (and goes on)
+    /// when one is missing.
+    func resolveReferenceDirectories() {
+        references = ReferenceDirectories(fs: fs, check: check, options: options, destinationRoot: destinationRoot)
+        if let kind = options.alternateDestinationKind {
+            for root in references.missingRoots {
+                observer.error("--\(kind)-dest arg does not exist: \(OutputEscaper.escape(fs.absolute(root), keepHighBit: options.keepHighBit))", role: nil)
+            }
+        }
+    }
+
+    /// A regular file (rsync `try_dests_reg`): returns true when a reference file made the transfer
+    /// unnecessary.
+    func useReferenceFile(_ entry: FileEntry, path: [UInt8]) -> Bool {
+        guard let kind = references.kind else { return false }
+        var contentMatch: (path: [UInt8], attributes: ItemizeFlags)?
+        for (candidate, _, attributes) in references.sameData(as: entry) {
+            guard attributes.isEmpty else {
+                if contentMatch == nil { contentMatch = (candidate, attributes) }
+                continue
+            }
+            switch kind {
+            case .compare:
+                report(entry, flags: [])
+                return true
+            case .link:
+                if !options.dryRun {
+                    do { try fs.makeHardLink(path, to: candidate) } catch { continue }
+                }
+                report(entry, flags: [.localChange, .hardLinkName])
+                return true
+            case .copy:
+                return copyLocally(entry, from: candidate, to: path, attributes: [])
+            }
+        }
+        if let contentMatch {
+            return copyLocally(entry, from: contentMatch.path, to: path, attributes: contentMatch.attributes)
+        }
+        return false
+    }
+
+    /// Copies a reference file into place instead of sending the source (rsync `copy_altdest_file`).
+    func copyLocally(_ entry: FileEntry, from candidate: [UInt8], to path: [UInt8], attributes: ItemizeFlags)
+        -> Bool
+    {
+        if !options.dryRun {
+            var job = writeJob(entry, path: path, existing: nil)
+            job.source = candidate
+            do { warn(try receiver.write(job, progress: { _ in }).warnings) } catch { return false }
+        }
+        var flags = attributes
+        flags.insert(.localChange)
+        report(entry, flags: flags)
+        return true
+    }
+
+    /// Symlinks, devices and specials identical in a reference directory: `--link-dest` hard-links them
+    /// (Linux can), `--compare-dest` leaves them out. Returns true when the entry is done.
+    func useReferenceNonRegular(_ entry: FileEntry, path: [UInt8]) -> Bool {
+        guard let kind = references.kind, kind != .copy, let candidate = references.identicalNonRegular(to: entry) else {
+            return false
+        }
+        if kind == .link && !options.dryRun {
+            do { try fs.makeHardLink(path, to: candidate) } catch { return false }
+        }
+        report(entry, flags: kind == .link ? [.localChange, .hardLinkName] : [])
+        return true
+    }
+}

@@ -1,0 +1,86 @@
+/// The reference directories of `--link-dest`, `--compare-dest` and `--copy-dest` (relative ones
+/// resolved against the destination), and the lookups rsync makes in them (`try_dests_reg`,
+/// `try_dests_non`). Pure lookups: what the generator then does with a match (link, copy, leave out)
+/// is in `Generator+ReferenceDirectories.swift`.
+struct ReferenceDirectories<FS: FileSystem> {
+    let fs: FS
+    let check: QuickCheck
+    let kind: AlternateDestinationKind?
+    let roots: [[UInt8]]
+
+    init(fs: FS, check: QuickCheck, options: SyncOptions, destinationRoot: [UInt8]) {
+        self.fs = fs
+        self.check = check
+        kind = options.alternateDestinationKind
+        roots = options.alternateDestinations.map { directory in
+            directory.first == PathBytes.slash ? directory : PathBytes.join(destinationRoot, directory)
+        }
+    }
+
+    /// None given.
+    init(fs: FS, check: QuickCheck) {
+        self.fs = fs
+        self.check = check
+        kind = nil
+        roots = []
+    }
+
+    var isEmpty: Bool { roots.isEmpty }
+
+    /// The roots that are not directories (rsync warns about each and goes on).
+    var missingRoots: [[UInt8]] { roots.filter { (try? fs.stat($0))?.kind != .directory } }
+
+    /// Regular files with the source's data, in reference order, each with the preserved attributes that
+    /// differ; lazy, so callers stop at the first one they can use.
+    func sameData(as entry: FileEntry)
+        -> some Sequence<(path: [UInt8], status: FileStatus, attributes: ItemizeFlags)>
+    {
+        let (fs, check) = (fs, check)
+        return roots.lazy.compactMap { root -> (path: [UInt8], status: FileStatus, attributes: ItemizeFlags)? in
+            let candidate = PathBytes.join(root, entry.name)
+            guard let status = try? fs.lstat(candidate), status.kind == .regular else { return nil }
+            let same = check.isUnchanged(source: entry.status, destination: status) {
+                (entry.checksum ?? (try? fs.checksum(entry.sourcePath)), try? fs.checksum(candidate))
+            }
+            guard same else { return nil }
+            return (candidate, status, check.attributeFlags(source: entry, destination: status, localChange: false))
+        }
+    }
+
+    /// The first file with the source's data and every preserved attribute.
+    func exactMatch(for entry: FileEntry) -> (path: [UInt8], status: FileStatus)? {
+        sameData(as: entry).first { $0.attributes.isEmpty }.map { ($0.path, $0.status) }
+    }
+
+    /// The first entry of `kind` under the entry's name, if any. For a directory, one whose attributes
+    /// already match wins over the first that exists (rsync `try_dests_non`, match level 2 over 1).
+    func candidate(for entry: FileEntry, kind: FileKind) -> (path: [UInt8], status: FileStatus)? {
+        var first: (path: [UInt8], status: FileStatus)?
+        for root in roots {
+            let candidate = PathBytes.join(root, entry.name)
+            guard let status = try? fs.lstat(candidate), status.kind == kind else { continue }
+            if kind != .directory { return (candidate, status) }
+            if check.attributeFlags(source: entry, destination: status, localChange: false).isEmpty {
+                return (candidate, status)
+            }
+            if first == nil { first = (candidate, status) }
+        }
+        return first
+    }
+
+    /// The first symlink, device or special identical to the entry: same type, target or device number,
+    /// and every preserved attribute.
+    func identicalNonRegular(to entry: FileEntry) -> [UInt8]? {
+        for root in roots {
+            let candidate = PathBytes.join(root, entry.name)
+            guard let status = try? fs.lstat(candidate), status.kind == entry.kind else { continue }
+            if entry.kind == .symlink {
+                guard (try? fs.readLink(candidate)) == entry.symlinkTarget else { continue }
+            } else if entry.kind.isDevice && status.rdev != entry.status.rdev {
+                continue
+            }
+            if check.attributeFlags(source: entry, destination: status, localChange: false).isEmpty { return candidate }
+        }
+        return nil
+    }
+}
