@@ -21,7 +21,7 @@ enum FileCopier {
             return Int(min(Int64(limit), length - total))
         }
         func endOfInput() throws(SystemCallError) -> Int64 {
-            if let length, total < length { throw systemError("read", sourcePath, ENODATA) }
+            if let length, total < length { throw systemError("read", sourcePath, ENODATA).at(.readSource) }
             return total
         }
         while useCopyRange {
@@ -43,7 +43,10 @@ enum FileCopier {
         defer { buffer.deallocate() }
         while true {
             if want(buffer.count) == 0 { return total }
-            let count = try syscall("read", sourcePath) { read(input, buffer.baseAddress, want(buffer.count)) }
+            let count: Int
+            do { count = try syscall("read", sourcePath) { read(input, buffer.baseAddress, want(buffer.count)) } } catch {
+                throw error.at(.readSource)
+            }
             if count == 0 { return try endOfInput() }
             var offset = 0
             while offset < count {

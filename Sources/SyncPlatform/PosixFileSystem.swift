@@ -150,12 +150,20 @@ public struct PosixFileSystem: FileSystem {
         from source: [UInt8], toNew temporaryPath: [UInt8], permissions: UInt32, length: Int64?,
         progress: (Int64) -> Bool
     ) throws(SystemCallError) -> Int64 {
-        let input = try openFile(source, O_RDONLY | O_CLOEXEC | csync_o_noatime(), fallback: O_RDONLY | O_CLOEXEC)
+        let input: Int32
+        do { input = try openFile(source, O_RDONLY | O_CLOEXEC | csync_o_noatime(), fallback: O_RDONLY | O_CLOEXEC) } catch {
+            throw error.at(.openSource)
+        }
         defer { close(input) }
-        let output = try withCPath(temporaryPath) { pointer throws(SystemCallError) in
-            try syscall("open", temporaryPath) {
-                open(pointer, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode_t(permissions))
+        let output: Int32
+        do {
+            output = try withCPath(temporaryPath) { pointer throws(SystemCallError) in
+                try syscall("open", temporaryPath) {
+                    open(pointer, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode_t(permissions))
+                }
             }
+        } catch {
+            throw error.at(.createTemporary)
         }
         lockAsWriter(output)
         let result: Result<Int64, SystemCallError> = Result { () throws(SystemCallError) -> Int64 in
@@ -181,7 +189,8 @@ public struct PosixFileSystem: FileSystem {
     public func copyFileInPlace(
         from source: [UInt8], to destination: [UInt8], length: Int64?, progress: (Int64) -> Bool
     ) throws(SystemCallError) -> Int64 {
-        let input = try openFile(source, O_RDONLY | O_CLOEXEC, fallback: nil)
+        let input: Int32
+        do { input = try openFile(source, O_RDONLY | O_CLOEXEC, fallback: nil) } catch { throw error.at(.openSource) }
         defer { close(input) }
         let output = try withCPath(destination) { pointer throws(SystemCallError) in
             try syscall("open", destination) { open(pointer, O_WRONLY | O_CLOEXEC) }

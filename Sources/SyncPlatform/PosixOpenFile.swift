@@ -51,8 +51,13 @@ extension PosixFileSystem {
     }
 
     public func createFile(_ path: [UInt8], permissions: UInt32) throws(SystemCallError) -> any OpenFile {
-        let descriptor = try withCPath(path) { pointer throws(SystemCallError) in
-            try syscall("open", path) { open(pointer, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode_t(permissions)) }
+        let descriptor: Int32
+        do {
+            descriptor = try withCPath(path) { pointer throws(SystemCallError) in
+                try syscall("open", path) { open(pointer, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode_t(permissions)) }
+            }
+        } catch {
+            throw error.at(.createTemporary)
         }
         lockAsWriter(descriptor)
         return PosixOpenFile(descriptor: descriptor, path: path)

@@ -33,11 +33,14 @@ public struct LogMessage: Sendable, Equatable {
     public var text: String
     /// The role that wrote it: rendered as `swsync: [receiver] ...` for errors and warnings.
     public var role: Role?
+    /// An error or warning printed after the program name (`Diagnostic.isPrefixed`).
+    public var isPrefixed: Bool
 
-    public init(_ kind: LogKind, _ text: String, role: Role? = nil) {
+    public init(_ kind: LogKind, _ text: String, role: Role? = nil, isPrefixed: Bool = true) {
         self.kind = kind
         self.text = text
         self.role = role
+        self.isPrefixed = isPrefixed
     }
 
     /// Hands the message to the local output, as rsync's `rwrite` does for messages read from the peer:
@@ -46,10 +49,17 @@ public struct LogMessage: Sendable, Equatable {
     public func deliver(to observer: some TransferObserver) {
         switch kind {
         case .info, .client: observer.info(text)
-        case .errorTransfer, .error, .warning, .errorSocket: observer.error(text, role: role)
+        case .errorTransfer, .error, .warning, .errorSocket:
+            observer.error(Diagnostic(text, role: role, isPrefixed: isPrefixed))
         case .log: break
         }
     }
+
+    /// The role byte's high bit: the line is printed without the program name.
+    static var bareFlag: UInt8 { 0x80 }
+
+    /// The role and the prefix choice, in one byte.
+    var roleAndPrefixByte: UInt8 { Self.roleByte(role) | (isPrefixed ? 0 : Self.bareFlag) }
 
     static func roleByte(_ role: Role?) -> UInt8 {
         switch role {

@@ -156,8 +156,9 @@ public enum Message: Sendable, Equatable {
     case deleted(name: [UInt8], kind: FileKind)
     /// A line for the user: info, warning or error, with rsync's categories.
     case log(LogMessage)
-    /// The peer hit a fatal error and ends the run with `status` (rsync `MSG_ERROR_EXIT`).
-    case abort(status: ExitStatus, message: String)
+    /// The peer hit a fatal error and ends the run with `status` (rsync `MSG_ERROR_EXIT`); the message
+    /// is shown after the program name unless `isPrefixed` is false (`Diagnostic`).
+    case abort(status: ExitStatus, message: String, isPrefixed: Bool = true)
     /// From the generator: no more requests. From the sender: every request has been answered.
     case done
     case stats(WireStats)
@@ -239,10 +240,11 @@ public enum Message: Sendable, Equatable {
             w.raw(name)
         case .log(let message):
             w.byte(message.kind.rawValue)
-            w.byte(LogMessage.roleByte(message.role))
+            w.byte(message.roleAndPrefixByte)
             w.raw(Self.cut(message.text, to: limits.maxLogTextLength))
-        case .abort(let status, let message):
+        case .abort(let status, let message, let isPrefixed):
             w.varint(Int(status.rawValue))
+            w.byte(isPrefixed ? 0 : 1)
             w.raw(Self.cut(message, to: limits.maxLogTextLength))
         case .done, .keepalive:
             break
@@ -340,13 +342,16 @@ public enum Message: Sendable, Equatable {
         case .log:
             let rawKind = try r.byte("kind")
             guard let kind = LogKind(rawValue: rawKind) else { throw .malformed("log kind \(rawKind)") }
-            let role = try LogMessage.role(from: try r.byte("role"))
+            let roleByte = try r.byte("role")
+            let role = try LogMessage.role(from: roleByte & ~LogMessage.bareFlag)
             let text = try Self.text(&r, limits: limits)
-            message = .log(LogMessage(kind, text, role: role))
+            message = .log(LogMessage(kind, text, role: role, isPrefixed: roleByte & LogMessage.bareFlag == 0))
         case .abort:
             let status = try Self.status(&r)
             guard status != .success else { throw .malformed("abort with exit status 0") }
-            message = .abort(status: status, message: try Self.text(&r, limits: limits))
+            let flags = try r.byte("abort flags")
+            guard flags <= 1 else { throw .malformed("abort flags \(flags)") }
+            message = .abort(status: status, message: try Self.text(&r, limits: limits), isPrefixed: flags == 0)
         case .done:
             message = .done
         case .keepalive:

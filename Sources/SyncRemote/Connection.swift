@@ -169,7 +169,7 @@ public final class Connection: @unchecked Sendable {
                     do { setup = try assembler.accept(part) } catch { throw error.syncError }
                     if let setup { return setup }
                 case .keepalive, .progress: continue
-                case .abort(let status, let text): throw SyncError(status, text)
+                case .abort(let status, let text, let isPrefixed): throw SyncError(status, text, isPrefixed: isPrefixed)
                 default:
                     throw ProtocolError(.outOfSequence, "\(message.type) message before the client's setup").syncError
                 }

@@ -40,7 +40,7 @@ final class SessionEvents: @unchecked Sendable {
             peer.withLock { $0.status = status }
             connection.expectEnd()
             goodbye.signal()
-        case .abort(let status, let text): throw SyncError(status, text)
+        case .abort(let status, let text, let isPrefixed): throw SyncError(status, text, isPrefixed: isPrefixed)
         case .done, .keepalive, .progress: break
         default: throw SyncError(.streamIO, "protocol stream: unexpected \(message.type) message from the peer")
         }
@@ -80,6 +80,7 @@ public final class LockedObserver: TransferObserver, @unchecked Sendable {
     }
     public func info(_ text: String) { lock.withLock { _ in base.info(text) } }
     public func error(_ text: String, role: Role?) { lock.withLock { _ in base.error(text, role: role) } }
+    public func error(_ diagnostic: Diagnostic) { lock.withLock { _ in base.error(diagnostic) } }
     public func transferStarted(name: [UInt8], size: Int64) {
         lock.withLock { _ in base.transferStarted(name: name, size: size) }
     }
@@ -115,7 +116,10 @@ final class ForwardingObserver: TransferObserver, @unchecked Sendable {
     }
     func reportDeletion(name: [UInt8], kind: FileKind) { connection.send(.deleted(name: name, kind: kind)) }
     func info(_ text: String) { connection.send(.log(LogMessage(.info, text))) }
-    func error(_ text: String, role: Role?) { connection.send(.log(LogMessage(.error, text, role: role))) }
+    func error(_ text: String, role: Role?) { error(Diagnostic(text, role: role)) }
+    func error(_ diagnostic: Diagnostic) {
+        connection.send(.log(LogMessage(.error, diagnostic.text, role: diagnostic.role, isPrefixed: diagnostic.isPrefixed)))
+    }
     func transferStarted(name: [UInt8], size: Int64) {}
     func transferProgress(bytes: Int64) { connection.noteProgress() }
     func transferFinished(bytes: Int64) {}

@@ -76,13 +76,12 @@ final class ConsoleObserver: TransferObserver {
         stdout.writeLine(text)
     }
 
-    func error(_ text: String, role: Role?) {
+    func error(_ text: String, role: Role?) { error(Diagnostic(text, role: role)) }
+
+    func error(_ diagnostic: Diagnostic) {
         errorCount += 1
         stdout.flush()
-        let line = text.hasPrefix("IO error") || text.hasPrefix("ERROR") || text.hasPrefix("WARNING")
-            || text.hasPrefix("file has vanished") || text.hasPrefix("--")
-            || text.hasPrefix("could not make way") || text.hasPrefix("Deletions stopped") || text.hasPrefix("***")
-            ? text : "swsync: " + text
+        let line = diagnostic.isPrefixed ? "swsync: " + diagnostic.text : diagnostic.text
         stderr.writeLine(line)
         stderr.flush()
         logFile?.line(line)

@@ -128,7 +128,7 @@ public enum SwsyncCommand {
     /// Prints `swsync: MESSAGE` and rsync's closing "error: ... (code N)" line; returns the status.
     static func fail(_ error: SyncError, quietMessage: Bool = false) -> Int32 {
         if !quietMessage {
-            let text = error.message.hasPrefix("ERROR") ? error.message : "swsync: " + error.message
+            let text = error.isPrefixed ? "swsync: " + error.message : error.message
             writeStderr(text + "\n")
         }
         writeStderr(closingLine(error.status))

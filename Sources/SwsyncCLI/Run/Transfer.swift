@@ -50,7 +50,9 @@ enum Transfer {
         else { return ExitStatus.syntax.rawValue }
         observer.flush()
         if let error = outcome.error {
-            if !error.message.isEmpty { SwsyncCommand.writeStderr("swsync: \(error.message)\n") }
+            if !error.message.isEmpty {
+                SwsyncCommand.writeStderr((error.isPrefixed ? "swsync: " : "") + error.message + "\n")
+            }
             if outcome.status != .success { SwsyncCommand.writeStderr(SwsyncCommand.closingLine(outcome.status)) }
             return outcome.status.rawValue
         }
@@ -80,7 +82,7 @@ enum Transfer {
         options: SyncOptions, observer: ConsoleObserver, logFile: LogFile?) -> ExitStatus
     {
         if deletionsSkipped > 0 {
-            observer.error("Deletions stopped due to --max-delete limit (\(deletionsSkipped) skipped)", role: nil)
+            observer.error(.bare("Deletions stopped due to --max-delete limit (\(deletionsSkipped) skipped)"))
         }
         if !options.quiet {
             if options.stats { printStats(stats, options: options, observer: observer) }
@@ -91,11 +93,7 @@ enum Transfer {
         logFile?.line(
             "sent \(stats.bytesSent) bytes  received \(stats.bytesReceived) bytes  total size \(stats.totalFileSize)")
         observer.flush()
-        if status == .signal {
-            SwsyncCommand.writeStderr("swsync error: received SIGINT, SIGTERM, or SIGHUP (code 20) [swsync=\(SwsyncCommand.version)]\n")
-        } else if status != .success {
-            SwsyncCommand.writeStderr(SwsyncCommand.closingLine(status))
-        }
+        if status != .success { SwsyncCommand.writeStderr(SwsyncCommand.closingLine(status)) }
         logFile?.flush()
         return status
     }

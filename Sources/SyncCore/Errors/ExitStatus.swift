@@ -64,3 +64,25 @@ public enum ExitStatus: Int32, Sendable {
         }
     }
 }
+
+extension ExitStatus {
+    /// rsync's precedence between what went wrong in the parts of one run, and between the two sides
+    /// of a remote run: anything that stopped the run (a signal, a file I/O or stream error, a
+    /// timeout) outranks a partial transfer (23), which outranks vanished files (24), which outrank the
+    /// `--max-delete` limit (25), which is the exit code only when nothing else went wrong. Between two
+    /// statuses of the same rank the first wins. The one place local runs, pushes, pulls and servers
+    /// settle their status.
+    public static func combined(_ statuses: ExitStatus...) -> ExitStatus {
+        statuses.reduce(.success) { worst, next in next.rank > worst.rank ? next : worst }
+    }
+
+    private var rank: Int {
+        switch self {
+        case .success: return 0
+        case .maxDelete: return 1
+        case .vanished: return 2
+        case .partial: return 3
+        default: return 4
+        }
+    }
+}

@@ -10,11 +10,14 @@ public struct SyncError: Error, Sendable, CustomStringConvertible {
     public var status: ExitStatus
     public var message: String
     public var role: Role?
+    /// Printed after the program name (rsync's `rsyserr`), or bare (`Diagnostic`).
+    public var isPrefixed: Bool
 
-    public init(_ status: ExitStatus, _ message: String, role: Role? = nil) {
+    public init(_ status: ExitStatus, _ message: String, role: Role? = nil, isPrefixed: Bool = true) {
         self.status = status
         self.message = message
         self.role = role
+        self.isPrefixed = isPrefixed
     }
 
     public var description: String { message }
@@ -31,12 +34,40 @@ public struct SystemCallError: Error, Sendable, CustomStringConvertible {
     public var path: [UInt8]
     public var errno: Int32
     public var errnoText: String
+    /// Where in a copy the call failed, when the file system knows (a copy has two files, and rsync
+    /// blames each side differently).
+    public var stage: Stage?
 
-    public init(call: String, path: [UInt8], errno: Int32, errnoText: String) {
+    /// The step of a file copy a failed call belongs to.
+    public enum Stage: Sendable {
+        /// Opening the source to read it.
+        case openSource
+        /// Reading the source (an I/O error, or the end before its listed size).
+        case readSource
+        /// Creating the new (temp) file.
+        case createTemporary
+    }
+
+    public init(call: String, path: [UInt8], errno: Int32, errnoText: String, stage: Stage? = nil) {
         self.call = call
         self.path = path
         self.errno = errno
         self.errnoText = errnoText
+        self.stage = stage
+    }
+
+    /// The same failure, shown under another name (rsync says `mkstemp` for the temp file's open).
+    public func describedAs(_ call: String) -> SystemCallError {
+        var copy = self
+        copy.call = call
+        return copy
+    }
+
+    /// The same failure, marked as belonging to `stage` of a copy.
+    public func at(_ stage: Stage) -> SystemCallError {
+        var copy = self
+        copy.stage = stage
+        return copy
     }
 
     /// rsync's shape: `link_stat "/a/b" failed: No such file or directory (2)`.

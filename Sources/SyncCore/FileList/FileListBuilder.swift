@@ -150,8 +150,8 @@ public struct FileListBuilder<FS: FileSystem> {
         return entry
     }
 
-    private mutating func reportError(_ text: String, role: Role? = .sender) {
-        messages.append(SenderMessage(text: text, isError: true, role: role))
+    private mutating func reportError(_ text: String, role: Role? = .sender, isPrefixed: Bool = true) {
+        messages.append(SenderMessage(text: text, isError: true, role: role, isPrefixed: isPrefixed))
     }
 
     private mutating func reportInfo(_ text: String) {
@@ -164,8 +164,8 @@ public struct FileListBuilder<FS: FileSystem> {
         do {
             status = try fs.lstat(sourcePath)
         } catch {
-            if error.errno == 2 && fromListing {
-                reportError("file has vanished: \"\(absolute(sourcePath))\"")
+            if error.errno == SystemErrno.noSuchEntry && fromListing {
+                reportError("file has vanished: \"\(absolute(sourcePath))\"", isPrefixed: false)
                 vanished = true
             } else {
                 reportError("[sender] \(error.describing(call: "link_stat", path: fs.absolute(sourcePath)))")
@@ -234,10 +234,16 @@ public struct SenderMessage: Sendable {
     public var text: String
     public var isError: Bool
     public var role: Role?
+    /// An error printed after the program name (see `Diagnostic`).
+    public var isPrefixed = true
 
     public static func deliver(_ messages: [SenderMessage], to observer: TransferObserver) {
         for message in messages {
-            if message.isError { observer.error(message.text, role: message.role) } else { observer.info(message.text) }
+            if message.isError {
+                observer.error(Diagnostic(message.text, role: message.role, isPrefixed: message.isPrefixed))
+            } else {
+                observer.info(message.text)
+            }
         }
     }
 }

@@ -22,7 +22,7 @@ struct DirectoryRuleTracker {
         if relativeName.isEmpty { rootSource = source }
         func read(_ path: [UInt8]) throws(SyncError) -> [UInt8]? {
             do throws(SystemCallError) { return try fs.readFile(path) } catch {
-                if error.errno == 2 || error.errno == 20 { return nil }  // ENOENT, ENOTDIR
+                if error.errno == SystemErrno.noSuchEntry || error.errno == SystemErrno.notDirectory { return nil }
                 throw SyncError(.fileIO, "[\(role.rawValue)] \(error.description)", role: role)
             }
         }

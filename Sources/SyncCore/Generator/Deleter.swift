@@ -116,7 +116,7 @@ public final class Deleter<FS: FileSystem> {
     private func warnIOError() {
         guard !warnedAboutIOError else { return }
         warnedAboutIOError = true
-        observer.error("IO error encountered -- skipping file deletion", role: nil)
+        observer.error(.bare("IO error encountered -- skipping file deletion"))
     }
 
     /// Entries of `directory` not in `keeping` and not protected by the rules, in deletion order.
@@ -232,7 +232,7 @@ public final class Deleter<FS: FileSystem> {
             return true
         } catch {
             backupFailures += 1
-            if case .failed(let failure, _) = error {
+            if case .destination(let failure) = error {
                 observer.error("[generator] make_backup failed: \(failure.description)", role: nil)
             }
             return false

@@ -177,7 +177,7 @@ extension Generator {
         switch entry.kind {
         case .directory:
             fail("[generator] recv_generator: mkdir \"\(shown)\" failed: \(refusal)")
-            observer.error("*** Skipping any contents from this failed directory ***", role: nil)
+            observer.error(.bare("*** Skipping any contents from this failed directory ***"))
             report(entry, flags: [.localChange, .isNew])  // rsync itemizes it all the same
         case .symlink:
             let target = OutputEscaper.escape(entry.symlinkTarget ?? [], keepHighBit: options.keepHighBit)

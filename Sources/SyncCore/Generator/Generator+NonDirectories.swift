@@ -35,8 +35,8 @@ extension Generator {
             let isEmpty = ((try? fs.listDirectory(path)) ?? []).isEmpty
             guard isEmpty || options.force || options.effectiveDeleteTiming != nil else {
                 observer.info("cannot delete non-empty directory: \(OutputEscaper.escape(entry.name, keepHighBit: options.keepHighBit))")
-                fail("could not make way for new \(kindWord(entry.kind)): \(OutputEscaper.escape(entry.name, keepHighBit: options.keepHighBit))",
-                    role: .generator)
+                fail(.bare("could not make way for new \(kindWord(entry.kind)): \(OutputEscaper.escape(entry.name, keepHighBit: options.keepHighBit))",
+                    role: .generator))
                 return false
             }
             if options.backup && !options.dryRun {
@@ -49,8 +49,8 @@ extension Generator {
             // Something inside was kept (--max-delete, a protected file): the way is still blocked.
             if !options.dryRun, (try? fs.lstat(path))?.kind == .directory {
                 observer.info("cannot delete non-empty directory: \(OutputEscaper.escape(entry.name, keepHighBit: options.keepHighBit))")
-                fail("could not make way for new \(kindWord(entry.kind)): \(OutputEscaper.escape(entry.name, keepHighBit: options.keepHighBit))",
-                    role: .generator)
+                fail(.bare("could not make way for new \(kindWord(entry.kind)): \(OutputEscaper.escape(entry.name, keepHighBit: options.keepHighBit))",
+                    role: .generator))
                 return false
             }
             return true

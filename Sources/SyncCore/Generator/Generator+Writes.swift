@@ -22,7 +22,7 @@ extension Generator {
                 let result = diskFull.isSet ? .failure(.skipped) : Result { () throws(WriteFailure) -> Receiver<FS>.WriteResult in
                     try receiver.write(pending.job, progress: { bytes in progress?.observer.transferProgress(bytes: bytes) })
                 }
-                if case .failure(.failed(let error, _)) = result, error.isOutOfSpace { diskFull.set() }
+                if case .failure(.destination(let error)) = result, error.isOutOfSpace { diskFull.set() }
                 if let progress, pending.item != nil {
                     let succeeded = (try? result.get()) != nil
                     progress.observer.transferFinished(bytes: succeeded ? pending.entry.status.size : -1)
@@ -52,7 +52,7 @@ extension Generator {
             var parents: [[UInt8]: FileTime] = [:]
             for redo in redos {
                 if options.verbose > 0 && !options.quiet {
-                    observer.error("WARNING: \(OutputEscaper.escape(redo.entry.name)) failed verification -- update discarded (will try again).", role: nil)
+                    observer.error(.bare("WARNING: \(OutputEscaper.escape(redo.entry.name)) failed verification -- update discarded (will try again)."))
                 }
                 let parent = PathBytes.parent(redo.job.destination)
                 if parents[parent] == nil, let status = try? fs.lstat(parent) { parents[parent] = status.mtime }
@@ -191,7 +191,7 @@ extension Generator {
             }
             warn(written.warnings)
             // rsync prints its redo warning with -v only (FWARNING under INFO_GTE(NAME, 1)).
-            if options.verbose > 0 && !options.quiet { for notice in written.notices { observer.error(notice, role: nil) } }
+            if options.verbose > 0 && !options.quiet { for notice in written.notices { observer.error(.bare(notice)) } }
             if let redo = written.redo {
                 // Reported after the main pass, as rsync's redo phase is.
                 stats.literalData += redo.counts.literal
@@ -214,13 +214,13 @@ extension Generator {
             stats.regularFilesTransferred -= 1
             stats.transferredFileSize &-= entry.status.size
             switch error {
-            case .interrupted, .skipped:
+            case .interrupted, .skipped, .temporaryNameTaken:
                 return
             case .sourceReadFailed(let failure):
                 // rsync's sender: "read errors mapping", an I/O error (exit 23, no deletions).
                 senderIOError = true
                 observer.error("[sender] read errors mapping \"\(OutputEscaper.escape(fs.absolute(failure.path), keepHighBit: options.keepHighBit))\": \(failure.errnoText) (\(failure.errno))", role: nil)
-            case .failed(let failure, _) where failure.isOutOfSpace:
+            case .destination(let failure) where failure.isOutOfSpace:
                 // rsync ends the run at the first full-disk write (exit 11); the files in place stay whole.
                 diskFull.set()
                 if fatalError == nil {
@@ -228,32 +228,28 @@ extension Generator {
                         "[receiver] write failed on \"\(OutputEscaper.escape(fs.absolute(destinationPath(entry.name)), keepHighBit: options.keepHighBit))\": \(failure.errnoText) (\(failure.errno))",
                         role: .receiver)
                 }
-            case .failed(let failure, let call):
-                if call == Receiver<FS>.peerFailureCall {
-                    // The sender reported its side itself; a broken link ends the run as interrupted.
-                    switch failure.errno {
-                    case 2: hadVanished = true
-                    case 4: wasInterrupted = true
-                    case 5: hadErrors = true
-                    case 74 where !redoneFiles.contains(entry.fileIndex):
-                        // Failed its whole-file check: asked for again, whole, after this pass (rsync's redo).
-                        if let job = outcome.job { remoteRedos.append((entry, job, outcome.isNew)) }
-                    case 74:
-                        fail("ERROR: \(OutputEscaper.escape(entry.name)) failed verification -- update discarded.")
-                    default: fail("[receiver] \(OutputEscaper.escape(entry.name)): \(failure.errnoText)")
-                    }
+            case .destination(let failure):
+                fail("[receiver] \(failure.description)")
+            case .sourceUnopenable(let failure):
+                let source = OutputEscaper.escape(fs.absolute(entry.sourcePath), keepHighBit: options.keepHighBit)
+                if failure.errno == SystemErrno.noSuchEntry {
+                    observer.error(.bare("file has vanished: \"\(source)\"", role: .sender))
+                    hadVanished = true
                     return
                 }
-                if call == "send_files failed to open" {
-                    let source = OutputEscaper.escape(fs.absolute(entry.sourcePath), keepHighBit: options.keepHighBit)
-                    if failure.errno == 2 {
-                        observer.error("file has vanished: \"\(source)\"", role: .sender)
-                        hadVanished = true
-                        return
-                    }
-                    fail("[sender] send_files failed to open \"\(source)\": \(failure.errnoText) (\(failure.errno))")
-                } else {
-                    fail("[receiver] \(failure.describing(call: call))")
+                fail("[sender] send_files failed to open \"\(source)\": \(failure.errnoText) (\(failure.errno))")
+            case .peer(let failure):
+                // The sender reported its side itself.
+                switch failure {
+                case .sourceVanished: hadVanished = true
+                case .sourceFailed: hadErrors = true
+                case .failedVerification where !redoneFiles.contains(entry.fileIndex):
+                    // Asked for again, whole, after this pass (rsync's redo).
+                    if let job = outcome.job { remoteRedos.append((entry, job, outcome.isNew)) }
+                case .failedVerification:
+                    fail(.bare("ERROR: \(OutputEscaper.escape(entry.name)) failed verification -- update discarded."))
+                case .protocolViolation(let text):
+                    fail("[receiver] \(OutputEscaper.escape(entry.name)): \(text)")
                 }
             }
         }

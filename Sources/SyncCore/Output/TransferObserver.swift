@@ -8,8 +8,10 @@ public protocol TransferObserver: AnyObject {
     func reportDeletion(name: [UInt8], kind: FileKind)
     /// An informational line for stdout ("skipping non-regular file ...").
     func info(_ text: String)
-    /// An error or warning line for stderr, already without the program prefix.
+    /// An error or warning line for stderr, printed after the program name.
     func error(_ text: String, role: Role?)
+    /// An error or warning line for stderr, printed as the diagnostic says.
+    func error(_ diagnostic: Diagnostic)
     /// A regular file's data is about to be sent.
     func transferStarted(name: [UInt8], size: Int64)
     /// Bytes copied so far of the current file.
@@ -20,4 +22,9 @@ public protocol TransferObserver: AnyObject {
     var isInterrupted: Bool { get }
     /// The same check, callable from copy workers on other threads.
     var interruptCheck: @Sendable () -> Bool { get }
+}
+
+extension TransferObserver {
+    /// Observers that print every line the same way (tests, recorders) need only `error(_:role:)`.
+    public func error(_ diagnostic: Diagnostic) { error(diagnostic.text, role: diagnostic.role) }
 }

@@ -69,7 +69,7 @@ extension Receiver {
             geometry: BlockGeometry(fileSize: length, blockLength: sizing.blockLength),
             strongLength: sizing.strongLength, weak: weak, strong: strong)
         else {
-            throw SystemCallError(call: "read", path: basis.path, errno: 5, errnoText: "basis file changed while read")
+            throw SystemCallError(call: "read", path: basis.path, errno: SystemErrno.inputOutput, errnoText: "basis file changed while read")
         }
         return signature
     }
@@ -124,7 +124,7 @@ extension Receiver {
             if count == 0 { break }
             offset += Int64(count)
             if !progress(offset) {
-                readFailure = SystemCallError(call: "write", path: output.path, errno: 4,
+                readFailure = SystemCallError(call: "write", path: output.path, errno: SystemErrno.interrupted,
                     errnoText: "Interrupted system call")
                 break
             }
@@ -214,7 +214,7 @@ final class PipelinedRebuild: @unchecked Sendable {
         if let writers, case .copy(let index, let count) = instruction {
             let geometry = patcher.geometry
             do throws(DeltaError) { try DeltaPatcher.validate(instruction, geometry: geometry) } catch {
-                throw SystemCallError(call: "read", path: basis.path, errno: 5, errnoText: error.syncError.message)
+                throw SystemCallError(call: "read", path: basis.path, errno: SystemErrno.inputOutput, errnoText: error.syncError.message)
             }
             var offset = Int64(geometry.offset(ofBlock: index))
             var remaining = geometry.length(ofBlocks: index, count: count)
@@ -224,7 +224,7 @@ final class PipelinedRebuild: @unchecked Sendable {
                 let piece = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<n])
                 guard try basis.readFully(into: piece, at: offset) == n else {
                     writers.returnBuffer(buffer)
-                    throw SystemCallError(call: "read", path: basis.path, errno: 5, errnoText: "Input/output error")
+                    throw SystemCallError(call: "read", path: basis.path, errno: SystemErrno.inputOutput, errnoText: "Input/output error")
                 }
                 patcher.absorbCopied(UnsafeRawBufferPointer(piece))
                 writers.submit(buffer, count: n, at: written)
@@ -240,7 +240,7 @@ final class PipelinedRebuild: @unchecked Sendable {
                 read: { (offset, into) throws(SyncError) in
                     do throws(SystemCallError) {
                         if try basis.readFully(into: into, at: Int64(offset)) != into.count {
-                            throw SystemCallError(call: "read", path: basis.path, errno: 5,
+                            throw SystemCallError(call: "read", path: basis.path, errno: SystemErrno.inputOutput,
                                 errnoText: "Input/output error")
                         }
                     } catch {
@@ -260,7 +260,7 @@ final class PipelinedRebuild: @unchecked Sendable {
                     written += Int64(bytes.count)
                 })
         } catch {
-            throw failure ?? SystemCallError(call: "write", path: output.path, errno: 5, errnoText: error.message)
+            throw failure ?? SystemCallError(call: "write", path: output.path, errno: SystemErrno.inputOutput, errnoText: error.message)
         }
     }
 }

@@ -19,7 +19,12 @@ final class ListedLengthSource: OpenFile {
     func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(SystemCallError) -> Int {
         guard offset < length else { return 0 }
         let want = Int(min(Int64(buffer.count), length - offset))
-        let count = try base.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want]), at: offset)
+        let count: Int
+        do {
+            count = try base.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want]), at: offset)
+        } catch {
+            throw error.at(.readSource)
+        }
         if count == 0 { throw Self.shrank(path) }
         return count
     }
@@ -33,6 +38,7 @@ final class ListedLengthSource: OpenFile {
     /// The source ended before its listed length.
     @inline(never)
     static func shrank(_ path: [UInt8]) -> SystemCallError {
-        SystemCallError(call: "read", path: path, errno: SystemErrno.noData, errnoText: "No data available")
+        SystemCallError(call: "read", path: path, errno: SystemErrno.noData, errnoText: "No data available",
+            stage: .readSource)
     }
 }

@@ -118,7 +118,7 @@ public struct Receiver<FS: FileSystem>: Sendable {
                         to: job.destination, progress: keepGoing)
                 }
             } catch {
-                throw failure(error, source: job.source)
+                throw failure(error, source: job.source, temporary: nil)
             }
             result.warnings += finishAttributes(job.destination, permissions: job.permissions, owner: owner, mtime: job.mtime)
             return result
@@ -127,16 +127,22 @@ public struct Receiver<FS: FileSystem>: Sendable {
         var counts: DeltaCounts?
         let temporary = try createTemporary(source: job.source, job: job, directory: directory,
             progress: keepGoing)
-        { (path) throws(SystemCallError) -> Int64 in
-            if let basis = job.basis, let rebuilt = try rebuildIntoNewFile(path, job: job, basis: basis, progress: keepGoing) {
-                counts = rebuilt
-                return rebuilt.literal + rebuilt.matched
+        { (path) throws(WriteFailure) -> Int64 in
+            do throws(SystemCallError) {
+                if let basis = job.basis,
+                    let rebuilt = try rebuildIntoNewFile(path, job: job, basis: basis, progress: keepGoing)
+                {
+                    counts = rebuilt
+                    return rebuilt.literal + rebuilt.matched
+                }
+                if job.basis != nil {
+                    notices.append("WARNING: \(OutputEscaper.escape(job.name)) failed verification -- update discarded (will try again).")
+                    try? fs.removeFile(path)
+                }
+                return try copyWhole(from: job.source, length: job.sourceSize, toNew: path, progress: keepGoing)
+            } catch {
+                throw failure(error, source: job.source, temporary: path)
             }
-            if job.basis != nil {
-                notices.append("WARNING: \(OutputEscaper.escape(job.name)) failed verification -- update discarded (will try again).")
-                try? fs.removeFile(path)
-            }
-            return try copyWhole(from: job.source, length: job.sourceSize, toNew: path, progress: keepGoing)
         }
         warnings += try install(temporary.path, job: job)
         if let counts {
@@ -164,9 +170,9 @@ public struct Receiver<FS: FileSystem>: Sendable {
         do {
             try fs.rename(temporary, to: job.destination)
         } catch {
-            guard error.errno == 18 else {  // EXDEV: --temp-dir on another file system; copy next to the target.
+            guard error.errno == SystemErrno.crossDevice else {  // --temp-dir on another file system: copy next to the target
                 try? fs.removeFile(temporary)
-                throw .failed(error, call: "rename")
+                throw .destination(error)
             }
             defer { try? fs.removeFile(temporary) }
             let local = try createTemporary(source: temporary, job: job, directory: directory,
@@ -174,7 +180,7 @@ public struct Receiver<FS: FileSystem>: Sendable {
             warnings += finishAttributes(local.path, permissions: job.permissions, owner: owner, mtime: job.mtime)
             do { try fs.rename(local.path, to: job.destination) } catch {
                 try? fs.removeFile(local.path)
-                throw .failed(error, call: "rename")
+                throw .destination(error)
             }
         }
         removeUsedPartial(directory: directory, name: job.name)
@@ -243,7 +249,7 @@ public struct Receiver<FS: FileSystem>: Sendable {
     /// destination, or into `--partial-dir`) and removed otherwise.
     func createTemporary(
         source: [UInt8], job: WriteJob, directory: [UInt8], inTempDir: Bool = true, progress: (Int64) -> Bool,
-        fill: ((_ path: [UInt8]) throws(SystemCallError) -> Int64)? = nil
+        fill: ((_ path: [UInt8]) throws(WriteFailure) -> Int64)? = nil
     ) throws(WriteFailure) -> (path: [UInt8], bytes: Int64) {
         let name = job.name
         let base = PathBytes.lastComponent(name)
@@ -251,40 +257,53 @@ public struct Receiver<FS: FileSystem>: Sendable {
         var random = SplitMix64(seed: UInt64(bitPattern: Int64(name.hashValue)))
         for _ in 0..<100 {
             let path = PathBytes.join(tempDirectory, TemporaryName.make(for: base, random: &random))
-            do throws(SystemCallError) {
+            do throws(WriteFailure) {
                 let bytes: Int64
                 if let fill {
                     bytes = try fill(path)
                 } else {
-                    bytes = try copyWhole(from: source, length: source == job.source ? job.sourceSize : nil,
-                        toNew: path, progress: progress)
+                    do throws(SystemCallError) {
+                        bytes = try copyWhole(from: source, length: source == job.source ? job.sourceSize : nil,
+                            toNew: path, progress: progress)
+                    } catch {
+                        throw failure(error, source: job.source, temporary: path)
+                    }
                 }
                 return (path, bytes)
             } catch {
-                if error.errno == SystemErrno.exists && error.path == path { continue }  // pick another name
-                if error.errno == SystemErrno.interrupted && isInterrupted() {
+                switch error {
+                case .temporaryNameTaken: continue  // another file has that name: pick another
+                case .interrupted:
                     keepPartial(path, directory: directory, job: job)
                     throw .interrupted
+                default:
+                    // Any other failure (an unreadable source, a full disk, a basis read error) leaves no
+                    // temp file behind.
+                    try? fs.removeFile(path)
+                    throw error
                 }
-                // Any other failure (an unreadable source, a full disk, a basis read error) leaves no
-                // temp file behind.
-                try? fs.removeFile(path)
-                if error.path == source && error.call == "open" {
-                    throw .failed(error, call: "send_files failed to open")
-                }
-                if error.path == source { throw .sourceReadFailed(error) }
-                throw .failed(error, call: error.call == "open" ? "mkstemp" : error.call)
             }
         }
-        throw .failed(SystemCallError(call: "mkstemp", path: directory, errno: SystemErrno.exists,
-            errnoText: "File exists"), call: "mkstemp")
+        throw .destination(SystemCallError(call: "mkstemp", path: directory, errno: SystemErrno.exists,
+            errnoText: "File exists"))
     }
 
-    /// What a failed write over the destination itself (`--inplace`, `--append`) amounts to.
-    private func failure(_ error: SystemCallError, source: [UInt8]) -> WriteFailure {
+    /// What a failed system call of a local write amounts to: an interruption, the source (which could
+    /// not be opened, or read to its listed end), or the destination; `temporary` is the temp file
+    /// being made, whose creation rsync calls `mkstemp`.
+    func failure(_ error: SystemCallError, source: [UInt8], temporary: [UInt8]?) -> WriteFailure {
         if error.errno == SystemErrno.interrupted && isInterrupted() { return .interrupted }
-        if error.path == source && error.call != "open" { return .sourceReadFailed(error) }
-        return .failed(error, call: error.call)
+        switch error.stage {
+        case .openSource: return .sourceUnopenable(error)
+        case .readSource: return .sourceReadFailed(error)
+        case .createTemporary, nil:
+            if let temporary, error.path == temporary {
+                if error.errno == SystemErrno.exists { return .temporaryNameTaken }
+                return .destination(error.stage == .createTemporary ? error.describedAs("mkstemp") : error)
+            }
+            // A file system that does not say which side failed: the source's path tells.
+            return error.path == source ? .sourceUnopenable(error) : .destination(error)
+        }
     }
 
     /// Keeps an interrupted temp file as the partial file, with the file's final mode and owner. A
@@ -355,7 +374,7 @@ public struct Receiver<FS: FileSystem>: Sendable {
             removeTree(target)
         }
         do { try fs.rename(destination, to: target) } catch {
-            throw .failed(error, call: "rename")
+            throw .destination(error)
         }
     }
 
@@ -371,7 +390,7 @@ public struct Receiver<FS: FileSystem>: Sendable {
                 try? fs.setModificationTime(target, status.mtime)
             }
         } catch {
-            throw .failed(error, call: "backup")
+            throw .destination(error.describedAs("backup"))
         }
     }
 
@@ -421,14 +440,38 @@ public struct Receiver<FS: FileSystem>: Sendable {
 
 /// Why a receiver write stopped early. (Top level: a typed error nested in a generic type crashes
 /// the Swift 6.3 optimizer.)
+///
+/// Each case is a different outcome for the generator: it switches over them, never over message text.
 public enum WriteFailure: Error, Sendable {
+    /// SIGINT/SIGTERM, or the link to the peer broke: the run stops (the partial file is kept with
+    /// `--partial`).
     case interrupted
-    case failed(SystemCallError, call: String)
+    /// Not attempted: an earlier write found the disk full and the run is stopping.
+    case skipped
+    /// The source could not be opened (rsync's "send_files failed to open"; ENOENT: it vanished).
+    case sourceUnopenable(SystemCallError)
     /// The source could not be read to its listed end (an I/O error, or a file that shrank): rsync's
     /// "read errors mapping", a sender I/O error. The destination keeps its old version.
     case sourceReadFailed(SystemCallError)
-    /// Not attempted: an earlier write found the disk full and the run is stopping.
-    case skipped
+    /// A system call on the destination failed; the error names the call as rsync does (mkstemp,
+    /// write, rename, ...). ENOSPC and EDQUOT stop the run.
+    case destination(SystemCallError)
+    /// A remote run: the sender's side failed, or what it sent did not hold.
+    case peer(PeerFailure)
+    /// The temp name picked is taken (the receiver picks another; never reaches the generator).
+    case temporaryNameTaken
+}
+
+/// How the sending side of a remote run failed a file.
+public enum PeerFailure: Sendable, Equatable {
+    /// The source vanished before the sender opened it (exit 24).
+    case sourceVanished
+    /// The sender could not read it and said so itself (exit 23).
+    case sourceFailed
+    /// The rebuilt file failed its whole-file check: asked for again, whole (rsync's redo pass).
+    case failedVerification
+    /// What the peer sent broke the protocol; the text says how.
+    case protocolViolation(String)
 }
 
 /// A small fast PRNG for temp names (SplitMix64); no global state. Tests use it for reproducible data.

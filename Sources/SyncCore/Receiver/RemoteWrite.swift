@@ -3,9 +3,6 @@
 /// the basis, then checked against the sender's whole-file digest. A whole file is a delta against an
 /// empty basis: literals only.
 extension Receiver {
-    /// Why a remote write failed without a local system call to blame.
-    static var peerFailureCall: String { "peer" }
-
     /// A remote run's `write`: the same temp-file-and-rename (or `--inplace`) as a local one, with the
     /// data taken from the peer.
     func writeRemote(_ job: WriteJob, _ remote: RemoteFileData, progress: (Int64) -> Bool)
@@ -19,15 +16,10 @@ extension Receiver {
         defer { if !isInterrupted() { stream.skipRest() } }
         if options.inplace || job.appendOffset != nil, let existing = job.existing, existing.kind == .regular {
             if options.backup { try backupByCopy(job.destination, name: job.name) }
-            let counts: DeltaCounts
-            do {
-                let file = try fs.openForUpdate(job.destination)
-                counts = try receive(stream, basis: remote.signature == nil ? nil : file, output: file, inPlace: true,
-                    progress: progress)
-            } catch {
-                if error.errno == 4 && isInterrupted() { throw .interrupted }
-                throw .failed(error, call: error.call)
-            }
+            let file: any OpenFile
+            do { file = try fs.openForUpdate(job.destination) } catch { throw .destination(error) }
+            let counts = try receive(stream, basis: remote.signature == nil ? nil : file, output: file, inPlace: true,
+                progress: progress)
             let warnings = finishAttributes(job.destination, permissions: job.permissions,
                 owner: (job.uid, job.gid), mtime: job.mtime)
             return WriteResult(bytes: counts.literal, warnings: warnings, matched: counts.matched,
@@ -36,10 +28,16 @@ extension Receiver {
         var counts = DeltaCounts()
         let temporary = try withoutActuallyEscaping(progress) { (progress) throws(WriteFailure) in try createTemporary(source: job.source, job: job,
             directory: PathBytes.parent(job.destination), progress: progress)
-        { (path) throws(SystemCallError) -> Int64 in
-            let output = try fs.createFile(path, permissions: 0o600)
-            let basis = try remote.signature == nil ? nil : job.basis.map { (basis) throws(SystemCallError) in
-                try fs.openForReading(basis)
+        { (path) throws(WriteFailure) -> Int64 in
+            let output: any OpenFile
+            let basis: (any OpenFile)?
+            do throws(SystemCallError) {
+                output = try fs.createFile(path, permissions: 0o600)
+                basis = try remote.signature == nil ? nil : job.basis.map { (basis) throws(SystemCallError) in
+                    try fs.openForReading(basis)
+                }
+            } catch {
+                throw failure(error, source: job.source, temporary: path)
             }
             counts = try receive(stream, basis: basis, output: output, inPlace: false, progress: progress)
             return counts.literal + counts.matched
@@ -49,10 +47,10 @@ extension Receiver {
             matchedBlocks: counts.matchedBlocks)
     }
 
-    /// Rebuilds the file from the peer's delta into `output`. Throws EINTR when the connection broke
-    /// (so `--partial` keeps what arrived), and the peer's outcome as ENOENT (vanished) or EIO.
+    /// Rebuilds the file from the peer's delta into `output`. Throws `.interrupted` when the connection
+    /// broke (so `--partial` keeps what arrived), and the peer's outcome as a `PeerFailure`.
     func receive(_ stream: RemoteStream, basis: (any OpenFile)?, output: any OpenFile, inPlace: Bool,
-        progress: (Int64) -> Bool) throws(SystemCallError) -> DeltaCounts
+        progress: (Int64) -> Bool) throws(WriteFailure) -> DeltaCounts
     {
         let remote = stream.remote
         let signature = remote.signature ?? Signature.empty(checksum: checksumChoice)
@@ -65,18 +63,15 @@ extension Receiver {
             : DirectSink(signature: signature, basis: basis ?? output, output: output)
         var counts = DeltaCounts()
         var trailer: DeltaTrailer?
-        var failure: SystemCallError?
-        func broken(_ text: String, errno: Int32 = 4) -> SystemCallError {
-            SystemCallError(call: Self.peerFailureCall, path: output.path, errno: errno, errnoText: text)
-        }
+        var failure: WriteFailure?
         func refuse(_ text: String) {
             remote.incoming.fail(SyncError(.streamIO, "protocol stream: \(text)"))
-            failure = broken(text)
+            failure = isInterrupted() ? .interrupted : .peer(.protocolViolation(text))
         }
         receiving: while failure == nil {
             switch stream.next() {
-            case .failure(let error):
-                failure = broken(error.message)
+            case .failure:
+                failure = .interrupted  // the link broke
             case .success(.piece(let index, let bytes)):
                 guard index == remote.fileIndex else {
                     refuse("data for file \(index) while receiving file \(remote.fileIndex)")
@@ -105,8 +100,8 @@ extension Receiver {
                     refuse("bad delta from the peer: \(error.syncError.message)")
                     break
                 }
-                if let error = sink.failure { failure = error }
-                if failure == nil && !progress(counts.literal + counts.matched) { failure = broken("Interrupted system call") }
+                if let error = sink.failure { failure = .destination(error) }
+                if failure == nil && !progress(counts.literal + counts.matched) { failure = .interrupted }
             case .success(.end(let index, let outcome)):
                 guard index == remote.fileIndex else {
                     refuse("end of file \(index) while receiving file \(remote.fileIndex)")
@@ -114,22 +109,24 @@ extension Receiver {
                 }
                 switch outcome {
                 case .complete: if trailer == nil { refuse("a delta without its end record") }
-                case .vanished: failure = broken("No such file or directory", errno: 2)
-                case .failed: failure = broken("Input/output error", errno: 5)
+                case .vanished: failure = .peer(.sourceVanished)
+                case .failed: failure = .peer(.sourceFailed)
                 }
                 break receiving
             }
         }
         let written = sink.finish(flushing: failure == nil)
         if let failure { throw failure }
-        if let error = sink.failure { throw error }
-        if inPlace { try output.truncate(to: written) }
+        if let error = sink.failure { throw .destination(error) }
+        if inPlace {
+            do { try output.truncate(to: written) } catch { throw .destination(error) }
+        }
         // The peer is not trusted to send the file it listed: the result must have the listed size (a
         // sender sends exactly that) and the sender's whole-file digest.
         guard let trailer, Int64(trailer.fileSize) == remote.expectedSize,
             sink.patcher.finish(expecting: trailer) == .verified
         else {
-            throw broken("failed verification", errno: SystemErrno.badMessage)
+            throw .peer(.failedVerification)
         }
         return counts
     }
@@ -226,7 +223,7 @@ private final class DirectSink: RebuildSink {
                 read: { (offset, into) throws(SyncError) in
                     do throws(SystemCallError) {
                         if try basis.readFully(into: into, at: Int64(offset)) != into.count {
-                            throw SystemCallError(call: "read", path: basis.path, errno: 5, errnoText: "Input/output error")
+                            throw SystemCallError(call: "read", path: basis.path, errno: SystemErrno.inputOutput, errnoText: "Input/output error")
                         }
                     } catch {
                         failure = error
@@ -242,7 +239,7 @@ private final class DirectSink: RebuildSink {
                 })
         } catch {
             if failure == nil {
-                failure = SystemCallError(call: "write", path: output.path, errno: 5, errnoText: error.message)
+                failure = SystemCallError(call: "write", path: output.path, errno: SystemErrno.inputOutput, errnoText: error.message)
             }
         }
     }

@@ -20,7 +20,7 @@ extension Receiver {
             try output.write(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), at: position)
             position += Int64(count)
             if !progress(position) {
-                throw SystemCallError(call: "write", path: output.path, errno: 4, errnoText: "Interrupted system call")
+                throw SystemCallError(call: "write", path: output.path, errno: SystemErrno.interrupted, errnoText: "Interrupted system call")
             }
         }
         try output.truncate(to: position)
@@ -29,7 +29,8 @@ extension Receiver {
 
     /// Opens a source to read at most its listed `length` (nil: all of it).
     func openSource(_ source: [UInt8], length: Int64?) throws(SystemCallError) -> any OpenFile {
-        let file = try fs.openForReading(source)
+        let file: any OpenFile
+        do { file = try fs.openForReading(source) } catch { throw error.at(.openSource) }
         guard let length else { return file }
         return ListedLengthSource(file, length: length)
     }

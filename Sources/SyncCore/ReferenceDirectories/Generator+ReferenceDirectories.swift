@@ -8,7 +8,7 @@ extension Generator {
         references = ReferenceDirectories(fs: fs, check: check, options: options, destinationRoot: destinationRoot)
         if let kind = options.alternateDestinationKind {
             for root in references.missingRoots {
-                observer.error("--\(kind)-dest arg does not exist: \(OutputEscaper.escape(fs.absolute(root), keepHighBit: options.keepHighBit))", role: nil)
+                observer.error(.bare("--\(kind)-dest arg does not exist: \(OutputEscaper.escape(fs.absolute(root), keepHighBit: options.keepHighBit))"))
             }
         }
     }
