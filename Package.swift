@@ -48,11 +48,15 @@ let package = Package(
         .executableTarget(name: "DeltaFuzz", dependencies: ["SyncCore"]),
         // Scripts/bench-delta-engine: signature and delta throughput on one core.
         .executableTarget(name: "DeltaBench", dependencies: ["SyncCore"]),
-        .testTarget(name: "SyncCoreTests", dependencies: ["SyncCore"]),
-        .testTarget(name: "SyncProtocolTests", dependencies: ["SyncProtocol", "SyncCore"]),
-        .testTarget(name: "SwsyncCLITests", dependencies: ["SwsyncCLI", "SyncCore"]),
-        .testTarget(name: "SyncPlatformTests", dependencies: ["SyncPlatform", "SyncCore"]),
-        .testTarget(name: "SwsyncEndToEndTests", dependencies: [], exclude: ["Support/hostile_peer.py"]),
-        .testTarget(name: "SyncSSHTests", dependencies: ["SyncSSH", "SyncCore"]),
+        // What the test targets share: the one Tag set, an in-memory FileSystem and a recording observer
+        // (a plain target under Tests/, as SwiftPM's own `_InternalTestSupport`).
+        .target(name: "SyncTestSupport", dependencies: ["SyncCore"], path: "Tests/SyncTestSupport"),
+        .testTarget(name: "SyncCoreTests", dependencies: ["SyncCore", "SyncTestSupport"]),
+        .testTarget(name: "SyncProtocolTests", dependencies: ["SyncProtocol", "SyncCore", "SyncTestSupport"]),
+        .testTarget(name: "SwsyncCLITests", dependencies: ["SwsyncCLI", "SyncCore", "SyncTestSupport"]),
+        .testTarget(name: "SyncPlatformTests", dependencies: ["SyncPlatform", "SyncCore", "SyncTestSupport"]),
+        .testTarget(
+            name: "SwsyncEndToEndTests", dependencies: ["SyncTestSupport"], exclude: ["Support/hostile_peer.py"]),
+        .testTarget(name: "SyncSSHTests", dependencies: ["SyncSSH", "SyncCore", "SyncTestSupport"]),
     ]
 )

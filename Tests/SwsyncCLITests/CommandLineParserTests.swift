@@ -1,8 +1,9 @@
 import Testing
 @testable import SwsyncCLI
 import SyncCore
+import SyncTestSupport
 
-@Suite("rsync command-line grammar")
+@Suite("rsync command-line grammar", .tags(.small))
 struct CommandLineParserTests {
     func parse(_ arguments: String...) throws -> ParsedCommandLine {
         try CommandLineParser.parse(arguments)

@@ -1,10 +1,11 @@
 import Testing
 @testable import SwsyncCLI
 import SyncCore
+import SyncTestSupport
 
 /// How operands are read, checked against what rsync 3.5.0 did with each (run with `-e` set to a script that
 /// prints the host it was given, or with a local destination for the local names).
-@Suite("rsync host specs and operand mixes")
+@Suite("rsync host specs and operand mixes", .tags(.small))
 struct HostSpecTests {
     static let table: [(String, HostSpec)] = [
         // Local: no colon, a slash before the colon, or a malformed bracket.

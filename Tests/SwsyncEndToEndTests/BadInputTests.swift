@@ -1,3 +1,4 @@
+import SyncTestSupport
 import Testing
 
 /// Invalid command lines and impossible requests: swsync must fail like rsync (same exit status, a message on
@@ -48,7 +49,7 @@ struct BadInputTests {
 
     @Test(arguments: cases)
     func failsLikeRsync(_ badInput: BadInput) throws {
-        guard let rsync = Tools.rsync else { return }
+        let rsync = try #require(Tools.rsync, "reference rsync not found")
         try #require(Tools.swsyncAvailable, Comment(rawValue: Tools.missingBinaryMessage))
 
         let directory = try TemporaryDirectory("bad-input")

@@ -1,4 +1,5 @@
 import Foundation
+import SyncTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -49,9 +50,9 @@ struct DaemonSyntaxAndBackupDirTests {
     }
 
     static func runBoth(_ given: [String], label: String, untouched: Bool,
-        prepare: (String) throws -> Void = { _ in }) throws -> BothRuns?
+        prepare: (String) throws -> Void = { _ in }) throws -> BothRuns
     {
-        guard let rsync = Tools.rsync else { return nil }
+        let rsync = try #require(Tools.rsync, "reference rsync not found")
         try #require(Tools.swsyncAvailable, Comment(rawValue: Tools.missingBinaryMessage))
         let directory = try TemporaryDirectory(label)
         var runs = BothRuns()
@@ -146,9 +147,7 @@ struct DaemonSyntaxAndBackupDirTests {
     @Test(.tags(.differential), .enabled(if: Tools.rsyncAvailable, "reference rsync not found"),
         arguments: refusedMixes)
     func refusedMixesMatchRsync(_ given: [String]) throws {
-        guard let runs = try Self.runBoth(["-e", "@RUN@/rsh"] + given, label: "daemon-mix", untouched: true) else {
-            return
-        }
+        let runs = try Self.runBoth(["-e", "@RUN@/rsh"] + given, label: "daemon-mix", untouched: true)
         #expect(runs.outputs[0].termination == .exited(1), runs.context)
         #expect(runs.outputs[1].termination == runs.outputs[0].termination, runs.context)
         // rsync's own lines, then its closing line (which names rsync's source file; ours does not).
@@ -178,7 +177,6 @@ struct DaemonSyntaxAndBackupDirTests {
             try setModificationTime(run + "/src/c:d", seconds: 1_600_000_000)
             try setModificationTime(run + "/src", seconds: 1_500_000_000)
         }
-        guard let runs else { return }
         #expect(runs.outputs[1].termination == runs.outputs[0].termination, runs.context)
         #expect(runs.trees[1]["rsh-started"] == nil, "swsync started the remote shell")
         let differences = TreeComparison.differences(runs.trees[0], runs.trees[1], labels: ("rsync", "swsync"))
@@ -204,9 +202,7 @@ struct DaemonSyntaxAndBackupDirTests {
     @Test(.tags(.differential), .enabled(if: Tools.rsyncAvailable, "reference rsync not found"),
         arguments: spellingsRsyncRefuses)
     func backupDirSpelledAsTheDestinationIsRefusedLikeRsync(_ given: [String]) throws {
-        guard let runs = try Self.runBoth(["-e", "@RUN@/rsh"] + given, label: "backup-dir-dot", untouched: true) else {
-            return
-        }
+        let runs = try Self.runBoth(["-e", "@RUN@/rsh"] + given, label: "backup-dir-dot", untouched: true)
         #expect(runs.outputs[0].termination == .exited(1), runs.context)
         #expect(runs.outputs[1].termination == .exited(1), runs.context)
         #expect(runs.stderr.rsync.first == "rsync: " + Self.refusal, runs.context)
@@ -282,7 +278,7 @@ struct DaemonSyntaxAndBackupDirTests {
     @Test(.tags(.differential), .enabled(if: Tools.rsyncAvailable, "reference rsync not found"),
         arguments: backupsKept)
     func otherBackupDirsKeepTheBackupLikeRsync(_ given: [String]) throws {
-        guard let runs = try Self.runBoth(given, label: "backup-dir-kept", untouched: false) else { return }
+        let runs = try Self.runBoth(given, label: "backup-dir-kept", untouched: false)
         #expect(runs.outputs[0].termination == .exited(0), runs.context)
         #expect(runs.outputs[1].termination == .exited(0), runs.context)
         let differences = TreeComparison.differences(runs.trees[0], runs.trees[1], labels: ("rsync", "swsync"),

@@ -1,3 +1,4 @@
+import SyncTestSupport
 import Testing
 
 // How to run (from the package root):

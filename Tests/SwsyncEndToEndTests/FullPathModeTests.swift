@@ -1,4 +1,5 @@
 import Glibc
+import SyncTestSupport
 import Testing
 
 /// `--match-full-path` (our extension, juicefs sync's name): rules see each whole relative path, the first

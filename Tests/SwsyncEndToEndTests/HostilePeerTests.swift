@@ -1,4 +1,5 @@
 import Foundation
+import SyncTestSupport
 import Testing
 
 #if canImport(Glibc)

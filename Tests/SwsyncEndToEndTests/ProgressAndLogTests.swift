@@ -1,4 +1,5 @@
 import Foundation
+import SyncTestSupport
 import Testing
 
 /// `--progress`, `--info=progress2` and `--log-file` against rsync. Their lines carry rates, clocks,

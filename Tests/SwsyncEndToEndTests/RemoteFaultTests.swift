@@ -1,10 +1,11 @@
 import Foundation
+import SyncTestSupport
 import Testing
 
 /// What a remote run does when the peer or the link fails: rsync's exit codes, a clear message, the
 /// partial file kept with `--partial`, and a second run that sends only the rest.
 @Suite(
-    .tags(.remote),
+    .tags(.large, .remote),
     .enabled(if: Tools.swsyncAvailable, "swsync binary not built"),
     .enabled(if: RemoteHost.isAvailable, "sshd or ssh not installed (openssh-server, openssh-client)")
 )

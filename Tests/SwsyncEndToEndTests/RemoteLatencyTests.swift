@@ -1,4 +1,5 @@
 import Foundation
+import SyncTestSupport
 import Testing
 
 /// Remote transfers over a slow link (Scripts/lib/netem-host.sh: a host in its own network namespace, 25 ms each

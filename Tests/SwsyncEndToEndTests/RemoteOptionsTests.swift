@@ -1,4 +1,5 @@
 import Foundation
+import SyncTestSupport
 import Testing
 
 /// The local options over a remote link, against rsync run the same way: the rich tree pushed and pulled

@@ -1,4 +1,5 @@
 import Foundation
+import SyncTestSupport
 import Testing
 
 /// Push and pull through the shared test sshd on 127.0.0.1, over both of swsync's transports, with rsync run the

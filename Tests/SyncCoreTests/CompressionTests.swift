@@ -1,7 +1,8 @@
+import SyncTestSupport
 import Testing
 @testable import SyncCore
 
-@Suite("Compression")
+@Suite("Compression", .tags(.small))
 struct CompressionTests {
     static func roundTrip(_ choice: CompressionChoice, level: Int?, data: [UInt8], chunk: Int) throws -> (out: [UInt8], compressed: Int) {
         let compressor = try choice.makeCompressor(level: level)

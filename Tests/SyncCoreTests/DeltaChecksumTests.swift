@@ -1,7 +1,8 @@
+import SyncTestSupport
 import Testing
 @testable import SyncCore
 
-@Suite("Delta: block sizing and checksums")
+@Suite("Delta: block sizing and checksums", .tags(.small))
 struct DeltaChecksumTests {
     // (basis size, block length, s2length) printed by rsync 3.5.0 --debug=deltasum2 (xxh128).
     @Test(arguments: [

@@ -1,7 +1,8 @@
+import SyncTestSupport
 import Testing
 @testable import SyncCore
 
-@Suite("Delta: wire codec")
+@Suite("Delta: wire codec", .tags(.small))
 struct DeltaCodecTests {
     static func sample(seed: UInt64, checksum: ChecksumChoice = .xxh128) -> (basis: [UInt8], trip: DeltaRoundTrip) {
         var rng = SeededRandom(seed: seed)

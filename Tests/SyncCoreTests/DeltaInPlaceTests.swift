@@ -1,8 +1,9 @@
+import SyncTestSupport
 import Testing
 @testable import SyncCore
 
 /// `--inplace`: the basis is the destination, so copies must not read what was already overwritten.
-@Suite("Delta: in-place updates")
+@Suite("Delta: in-place updates", .tags(.small))
 struct DeltaInPlaceTests {
     /// Swapping the two halves: without the in-place rule the second half's copy reads overwritten bytes.
     @Test func overlappingMoveConflictsAndIsRewritten() throws {

@@ -1,8 +1,9 @@
+import SyncTestSupport
 import Testing
 @testable import SyncCore
 
 /// patch(basis, delta(signature(basis), new)) == new for random basis/new pairs and every kind of edit.
-@Suite("Delta: round-trip properties")
+@Suite("Delta: round-trip properties", .tags(.small))
 struct DeltaPropertyTests {
     enum Edit: CaseIterable {
         case none, insert, delete, replace, move, repeatBlock, truncate, append, prepend, empty, emptyBasis,

@@ -1,8 +1,9 @@
+import SyncTestSupport
 import Testing
 @testable import SyncCore
 
 /// Behaviour of FilterList beyond the rsync-recorded tables: debug text, per-directory stack, full-path mode.
-@Suite("Filter matching")
+@Suite("Filter matching", .tags(.small))
 struct FilterMatcherTests {
     static func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
 

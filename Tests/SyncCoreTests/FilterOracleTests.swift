@@ -1,3 +1,4 @@
+import SyncTestSupport
 import Testing
 @testable import SyncCore
 
@@ -7,7 +8,7 @@ import Testing
 /// `rsync -rn -i --out-format=%n RULES src/ dst/` (and `--delete` with `*deleting` lines for the receiver side);
 /// the tests themselves never run rsync. The traversal below does what rsync's sender and deleter do: enter a
 /// directory (reading its per-directory files), check each entry, skip excluded ones without descending.
-@Suite("Filter rules against rsync's choices")
+@Suite("Filter rules against rsync's choices", .tags(.small))
 struct FilterOracleTests {
     struct Options {
         var filters: [FilterOption] = []

@@ -1,8 +1,9 @@
+import SyncTestSupport
 import Testing
 @testable import SyncCore
 
 /// Rule text → parsed rules, and malformed rules → rsync's messages (recorded from rsync 3.5.0 `-f RULE`).
-@Suite("Filter rule parsing")
+@Suite("Filter rule parsing", .tags(.small))
 struct FilterParserTests {
 
     static func files(_ table: [String: String]) -> FilterFileLoader {

@@ -1,8 +1,9 @@
+import SyncTestSupport
 import Testing
 @testable import SyncCore
 
 /// Pattern/text cases from rsync's `wildtest.txt` (lib/wildmatch.c's own test table), plus byte-level ones.
-@Suite("WildMatch (rsync wildmatch.c)")
+@Suite("WildMatch (rsync wildmatch.c)", .tags(.small))
 struct FilterWildMatchTests {
     struct Case: Sendable, CustomStringConvertible {
         var expected: Bool

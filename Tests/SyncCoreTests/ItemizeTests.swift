@@ -1,7 +1,8 @@
+import SyncTestSupport
 import Testing
 @testable import SyncCore
 
-@Suite("Itemize formatting")
+@Suite("Itemize formatting", .tags(.small))
 struct ItemizeTests {
     @Test(arguments: [
         (ItemizeFlags([.transfer, .isNew]), FileKind.regular, ">f+++++++++"),
@@ -33,7 +34,7 @@ struct ItemizeTests {
     }
 }
 
-@Suite("Output escaping and numbers")
+@Suite("Output escaping and numbers", .tags(.small))
 struct OutputFormattingTests {
     @Test func escapesControlAndHighBytes() {
         #expect(OutputEscaper.escape(Array("plain name".utf8)) == "plain name")

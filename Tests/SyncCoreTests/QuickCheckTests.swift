@@ -1,7 +1,8 @@
+import SyncTestSupport
 import Testing
 @testable import SyncCore
 
-@Suite("Quick check and attribute comparison")
+@Suite("Quick check and attribute comparison", .tags(.small))
 struct QuickCheckTests {
     func status(size: Int64 = 10, seconds: Int64 = 1000, nanos: Int64 = 0, mode: UInt32 = 0o100644) -> FileStatus {
         FileStatus(mode: mode, size: size, mtime: FileTime(seconds: seconds, nanoseconds: nanos), uid: 1, gid: 1,
@@ -85,7 +86,7 @@ struct QuickCheckTests {
     }
 }
 
-@Suite("Paths, order and chmod")
+@Suite("Paths, order and chmod", .tags(.small))
 struct PathAndOrderTests {
     func entry(_ name: String, directory: Bool) -> FileEntry {
         FileEntry(name: Array(name.utf8), sourcePath: [],

@@ -1,9 +1,10 @@
+import SyncTestSupport
 import Testing
 
 @testable import SyncCore
 
 /// `--bwlimit`'s token bucket on a simulated clock: a sender that sends as fast as the bucket allows.
-@Suite("Bandwidth limiter")
+@Suite("Bandwidth limiter", .tags(.small))
 struct TokenBucketTests {
     /// Sends `total` bytes in `piece`-byte writes; returns (seconds taken, largest amount sent within any
     /// 0.1 s window beyond what the rate allows in that window).

@@ -1,4 +1,5 @@
 import Glibc
+import SyncTestSupport
 import Synchronization
 import Testing
 
@@ -8,7 +9,7 @@ import Testing
 /// rsync's redo pass: a delta whose rebuilt file fails the whole-file check is thrown away and the
 /// file is sent whole. The basis here changes under the receiver after its signature was taken (the
 /// bytes the patch copies are flipped), which is what a concurrently modified destination looks like.
-@Suite("Delta redo on a failed verification", .tags(.small))
+@Suite("Delta redo on a failed verification", .tags(.medium))
 struct DeltaRedoTests {
     /// The real file system, except that reads of `basis` after its first full pass return altered bytes.
     final class ShiftingBasisFileSystem: FileSystem, @unchecked Sendable {
@@ -160,7 +161,3 @@ final class RecordingObserver: TransferObserver, @unchecked Sendable {
     var interruptCheck: @Sendable () -> Bool { { false } }
 }
 
-extension Tag {
-    /// Fast tests that need no fixture beyond a temp dir.
-    @Tag static var small: Self
-}

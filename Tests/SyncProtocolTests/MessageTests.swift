@@ -1,4 +1,5 @@
 import SyncCore
+import SyncTestSupport
 import Testing
 @testable import SyncProtocol
 
@@ -186,10 +187,16 @@ struct MessageTests {
         }
         #expect(back.stats.bytesReceived == 42 && back.stats.created.device == 2)
         // Fewer fields: the rest are 0. More: ignored.
-        guard case .stats(let short) = try Message.decode(type: .stats, payload: [1, 7]) else { return }
+        guard case .stats(let short) = try Message.decode(type: .stats, payload: [1, 7]) else {
+            Issue.record("a short stats payload did not decode as stats")
+            return
+        }
         #expect(short.stats.files.regular == 7 && short.stats.bytesSent == 0)
         let long: [UInt8] = [30] + [UInt8](repeating: 1, count: 30)
-        guard case .stats(let newer) = try Message.decode(type: .stats, payload: long) else { return }
+        guard case .stats(let newer) = try Message.decode(type: .stats, payload: long) else {
+            Issue.record("a long stats payload did not decode as stats")
+            return
+        }
         #expect(newer.stats.bytesReceived == 1)
     }
 }

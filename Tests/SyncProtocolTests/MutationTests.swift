@@ -1,4 +1,5 @@
 import SyncCore
+import SyncTestSupport
 import Testing
 @testable import SyncProtocol
 
@@ -51,14 +52,31 @@ struct MutationTests {
         #expect(outcomes.decoded > 0 && outcomes.threw > 0)
     }
 
+    /// A mutated payload either throws a `ProtocolError` or decodes to a message of the type it was
+    /// decoded as, whose own encoding decodes back to the same message (the decoder accepts nothing it
+    /// could not have been sent). Both outcomes happen: the mutations reach past the first check.
     @Test func payloadsOfEveryType() {
         var rng = SplitMix(seed: 42)
+        var outcomes = (decoded: 0, threw: 0)
         for round in 0..<20_000 {
             let message = sampleMessages[round % sampleMessages.count]
             let payload = Self.mutate(message.encodePayload(), &rng)
             let type = Int.random(in: 0..<4, using: &rng) == 0 ? MessageType.allCases.randomElement(using: &rng)! : message.type
-            _ = try? Message.decode(type: type, payload: payload)
+            let decoded: Message
+            do {
+                decoded = try Message.decode(type: type, payload: payload)
+            } catch {
+                #expect(!error.message.isEmpty, "a \(type) payload was refused without a reason")
+                outcomes.threw += 1
+                continue
+            }
+            outcomes.decoded += 1
+            #expect(decoded.type == type, "a \(type) payload decoded as \(decoded.type)")
+            #expect(
+                (try? Message.decode(type: decoded.type, payload: decoded.encodePayload())) == decoded,
+                "round \(round): \(decoded) does not survive its own encoding")
         }
+        #expect(outcomes.decoded > 0 && outcomes.threw > 0)
     }
 
     @Test func hellos() {

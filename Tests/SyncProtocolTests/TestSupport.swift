@@ -2,11 +2,6 @@ import SyncCore
 import Testing
 @testable import SyncProtocol
 
-extension Tag {
-    /// Pure, in-memory tests (no disk, no processes).
-    @Tag static var small: Self
-}
-
 func entry(_ name: String, _ mode: UInt32, size: Int64 = 0, nsec: Int64 = 0, target: String? = nil,
     group: UInt64? = nil, rdev: UInt64 = 0, implied: Bool = false) -> WireFileEntry
 {

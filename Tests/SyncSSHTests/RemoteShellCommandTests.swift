@@ -1,10 +1,11 @@
+import SyncTestSupport
 import Testing
 
 @testable import SyncSSH
 
 /// `-e`/`--rsh` word splitting, after rsync `main.c` `do_cmd` and `man rsync` (`--rsh`). The quoting rows come
 /// from rsync's own `testsuite/rsh-quoting` cases (arg4'added, arg5added, arg"6", arg7added, arg8"added).
-@Suite("Remote-shell command splitting")
+@Suite("Remote-shell command splitting", .tags(.small))
 struct RemoteShellCommandTests {
     static let table: [(String, [String])] = [
         ("ssh", ["ssh"]),

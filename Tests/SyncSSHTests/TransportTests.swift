@@ -1,4 +1,5 @@
 import Foundation
+import SyncTestSupport
 import Testing
 
 @testable import SyncSSH
@@ -34,7 +35,7 @@ let hello = Array("hello\n".utf8)
 // MARK: - libssh
 
 @Suite(
-    "libssh transport", .tags(.sshd), .serialized,
+    "libssh transport", .tags(.large, .sshd), .serialized,
     .enabled(if: TestSSHD.isAvailable, "sshd/ssh-keygen not installed (apt-get install openssh-server)"))
 struct SSHTransportTests {
     @Test("a few MiB round-trip through `echo hello; cat`")
@@ -222,7 +223,7 @@ struct SSHTransportTests {
 // MARK: - external remote shell (-e / RSYNC_RSH)
 
 @Suite(
-    "-e ssh transport", .tags(.sshd), .serialized,
+    "-e ssh transport", .tags(.large, .sshd), .serialized,
     .enabled(if: TestSSHD.isAvailable && TestSSHD.sshClientAvailable, "sshd or ssh not installed"))
 struct ExternalSSHTransportTests {
     @Test("round trip, exit statuses and stderr through `ssh -p PORT -i KEY ...`")

@@ -159,7 +159,10 @@ enum DifferentialRunner {
     static let labels = ("rsync", "swsync")
 
     static func run(_ testCase: DifferentialCase, sourceLocation: SourceLocation = #_sourceLocation) throws {
-        guard let rsync = Tools.rsync else { return }
+        guard let rsync = Tools.rsync else {
+            Issue.record("reference rsync not found", sourceLocation: sourceLocation)
+            return
+        }
         guard Tools.swsyncAvailable else {
             Issue.record(Comment(rawValue: Tools.missingBinaryMessage), sourceLocation: sourceLocation)
             return

@@ -7,11 +7,6 @@ import Glibc
 import Musl
 #endif
 
-extension Tag {
-    /// Runs a transfer through a private sshd (Scripts/lib/test-sshd.sh or Scripts/lib/netem-host.sh).
-    @Tag static var remote: Self
-}
-
 /// How a remote run reaches the peer.
 enum RemoteTransport: String, Sendable, CaseIterable, CustomTestStringConvertible {
     /// swsync's built-in libssh client, configured by `$HOME/.ssh/config` (a temporary HOME, see `RemoteHost.home`).

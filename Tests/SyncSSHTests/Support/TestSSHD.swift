@@ -3,13 +3,6 @@ import Testing
 
 @testable import SyncSSH
 
-extension Tag {
-    /// Starts a private sshd on 127.0.0.1 (Scripts/lib/test-sshd.sh).
-    @Tag static var sshd: Self
-    /// Touches processes, sockets or temp dirs, but no sshd.
-    @Tag static var medium: Self
-}
-
 /// A private sshd on 127.0.0.1 at a free port, with its own keys, known_hosts and client config, all in a
 /// temporary directory (Scripts/lib/test-sshd.sh). The real `~/.ssh` is never read or written: every client
 /// option points into `directory`.
