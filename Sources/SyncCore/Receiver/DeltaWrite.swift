@@ -81,8 +81,7 @@ extension Receiver {
         progress: (Int64) -> Bool) throws(SystemCallError) -> DeltaCounts?
     {
         let signature = try self.signature(of: basis, wholeDigests: true)
-        let input = try openSource(source, length: length)
-        let generator = DeltaGenerator(signature: signature, inPlace: inPlace)
+        let input = try openSource(source, length: nil)
         let rebuilder = PipelinedRebuild(signature: signature, basis: basis, output: output,
             parallelWrites: !inPlace)
         rebuilder.start()
@@ -108,28 +107,21 @@ extension Receiver {
                 batchBytes = 0
             }
         }
-        var offset: Int64 = 0
         var readFailure: SystemCallError?
-        while rebuilder.failure == nil {
-            // The source is read straight into the generator's window.
-            let count: Int
-            let fill = { (space: UnsafeMutableRawBufferPointer) throws(SystemCallError) -> Int in
-                try input.read(into: space, at: offset)
-            }
-            let emit = { (instruction: DeltaInstruction) throws(SystemCallError) -> Void in take(instruction) }
-            do throws(SystemCallError) { count = try generator.append(filling: fill, emit: emit) } catch {
-                readFailure = error
-                break
-            }
-            if count == 0 { break }
-            offset += Int64(count)
-            if !progress(offset) {
+        var trailer: DeltaTrailer?
+        do throws(SystemCallError) {
+            let streamer = DeltaStreamer(signature: signature, checksum: signature.checksum, inPlace: inPlace)
+            var sourceLength = length ?? 0
+            if length == nil { sourceLength = try input.size() }
+            trailer = try streamer.stream(input, length: sourceLength, buffer: UnsafeMutableRawBufferPointer(start: nil, count: 0),
+                progress: { offset in rebuilder.failure == nil && progress(offset) }, emit: take)
+            if trailer == nil && rebuilder.failure == nil {
                 readFailure = SystemCallError(call: "write", path: output.path, errno: SystemErrno.interrupted,
                     errnoText: "Interrupted system call")
-                break
             }
+        } catch {
+            readFailure = error
         }
-        let trailer = readFailure == nil ? generator.finish { take($0) } : nil
         if !batch.isEmpty { rebuilder.submit(batch) }
         let written = rebuilder.finish()
         if let readFailure { throw readFailure }
