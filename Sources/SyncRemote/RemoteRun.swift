@@ -117,20 +117,21 @@ public enum RemoteRun {
             if try role.handle(message) { return }
             try events.handle(message)
         }, endOfRead: role.endOfRead)
-        func visit(_ listing: SourceListing) {
-            for entry in listing.entries where !entry.isDirectory { show(entry) }
-            for entry in listing.entries where entry.isDirectory {
-                if entry.isSent(impliedDirs: options.impliedDirs) { show(entry) }
-                if listing.descends(into: entry, recursive: options.recursive) {
-                    let child = role.next()
-                    if child.fatalError != nil { return }
-                    visit(child)
-                }
-            }
-        }
         if let root = try? role.receiveRoot() {
             if let dot = root.dotEntry { show(dot) }
-            visit(root.listing)
+            // A directory's files, then each subdirectory followed by its contents.
+            func showFiles(_ listing: SourceListing) {
+                for entry in listing.entries where !entry.isDirectory { show(entry) }
+            }
+            showFiles(root.listing)
+            var walk = PreOrderWalk(root: root.listing, recursive: options.recursive)
+            while walk.next(passing: { if $0.isSent(impliedDirs: options.impliedDirs) { show($0) } }) != nil {
+                let child = role.next()
+                // The connection failed: its failure decides the status.
+                if child.fatalError != nil { break }
+                showFiles(child)
+                walk.enter(child)
+            }
         }
         if connection.failure == nil && !isInterrupted() {
             connection.send(.goodbye(status: .success))

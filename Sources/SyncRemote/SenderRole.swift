@@ -135,51 +135,43 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
         let root = builder.listRoot(of: tree, observer: observer)
         if let failure = root.listing.fatalError { throw failure }
         root.listing.deliverMessages(to: observer)
-        var rootEntries: [FileEntry] = []
-        if let dot = root.dotEntry { rootEntries.append(dot) }
-        rootEntries += root.listing.entries
-        var chunk = FileListChunk(directoryIndex: nil, entries: [])
-        chunk.severalSources = tree.argumentCount > 1
-        chunk.hadIOError = root.ioError || root.listing.hadIOError
-        chunk.isContentDirectory = root.listing.isContentDirectory
-        var pending: [(index: Int, name: [UInt8], directory: SourceDirectory)] = []
-        let firstIndex = nextIndex
-        chunk.entries = rootEntries.map { wire($0, in: root.listing) }
-        for (offset, entry) in rootEntries.enumerated() where entry.isDirectory && entry.name != PathBytes.dot {
-            if root.listing.descends(into: entry, recursive: options.recursive) {
-                pending.append((firstIndex + offset, entry.name, root.listing.subdirectories[PathBytes.lastComponent(entry.name)]!))
-            }
-        }
-        pending.reverse()
-        sendIDNames(for: chunk)
-        connection.send(.fileListChunk(chunk))
         var ioError = root.ioError || root.listing.hadIOError
-        while let (index, name, directory) = pending.popLast() {
+        // A subdirectory's chunk names the index of its entry: its listing's first index plus its position.
+        var walk = PreOrderWalk(root: root.listing, mark: nextIndex + (root.dotEntry == nil ? 0 : 1),
+            recursive: options.recursive)
+        sendChunk(root.listing, directoryIndex: nil, dotEntry: root.dotEntry, hadIOError: ioError,
+            severalSources: tree.argumentCount > 1)
+        while let subdirectory = walk.next() {
             // Interrupted: no fileListDone for a list cut short; the end of the stream tells the peer.
             if connection.failure != nil || observer.isInterrupted { return }
-            let listing = builder.list(directory, relativeName: name)
+            let listing = builder.list(subdirectory.source, relativeName: subdirectory.entry.name)
             connection.noteProgress()
             if let failure = listing.fatalError { throw failure }
             listing.deliverMessages(to: observer)
             ioError = ioError || listing.hadIOError
-            var chunk = FileListChunk(directoryIndex: index, entries: [])
-            chunk.hadIOError = listing.hadIOError
-            chunk.isContentDirectory = listing.isContentDirectory
-            let first = nextIndex
-            chunk.entries = listing.entries.map { wire($0, in: listing) }
-            let start = pending.count
-            for (offset, entry) in listing.entries.enumerated()
-            where entry.isDirectory && listing.descends(into: entry, recursive: options.recursive) {
-                pending.append((first + offset, entry.name, listing.subdirectories[PathBytes.lastComponent(entry.name)]!))
-            }
-            pending[start...].reverse()
-            sendIDNames(for: chunk)
-            connection.send(.fileListChunk(chunk))
+            walk.enter(listing, mark: nextIndex)
+            sendChunk(listing, directoryIndex: subdirectory.parentMark + subdirectory.position,
+                hadIOError: listing.hadIOError)
         }
         listComplete.store(true, ordering: .relaxed)
         if builder.vanished { hadVanished.store(true, ordering: .relaxed) }
         listingIOError = ioError
         connection.send(.fileListDone(ioError: ioError))
+    }
+
+    /// Sends one directory's entries as a chunk (the root's with its "." entry first), numbering them,
+    /// with the names of the ids it is the first to use ahead of it.
+    private func sendChunk(_ listing: SourceListing, directoryIndex: Int?, dotEntry: FileEntry? = nil,
+        hadIOError: Bool, severalSources: Bool = false)
+    {
+        var chunk = FileListChunk(directoryIndex: directoryIndex, entries: [])
+        chunk.severalSources = severalSources
+        chunk.hadIOError = hadIOError
+        chunk.isContentDirectory = listing.isContentDirectory
+        if let dotEntry { chunk.entries.append(wire(dotEntry, in: listing)) }
+        chunk.entries += listing.entries.map { wire($0, in: listing) }
+        sendIDNames(for: chunk)
+        connection.send(.fileListChunk(chunk))
     }
 
     /// Ids already named to the peer (or without a name here).

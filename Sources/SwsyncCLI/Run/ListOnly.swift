@@ -20,26 +20,28 @@ enum ListOnly {
         }
         var fatalError: SyncError?
         // The same order as a transfer: a directory's files, then each subdirectory followed by its contents.
-        func visit(_ directory: SourceDirectory, name: [UInt8]) {
-            let listing = builder.list(directory, relativeName: name)
+        // Shows a listing's files; false (its subtree is not walked) once a listing failed.
+        func enter(_ listing: SourceListing) -> Bool {
             listing.deliverMessages(to: observer)
             if let failure = listing.fatalError { fatalError = failure }
-            guard fatalError == nil else { return }
+            guard fatalError == nil else { return false }
             for entry in listing.entries where !entry.isDirectory {
                 observer.info(line(entry, options: options, keepHighBit: keepHighBit))
             }
-            for entry in listing.entries where entry.isDirectory {
+            return true
+        }
+        let rootListing = builder.list(tree.root, relativeName: [])
+        if enter(rootListing) {
+            var walk = PreOrderWalk(root: rootListing, recursive: options.recursive)
+            while let subdirectory = walk.next(passing: { entry in
                 if entry.isSent(impliedDirs: options.impliedDirs) {
                     observer.info(line(entry, options: options, keepHighBit: keepHighBit))
                 }
-                if options.recursive || entry.isImpliedDirectory || entry.listsContents || entry.leadsToNamedPaths,
-                    let sub = listing.subdirectories[PathBytes.lastComponent(entry.name)]
-                {
-                    visit(sub, name: entry.name)
-                }
+            }) {
+                let listing = builder.list(subdirectory.source, relativeName: subdirectory.entry.name)
+                if enter(listing) { walk.enter(listing) }
             }
         }
-        visit(tree.root, name: [])
         observer.flush()
         if let fatalError { return SwsyncCommand.fail(fatalError) }
         if builder.ioError {

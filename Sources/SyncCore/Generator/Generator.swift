@@ -379,24 +379,26 @@ public final class Generator<FS: FileSystem> {
     /// `--delete-before`: a deletion-only pass over the whole tree before any transfer.
     func deleteBefore(tree: SourceTree, rootListing: FileListBuilder<FS>.Listing, hasRootEntry: Bool) {
         var scanner = FileListBuilder(fs: fs, options: options)
-        func visit(_ listing: FileListBuilder<FS>.Listing, relativeName: [UInt8], isContent: Bool) {
+        /// Deletes what `listing` lacks; false once interrupted.
+        func visit(_ listing: FileListBuilder<FS>.Listing, relativeName: [UInt8], isContent: Bool) -> Bool {
             if observer.isInterrupted { wasInterrupted = true }
-            if wasInterrupted { return }
+            if wasInterrupted { return false }
             if isContent {
                 let keep = Set(listing.entries.map { PathBytes.lastComponent($0.name) })
                 let directoryName = relativeName.isEmpty ? PathBytes.dot : relativeName
                 deleter.deleteExtraneous(in: destinationPath(directoryName), name: relativeName, keeping: keep,
                     ioError: senderIOError || scanner.ioError)
             }
-            guard options.recursive else { return }
-            for entry in listing.entries where entry.isDirectory {
-                let name = PathBytes.lastComponent(entry.name)
-                guard let subdirectory = listing.subdirectories[name] else { continue }
-                let child = scanner.list(subdirectory, relativeName: entry.name)
-                visit(child, relativeName: entry.name, isContent: !subdirectory.listings.isEmpty)
-            }
+            return true
         }
-        visit(rootListing, relativeName: [], isContent: hasRootEntry)
+        guard visit(rootListing, relativeName: [], isContent: hasRootEntry), options.recursive else { return }
+        var walk = PreOrderWalk(root: rootListing, recursive: options.recursive)
+        while let subdirectory = walk.next() {
+            let name = subdirectory.entry.name
+            let child = scanner.list(subdirectory.source, relativeName: name)
+            guard visit(child, relativeName: name, isContent: !subdirectory.source.listings.isEmpty) else { return }
+            walk.enter(child)
+        }
     }
 
     /// Full-path mode: sends the excluded directories being walked through once something inside them

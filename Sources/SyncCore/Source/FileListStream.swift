@@ -33,8 +33,7 @@ final class FileListStream<FS: FileSystem>: ListingSource, @unchecked Sendable {
         self.builder = builder
         self.root = root
         self.recursive = recursive
-        let hasSubtrees = root.entries.contains { $0.isDirectory && root.descends(into: $0, recursive: recursive) }
-        self.complete = Atomic(!hasSubtrees)
+        self.complete = Atomic(PreOrderWalk(root: root, recursive: recursive).isFinished)
         self.slots = DispatchSemaphore(value: capacity)
     }
 
@@ -77,31 +76,19 @@ final class FileListStream<FS: FileSystem>: ListingSource, @unchecked Sendable {
     }
 
     private func produce() {
-        // Pre-order without recursion: the pending subdirectories, the next one last.
-        var pending: [(name: [UInt8], directory: SourceDirectory)] = []
-        pushChildren(of: root, onto: &pending)
-        while let (name, directory) = pending.popLast() {
+        var walk = PreOrderWalk(root: root, recursive: recursive)
+        while let subdirectory = walk.next() {
             slots.wait()
             if cancelled.load(ordering: .relaxed) { return }
-            let listing = builder.list(directory, relativeName: name)
+            let listing = builder.list(subdirectory.source, relativeName: subdirectory.entry.name)
             listedEntries.add(listing.entries.count, ordering: .relaxed)
             listedBytes.add(listing.transferSize(links: builder.options.links), ordering: .relaxed)
-            pushChildren(of: listing, onto: &pending)
+            walk.enter(listing)
             // Complete before the last listing is handed over, so its files see "to-chk".
-            if pending.isEmpty { complete.store(true, ordering: .releasing) }
+            if walk.isFinished { complete.store(true, ordering: .releasing) }
             queue.withLock { $0.items.append(listing) }
             available.signal()
         }
-    }
-
-    private func pushChildren(of listing: FileListBuilder<FS>.Listing,
-        onto pending: inout [(name: [UInt8], directory: SourceDirectory)])
-    {
-        let start = pending.count
-        for entry in listing.entries where entry.isDirectory && listing.descends(into: entry, recursive: recursive) {
-            pending.append((entry.name, listing.subdirectories[PathBytes.lastComponent(entry.name)]!))
-        }
-        pending[start...].reverse()
     }
 }
 

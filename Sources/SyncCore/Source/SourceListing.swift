@@ -69,8 +69,11 @@ extension ListingSource {
     public func skipSubtree(recursive: Bool, _ consume: (SourceListing) -> Void) {
         let listing = next()
         consume(listing)
-        for entry in listing.entries where entry.isDirectory && listing.descends(into: entry, recursive: recursive) {
-            skipSubtree(recursive: recursive, consume)
+        var walk = PreOrderWalk(root: listing, recursive: recursive)
+        while walk.next() != nil {
+            let child = next()
+            consume(child)
+            walk.enter(child)
         }
     }
 }
