@@ -21,7 +21,9 @@ extension InMemoryFileSystem {
     /// Runs `action` right after the next `times` calls of `operation` on a matching path, outside the
     /// lock (it may call the file system): a file that changes after it was listed.
     public func after(
-        _ operation: Operation, _ match: PathMatch, times: Int? = 1,
+        _ operation: Operation,
+        _ match: PathMatch,
+        times: Int? = 1,
         perform action: @escaping @Sendable (InMemoryFileSystem) -> Void
     ) {
         storage.withLock { $0.hooks.append(Hook(operation: operation, match: match, action: action, remaining: times)) }
@@ -40,7 +42,11 @@ extension InMemoryFileSystem {
     /// `mkdir -p`, then the directory's mode (not masked by the umask), time and owner.
     @discardableResult
     public func directory(
-        _ path: String, mode: UInt32 = 0o755, mtime: FileTime? = nil, uid: UInt32? = nil, gid: UInt32? = nil
+        _ path: String,
+        mode: UInt32 = 0o755,
+        mtime: FileTime? = nil,
+        uid: UInt32? = nil,
+        gid: UInt32? = nil
     ) throws(SystemCallError) -> InMemoryFileSystem {
         try makeParents(path, including: true)
         try setAttributes(path, mode: mode, mtime: mtime, uid: uid, gid: gid)
@@ -50,16 +56,24 @@ extension InMemoryFileSystem {
     /// A regular file with `contents`, made with its missing parents.
     @discardableResult
     public func file(
-        _ path: String, _ contents: String = "", mode: UInt32 = 0o644, mtime: FileTime? = nil,
-        uid: UInt32? = nil, gid: UInt32? = nil
+        _ path: String,
+        _ contents: String = "",
+        mode: UInt32 = 0o644,
+        mtime: FileTime? = nil,
+        uid: UInt32? = nil,
+        gid: UInt32? = nil
     ) throws(SystemCallError) -> InMemoryFileSystem {
         try file(path, bytes: Array(contents.utf8), mode: mode, mtime: mtime, uid: uid, gid: gid)
     }
 
     @discardableResult
     public func file(
-        _ path: String, bytes: [UInt8], mode: UInt32 = 0o644, mtime: FileTime? = nil,
-        uid: UInt32? = nil, gid: UInt32? = nil
+        _ path: String,
+        bytes: [UInt8],
+        mode: UInt32 = 0o644,
+        mtime: FileTime? = nil,
+        uid: UInt32? = nil,
+        gid: UInt32? = nil
     ) throws(SystemCallError) -> InMemoryFileSystem {
         try makeParents(path, including: false)
         let handle = try createFile(Array(path.utf8), permissions: 0o600)
@@ -72,7 +86,11 @@ extension InMemoryFileSystem {
     }
 
     @discardableResult
-    public func symlink(_ path: String, to target: String, mtime: FileTime? = nil) throws(SystemCallError)
+    public func symlink(
+        _ path: String,
+        to target: String,
+        mtime: FileTime? = nil
+    ) throws(SystemCallError)
         -> InMemoryFileSystem
     {
         try makeParents(path, including: false)
@@ -91,7 +109,11 @@ extension InMemoryFileSystem {
     /// A device, fifo or socket: `kind` with `mode`'s permission bits.
     @discardableResult
     public func node(
-        _ path: String, _ kind: FileKind, mode: UInt32 = 0o644, rdev: UInt64 = 0, mtime: FileTime? = nil
+        _ path: String,
+        _ kind: FileKind,
+        mode: UInt32 = 0o644,
+        rdev: UInt64 = 0,
+        mtime: FileTime? = nil
     ) throws(SystemCallError) -> InMemoryFileSystem {
         let type: UInt32
         switch kind {
@@ -154,7 +176,13 @@ extension InMemoryFileSystem {
         }
     }
 
-    private func setAttributes(_ path: String, mode: UInt32, mtime: FileTime?, uid: UInt32?, gid: UInt32?)
+    private func setAttributes(
+        _ path: String,
+        mode: UInt32,
+        mtime: FileTime?,
+        uid: UInt32?,
+        gid: UInt32?
+    )
         throws(SystemCallError)
     {
         let bytes = Array(path.utf8)
@@ -198,15 +226,25 @@ extension InMemoryFileSystem {
         func visit(_ path: [UInt8], relative: String) {
             for name in (try? listDirectory(path)) ?? [] {
                 let child = PathBytes.join(path, name)
-                let childRelative = relative.isEmpty ? String(decoding: name, as: UTF8.self)
+                let childRelative =
+                    relative.isEmpty
+                    ? String(decoding: name, as: UTF8.self)
                     : relative + "/" + String(decoding: name, as: UTF8.self)
                 guard let status = try? lstat(child) else { continue }
                 var data: [UInt8] = []
                 if status.kind == .symlink { data = (try? readLink(child)) ?? [] }
                 if status.kind == .regular { data = storage.withLock { $0.inodes[status.inode]!.data } }
                 result[childRelative] = Entry(
-                    kind: status.kind, permissions: status.permissions, mtime: status.mtime, uid: status.uid,
-                    gid: status.gid, inode: status.inode, linkCount: status.linkCount, rdev: status.rdev, data: data)
+                    kind: status.kind,
+                    permissions: status.permissions,
+                    mtime: status.mtime,
+                    uid: status.uid,
+                    gid: status.gid,
+                    inode: status.inode,
+                    linkCount: status.linkCount,
+                    rdev: status.rdev,
+                    data: data
+                )
                 if status.kind == .directory { visit(child, relative: childRelative) }
             }
         }

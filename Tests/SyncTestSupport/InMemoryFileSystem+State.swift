@@ -63,7 +63,9 @@ extension InMemoryFileSystem {
         /// `directory` and anything below it.
         public static func below(_ directory: String) -> PathMatch {
             let wanted = State.normalise(Array(directory.utf8), cwd: [PathBytes.slash])
-            return PathMatch { $0 == wanted || $0.starts(with: wanted + (wanted == [PathBytes.slash] ? [] : [PathBytes.slash])) }
+            return PathMatch {
+                $0 == wanted || $0.starts(with: wanted + (wanted == [PathBytes.slash] ? [] : [PathBytes.slash]))
+            }
         }
 
         public static var any: PathMatch { PathMatch { _ in true } }
@@ -220,7 +222,11 @@ extension InMemoryFileSystem {
             return Found(parent: parent, name: chain.last!.name, inode: id, chain: Array(chain.dropLast()))
         }
 
-        private func walk(_ parts: ArraySlice<[UInt8]>, from chain: [(id: UInt64, name: [UInt8])], hops: Int)
+        private func walk(
+            _ parts: ArraySlice<[UInt8]>,
+            from chain: [(id: UInt64, name: [UInt8])],
+            hops: Int
+        )
             throws(Errno) -> (chain: [(id: UInt64, name: [UInt8])], hops: Int)
         {
             var chain = chain
@@ -250,8 +256,16 @@ extension InMemoryFileSystem {
                 size = 4096
             }
             return FileStatus(
-                mode: inode.mode, size: size, mtime: inode.mtime, uid: inode.uid, gid: inode.gid,
-                device: inode.device, inode: id, linkCount: links, rdev: inode.rdev)
+                mode: inode.mode,
+                size: size,
+                mtime: inode.mtime,
+                uid: inode.uid,
+                gid: inode.gid,
+                device: inode.device,
+                inode: id,
+                linkCount: links,
+                rdev: inode.rdev
+            )
         }
 
         /// Makes a new inode at `found` (EEXIST when the name is taken), owned by the process, dated now.

@@ -1,6 +1,6 @@
 import Glibc
-import Synchronization
 import SyncCore
+import Synchronization
 
 /// A `FileSystem` held in memory, for small tests of SyncCore's decisions (the generator, the file-list
 /// builder, the deleter) without temp directories. Modelled on SwiftPM's `MockFileSystem` and restic's
@@ -29,7 +29,12 @@ public final class InMemoryFileSystem: FileSystem {
     public init(umask: UInt32 = 0o022, uid: UInt32 = 1000, gid: UInt32 = 1000) {
         var state = State(now: Self.defaultNow, umask: umask, uid: uid, gid: gid)
         state.inodes[State.rootInode] = Inode(
-            mode: 0o040755, uid: 0, gid: 0, mtime: Self.defaultNow, device: Self.rootDevice)
+            mode: 0o040755,
+            uid: 0,
+            gid: 0,
+            mtime: Self.defaultNow,
+            device: Self.rootDevice
+        )
         state.inodes[State.rootInode]!.links = 1
         storage = Mutex(state)
     }
@@ -89,10 +94,18 @@ public final class InMemoryFileSystem: FileSystem {
     }
 
     public func readFile(_ path: [UInt8]) throws(SystemCallError) -> [UInt8] {
+        // Read to the end as PosixFileSystem does, so that a directory fails in `read` with EISDIR.
         let file = try openForReading(path)
-        let length = try file.size()
-        return try [UInt8](unsafeUninitializedCapacity: Int(length)) { buffer, count throws(SystemCallError) in
-            count = try file.readFully(into: UnsafeMutableRawBufferPointer(buffer), at: 0)
+        var content: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: Self.chunkSize)
+        while true {
+            let offset = Int64(content.count)
+            let read = chunk.withUnsafeMutableBytes { buffer in
+                Result { () throws(SystemCallError) in try file.read(into: buffer, at: offset) }
+            }
+            let count = try read.get()
+            if count == 0 { return content }
+            content += chunk[0..<count]
         }
     }
 
@@ -157,7 +170,9 @@ public final class InMemoryFileSystem: FileSystem {
             guard [0o020000, 0o060000, 0o010000, 0o140000, 0o100000, 0].contains(type) else { throw Errno(EINVAL) }
             let permissions = mode & 0o7777 & ~state.umask
             let id = try state.create(
-                state.lookup(path, followLast: false), mode: (type == 0 ? 0o100000 : type) | permissions)
+                state.lookup(path, followLast: false),
+                mode: (type == 0 ? 0o100000 : type) | permissions
+            )
             if FileKind(mode: mode).isDevice { state.inodes[id]!.rdev = rdev }
         }
     }
@@ -218,7 +233,10 @@ public final class InMemoryFileSystem: FileSystem {
     public static let chunkSize = 64 * 1024
 
     public func copyFile(
-        from source: [UInt8], toNew temporaryPath: [UInt8], permissions: UInt32, length: Int64?,
+        from source: [UInt8],
+        toNew temporaryPath: [UInt8],
+        permissions: UInt32,
+        length: Int64?,
         progress: (Int64) -> Bool
     ) throws(SystemCallError) -> Int64 {
         // The stages PosixFileSystem gives a copy's errors, so the receiver can tell the sides apart.
@@ -238,7 +256,10 @@ public final class InMemoryFileSystem: FileSystem {
     }
 
     public func copyFileInPlace(
-        from source: [UInt8], to destination: [UInt8], length: Int64?, progress: (Int64) -> Bool
+        from source: [UInt8],
+        to destination: [UInt8],
+        length: Int64?,
+        progress: (Int64) -> Bool
     ) throws(SystemCallError) -> Int64 {
         let input: InMemoryOpenFile
         do { input = try open(source, forWriting: false, creating: nil) } catch { throw error.at(.openSource) }
@@ -276,12 +297,20 @@ public final class InMemoryFileSystem: FileSystem {
             return id
         }
         return InMemoryOpenFile(
-            fs: self, inode: id, path: path, isWritable: forWriting, isLockedWriter: creating != nil)
+            fs: self,
+            inode: id,
+            path: path,
+            isWritable: forWriting,
+            isLockedWriter: creating != nil
+        )
     }
 
     /// FileCopier's contract (its read/write loop; copy_file_range has no in-memory counterpart): exactly `length` bytes (a shorter source is a `read` ENODATA error on it),
     /// or to the end when nil; `progress` returning false stops with a `write` EINTR.
-    private func copy(from input: InMemoryOpenFile, to output: InMemoryOpenFile, length: Int64?,
+    private func copy(
+        from input: InMemoryOpenFile,
+        to output: InMemoryOpenFile,
+        length: Int64?,
         progress: (Int64) -> Bool
     ) throws(SystemCallError) -> Int64 {
         var total: Int64 = 0
@@ -291,7 +320,9 @@ public final class InMemoryFileSystem: FileSystem {
             let want = length.map { Int(min(Int64(buffer.count), $0 - total)) } ?? buffer.count
             if want == 0 { return total }
             let count: Int
-            do { count = try input.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want]), at: total) } catch {
+            do {
+                count = try input.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want]), at: total)
+            } catch {
                 throw error.at(.readSource)
             }
             if count == 0 {
@@ -310,7 +341,9 @@ public final class InMemoryFileSystem: FileSystem {
     /// and then the hooks registered for it. `also` is a second path the call takes (a rename's source);
     /// a fault or hook for either path applies. Errors name `path` and the operation's call.
     func access<T>(
-        _ operation: Operation, _ path: [UInt8], also other: [UInt8]? = nil,
+        _ operation: Operation,
+        _ path: [UInt8],
+        also other: [UInt8]? = nil,
         _ body: (inout State) throws(Errno) -> T
     ) throws(SystemCallError) -> T {
         let outcome: (result: Result<T, Errno>, hooks: [Hook.Action]) = storage.withLock { state in

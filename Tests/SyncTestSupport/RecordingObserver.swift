@@ -1,5 +1,5 @@
-import Synchronization
 import SyncCore
+import Synchronization
 
 /// A `TransferObserver` that keeps everything it is told, for tests to assert on: itemized changes,
 /// deletions, messages and progress. Thread-safe; `interrupt()` makes the run stop as after SIGINT.
