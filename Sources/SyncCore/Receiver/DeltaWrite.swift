@@ -82,53 +82,41 @@ extension Receiver {
     {
         let signature = try self.signature(of: basis, wholeDigests: true)
         let input = try openSource(source, length: nil)
-        let rebuilder = PipelinedRebuild(signature: signature, basis: basis, output: output,
-            parallelWrites: !inPlace)
-        rebuilder.start()
+        var sourceLength = length ?? 0
+        if length == nil { sourceLength = try input.size() }
+        let sink = makeRebuildSink(signature: signature, basis: basis, output: output, inPlace: inPlace,
+            expectedSize: sourceLength)
         var counts = DeltaCounts()
-        var batch: [DeltaInstruction] = []
-        var batchBytes = 0
         func take(_ instruction: DeltaInstruction) {
             switch instruction {
             case .literal(let bytes):
                 limiter?.send(bytes.count)  // --bwlimit paces the data that would cross the wire
                 counts.literal += Int64(bytes.count)
-                batchBytes += bytes.count
             case .copy(let index, let count):
-                let length = signature.geometry.length(ofBlocks: index, count: count)
-                counts.matched += Int64(length)
+                counts.matched += Int64(signature.geometry.length(ofBlocks: index, count: count))
                 counts.matchedBlocks += Int64(count)
-                batchBytes += length
             }
-            batch.append(instruction)
-            if batch.count >= 256 || batchBytes >= 1 << 20 {
-                rebuilder.submit(batch)
-                batch.removeAll(keepingCapacity: true)
-                batchBytes = 0
-            }
+            sink.take(instruction)
         }
         var readFailure: SystemCallError?
         var trailer: DeltaTrailer?
         do throws(SystemCallError) {
             let streamer = DeltaStreamer(signature: signature, checksum: signature.checksum, inPlace: inPlace)
-            var sourceLength = length ?? 0
-            if length == nil { sourceLength = try input.size() }
             trailer = try streamer.stream(input, length: sourceLength, buffer: UnsafeMutableRawBufferPointer(start: nil, count: 0),
-                progress: { offset in rebuilder.failure == nil && progress(offset) }, emit: take)
-            if trailer == nil && rebuilder.failure == nil {
+                progress: { offset in sink.failure == nil && progress(offset) }, emit: take)
+            if trailer == nil && sink.failure == nil {
                 readFailure = SystemCallError(call: "write", path: output.path, errno: SystemErrno.interrupted,
                     errnoText: "Interrupted system call")
             }
         } catch {
             readFailure = error
         }
-        if !batch.isEmpty { rebuilder.submit(batch) }
-        let written = rebuilder.finish()
+        let written = sink.finish(flushing: readFailure == nil)
         if let readFailure { throw readFailure }
-        if let failure = rebuilder.failure { throw failure }
+        if let failure = sink.failure { throw failure }
         if inPlace { try output.truncate(to: written) }
         guard let trailer else { return nil }
-        return rebuilder.patcher.finish(expecting: trailer) == .verified ? counts : nil
+        return sink.patcher.finish(expecting: trailer) == .verified ? counts : nil
     }
 }
 

@@ -57,10 +57,8 @@ extension Receiver {
         let decoder = DeltaDecoder(expecting: signature.geometry, checksum: signature.checksum)
         // A large file is rebuilt on its own thread, batches behind the decoding; a small one (most files
         // of a tree) is written here, without the threads and buffers that would cost more than its data.
-        let sink: RebuildSink = remote.expectedSize > Self.pipelineThreshold
-            ? PipelinedSink(PipelinedRebuild(signature: signature, basis: basis ?? output, output: output,
-                parallelWrites: !inPlace))
-            : DirectSink(signature: signature, basis: basis ?? output, output: output)
+        let sink = makeRebuildSink(signature: signature, basis: basis ?? output, output: output, inPlace: inPlace,
+            expectedSize: remote.expectedSize)
         var counts = DeltaCounts()
         var trailer: DeltaTrailer?
         var failure: WriteFailure?
@@ -131,8 +129,6 @@ extension Receiver {
         return counts
     }
 
-    /// Files up to this size are rebuilt on the receiving thread itself.
-    static var pipelineThreshold: Int64 { 1 << 20 }
 }
 
 /// One file's events from `IncomingData`, remembering whether its end was read: a write that fails
@@ -161,90 +157,6 @@ final class RemoteStream {
             }
         }
     }
-}
-
-/// Where a remote write's instructions go: a rebuild thread, or straight to the file.
-private protocol RebuildSink: AnyObject {
-    var patcher: DeltaPatcher { get }
-    var failure: SystemCallError? { get }
-    /// Takes one instruction (a write error shows in `failure`).
-    func take(_ instruction: DeltaInstruction)
-    /// Ends the rebuild (applying what is queued when `flushing`); returns the bytes written.
-    func finish(flushing: Bool) -> Int64
-}
-
-private final class PipelinedSink: RebuildSink {
-    let rebuilder: PipelinedRebuild
-    private var batch: [DeltaInstruction] = []
-    private var batchBytes = 0
-
-    init(_ rebuilder: PipelinedRebuild) {
-        self.rebuilder = rebuilder
-        rebuilder.start()
-    }
-
-    var patcher: DeltaPatcher { rebuilder.patcher }
-    var failure: SystemCallError? { rebuilder.failure }
-
-    func take(_ instruction: DeltaInstruction) {
-        if case .literal(let bytes) = instruction { batchBytes += bytes.count }
-        batch.append(instruction)
-        if batch.count >= 256 || batchBytes >= 1 << 20 {
-            rebuilder.submit(batch)
-            batch.removeAll(keepingCapacity: true)
-            batchBytes = 0
-        }
-    }
-
-    func finish(flushing: Bool) -> Int64 {
-        if flushing && !batch.isEmpty { rebuilder.submit(batch) }
-        return rebuilder.finish()
-    }
-}
-
-private final class DirectSink: RebuildSink {
-    let patcher: DeltaPatcher
-    private let basis: any OpenFile
-    private let output: any OpenFile
-    private var written: Int64 = 0
-    private(set) var failure: SystemCallError?
-
-    init(signature: Signature, basis: any OpenFile, output: any OpenFile) {
-        patcher = DeltaPatcher(geometry: signature.geometry, checksum: signature.checksum,
-            pieceLength: min(256 * 1024, max(4096, signature.blockLength * 16)))
-        self.basis = basis
-        self.output = output
-    }
-
-    func take(_ instruction: DeltaInstruction) {
-        guard failure == nil else { return }
-        do {
-            try patcher.apply(instruction,
-                read: { (offset, into) throws(SyncError) in
-                    do throws(SystemCallError) {
-                        if try basis.readFully(into: into, at: Int64(offset)) != into.count {
-                            throw SystemCallError(call: "read", path: basis.path, errno: SystemErrno.inputOutput, errnoText: "Input/output error")
-                        }
-                    } catch {
-                        failure = error
-                        throw SyncError(.fileIO, error.description)
-                    }
-                },
-                write: { (bytes) throws(SyncError) in
-                    do throws(SystemCallError) { try output.write(bytes, at: written) } catch {
-                        failure = error
-                        throw SyncError(.fileIO, error.description)
-                    }
-                    written += Int64(bytes.count)
-                })
-        } catch {
-            if failure == nil {
-                failure = SystemCallError(call: "write", path: output.path, errno: SystemErrno.inputOutput, errnoText: error.message)
-            }
-        }
-    }
-
-    func finish(flushing: Bool) -> Int64 { written }
 }
 
 extension Signature {
