@@ -33,11 +33,11 @@ enum FileCopier {
                 continue
             }
             if copied == 0 { return try endOfInput() }
-            switch errno {
-            case EINTR: continue
-            case EXDEV, EINVAL, ENOSYS, EOPNOTSUPP, EBADF: useCopyRange = false
-            default: throw systemError("write", destinationPath, errno)
-            }
+            // Refused (another file system, no support), or failed: the read/write loop below goes on
+            // from here, and a real failure there says which side it was (rsync blames a source read
+            // error on the sender, a write error on the receiver).
+            if errno == EINTR { continue }
+            useCopyRange = false
         }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 18, alignment: 64)
         defer { buffer.deallocate() }

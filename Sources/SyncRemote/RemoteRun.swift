@@ -163,7 +163,7 @@ public enum RemoteRun {
                 try RunFilters.apply(setup, to: &options, sources: paths)
             } catch {
                 // The client reads this abort before anything else; it ends the run with its status.
-                connection.send(.abort(status: error.status, message: error.message))
+                connection.send(.abort(status: error.status, message: error.message, isPrefixed: error.isPrefixed))
                 connection.start { (_) throws(SyncError) in }
                 connection.finishSending(within: 5)
                 return error.status.rawValue
@@ -206,7 +206,7 @@ public enum RemoteRun {
         do {
             try sender.sendFileList(tree: SourceTree(arguments: sources, relative: options.relative))
         } catch {
-            connection.send(.abort(status: error.status, message: error.message))
+            connection.send(.abort(status: error.status, message: error.message, isPrefixed: error.isPrefixed))
             connection.fail(error)
         }
         events.waitForGoodbye(interrupted: isInterrupted)
@@ -236,7 +236,7 @@ public enum RemoteRun {
         var runError: SyncError?
         do { try generator.run(link: role, destination: destination) } catch { runError = error }
         if let runError, connection.failure == nil {
-            connection.send(.abort(status: runError.status, message: runError.message))
+            connection.send(.abort(status: runError.status, message: runError.message, isPrefixed: runError.isPrefixed))
             connection.fail(runError)
         }
         if connection.failure == nil && !isInterrupted() {
@@ -295,15 +295,7 @@ public enum RemoteRun {
         connection.waitForReader()
         if let failure = connection.failure { return (failure.status, failure) }
         _ = connection.transport.waitForExit()
-        return (combine(own, peer ?? .success), nil)
-    }
-
-    /// The worse of two sides' statuses: a partial transfer (23) outranks vanished files (24).
-    static func combine(_ a: ExitStatus, _ b: ExitStatus) -> ExitStatus {
-        if a == .success { return b }
-        if b == .success { return a }
-        if a == .partial || b == .partial { return .partial }
-        return a
+        return (.combined(own, peer ?? .success), nil)
     }
 }
 

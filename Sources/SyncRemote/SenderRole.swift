@@ -87,9 +87,9 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
 
     /// The status of the sender's part of the run.
     public var exitStatus: ExitStatus {
-        if hadErrors.load(ordering: .relaxed) || listingIOError { return .partial }
-        if hadVanished.load(ordering: .relaxed) { return .vanished }
-        return .success
+        .combined(
+            hadErrors.load(ordering: .relaxed) || listingIOError ? .partial : .success,
+            hadVanished.load(ordering: .relaxed) ? .vanished : .success)
     }
 
     // MARK: Messages from the generator
@@ -298,8 +298,8 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
         let input: any OpenFile
         do { input = try fs.openForReading(file.path) } catch {
             let path = OutputEscaper.escape(fs.absolute(file.path), keepHighBit: options.keepHighBit)
-            if error.errno == 2 {
-                observer.error("file has vanished: \"\(path)\"", role: .sender)
+            if error.errno == SystemErrno.noSuchEntry {
+                observer.error(.bare("file has vanished: \"\(path)\"", role: .sender))
                 hadVanished.store(true, ordering: .relaxed)
                 return .vanished
             }
@@ -314,67 +314,50 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
         }
         answering.store(index, ordering: .relaxed)
         let geometry = signature?.geometry ?? Signature.empty(checksum: checksum).geometry
-        // Whole files skip the rolling search: there is no basis to match.
-        let generator = signature.map { DeltaGenerator(signature: $0, inPlace: options.inplace) }
-        let digester = generator == nil ? FileDigester(checksum) : nil
         var out: [UInt8] = []
         out.reserveCapacity(Int(min(file.size, 200 * 1024)) + 64)
         DeltaCodec.encodeHeader(checksum: checksum, geometry: geometry, into: &out)
         var literal: Int64 = 0
         var matched: Int64 = 0
         let flushAt = 200 * 1024
+        func flush() {
+            connection.send(.delta(fileIndex: index, bytes: out), compress: compress)
+            out.removeAll(keepingCapacity: true)
+        }
         func take(_ instruction: DeltaInstruction) {
             switch instruction {
-            case .literal(let bytes): literal += Int64(bytes.count)
+            case .literal(let bytes):
+                literal += Int64(bytes.count)
+                // A whole file comes as one literal per read: each goes in a frame of its own.
+                if signature == nil && !out.isEmpty && out.count + bytes.count > flushAt { flush() }
             case .copy(let block, let count): matched += Int64(geometry.length(ofBlocks: block, count: count))
             }
             DeltaCodec.encode(instruction, into: &out)
-            if out.count >= flushAt {
-                connection.send(.delta(fileIndex: index, bytes: out), compress: compress)
-                out.removeAll(keepingCapacity: true)
-            }
+            if out.count >= flushAt { flush() }
         }
-        func readFailed(_ text: String, _ errno: Int32) -> FileOutcome {
-            observer.error("[sender] read errors mapping \"\(OutputEscaper.escape(fs.absolute(file.path)))\": \(text) (\(errno))", role: .sender)
+        // Exactly the listed size (rsync's rule): a file that grows meanwhile is sent as it was listed and
+        // the next run sends the rest; one that shrank fails (ENODATA, as rsync) and is not installed.
+        let streamer = DeltaStreamer(signature: signature, checksum: checksum, inPlace: options.inplace)
+        let trailer: DeltaTrailer
+        do throws(SystemCallError) {
+            let streamed = try streamer.stream(input, length: file.size, buffer: readBuffer, progress: { offset in
+                connection.noteProgress()
+                if showsProgress { observer.transferProgress(bytes: offset) }
+                return connection.failure == nil && !observer.isInterrupted
+            }, emit: take)
+            guard let streamed else { return .failed }
+            trailer = streamed
+        } catch {
+            observer.error("[sender] read errors mapping \"\(OutputEscaper.escape(fs.absolute(file.path)))\": \(error.errnoText) (\(error.errno))", role: .sender)
             hadErrors.store(true, ordering: .relaxed)
             if showsProgress { observer.transferFinished(bytes: -1) }
             return .failed
         }
-        let buffer = readBuffer
-        var offset: Int64 = 0
-        // Exactly the listed size (rsync's rule): a file that grows meanwhile is sent as it was listed and
-        // the next run sends the rest; one that shrank fails (ENODATA, as rsync) and is not installed.
-        while offset < file.size {
-            let want = Int(min(Int64(buffer.count), file.size - offset))
-            let count: Int
-            do { count = try input.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want]), at: offset) } catch {
-                return readFailed(error.errnoText, error.errno)
-            }
-            if count == 0 { return readFailed("No data available", ENODATA) }
-            offset += Int64(count)
-            connection.noteProgress()
-            let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
-            if let generator {
-                generator.append(bytes) { take($0) }
-            } else {
-                // One literal per read, each sent as one frame (reads are smaller than a frame's budget).
-                digester!.update(bytes)
-                if !out.isEmpty && out.count + bytes.count > flushAt {
-                    connection.send(.delta(fileIndex: index, bytes: out), compress: compress)
-                    out.removeAll(keepingCapacity: true)
-                }
-                take(.literal(Array(bytes)))
-            }
-            if showsProgress { observer.transferProgress(bytes: offset) }
-            if connection.failure != nil || observer.isInterrupted { return .failed }
-        }
-        let trailer = generator?.finish { take($0) }
-            ?? DeltaTrailer(fileSize: Int(offset), digest: digester!.finish())
         DeltaCodec.encodeEnd(trailer, into: &out)
         connection.send(.delta(fileIndex: index, bytes: out), compress: compress)
         literalBytes.add(literal, ordering: .relaxed)
         matchedBytes.add(matched, ordering: .relaxed)
-        if showsProgress { observer.transferFinished(bytes: offset) }
+        if showsProgress { observer.transferFinished(bytes: Int64(trailer.fileSize)) }
         return .complete
     }
 }

@@ -19,7 +19,7 @@ public protocol FileSystem: Sendable {
     func removeFile(_ path: [UInt8]) throws(SystemCallError)
     func removeDirectory(_ path: [UInt8]) throws(SystemCallError)
 
-    /// chmod; never follows a symlink (Linux cannot change a symlink's mode).
+    /// chmod. Linux cannot change a symlink's own mode, so callers never pass one (the call would follow it).
     func setPermissions(_ path: [UInt8], _ permissions: UInt32) throws(SystemCallError)
     /// lchown; pass `nil` to keep a value.
     func setOwner(_ path: [UInt8], uid: UInt32?, gid: UInt32?) throws(SystemCallError)

@@ -127,11 +127,11 @@ public final class Generator<FS: FileSystem> {
     public var exitStatus: ExitStatus {
         // rsync's precedence: a partial transfer (23) or vanished files (24) outrank the --max-delete
         // limit (25), which is only the exit code when nothing else went wrong.
-        if wasInterrupted { return .signal }
-        if hadErrors || senderIOError || deleter.backupFailures > 0 { return .partial }
-        if senderVanished || hadVanished { return .vanished }
-        if deleter.skippedByMaxDelete > 0 { return .maxDelete }
-        return .success
+        .combined(
+            wasInterrupted ? .signal : .success,
+            hadErrors || senderIOError || deleter.backupFailures > 0 ? .partial : .success,
+            senderVanished || hadVanished ? .vanished : .success,
+            deleter.skippedByMaxDelete > 0 ? .maxDelete : .success)
     }
 
     public var deletionsSkipped: Int { deleter.skippedByMaxDelete }
@@ -221,7 +221,7 @@ public final class Generator<FS: FileSystem> {
         if options.hardLinks && !wasInterrupted && fatalError == nil { linkLateMembers() }
         drainWrites()
         for redo in redoReports {
-            observer.error(redo.notice, role: nil)
+            observer.error(.bare(redo.notice))
             observer.report(redo.item)
         }
         if let fatalError { throw fatalError }
@@ -264,7 +264,7 @@ public final class Generator<FS: FileSystem> {
         }
         if existing != nil {
             throw SyncError(.fileSelection,
-                "ERROR: destination must be a directory when copying more than 1 file")
+                "ERROR: destination must be a directory when copying more than 1 file", isPrefixed: false)
         }
         if options.mkpath {
             makePath(destination)
@@ -470,7 +470,11 @@ public final class Generator<FS: FileSystem> {
     }
 
     func fail(_ message: String, role: Role? = nil) {
+        fail(Diagnostic(message, role: role))
+    }
+
+    func fail(_ diagnostic: Diagnostic) {
         hadErrors = true
-        observer.error(message, role: role)
+        observer.error(diagnostic)
     }
 }
