@@ -37,10 +37,10 @@ public enum RemoteRun {
     public static func push(transport: any RemoteTransport, sources: [[UInt8]], options: SyncOptions,
         setup: RunSetup = RunSetup(), observer: TransferObserver,
         progressCounts: (@escaping ProgressCounts) -> Void = { _ in },
-        isInterrupted: @escaping @Sendable () -> Bool) -> Outcome
+        isInterrupted: @escaping @Sendable () -> Bool, onTimeout: @escaping TimeoutHandler) -> Outcome
     {
         let connection: Connection
-        do { connection = try connect(transport, options: options, setup: setup) } catch {
+        do { connection = try connect(transport, options: options, setup: setup, onTimeout: onTimeout) } catch {
             return failedStart(error, transport: transport)
         }
         let locked = lockedObserver(observer, connection)
@@ -86,10 +86,10 @@ public enum RemoteRun {
     public static func pull(transport: any RemoteTransport, destination: [UInt8], options: SyncOptions,
         setup: RunSetup = RunSetup(), observer: TransferObserver,
         progressCounts: (@escaping ProgressCounts) -> Void = { _ in },
-        isInterrupted: @escaping @Sendable () -> Bool) -> Outcome
+        isInterrupted: @escaping @Sendable () -> Bool, onTimeout: @escaping TimeoutHandler) -> Outcome
     {
         let connection: Connection
-        do { connection = try connect(transport, options: options, setup: setup) } catch {
+        do { connection = try connect(transport, options: options, setup: setup, onTimeout: onTimeout) } catch {
             return failedStart(error, transport: transport)
         }
         let locked = lockedObserver(observer, connection)
@@ -104,10 +104,10 @@ public enum RemoteRun {
     /// followed by its contents); no file data is asked for.
     public static func list(transport: any RemoteTransport, options: SyncOptions, setup: RunSetup = RunSetup(),
         observer: TransferObserver, isInterrupted: @escaping @Sendable () -> Bool,
-        show: @escaping (FileEntry) -> Void) -> Outcome
+        onTimeout: @escaping TimeoutHandler, show: @escaping (FileEntry) -> Void) -> Outcome
     {
         let connection: Connection
-        do { connection = try connect(transport, options: options, setup: setup) } catch {
+        do { connection = try connect(transport, options: options, setup: setup, onTimeout: onTimeout) } catch {
             return failedStart(error, transport: transport)
         }
         let locked = lockedObserver(observer, connection)
@@ -145,14 +145,14 @@ public enum RemoteRun {
     /// `swsync --server`: the peer's half, over our stdin and stdout. Returns the exit status.
     /// The filter rules (and with `--files-from`, the sources) come in the client's setup, after the hello.
     public static func serve(sends: Bool, paths: [[UInt8]], options: SyncOptions,
-        isInterrupted: @escaping @Sendable () -> Bool) -> Int32
+        isInterrupted: @escaping @Sendable () -> Bool, onTimeout: @escaping TimeoutHandler) -> Int32
     {
         let transport = StandardStreams()
         let connection: Connection
         var options = options
         var paths = paths
         do {
-            connection = try connect(transport, options: options, setup: nil)
+            connection = try connect(transport, options: options, setup: nil, onTimeout: onTimeout)
         } catch {
             return error.status.rawValue
         }
@@ -248,12 +248,13 @@ public enum RemoteRun {
         return (generator, status)
     }
 
-    /// Where a `--timeout` ends the process (a read blocked on a silent peer cannot be woken).
-    nonisolated(unsafe) public static var onTimeout: (@Sendable (SyncError) -> Void)?
+    /// What the program does when `--timeout` runs out: a read blocked on a silent peer cannot be woken,
+    /// so the caller (the CLI) ends the process with the error; the library never does.
+    public typealias TimeoutHandler = @Sendable (SyncError) -> Void
 
     /// The connection after the hello; a client (`setup` not nil) sends its setup at once.
-    private static func connect(_ transport: any RemoteTransport, options: SyncOptions, setup: RunSetup?)
-        throws(SyncError) -> Connection
+    private static func connect(_ transport: any RemoteTransport, options: SyncOptions, setup: RunSetup?,
+        onTimeout: @escaping TimeoutHandler) throws(SyncError) -> Connection
     {
         let compression = options.compress
             ? (options.compressChoice.flatMap { CompressionChoice(name: $0) } ?? .zstd) : nil

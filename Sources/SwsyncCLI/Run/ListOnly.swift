@@ -44,15 +44,7 @@ enum ListOnly {
         }
         observer.flush()
         if let fatalError { return SwsyncCommand.fail(fatalError) }
-        if builder.ioError {
-            SwsyncCommand.writeStderr(SwsyncCommand.closingLine(.partial))
-            return ExitStatus.partial.rawValue
-        }
-        if builder.vanished {
-            SwsyncCommand.writeStderr(SwsyncCommand.closingLine(.vanished))
-            return ExitStatus.vanished.rawValue
-        }
-        return 0
+        return SwsyncCommand.end(.combined(builder.ioError ? .partial : .success, builder.vanished ? .vanished : .success))
     }
 
     /// `swsync host:path`: the peer's file list, printed the same way.
@@ -77,14 +69,12 @@ enum ListOnly {
             return SwsyncCommand.fail(SyncError(ExitStatus(rawValue: error.exitCode) ?? .unexplained, error.message))
         }
         let outcome = RemoteRun.list(transport: transport, options: options, setup: setup, observer: observer,
-            isInterrupted: { Signals.interrupted })
+            isInterrupted: { Signals.interrupted }, onTimeout: SwsyncCommand.endOnTimeout)
         { entry in
             observer.info(line(entry, options: options, keepHighBit: keepHighBit))
         }
         observer.flush()
-        if let error = outcome.error { return SwsyncCommand.fail(SyncError(outcome.status, error.message)) }
-        if outcome.status != .success { SwsyncCommand.writeStderr(SwsyncCommand.closingLine(outcome.status)) }
-        return outcome.status.rawValue
+        return SwsyncCommand.end(outcome.status, error: outcome.error)
     }
 
     /// "drwxr-xr-x          4,096 2026/11/23 05:20:00 name".

@@ -101,11 +101,12 @@ enum RemoteTransfer {
                 }
             }
             return (RemoteRun.push(transport: transport, sources: sourcePaths, options: options, setup: runSetup,
-                observer: observer, progressCounts: { observer.progressCounts = $0 }, isInterrupted: interrupted), true)
+                observer: observer, progressCounts: { observer.progressCounts = $0 }, isInterrupted: interrupted,
+                onTimeout: SwsyncCommand.endOnTimeout), true)
         }
         return (RemoteRun.pull(transport: transport, destination: Array(destination.utf8), options: options,
             setup: runSetup, observer: observer, progressCounts: { observer.progressCounts = $0 },
-            isInterrupted: interrupted), false)
+            isInterrupted: interrupted, onTimeout: SwsyncCommand.endOnTimeout), false)
     }
 
     /// The peer's command line: `swsync --server [--sender] OPTIONS . PATH...`, each word quoted for its

@@ -120,23 +120,32 @@ public enum SwsyncCommand {
         if options.wholeFile == nil { options.wholeFile = false }
         Signals.install()
         signal(SIGPIPE, SIG_IGN)
-        RemoteRun.onTimeout = { _ in exit(ExitStatus.timeout.rawValue) }
+        // The client prints the server's timeout; the server only ends.
         return RemoteRun.serve(sends: command.serverSends, paths: paths, options: options,
-            isInterrupted: { Signals.interrupted })
+            isInterrupted: { Signals.interrupted }, onTimeout: { _ in exit(ExitStatus.timeout.rawValue) })
     }
 
     /// Prints `swsync: MESSAGE` and rsync's closing "error: ... (code N)" line; returns the status.
     static func fail(_ error: SyncError, quietMessage: Bool = false) -> Int32 {
-        if !quietMessage {
-            let text = error.isPrefixed ? "swsync: " + error.message : error.message
-            writeStderr(text + "\n")
-        }
-        writeStderr(closingLine(error.status))
-        return error.status.rawValue
+        end(error.status, error: quietMessage ? nil : error)
     }
 
+    /// The one way a run's end reaches stderr: the error's line when it has something to say, then,
+    /// for any status but 0, rsync's closing line. Returns the status, for `exit`.
+    static func end(_ status: ExitStatus, error: SyncError? = nil) -> Int32 {
+        if let error, !error.message.isEmpty {
+            writeStderr((error.isPrefixed ? "swsync: " : "") + error.message + "\n")
+        }
+        if status != .success { writeStderr(closingLine(status)) }
+        return status.rawValue
+    }
+
+    /// A client's `--timeout`: the message and the closing line, then the end of the process (a read
+    /// blocked on a silent peer cannot be woken).
+    static let endOnTimeout: RemoteRun.TimeoutHandler = { error in exit(end(.timeout, error: error)) }
+
     /// rsync's last line on a failed run: "rsync error: ... (code 23)", "warning" for 24 and 25.
-    static func closingLine(_ status: ExitStatus) -> String {
+    private static func closingLine(_ status: ExitStatus) -> String {
         let word = status == .vanished || status == .maxDelete ? "warning" : "error"
         return "swsync \(word): \(status.summary) (code \(status.rawValue)) [swsync=\(version)]\n"
     }

@@ -39,23 +39,12 @@ enum Transfer {
         else {
             return SwsyncCommand.fail(SyncError(.logFileAppend, "failed to open log-file \(options.logFile ?? "")"))
         }
-        RemoteRun.onTimeout = { error in
-            SwsyncCommand.writeStderr("swsync: \(error.message)\n")
-            SwsyncCommand.writeStderr(SwsyncCommand.closingLine(.timeout))
-            exit(ExitStatus.timeout.rawValue)
-        }
         let start = Clock.now()
         guard let (outcome, _) = RemoteTransfer.run(command: command, options: options, sources: sources,
             destination: destination, observer: observer)
         else { return ExitStatus.syntax.rawValue }
         observer.flush()
-        if let error = outcome.error {
-            if !error.message.isEmpty {
-                SwsyncCommand.writeStderr((error.isPrefixed ? "swsync: " : "") + error.message + "\n")
-            }
-            if outcome.status != .success { SwsyncCommand.writeStderr(SwsyncCommand.closingLine(outcome.status)) }
-            return outcome.status.rawValue
-        }
+        if let error = outcome.error { return SwsyncCommand.end(outcome.status, error: error) }
         return finish(outcome.status, stats: outcome.stats, elapsed: Clock.now() - start,
             deletionsSkipped: outcome.deletionsSkipped, options: options, observer: observer, logFile: logFile)
             .rawValue
@@ -93,7 +82,7 @@ enum Transfer {
         logFile?.line(
             "sent \(stats.bytesSent) bytes  received \(stats.bytesReceived) bytes  total size \(stats.totalFileSize)")
         observer.flush()
-        if status != .success { SwsyncCommand.writeStderr(SwsyncCommand.closingLine(status)) }
+        _ = SwsyncCommand.end(status)
         logFile?.flush()
         return status
     }
