@@ -37,10 +37,7 @@ public struct LogMessage: Sendable, Equatable {
     public var isPrefixed: Bool
 
     public init(_ kind: LogKind, _ text: String, role: Role? = nil, isPrefixed: Bool = true) {
-        self.kind = kind
-        self.text = text
-        self.role = role
-        self.isPrefixed = isPrefixed
+        (self.kind, self.text, self.role, self.isPrefixed) = (kind, text, role, isPrefixed)
     }
 
     /// Hands the message to the local output, as rsync's `rwrite` does for messages read from the peer:

@@ -30,27 +30,65 @@ public enum RemoteRun {
         }
     }
 
-    /// The client of a push: this process sends `sources`; the peer receives.
+    /// What progress lines need from the generator (a pull) or the peer (a push).
     public typealias ProgressCounts = () -> (remaining: Int, total: Int, listComplete: Bool, totalSize: Int64)
 
-    /// `setup` goes to the server after the hello (the filter rules and the files they read).
-    public static func push(transport: any RemoteTransport, sources: [[UInt8]], options: SyncOptions,
-        setup: RunSetup = RunSetup(), observer: TransferObserver,
-        progressCounts: (@escaping ProgressCounts) -> Void = { _ in },
-        isInterrupted: @escaping @Sendable () -> Bool, onTimeout: @escaping TimeoutHandler) -> Outcome
-    {
-        let connection: Connection
-        do { connection = try connect(transport, options: options, setup: setup, onTimeout: onTimeout) } catch {
-            return failedStart(error, transport: transport)
+    /// What a client's run needs besides its paths: the setup for the server (sent after the hello: the
+    /// filter rules, the files they read, a pull's `--files-from` sources), where the output goes, and
+    /// the program's hooks.
+    public struct Client {
+        public var setup: RunSetup
+        public var observer: TransferObserver
+        public var progressCounts: (@escaping ProgressCounts) -> Void
+        public var isInterrupted: @Sendable () -> Bool
+        public var onTimeout: TimeoutHandler
+
+        public init(setup: RunSetup = RunSetup(), observer: TransferObserver,
+            progressCounts: @escaping (@escaping ProgressCounts) -> Void = { _ in },
+            isInterrupted: @escaping @Sendable () -> Bool, onTimeout: @escaping TimeoutHandler)
+        {
+            self.setup = setup
+            self.observer = observer
+            self.progressCounts = progressCounts
+            self.isInterrupted = isInterrupted
+            self.onTimeout = onTimeout
         }
-        let locked = lockedObserver(observer, connection)
+    }
+
+    /// The client of a push: this process sends `sources`; the peer receives.
+    public static func push(transport: any RemoteTransport, sources: [[UInt8]], options: SyncOptions,
+        client: Client) -> Outcome
+    {
+        let (connection, locked): (Connection, LockedObserver)
+        switch startClient(transport, options: options, client: client) {
+        case .success(let started): (connection, locked) = started
+        case .failure(let failed): return failed.outcome
+        }
         let events = SessionEvents(observer: locked, connection: connection)
         events.isSenderClient = true
         let status = send(sources, over: connection, options: options, observer: locked, events: events,
-            showsProgress: options.progress && !options.quiet, progressCounts: progressCounts,
-            isInterrupted: isInterrupted)
+            showsProgress: options.progress && !options.quiet, progressCounts: client.progressCounts,
+            isInterrupted: client.isInterrupted)
         return Outcome(status: status.status, error: status.error,
             stats: wireCounted(events.peerStats ?? TransferStats(), connection))
+    }
+
+    /// A push's or a pull's connection after the hello, with the observer its threads share; or, when the
+    /// start failed, that failure as the run's outcome.
+    private static func startClient(_ transport: any RemoteTransport, options: SyncOptions, client: Client)
+        -> Result<(Connection, LockedObserver), FailedStart>
+    {
+        do throws(SyncError) {
+            let connection = try connect(transport, options: options, setup: client.setup, onTimeout: client.onTimeout)
+            return .success((connection, lockedObserver(client.observer, connection)))
+        } catch {
+            return .failure(FailedStart(outcome: failedStart(error, transport: transport)))
+        }
+    }
+
+    /// A client that did not get past the hello, carrying the outcome to return.
+    private struct FailedStart: Error {
+        var outcome: Outcome
     }
 
     /// The client's observer, safe from the run's threads; file data written counts as our progress.
@@ -82,19 +120,16 @@ public enum RemoteRun {
     }
 
     /// The client of a pull: the peer sends; this process generates and receives into `destination`.
-    /// `setup` goes to the server after the hello (its filter rules, and the sources of `--files-from`).
     public static func pull(transport: any RemoteTransport, destination: [UInt8], options: SyncOptions,
-        setup: RunSetup = RunSetup(), observer: TransferObserver,
-        progressCounts: (@escaping ProgressCounts) -> Void = { _ in },
-        isInterrupted: @escaping @Sendable () -> Bool, onTimeout: @escaping TimeoutHandler) -> Outcome
+        client: Client) -> Outcome
     {
-        let connection: Connection
-        do { connection = try connect(transport, options: options, setup: setup, onTimeout: onTimeout) } catch {
-            return failedStart(error, transport: transport)
+        let (connection, locked): (Connection, LockedObserver)
+        switch startClient(transport, options: options, client: client) {
+        case .success(let started): (connection, locked) = started
+        case .failure(let failed): return failed.outcome
         }
-        let locked = lockedObserver(observer, connection)
         let (generator, status) = receive(connection, destination: destination, options: options, observer: locked,
-            progressCounts: progressCounts, isInterrupted: isInterrupted)
+            progressCounts: client.progressCounts, isInterrupted: client.isInterrupted)
         return Outcome(status: status.status, error: status.error, stats: wireCounted(generator.stats, connection),
             deletionsSkipped: generator.deletionsSkipped)
     }
@@ -102,15 +137,15 @@ public enum RemoteRun {
     /// `--list-only` of remote sources (`swsync host:path`): the peer sends its file list, which `show`
     /// gets entry by entry in rsync's listing order (a directory's files, then each subdirectory
     /// followed by its contents); no file data is asked for.
-    public static func list(transport: any RemoteTransport, options: SyncOptions, setup: RunSetup = RunSetup(),
-        observer: TransferObserver, isInterrupted: @escaping @Sendable () -> Bool,
-        onTimeout: @escaping TimeoutHandler, show: @escaping (FileEntry) -> Void) -> Outcome
+    public static func list(transport: any RemoteTransport, options: SyncOptions, client: Client,
+        show: @escaping (FileEntry) -> Void) -> Outcome
     {
-        let connection: Connection
-        do { connection = try connect(transport, options: options, setup: setup, onTimeout: onTimeout) } catch {
-            return failedStart(error, transport: transport)
+        let isInterrupted = client.isInterrupted
+        let (connection, locked): (Connection, LockedObserver)
+        switch startClient(transport, options: options, client: client) {
+        case .success(let started): (connection, locked) = started
+        case .failure(let failed): return failed.outcome
         }
-        let locked = lockedObserver(observer, connection)
         let events = SessionEvents(observer: locked, connection: connection)
         let role = ReceivingRole(connection: connection, options: options)
         connection.start(handle: { (message) throws(SyncError) in

@@ -6,9 +6,7 @@ import Testing
 /// over the test sshd into a stale destination, comparing the resulting trees and the `-i` lines.
 @Suite(
     .tags(.large, .remote),
-    .enabled(if: Tools.swsyncAvailable, "swsync binary not built"),
-    .enabled(if: Tools.rsyncAvailable, "reference rsync not found"),
-    .enabled(if: RemoteHost.isAvailable, "sshd or ssh not installed (openssh-server, openssh-client)")
+    .remoteAgainstRsync
 )
 struct RemoteOptionsTests {
     struct Case: Sendable, CustomTestStringConvertible {

@@ -2,11 +2,7 @@ import Foundation
 import SyncTestSupport
 import Testing
 
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// Issue 11, remote items: user data never reaches the remote shell (rules files and `--files-from` travel
 /// in the protocol's setup), `--timeout` counts progress rather than keepalives, a killed server is a closed

@@ -6,9 +6,7 @@ import Testing
 /// same way first (so a broken harness shows up as an rsync failure, not a swsync one).
 @Suite(
     .tags(.large, .remote),
-    .enabled(if: Tools.swsyncAvailable, "swsync binary not built"),
-    .enabled(if: Tools.rsyncAvailable, "reference rsync not found"),
-    .enabled(if: RemoteHost.isAvailable, "sshd or ssh not installed (openssh-server, openssh-client)")
+    .remoteAgainstRsync
 )
 struct RemoteTransferTests {
     enum Direction: String, Sendable, CaseIterable { case push, pull }

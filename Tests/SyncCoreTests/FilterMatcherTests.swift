@@ -7,43 +7,35 @@ import Testing
 struct FilterMatcherTests {
     static func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
 
-    static func files(_ table: [String: String]) -> FilterFileLoader {
-        { (path: [UInt8]) throws(SyncError) -> [UInt8]? in table[String(decoding: path, as: UTF8.self)].map { Array($0.utf8) } }
-    }
-
+    /// `--filter` rules, with rules files read from `files`.
     static func list(_ rules: [String], files: [String: String] = [:],
         configure: (inout FilterConfiguration) -> Void = { _ in }) throws -> FilterList
     {
-        var configuration = FilterConfiguration()
-        configure(&configuration)
-        return try FilterList(options: rules.map { FilterOption(.filter, $0) }, configuration: configuration,
-            load: Self.files(files))
+        try FilterParserTests.list(rules.map { FilterOption(.filter, $0) }, files: files, configure: configure)
     }
 
     // Lines as rsync 3.5.0 prints them with --debug=FILTER.
-    @Test func debugLines() throws {
+    @Test(arguments: [
+        ("a.o", false, FilterSide.sender, "[sender] hiding file a.o because of pattern *.o"),
+        ("x/sub", true, .sender, "[sender] hiding directory x/sub because of pattern sub/"),
+        ("keep.c", false, .sender, "[sender] showing file keep.c because of pattern keep.c"),
+        ("x.bak", false, .receiver, "[generator] protecting file x.bak because of pattern *.bak"),
+        ("y.tmp", false, .receiver, "[generator] risking file y.tmp because of pattern *.tmp"),
+    ])
+    func debugLines(_ path: String, _ isDirectory: Bool, _ side: FilterSide, _ expected: String) throws {
         let list = try Self.list(["- *.o", "- sub/", "+ keep.c", "P *.bak", "R *.tmp"])
-        let hide = try #require(list.check(Self.bytes("a.o"), isDirectory: false, side: .sender))
-        #expect(hide.debugLine(path: Self.bytes("a.o"), isDirectory: false, side: .sender)
-            == "[sender] hiding file a.o because of pattern *.o")
-        let dir = try #require(list.check(Self.bytes("x/sub"), isDirectory: true, side: .sender))
-        #expect(dir.debugLine(path: Self.bytes("x/sub"), isDirectory: true, side: .sender)
-            == "[sender] hiding directory x/sub because of pattern sub/")
-        let show = try #require(list.check(Self.bytes("keep.c"), isDirectory: false, side: .sender))
-        #expect(show.debugLine(path: Self.bytes("keep.c"), isDirectory: false, side: .sender)
-            == "[sender] showing file keep.c because of pattern keep.c")
-        let protect = try #require(list.check(Self.bytes("x.bak"), isDirectory: false, side: .receiver))
-        #expect(protect.debugLine(path: Self.bytes("x.bak"), isDirectory: false, side: .receiver)
-            == "[generator] protecting file x.bak because of pattern *.bak")
-        let risk = try #require(list.check(Self.bytes("y.tmp"), isDirectory: false, side: .receiver))
-        #expect(risk.debugLine(path: Self.bytes("y.tmp"), isDirectory: false, side: .receiver)
-            == "[generator] risking file y.tmp because of pattern *.tmp")
+        let match = try #require(list.check(Self.bytes(path), isDirectory: isDirectory, side: side))
+        #expect(match.debugLine(path: Self.bytes(path), isDirectory: isDirectory, side: side) == expected)
+    }
+
+    @Test func protectRulesDoNotApplyToTheSender() throws {
+        let list = try Self.list(["P *.bak"])
         #expect(list.check(Self.bytes("x.bak"), isDirectory: false, side: .sender) == nil)
     }
 
     @Test func debugLinesForFileAndCVSRules() throws {
         var list = try Self.list([": .rsync-filter", "-C"], files: [:])
-        try list.enterDirectory([], load: Self.files([".rsync-filter": "- *.c\n"]))
+        try list.enterDirectory([], load: FilterParserTests.files([".rsync-filter": "- *.c\n"]))
         let perDir = try #require(list.check(Self.bytes("b.c"), isDirectory: false, side: .sender))
         #expect(perDir.debugLine(path: Self.bytes("b.c"), isDirectory: false, side: .sender)
             == "[sender] hiding file b.c because of pattern <rule from a file read earlier> [per-dir .rsync-filter]")
@@ -62,7 +54,7 @@ struct FilterMatcherTests {
             "sub/deep/.rsync-filter": "+ keep.log\n",
         ]
         var list = try Self.list([": .rsync-filter"])
-        let load = Self.files(files)
+        let load = FilterParserTests.files(files)
         func excluded(_ p: String, _ dir: Bool = false) -> Bool { list.isExcluded(Self.bytes(p), isDirectory: dir, side: .sender) }
         try list.enterDirectory([], load: load)
         #expect(excluded("top.txt"))
@@ -92,7 +84,7 @@ struct FilterMatcherTests {
             "s/.g": "- *.g2\n",
         ]
         var list = try Self.list([": .f"])
-        let load = Self.files(files)
+        let load = FilterParserTests.files(files)
         func excluded(_ p: String) -> Bool { list.isExcluded(Self.bytes(p), isDirectory: false, side: .sender) }
         try list.enterDirectory([], load: load)
         #expect(excluded("x.a") && excluded("x.g1"))
@@ -105,9 +97,9 @@ struct FilterMatcherTests {
         #expect(excluded("x.a") && excluded("x.g1"))
 
         var noInherit = try Self.list([":n .f"])
-        try noInherit.enterDirectory([], load: Self.files([".f": "- *.a\n"]))
+        try noInherit.enterDirectory([], load: FilterParserTests.files([".f": "- *.a\n"]))
         #expect(noInherit.isExcluded(Self.bytes("x.a"), isDirectory: false, side: .sender))
-        try noInherit.enterDirectory(Self.bytes("s"), load: Self.files([:]))
+        try noInherit.enterDirectory(Self.bytes("s"), load: FilterParserTests.files([:]))
         #expect(!noInherit.isExcluded(Self.bytes("s/x.a"), isDirectory: false, side: .sender))
     }
 
@@ -135,7 +127,7 @@ struct FilterMatcherTests {
     @Test func perDirectoryParseErrorsNameTheFile() throws {
         var list = try Self.list([": .f"])
         #expect {
-            try list.enterDirectory(Self.bytes("a/b"), load: Self.files(["a/b/.f": "- ok\nbogus rule\n"]))
+            try list.enterDirectory(Self.bytes("a/b"), load: FilterParserTests.files(["a/b/.f": "- ok\nbogus rule\n"]))
         } throws: { error in
             (error as? SyncError)?.message == "Unknown filter rule: bogus rule (a/b/.f line 2)"
         }

@@ -68,9 +68,9 @@ enum ListOnly {
         } catch {
             return SwsyncCommand.fail(SyncError(ExitStatus(rawValue: error.exitCode) ?? .unexplained, error.message))
         }
-        let outcome = RemoteRun.list(transport: transport, options: options, setup: setup, observer: observer,
-            isInterrupted: { Signals.interrupted }, onTimeout: SwsyncCommand.endOnTimeout)
-        { entry in
+        let client = RemoteRun.Client(setup: setup, observer: observer, isInterrupted: { Signals.interrupted },
+            onTimeout: SwsyncCommand.endOnTimeout)
+        let outcome = RemoteRun.list(transport: transport, options: options, client: client) { entry in
             observer.info(line(entry, options: options, keepHighBit: keepHighBit))
         }
         observer.flush()

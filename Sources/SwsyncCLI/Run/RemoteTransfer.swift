@@ -91,7 +91,9 @@ enum RemoteTransfer {
             return (RemoteRun.Outcome(status: status, error: SyncError(status, error.message), stats: TransferStats()),
                 pushes)
         }
-        let interrupted: @Sendable () -> Bool = { Signals.interrupted }
+        let client = RemoteRun.Client(setup: runSetup, observer: observer,
+            progressCounts: { observer.progressCounts = $0 }, isInterrupted: { Signals.interrupted },
+            onTimeout: SwsyncCommand.endOnTimeout)
         if pushes {
             var sourcePaths = sources.map { Array($0.utf8) }
             if let list = options.filesFrom {
@@ -100,13 +102,10 @@ enum RemoteTransfer {
                     return nil
                 }
             }
-            return (RemoteRun.push(transport: transport, sources: sourcePaths, options: options, setup: runSetup,
-                observer: observer, progressCounts: { observer.progressCounts = $0 }, isInterrupted: interrupted,
-                onTimeout: SwsyncCommand.endOnTimeout), true)
+            return (RemoteRun.push(transport: transport, sources: sourcePaths, options: options, client: client), true)
         }
         return (RemoteRun.pull(transport: transport, destination: Array(destination.utf8), options: options,
-            setup: runSetup, observer: observer, progressCounts: { observer.progressCounts = $0 },
-            isInterrupted: interrupted, onTimeout: SwsyncCommand.endOnTimeout), false)
+            client: client), false)
     }
 
     /// The peer's command line: `swsync --server [--sender] OPTIONS . PATH...`, each word quoted for its

@@ -1,31 +1,16 @@
 /// The `errno` values SyncCore decides on, by name (Linux numbering: SyncCore does not import Glibc).
 public enum SystemErrno {
-    /// ENOENT
-    public static let noSuchEntry: Int32 = 2
-    /// EINTR: also what an interrupted or stopped copy reports.
-    public static let interrupted: Int32 = 4
-    /// EIO
-    public static let inputOutput: Int32 = 5
-    /// EEXIST
-    public static let exists: Int32 = 17
-    /// EXDEV
-    public static let crossDevice: Int32 = 18
-    /// ENOTDIR
-    public static let notDirectory: Int32 = 20
-    /// EISDIR
-    public static let isDirectory: Int32 = 21
-    /// ENOSPC
-    public static let noSpace: Int32 = 28
-    /// ENOTEMPTY
-    public static let notEmpty: Int32 = 39
-    /// ELOOP: a symlink where `O_NOFOLLOW` asked for none.
-    public static let symlinkLoop: Int32 = 40
-    /// ENODATA: rsync's "read errors mapping" when a file is shorter than listed.
-    public static let noData: Int32 = 61
-    /// EBADMSG: a rebuilt file failed its whole-file check.
-    public static let badMessage: Int32 = 74
-    /// EDQUOT
-    public static let quotaExceeded: Int32 = 122
+    /// Names and entries: ENOENT, EEXIST, EXDEV, ENOTDIR, EISDIR, ENOTEMPTY, and ELOOP (a symlink where
+    /// `O_NOFOLLOW` asked for none, or one that leads out of the destination).
+    public static let noSuchEntry: Int32 = 2, exists: Int32 = 17, crossDevice: Int32 = 18, notDirectory: Int32 = 20,
+        isDirectory: Int32 = 21, notEmpty: Int32 = 39, symlinkLoop: Int32 = 40
+
+    /// Reads and writes: EINTR (also what an interrupted or stopped copy reports), EIO, ENODATA (rsync's
+    /// "read errors mapping" for a file shorter than listed), EBADMSG (a rebuilt file failed its check).
+    public static let interrupted: Int32 = 4, inputOutput: Int32 = 5, noData: Int32 = 61, badMessage: Int32 = 74
+
+    /// A full disk, or a full quota: ENOSPC, EDQUOT.
+    public static let noSpace: Int32 = 28, quotaExceeded: Int32 = 122
 }
 
 extension SystemCallError {

@@ -19,8 +19,6 @@ public final class Deleter<FS: FileSystem> {
     private var directoryRules: DirectoryRuleTracker
     /// A destination rules file failed; nothing more is deleted.
     private(set) var rulesError: SyncError?
-    /// Directories already said to be non-empty.
-    private var announcedNonEmpty: Set<[UInt8]> = []
     /// -K: nothing is deleted behind a kept symlink that leads outside the destination.
     private var keptLinks: KeptDirectoryLinks<FS>
 
@@ -128,6 +126,7 @@ public final class Deleter<FS: FileSystem> {
     {
         guard let names = try? fs.listDirectory(directory) else { return [] }
         var entries: [FileEntry] = []
+        var reportedNonEmpty = false
         for child in names {
             if keeping.contains(child) {
                 // rsync's receiver checks every destination entry, so --debug=FILTER names kept ones too.
@@ -144,20 +143,16 @@ public final class Deleter<FS: FileSystem> {
             let childName = PathBytes.join(name, child)
             if isProtected(childName, status: status, insideDeletedDirectory: insideDeletedDirectory) {
                 // rsync's delete_dir_contents says so as soon as it meets a protected entry.
-                if insideDeletedDirectory { sayNonEmpty(name) }
+                if insideDeletedDirectory && !reportedNonEmpty {
+                    observer.info("cannot delete non-empty directory: \(OutputEscaper.escape(name, keepHighBit: options.keepHighBit))")
+                    reportedNonEmpty = true
+                }
                 continue
             }
             entries.append(FileEntry(name: childName, sourcePath: path, status: status))
         }
         FileListOrder.sort(&entries)
         return entries.reversed().map { ($0.sourcePath, $0.name, $0.status) }
-    }
-
-    /// rsync's "cannot delete non-empty directory", once per directory (it is known when a protected
-    /// entry is met inside, and again when the directory's rmdir fails).
-    private func sayNonEmpty(_ name: [UInt8]) {
-        guard announcedNonEmpty.insert(name).inserted else { return }
-        observer.info("cannot delete non-empty directory: \(OutputEscaper.escape(name, keepHighBit: options.keepHighBit))")
     }
 
     /// Deletes one entry; a directory's contents go first, each reported.
@@ -167,7 +162,7 @@ public final class Deleter<FS: FileSystem> {
             let children = extraneousEntries(in: path, name: name, keeping: [], insideDeletedDirectory: true)
             for child in children { deleteItem(child.path, name: child.name, status: child.status) }
             if skippedByMaxDelete > skippedBefore {
-                sayNonEmpty(name)
+                observer.info("cannot delete non-empty directory: \(OutputEscaper.escape(name, keepHighBit: options.keepHighBit))")
                 return
             }
         }
@@ -189,7 +184,7 @@ public final class Deleter<FS: FileSystem> {
                 if error.errno == SystemErrno.noSuchEntry { return }
                 if status.kind == .directory && (error.errno == SystemErrno.notEmpty || error.errno == SystemErrno.exists) {
                     // Something inside was kept (protected, or a backup made in place).
-                    sayNonEmpty(name)
+                    observer.info("cannot delete non-empty directory: \(OutputEscaper.escape(name, keepHighBit: options.keepHighBit))")
                     return
                 }
                 observer.error("delete_file: \(error.describing(call: status.kind == .directory ? "rmdir" : "unlink"))",

@@ -7,10 +7,7 @@ final class ListedLengthSource: OpenFile {
     let base: any OpenFile
     let length: Int64
 
-    init(_ base: any OpenFile, length: Int64) {
-        self.base = base
-        self.length = length
-    }
+    init(_ base: any OpenFile, length: Int64) { (self.base, self.length) = (base, length) }
 
     var path: [UInt8] { base.path }
 

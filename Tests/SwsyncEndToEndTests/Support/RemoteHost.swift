@@ -284,3 +284,12 @@ enum HostRegistry {
         _ = try? Subprocess(executable: "/bin/bash", arguments: ["-c", script], directory: "/", outputPrefix: nil)
     }
 }
+
+extension Trait where Self == ConditionTrait {
+    /// A remote run compared with rsync run the same way: the swsync binary, rsync, and the programs
+    /// the test sshd needs.
+    static var remoteAgainstRsync: Self {
+        .enabled(if: Tools.swsyncAvailable && Tools.rsyncAvailable && RemoteHost.isAvailable,
+            "needs the swsync binary, rsync, and openssh-server/openssh-client")
+    }
+}
