@@ -61,8 +61,8 @@ public enum RemoteRun {
     {
         let (connection, locked): (Connection, LockedObserver)
         switch startClient(transport, options: options, client: client) {
-        case .success(let started): (connection, locked) = started
-        case .failure(let failed): return failed.outcome
+        case .started(let startedConnection, let startedObserver): (connection, locked) = (startedConnection, startedObserver)
+        case .failed(let outcome): return outcome
         }
         let events = SessionEvents(observer: locked, connection: connection)
         events.isSenderClient = true
@@ -76,19 +76,20 @@ public enum RemoteRun {
     /// A push's or a pull's connection after the hello, with the observer its threads share; or, when the
     /// start failed, that failure as the run's outcome.
     private static func startClient(_ transport: any RemoteTransport, options: SyncOptions, client: Client)
-        -> Result<(Connection, LockedObserver), FailedStart>
+        -> ClientStart
     {
         do throws(SyncError) {
             let connection = try connect(transport, options: options, setup: client.setup, onTimeout: client.onTimeout)
-            return .success((connection, lockedObserver(client.observer, connection)))
+            return .started(connection, lockedObserver(client.observer, connection))
         } catch {
-            return .failure(FailedStart(outcome: failedStart(error, transport: transport)))
+            return .failed(failedStart(error, transport: transport))
         }
     }
 
-    /// A client that did not get past the hello, carrying the outcome to return.
-    private struct FailedStart: Error {
-        var outcome: Outcome
+    /// How a client's start went: its connection and shared observer, or the outcome to return.
+    private enum ClientStart {
+        case started(Connection, LockedObserver)
+        case failed(Outcome)
     }
 
     /// The client's observer, safe from the run's threads; file data written counts as our progress.
@@ -125,8 +126,8 @@ public enum RemoteRun {
     {
         let (connection, locked): (Connection, LockedObserver)
         switch startClient(transport, options: options, client: client) {
-        case .success(let started): (connection, locked) = started
-        case .failure(let failed): return failed.outcome
+        case .started(let startedConnection, let startedObserver): (connection, locked) = (startedConnection, startedObserver)
+        case .failed(let outcome): return outcome
         }
         let (generator, status) = receive(connection, destination: destination, options: options, observer: locked,
             progressCounts: client.progressCounts, isInterrupted: client.isInterrupted)
@@ -143,8 +144,8 @@ public enum RemoteRun {
         let isInterrupted = client.isInterrupted
         let (connection, locked): (Connection, LockedObserver)
         switch startClient(transport, options: options, client: client) {
-        case .success(let started): (connection, locked) = started
-        case .failure(let failed): return failed.outcome
+        case .started(let startedConnection, let startedObserver): (connection, locked) = (startedConnection, startedObserver)
+        case .failed(let outcome): return outcome
         }
         let events = SessionEvents(observer: locked, connection: connection)
         let role = ReceivingRole(connection: connection, options: options)

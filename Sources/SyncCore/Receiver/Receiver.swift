@@ -77,79 +77,122 @@ public struct Receiver<FS: FileSystem>: Sendable {
         /// `--append-verify` found the result wrong and sent the file again (rsync's redo pass): the
         /// notice to print, and the second pass's counts.
         public var redo: (notice: String, counts: DeltaCounts, before: FileStatus?)?
+
+        public init(bytes: Int64, warnings: [String], notices: [String] = [], matched: Int64 = 0,
+            matchedBlocks: Int64 = 0)
+        {
+            self.bytes = bytes
+            self.warnings = warnings
+            self.notices = notices
+            self.matched = matched
+            self.matchedBlocks = matchedBlocks
+        }
+
+        /// A delta's result: its literal and matched data.
+        init(_ counts: DeltaCounts) {
+            self.init(bytes: counts.literal, warnings: [], matched: counts.matched, matchedBlocks: counts.matchedBlocks)
+        }
     }
 
-    /// Copies `job.source` to `job.destination` through a temp file (or in place with `--inplace`),
-    /// then sets the final permissions, owner and time.
+    /// Writes `job.destination` through a temp file renamed into place (or over the file itself with
+    /// `--inplace`/`--append`), then sets the final permissions, owner and time. One path for every run:
+    /// the data comes from the local source (a kernel copy, or a delta against the basis) or from the
+    /// peer (`job.remote`), and that is the only difference.
     public func write(_ job: WriteJob, progress: @escaping (Int64) -> Void) throws(WriteFailure) -> WriteResult {
-        var warnings: [String] = []
-        var notices: [String] = []
         let keepGoing: (Int64) -> Bool = { bytes in
             progress(bytes)
             return !isInterrupted()
         }
-        if let remote = job.remote { return try writeRemote(job, remote, progress: keepGoing) }
-        let owner = (uid: job.uid, gid: job.gid)
-        if options.inplace, let existing = job.existing, existing.kind == .regular {
+        let data: FileData
+        if let remote = job.remote {
+            // After an interrupt or a broken link the queued files are left alone: no temp file, no partial.
+            if isInterrupted() || remote.incoming.failure != nil { throw .interrupted }
+            data = .peer(RemoteStream(remote))
+        } else {
+            data = .local
+        }
+        // Whatever happens here, a remote file's data must be taken off the stream, or the next file
+        // would read it.
+        defer { if case .peer(let stream) = data, !isInterrupted() { stream.skipRest() } }
+        if options.inplace || job.appendOffset != nil, let existing = job.existing, existing.kind == .regular {
             if options.backup { try backupByCopy(job.destination, name: job.name) }
-            var result = WriteResult(bytes: 0, warnings: [])
-            do {
-                if let offset = job.appendOffset {
-                    let appended = try appendTail(job, from: offset, progress: keepGoing)
-                    result.bytes = appended.literal
-                    if appended.failedVerification {
-                        // rsync's redo: the file again, in place, against what is there now.
-                        var counts = DeltaCounts()
-                        if let redone = try rebuildInPlace(job, progress: keepGoing) {
-                            counts = redone
-                        } else {
-                            counts.literal = try copyWholeInPlace(from: job.source, length: job.sourceSize,
-                                to: job.destination, progress: keepGoing)
-                        }
-                        let notice = "WARNING: \(OutputEscaper.escape(job.name)) failed verification -- update retained (will try again)."
-                        result.redo = (notice, counts, job.existing)
-                    }
-                } else if job.basis == job.destination, let counts = try rebuildInPlace(job, progress: keepGoing) {
-                    result.bytes = counts.literal
-                    result.matched = counts.matched
-                    result.matchedBlocks = counts.matchedBlocks
-                } else {
-                    result.bytes = try copyWholeInPlace(from: job.source, length: job.sourceSize,
-                        to: job.destination, progress: keepGoing)
-                }
-            } catch {
-                throw failure(error, source: job.source, temporary: nil)
-            }
-            result.warnings += finishAttributes(job.destination, permissions: job.permissions, owner: owner, mtime: job.mtime)
+            var result = try fillInPlace(job, from: data, progress: keepGoing)
+            result.warnings += finishAttributes(job.destination, permissions: job.permissions,
+                owner: (job.uid, job.gid), mtime: job.mtime)
             return result
         }
-        let directory = PathBytes.parent(job.destination)
-        var counts: DeltaCounts?
-        let temporary = try createTemporary(source: job.source, job: job, directory: directory,
+        var result = WriteResult(bytes: 0, warnings: [])
+        let temporary = try createTemporary(source: job.source, job: job, directory: PathBytes.parent(job.destination),
             progress: keepGoing)
         { (path) throws(WriteFailure) -> Int64 in
-            do throws(SystemCallError) {
-                if let basis = job.basis,
-                    let rebuilt = try rebuildIntoNewFile(path, job: job, basis: basis, progress: keepGoing)
-                {
-                    counts = rebuilt
-                    return rebuilt.literal + rebuilt.matched
-                }
-                if job.basis != nil {
-                    notices.append("WARNING: \(OutputEscaper.escape(job.name)) failed verification -- update discarded (will try again).")
-                    try? fs.removeFile(path)
-                }
-                return try copyWhole(from: job.source, length: job.sourceSize, toNew: path, progress: keepGoing)
-            } catch {
-                throw failure(error, source: job.source, temporary: path)
+            result = try fillNewFile(path, job: job, from: data, progress: keepGoing)
+            return result.bytes + result.matched
+        }
+        result.warnings += try install(temporary.path, job: job)
+        return result
+    }
+
+    /// Where a file's new data comes from.
+    enum FileData {
+        /// The source file on this machine.
+        case local
+        /// The peer's delta stream for this file.
+        case peer(RemoteStream)
+    }
+
+    /// Fills the new temp file at `path`; the result's `bytes` are the literal data.
+    private func fillNewFile(_ path: [UInt8], job: WriteJob, from data: FileData, progress: (Int64) -> Bool)
+        throws(WriteFailure) -> WriteResult
+    {
+        if case .peer(let stream) = data { return try receiveIntoNewFile(path, job: job, stream: stream, progress: progress) }
+        var notices: [String] = []
+        do throws(SystemCallError) {
+            if let basis = job.basis, let rebuilt = try rebuildIntoNewFile(path, job: job, basis: basis, progress: progress) {
+                return WriteResult(rebuilt)
             }
+            if job.basis != nil {
+                notices.append("WARNING: \(OutputEscaper.escape(job.name)) failed verification -- update discarded (will try again).")
+                try? fs.removeFile(path)
+            }
+            let copied = try copyWhole(from: job.source, length: job.sourceSize, toNew: path, progress: progress)
+            return WriteResult(bytes: copied, warnings: [], notices: notices)
+        } catch {
+            throw failure(error, source: job.source, temporary: path)
         }
-        warnings += try install(temporary.path, job: job)
-        if let counts {
-            return WriteResult(bytes: counts.literal, warnings: warnings, notices: notices, matched: counts.matched,
-                matchedBlocks: counts.matchedBlocks)
+    }
+
+    /// Writes over the destination itself (`--inplace`, `--append`).
+    private func fillInPlace(_ job: WriteJob, from data: FileData, progress: (Int64) -> Bool)
+        throws(WriteFailure) -> WriteResult
+    {
+        if case .peer(let stream) = data { return try receiveInPlace(job, stream: stream, progress: progress) }
+        do throws(SystemCallError) {
+            guard let offset = job.appendOffset else {
+                if job.basis == job.destination, let counts = try rebuildInPlace(job, progress: progress) {
+                    return WriteResult(counts)
+                }
+                let copied = try copyWholeInPlace(from: job.source, length: job.sourceSize, to: job.destination,
+                    progress: progress)
+                return WriteResult(bytes: copied, warnings: [])
+            }
+            let appended = try appendTail(job, from: offset, progress: progress)
+            var result = WriteResult(bytes: appended.literal, warnings: [])
+            if appended.failedVerification {
+                // rsync's redo: the file again, in place, against what is there now.
+                var counts = DeltaCounts()
+                if let redone = try rebuildInPlace(job, progress: progress) {
+                    counts = redone
+                } else {
+                    counts.literal = try copyWholeInPlace(from: job.source, length: job.sourceSize,
+                        to: job.destination, progress: progress)
+                }
+                let notice = "WARNING: \(OutputEscaper.escape(job.name)) failed verification -- update retained (will try again)."
+                result.redo = (notice, counts, job.existing)
+            }
+            return result
+        } catch {
+            throw failure(error, source: job.source, temporary: nil)
         }
-        return WriteResult(bytes: temporary.bytes, warnings: warnings, notices: notices)
     }
 
     /// Puts a finished temp file in place: attributes, the backup (`-b`), then the rename over the

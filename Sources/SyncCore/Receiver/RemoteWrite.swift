@@ -1,50 +1,34 @@
-/// The receiver's half of a remote delta: the basis's signature went to the sender with the request;
-/// here the sender's delta stream arrives through `IncomingData` and the file is rebuilt from it and
-/// the basis, then checked against the sender's whole-file digest. A whole file is a delta against an
-/// empty basis: literals only.
+/// The receiver's half of a remote delta, the peer's choice of `Receiver.FileData`: the basis's
+/// signature went to the sender with the request; here the sender's delta stream arrives through
+/// `IncomingData` and the file is rebuilt from it and the basis, then checked against the sender's
+/// whole-file digest. A whole file is a delta against an empty basis: literals only.
 extension Receiver {
-    /// A remote run's `write`: the same temp-file-and-rename (or `--inplace`) as a local one, with the
-    /// data taken from the peer.
-    func writeRemote(_ job: WriteJob, _ remote: RemoteFileData, progress: (Int64) -> Bool)
+    /// A remote file into the new temp file at `path`: rebuilt from the basis (when the sender had its
+    /// signature) and the peer's delta.
+    func receiveIntoNewFile(_ path: [UInt8], job: WriteJob, stream: RemoteStream, progress: (Int64) -> Bool)
         throws(WriteFailure) -> WriteResult
     {
-        // After an interrupt or a broken link the queued files are left alone: no temp file, no partial.
-        if isInterrupted() || remote.incoming.failure != nil { throw .interrupted }
-        // Whatever happens here, this file's data must be taken off the stream, or the next file
-        // would read it.
-        let stream = RemoteStream(remote)
-        defer { if !isInterrupted() { stream.skipRest() } }
-        if options.inplace || job.appendOffset != nil, let existing = job.existing, existing.kind == .regular {
-            if options.backup { try backupByCopy(job.destination, name: job.name) }
-            let file: any OpenFile
-            do { file = try fs.openForUpdate(job.destination) } catch { throw .destination(error) }
-            let counts = try receive(stream, basis: remote.signature == nil ? nil : file, output: file, inPlace: true,
-                progress: progress)
-            let warnings = finishAttributes(job.destination, permissions: job.permissions,
-                owner: (job.uid, job.gid), mtime: job.mtime)
-            return WriteResult(bytes: counts.literal, warnings: warnings, matched: counts.matched,
-                matchedBlocks: counts.matchedBlocks)
-        }
-        var counts = DeltaCounts()
-        let temporary = try withoutActuallyEscaping(progress) { (progress) throws(WriteFailure) in try createTemporary(source: job.source, job: job,
-            directory: PathBytes.parent(job.destination), progress: progress)
-        { (path) throws(WriteFailure) -> Int64 in
-            let output: any OpenFile
-            let basis: (any OpenFile)?
-            do throws(SystemCallError) {
-                output = try fs.createFile(path, permissions: 0o600)
-                basis = try remote.signature == nil ? nil : job.basis.map { (basis) throws(SystemCallError) in
-                    try fs.openForReading(basis)
-                }
-            } catch {
-                throw failure(error, source: job.source, temporary: path)
+        let output: any OpenFile
+        let basis: (any OpenFile)?
+        do throws(SystemCallError) {
+            output = try fs.createFile(path, permissions: 0o600)
+            basis = try stream.remote.signature == nil ? nil : job.basis.map { (basis) throws(SystemCallError) in
+                try fs.openForReading(basis)
             }
-            counts = try receive(stream, basis: basis, output: output, inPlace: false, progress: progress)
-            return counts.literal + counts.matched
-        } }
-        let warnings = try install(temporary.path, job: job)
-        return WriteResult(bytes: counts.literal, warnings: warnings, matched: counts.matched,
-            matchedBlocks: counts.matchedBlocks)
+        } catch {
+            throw failure(error, source: job.source, temporary: path)
+        }
+        return WriteResult(try receive(stream, basis: basis, output: output, inPlace: false, progress: progress))
+    }
+
+    /// A remote file written over the destination itself (`--inplace`, `--append`), its own basis.
+    func receiveInPlace(_ job: WriteJob, stream: RemoteStream, progress: (Int64) -> Bool)
+        throws(WriteFailure) -> WriteResult
+    {
+        let file: any OpenFile
+        do { file = try fs.openForUpdate(job.destination) } catch { throw .destination(error) }
+        return WriteResult(try receive(stream, basis: stream.remote.signature == nil ? nil : file, output: file,
+            inPlace: true, progress: progress))
     }
 
     /// Rebuilds the file from the peer's delta into `output`. Throws `.interrupted` when the connection
