@@ -20,6 +20,11 @@ public struct PosixFileSystem: FileSystem {
             return handle
         }
         defer { closedir(directory) }
+        return try readNames(directory, path: path)
+    }
+
+    /// The names a directory stream holds, without `.` and `..`.
+    func readNames(_ directory: OpaquePointer, path: [UInt8]) throws(SystemCallError) -> [[UInt8]] {
         var names: [[UInt8]] = []
         while true {
             errno = 0

@@ -74,9 +74,11 @@ public struct FileListBuilder<FS: FileSystem> {
         }
 
         for source in directory.listings {
+            let handle: any DirectoryHandle
             let names: [[UInt8]]
             do {
-                names = try fs.listDirectory(source)
+                handle = try fs.openDirectory(source)
+                names = try fs.listDirectory(handle)
             } catch {
                 let call = relativeName.isEmpty ? "change_dir" : "opendir"
                 var path = fs.absolute(source)
@@ -95,7 +97,9 @@ public struct FileListBuilder<FS: FileSystem> {
                 }
                 let sourcePath = PathBytes.join(source, name)
                 let relative = PathBytes.join(relativeName, name)
-                guard var entry = makeEntry(name: relative, sourcePath: sourcePath, fromListing: true) else {
+                guard var entry = makeEntry(name: relative, sourcePath: sourcePath, fromListing: true,
+                    location: (handle, name))
+                else {
                     continue
                 }
                 if filters != nil && isFilteredOut(&entry) { continue }
@@ -158,11 +162,27 @@ public struct FileListBuilder<FS: FileSystem> {
         messages.append(SenderMessage(text: text, isError: false, role: nil))
     }
 
-    /// lstat (or stat, for `-L` and unsafe links under `--copy-unsafe-links`) one source path.
-    private mutating func makeEntry(name: [UInt8], sourcePath: [UInt8], fromListing: Bool) -> FileEntry? {
+    /// lstat (or stat, for `-L` and unsafe links under `--copy-unsafe-links`) one source path; an entry
+    /// of a listed directory is looked up through that directory's handle (`location`).
+    private mutating func makeEntry(name: [UInt8], sourcePath: [UInt8], fromListing: Bool,
+        location: (directory: any DirectoryHandle, name: [UInt8])? = nil) -> FileEntry?
+    {
+        let fs = self.fs
+        func lstat() throws(SystemCallError) -> FileStatus {
+            guard let location else { return try fs.lstat(sourcePath) }
+            return try fs.lstat(location.name, in: location.directory)
+        }
+        func stat() throws(SystemCallError) -> FileStatus {
+            guard let location else { return try fs.stat(sourcePath) }
+            return try fs.stat(location.name, in: location.directory)
+        }
+        func readLink() throws(SystemCallError) -> [UInt8] {
+            guard let location else { return try fs.readLink(sourcePath) }
+            return try fs.readLink(location.name, in: location.directory)
+        }
         var status: FileStatus
         do {
-            status = try fs.lstat(sourcePath)
+            status = try lstat()
         } catch {
             if error.errno == SystemErrno.noSuchEntry && fromListing {
                 reportError("file has vanished: \"\(absolute(sourcePath))\"", isPrefixed: false)
@@ -176,7 +196,7 @@ public struct FileListBuilder<FS: FileSystem> {
         var target: [UInt8]?
         if status.kind == .symlink {
             do {
-                target = try fs.readLink(sourcePath)
+                target = try readLink()
             } catch {
                 reportError("[sender] \(error.describing(call: "readlink", path: fs.absolute(sourcePath)))")
                 ioError = true
@@ -185,7 +205,7 @@ public struct FileListBuilder<FS: FileSystem> {
             let unsafe = PathBytes.isUnsafeSymlink(target: target!, linkName: name)
             if options.copyLinks || (options.copyUnsafeLinks && unsafe) {
                 do {
-                    status = try fs.stat(sourcePath)
+                    status = try stat()
                     if !options.copyLinks && options.verbose > 0 {
                         reportInfo("copying unsafe symlink \"\(OutputEscaper.escape(name, keepHighBit: options.keepHighBit))\" -> \"\(OutputEscaper.escape(target!, keepHighBit: options.keepHighBit))\"")
                     }
@@ -197,7 +217,7 @@ public struct FileListBuilder<FS: FileSystem> {
                     ioError = true
                     return nil
                 }
-            } else if options.copyDirLinks, let resolved = try? fs.stat(sourcePath), resolved.kind == .directory {
+            } else if options.copyDirLinks, let resolved = try? stat(), resolved.kind == .directory {
                 status = resolved
                 target = nil
             } else if options.safeLinks && options.links && unsafe {

@@ -8,6 +8,17 @@ public protocol FileSystem: Sendable {
     /// Names in a directory, without `.` and `..`, in no particular order.
     func listDirectory(_ path: [UInt8]) throws(SystemCallError) -> [[UInt8]]
     func readLink(_ path: [UInt8]) throws(SystemCallError) -> [UInt8]
+
+    /// Opens the directory at `path` to work on its entries through it (see `DirectoryHandle`).
+    func openDirectory(_ path: [UInt8]) throws(SystemCallError) -> any DirectoryHandle
+    /// Names in an open directory, without `.` and `..`, in no particular order.
+    func listDirectory(_ directory: any DirectoryHandle) throws(SystemCallError) -> [[UInt8]]
+    /// lstat of the entry `name` of an open directory (fstatat with AT_SYMLINK_NOFOLLOW).
+    func lstat(_ name: [UInt8], in directory: any DirectoryHandle) throws(SystemCallError) -> FileStatus
+    /// stat of the entry `name` of an open directory: a symlink there is followed (`-L`, `-k`).
+    func stat(_ name: [UInt8], in directory: any DirectoryHandle) throws(SystemCallError) -> FileStatus
+    /// The target of the symlink `name` in an open directory.
+    func readLink(_ name: [UInt8], in directory: any DirectoryHandle) throws(SystemCallError) -> [UInt8]
     /// A small file's whole content (filter rules, `--files-from` lists).
     func readFile(_ path: [UInt8]) throws(SystemCallError) -> [UInt8]
 
@@ -60,6 +71,47 @@ public protocol FileSystem: Sendable {
 
     /// The process's current working directory.
     func currentDirectory() -> [UInt8]
+}
+
+/// An open directory. Its entries are listed and examined relative to it, so the directory the names
+/// came from is the one they are looked up in, even if its path is made to lead elsewhere meanwhile, and
+/// the kernel walks the path once per directory instead of once per entry.
+public protocol DirectoryHandle: AnyObject, Sendable {
+    /// The path it was opened with, for messages and for the entries' full paths.
+    var path: [UInt8] { get }
+}
+
+/// The handle of a file system that has no open directories of its own (a test's, say): its entries
+/// are found by joining their names to the path.
+public final class PathDirectoryHandle: DirectoryHandle {
+    public let path: [UInt8]
+    public init(path: [UInt8]) { self.path = path }
+}
+
+extension FileSystem {
+    public func openDirectory(_ path: [UInt8]) throws(SystemCallError) -> any DirectoryHandle {
+        let status = try stat(path)
+        guard status.kind == .directory else {
+            throw SystemCallError(call: "opendir", path: path, errno: SystemErrno.notDirectory, errnoText: "Not a directory")
+        }
+        return PathDirectoryHandle(path: path)
+    }
+
+    public func listDirectory(_ directory: any DirectoryHandle) throws(SystemCallError) -> [[UInt8]] {
+        try listDirectory(directory.path)
+    }
+
+    public func lstat(_ name: [UInt8], in directory: any DirectoryHandle) throws(SystemCallError) -> FileStatus {
+        try lstat(PathBytes.join(directory.path, name))
+    }
+
+    public func stat(_ name: [UInt8], in directory: any DirectoryHandle) throws(SystemCallError) -> FileStatus {
+        try stat(PathBytes.join(directory.path, name))
+    }
+
+    public func readLink(_ name: [UInt8], in directory: any DirectoryHandle) throws(SystemCallError) -> [UInt8] {
+        try readLink(PathBytes.join(directory.path, name))
+    }
 }
 
 extension FileSystem {
