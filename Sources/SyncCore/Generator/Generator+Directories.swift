@@ -117,7 +117,21 @@ extension Generator {
     /// empty, and a symlink that would have been replaced must not be looked through.
     func destinationStatus(_ path: [UInt8], name: [UInt8]) -> FileStatus? {
         if let missing = dryRunMissingBelow, DirectoryRuleTracker.isAncestor(missing, of: name) { return nil }
+        // An entry of the directory being walked is looked up through that directory's handle.
+        if let directory = destinationDirectory, renamedSingleFile == nil, PathBytes.parent(name) == directory.name {
+            return try? fs.lstat(PathBytes.lastComponent(name), in: directory.handle)
+        }
         return try? fs.lstat(path)
+    }
+
+    /// Opens the destination directory whose entries `walk` is about to examine (nil when it cannot
+    /// be opened: it is missing in a dry run, say; lookups then go by path).
+    func openDestinationDirectory(_ relativeName: [UInt8]) -> (name: [UInt8], handle: any DirectoryHandle)? {
+        let name = relativeName.isEmpty ? PathBytes.dot : relativeName
+        if renamedSingleFile != nil { return nil }
+        if let missing = dryRunMissingBelow, DirectoryRuleTracker.isAncestor(missing, of: name) { return nil }
+        guard let handle = try? fs.openDirectory(destinationPath(name)) else { return nil }
+        return (name, handle)
     }
 
     /// `--no-implied-dirs`: a path element of a `-R` source is not sent; it is made (with default

@@ -33,6 +33,9 @@ public final class Generator<FS: FileSystem> {
     /// Set by the first write that finds the disk full, for the copy workers still holding jobs.
     let diskFull = StopFlag()
 
+    /// The destination directory `walk` is in, open, with its name relative to the transfer root: its
+    /// entries are looked up through it (`destinationStatus`).
+    var destinationDirectory: (name: [UInt8], handle: any DirectoryHandle)?
     /// -K: where kept destination symlinks lead, and the names of those that lead outside.
     var keptLinks: KeptDirectoryLinks<FS>
 
@@ -320,16 +323,20 @@ public final class Generator<FS: FileSystem> {
                 deleter.collectExtraneous(in: destinationPath(directoryName), name: relativeName, keeping: keep)
             }
         }
+        let directory = openDestinationDirectory(relativeName)
+        defer { destinationDirectory = nil }
         for entry in listing.entries where !entry.isDirectory {
             if observer.isInterrupted { wasInterrupted = true }
             if wasInterrupted || fatalError != nil { return }
             entriesDone += 1
             makePassedThroughDirectories()
+            destinationDirectory = directory
             processNonDirectory(entry)
         }
         for entry in listing.entries where entry.isDirectory {
             if observer.isInterrupted { wasInterrupted = true }
             if wasInterrupted || fatalError != nil { return }
+            destinationDirectory = directory  // the walk below changed it
             entriesDone += 1
             let descends = listing.descends(into: entry, recursive: options.recursive)
             if entry.isPassedThrough {
