@@ -124,20 +124,21 @@ public final class Deleter<FS: FileSystem> {
     private func extraneousEntries(in directory: [UInt8], name: [UInt8], keeping: Set<[UInt8]>,
         insideDeletedDirectory: Bool = false) -> [(path: [UInt8], name: [UInt8], status: FileStatus)]
     {
-        guard let names = try? fs.listDirectory(directory) else { return [] }
+        // The entries are examined through the directory's handle: the directory listed is the one looked in.
+        guard let handle = try? fs.openDirectory(directory), let names = try? fs.listDirectory(handle) else { return [] }
         var entries: [FileEntry] = []
         var reportedNonEmpty = false
         for child in names {
             if keeping.contains(child) {
                 // rsync's receiver checks every destination entry, so --debug=FILTER names kept ones too.
-                if options.debugFilter > 0, let status = try? fs.lstat(PathBytes.join(directory, child)) {
+                if options.debugFilter > 0, let status = try? fs.lstat(child, in: handle) {
                     _ = isProtected(PathBytes.join(name, child), status: status,
                         insideDeletedDirectory: insideDeletedDirectory)
                 }
                 continue
             }
             let path = PathBytes.join(directory, child)
-            guard let status = try? fs.lstat(path) else { continue }
+            guard let status = try? fs.lstat(child, in: handle) else { continue }
             // Another run into the same destination is writing this temp file: it is not ours to delete.
             if status.kind == .regular && TemporaryName.looksTemporary(child) && fs.isInUseByWriter(path) { continue }
             let childName = PathBytes.join(name, child)
