@@ -323,20 +323,20 @@ public final class Generator<FS: FileSystem> {
                 deleter.collectExtraneous(in: destinationPath(directoryName), name: relativeName, keeping: keep)
             }
         }
-        let directory = openDestinationDirectory(relativeName)
-        defer { destinationDirectory = nil }
+        // This directory's handle while its entries are examined; the enclosing walk's again on return.
+        let enclosing = destinationDirectory
+        destinationDirectory = openDestinationDirectory(relativeName)
+        defer { destinationDirectory = enclosing }
         for entry in listing.entries where !entry.isDirectory {
             if observer.isInterrupted { wasInterrupted = true }
             if wasInterrupted || fatalError != nil { return }
             entriesDone += 1
             makePassedThroughDirectories()
-            destinationDirectory = directory
             processNonDirectory(entry)
         }
         for entry in listing.entries where entry.isDirectory {
             if observer.isInterrupted { wasInterrupted = true }
             if wasInterrupted || fatalError != nil { return }
-            destinationDirectory = directory  // the walk below changed it
             entriesDone += 1
             let descends = listing.descends(into: entry, recursive: options.recursive)
             if entry.isPassedThrough {

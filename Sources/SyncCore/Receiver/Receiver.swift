@@ -305,11 +305,11 @@ public struct Receiver<FS: FileSystem>: Sendable {
                 if let fill {
                     bytes = try fill(path)
                 } else {
+                    // Without `fill`, `source` is copied whole: a finished temp file (from `--temp-dir`).
                     do throws(SystemCallError) {
-                        bytes = try copyWhole(from: source, length: source == job.source ? job.sourceSize : nil,
-                            toNew: path, progress: progress)
+                        bytes = try copyWhole(from: source, length: nil, toNew: path, progress: progress)
                     } catch {
-                        throw failure(error, source: job.source, temporary: path)
+                        throw failure(error, source: source, temporary: path)
                     }
                 }
                 return (path, bytes)
