@@ -215,16 +215,21 @@ public struct PosixFileSystem: FileSystem {
             let descriptor = open(pointer, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
             guard descriptor >= 0 else { return false }
             defer { close(descriptor) }
-            var info = Glibc.stat()
-            var now = timespec()
-            if fstat(descriptor, &info) == 0 && clock_gettime(CLOCK_REALTIME, &now) == 0
-                && now.tv_sec - info.st_ctim.tv_sec < Self.writerGraceSeconds
-            {
-                return true
-            }
-            return flock(descriptor, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK
+            return Self.isInUseByWriter(descriptor)
         }
         return locked ?? false
+    }
+
+    /// The open file changed in the last seconds, or another writer holds its lock.
+    static func isInUseByWriter(_ descriptor: Int32) -> Bool {
+        var info = Glibc.stat()
+        var now = timespec()
+        if fstat(descriptor, &info) == 0 && clock_gettime(CLOCK_REALTIME, &now) == 0
+            && now.tv_sec - info.st_ctim.tv_sec < Self.writerGraceSeconds
+        {
+            return true
+        }
+        return flock(descriptor, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK
     }
 
     public func checksum(_ path: [UInt8]) throws(SystemCallError) -> FileChecksum {

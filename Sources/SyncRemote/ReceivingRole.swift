@@ -222,6 +222,11 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
 
     public var listings: any ListingSource { self }
 
+    public var delivery: SenderDelivery { .peer(incoming) }
+
+    /// The peer's list arrives once; a deletion pass before the transfer is not possible.
+    public var treeForDeletionPass: SourceTree? { nil }
+
     public func request(fileIndex: Int, signature: Signature?) {
         connection.noteProgress()
         let bytes = signature.map(SignatureCodec.encode) ?? []

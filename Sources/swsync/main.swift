@@ -10,6 +10,13 @@ import Glibc
 // Frames, file buffers and delta pieces are a few hundred KiB each and come and go all run long: keep
 // them in the heap instead of an mmap and munmap (and fresh zeroed pages) for every one.
 csync_keep_large_allocations()
+// Directory handles travel with queued writes (up to a remote run's 1024 requests in flight, plus the
+// lister's queued listings): allow as many open descriptors as the hard limit does.
+var openFiles = rlimit()
+if getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &openFiles) == 0 && openFiles.rlim_cur < openFiles.rlim_max {
+    openFiles.rlim_cur = openFiles.rlim_max
+    _ = setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &openFiles)
+}
 let status = SwsyncCommand.run(Array(CommandLine.arguments.dropFirst()))
 fflush(nil)
 _exit(status)

@@ -121,7 +121,7 @@ struct DeltaRedoTests {
         options.wholeFile = false
         let receiver = Receiver(fs: fs, options: options, isInterrupted: { false })
         let job = Receiver<ShiftingBasisFileSystem>.WriteJob(
-            source: source, destination: destination, name: Array("destination".utf8), permissions: 0o644,
+            source: source, destination: destination, location: FileLocation(path: destination), name: Array("destination".utf8), permissions: 0o644,
             uid: nil, gid: nil, mtime: nil, existing: try fs.lstat(destination), basis: destination)
         let result = try receiver.write(job, progress: { _ in })
 

@@ -74,4 +74,56 @@ struct DirectoryHandleTests {
         #expect(try fs.lstat(bytes("first"), in: handle).kind == .regular)
         #expect(throws: SystemCallError.self) { try fs.lstat(bytes("second"), in: handle) }
     }
+
+    @Test func writesThroughAHandleStayInTheOpenedDirectoryWhenItsPathIsSwapped() throws {
+        let root = try scratch()
+        defer { _ = system("rm -rf '\(root)'") }
+        mkdir(root + "/dest", 0o755)
+        mkdir(root + "/outside", 0o755)
+        let directory = try fs.openDirectory(bytes(root + "/dest"))
+        // Another user swaps the directory for a symlink leading elsewhere.
+        rename(root + "/dest", root + "/moved")
+        symlink(root + "/outside", root + "/dest")
+
+        let file = try fs.createFile(FileLocation(bytes(".f.tmp"), in: directory), permissions: 0o600)
+        try fs.rename(FileLocation(bytes(".f.tmp"), in: directory), to: FileLocation(bytes("f"), in: directory))
+        try fs.setPermissions(FileLocation(bytes("f"), in: directory), 0o640)
+        try fs.setModificationTime(FileLocation(bytes("f"), in: directory), FileTime(seconds: 1_000_000, nanoseconds: 0))
+        try fs.makeDirectory(FileLocation(bytes("sub"), in: directory), permissions: 0o755)
+        try fs.makeSymlink(FileLocation(bytes("link"), in: directory), target: bytes("f"))
+        try fs.makeHardLink(FileLocation(bytes("g"), in: directory), to: FileLocation(bytes("f"), in: directory))
+        _ = file
+
+        #expect(try fs.listDirectory(bytes(root + "/outside")).isEmpty)
+        let moved = try fs.listDirectory(bytes(root + "/moved")).map { String(decoding: $0, as: UTF8.self) }.sorted()
+        #expect(moved == ["f", "g", "link", "sub"])
+        let status = try fs.lstat(bytes(root + "/moved/f"))
+        #expect(status.permissions == 0o640 && status.mtime.seconds == 1_000_000 && status.linkCount == 2)
+        try fs.removeFile(FileLocation(bytes("g"), in: directory))
+        try fs.removeDirectory(FileLocation(bytes("sub"), in: directory))
+        #expect(try fs.listDirectory(bytes(root + "/moved")).count == 2)
+    }
+
+    @Test func aSymlinkAtTheFinalComponentIsNeverFollowed() throws {
+        let root = try scratch()
+        defer { _ = system("rm -rf '\(root)'") }
+        mkdir(root + "/outside", 0o755)
+        write(root + "/outside/secret", "secret")
+        symlink(root + "/outside", root + "/sub")
+        symlink(root + "/outside/secret", root + "/file")
+        let directory = try fs.openDirectory(bytes(root))
+        let sub = FileLocation(bytes("sub"), in: directory)
+        let file = FileLocation(bytes("file"), in: directory)
+
+        #expect(throws: SystemCallError.self) { try fs.openDirectory(sub, followingSymlink: false) }
+        #expect(try fs.openDirectory(sub, followingSymlink: true).path == bytes(root + "/sub"))  // -K
+        #expect(throws: SystemCallError.self) { try fs.openForUpdate(file) }
+        #expect(throws: SystemCallError.self) { try fs.openForReading(file) }
+        #expect(throws: SystemCallError.self) { try fs.createFile(file, permissions: 0o600) }
+        #expect(throws: SystemCallError.self) { try fs.setPermissions(file, 0o777) }
+        try fs.setModificationTime(file, FileTime(seconds: 1_000_000, nanoseconds: 0))  // the link's own time
+        let secret = try fs.lstat(bytes(root + "/outside/secret"))
+        #expect(secret.permissions == 0o644 && secret.mtime.seconds != 1_000_000)
+        #expect(String(decoding: try fs.readFile(bytes(root + "/outside/secret")), as: UTF8.self) == "secret")
+    }
 }

@@ -19,6 +19,44 @@ public protocol FileSystem: Sendable {
     func stat(_ name: [UInt8], in directory: any DirectoryHandle) throws(SystemCallError) -> FileStatus
     /// The target of the symlink `name` in an open directory.
     func readLink(_ name: [UInt8], in directory: any DirectoryHandle) throws(SystemCallError) -> [UInt8]
+    /// Opens the subdirectory `location` of an open directory; a symlink there is refused (ELOOP,
+    /// ENOTDIR) unless `followingSymlink`, so a walk from a handle stays below it.
+    func openDirectory(_ location: FileLocation, followingSymlink: Bool) throws(SystemCallError) -> any DirectoryHandle
+
+    // Writes relative to an open directory, on the final component alone and never through a
+    // symlink there (the `*at` calls, with AT_SYMLINK_NOFOLLOW / O_NOFOLLOW).
+    func makeDirectory(_ location: FileLocation, permissions: UInt32) throws(SystemCallError)
+    func makeSymlink(_ location: FileLocation, target: [UInt8]) throws(SystemCallError)
+    /// linkat: `location` becomes another name of `existing` (a symlink there is linked, not followed).
+    func makeHardLink(_ location: FileLocation, to existing: FileLocation) throws(SystemCallError)
+    func makeNode(_ location: FileLocation, mode: UInt32, rdev: UInt64) throws(SystemCallError)
+    func rename(_ from: FileLocation, to: FileLocation) throws(SystemCallError)
+    func removeFile(_ location: FileLocation) throws(SystemCallError)
+    func removeDirectory(_ location: FileLocation) throws(SystemCallError)
+    /// fchmodat with AT_SYMLINK_NOFOLLOW: a symlink there is refused, never followed.
+    func setPermissions(_ location: FileLocation, _ permissions: UInt32) throws(SystemCallError)
+    /// fchownat with AT_SYMLINK_NOFOLLOW; pass `nil` to keep a value.
+    func setOwner(_ location: FileLocation, uid: UInt32?, gid: UInt32?) throws(SystemCallError)
+    /// utimensat with AT_SYMLINK_NOFOLLOW.
+    func setModificationTime(_ location: FileLocation, _ time: FileTime) throws(SystemCallError)
+    /// `copyFile` into a new file created exclusively (O_EXCL, O_NOFOLLOW) at `temporary`.
+    func copyFile(
+        from source: [UInt8], toNew temporary: FileLocation, permissions: UInt32, length: Int64?,
+        progress: (Int64) -> Bool
+    ) throws(SystemCallError) -> Int64
+    /// `copyFileInPlace` over the existing regular file at `destination` (O_NOFOLLOW).
+    func copyFileInPlace(
+        from source: [UInt8], to destination: FileLocation, length: Int64?, progress: (Int64) -> Bool
+    ) throws(SystemCallError) -> Int64
+    /// `createFile` at `location` (O_EXCL, O_NOFOLLOW).
+    func createFile(_ location: FileLocation, permissions: UInt32) throws(SystemCallError) -> any OpenFile
+    /// `openForUpdate` of the regular file at `location` (O_NOFOLLOW).
+    func openForUpdate(_ location: FileLocation) throws(SystemCallError) -> any OpenFile
+    /// `openForReading` of the regular file at `location` (O_NOFOLLOW): a basis, a destination file.
+    func openForReading(_ location: FileLocation) throws(SystemCallError) -> any OpenFile
+    /// `isInUseByWriter` of the entry at `location`.
+    func isInUseByWriter(_ location: FileLocation) -> Bool
+
     /// A small file's whole content (filter rules, `--files-from` lists).
     func readFile(_ path: [UInt8]) throws(SystemCallError) -> [UInt8]
 
@@ -112,6 +150,89 @@ extension FileSystem {
     public func readLink(_ name: [UInt8], in directory: any DirectoryHandle) throws(SystemCallError) -> [UInt8] {
         try readLink(PathBytes.join(directory.path, name))
     }
+}
+
+/// A name in an open directory: where a handle-relative call acts. `name` is one component (no
+/// slash), so the kernel resolves nothing above it: the directory is the one that was opened.
+public struct FileLocation: Sendable {
+    public var directory: any DirectoryHandle
+    public var name: [UInt8]
+
+    public init(_ name: [UInt8], in directory: any DirectoryHandle) {
+        self.directory = directory
+        self.name = name
+    }
+
+    /// The entry at `path`, reached through its parent's path (a `PathDirectoryHandle`): for the few
+    /// places that hold no open parent (a file outside the walk, `--temp-dir` unopened).
+    public init(path: [UInt8]) {
+        self.init(PathBytes.lastComponent(path), in: PathDirectoryHandle(path: PathBytes.parent(path)))
+    }
+
+    /// The entry's full path, for messages and for file systems without handles of their own.
+    public var path: [UInt8] { PathBytes.join(directory.path, name) }
+}
+
+/// A file system without open directories of its own (a test's, say) acts on the joined paths.
+extension FileSystem {
+    public func openDirectory(_ location: FileLocation, followingSymlink: Bool) throws(SystemCallError)
+        -> any DirectoryHandle
+    {
+        if !followingSymlink, try lstat(location.path).kind == .symlink {
+            throw SystemCallError(call: "opendir", path: location.path, errno: SystemErrno.symlinkLoop,
+                errnoText: "Too many levels of symbolic links")
+        }
+        return try openDirectory(location.path)
+    }
+    public func makeDirectory(_ location: FileLocation, permissions: UInt32) throws(SystemCallError) {
+        try makeDirectory(location.path, permissions: permissions)
+    }
+    public func makeSymlink(_ location: FileLocation, target: [UInt8]) throws(SystemCallError) {
+        try makeSymlink(location.path, target: target)
+    }
+    public func makeHardLink(_ location: FileLocation, to existing: FileLocation) throws(SystemCallError) {
+        try makeHardLink(location.path, to: existing.path)
+    }
+    public func makeNode(_ location: FileLocation, mode: UInt32, rdev: UInt64) throws(SystemCallError) {
+        try makeNode(location.path, mode: mode, rdev: rdev)
+    }
+    public func rename(_ from: FileLocation, to: FileLocation) throws(SystemCallError) {
+        try rename(from.path, to: to.path)
+    }
+    public func removeFile(_ location: FileLocation) throws(SystemCallError) { try removeFile(location.path) }
+    public func removeDirectory(_ location: FileLocation) throws(SystemCallError) {
+        try removeDirectory(location.path)
+    }
+    public func setPermissions(_ location: FileLocation, _ permissions: UInt32) throws(SystemCallError) {
+        try setPermissions(location.path, permissions)
+    }
+    public func setOwner(_ location: FileLocation, uid: UInt32?, gid: UInt32?) throws(SystemCallError) {
+        try setOwner(location.path, uid: uid, gid: gid)
+    }
+    public func setModificationTime(_ location: FileLocation, _ time: FileTime) throws(SystemCallError) {
+        try setModificationTime(location.path, time)
+    }
+    public func copyFile(
+        from source: [UInt8], toNew temporary: FileLocation, permissions: UInt32, length: Int64?,
+        progress: (Int64) -> Bool
+    ) throws(SystemCallError) -> Int64 {
+        try copyFile(from: source, toNew: temporary.path, permissions: permissions, length: length, progress: progress)
+    }
+    public func copyFileInPlace(
+        from source: [UInt8], to destination: FileLocation, length: Int64?, progress: (Int64) -> Bool
+    ) throws(SystemCallError) -> Int64 {
+        try copyFileInPlace(from: source, to: destination.path, length: length, progress: progress)
+    }
+    public func createFile(_ location: FileLocation, permissions: UInt32) throws(SystemCallError) -> any OpenFile {
+        try createFile(location.path, permissions: permissions)
+    }
+    public func openForUpdate(_ location: FileLocation) throws(SystemCallError) -> any OpenFile {
+        try openForUpdate(location.path)
+    }
+    public func openForReading(_ location: FileLocation) throws(SystemCallError) -> any OpenFile {
+        try openForReading(location.path)
+    }
+    public func isInUseByWriter(_ location: FileLocation) -> Bool { isInUseByWriter(location.path) }
 }
 
 extension FileSystem {

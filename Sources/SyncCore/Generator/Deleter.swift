@@ -83,14 +83,14 @@ public final class Deleter<FS: FileSystem> {
             warnIOError()
             return
         }
-        for item in extraneous { deleteItem(item.path, name: item.name, status: item.status) }
+        for item in extraneous { deleteItem(item.location, name: item.name, status: item.status) }
     }
 
     /// Records extraneous entries for `runDeferred`.
     public func collectExtraneous(in directory: [UInt8], name: [UInt8], keeping: Set<[UInt8]>) {
         guard isRealDirectory(name), enterRulesDirectory(directory, name: name) else { return }
         for item in extraneousEntries(in: directory, name: name, keeping: keeping) {
-            deferred.append((item.path, item.name))
+            deferred.append((item.location.path, item.name))
         }
     }
 
@@ -107,7 +107,7 @@ public final class Deleter<FS: FileSystem> {
             // The parent's time was already set from the source; keep it through the deletion.
             let parent = PathBytes.parent(item.path)
             let parentTime = options.times && !options.omitDirTimes ? (try? fs.lstat(parent))?.mtime : nil
-            deleteItem(item.path, name: item.name, status: status)
+            deleteItem(FileLocation(path: item.path), name: item.name, status: status)
             if let parentTime, !options.dryRun { try? fs.setModificationTime(parent, parentTime) }
         }
         deferred.removeAll()
@@ -119,13 +119,29 @@ public final class Deleter<FS: FileSystem> {
         observer.error(.bare("IO error encountered -- skipping file deletion"))
     }
 
-    /// Entries of `directory` not in `keeping` and not protected by the rules, in deletion order.
-    /// `insideDeletedDirectory`: `directory` itself is going, so perishable rules no longer protect.
-    private func extraneousEntries(in directory: [UInt8], name: [UInt8], keeping: Set<[UInt8]>,
-        insideDeletedDirectory: Bool = false) -> [(path: [UInt8], name: [UInt8], status: FileStatus)]
+    /// An entry to delete: where it is (its name in its open directory), its name relative to the
+    /// transfer root, and what it was when looked at.
+    struct Extraneous {
+        var location: FileLocation
+        var name: [UInt8]
+        var status: FileStatus
+    }
+
+    /// Entries of the destination directory at `directory` not in `keeping` and not protected by the
+    /// rules, in deletion order.
+    private func extraneousEntries(in directory: [UInt8], name: [UInt8], keeping: Set<[UInt8]>) -> [Extraneous] {
+        guard let handle = try? fs.openDirectory(directory) else { return [] }
+        return extraneousEntries(in: handle, name: name, keeping: keeping)
+    }
+
+    /// Entries of an open directory not in `keeping` and not protected by the rules, in deletion order:
+    /// the directory listed is the one looked in and deleted from. `insideDeletedDirectory`: the
+    /// directory itself is going, so perishable rules no longer protect.
+    private func extraneousEntries(in handle: any DirectoryHandle, name: [UInt8], keeping: Set<[UInt8]>,
+        insideDeletedDirectory: Bool = false) -> [Extraneous]
     {
-        // The entries are examined through the directory's handle: the directory listed is the one looked in.
-        guard let handle = try? fs.openDirectory(directory), let names = try? fs.listDirectory(handle) else { return [] }
+        guard let names = try? fs.listDirectory(handle) else { return [] }
+        let directory = handle.path
         var entries: [FileEntry] = []
         var reportedNonEmpty = false
         for child in names {
@@ -140,7 +156,11 @@ public final class Deleter<FS: FileSystem> {
             let path = PathBytes.join(directory, child)
             guard let status = try? fs.lstat(child, in: handle) else { continue }
             // Another run into the same destination is writing this temp file: it is not ours to delete.
-            if status.kind == .regular && TemporaryName.looksTemporary(child) && fs.isInUseByWriter(path) { continue }
+            if status.kind == .regular && TemporaryName.looksTemporary(child)
+                && fs.isInUseByWriter(FileLocation(child, in: handle))
+            {
+                continue
+            }
             let childName = PathBytes.join(name, child)
             if isProtected(childName, status: status, insideDeletedDirectory: insideDeletedDirectory) {
                 // rsync's delete_dir_contents says so as soon as it meets a protected entry.
@@ -153,15 +173,21 @@ public final class Deleter<FS: FileSystem> {
             entries.append(FileEntry(name: childName, sourcePath: path, status: status))
         }
         FileListOrder.sort(&entries)
-        return entries.reversed().map { ($0.sourcePath, $0.name, $0.status) }
+        return entries.reversed().map {
+            Extraneous(location: FileLocation(PathBytes.lastComponent($0.name), in: handle), name: $0.name,
+                status: $0.status)
+        }
     }
 
-    /// Deletes one entry; a directory's contents go first, each reported.
-    func deleteItem(_ path: [UInt8], name: [UInt8], status: FileStatus) {
+    /// Deletes one entry; a directory's contents go first, each reported. A directory is entered
+    /// through its parent's handle, never through a symlink put in its place.
+    func deleteItem(_ location: FileLocation, name: [UInt8], status: FileStatus) {
         if status.kind == .directory {
             let skippedBefore = skippedByMaxDelete
-            let children = extraneousEntries(in: path, name: name, keeping: [], insideDeletedDirectory: true)
-            for child in children { deleteItem(child.path, name: child.name, status: child.status) }
+            if let handle = try? fs.openDirectory(location, followingSymlink: false) {
+                let children = extraneousEntries(in: handle, name: name, keeping: [], insideDeletedDirectory: true)
+                for child in children { deleteItem(child.location, name: child.name, status: child.status) }
+            }
             if skippedByMaxDelete > skippedBefore {
                 observer.info("cannot delete non-empty directory: \(OutputEscaper.escape(name, keepHighBit: options.keepHighBit))")
                 return
@@ -174,11 +200,11 @@ public final class Deleter<FS: FileSystem> {
         if !options.dryRun {
             do {
                 if status.kind == .directory {
-                    try fs.removeDirectory(path)
+                    try fs.removeDirectory(location)
                 } else if options.backup && !isBackupFile(name) {
-                    guard backUp(path, name: name) else { return }
+                    guard backUp(location.path, name: name) else { return }
                 } else {
-                    try fs.removeFile(path)
+                    try fs.removeFile(location)
                 }
             } catch {
                 // Gone already (another run took it): nothing to delete, nothing to report (rsync's too).
@@ -200,7 +226,7 @@ public final class Deleter<FS: FileSystem> {
     /// Deletes (and reports) everything inside `path`, to make way for a non-directory.
     func deleteContents(of path: [UInt8], name: [UInt8]) {
         for child in extraneousEntries(in: path, name: name, keeping: []) {
-            deleteItem(child.path, name: child.name, status: child.status)
+            deleteItem(child.location, name: child.name, status: child.status)
         }
     }
 

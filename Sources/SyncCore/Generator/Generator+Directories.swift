@@ -3,9 +3,10 @@
 extension Generator {
     /// mkdir, where a directory that appeared since we looked (another run into the same destination
     /// made it) is as good as one we made: EEXIST is an error only when the name is not a directory.
-    func makeDirectoryUnlessPresent(_ path: [UInt8], permissions: UInt32) throws(SystemCallError) {
-        do { try fs.makeDirectory(path, permissions: permissions) } catch {
-            guard error.errno == SystemErrno.exists, (try? fs.lstat(path))?.kind == .directory else { throw error }
+    func makeDirectoryUnlessPresent(_ location: FileLocation, permissions: UInt32) throws(SystemCallError) {
+        do { try fs.makeDirectory(location, permissions: permissions) } catch {
+            guard error.errno == SystemErrno.exists, (try? fs.lstat(location.name, in: location.directory))?.kind == .directory
+            else { throw error }
         }
     }
 
@@ -59,7 +60,7 @@ extension Generator {
                 if options.backup {
                     try? receiver.makeBackup(path, name: entry.name)
                 } else {
-                    do { try fs.removeFile(path) } catch {
+                    do { try fs.removeFile(destinationLocation(path, name: entry.name)) } catch {
                         fail("[generator] \(error.describing(call: "unlink"))")
                         return nil
                     }
@@ -71,13 +72,13 @@ extension Generator {
             if options.existingOnly && !destinationIsNew && !nameExisted { return nil }
             if !options.dryRun {
                 do {
-                    if !destinationIsNew { try makeDirectoryUnlessPresent(path, permissions: 0o700) }
+                    if !destinationIsNew { try makeDirectoryUnlessPresent(destinationLocation(path, name: entry.name), permissions: 0o700) }
                 } catch {
                     fail("[generator] recv_generator: mkdir \"\(OutputEscaper.escape(fs.absolute(path), keepHighBit: options.keepHighBit))\" failed: \(error.errnoText) (\(error.errno))")
                     return nil
                 }
                 if options.group || (options.owner && options.isSuperUser) {
-                    warn(receiver.finishAttributes(path, permissions: nil, owner: ownerChange(entry.status, nil), mtime: nil))
+                    warn(receiver.finishAttributes(destinationLocation(path, name: entry.name), permissions: nil, owner: ownerChange(entry.status, nil), mtime: nil))
                 }
             }
             if options.existingOnly {
@@ -99,14 +100,14 @@ extension Generator {
         }
         let flags = check.attributeFlags(source: entry, destination: current, localChange: false)
         if !options.dryRun && (flags.contains(.reportOwner) || flags.contains(.reportGroup)) {
-            warn(receiver.finishAttributes(path, permissions: nil, owner: ownerChange(entry.status, current), mtime: nil))
+            warn(receiver.finishAttributes(destinationLocation(path, name: entry.name), permissions: nil, owner: ownerChange(entry.status, current), mtime: nil))
         }
         // rsync sets an existing directory's mode before its contents, so a directory made writable by
         // the source can be filled (a non-root user could not write into the old 0555 mode). A mode
         // that takes write access away waits for finishDirectory.
         let permissions = check.destinationPermissions(source: entry.status, existing: current)
         if !options.dryRun && permissions != current.permissions && permissions & 0o300 == 0o300 {
-            warn(receiver.finishAttributes(path, permissions: permissions, owner: (nil, nil), mtime: nil))
+            warn(receiver.finishAttributes(destinationLocation(path, name: entry.name), permissions: permissions, owner: (nil, nil), mtime: nil))
         }
         report(entry, flags: flags)
         return DirectoryState(isNew: false)
@@ -124,14 +125,34 @@ extension Generator {
         return try? fs.lstat(path)
     }
 
+    /// Where the destination entry `name` (at `path`) is written: its name in the open directory being
+    /// walked, so no write re-resolves the path above it. An entry elsewhere (the root itself, a late
+    /// hard link) goes through its parent's path.
+    func destinationLocation(_ path: [UInt8], name: [UInt8]) -> FileLocation {
+        if let directory = destinationDirectory, renamedSingleFile == nil, PathBytes.parent(name) == directory.name,
+            name != PathBytes.dot
+        {
+            return FileLocation(PathBytes.lastComponent(name), in: directory.handle)
+        }
+        return FileLocation(path: path)
+    }
+
     /// Opens the destination directory whose entries `walk` is about to examine (nil when it cannot
-    /// be opened: it is missing in a dry run, say; lookups then go by path).
+    /// be opened: it is missing in a dry run, say; lookups then go by path). A subdirectory is opened
+    /// through the enclosing directory's handle, never through a symlink there (with `-K`, a kept
+    /// link is followed: `KeptDirectoryLinks` has checked where it leads).
     func openDestinationDirectory(_ relativeName: [UInt8]) -> (name: [UInt8], handle: any DirectoryHandle)? {
         let name = relativeName.isEmpty ? PathBytes.dot : relativeName
         if renamedSingleFile != nil { return nil }
         if let missing = dryRunMissingBelow, DirectoryRuleTracker.isAncestor(missing, of: name) { return nil }
-        guard let handle = try? fs.openDirectory(destinationPath(name)) else { return nil }
-        return (name, handle)
+        let handle: (any DirectoryHandle)?
+        if let enclosing = destinationDirectory, name != PathBytes.dot, PathBytes.parent(name) == enclosing.name {
+            handle = try? fs.openDirectory(FileLocation(PathBytes.lastComponent(name), in: enclosing.handle),
+                followingSymlink: options.keepDirLinks)
+        } else {
+            handle = try? fs.openDirectory(destinationPath(name))
+        }
+        return handle.map { (name, $0) }
     }
 
     /// `--no-implied-dirs`: a path element of a `-R` source is not sent; it is made (with default
@@ -144,7 +165,7 @@ extension Generator {
             return nil
         }
         if !options.dryRun {
-            do { try makeDirectoryUnlessPresent(path, permissions: 0o777 & ~options.umask) } catch {
+            do { try makeDirectoryUnlessPresent(destinationLocation(path, name: entry.name), permissions: 0o777 & ~options.umask) } catch {
                 fail("[generator] recv_generator: mkdir \"\(OutputEscaper.escape(fs.absolute(path), keepHighBit: options.keepHighBit))\" failed: \(error.errnoText) (\(error.errno))")
                 return nil
             }
@@ -163,7 +184,7 @@ extension Generator {
         if current.kind == .symlink && options.keepDirLinks {
             // -K: a kept link gets the directory's time itself (rsync sets it without following).
             if check.keepsTime(.directory) && current.mtime != entry.status.mtime {
-                warn(receiver.finishAttributes(path, permissions: nil, owner: (nil, nil), mtime: entry.status.mtime,
+                warn(receiver.finishAttributes(destinationLocation(path, name: entry.name), permissions: nil, owner: (nil, nil), mtime: entry.status.mtime,
                     isSymlink: true))
             }
             return
@@ -171,10 +192,10 @@ extension Generator {
         guard current.kind == .directory else { return }
         let permissions = check.destinationPermissions(source: entry.status, existing: isNew ? nil : current)
         if current.permissions != permissions {
-            warn(receiver.finishAttributes(path, permissions: permissions, owner: (nil, nil), mtime: nil))
+            warn(receiver.finishAttributes(destinationLocation(path, name: entry.name), permissions: permissions, owner: (nil, nil), mtime: nil))
         }
         if check.keepsTime(.directory) && current.mtime != entry.status.mtime {
-            warn(receiver.finishAttributes(path, permissions: nil, owner: (nil, nil), mtime: entry.status.mtime))
+            warn(receiver.finishAttributes(destinationLocation(path, name: entry.name), permissions: nil, owner: (nil, nil), mtime: entry.status.mtime))
         }
     }
 

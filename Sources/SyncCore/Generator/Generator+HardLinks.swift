@@ -59,7 +59,7 @@ extension Generator {
             stats.created.add(.regular)
         }
         if !options.dryRun {
-            do { try fs.makeHardLink(path, to: leaderPath) } catch {
+            do { try fs.makeHardLink(destinationLocation(path, name: entry.name), to: FileLocation(path: leaderPath)) } catch {
                 fail("[receiver] \(error.describing(call: "link"))")
                 return
             }

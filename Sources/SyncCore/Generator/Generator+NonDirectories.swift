@@ -44,7 +44,7 @@ extension Generator {
             } else {
                 // The directory's contents are deleted (and reported) as rsync's `delete_item` does.
                 deleter.deleteContents(of: path, name: entry.name)
-                if !options.dryRun { try? fs.removeDirectory(path) }
+                if !options.dryRun { try? fs.removeDirectory(destinationLocation(path, name: entry.name)) }
             }
             // Something inside was kept (--max-delete, a protected file): the way is still blocked.
             if !options.dryRun, (try? fs.lstat(path))?.kind == .directory {
@@ -60,7 +60,7 @@ extension Generator {
             do { try receiver.makeBackup(path, name: entry.name) } catch { return false }
             return true
         }
-        do { try fs.removeFile(path) } catch {
+        do { try fs.removeFile(destinationLocation(path, name: entry.name)) } catch {
             fail("[generator] \(error.describing(call: "unlink"))")
             return false
         }
@@ -100,7 +100,7 @@ extension Generator {
                         return
                     }
                 } else if !options.dryRun {
-                    do { try fs.removeFile(path) } catch {
+                    do { try fs.removeFile(destinationLocation(path, name: entry.name)) } catch {
                         fail("[generator] \(error.describing(call: "unlink"))")
                         return
                     }
@@ -121,11 +121,11 @@ extension Generator {
             }
         }
         if !options.dryRun {
-            do { try fs.makeSymlink(path, target: target) } catch {
+            do { try fs.makeSymlink(destinationLocation(path, name: entry.name), target: target) } catch {
                 fail("[receiver] symlink \"\(OutputEscaper.escape(fs.absolute(path), keepHighBit: options.keepHighBit))\" -> \"\(OutputEscaper.escape(target, keepHighBit: options.keepHighBit))\" failed: \(error.errnoText) (\(error.errno))")
                 return
             }
-            warn(receiver.finishAttributes(path, permissions: nil, owner: ownerChange(entry.status, nil),
+            warn(receiver.finishAttributes(destinationLocation(path, name: entry.name), permissions: nil, owner: ownerChange(entry.status, nil),
                 mtime: check.keepsTime(.symlink) ? entry.status.mtime : nil, isSymlink: true))
         }
         report(entry, flags: flags)
@@ -148,7 +148,7 @@ extension Generator {
             if current.kind == entry.kind {
                 flags.formUnion(check.attributeFlags(source: entry, destination: current, localChange: true))
                 flags.insert(.reportChange)
-                if !options.dryRun { try? fs.removeFile(path) }
+                if !options.dryRun { try? fs.removeFile(destinationLocation(path, name: entry.name)) }
             } else {
                 guard makeWay(path, existing: current, for: entry) else { return }
                 existing = nil
@@ -168,11 +168,11 @@ extension Generator {
         }
         if !options.dryRun {
             let permissions = check.destinationPermissions(source: entry.status, existing: nil)
-            do { try fs.makeNode(path, mode: (entry.status.mode & 0o170000) | permissions, rdev: entry.status.rdev) } catch {
+            do { try fs.makeNode(destinationLocation(path, name: entry.name), mode: (entry.status.mode & 0o170000) | permissions, rdev: entry.status.rdev) } catch {
                 fail("[receiver] \(error.describing(call: "mknod"))")
                 return
             }
-            warn(receiver.finishAttributes(path, permissions: permissions, owner: ownerChange(entry.status, nil),
+            warn(receiver.finishAttributes(destinationLocation(path, name: entry.name), permissions: permissions, owner: ownerChange(entry.status, nil),
                 mtime: check.keepsTime(entry.kind) ? entry.status.mtime : nil))
         }
         report(entry, flags: flags)

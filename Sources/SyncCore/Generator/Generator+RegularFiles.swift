@@ -54,7 +54,7 @@ extension Generator {
             references.exactMatch(for: entry) != nil
         {
             if !options.dryRun {
-                do { try fs.removeFile(path) } catch {
+                do { try fs.removeFile(destinationLocation(path, name: entry.name)) } catch {
                     fail("[generator] \(error.describing(call: "unlink"))")
                     return
                 }

@@ -4,7 +4,7 @@
 extension Generator {
     /// Starts the copy workers once the receiver knows the destination.
     func startCopyWorkers() {
-        let remote = link != nil
+        let remote = peerData != nil
         if !options.dryRun && (remote || options.copyWorkers > 1 && !options.progress && !options.progressTotal) {
             let receiver = self.receiver
             // A remote run with --progress shows each file from the writer as its data arrives; the
@@ -36,7 +36,7 @@ extension Generator {
 
     /// A remote run with `--progress`: the writer reports each file and its progress.
     var showsProgressFromWriter: Bool {
-        link != nil && (options.progress || options.progressTotal) && !options.quiet
+        peerData != nil && (options.progress || options.progressTotal) && !options.quiet
     }
 
     /// Requests a remote run keeps in flight (the protocol's default window).
@@ -45,7 +45,7 @@ extension Generator {
     /// rsync's redo pass for a remote run: each file whose delta failed its whole-file check is asked
     /// for again, whole. A second failure is an error (exit 23). The parent directory keeps its time.
     func redoRemoteFailures() {
-        guard let link, let workers = copyWorkers else { return }
+        guard let link, peerData != nil, let workers = copyWorkers else { return }
         while !remoteRedos.isEmpty && !wasInterrupted && fatalError == nil {
             let redos = remoteRedos
             remoteRedos = []
@@ -90,7 +90,8 @@ extension Generator {
         // The temp file is new: it needs the preserved owner and group even when the old file had them.
         let owner = ownerChange(entry.status, nil)
         return Receiver<FS>.WriteJob(
-            source: entry.sourcePath, sourceSize: entry.status.size, destination: path, name: entry.name,
+            source: entry.sourcePath, sourceSize: entry.status.size, destination: path,
+            location: destinationLocation(path, name: entry.name), name: entry.name,
             permissions: check.destinationPermissions(source: entry.status, existing: existing),
             uid: owner.uid, gid: owner.gid, mtime: check.keepsTime(.regular) ? entry.status.mtime : nil,
             existing: existing, basis: deltaBasis(entry, path: path, existing: existing),
@@ -145,12 +146,12 @@ extension Generator {
         if existing == nil, let modeFrom {
             job.permissions = check.destinationPermissions(source: entry.status, existing: modeFrom)
         }
-        if let link {
+        if let link, let incoming = peerData {
             // The basis's signature goes with the request; the sender answers with the delta.
             let signature = job.basis.flatMap { basis in
                 (try? fs.openForReading(basis)).flatMap { try? receiver.signature(of: $0) }
             }
-            job.remote = RemoteFileData(fileIndex: entry.fileIndex, signature: signature, incoming: link.incoming,
+            job.remote = RemoteFileData(fileIndex: entry.fileIndex, signature: signature, incoming: incoming,
                 expectedSize: entry.status.size)
             link.request(fileIndex: entry.fileIndex, signature: signature)
         }
@@ -162,7 +163,7 @@ extension Generator {
             workers.submit(PendingWrite(entry: entry, job: job, isNew: countsAsCreated, item: writerReports ? item : nil))
             writesSubmitted += 1
             for outcome in workers.takeFinished() { finishWrite(outcome, item: nil) }
-            if link != nil { finishDirectoriesWhoseWritesAreDone() }
+            if peerData != nil { finishDirectoriesWhoseWritesAreDone() }
             return
         }
         if options.progress { observer.report(item) }

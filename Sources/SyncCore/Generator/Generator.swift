@@ -1,8 +1,8 @@
 /// The generator: walks the file list one directory at a time, compares each entry with the destination,
 /// and decides what the receiver must do (create, update attributes, transfer, link, delete).
 ///
-/// A local run wires generator, sender and receiver in one process: the sender's file list comes from
-/// `FileListBuilder`, file data is read from the source path by the receiver's copy.
+/// Every run goes through a `SenderLink`: a local run's sender is in this process (`LocalSenderLink`),
+/// a remote run's is the peer.
 public final class Generator<FS: FileSystem> {
     let fs: FS
 
@@ -96,8 +96,14 @@ public final class Generator<FS: FileSystem> {
     /// A source vanished while it was listed (exit 24).
     var senderVanished = false
 
-    /// A remote run: the sender in the other process.
+    /// The sender: in this process, or the peer.
     var link: SenderLink?
+
+    /// A remote run: where the peer's file data arrives (nil for a sender in this process).
+    var peerData: IncomingData? {
+        guard let link, case .peer(let incoming) = link.delivery else { return nil }
+        return incoming
+    }
 
     /// A remote run: directories whose contents were requested but may not have arrived yet. Their
     /// time and permissions are set once every write submitted before them is done, so the
@@ -149,25 +155,23 @@ public final class Generator<FS: FileSystem> {
 
     // MARK: Run
 
-    /// Runs the whole transfer of `tree` into `destination`.
+    /// Runs the whole transfer of `tree` into `destination`, with a sender in this process.
     public func run(tree: SourceTree, destination: [UInt8]) throws(SyncError) {
-        let root = builder.listRoot(of: tree, observer: observer)
-        if root.ioError { senderIOError = true }
-        try transfer(rootListing: root.listing, rootEntry: root.dotEntry, sourceArguments: tree.argumentCount,
-            destination: destination, tree: root.tree)
+        try run(link: LocalSenderLink(builder: builder, tree: tree, observer: observer), destination: destination)
     }
 
-    /// Runs a remote transfer: the sender is `link`, in another process.
+    /// Runs a transfer from the sender `link` into `destination`.
     public func run(link: SenderLink, destination: [UInt8]) throws(SyncError) {
         self.link = link
         let root = try link.receiveRoot()
+        if link.ioError { senderIOError = true }
         try transfer(rootListing: root.listing, rootEntry: root.dotEntry, sourceArguments: root.sourceArguments,
-            destination: destination, tree: nil)
+            destination: destination, link: link)
     }
 
-    /// The run from the root listing on, local or remote (`tree` is nil for a remote sender).
+    /// The run from the root listing on.
     func transfer(rootListing: SourceListing, rootEntry: FileEntry?, sourceArguments: Int,
-        destination: [UInt8], tree: SourceTree?) throws(SyncError)
+        destination: [UInt8], link: SenderLink) throws(SyncError)
     {
         accept(rootListing)
         if let fatalError { throw fatalError }
@@ -192,13 +196,14 @@ public final class Generator<FS: FileSystem> {
                 ? "delta-transmission enabled" : "delta-transmission disabled for local transfer or --whole-file")
         }
         receiver.destinationRoot = destinationRoot
+        if let tempDir = options.tempDir { receiver.temporaryDirectory = try? fs.openDirectory(tempDir) }
         deleter.receiver = receiver
         startCopyWorkers()
         rootEntryCount = rootListing.entries.count + (rootEntry == nil ? 0 : 1)
         rootListedSize = rootListing.transferSize(links: options.links)
         entriesDone = rootEntry == nil ? 0 : 1
 
-        if options.effectiveDeleteTiming == .before, let tree {
+        if options.effectiveDeleteTiming == .before, let tree = link.treeForDeletionPass {
             deleteBefore(tree: tree, rootListing: rootListing, hasRootEntry: rootEntry != nil)
         }
         var rootState: DirectoryState?
@@ -206,20 +211,13 @@ public final class Generator<FS: FileSystem> {
             rootState = processDirectoryEntry(rootEntry, destinationIsNew: createdDestination)
             stats.files.add(.directory)
         }
-        let fileList: any ListingSource
-        if let link {
-            fileList = link.listings
-        } else {
-            let stream = FileListStream(builder: builder, root: rootListing, recursive: options.recursive)
-            stream.start()
-            fileList = stream
-        }
+        let fileList = link.listings
         self.fileList = fileList
         walk(listing: rootListing, relativeName: [], isContentDirectory: rootEntry != nil)
         fileList.finish()
         drainWrites()
         redoRemoteFailures()
-        if let link, link.ioError { senderIOError = true }
+        if link.ioError { senderIOError = true }
         if let rootEntry, let rootState { finishDirectory(rootEntry, isNew: rootState.isNew) }
         if options.hardLinks && !wasInterrupted && fatalError == nil { linkLateMembers() }
         drainWrites()
@@ -277,7 +275,7 @@ public final class Generator<FS: FileSystem> {
         }
         if !options.dryRun {
             do {
-                try makeDirectoryUnlessPresent(destination, permissions: 0o777 & ~options.umask)
+                try makeDirectoryUnlessPresent(FileLocation(path: destination), permissions: 0o777 & ~options.umask)
             } catch {
                 var shown = fs.absolute(destination)
                 while shown.count > 1 && shown.last == PathBytes.slash { shown.removeLast() }
@@ -312,7 +310,7 @@ public final class Generator<FS: FileSystem> {
 
     func walk(listing: FileListBuilder<FS>.Listing, relativeName: [UInt8], isContentDirectory: Bool) {
         // A remote run has no whole list to scan first: --delete-before deletes as it goes, like --delete-during.
-        if isContentDirectory, var timing = options.effectiveDeleteTiming, timing != .before || link != nil {
+        if isContentDirectory, var timing = options.effectiveDeleteTiming, timing != .before || peerData != nil {
             if timing == .before { timing = .during }
             let keep = Set(listing.entries.map { PathBytes.lastComponent($0.name) })
             let directoryName = relativeName.isEmpty ? PathBytes.dot : relativeName
@@ -372,7 +370,7 @@ public final class Generator<FS: FileSystem> {
                 if marksMissing { dryRunMissingBelow = nil }
             }
             if entry.isSent(impliedDirs: options.impliedDirs) {
-                if link != nil {
+                if peerData != nil {
                     directoriesAwaitingWrites.append((entry, state.isNew, writesSubmitted))
                     finishDirectoriesWhoseWritesAreDone()
                 } else {
@@ -438,7 +436,7 @@ public final class Generator<FS: FileSystem> {
         let permissions = check.destinationPermissions(source: entry.status, existing: existing)
         let owner = ownerChange(entry.status, existing)
         warn(receiver.finishAttributes(
-            path, permissions: permissions != existing.permissions && entry.kind != .symlink ? permissions : nil,
+            destinationLocation(path, name: entry.name), permissions: permissions != existing.permissions && entry.kind != .symlink ? permissions : nil,
             owner: owner,
             mtime: flags.contains(.reportTime) && check.keepsTime(entry.kind) ? entry.status.mtime : nil,
             isSymlink: entry.kind == .symlink))

@@ -10,6 +10,8 @@ public struct Receiver<FS: FileSystem>: Sendable {
     let isInterrupted: @Sendable () -> Bool
     /// The destination directory, against which a relative `--backup-dir` and `--partial-dir` resolve.
     var destinationRoot: [UInt8] = []
+    /// `--temp-dir`, opened once: every temp file is made and renamed through it.
+    var temporaryDirectory: (any DirectoryHandle)?
     /// `--bwlimit`: shared by every copy of this value, so all writer threads draw on one bucket.
     let limiter: BandwidthLimiter?
 
@@ -21,18 +23,18 @@ public struct Receiver<FS: FileSystem>: Sendable {
     }
 
     /// A whole-file copy into a new file: through the kernel, or in paced pieces under `--bwlimit`.
-    private func copyWhole(from source: [UInt8], length: Int64?, toNew path: [UInt8], progress: (Int64) -> Bool)
-        throws(SystemCallError) -> Int64
+    private func copyWhole(from source: [UInt8], length: Int64?, toNew location: FileLocation,
+        progress: (Int64) -> Bool) throws(SystemCallError) -> Int64
     {
         guard let limiter else {
-            return try fs.copyFile(from: source, toNew: path, permissions: 0o600, length: length, progress: progress)
+            return try fs.copyFile(from: source, toNew: location, permissions: 0o600, length: length, progress: progress)
         }
-        let output = try fs.createFile(path, permissions: 0o600)
+        let output = try fs.createFile(location, permissions: 0o600)
         return try throttledCopy(from: source, length: length, into: output, limiter: limiter, progress: progress)
     }
 
     /// A whole-file copy over the destination itself (`--inplace`).
-    private func copyWholeInPlace(from source: [UInt8], length: Int64?, to destination: [UInt8],
+    private func copyWholeInPlace(from source: [UInt8], length: Int64?, to destination: FileLocation,
         progress: (Int64) -> Bool) throws(SystemCallError) -> Int64
     {
         guard let limiter else {
@@ -47,7 +49,10 @@ public struct Receiver<FS: FileSystem>: Sendable {
         public var source: [UInt8]
         /// The source's size in the file list: exactly this much is sent (nil: to its end).
         public var sourceSize: Int64?
+        /// The destination's path, for messages, backups and `--partial-dir`.
         public var destination: [UInt8]
+        /// The destination as every write reaches it: its name in the open parent directory.
+        public var location: FileLocation
         public var name: [UInt8]
         public var permissions: UInt32
         public var uid: UInt32?
@@ -117,18 +122,17 @@ public struct Receiver<FS: FileSystem>: Sendable {
         if options.inplace || job.appendOffset != nil, let existing = job.existing, existing.kind == .regular {
             if options.backup { try backupByCopy(job.destination, name: job.name) }
             var result = try fillInPlace(job, from: data, progress: keepGoing)
-            result.warnings += finishAttributes(job.destination, permissions: job.permissions,
+            result.warnings += finishAttributes(job.location, permissions: job.permissions,
                 owner: (job.uid, job.gid), mtime: job.mtime)
             return result
         }
         var result = WriteResult(bytes: 0, warnings: [])
-        let temporary = try createTemporary(source: job.source, job: job, directory: PathBytes.parent(job.destination),
-            progress: keepGoing)
-        { (path) throws(WriteFailure) -> Int64 in
-            result = try fillNewFile(path, job: job, from: data, progress: keepGoing)
+        let temporary = try createTemporary(source: job.source, job: job, progress: keepGoing)
+        { (location) throws(WriteFailure) -> Int64 in
+            result = try fillNewFile(location, job: job, from: data, progress: keepGoing)
             return result.bytes + result.matched
         }
-        result.warnings += try install(temporary.path, job: job)
+        result.warnings += try install(temporary.location, job: job)
         return result
     }
 
@@ -141,7 +145,7 @@ public struct Receiver<FS: FileSystem>: Sendable {
     }
 
     /// Fills the new temp file at `path`; the result's `bytes` are the literal data.
-    private func fillNewFile(_ path: [UInt8], job: WriteJob, from data: FileData, progress: (Int64) -> Bool)
+    private func fillNewFile(_ path: FileLocation, job: WriteJob, from data: FileData, progress: (Int64) -> Bool)
         throws(WriteFailure) -> WriteResult
     {
         if case .peer(let stream) = data { return try receiveIntoNewFile(path, job: job, stream: stream, progress: progress) }
@@ -171,7 +175,7 @@ public struct Receiver<FS: FileSystem>: Sendable {
                 if job.basis == job.destination, let counts = try rebuildInPlace(job, progress: progress) {
                     return WriteResult(counts)
                 }
-                let copied = try copyWholeInPlace(from: job.source, length: job.sourceSize, to: job.destination,
+                let copied = try copyWholeInPlace(from: job.source, length: job.sourceSize, to: job.location,
                     progress: progress)
                 return WriteResult(bytes: copied, warnings: [])
             }
@@ -184,7 +188,7 @@ public struct Receiver<FS: FileSystem>: Sendable {
                     counts = redone
                 } else {
                     counts.literal = try copyWholeInPlace(from: job.source, length: job.sourceSize,
-                        to: job.destination, progress: progress)
+                        to: job.location, progress: progress)
                 }
                 let notice = "WARNING: \(OutputEscaper.escape(job.name)) failed verification -- update retained (will try again)."
                 result.redo = (notice, counts, job.existing)
@@ -198,7 +202,7 @@ public struct Receiver<FS: FileSystem>: Sendable {
     /// Puts a finished temp file in place: attributes, the backup (`-b`), then the rename over the
     /// destination (through a second temp file next to it when `--temp-dir` is on another file system).
     /// Returns the attribute warnings.
-    func install(_ temporary: [UInt8], job: WriteJob) throws(WriteFailure) -> [String] {
+    func install(_ temporary: FileLocation, job: WriteJob) throws(WriteFailure) -> [String] {
         let owner = (uid: job.uid, gid: job.gid)
         var warnings = finishAttributes(temporary, permissions: job.permissions, owner: owner, mtime: job.mtime)
         let directory = PathBytes.parent(job.destination)
@@ -211,18 +215,17 @@ public struct Receiver<FS: FileSystem>: Sendable {
             }
         }
         do {
-            try fs.rename(temporary, to: job.destination)
+            try fs.rename(temporary, to: job.location)
         } catch {
             guard error.errno == SystemErrno.crossDevice else {  // --temp-dir on another file system: copy next to the target
                 try? fs.removeFile(temporary)
                 throw .destination(error)
             }
             defer { try? fs.removeFile(temporary) }
-            let local = try createTemporary(source: temporary, job: job, directory: directory,
-                inTempDir: false, progress: { _ in true })
-            warnings += finishAttributes(local.path, permissions: job.permissions, owner: owner, mtime: job.mtime)
-            do { try fs.rename(local.path, to: job.destination) } catch {
-                try? fs.removeFile(local.path)
+            let local = try createTemporary(source: temporary.path, job: job, inTempDir: false, progress: { _ in true })
+            warnings += finishAttributes(local.location, permissions: job.permissions, owner: owner, mtime: job.mtime)
+            do { try fs.rename(local.location, to: job.location) } catch {
+                try? fs.removeFile(local.location)
                 throw .destination(error)
             }
         }
@@ -235,7 +238,7 @@ public struct Receiver<FS: FileSystem>: Sendable {
     private func appendTail(_ job: WriteJob, from offset: Int64, progress: (Int64) -> Bool)
         throws(SystemCallError) -> (literal: Int64, failedVerification: Bool)
     {
-        let output = try fs.openForUpdate(job.destination)
+        let output = try fs.openForUpdate(job.location)
         let appended = try throttledCopy(from: job.source, length: job.sourceSize, into: output, startingAt: offset,
             limiter: limiter, progress: progress)
         let position = offset + appended
@@ -248,7 +251,7 @@ public struct Receiver<FS: FileSystem>: Sendable {
 
     /// A delta write into a new temp file; nil when it failed verification (the temp file is left for
     /// the caller to replace).
-    private func rebuildIntoNewFile(_ path: [UInt8], job: WriteJob, basis: [UInt8], progress: (Int64) -> Bool)
+    private func rebuildIntoNewFile(_ path: FileLocation, job: WriteJob, basis: [UInt8], progress: (Int64) -> Bool)
         throws(SystemCallError) -> DeltaCounts?
     {
         let basisFile = try fs.openForReading(basis)
@@ -260,7 +263,7 @@ public struct Receiver<FS: FileSystem>: Sendable {
     /// `--inplace` with a delta: the destination is its own basis. Blocks before the write offset are
     /// never copied (they may be overwritten already); nil when verification failed.
     private func rebuildInPlace(_ job: WriteJob, progress: (Int64) -> Bool) throws(SystemCallError) -> DeltaCounts? {
-        let file = try fs.openForUpdate(job.destination)
+        let file = try fs.openForUpdate(job.location)
         return try rebuild(source: job.source, length: job.sourceSize, basis: file, output: file, inPlace: true,
             progress: progress)
     }
@@ -291,15 +294,15 @@ public struct Receiver<FS: FileSystem>: Sendable {
     /// Writes the temp file. On interruption the partial data is kept with `--partial` (renamed over the
     /// destination, or into `--partial-dir`) and removed otherwise.
     func createTemporary(
-        source: [UInt8], job: WriteJob, directory: [UInt8], inTempDir: Bool = true, progress: (Int64) -> Bool,
-        fill: ((_ path: [UInt8]) throws(WriteFailure) -> Int64)? = nil
-    ) throws(WriteFailure) -> (path: [UInt8], bytes: Int64) {
+        source: [UInt8], job: WriteJob, inTempDir: Bool = true, progress: (Int64) -> Bool,
+        fill: ((_ location: FileLocation) throws(WriteFailure) -> Int64)? = nil
+    ) throws(WriteFailure) -> (location: FileLocation, bytes: Int64) {
         let name = job.name
         let base = PathBytes.lastComponent(name)
-        let tempDirectory = inTempDir ? options.tempDir ?? directory : directory
+        let tempDirectory = inTempDir ? temporaryDirectory ?? job.location.directory : job.location.directory
         var random = SplitMix64(seed: UInt64(bitPattern: Int64(name.hashValue)))
         for _ in 0..<100 {
-            let path = PathBytes.join(tempDirectory, TemporaryName.make(for: base, random: &random))
+            let path = FileLocation(TemporaryName.make(for: base, random: &random), in: tempDirectory)
             do throws(WriteFailure) {
                 let bytes: Int64
                 if let fill {
@@ -317,7 +320,7 @@ public struct Receiver<FS: FileSystem>: Sendable {
                 switch error {
                 case .temporaryNameTaken: continue  // another file has that name: pick another
                 case .interrupted:
-                    keepPartial(path, directory: directory, job: job)
+                    keepPartial(path, job: job)
                     throw .interrupted
                 default:
                     // Any other failure (an unreadable source, a full disk, a basis read error) leaves no
@@ -327,20 +330,20 @@ public struct Receiver<FS: FileSystem>: Sendable {
                 }
             }
         }
-        throw .destination(SystemCallError(call: "mkstemp", path: directory, errno: SystemErrno.exists,
+        throw .destination(SystemCallError(call: "mkstemp", path: tempDirectory.path, errno: SystemErrno.exists,
             errnoText: "File exists"))
     }
 
     /// What a failed system call of a local write amounts to: an interruption, the source (which could
     /// not be opened, or read to its listed end), or the destination; `temporary` is the temp file
     /// being made, whose creation rsync calls `mkstemp`.
-    func failure(_ error: SystemCallError, source: [UInt8], temporary: [UInt8]?) -> WriteFailure {
+    func failure(_ error: SystemCallError, source: [UInt8], temporary: FileLocation?) -> WriteFailure {
         if error.errno == SystemErrno.interrupted && isInterrupted() { return .interrupted }
         switch error.stage {
         case .openSource: return .sourceUnopenable(error)
         case .readSource: return .sourceReadFailed(error)
         case .createTemporary, nil:
-            if let temporary, error.path == temporary {
+            if let temporary, error.path == temporary.path {
                 if error.errno == SystemErrno.exists { return .temporaryNameTaken }
                 return .destination(error.stage == .createTemporary ? error.describedAs("mkstemp") : error)
             }
@@ -353,18 +356,19 @@ public struct Receiver<FS: FileSystem>: Sendable {
     /// partial file left in the destination itself is dated 1970 (with `-t`), as rsync dates it, so
     /// that no later run takes it for finished: `-u` sees it older than the source, the quick check
     /// sees another time. One in `--partial-dir` keeps the time of the interruption (rsync's too).
-    private func keepPartial(_ path: [UInt8], directory: [UInt8], job: WriteJob) {
+    private func keepPartial(_ path: FileLocation, job: WriteJob) {
         // As rsync (`cleanup_got_literal`): a partial file is kept only when data arrived.
-        guard options.partial || options.partialDir != nil, ((try? fs.lstat(path))?.size ?? 0) > 0 else {
+        guard options.partial || options.partialDir != nil, ((try? fs.lstat(path.name, in: path.directory))?.size ?? 0) > 0
+        else {
             try? fs.removeFile(path)
             return
         }
-        let base = PathBytes.lastComponent(job.name)
-        var target = PathBytes.join(directory, base)
+        var target = job.location
         var mtime = job.mtime.map { _ in Self.unfinishedTime }
         if let partialDirectory = PartialDirectory(options) {
+            let directory = PathBytes.parent(job.destination)
             try? fs.makeDirectory(partialDirectory.directory(in: directory), permissions: 0o700)
-            target = partialDirectory.file(named: base, in: directory)
+            target = FileLocation(path: partialDirectory.file(named: PathBytes.lastComponent(job.name), in: directory))
             mtime = nil
         }
         _ = finishAttributes(path, permissions: job.permissions, owner: (job.uid, job.gid), mtime: mtime)
@@ -376,7 +380,7 @@ public struct Receiver<FS: FileSystem>: Sendable {
 
     /// Sets owner, permissions and modification time; returns the failures as rsync-style messages.
     public func finishAttributes(
-        _ path: [UInt8], permissions: UInt32?, owner: (uid: UInt32?, gid: UInt32?), mtime: FileTime?,
+        _ path: FileLocation, permissions: UInt32?, owner: (uid: UInt32?, gid: UInt32?), mtime: FileTime?,
         isSymlink: Bool = false
     ) -> [String] {
         var warnings: [String] = []

@@ -5,7 +5,7 @@
 extension Receiver {
     /// A remote file into the new temp file at `path`: rebuilt from the basis (when the sender had its
     /// signature) and the peer's delta.
-    func receiveIntoNewFile(_ path: [UInt8], job: WriteJob, stream: RemoteStream, progress: (Int64) -> Bool)
+    func receiveIntoNewFile(_ path: FileLocation, job: WriteJob, stream: RemoteStream, progress: (Int64) -> Bool)
         throws(WriteFailure) -> WriteResult
     {
         let output: any OpenFile
@@ -26,7 +26,7 @@ extension Receiver {
         throws(WriteFailure) -> WriteResult
     {
         let file: any OpenFile
-        do { file = try fs.openForUpdate(job.destination) } catch { throw .destination(error) }
+        do { file = try fs.openForUpdate(job.location) } catch { throw .destination(error) }
         return WriteResult(try receive(stream, basis: stream.remote.signature == nil ? nil : file, output: file,
             inPlace: true, progress: progress))
     }

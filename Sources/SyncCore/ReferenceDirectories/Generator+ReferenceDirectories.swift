@@ -29,7 +29,7 @@ extension Generator {
                 return true
             case .link:
                 if !options.dryRun {
-                    do { try fs.makeHardLink(path, to: candidate) } catch { continue }
+                    do { try fs.makeHardLink(destinationLocation(path, name: entry.name), to: FileLocation(path: candidate)) } catch { continue }
                 }
                 report(entry, flags: [.localChange, .hardLinkName])
                 return true
@@ -65,7 +65,7 @@ extension Generator {
             return false
         }
         if kind == .link && !options.dryRun {
-            do { try fs.makeHardLink(path, to: candidate) } catch { return false }
+            do { try fs.makeHardLink(destinationLocation(path, name: entry.name), to: FileLocation(path: candidate)) } catch { return false }
         }
         report(entry, flags: kind == .link ? [.localChange, .hardLinkName] : [])
         return true
