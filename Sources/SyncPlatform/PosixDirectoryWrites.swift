@@ -85,6 +85,46 @@ extension PosixFileSystem {
         let input: Int32
         do { input = try openSource(source) } catch { throw error.at(.openSource) }
         defer { close(input) }
+        return try copy(from: input, source: source, toNew: temporary, permissions: permissions, length: length,
+            progress: progress)
+    }
+
+    public func copyFile(
+        from source: any OpenFile, toNew temporary: FileLocation, permissions: UInt32, length: Int64?,
+        progress: (Int64) -> Bool
+    ) throws(SystemCallError) -> Int64 {
+        guard let file = source as? PosixOpenFile else {
+            return try copyFile(from: source.path, toNew: temporary, permissions: permissions, length: length,
+                progress: progress)
+        }
+        return try copy(from: file.descriptor, source: file.path, toNew: temporary, permissions: permissions,
+            length: length, progress: progress)
+    }
+
+    public func copyFileInPlace(
+        from source: any OpenFile, to destination: FileLocation, length: Int64?, progress: (Int64) -> Bool
+    ) throws(SystemCallError) -> Int64 {
+        guard let file = source as? PosixOpenFile else {
+            return try copyFileInPlace(from: source.path, to: destination, length: length, progress: progress)
+        }
+        return try copyInPlace(from: file.descriptor, source: file.path, to: destination, length: length,
+            progress: progress)
+    }
+
+    public func openSource(_ location: FileLocation, followingSymlink: Bool) throws(SystemCallError) -> any OpenFile {
+        let flags = O_RDONLY | O_CLOEXEC | (followingSymlink ? 0 : O_NOFOLLOW)
+        let descriptor = try atCall("open", location) { directory, name in
+            let noatime = openat(directory, name, flags | csync_o_noatime())
+            return noatime >= 0 || errno != EPERM ? noatime : openat(directory, name, flags)
+        }
+        return PosixOpenFile(descriptor: descriptor, path: location.path)
+    }
+
+    /// A whole-file copy from the open descriptor `input` (read from its start) into a new file.
+    private func copy(
+        from input: Int32, source: [UInt8], toNew temporary: FileLocation, permissions: UInt32, length: Int64?,
+        progress: (Int64) -> Bool
+    ) throws(SystemCallError) -> Int64 {
         let output: Int32
         do { output = try openNew(temporary, O_WRONLY, permissions: permissions) } catch {
             throw error.at(.createTemporary)
@@ -116,6 +156,13 @@ extension PosixFileSystem {
         let input: Int32
         do { input = try openSource(source) } catch { throw error.at(.openSource) }
         defer { close(input) }
+        return try copyInPlace(from: input, source: source, to: destination, length: length, progress: progress)
+    }
+
+    /// A whole-file copy from the open descriptor `input` over an existing file, truncated to the copy.
+    private func copyInPlace(
+        from input: Int32, source: [UInt8], to destination: FileLocation, length: Int64?, progress: (Int64) -> Bool
+    ) throws(SystemCallError) -> Int64 {
         let output = try atCall("open", destination) { directory, name in
             openat(directory, name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)
         }

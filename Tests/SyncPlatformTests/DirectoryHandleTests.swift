@@ -119,6 +119,8 @@ struct DirectoryHandleTests {
         #expect(try fs.openDirectory(sub, followingSymlink: true).path == bytes(root + "/sub"))  // -K
         #expect(throws: SystemCallError.self) { try fs.openForUpdate(file) }
         #expect(throws: SystemCallError.self) { try fs.openForReading(file) }
+        #expect(throws: SystemCallError.self) { try fs.openSource(file, followingSymlink: false) }
+        #expect(try fs.openSource(file, followingSymlink: true).size() == 6)  // -L
         #expect(throws: SystemCallError.self) { try fs.createFile(file, permissions: 0o600) }
         #expect(throws: SystemCallError.self) { try fs.setPermissions(file, 0o777) }
         try fs.setModificationTime(file, FileTime(seconds: 1_000_000, nanoseconds: 0))  // the link's own time

@@ -17,6 +17,8 @@ public struct FileEntry: Sendable {
     /// A directory with paths named below it (`--files-from` lists "b" and "b/c/f"): entered to reach
     /// them even without `-r`.
     public var leadsToNamedPaths = false
+    /// A local run: the open source directory it was listed in, through which its data is read.
+    public var sourceDirectory: (any DirectoryHandle)?
     /// A remote run: the entry's position in the sender's file list, by which its data is requested.
     public var fileIndex = -1
     /// A remote run with `-c`: the whole-file checksum the sender computed.

@@ -231,7 +231,9 @@ public struct FileListBuilder<FS: FileSystem> {
             let changed = ChmodRule.apply(options.chmod, to: status.permissions, isDirectory: status.kind == .directory)
             status.mode = (status.mode & ~0o7777) | changed
         }
-        return FileEntry(name: name, sourcePath: sourcePath, status: status, symlinkTarget: target)
+        var entry = FileEntry(name: name, sourcePath: sourcePath, status: status, symlinkTarget: target)
+        if status.kind == .regular { entry.sourceDirectory = location?.directory }
+        return entry
     }
 
     private func absolute(_ path: [UInt8]) -> String {

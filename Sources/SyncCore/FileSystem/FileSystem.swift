@@ -56,6 +56,18 @@ public protocol FileSystem: Sendable {
     func openForReading(_ location: FileLocation) throws(SystemCallError) -> any OpenFile
     /// `isInUseByWriter` of the entry at `location`.
     func isInUseByWriter(_ location: FileLocation) -> Bool
+    /// Opens a source file through its listed directory's handle; a symlink there is followed only
+    /// when `followingSymlink` (`-L`, `--copy-unsafe-links`), so a file swapped for a link is refused.
+    func openSource(_ location: FileLocation, followingSymlink: Bool) throws(SystemCallError) -> any OpenFile
+    /// `copyFile` from a source already open (`openSource`): into a new file at `temporary`.
+    func copyFile(
+        from source: any OpenFile, toNew temporary: FileLocation, permissions: UInt32, length: Int64?,
+        progress: (Int64) -> Bool
+    ) throws(SystemCallError) -> Int64
+    /// `copyFileInPlace` from a source already open.
+    func copyFileInPlace(
+        from source: any OpenFile, to destination: FileLocation, length: Int64?, progress: (Int64) -> Bool
+    ) throws(SystemCallError) -> Int64
 
     /// A small file's whole content (filter rules, `--files-from` lists).
     func readFile(_ path: [UInt8]) throws(SystemCallError) -> [UInt8]
@@ -233,6 +245,24 @@ extension FileSystem {
         try openForReading(location.path)
     }
     public func isInUseByWriter(_ location: FileLocation) -> Bool { isInUseByWriter(location.path) }
+    public func openSource(_ location: FileLocation, followingSymlink: Bool) throws(SystemCallError) -> any OpenFile {
+        if !followingSymlink, try lstat(location.path).kind == .symlink {
+            throw SystemCallError(call: "open", path: location.path, errno: SystemErrno.symlinkLoop,
+                errnoText: "Too many levels of symbolic links")
+        }
+        return try openForReading(location.path)
+    }
+    public func copyFile(
+        from source: any OpenFile, toNew temporary: FileLocation, permissions: UInt32, length: Int64?,
+        progress: (Int64) -> Bool
+    ) throws(SystemCallError) -> Int64 {
+        try copyFile(from: source.path, toNew: temporary, permissions: permissions, length: length, progress: progress)
+    }
+    public func copyFileInPlace(
+        from source: any OpenFile, to destination: FileLocation, length: Int64?, progress: (Int64) -> Bool
+    ) throws(SystemCallError) -> Int64 {
+        try copyFileInPlace(from: source.path, to: destination, length: length, progress: progress)
+    }
 }
 
 extension FileSystem {

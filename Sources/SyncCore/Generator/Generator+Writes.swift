@@ -90,7 +90,9 @@ extension Generator {
         // The temp file is new: it needs the preserved owner and group even when the old file had them.
         let owner = ownerChange(entry.status, nil)
         return Receiver<FS>.WriteJob(
-            source: entry.sourcePath, sourceSize: entry.status.size, destination: path,
+            source: entry.sourcePath,
+            sourceLocation: entry.sourceDirectory.map { FileLocation(PathBytes.lastComponent(entry.sourcePath), in: $0) },
+            sourceSize: entry.status.size, destination: path,
             location: destinationLocation(path, name: entry.name), name: entry.name,
             permissions: check.destinationPermissions(source: entry.status, existing: existing),
             uid: owner.uid, gid: owner.gid, mtime: check.keepsTime(.regular) ? entry.status.mtime : nil,

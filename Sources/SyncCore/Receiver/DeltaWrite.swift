@@ -77,11 +77,10 @@ extension Receiver {
     /// Writes the new version of `source` into `output` from `basis` plus the delta between them.
     /// `inPlace`: `output` is the basis itself (`--inplace`), so no block before the write offset is
     /// copied. Returns nil when the result fails verification (the caller sends the file whole).
-    func rebuild(source: [UInt8], length: Int64?, basis: any OpenFile, output: any OpenFile, inPlace: Bool,
+    func rebuild(source input: any OpenFile, length: Int64?, basis: any OpenFile, output: any OpenFile, inPlace: Bool,
         progress: (Int64) -> Bool) throws(SystemCallError) -> DeltaCounts?
     {
         let signature = try self.signature(of: basis, wholeDigests: true)
-        let input = try openSource(source, length: nil)
         var sourceLength = length ?? 0
         if length == nil { sourceLength = try input.size() }
         let sink = makeRebuildSink(signature: signature, basis: basis, output: output, inPlace: inPlace,

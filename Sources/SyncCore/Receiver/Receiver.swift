@@ -23,7 +23,7 @@ public struct Receiver<FS: FileSystem>: Sendable {
     }
 
     /// A whole-file copy into a new file: through the kernel, or in paced pieces under `--bwlimit`.
-    private func copyWhole(from source: [UInt8], length: Int64?, toNew location: FileLocation,
+    private func copyWhole(from source: any OpenFile, length: Int64?, toNew location: FileLocation,
         progress: (Int64) -> Bool) throws(SystemCallError) -> Int64
     {
         guard let limiter else {
@@ -34,7 +34,7 @@ public struct Receiver<FS: FileSystem>: Sendable {
     }
 
     /// A whole-file copy over the destination itself (`--inplace`).
-    private func copyWholeInPlace(from source: [UInt8], length: Int64?, to destination: FileLocation,
+    private func copyWholeInPlace(from source: any OpenFile, length: Int64?, to destination: FileLocation,
         progress: (Int64) -> Bool) throws(SystemCallError) -> Int64
     {
         guard let limiter else {
@@ -44,9 +44,25 @@ public struct Receiver<FS: FileSystem>: Sendable {
             limiter: limiter, progress: progress)
     }
 
+    /// Opens the local source of `job`: through the directory it was listed in (never through a
+    /// symlink put there since, unless `-L` follows links), or by its path (a source named by the user).
+    func openLocalSource(_ job: WriteJob) throws(SystemCallError) -> any OpenFile {
+        do {
+            if let location = job.sourceLocation {
+                return try fs.openSource(location, followingSymlink: options.copyLinks || options.copyUnsafeLinks)
+            }
+            return try fs.openForReading(job.source)
+        } catch {
+            throw error.at(.openSource)
+        }
+    }
+
     /// One regular file to write.
     public struct WriteJob: Sendable {
+        /// The source's path, for messages.
         public var source: [UInt8]
+        /// A local run: the source's name in the open directory it was listed in, read through it.
+        public var sourceLocation: FileLocation? = nil
         /// The source's size in the file list: exactly this much is sent (nil: to its end).
         public var sourceSize: Int64?
         /// The destination's path, for messages, backups and `--partial-dir`.
@@ -158,7 +174,8 @@ public struct Receiver<FS: FileSystem>: Sendable {
                 notices.append("WARNING: \(OutputEscaper.escape(job.name)) failed verification -- update discarded (will try again).")
                 try? fs.removeFile(path)
             }
-            let copied = try copyWhole(from: job.source, length: job.sourceSize, toNew: path, progress: progress)
+            let copied = try copyWhole(from: try openLocalSource(job), length: job.sourceSize, toNew: path,
+                progress: progress)
             return WriteResult(bytes: copied, warnings: [], notices: notices)
         } catch {
             throw failure(error, source: job.source, temporary: path)
@@ -175,7 +192,7 @@ public struct Receiver<FS: FileSystem>: Sendable {
                 if job.basis == job.destination, let counts = try rebuildInPlace(job, progress: progress) {
                     return WriteResult(counts)
                 }
-                let copied = try copyWholeInPlace(from: job.source, length: job.sourceSize, to: job.location,
+                let copied = try copyWholeInPlace(from: try openLocalSource(job), length: job.sourceSize, to: job.location,
                     progress: progress)
                 return WriteResult(bytes: copied, warnings: [])
             }
@@ -187,7 +204,7 @@ public struct Receiver<FS: FileSystem>: Sendable {
                 if let redone = try rebuildInPlace(job, progress: progress) {
                     counts = redone
                 } else {
-                    counts.literal = try copyWholeInPlace(from: job.source, length: job.sourceSize,
+                    counts.literal = try copyWholeInPlace(from: try openLocalSource(job), length: job.sourceSize,
                         to: job.location, progress: progress)
                 }
                 let notice = "WARNING: \(OutputEscaper.escape(job.name)) failed verification -- update retained (will try again)."
@@ -239,7 +256,8 @@ public struct Receiver<FS: FileSystem>: Sendable {
         throws(SystemCallError) -> (literal: Int64, failedVerification: Bool)
     {
         let output = try fs.openForUpdate(job.location)
-        let appended = try throttledCopy(from: job.source, length: job.sourceSize, into: output, startingAt: offset,
+        let appended = try throttledCopy(from: try openLocalSource(job), length: job.sourceSize, into: output,
+            startingAt: offset,
             limiter: limiter, progress: progress)
         let position = offset + appended
         var failed = false
@@ -256,7 +274,7 @@ public struct Receiver<FS: FileSystem>: Sendable {
     {
         let basisFile = try fs.openForReading(basis)
         let output = try fs.createFile(path, permissions: 0o600)
-        return try rebuild(source: job.source, length: job.sourceSize, basis: basisFile, output: output,
+        return try rebuild(source: try openLocalSource(job), length: job.sourceSize, basis: basisFile, output: output,
             inPlace: false, progress: progress)
     }
 
@@ -264,7 +282,8 @@ public struct Receiver<FS: FileSystem>: Sendable {
     /// never copied (they may be overwritten already); nil when verification failed.
     private func rebuildInPlace(_ job: WriteJob, progress: (Int64) -> Bool) throws(SystemCallError) -> DeltaCounts? {
         let file = try fs.openForUpdate(job.location)
-        return try rebuild(source: job.source, length: job.sourceSize, basis: file, output: file, inPlace: true,
+        return try rebuild(source: try openLocalSource(job), length: job.sourceSize, basis: file, output: file,
+            inPlace: true,
             progress: progress)
     }
 
@@ -310,7 +329,9 @@ public struct Receiver<FS: FileSystem>: Sendable {
                 } else {
                     // Without `fill`, `source` is copied whole: a finished temp file (from `--temp-dir`).
                     do throws(SystemCallError) {
-                        bytes = try copyWhole(from: source, length: nil, toNew: path, progress: progress)
+                        let input: any OpenFile
+                        do { input = try fs.openForReading(source) } catch { throw error.at(.openSource) }
+                        bytes = try copyWhole(from: input, length: nil, toNew: path, progress: progress)
                     } catch {
                         throw failure(error, source: source, temporary: path)
                     }

@@ -5,10 +5,11 @@
 extension Receiver {
     /// Copies `source` from `offset` on into `output` at the same offset; returns the bytes copied.
     /// `length`: the source's listed size, which is all that is read (see `ListedLengthSource`).
-    func throttledCopy(from source: [UInt8], length: Int64?, into output: any OpenFile, startingAt offset: Int64 = 0,
-        limiter: BandwidthLimiter?, progress: (Int64) -> Bool) throws(SystemCallError) -> Int64
+    func throttledCopy(from source: any OpenFile, length: Int64?, into output: any OpenFile,
+        startingAt offset: Int64 = 0, limiter: BandwidthLimiter?, progress: (Int64) -> Bool)
+        throws(SystemCallError) -> Int64
     {
-        let input = try openSource(source, length: length)
+        let input = length.map { ListedLengthSource(source, length: $0) } ?? source
         let pieceLength = limiter?.pieceLength ?? Self.chunkLength
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: pieceLength, alignment: 64)
         defer { buffer.deallocate() }
@@ -25,13 +26,5 @@ extension Receiver {
         }
         try output.truncate(to: position)
         return position - offset
-    }
-
-    /// Opens a source to read at most its listed `length` (nil: all of it).
-    func openSource(_ source: [UInt8], length: Int64?) throws(SystemCallError) -> any OpenFile {
-        let file: any OpenFile
-        do { file = try fs.openForReading(source) } catch { throw error.at(.openSource) }
-        guard let length else { return file }
-        return ListedLengthSource(file, length: length)
     }
 }

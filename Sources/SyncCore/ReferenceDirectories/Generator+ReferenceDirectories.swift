@@ -50,6 +50,7 @@ extension Generator {
         if !options.dryRun {
             var job = writeJob(entry, path: path, existing: nil)
             job.source = candidate
+            job.sourceLocation = nil  // the reference copy, read by its path
             do { warn(try receiver.write(job, progress: { _ in }).warnings) } catch { return false }
         }
         var flags = attributes
