@@ -33,7 +33,170 @@ struct InMemoryFileSystemConformanceTests {
 
     static func p(_ root: String, _ path: String) -> [UInt8] { Array((root + "/" + path).utf8) }
 
-    static let cases: [Case] = [
+    /// The entry `name` of the directory `directory` (below `root`), through a handle opened on it.
+    static func at(
+        _ fs: any FileSystem,
+        _ root: String,
+        _ name: String,
+        in directory: String = "."
+    )
+        throws(SystemCallError) -> FileLocation
+    {
+        FileLocation(Array(name.utf8), in: try fs.openDirectory(p(root, directory)))
+    }
+
+    static func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
+
+    static let cases: [Case] = pathCases + handleCases
+
+    /// The handle-relative calls: the final component is never followed when it is a symlink.
+    static let handleCases: [Case] = [
+        Case(name: "opendir of a file") { fs, r throws(SystemCallError) in
+            "\(try fs.openDirectory(p(r, "f")).path.count > 0)"
+        },
+        Case(name: "list through a handle") { fs, r throws(SystemCallError) in
+            "\(try fs.listDirectory(try fs.openDirectory(p(r, "d"))).map(text))"
+        },
+        Case(name: "lstat in a handle of a missing name") { fs, r throws(SystemCallError) in
+            "\(try fs.lstat(Array("missing".utf8), in: try fs.openDirectory(p(r, "."))).kind)"
+        },
+        Case(name: "stat in a handle through a link") { fs, r throws(SystemCallError) in
+            "\(try fs.stat(Array("l".utf8), in: try fs.openDirectory(p(r, "."))).size)"
+        },
+        Case(name: "readlink in a handle of a file") { fs, r throws(SystemCallError) in
+            text(try fs.readLink(Array("f".utf8), in: try fs.openDirectory(p(r, "."))))
+        },
+        Case("openat of a link to a directory") { fs, r throws(SystemCallError) in
+            _ = try fs.openDirectory(try at(fs, r, "ld"), followingSymlink: false)
+        },
+        Case("openat of a file as a directory") { fs, r throws(SystemCallError) in
+            _ = try fs.openDirectory(try at(fs, r, "f"), followingSymlink: false)
+        },
+        Case("openat of a dangling link") { fs, r throws(SystemCallError) in
+            _ = try fs.openDirectory(try at(fs, r, "dl"), followingSymlink: true)
+        },
+        Case(name: "openat following a link to a directory") { fs, r throws(SystemCallError) in
+            "\(try fs.listDirectory(try fs.openDirectory(try at(fs, r, "ld"), followingSymlink: true)).map(text))"
+        },
+        Case("mkdirat over a dangling link") { fs, r throws(SystemCallError) in
+            try fs.makeDirectory(try at(fs, r, "dl"), permissions: 0o755)
+        },
+        Case("mkdirat in a removed directory") { fs, r throws(SystemCallError) in
+            let location = try at(fs, r, "x", in: "e")
+            try fs.removeDirectory(p(r, "e"))
+            try fs.makeDirectory(location, permissions: 0o755)
+        },
+        Case("symlinkat over a file") { fs, r throws(SystemCallError) in
+            try fs.makeSymlink(try at(fs, r, "f"), target: Array("x".utf8))
+        },
+        Case("linkat to a directory") { fs, r throws(SystemCallError) in
+            try fs.makeHardLink(try at(fs, r, "new"), to: try at(fs, r, "d"))
+        },
+        Case(name: "linkat to a symlink links the symlink") { fs, r throws(SystemCallError) in
+            try fs.makeHardLink(try at(fs, r, "new", in: "d"), to: try at(fs, r, "l"))
+            return "\(try fs.lstat(p(r, "d/new")).kind) \(try fs.lstat(p(r, "l")).linkCount)"
+        },
+        Case("mknodat of a fifo over a file") { fs, r throws(SystemCallError) in
+            try fs.makeNode(try at(fs, r, "f"), mode: 0o010644, rdev: 0)
+        },
+        Case("renameat a directory over a file") { fs, r throws(SystemCallError) in
+            try fs.rename(try at(fs, r, "e"), to: try at(fs, r, "f"))
+        },
+        Case(name: "renameat a symlink into another directory") { fs, r throws(SystemCallError) in
+            try fs.rename(try at(fs, r, "ld"), to: try at(fs, r, "moved", in: "e"))
+            return "\(try fs.lstat(p(r, "e/moved")).kind)"
+        },
+        Case("unlinkat a directory") { fs, r throws(SystemCallError) in try fs.removeFile(try at(fs, r, "d")) },
+        Case("rmdirat a link to a directory") { fs, r throws(SystemCallError) in
+            try fs.removeDirectory(try at(fs, r, "ld"))
+        },
+        Case("rmdirat a full directory") { fs, r throws(SystemCallError) in
+            try fs.removeDirectory(try at(fs, r, "d"))
+        },
+        Case("chmodat of a symlink") { fs, r throws(SystemCallError) in
+            try fs.setPermissions(try at(fs, r, "l"), 0o600)
+        },
+        Case(name: "chmodat of a file") { fs, r throws(SystemCallError) in
+            try fs.setPermissions(try at(fs, r, "f"), 0o600)
+            return String(try fs.lstat(p(r, "f")).permissions, radix: 8)
+        },
+        Case("lchownat of a missing name") { fs, r throws(SystemCallError) in
+            try fs.setOwner(try at(fs, r, "missing"), uid: nil, gid: nil)
+        },
+        Case(name: "utimensat at a symlink") { fs, r throws(SystemCallError) in
+            try fs.setModificationTime(try at(fs, r, "l"), FileTime(seconds: 1, nanoseconds: 5))
+            let link = try fs.lstat(p(r, "l")).mtime
+            return "\(link.seconds).\(link.nanoseconds) \(try fs.lstat(p(r, "f")).mtime.seconds != 1)"
+        },
+        Case(name: "openat to update a symlink") { fs, r throws(SystemCallError) in
+            "\(try fs.openForUpdate(try at(fs, r, "l")).size())"
+        },
+        Case(name: "openat to read a symlink") { fs, r throws(SystemCallError) in
+            "\(try fs.openForReading(try at(fs, r, "l")).size())"
+        },
+        Case(name: "openat to update a directory") { fs, r throws(SystemCallError) in
+            "\(try fs.openForUpdate(try at(fs, r, "d")).size())"
+        },
+        Case(name: "openat to create over a symlink") { fs, r throws(SystemCallError) in
+            "\(try fs.createFile(try at(fs, r, "dl"), permissions: 0o600).size())"
+        },
+        Case(name: "open a source that is a symlink") { fs, r throws(SystemCallError) in
+            "\(try fs.openSource(try at(fs, r, "l"), followingSymlink: false).size())"
+        },
+        Case(name: "open a source through a symlink") { fs, r throws(SystemCallError) in
+            "\(try fs.openSource(try at(fs, r, "l"), followingSymlink: true).size())"
+        },
+        Case(name: "copy to a new name in a handle") { fs, r throws(SystemCallError) in
+            let copied = try fs.copyFile(
+                from: p(r, "f"),
+                toNew: try at(fs, r, "new", in: "d"),
+                permissions: 0o640,
+                length: nil,
+                progress: { _ in true }
+            )
+            return "\(copied) \(String(try fs.lstat(p(r, "d/new")).permissions, radix: 8))"
+        },
+        Case(name: "copy to a dangling link in a handle") { fs, r throws(SystemCallError) in
+            "\(try fs.copyFile(from: p(r, "f"), toNew: try at(fs, r, "dl"), permissions: 0o600, length: nil, progress: { _ in true }))"
+        },
+        Case(name: "copy from an open source, short") { fs, r throws(SystemCallError) in
+            let source = try fs.openSource(try at(fs, r, "f"), followingSymlink: false)
+            let copied = try? fs.copyFile(
+                from: source,
+                toNew: try at(fs, r, "new"),
+                permissions: 0o600,
+                length: 99,
+                progress: { _ in true }
+            )
+            return "\(copied ?? -1) \((try? fs.lstat(p(r, "new"))) == nil)"
+        },
+        Case(name: "copy in place over a symlink") { fs, r throws(SystemCallError) in
+            "\(try fs.copyFileInPlace(from: p(r, "d/inner"), to: try at(fs, r, "l"), length: nil, progress: { _ in true }))"
+        },
+        Case(name: "copy in place from an open source") { fs, r throws(SystemCallError) in
+            let source = try fs.openForReading(try at(fs, r, "inner", in: "d"))
+            let copied = try fs.copyFileInPlace(
+                from: source,
+                to: try at(fs, r, "f"),
+                length: nil,
+                progress: { _ in true }
+            )
+            return "\(copied) \(text(try fs.readFile(p(r, "f"))))"
+        },
+        Case(name: "in use at a symlink") { fs, r throws(SystemCallError) in "\(fs.isInUseByWriter(try at(fs, r, "l")))"
+        },
+        Case(name: "writes through a handle after its path is swapped for a link") { fs, r throws(SystemCallError) in
+            let handle = try fs.openDirectory(p(r, "d"))
+            try fs.rename(p(r, "d"), to: p(r, "moved"))
+            try fs.makeSymlink(p(r, "d"), target: Array("e".utf8))
+            try fs.makeDirectory(FileLocation(Array("x".utf8), in: handle), permissions: 0o755)
+            try fs.rename(FileLocation(Array("inner".utf8), in: handle), to: FileLocation(Array("y".utf8), in: handle))
+            let listed = try fs.listDirectory(handle).map(text).sorted()
+            return "\(listed) \(try fs.listDirectory(p(r, "e")).count) \(try fs.lstat(p(r, "moved/x")).kind)"
+        },
+    ]
+
+    static let pathCases: [Case] = [
         Case(name: "lstat of a missing name") { fs, r throws(SystemCallError) in
             "\(try fs.lstat(p(r, "missing")).kind)"
         },

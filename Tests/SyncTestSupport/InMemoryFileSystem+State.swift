@@ -4,6 +4,9 @@ import SyncCore
 extension InMemoryFileSystem {
     /// The calls a test can make fail (`inject`) or follow with a change (`after`), by the name of the
     /// `FileSystem` method, with the system call a failure names.
+    ///
+    /// A handle-relative call is its path call's operation, by the entry's full path; `listDirectory` is
+    /// also `openDirectory` (both `opendir`).
     public enum Operation: String, Sendable, Hashable, CaseIterable {
         case lstat, stat, listDirectory, readLink, resolvedPath
         case makeDirectory, makeSymlink, makeHardLink, makeNode, rename, removeFile, removeDirectory
@@ -177,12 +180,22 @@ extension InMemoryFileSystem {
 
         /// Resolves `path` as the kernel does: symlinks are followed in every component before the last,
         /// and in the last one when `followLast` (or when the path ends in a slash).
-        func lookup(_ path: [UInt8], followLast: Bool) throws(Errno) -> Found {
+        /// A relative `path` starts from `start` (the directories down to an open one) when given, else
+        /// from the current directory.
+        func lookup(
+            _ path: [UInt8],
+            followLast: Bool,
+            from start: [(id: UInt64, name: [UInt8])]? = nil
+        ) throws(Errno) -> Found {
             guard !path.isEmpty else { throw Errno(ENOENT) }
             let trailingSlash = path.count > 1 && path.last == PathBytes.slash
             var chain: [(id: UInt64, name: [UInt8])] = [(Self.rootInode, [])]
             if path.first != PathBytes.slash {
-                chain = try walk(PathBytes.components(cwd)[...], from: chain, hops: 0).chain
+                if let start {
+                    chain = start
+                } else {
+                    chain = try walk(PathBytes.components(cwd)[...], from: chain, hops: 0).chain
+                }
             }
             var hops = 0
             var parts = PathBytes.components(path)[...]
@@ -237,6 +250,33 @@ extension InMemoryFileSystem {
                 chain.append((child, part))
             }
             return (chain, hops)
+        }
+
+        /// Resolves the entry `name` of the directory inode `directory` (an open directory: the inode, not
+        /// its path, so a rename or a symlink put in place of its path does not redirect the lookup). An
+        /// unlinked directory holds nothing and takes no new entry (ENOENT).
+        func lookup(_ name: [UInt8], in directory: UInt64, followLast: Bool) throws(Errno) -> Found {
+            guard directory == Self.rootInode || inodes[directory]!.links > 0 else { throw Errno(ENOENT) }
+            guard name.first != PathBytes.slash else { throw Errno(EINVAL) }
+            return try lookup(name, followLast: followLast, from: chain(to: directory))
+        }
+
+        /// The directories from the root down to `directory`, found by their entries (a directory has one
+        /// parent); an unlinked directory's chain is itself alone.
+        func chain(to directory: UInt64) -> [(id: UInt64, name: [UInt8])] {
+            var chain: [(id: UInt64, name: [UInt8])] = []
+            var current = directory
+            while current != Self.rootInode {
+                let parent = inodes.lazy.compactMap { id, inode -> (id: UInt64, name: [UInt8])? in
+                    guard inode.kind == .directory, let entry = inode.entries.first(where: { $0.value == current })
+                    else { return nil }
+                    return (id, entry.key)
+                }.first
+                guard let parent else { return [(current, [])] + chain }
+                chain.insert((current, parent.name), at: 0)
+                current = parent.id
+            }
+            return [(Self.rootInode, [])] + chain
         }
 
         func existing(_ found: Found) throws(Errno) -> UInt64 {
@@ -296,8 +336,13 @@ extension InMemoryFileSystem {
         /// directory with a directory; neither last component is followed.
         mutating func rename(_ from: [UInt8], _ to: [UInt8]) throws(Errno) {
             let source = try lookup(from, followLast: false)
+            _ = try existing(source)
+            try rename(source, to: lookup(to, followLast: false))
+        }
+
+        /// rename(2) of the entry `source` to `target`, both looked up already.
+        mutating func rename(_ source: Found, to target: Found) throws(Errno) {
             let moving = try existing(source)
-            let target = try lookup(to, followLast: false)
             guard !source.name.isEmpty, !target.name.isEmpty else { throw Errno(EBUSY) }
             guard inodes[target.parent]!.kind == .directory else { throw Errno(ENOTDIR) }
             if let replaced = target.inode {

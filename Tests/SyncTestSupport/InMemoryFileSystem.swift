@@ -10,6 +10,8 @@ import Synchronization
 ///   a group and a modification time; hard links share an inode and count its links;
 /// - lookups follow symlinks in every component but the last (`lstat`, `readLink`, `rename`, `unlink`,
 ///   `lchown`, `utimensat`, `link`) or in that one too (`stat`, `open`, `opendir`, `chmod`, `realpath`);
+/// - `openDirectory` gives a handle on the directory's inode: the handle-relative calls look their name up
+///   in it, whatever its path leads to later, and never follow a symlink there (`InMemoryDirectoryHandle`);
 /// - errors are `SystemCallError`s with the call name `PosixFileSystem` gives (`mkdir`, `rename`, `unlink`,
 ///   `open`, `read`, `write`, ...) and Glibc's `strerror` text, e.g. `rename "/d/x" failed: Is a directory (21)`;
 /// - new files and directories get `permissions & ~umask`, the owner `uid`/`gid`, and the time `now`;
@@ -283,9 +285,26 @@ public final class InMemoryFileSystem: FileSystem {
 
     /// `open`: `creating` is the mode of a file made exclusively (O_CREAT | O_EXCL); a writer is counted
     /// on the inode (the lock PosixFileSystem takes on a new file) until the handle is released.
-    func open(_ path: [UInt8], forWriting: Bool, creating: UInt32?) throws(SystemCallError) -> InMemoryOpenFile {
+    /// With `place`, the entry `name` of an open directory's inode (`openat`), by `path` in messages: a
+    /// symlink there is refused (O_NOFOLLOW, ELOOP) unless `followingSymlink`.
+    func open(
+        _ path: [UInt8],
+        forWriting: Bool,
+        creating: UInt32?,
+        at place: (directory: UInt64, name: [UInt8])? = nil,
+        followingSymlink: Bool = false
+    ) throws(SystemCallError) -> InMemoryOpenFile {
         let id = try access(.open, path) { state throws(Errno) -> UInt64 in
-            let found = try state.lookup(path, followLast: creating == nil)
+            let found: Found
+            if let place {
+                let follow = creating == nil && followingSymlink
+                found = try state.lookup(place.name, in: place.directory, followLast: follow)
+                if creating == nil, let id = found.inode, !follow, state.inodes[id]!.kind == .symlink {
+                    throw Errno(ELOOP)
+                }
+            } else {
+                found = try state.lookup(path, followLast: creating == nil)
+            }
             let id: UInt64
             if let creating {
                 id = try state.create(found, mode: 0o100000 | (creating & 0o7777 & ~state.umask))
@@ -307,7 +326,7 @@ public final class InMemoryFileSystem: FileSystem {
 
     /// FileCopier's contract (its read/write loop; copy_file_range has no in-memory counterpart): exactly `length` bytes (a shorter source is a `read` ENODATA error on it),
     /// or to the end when nil; `progress` returning false stops with a `write` EINTR.
-    private func copy(
+    func copy(
         from input: InMemoryOpenFile,
         to output: InMemoryOpenFile,
         length: Int64?,
