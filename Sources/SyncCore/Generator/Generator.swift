@@ -196,7 +196,10 @@ public final class Generator<FS: FileSystem> {
                 ? "delta-transmission enabled" : "delta-transmission disabled for local transfer or --whole-file")
         }
         receiver.destinationRoot = destinationRoot
-        if let tempDir = options.tempDir { receiver.temporaryDirectory = try? fs.openDirectory(tempDir) }
+        if let tempDir = options.tempDir {
+            // A --temp-dir that cannot be opened (search permission only, say) is used by its path.
+            receiver.temporaryDirectory = (try? fs.openDirectory(tempDir)) ?? PathDirectoryHandle(path: tempDir)
+        }
         deleter.receiver = receiver
         startCopyWorkers()
         rootEntryCount = rootListing.entries.count + (rootEntry == nil ? 0 : 1)
