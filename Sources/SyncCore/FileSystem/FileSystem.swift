@@ -190,11 +190,16 @@ extension FileSystem {
     public func openDirectory(_ location: FileLocation, followingSymlink: Bool) throws(SystemCallError)
         -> any DirectoryHandle
     {
-        if !followingSymlink, try lstat(location.path).kind == .symlink {
-            throw SystemCallError(call: "opendir", path: location.path, errno: SystemErrno.symlinkLoop,
+        if !followingSymlink { try refuseSymlink(location, call: "opendir") }
+        return try openDirectory(location.path)
+    }
+
+    /// O_NOFOLLOW for a file system that opens by path: ELOOP when `location` is a symlink.
+    private func refuseSymlink(_ location: FileLocation, call: String) throws(SystemCallError) {
+        if try lstat(location.path).kind == .symlink {
+            throw SystemCallError(call: call, path: location.path, errno: SystemErrno.symlinkLoop,
                 errnoText: "Too many levels of symbolic links")
         }
-        return try openDirectory(location.path)
     }
     public func makeDirectory(_ location: FileLocation, permissions: UInt32) throws(SystemCallError) {
         try makeDirectory(location.path, permissions: permissions)
@@ -246,10 +251,7 @@ extension FileSystem {
     }
     public func isInUseByWriter(_ location: FileLocation) -> Bool { isInUseByWriter(location.path) }
     public func openSource(_ location: FileLocation, followingSymlink: Bool) throws(SystemCallError) -> any OpenFile {
-        if !followingSymlink, try lstat(location.path).kind == .symlink {
-            throw SystemCallError(call: "open", path: location.path, errno: SystemErrno.symlinkLoop,
-                errnoText: "Too many levels of symbolic links")
-        }
+        if !followingSymlink { try refuseSymlink(location, call: "open") }
         return try openForReading(location.path)
     }
     public func copyFile(

@@ -38,6 +38,7 @@ extension Generator {
     func processDirectoryEntry(_ entry: FileEntry, destinationIsNew: Bool = false) -> DirectoryState? {
         if isBelowLinkLeadingOutside(entry) { return nil }
         let path = destinationPath(entry.name)
+        let location = destinationLocation(path, name: entry.name)
         var existing = destinationIsNew ? nil : destinationStatus(path, name: entry.name)
         if let current = existing, current.kind == .symlink, options.keepDirLinks,
             let target = try? fs.stat(path), target.kind == .directory
@@ -60,7 +61,7 @@ extension Generator {
                 if options.backup {
                     try? receiver.makeBackup(path, name: entry.name)
                 } else {
-                    do { try fs.removeFile(destinationLocation(path, name: entry.name)) } catch {
+                    do { try fs.removeFile(location) } catch {
                         fail("[generator] \(error.describing(call: "unlink"))")
                         return nil
                     }
@@ -72,13 +73,13 @@ extension Generator {
             if options.existingOnly && !destinationIsNew && !nameExisted { return nil }
             if !options.dryRun {
                 do {
-                    if !destinationIsNew { try makeDirectoryUnlessPresent(destinationLocation(path, name: entry.name), permissions: 0o700) }
+                    if !destinationIsNew { try makeDirectoryUnlessPresent(location, permissions: 0o700) }
                 } catch {
                     fail("[generator] recv_generator: mkdir \"\(OutputEscaper.escape(fs.absolute(path), keepHighBit: options.keepHighBit))\" failed: \(error.errnoText) (\(error.errno))")
                     return nil
                 }
                 if options.group || (options.owner && options.isSuperUser) {
-                    warn(receiver.finishAttributes(destinationLocation(path, name: entry.name), permissions: nil, owner: ownerChange(entry.status, nil), mtime: nil))
+                    warn(receiver.finishAttributes(location, permissions: nil, owner: ownerChange(entry.status, nil), mtime: nil))
                 }
             }
             if options.existingOnly {
@@ -100,14 +101,14 @@ extension Generator {
         }
         let flags = check.attributeFlags(source: entry, destination: current, localChange: false)
         if !options.dryRun && (flags.contains(.reportOwner) || flags.contains(.reportGroup)) {
-            warn(receiver.finishAttributes(destinationLocation(path, name: entry.name), permissions: nil, owner: ownerChange(entry.status, current), mtime: nil))
+            warn(receiver.finishAttributes(location, permissions: nil, owner: ownerChange(entry.status, current), mtime: nil))
         }
         // rsync sets an existing directory's mode before its contents, so a directory made writable by
         // the source can be filled (a non-root user could not write into the old 0555 mode). A mode
         // that takes write access away waits for finishDirectory.
         let permissions = check.destinationPermissions(source: entry.status, existing: current)
         if !options.dryRun && permissions != current.permissions && permissions & 0o300 == 0o300 {
-            warn(receiver.finishAttributes(destinationLocation(path, name: entry.name), permissions: permissions, owner: (nil, nil), mtime: nil))
+            warn(receiver.finishAttributes(location, permissions: permissions, owner: (nil, nil), mtime: nil))
         }
         report(entry, flags: flags)
         return DirectoryState(isNew: false)
@@ -119,9 +120,7 @@ extension Generator {
     func destinationStatus(_ path: [UInt8], name: [UInt8]) -> FileStatus? {
         if let missing = dryRunMissingBelow, DirectoryRuleTracker.isAncestor(missing, of: name) { return nil }
         // An entry of the directory being walked is looked up through that directory's handle.
-        if let directory = destinationDirectory, renamedSingleFile == nil, PathBytes.parent(name) == directory.name {
-            return try? fs.lstat(PathBytes.lastComponent(name), in: directory.handle)
-        }
+        if let location = locationInWalkedDirectory(name) { return try? fs.lstat(location.name, in: location.directory) }
         return try? fs.lstat(path)
     }
 
@@ -129,12 +128,15 @@ extension Generator {
     /// walked, so no write re-resolves the path above it. An entry elsewhere (the root itself, a late
     /// hard link) goes through its parent's path.
     func destinationLocation(_ path: [UInt8], name: [UInt8]) -> FileLocation {
-        if let directory = destinationDirectory, renamedSingleFile == nil, PathBytes.parent(name) == directory.name,
-            name != PathBytes.dot
-        {
-            return FileLocation(PathBytes.lastComponent(name), in: directory.handle)
-        }
-        return FileLocation(path: path)
+        locationInWalkedDirectory(name) ?? FileLocation(path: path)
+    }
+
+    /// The entry `name` in the open directory being walked, when that directory holds it.
+    func locationInWalkedDirectory(_ name: [UInt8]) -> FileLocation? {
+        guard let directory = destinationDirectory, renamedSingleFile == nil, name != PathBytes.dot,
+            PathBytes.parent(name) == directory.name
+        else { return nil }
+        return FileLocation(PathBytes.lastComponent(name), in: directory.handle)
     }
 
     /// Opens the destination directory whose entries `walk` is about to examine (nil when it cannot
@@ -146,9 +148,8 @@ extension Generator {
         if renamedSingleFile != nil { return nil }
         if let missing = dryRunMissingBelow, DirectoryRuleTracker.isAncestor(missing, of: name) { return nil }
         let handle: (any DirectoryHandle)?
-        if let enclosing = destinationDirectory, name != PathBytes.dot, PathBytes.parent(name) == enclosing.name {
-            handle = try? fs.openDirectory(FileLocation(PathBytes.lastComponent(name), in: enclosing.handle),
-                followingSymlink: options.keepDirLinks)
+        if let location = locationInWalkedDirectory(name) {
+            handle = try? fs.openDirectory(location, followingSymlink: options.keepDirLinks)
         } else {
             handle = try? fs.openDirectory(destinationPath(name))
         }
@@ -180,11 +181,12 @@ extension Generator {
         }
         guard !options.dryRun else { return }
         let path = destinationPath(entry.name)
+        let location = destinationLocation(path, name: entry.name)
         guard let current = try? fs.lstat(path) else { return }
         if current.kind == .symlink && options.keepDirLinks {
             // -K: a kept link gets the directory's time itself (rsync sets it without following).
             if check.keepsTime(.directory) && current.mtime != entry.status.mtime {
-                warn(receiver.finishAttributes(destinationLocation(path, name: entry.name), permissions: nil, owner: (nil, nil), mtime: entry.status.mtime,
+                warn(receiver.finishAttributes(location, permissions: nil, owner: (nil, nil), mtime: entry.status.mtime,
                     isSymlink: true))
             }
             return
@@ -192,10 +194,10 @@ extension Generator {
         guard current.kind == .directory else { return }
         let permissions = check.destinationPermissions(source: entry.status, existing: isNew ? nil : current)
         if current.permissions != permissions {
-            warn(receiver.finishAttributes(destinationLocation(path, name: entry.name), permissions: permissions, owner: (nil, nil), mtime: nil))
+            warn(receiver.finishAttributes(location, permissions: permissions, owner: (nil, nil), mtime: nil))
         }
         if check.keepsTime(.directory) && current.mtime != entry.status.mtime {
-            warn(receiver.finishAttributes(destinationLocation(path, name: entry.name), permissions: nil, owner: (nil, nil), mtime: entry.status.mtime))
+            warn(receiver.finishAttributes(location, permissions: nil, owner: (nil, nil), mtime: entry.status.mtime))
         }
     }
 

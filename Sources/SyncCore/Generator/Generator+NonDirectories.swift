@@ -79,6 +79,7 @@ extension Generator {
     func processSymlink(_ entry: FileEntry) {
         if isBelowLinkLeadingOutside(entry) { return }
         let path = destinationPath(entry.name)
+        let location = destinationLocation(path, name: entry.name)
         let target = entry.symlinkTarget ?? []
         var existing = destinationStatus(path, name: entry.name)
         if options.existingOnly && existing == nil { return }
@@ -100,7 +101,7 @@ extension Generator {
                         return
                     }
                 } else if !options.dryRun {
-                    do { try fs.removeFile(destinationLocation(path, name: entry.name)) } catch {
+                    do { try fs.removeFile(location) } catch {
                         fail("[generator] \(error.describing(call: "unlink"))")
                         return
                     }
@@ -121,11 +122,11 @@ extension Generator {
             }
         }
         if !options.dryRun {
-            do { try fs.makeSymlink(destinationLocation(path, name: entry.name), target: target) } catch {
+            do { try fs.makeSymlink(location, target: target) } catch {
                 fail("[receiver] symlink \"\(OutputEscaper.escape(fs.absolute(path), keepHighBit: options.keepHighBit))\" -> \"\(OutputEscaper.escape(target, keepHighBit: options.keepHighBit))\" failed: \(error.errnoText) (\(error.errno))")
                 return
             }
-            warn(receiver.finishAttributes(destinationLocation(path, name: entry.name), permissions: nil, owner: ownerChange(entry.status, nil),
+            warn(receiver.finishAttributes(location, permissions: nil, owner: ownerChange(entry.status, nil),
                 mtime: check.keepsTime(.symlink) ? entry.status.mtime : nil, isSymlink: true))
         }
         report(entry, flags: flags)
@@ -134,6 +135,7 @@ extension Generator {
     func processNode(_ entry: FileEntry) {
         if isBelowLinkLeadingOutside(entry) { return }
         let path = destinationPath(entry.name)
+        let location = destinationLocation(path, name: entry.name)
         var existing = destinationStatus(path, name: entry.name)
         if options.existingOnly && existing == nil { return }
         if options.ignoreExisting && existing != nil { return }
@@ -148,7 +150,7 @@ extension Generator {
             if current.kind == entry.kind {
                 flags.formUnion(check.attributeFlags(source: entry, destination: current, localChange: true))
                 flags.insert(.reportChange)
-                if !options.dryRun { try? fs.removeFile(destinationLocation(path, name: entry.name)) }
+                if !options.dryRun { try? fs.removeFile(location) }
             } else {
                 guard makeWay(path, existing: current, for: entry) else { return }
                 existing = nil
@@ -168,11 +170,11 @@ extension Generator {
         }
         if !options.dryRun {
             let permissions = check.destinationPermissions(source: entry.status, existing: nil)
-            do { try fs.makeNode(destinationLocation(path, name: entry.name), mode: (entry.status.mode & 0o170000) | permissions, rdev: entry.status.rdev) } catch {
+            do { try fs.makeNode(location, mode: (entry.status.mode & 0o170000) | permissions, rdev: entry.status.rdev) } catch {
                 fail("[receiver] \(error.describing(call: "mknod"))")
                 return
             }
-            warn(receiver.finishAttributes(destinationLocation(path, name: entry.name), permissions: permissions, owner: ownerChange(entry.status, nil),
+            warn(receiver.finishAttributes(location, permissions: permissions, owner: ownerChange(entry.status, nil),
                 mtime: check.keepsTime(entry.kind) ? entry.status.mtime : nil))
         }
         report(entry, flags: flags)
