@@ -54,7 +54,8 @@ let package = Package(
         .testTarget(name: "SyncCoreTests", dependencies: ["SyncCore", "SyncTestSupport"]),
         .testTarget(name: "SyncProtocolTests", dependencies: ["SyncProtocol", "SyncCore", "SyncTestSupport"]),
         .testTarget(name: "SwsyncCLITests", dependencies: ["SwsyncCLI", "SyncCore", "SyncTestSupport"]),
-        .testTarget(name: "SyncPlatformTests", dependencies: ["SyncPlatform", "SyncCore", "SyncTestSupport"]),
+        .testTarget(
+            name: "SyncPlatformTests", dependencies: ["SyncPlatform", "SyncCore", "SyncTestSupport", "CSyncShims"]),
         .testTarget(
             name: "SwsyncEndToEndTests", dependencies: ["SyncTestSupport"], exclude: ["Support/hostile_peer.py"]),
         .testTarget(name: "SyncSSHTests", dependencies: ["SyncSSH", "SyncCore", "SyncTestSupport"]),

@@ -120,6 +120,21 @@ extension PosixFileSystem {
         return PosixOpenFile(descriptor: descriptor, path: location.path)
     }
 
+    public func openBeneath(_ relativePath: [UInt8], in root: any DirectoryHandle) throws(SystemCallError)
+        -> any OpenFile
+    {
+        let path = PathBytes.join(root.path, relativePath)
+        // Root handles come from openDirectory; any other kind names a path, and is opened by it.
+        guard let handle = root as? PosixDirectoryHandle else { return try openForReading(path) }
+        let descriptor = try withCPath(relativePath) { pointer throws(SystemCallError) in
+            try syscall("open", path) {
+                let noatime = csync_open_beneath(handle.descriptor, pointer, O_RDONLY | csync_o_noatime())
+                return noatime >= 0 || errno != EPERM ? noatime : csync_open_beneath(handle.descriptor, pointer, O_RDONLY)
+            }
+        }
+        return PosixOpenFile(descriptor: descriptor, path: path)
+    }
+
     /// A whole-file copy from the open descriptor `input` (read from its start) into a new file.
     private func copy(
         from input: Int32, source: [UInt8], toNew temporary: FileLocation, permissions: UInt32, length: Int64?,

@@ -18,7 +18,7 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
     private let skipCompress: SkipCompressList
 
     /// Source paths of the regular files listed, by file index (rsync's sender keeps its file list too).
-    private let files = Mutex<[Int: (path: [UInt8], name: [UInt8], size: Int64)]>([:])
+    private let files = Mutex<[Int: ListedFile]>([:])
     private var nextIndex = 0
     /// -H: (device, inode) of each multiply-linked file sent → its group number.
     private var hardLinkGroups: [DeviceInode: UInt64] = [:]
@@ -223,8 +223,9 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
         wire.isPassedThrough = entry.isPassedThrough
         if entry.isDirectory { wire.descends = listing.descends(into: entry, recursive: options.recursive) }
         if entry.kind == .regular {
-            files.withLock { $0[index] = (entry.sourcePath, entry.name, entry.status.size) }
-            if options.checksum { wire.checksum = try? fs.checksum(entry.sourcePath) }
+            let file = ListedFile(address: ListedFileAddress(entry), name: entry.name, size: entry.status.size)
+            files.withLock { $0[index] = file }
+            if options.checksum { wire.checksum = try? fs.openListedFile(file.address).checksum() }
         }
         return wire
     }
@@ -292,13 +293,13 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
 
     /// Sends the delta of `file` against `signature` (nil: the whole file, as literals, without the
     /// matching machinery), in pieces, and says how it went.
-    private func streamDelta(_ index: Int, file: (path: [UInt8], name: [UInt8], size: Int64), signature: Signature?,
+    private func streamDelta(_ index: Int, file: ListedFile, signature: Signature?,
         checksum: ChecksumChoice, compress: Bool) -> FileOutcome
     {
         let input: any OpenFile
-        do { input = try fs.openForReading(file.path) } catch {
-            let path = OutputEscaper.escape(fs.absolute(file.path), keepHighBit: options.keepHighBit)
-            if error.errno == SystemErrno.noSuchEntry {
+        do { input = try fs.openListedFile(file.address) } catch {
+            let path = OutputEscaper.escape(fs.absolute(file.address.path), keepHighBit: options.keepHighBit)
+            if error.isGoneFromListedPlace {
                 observer.error(.bare("file has vanished: \"\(path)\"", role: .sender))
                 hadVanished.store(true, ordering: .relaxed)
                 return .vanished
@@ -348,7 +349,7 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
             guard let streamed else { return .failed }
             trailer = streamed
         } catch {
-            observer.error("[sender] read errors mapping \"\(OutputEscaper.escape(fs.absolute(file.path)))\": \(error.errnoText) (\(error.errno))", role: .sender)
+            observer.error("[sender] read errors mapping \"\(OutputEscaper.escape(fs.absolute(input.path)))\": \(error.errnoText) (\(error.errno))", role: .sender)
             hadErrors.store(true, ordering: .relaxed)
             if showsProgress { observer.transferFinished(bytes: -1) }
             return .failed
@@ -360,6 +361,15 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
         if showsProgress { observer.transferFinished(bytes: Int64(trailer.fileSize)) }
         return .complete
     }
+}
+
+/// A regular file the sender listed, kept for the receiver's requests.
+struct ListedFile {
+    var address: ListedFileAddress
+    /// Its name in the transfer, for progress and `--skip-compress`.
+    var name: [UInt8]
+    /// Exactly this much is sent.
+    var size: Int64
 }
 
 struct DeviceInode: Hashable {

@@ -33,6 +33,35 @@ struct RemoteSafetyTests {
         return (scratch, source)
     }
 
+    /// Starts a libssh run of `options` between `source` and `destination` on a client thread, while the
+    /// test acts on the trees; the returned closure waits for it and gives its output.
+    static func startRun(_ options: [String], _ direction: RemoteTransferTests.Direction, host: RemoteHost,
+        source: String, destination: String, in directory: String) -> () -> ProcessOutput?
+    {
+        let box = OutputBox()
+        let done = DispatchSemaphore(value: 0)
+        let route = Route(direction: direction, transport: .libssh)
+        DispatchQueue(label: "client").async {
+            box.value = try? host.runSwsync(options + operands(route, host: host, source: source, destination: destination),
+                transport: .libssh, in: directory, outputPrefix: directory + "/swsync", timeout: 120)
+            done.signal()
+        }
+        return {
+            done.wait()
+            return box.value
+        }
+    }
+
+    /// Waits, up to a minute, until the temp file of `name` in `directory` holds more than `bytes`.
+    static func awaitTemporary(of name: String, in directory: String, beyond bytes: Int) -> Bool {
+        for _ in 0..<1200 {
+            Thread.sleep(forTimeInterval: 0.05)
+            let temporary = (try? directoryEntries(directory))?.first { $0.hasPrefix("." + name + ".") }
+            if let temporary, (fileStatus(directory + "/" + temporary)?.st_size ?? 0) > bytes { return true }
+        }
+        return false
+    }
+
     // MARK: Item 7: rules files and --files-from stay off the remote command line
 
     /// Names that mean something to a shell; the rules file lists most of them, with a NUL inside a line
@@ -266,27 +295,12 @@ struct RemoteSafetyTests {
         try writeFile(destination + "/shrink.bin", Array("old\n".utf8))
         try setModificationTime(destination + "/shrink.bin", seconds: 946_684_800)
         try writeFile(destination + "/extra", Array("extra\n".utf8))
-        let box = OutputBox()
-        let done = DispatchSemaphore(value: 0)
-        let route = Route(direction: direction, transport: .libssh)
-        let directory = scratch.path
-        DispatchQueue(label: "client").async {
-            box.value = try? host.runSwsync(["-a", "--delete-after", "--bwlimit=4000"]
-                + Self.operands(route, host: host, source: source, destination: destination),
-                transport: .libssh, in: directory, outputPrefix: directory + "/swsync", timeout: 120)
-            done.signal()
-        }
+        let run = Self.startRun(["-a", "--delete-after", "--bwlimit=4000"], direction, host: host, source: source,
+            destination: destination, in: scratch.path)
         // Once data arrives (a temp file beside the old one), cut the source short.
-        var truncated = false
-        for _ in 0..<1200 where !truncated {
-            Thread.sleep(forTimeInterval: 0.05)
-            let temporary = (try? directoryEntries(destination))?.first { $0.hasPrefix(".shrink.bin.") }
-            if let temporary, (fileStatus(destination + "/" + temporary)?.st_size ?? 0) > 500_000 {
-                truncated = truncate(path, 100_000) == 0
-            }
-        }
-        done.wait()
-        let output = try #require(box.value)
+        let truncated = Self.awaitTemporary(of: "shrink.bin", in: destination, beyond: 500_000)
+            && truncate(path, 100_000) == 0
+        let output = try #require(run())
         try #require(truncated, Comment(rawValue: "no data arrived to truncate during: \(output.stderrText)"))
         let real = Self.realPath(path)
         #expect(output.termination == .exited(23), Comment(rawValue: output.stderrText))
@@ -296,5 +310,38 @@ struct RemoteSafetyTests {
         #expect(exists(destination + "/extra"), "deleted after a source read error")
         let left = try directoryEntries(destination).filter { $0.hasPrefix(".") }
         #expect(left.isEmpty, "temp files left: \(left)")
+    }
+
+    // MARK: The sender reads only below its root
+
+    /// While a paced run sends a large first file, another directory of the source is swapped for a symlink
+    /// to a tree outside it. The sender opens the later file below its root without following any symlink
+    /// (openat2 RESOLVE_NO_SYMLINKS), so it reports the file as vanished (exit 24) and never sends the
+    /// outside content; by its path, as before, it sent the outside file.
+    @Test(arguments: RemoteTransferTests.Direction.allCases)
+    func aSourceDirectorySwappedForASymlinkMidRunIsNotFollowed(_ direction: RemoteTransferTests.Direction) throws {
+        let host = try RemoteHost.sharedHost()
+        let scratch = try TemporaryDirectory("remote-swap-\(direction.rawValue)")
+        let source = scratch.path + "/src"
+        try makeDirectories(source + "/a")
+        try writeFile(source + "/a/big.bin", Fixture.content("big.bin", size: 24_000_000))
+        try makeDirectories(source + "/z")
+        try writeFile(source + "/z/f", Array("inside\n".utf8))
+        try makeDirectories(scratch.path + "/outside")
+        try writeFile(scratch.path + "/outside/f", Array("secret\n".utf8))
+        let destination = scratch.path + "/dst"
+        let run = Self.startRun(["-a", "--bwlimit=6000"], direction, host: host, source: source,
+            destination: destination, in: scratch.path)
+        // Once the big file's data arrives (far enough ahead of the sender's read of z/f: the pipes and
+        // ssh's window hold a few MB), swap z for a symlink to the outside tree.
+        let swapped = Self.awaitTemporary(of: "big.bin", in: destination + "/a", beyond: 1_000_000)
+            && rename(source + "/z", source + "/z.old") == 0 && symlink("../outside", source + "/z") == 0
+        let output = try #require(run())
+        try #require(swapped, Comment(rawValue: "the big file was not seen arriving: \(output.stderrText)"))
+        #expect(output.termination == .exited(24), Comment(rawValue: output.stderrText))
+        #expect(output.stderrText.contains("file has vanished: \""), Comment(rawValue: output.stderrText))
+        let copied = try? readAllBytes(destination + "/z/f")
+        #expect(copied != Array("secret\n".utf8), "the sender read through the swapped symlink")
+        #expect(try readAllBytes(destination + "/a/big.bin").count == 24_000_000)
     }
 }

@@ -20,7 +20,7 @@ private struct ListingTree {
                 entry.isImpliedDirectory = implied.contains(bare)
                 if isDirectory && spec[bare] != nil {
                     subdirectories[PathBytes.lastComponent(entry.name)] =
-                        SourceDirectory(listings: [Array(("src/" + bare).utf8)])
+                        SourceDirectory(listings: [ListedPath(Array(("src/" + bare).utf8))])
                 }
                 entries.append(entry)
             }
@@ -44,7 +44,7 @@ private func walk(_ tree: ListingTree, recursive: Bool = true, skipping: Set<Str
     while let subdirectory = walk.next(passing: { passed.append(text($0.name)) }) {
         let name = text(subdirectory.entry.name)
         listed.append(name)
-        #expect(subdirectory.source.listings == [Array(("src/" + name).utf8)])
+        #expect(subdirectory.source.listings.map(\.path) == [Array(("src/" + name).utf8)])
         if !skipping.contains(name) { walk.enter(tree[name]) }
     }
     return (listed, passed)

@@ -2,6 +2,7 @@ import Glibc
 import SyncCore
 import SyncPlatform
 import SyncTestSupport
+import CSyncShims
 import Testing
 
 /// `PosixFileSystem`'s directory handles: entries examined through a handle are the entries of the
@@ -127,5 +128,54 @@ struct DirectoryHandleTests {
         let secret = try fs.lstat(bytes(root + "/outside/secret"))
         #expect(secret.permissions == 0o644 && secret.mtime.seconds != 1_000_000)
         #expect(String(decoding: try fs.readFile(bytes(root + "/outside/secret")), as: UTF8.self) == "secret")
+    }
+}
+
+/// `openBeneath`, by which the remote sender reads a listed file again: below the root, never through
+/// a symlink or "..", with openat2 and with the walk used where the kernel has none.
+@Suite("Confined opens below a root", .tags(.medium), .serialized)
+struct OpenBeneathTests {
+    let fs = PosixFileSystem()
+
+    func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+    @Test(arguments: [false, true]) func readsBelowTheRootAndRefusesEveryWayOut(walking: Bool) throws {
+        csync_disable_openat2(walking ? 1 : 0)
+        defer { csync_disable_openat2(0) }
+        var template = Array("/tmp/swsync-beneath.XXXXXX".utf8CString)
+        let root = String(cString: try #require(template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }))
+        defer { _ = system("rm -rf '\(root)'") }
+        for directory in ["/src", "/src/a", "/src/a/b", "/outside"] { mkdir(root + directory, 0o755) }
+        for (path, text) in [("/src/a/b/f", "inside"), ("/outside/f", "secret"), ("/src/top", "top")] {
+            let descriptor = open(root + path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            _ = text.withCString { write(descriptor, $0, strlen($0)) }
+            close(descriptor)
+        }
+        symlink(root + "/outside", root + "/src/a/link")
+        symlink("../../outside", root + "/src/a/relative")
+        symlink("b/f", root + "/src/a/filelink")
+        let handle = try fs.openDirectory(bytes(root + "/src"))
+
+        let file = try fs.openBeneath(bytes("a/b/f"), in: handle)
+        #expect(try file.size() == 6 && file.path == bytes(root + "/src/a/b/f"))
+        #expect(try fs.openBeneath(bytes("top"), in: handle).size() == 3)
+        #expect(try fs.openBeneath(bytes("./a//b/f"), in: handle).size() == 6)
+        let refused: [(String, Int32)] = [
+            ("a/link/f", ELOOP), ("a/relative/f", ELOOP), ("a/filelink", ELOOP), ("../outside/f", EXDEV),
+            ("a/../../outside/f", EXDEV), (root + "/outside/f", EXDEV), ("a/missing/f", ENOENT), ("top/f", ENOTDIR),
+        ]
+        for (path, expected) in refused {
+            do {
+                _ = try fs.openBeneath(bytes(path), in: handle)
+                Issue.record("\(path) was opened")
+            } catch {
+                #expect(error.errno == expected, "\(path)")
+                #expect(error.isGoneFromListedPlace, "\(path)")
+            }
+        }
+        // The root handle keeps its directory: a renamed root still reads its own files.
+        rename(root + "/src", root + "/moved")
+        symlink(root + "/outside", root + "/src")
+        #expect(try fs.openBeneath(bytes("a/b/f"), in: handle).size() == 6)
     }
 }

@@ -9,4 +9,11 @@ long csync_utime_omit(void);
 int csync_o_noatime(void);
 /// mallopt: large buffers stay in the heap (no mmap/munmap and fresh zeroed pages per frame).
 void csync_keep_large_allocations(void);
+/// Opens `path`, relative to the directory `root`, without leaving it and without following a symlink
+/// in any component: openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS), or on a
+/// kernel without openat2 a component-by-component O_NOFOLLOW walk. -1 and errno as openat2 (ELOOP for
+/// a symlink, EXDEV for "..", an absolute path or an escape).
+int csync_open_beneath(int root, const char *path, int flags);
+/// Tests: nonzero makes csync_open_beneath use the walk, as on a kernel without openat2.
+void csync_disable_openat2(int disabled);
 #endif

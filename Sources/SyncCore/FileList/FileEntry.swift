@@ -17,8 +17,13 @@ public struct FileEntry: Sendable {
     /// A directory with paths named below it (`--files-from` lists "b" and "b/c/f"): entered to reach
     /// them even without `-r`.
     public var leadsToNamedPaths = false
+    /// A symlink in the source that `-L`, `-k` or `--copy-unsafe-links` follow: the entry is its referent.
+    public var isFollowedSymlink = false
     /// A local run: the open source directory it was listed in, through which its data is read.
     public var sourceDirectory: (any DirectoryHandle)?
+    /// A regular file listed below a source root (not through a followed symlink): the root, below
+    /// which the remote sender opens it again when asked for its data (`ListedFileAddress`).
+    public var sourceRoot: SourceRoot?
     /// A remote run: the entry's position in the sender's file list, by which its data is requested.
     public var fileIndex = -1
     /// A remote run with `-c`: the whole-file checksum the sender computed.

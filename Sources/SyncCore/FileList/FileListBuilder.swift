@@ -60,26 +60,41 @@ public struct FileListBuilder<FS: FileSystem> {
                     let listsContents = options.recursive || child.listsContents
                     let listedByParent = child.isImplied && options.recursive && !directory.listings.isEmpty
                     if subtree.listings.isEmpty && listsContents && (!child.isImplied || listedByParent) {
-                        subtree.listings.append(child.sourcePath)
+                        subtree.listings.append(ListedPath(child.sourcePath))
                     }
                     // Paths named below it are reached even without -r ("b" then "b/c/f").
                     if !subtree.named.isEmpty { entry.leadsToNamedPaths = true }
                     subtree.device = entry.status.device
                     subdirectories[name] = subtree
                 } else {
-                    subdirectories[name] = SourceDirectory(listings: [child.sourcePath], device: entry.status.device)
+                    subdirectories[name] = SourceDirectory(listings: [ListedPath(child.sourcePath)],
+                        device: entry.status.device)
                 }
             }
             entries.append(entry)
         }
 
-        for source in directory.listings {
+        for listed in directory.listings {
+            let source = listed.path
             let handle: any DirectoryHandle
+            let root: SourceRoot
             let names: [[UInt8]]
             do {
-                handle = try fs.openDirectory(source)
+                if let parent = listed.parent {
+                    handle = try fs.openDirectory(parent.location, followingSymlink: listed.followsSymlink)
+                    root = listed.followsSymlink ? SourceRoot(directory: handle, path: source) : parent.root
+                } else {
+                    handle = try fs.openDirectory(source)
+                    root = SourceRoot(directory: handle, path: source)
+                }
                 names = try fs.listDirectory(handle)
             } catch {
+                if listed.parent != nil && error.isGoneFromListedPlace {
+                    // Removed, or swapped for a symlink, since its parent was listed.
+                    reportError("file has vanished: \"\(absolute(source))\"", isPrefixed: false)
+                    vanished = true
+                    continue
+                }
                 let call = relativeName.isEmpty ? "change_dir" : "opendir"
                 var path = fs.absolute(source)
                 while path.count > 1 && path.last == PathBytes.slash { path.removeLast() }
@@ -98,7 +113,7 @@ public struct FileListBuilder<FS: FileSystem> {
                 let sourcePath = PathBytes.join(source, name)
                 let relative = PathBytes.join(relativeName, name)
                 guard var entry = makeEntry(name: relative, sourcePath: sourcePath, fromListing: true,
-                    location: (handle, name))
+                    location: (handle, name), root: root)
                 else {
                     continue
                 }
@@ -110,7 +125,9 @@ public struct FileListBuilder<FS: FileSystem> {
                         if options.oneFileSystem > 1 { continue }
                         subdirectories[name] = SourceDirectory(listings: [], device: entry.status.device)
                     } else {
-                        subdirectories[name] = SourceDirectory(listings: [sourcePath], device: entry.status.device)
+                        let subdirectory = ListedPath(path: sourcePath, in: FileLocation(name, in: handle), root: root,
+                            followsSymlink: entry.isFollowedSymlink)
+                        subdirectories[name] = SourceDirectory(listings: [subdirectory], device: entry.status.device)
                     }
                 }
                 entries.append(entry)
@@ -142,7 +159,7 @@ public struct FileListBuilder<FS: FileSystem> {
     /// Brings the per-directory rules (`.rsync-filter` and other dir-merge files) to `relativeName`,
     /// reading its files from the directory's source. Returns the error that stops the run, if any.
     private mutating func enterRulesDirectory(_ directory: SourceDirectory, relativeName: [UInt8]) -> SyncError? {
-        directoryRules.enter(relativeName, source: directory.listings.first, filters: &filters!, fs: fs, role: .sender)
+        directoryRules.enter(relativeName, source: directory.listings.first?.path, filters: &filters!, fs: fs, role: .sender)
     }
 
     /// The entry for the transfer root itself ("."), when a source named a directory's contents.
@@ -163,9 +180,9 @@ public struct FileListBuilder<FS: FileSystem> {
     }
 
     /// lstat (or stat, for `-L` and unsafe links under `--copy-unsafe-links`) one source path; an entry
-    /// of a listed directory is looked up through that directory's handle (`location`).
+    /// of a listed directory is looked up through that directory's handle (`location`), below `root`.
     private mutating func makeEntry(name: [UInt8], sourcePath: [UInt8], fromListing: Bool,
-        location: (directory: any DirectoryHandle, name: [UInt8])? = nil) -> FileEntry?
+        location: (directory: any DirectoryHandle, name: [UInt8])? = nil, root: SourceRoot? = nil) -> FileEntry?
     {
         let fs = self.fs
         func lstat() throws(SystemCallError) -> FileStatus {
@@ -194,7 +211,8 @@ public struct FileListBuilder<FS: FileSystem> {
             return nil
         }
         var target: [UInt8]?
-        if status.kind == .symlink {
+        let isSymlink = status.kind == .symlink
+        if isSymlink {
             do {
                 target = try readLink()
             } catch {
@@ -232,7 +250,11 @@ public struct FileListBuilder<FS: FileSystem> {
             status.mode = (status.mode & ~0o7777) | changed
         }
         var entry = FileEntry(name: name, sourcePath: sourcePath, status: status, symlinkTarget: target)
-        if status.kind == .regular { entry.sourceDirectory = location?.directory }
+        entry.isFollowedSymlink = isSymlink && status.kind != .symlink
+        if status.kind == .regular {
+            entry.sourceDirectory = location?.directory
+            if !entry.isFollowedSymlink { entry.sourceRoot = root }
+        }
         return entry
     }
 

@@ -59,6 +59,10 @@ public protocol FileSystem: Sendable {
     /// Opens a source file through its listed directory's handle; a symlink there is followed only
     /// when `followingSymlink` (`-L`, `--copy-unsafe-links`), so a file swapped for a link is refused.
     func openSource(_ location: FileLocation, followingSymlink: Bool) throws(SystemCallError) -> any OpenFile
+    /// Opens `relativePath` below `root` for reading without leaving it: a symlink in any component,
+    /// "..", or an absolute path fails (ELOOP, EXDEV), so a directory on the way swapped meanwhile for
+    /// a symlink is refused, never followed.
+    func openBeneath(_ relativePath: [UInt8], in root: any DirectoryHandle) throws(SystemCallError) -> any OpenFile
     /// `copyFile` from a source already open (`openSource`): into a new file at `temporary`.
     func copyFile(
         from source: any OpenFile, toNew temporary: FileLocation, permissions: UInt32, length: Int64?,
@@ -253,6 +257,23 @@ extension FileSystem {
     public func openSource(_ location: FileLocation, followingSymlink: Bool) throws(SystemCallError) -> any OpenFile {
         if !followingSymlink { try refuseSymlink(location, call: "open") }
         return try openForReading(location.path)
+    }
+    /// One component at a time through the handles, none followed: for a file system whose handles
+    /// are its own (PosixFileSystem asks the kernel in one call instead).
+    public func openBeneath(_ relativePath: [UInt8], in root: any DirectoryHandle) throws(SystemCallError)
+        -> any OpenFile
+    {
+        var components = relativePath.split(separator: PathBytes.slash).map { Array($0) }
+        if relativePath.first == PathBytes.slash || components.contains(Array("..".utf8)) {
+            throw SystemCallError(call: "open", path: PathBytes.join(root.path, relativePath),
+                errno: SystemErrno.crossDevice, errnoText: "Invalid cross-device link")
+        }
+        let last = components.popLast() ?? PathBytes.dot
+        var directory = root
+        for component in components where component != PathBytes.dot {
+            directory = try openDirectory(FileLocation(component, in: directory), followingSymlink: false)
+        }
+        return try openSource(FileLocation(last, in: directory), followingSymlink: false)
     }
     public func copyFile(
         from source: any OpenFile, toNew temporary: FileLocation, permissions: UInt32, length: Int64?,

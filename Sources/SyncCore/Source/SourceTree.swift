@@ -1,18 +1,40 @@
 /// A directory of the transfer as the sender lists it: the source directories whose entries merge into
 /// it, plus children named on the command line (source arguments and `--relative` implied directories).
 public final class SourceDirectory {
-    public var listings: [[UInt8]]
+    public var listings: [ListedPath]
     public var named: [(name: [UInt8], child: NamedSource)] = []
     /// The device of the source directory, for `-x`.
     public var device: UInt64?
 
-    public init(listings: [[UInt8]] = [], device: UInt64? = nil) {
+    public init(listings: [ListedPath] = [], device: UInt64? = nil) {
         self.listings = listings
         self.device = device
     }
 
     func namedChild(_ name: [UInt8]) -> NamedSource? {
         named.first(where: { $0.name == name })?.child
+    }
+}
+
+/// One source directory whose entries a transfer directory lists: a path the user named, opened as
+/// given (an operator path), or a subdirectory found by listing, opened through its parent's handle
+/// without following a symlink there (unless the options follow it), so a directory swapped for a
+/// symlink between the listing of its parent and its own is refused rather than followed.
+public struct ListedPath {
+    public var path: [UInt8]
+    /// Found by listing: its name in its parent's open directory, and the root it lies below.
+    var parent: (location: FileLocation, root: SourceRoot)?
+    /// Reached through a symlink that `-L`, `-k` or `--copy-unsafe-links` follow: opened following it,
+    /// and a root of its own for what lies below.
+    var followsSymlink = false
+
+    /// A path named by the user.
+    public init(_ path: [UInt8]) { self.path = path }
+
+    init(path: [UInt8], in parent: FileLocation, root: SourceRoot, followsSymlink: Bool) {
+        self.path = path
+        self.parent = (parent, root)
+        self.followsSymlink = followsSymlink
     }
 }
 
@@ -62,7 +84,7 @@ public struct SourceTree {
             || argument.count >= 2 && argument.suffix(2).elementsEqual([slash, UInt8(ascii: ".")])
         if isContents {
             if dotSource == nil { dotSource = argument }
-            root.listings.append(argument)
+            root.listings.append(ListedPath(argument))
             return
         }
         let name = PathBytes.lastComponent(argument)
@@ -82,7 +104,7 @@ public struct SourceTree {
         let parts = PathBytes.components(relativePart)
         if parts.isEmpty {
             if dotSource == nil { dotSource = argument }
-            root.listings.append(argument)
+            root.listings.append(ListedPath(argument))
             return
         }
         var directory = root

@@ -11,7 +11,7 @@ struct FileListBuilderTests {
         device: UInt64? = nil) -> SourceListing
     {
         var builder = FileListBuilder(fs: fs, options: options)
-        return builder.list(SourceDirectory(listings: [Array(path.utf8)], device: device), relativeName: [])
+        return builder.list(SourceDirectory(listings: [ListedPath(Array(path.utf8))], device: device), relativeName: [])
     }
 
     func names(_ listing: SourceListing) -> [String] {
@@ -121,11 +121,11 @@ struct FileListBuilderTests {
         try fs.file("/src/sub/f")
         fs.inject(.listDirectory, .any, errno: EACCES, times: nil)
         var builder = FileListBuilder(fs: fs, options: .archive)
-        let root = builder.list(SourceDirectory(listings: [Array("/src/".utf8)]), relativeName: [])
+        let root = builder.list(SourceDirectory(listings: [ListedPath(Array("/src/".utf8))]), relativeName: [])
         #expect(root.messages.map(\.text) == ["[sender] change_dir \"/src\" failed: Permission denied (13)"])
         #expect(root.hadIOError && builder.ioError)
         var other = FileListBuilder(fs: fs, options: .archive)
-        let sub = other.list(SourceDirectory(listings: [Array("/src/sub".utf8)]), relativeName: Array("sub".utf8))
+        let sub = other.list(SourceDirectory(listings: [ListedPath(Array("/src/sub".utf8))]), relativeName: Array("sub".utf8))
         #expect(sub.messages.map(\.text) == ["[sender] opendir \"/src/sub\" failed: Permission denied (13)"])
         #expect(sub.hadIOError && sub.entries.isEmpty && sub.isContentDirectory)
     }
@@ -169,5 +169,59 @@ struct FileListBuilderTests {
         #expect(root.listing.entries[0].isImpliedDirectory)
         let sub = builder.list(root.listing.subdirectories[Array("sub".utf8)]!, relativeName: Array("sub".utf8))
         #expect(names(sub) == ["sub/b"], "only the named path, not sub/c")
+    }
+
+    // MARK: Confinement to the source root
+
+    @Test func aSubdirectorySwappedForASymlinkAfterItsParentWasListedVanishesInsteadOfBeingFollowed() throws {
+        let fs = InMemoryFileSystem()
+        try fs.file("/src/sub/f", "inside")
+        try fs.file("/outside/secret", "secret")
+        var builder = FileListBuilder(fs: fs, options: .archive)
+        let root = builder.list(SourceDirectory(listings: [ListedPath(Array("/src/".utf8))]), relativeName: [])
+        try fs.rename(Array("/src/sub".utf8), to: Array("/src/old".utf8))
+        try fs.symlink("/src/sub", to: "/outside")
+        let sub = builder.list(root.subdirectories[Array("sub".utf8)]!, relativeName: Array("sub".utf8))
+        #expect(sub.entries.isEmpty)
+        #expect(sub.messages.map(\.text) == ["file has vanished: \"/src/sub\""])
+        #expect(sub.hadVanished && !sub.hadIOError)
+    }
+
+    @Test func aListedFileIsReadAgainBelowItsRootNeverThroughASwappedParent() throws {
+        let fs = InMemoryFileSystem()
+        try fs.file("/src/sub/f", "inside")
+        try fs.file("/outside/f", "secret")
+        var builder = FileListBuilder(fs: fs, options: .archive)
+        let root = builder.list(SourceDirectory(listings: [ListedPath(Array("/src/".utf8))]), relativeName: [])
+        let sub = builder.list(root.subdirectories[Array("sub".utf8)]!, relativeName: Array("sub".utf8))
+        let address = ListedFileAddress(try #require(sub.entries.first))
+        guard case .beneath(_, let relativePath) = address else {
+            Issue.record("a listed file is addressed below its root")
+            return
+        }
+        #expect(relativePath == Array("sub/f".utf8) && address.path == Array("/src/sub/f".utf8))
+        #expect(try fs.openListedFile(address).size() == 6)
+        try fs.rename(Array("/src/sub".utf8), to: Array("/src/old".utf8))
+        try fs.symlink("/src/sub", to: "/outside")
+        do {
+            let opened = try fs.openListedFile(address)
+            Issue.record("opened \(String(decoding: opened.path, as: UTF8.self)) through the swapped symlink")
+        } catch {
+            // O_DIRECTORY | O_NOFOLLOW on the symlink: ENOTDIR, as Linux says.
+            #expect(error.errno == SystemErrno.notDirectory && error.isGoneFromListedPlace)
+        }
+    }
+
+    @Test func aFileReachedThroughAFollowedSymlinkIsReadByItsPath() throws {
+        let fs = InMemoryFileSystem()
+        try fs.file("/elsewhere/f", "12345")
+        try fs.symlink("/src/l", to: "/elsewhere/f")
+        let entry = try #require(list(fs, options: .archive { $0.copyLinks = true }).entries.first)
+        #expect(entry.isFollowedSymlink && entry.sourceRoot == nil)
+        guard case .path(let path) = ListedFileAddress(entry) else {
+            Issue.record("-L reads a followed symlink by its path")
+            return
+        }
+        #expect(path == Array("/src/l".utf8))
     }
 }
