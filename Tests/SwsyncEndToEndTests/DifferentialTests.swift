@@ -261,6 +261,11 @@ struct DifferentialTests {
         DifferentialCase(arguments: ["-ai"], operands: ["src/big.bin", "dst/existing.bin"], scenario: .existingFile),
         DifferentialCase(arguments: ["-ai"], operands: ["src/links/rel", "dst/"], scenario: .emptyDestination),
         DifferentialCase(arguments: ["-ai"], operands: ["src/fifo", "dst/"], scenario: .emptyDestination),
+        // --drop-D: the receiver skips devices and specials as without -D; the nodes already there stay.
+        DifferentialCase(arguments: ["-ai", "--drop-D"], scenario: .fresh),
+        DifferentialCase(arguments: ["-av", "--drop-D"], scenario: .stale),
+        DifferentialCase(arguments: ["-ai", "--drop-D", "--delete"], scenario: .identical),
+        DifferentialCase(arguments: ["-ai", "--drop-D", "--no-drop-D"], scenario: .fresh),
     ]
 
     @Test(arguments: pathCases)

@@ -186,6 +186,7 @@ enum OptionTable {
         flag(["numeric-ids"], nil, { $0.numericIDs = $1 }),
         flag(["devices"], nil, { $0.devices = $1 }),
         flag(["specials"], nil, { $0.specials = $1 }),
+        flag(["drop-D"], nil, { $0.dropDevices = $1 }),
         OptionSpec(
             names: [], short: "D", takesValue: false,
             apply: { command, _ in

@@ -65,6 +65,7 @@ enum Usage {
         --group, -g              preserve group
         --devices                preserve device files (super-user only)
         --specials               preserve special files
+        --drop-D                 receiver refuses to create devices/specials
         -D                       same as --devices --specials
         --times, -t              preserve modification times
         --omit-dir-times, -O     omit directories from --times

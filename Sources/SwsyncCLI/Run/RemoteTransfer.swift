@@ -30,6 +30,8 @@ enum RemoteTransfer {
     static let clientOnly: Set<String> = [
         "rsh", "rsync-path", "log-file", "log-file-format", "progress", "stats", "human-readable", "8-bit-output",
         "list-only", "info", "out-format", "files-from", "contimeout", "partial-progress",
+        // Applies to the end it is given to (rsync forwards neither; `-M` sends them on purpose).
+        "drop-D",
     ]
 
     /// The filter options: they travel in the run's setup, in order, with the files they read, never on the

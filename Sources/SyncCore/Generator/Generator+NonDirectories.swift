@@ -17,7 +17,7 @@ extension Generator {
             }
             processSymlink(entry)
         case .characterDevice, .blockDevice, .fifo, .socket:
-            let allowed = entry.kind.isDevice ? options.devices : options.specials
+            let allowed = (entry.kind.isDevice ? options.devices : options.specials) && !options.dropDevices
             stats.files.add(entry.kind)
             guard allowed else {
                 observer.info("skipping non-regular file \"\(OutputEscaper.escape(entry.name, keepHighBit: options.keepHighBit))\"")

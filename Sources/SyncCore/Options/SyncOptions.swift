@@ -86,6 +86,9 @@ public struct SyncOptions: Sendable {
     public var numericIDs = false
     public var devices = false
     public var specials = false
+    /// `--drop-D`: this receiver creates no devices or specials, whatever the file list asks for (they
+    /// are skipped as without `-D`). Not forwarded: it guards the end it is given to.
+    public var dropDevices = false
     /// The receiving process's umask: new files without `-p` get the source mode masked by it.
     public var umask: UInt32 = 0o022
     /// rsync preserves owners (`-o`) only when the receiver runs as the super-user.
