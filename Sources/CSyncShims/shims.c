@@ -87,3 +87,163 @@ int csync_open_beneath(int root, const char *path, int flags) {
     }
     return open_walking(root, path, flags);
 }
+
+#include <limits.h>
+#include <stdlib.h>
+
+/// Appends "/name" to the logical path `logical` (of `capacity` bytes); 0, or -1 with ENAMETOOLONG.
+static int logical_append(char *logical, size_t capacity, const char *name) {
+    size_t length = strlen(logical);
+    size_t extra = strlen(name) + (length > 1 ? 1 : 0);
+    if (length + extra + 1 > capacity) { errno = ENAMETOOLONG; return -1; }
+    if (length > 1) logical[length++] = '/';
+    strcpy(logical + length, name);
+    return 0;
+}
+
+static void logical_pop(char *logical) {
+    char *slash = strrchr(logical, '/');
+    if (slash == logical) logical[1] = '\0';
+    else if (slash) *slash = '\0';
+}
+
+/// Whether the logical path lies within `confine` (an absolute path without a trailing slash, or "/").
+static int within(const char *logical, const char *confine) {
+    size_t length = strlen(confine);
+    if (length == 1 && confine[0] == '/') return 1;
+    return strncmp(logical, confine, length) == 0 && (logical[length] == '\0' || logical[length] == '/');
+}
+
+/// After an O_NOFOLLOW open of `name` failed with `error` although it was no symlink when examined:
+/// when it is one now, somebody swapped it meanwhile (*refused = 3, ELOOP); otherwise `error`.
+static int swapped_meanwhile(int directory, const char *name, int error, int *refused) {
+    struct stat info;
+    if ((error == ELOOP || error == ENOTDIR) && fstatat(directory, name, &info, AT_SYMLINK_NOFOLLOW) == 0 &&
+        S_ISLNK(info.st_mode)) {
+        *refused = 3;
+        return ELOOP;
+    }
+    return error;
+}
+
+int csync_open_trusted(const char *path, int flags, unsigned mode, const char *confine, char *resolved,
+                       size_t resolved_size, int *refused) {
+    char rest[2 * PATH_MAX + 2], logical[PATH_MAX + 1], target[PATH_MAX + 1], component[NAME_MAX + 2];
+    uid_t euid = geteuid();
+    int expansions = 0;
+    *refused = 0;
+    if (strlen(path) >= sizeof rest / 2) { errno = ENAMETOOLONG; return -1; }
+    strcpy(rest, path);
+    int current;
+    if (rest[0] == '/') {
+        current = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        strcpy(logical, "/");
+    } else {
+        current = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (!getcwd(logical, sizeof logical)) { if (current >= 0) close(current); return -1; }
+    }
+    if (current < 0) return -1;
+    size_t offset = 0;
+    for (;;) {
+        while (rest[offset] == '/') offset++;
+        if (rest[offset] == '\0') {
+            // Nothing left to name ("/", ".", "a/.."): the directory reached itself.
+            if (confine && !within(logical, confine)) { close(current); errno = ELOOP; *refused = 2; return -1; }
+            int descriptor = openat(current, ".", (flags & ~(O_CREAT | O_EXCL)) | O_CLOEXEC);
+            int saved = errno;
+            close(current);
+            errno = saved;
+            if (descriptor >= 0 && resolved) snprintf(resolved, resolved_size, "%s", logical);
+            return descriptor;
+        }
+        size_t length = strcspn(rest + offset, "/");
+        if (length > NAME_MAX) { close(current); errno = ENAMETOOLONG; return -1; }
+        memcpy(component, rest + offset, length);
+        component[length] = '\0';
+        offset += length;
+        size_t after = offset;
+        while (rest[after] == '/') after++;
+        int last = rest[after] == '\0';
+        int trailing_slash = last && after > offset;
+        if (strcmp(component, ".") == 0) continue;
+        if (strcmp(component, "..") == 0) {
+            int parent = openat(current, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+            close(current);
+            if (parent < 0) return -1;
+            current = parent;
+            logical_pop(logical);
+            continue;
+        }
+        struct stat info;
+        if (fstatat(current, component, &info, AT_SYMLINK_NOFOLLOW) != 0) {
+            int saved = errno;
+            if (saved == ENOENT && last && (flags & O_CREAT)) {
+                if (logical_append(logical, sizeof logical, component) != 0 ||
+                    (confine && !within(logical, confine))) {
+                    if (errno != ENAMETOOLONG) { errno = ELOOP; *refused = 2; }
+                    saved = errno;
+                    close(current);
+                    errno = saved;
+                    return -1;
+                }
+                int descriptor = openat(current, component, flags | O_NOFOLLOW | O_CLOEXEC, mode);
+                saved = errno;
+                close(current);
+                errno = saved;
+                if (descriptor >= 0 && resolved) snprintf(resolved, resolved_size, "%s", logical);
+                return descriptor;
+            }
+            close(current);
+            errno = saved;
+            return -1;
+        }
+        if (S_ISLNK(info.st_mode)) {
+            // The link itself, opened so that its owner and its target are read from the same inode.
+            int link = openat(current, component, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+            if (link < 0 || fstat(link, &info) != 0) { int saved = errno; if (link >= 0) close(link); close(current); errno = saved; return -1; }
+            if (!S_ISLNK(info.st_mode) || (info.st_uid != 0 && info.st_uid != euid) || ++expansions > 40) {
+                if (S_ISLNK(info.st_mode) && expansions <= 40) *refused = 1;
+                close(link);
+                close(current);
+                errno = ELOOP;
+                return -1;
+            }
+            ssize_t count = readlinkat(link, "", target, sizeof target - 1);
+            int saved = errno;
+            close(link);
+            if (count < 0) { close(current); errno = saved; return -1; }
+            target[count] = '\0';
+            // The target takes the link's place in what is left to walk.
+            char remainder[2 * PATH_MAX + 2];
+            snprintf(remainder, sizeof remainder, "%s", rest + offset);
+            if ((size_t)count + strlen(remainder) + 2 > sizeof rest) { close(current); errno = ENAMETOOLONG; return -1; }
+            snprintf(rest, sizeof rest, "%s%s", target, remainder);
+            offset = 0;
+            if (target[0] == '/') {
+                close(current);
+                current = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (current < 0) return -1;
+                strcpy(logical, "/");
+            }
+            continue;
+        }
+        if (logical_append(logical, sizeof logical, component) != 0) { close(current); return -1; }
+        if (last) {
+            if (confine && !within(logical, confine)) { close(current); errno = ELOOP; *refused = 2; return -1; }
+            int extra = trailing_slash ? O_DIRECTORY : 0;
+            int descriptor = openat(current, component, flags | extra | O_NOFOLLOW | O_CLOEXEC, mode);
+            int saved = errno;
+            if (descriptor < 0) saved = swapped_meanwhile(current, component, saved, refused);
+            close(current);
+            errno = saved;
+            if (descriptor >= 0 && resolved) snprintf(resolved, resolved_size, "%s", logical);
+            return descriptor;
+        }
+        int next = openat(current, component, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        int saved = errno;
+        if (next < 0) saved = swapped_meanwhile(current, component, saved, refused);
+        close(current);
+        if (next < 0) { errno = saved; return -1; }
+        current = next;
+    }
+}

@@ -4,7 +4,16 @@ import SyncCore
 
 /// The real file system, through Glibc calls (lstat, readdir, copy_file_range, rename, utimensat ...).
 public struct PosixFileSystem: FileSystem {
-    public init() {}
+    /// How the operator's paths are opened (`PosixOperatorPaths.swift`).
+    public var trust: SymlinkTrust
+
+    public init(trust: SymlinkTrust = SymlinkTrust()) {
+        self.trust = trust
+        // The walk compares the path it reached, its links resolved, with the root: so the root too.
+        if let root = trust.confineRoot, let real = try? resolvedPath(root) {
+            self.trust.confineRoot = real == [PathBytes.slash] ? nil : real
+        }
+    }
 
     public func lstat(_ path: [UInt8]) throws(SystemCallError) -> FileStatus {
         try withCPath(path) { pointer throws(SystemCallError) in try statusOf(pointer, path, follow: false) }

@@ -229,7 +229,7 @@ public enum RemoteRun {
         progressCounts: (@escaping ProgressCounts) -> Void,
         isInterrupted: @escaping @Sendable () -> Bool) -> (status: ExitStatus, error: SyncError?)
     {
-        let sender = SenderRole(fs: PosixFileSystem(), options: options, connection: connection, observer: observer)
+        let sender = SenderRole(fs: PosixFileSystem(trust: options.symlinkTrust), options: options, connection: connection, observer: observer)
         sender.showsProgress = showsProgress
         if events.isSenderClient { events.itemSink = { sender.report($0) } }
         progressCounts { sender.progressCounts }
@@ -267,7 +267,7 @@ public enum RemoteRun {
             if try role.handle(message) { return }
             try events.handle(message)
         }, endOfRead: role.endOfRead)
-        let generator = Generator(fs: PosixFileSystem(), options: options, observer: observer)
+        let generator = Generator(fs: PosixFileSystem(trust: options.symlinkTrust), options: options, observer: observer)
         progressCounts { [unowned generator] in generator.progressCounts }
         var runError: SyncError?
         do { try generator.run(link: role, destination: destination) } catch { runError = error }

@@ -45,6 +45,10 @@ struct BadInputTests {
         BadInput(arguments: ["-a", "src/", "missing/parent/dst/"], oracleExit: 11),
         BadInput(arguments: ["-a", "--temp-dir=/nonexistent-swsync-e2e", "src/", "dst/"], oracleExit: 1,
             createsNothing: false),
+        BadInput(arguments: ["-a", "--confine-root=relative", "src/", "dst/"], oracleExit: 1),
+        BadInput(arguments: ["-a", "--confine-root=", "src/", "dst/"], oracleExit: 1),
+        BadInput(arguments: ["-a", "--confine-root=/tmp", "--insecure-links", "src/", "dst/"], oracleExit: 1),
+        BadInput(arguments: ["-a", "--insecure-links", "--confine-root=/tmp", "src/", "dst/"], oracleExit: 1),
     ]
 
     @Test(arguments: cases)

@@ -179,3 +179,86 @@ struct OpenBeneathTests {
         #expect(try fs.openBeneath(bytes("a/b/f"), in: handle).size() == 6)
     }
 }
+
+/// The operator's paths under rsync's rule for symlinks (`csync_open_trusted`): root's and the running
+/// user's links are followed, another user's are refused, and `--confine-root` holds what the walk
+/// reaches, links resolved.
+@Suite("Operator paths", .tags(.medium), .enabled(if: getuid() == 0, "needs root, to own a link as another user"))
+struct OperatorPathOpenTests {
+    func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+    /// base/{inside/{real/f, own -> real, planted -> real (nobody), chain -> planted}, outside/f,
+    /// inside/out -> ../outside}.
+    func tree() throws -> String {
+        var template = Array("/tmp/swsync-operator.XXXXXX".utf8CString)
+        let base = String(cString: try #require(template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }))
+        for directory in ["/inside", "/inside/real", "/outside"] { mkdir(base + directory, 0o755) }
+        for path in ["/inside/real/f", "/outside/f"] {
+            let descriptor = open(base + path, O_WRONLY | O_CREAT, 0o644)
+            _ = "data".withCString { write(descriptor, $0, 4) }
+            close(descriptor)
+        }
+        symlink(base + "/inside/real", base + "/inside/own")
+        symlink(base + "/inside/real", base + "/inside/planted")
+        lchown(base + "/inside/planted", 65534, 65534)
+        symlink("planted", base + "/inside/chain")
+        symlink("../outside", base + "/inside/out")
+        return base
+    }
+
+    func refusal(_ body: () throws(SystemCallError) -> Void) -> OperatorPathRefusal? {
+        do {
+            try body()
+            return nil
+        } catch {
+            #expect(error.errno == ELOOP)
+            return error.refusal
+        }
+    }
+
+    @Test func ownLinksAreFollowedAndAnotherUsersAreRefused() throws {
+        let base = try tree()
+        defer { _ = system("rm -rf '\(base)'") }
+        let fs = PosixFileSystem()
+        #expect(try fs.readOperatorFile(bytes(base + "/inside/own/f")) == bytes("data"))
+        _ = try fs.openOperatorDirectory(bytes(base + "/inside/own"), confined: true)
+        #expect(refusal { () throws(SystemCallError) in _ = try fs.readOperatorFile(bytes(base + "/inside/planted/f")) } == .untrustedSymlink)
+        #expect(refusal { () throws(SystemCallError) in _ = try fs.openOperatorDirectory(bytes(base + "/inside/planted"), confined: true) }
+            == .untrustedSymlink)
+        // A trusted link leading to an untrusted one is refused too.
+        #expect(refusal { () throws(SystemCallError) in _ = try fs.readOperatorFile(bytes(base + "/inside/chain/f")) } == .untrustedSymlink)
+        // Relative to the current directory, and through "..".
+        let cwd = open(".", O_RDONLY | O_DIRECTORY)
+        defer { fchdir(cwd); close(cwd) }
+        chdir(base + "/inside")
+        #expect(try fs.readOperatorFile(bytes("own/../real/f")) == bytes("data"))
+        #expect(refusal { () throws(SystemCallError) in _ = try fs.readOperatorFile(bytes("planted/f")) } == .untrustedSymlink)
+        // --insecure-links follows it.
+        #expect(try PosixFileSystem(trust: SymlinkTrust(followsAnyOwner: true)).readOperatorFile(bytes("planted/f"))
+            == bytes("data"))
+    }
+
+    @Test func aFileCreatedThroughAPlantedLinkIsNotCreated() throws {
+        let base = try tree()
+        defer { _ = system("rm -rf '\(base)'") }
+        let fs = PosixFileSystem()
+        close(try fs.openOperatorFileForAppending(bytes(base + "/inside/own/log")))
+        #expect(access(base + "/inside/real/log", F_OK) == 0)
+        #expect(refusal { () throws(SystemCallError) in close(try fs.openOperatorFileForAppending(bytes(base + "/inside/planted/new"))) }
+            == .untrustedSymlink)
+        #expect(access(base + "/inside/real/new", F_OK) != 0)
+    }
+
+    @Test func confineRootRefusesWhatLeadsOutsideEvenThroughTrustedLinks() throws {
+        let base = try tree()
+        defer { _ = system("rm -rf '\(base)'") }
+        let fs = PosixFileSystem(trust: SymlinkTrust(confineRoot: bytes(base + "/inside")))
+        #expect(try fs.readOperatorFile(bytes(base + "/inside/own/f")) == bytes("data"))
+        #expect(refusal { () throws(SystemCallError) in _ = try fs.readOperatorFile(bytes(base + "/inside/out/f")) } == .outsideConfineRoot)
+        #expect(refusal { () throws(SystemCallError) in _ = try fs.readOperatorFile(bytes(base + "/inside/../outside/f")) } == .outsideConfineRoot)
+        #expect(refusal { () throws(SystemCallError) in _ = try fs.openOperatorDirectory(bytes(base + "/outside"), confined: true) }
+            == .outsideConfineRoot)
+        // The destination root is not confined (rsync's rule).
+        _ = try fs.openOperatorDirectory(bytes(base + "/outside"), confined: false)
+    }
+}

@@ -16,4 +16,12 @@ void csync_keep_large_allocations(void);
 int csync_open_beneath(int root, const char *path, int flags);
 /// Tests: nonzero makes csync_open_beneath use the walk, as on a kernel without openat2.
 void csync_disable_openat2(int disabled);
+/// Opens an operator path (a destination root, --temp-dir, a rules file...) under rsync's rule for
+/// symlinks: each component is examined without following it, and a symlink is followed only when owned
+/// by root or the effective user (its target spliced in, at most 40 times); with `confine` (absolute, no
+/// trailing slash) the path reached must lie within it. `resolved` gets the path reached, its links
+/// resolved. -1 and errno on failure; ELOOP with *refused = 1 for an untrusted link, 2 for a path
+/// outside `confine`, 3 for a component swapped for a symlink while it was walked.
+int csync_open_trusted(const char *path, int flags, unsigned mode, const char *confine, char *resolved,
+                       size_t resolved_size, int *refused);
 #endif

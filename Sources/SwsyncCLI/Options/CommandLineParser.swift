@@ -137,6 +137,17 @@ public enum CommandLineParser {
         // rsync clamps an out-of-range --compress-level to the algorithm's range; so will the compressor.
     }
 
+    /// An absolute path without ".", "..", empty components or a trailing slash; nil for "/" (no
+    /// confinement). Its symlinks are resolved when the file system takes it (`PosixFileSystem.init`).
+    static func normalisedRoot(_ root: String) -> [UInt8]? {
+        var components: [Substring] = []
+        for component in root.split(separator: "/") where component != "." {
+            if component == ".." { _ = components.popLast() } else { components.append(component) }
+        }
+        guard !components.isEmpty else { return nil }
+        return Array(("/" + components.joined(separator: "/")).utf8)
+    }
+
     private static func validate(_ command: inout ParsedCommandLine) throws(SyncError) {
         var options = command.options
         // rsync treats --delete-delay as a kind of --delete-during, so that pair is allowed.
@@ -157,6 +168,11 @@ public enum CommandLineParser {
         }
         if options.sizeOnly && options.checksum { options.sizeOnly = false }
         try validateDeltaChoices(options)
+        if let root = command.confineRootGiven {
+            guard root.hasPrefix("/") else { throw .syntax("--confine-root must be an absolute path") }
+            guard !options.insecureLinks else { throw .syntax("--insecure-links cannot be combined with --confine-root") }
+            options.confineRoot = normalisedRoot(root)
+        }
         if options.filesFrom != nil {
             // rsync: --files-from implies -R and -d, and -a no longer implies -r.
             options.recursive = command.recursiveGiven ?? false

@@ -250,6 +250,9 @@ enum OptionTable {
         flag(["append"], nil, { $0.append = $1 ? max($0.append, 1) : 0 }),
         flag(["append-verify"], nil, { $0.append = $1 ? 2 : 0 }, negatable: false),
         value(["temp-dir"], "T") { command, text in command.options.tempDir = Array(text.utf8) },
+        // rsync's rule for symlinks in the operator's paths (SymlinkTrust); neither goes to the peer.
+        flag(["insecure-links"], nil, { $0.insecureLinks = $1 }),
+        value(["confine-root"]) { command, text in command.confineRootGiven = text },
         flag(["dry-run"], "n", { $0.dryRun = $1 }),
 
         // Filters (order kept for the filter rules)

@@ -13,6 +13,8 @@ public struct ParsedCommandLine: Sendable {
     /// Each option as given, in a canonical spelling (`--name`, `--name=value`, `--no-name`), for the
     /// command line the client passes on to its peer.
     public var optionWords: [(name: String, word: String)] = []
+    /// `--confine-root`'s text, checked and normalised once the whole line is read.
+    var confineRootGiven: String?
     /// `--debug=FLAGS`, kept for the filter issue's `--debug=FILTER`.
     public var debugFlags: [String] = []
     /// `-r`, `-d` and `-R` as given explicitly (nil: not given): `--files-from` changes their defaults.

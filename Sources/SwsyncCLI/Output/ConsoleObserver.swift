@@ -191,9 +191,8 @@ final class LogFile {
     private let format: OutFormat
     private let prefixPid: String
 
-    init?(path: String, format: String?) {
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { return nil }
+    /// Appends to the open `descriptor` (`Transfer.openLogFile`).
+    init(descriptor: Int32, format: String?) {
         output = BufferedOutput(descriptor: descriptor)
         self.format = OutFormat(format ?? "%i %n%L", keepHighBit: true, humanLevel: 1)
         prefixPid = "[\(getpid())] "

@@ -10,7 +10,9 @@ import SyncRemote
 enum FilterSetup {
     /// The rules of the command line, or nil when there are none (built as a remote server builds them).
     static func makeFilterList(options: SyncOptions, sources: [[UInt8]]) throws(SyncError) -> FilterList? {
-        try RunFilters.makeList(options: options, sources: sources, load: readRulesFile)
+        try RunFilters.makeList(options: options, sources: sources) { (path) throws(SyncError) in
+            try readRulesFile(path, trust: options.symlinkTrust)
+        }
     }
 
     /// Standard input as a rules file, read once: a remote run reads its rules twice (for its own list
@@ -18,7 +20,7 @@ enum FilterSetup {
     private static let standardInput = Mutex<[UInt8]?>(nil)
 
     /// Reads a rules file named on the command line ("-": standard input); nil when it does not exist.
-    static func readRulesFile(_ path: [UInt8]) throws(SyncError) -> [UInt8]? {
+    static func readRulesFile(_ path: [UInt8], trust: SymlinkTrust) throws(SyncError) -> [UInt8]? {
         do throws(SystemCallError) {
             if path == [UInt8(ascii: "-")] {
                 if let content = standardInput.withLock({ $0 }) { return content }
@@ -26,10 +28,12 @@ enum FilterSetup {
                 standardInput.withLock { $0 = content }
                 return content
             }
-            return try PosixFileSystem().readFile(path)
+            return try PosixFileSystem(trust: trust).readOperatorFile(path)
         } catch {
             if error.errno == ENOENT { return nil }
-            throw SyncError(.fileIO, "failed to open filter file \(OutputEscaper.escape(path)): \(error.errnoText) (\(error.errno))")
+            if error.refusal == .untrustedSymlink { printUntrustedSymlinkWarning() }
+            throw SyncError(.fileIO, "failed to open filter file \(OutputEscaper.escape(path)): \(error.errnoText) (\(error.errno))",
+                cause: error)
         }
     }
 
@@ -40,8 +44,10 @@ enum FilterSetup {
         let content: [UInt8]
         do throws(SystemCallError) {
             content = path == [UInt8(ascii: "-")]
-                ? try PosixFileSystem.readAll(0, path: path) : try PosixFileSystem().readFile(path)
+                ? try PosixFileSystem.readAll(0, path: path)
+                : try PosixFileSystem(trust: options.symlinkTrust).readOperatorFile(path)
         } catch {
+            if error.refusal == .untrustedSymlink { printUntrustedSymlinkWarning() }
             throw SyncError(.syntax, "failed to open files-from file \(list): \(error.errnoText)")
         }
         var base = source
@@ -90,4 +96,11 @@ enum FileListNames {
         if !result.isEmpty && name.last == PathBytes.slash { result.append(PathBytes.slash) }
         return result
     }
+}
+
+/// rsync's warning for a refused operator path, on stderr before the error it leads to.
+func printUntrustedSymlinkWarning() {
+    let line = BufferedOutput(descriptor: 2)
+    line.writeLine(OperatorPathRefusal.untrustedSymlinkWarning)
+    line.flush()
 }

@@ -31,7 +31,7 @@ enum RemoteTransfer {
         "rsh", "rsync-path", "log-file", "log-file-format", "progress", "stats", "human-readable", "8-bit-output",
         "list-only", "info", "out-format", "files-from", "contimeout", "partial-progress",
         // Applies to the end it is given to (rsync forwards neither; `-M` sends them on purpose).
-        "drop-D",
+        "drop-D", "insecure-links", "confine-root",
     ]
 
     /// The filter options: they travel in the run's setup, in order, with the files they read, never on the
@@ -44,7 +44,9 @@ enum RemoteTransfer {
     static func setup(options: SyncOptions, localSources: [[UInt8]], remoteSources: [[UInt8]]?)
         throws(SyncError) -> RemoteRun.Setup
     {
-        var setup = try RunFilters.setup(options: options, sources: localSources, load: FilterSetup.readRulesFile)
+        var setup = try RunFilters.setup(options: options, sources: localSources) { (path) throws(SyncError) in
+            try FilterSetup.readRulesFile(path, trust: options.symlinkTrust)
+        }
         setup.sources = remoteSources
         if let problem = setup.problem() { throw SyncError(.unsupported, "the peer cannot be given this run: \(problem)") }
         return setup

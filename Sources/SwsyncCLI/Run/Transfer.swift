@@ -7,11 +7,9 @@ import SyncRemote
 /// then prints the summary and `--stats` as rsync does.
 enum Transfer {
     static func run(sources: [[UInt8]], destination: [UInt8], options: SyncOptions) -> Int32 {
-        guard let (observer, logFile) = makeObserver(options: options, header: "sending incremental file list") else {
-            return SwsyncCommand.fail(SyncError(.logFileAppend, "failed to open log-file \(options.logFile ?? "")"))
-        }
+        let (observer, logFile) = makeObserver(options: options, header: "sending incremental file list")
         let start = Clock.now()
-        let generator = Generator(fs: PosixFileSystem(), options: options, observer: observer)
+        let generator = Generator(fs: PosixFileSystem(trust: options.symlinkTrust), options: options, observer: observer)
         observer.progressCounts = { [unowned generator] in generator.progressCounts }
         let tree = SourceTree(arguments: sources, relative: options.relative)
         do {
@@ -34,11 +32,8 @@ enum Transfer {
         -> Int32
     {
         let pushes = RemoteTransfer.RemoteSpec(destination) != nil
-        guard let (observer, logFile) = makeObserver(options: options,
+        let (observer, logFile) = makeObserver(options: options,
             header: pushes ? "sending incremental file list" : "receiving incremental file list")
-        else {
-            return SwsyncCommand.fail(SyncError(.logFileAppend, "failed to open log-file \(options.logFile ?? "")"))
-        }
         let start = Clock.now()
         guard let (outcome, _) = RemoteTransfer.run(command: command, options: options, sources: sources,
             destination: destination, observer: observer)
@@ -52,17 +47,34 @@ enum Transfer {
 
     /// The console observer (and `--log-file`) of a run, with rsync's first line; nil when the log file
     /// cannot be opened.
-    static func makeObserver(options: SyncOptions, header: String) -> (ConsoleObserver, LogFile?)? {
-        var logFile: LogFile?
-        if let path = options.logFile {
-            guard let file = LogFile(path: path, format: options.logFileFormat) else { return nil }
-            logFile = file
-            file.line("building file list")
-        }
+    static func makeObserver(options: SyncOptions, header: String) -> (ConsoleObserver, LogFile?) {
+        let logFile = options.logFile.flatMap { openLogFile($0, options: options) }
         let observer = ConsoleObserver(options: options, logFile: logFile,
             keepHighBit: options.eightBitOutput || Locale.isUTF8, interruptFlag: { Signals.interrupted })
         if (options.verbose > 0 || options.progress) && !options.quiet { observer.info(header) }
         return (observer, logFile)
+    }
+
+    /// `--log-file`, opened as an operator path. One that cannot be opened is reported and ignored, and
+    /// the run goes on, as in rsync.
+    static func openLogFile(_ path: String, options: SyncOptions) -> LogFile? {
+        do throws(SystemCallError) {
+            let descriptor = try PosixFileSystem(trust: options.symlinkTrust).openOperatorFileForAppending(Array(path.utf8))
+            let file = LogFile(descriptor: descriptor, format: options.logFileFormat)
+            file.line("building file list")
+            return file
+        } catch {
+            if error.refusal == .untrustedSymlink { printUntrustedSymlinkWarning() }
+            let message = BufferedOutput(descriptor: 2)
+            message.writeLine("swsync: [client] failed to open log-file \(path): \(error.errnoText) (\(error.errno))")
+            message.flush()
+            if !options.quiet {
+                let notice = BufferedOutput(descriptor: 1)
+                notice.writeLine("Ignoring \"log file\" setting.")
+                notice.flush()
+            }
+            return nil
+        }
     }
 
     /// The end of a run: the `--max-delete` warning, `--stats`, the summary, the log line and the closing

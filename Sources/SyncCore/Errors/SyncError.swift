@@ -12,12 +12,18 @@ public struct SyncError: Error, Sendable, CustomStringConvertible {
     public var role: Role?
     /// Printed after the program name (rsync's `rsyserr`), or bare (`Diagnostic`).
     public var isPrefixed: Bool
+    /// The failed system call behind it, when there is one: a caller that knows more of the context
+    /// words its own message from it.
+    public var cause: SystemCallError?
 
-    public init(_ status: ExitStatus, _ message: String, role: Role? = nil, isPrefixed: Bool = true) {
+    public init(_ status: ExitStatus, _ message: String, role: Role? = nil, isPrefixed: Bool = true,
+        cause: SystemCallError? = nil)
+    {
         self.status = status
         self.message = message
         self.role = role
         self.isPrefixed = isPrefixed
+        self.cause = cause
     }
 
     public var description: String { message }
@@ -37,6 +43,9 @@ public struct SystemCallError: Error, Sendable, CustomStringConvertible {
     /// Where in a copy the call failed, when the file system knows (a copy has two files, and rsync
     /// blames each side differently).
     public var stage: Stage?
+    /// An operator path refused under rsync's rule for symlinks (`SymlinkTrust`): the caller prints
+    /// rsync's warning line before its error.
+    public var refusal: OperatorPathRefusal?
 
     /// The step of a file copy a failed call belongs to.
     public enum Stage: Sendable {

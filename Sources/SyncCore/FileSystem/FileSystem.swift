@@ -63,6 +63,11 @@ public protocol FileSystem: Sendable {
     /// "..", or an absolute path fails (ELOOP, EXDEV), so a directory on the way swapped meanwhile for
     /// a symlink is refused, never followed.
     func openBeneath(_ relativePath: [UInt8], in root: any DirectoryHandle) throws(SystemCallError) -> any OpenFile
+    /// Opens a directory the operator named under rsync's rule for symlinks (`SymlinkTrust`);
+    /// `confined`: `--confine-root` applies (not to the destination root, as in rsync).
+    func openOperatorDirectory(_ path: [UInt8], confined: Bool) throws(SystemCallError) -> any DirectoryHandle
+    /// Reads a file the operator named (`--files-from`, a rules file) under the same rule.
+    func readOperatorFile(_ path: [UInt8]) throws(SystemCallError) -> [UInt8]
     /// `copyFile` from a source already open (`openSource`): into a new file at `temporary`.
     func copyFile(
         from source: any OpenFile, toNew temporary: FileLocation, permissions: UInt32, length: Int64?,

@@ -21,8 +21,14 @@ struct DirectoryRuleTracker {
         guard isActive else { return nil }
         if relativeName.isEmpty { rootSource = source }
         func read(_ path: [UInt8]) throws(SyncError) -> [UInt8]? {
-            do throws(SystemCallError) { return try fs.readFile(path) } catch {
-                if error.errno == SystemErrno.noSuchEntry || error.errno == SystemErrno.notDirectory { return nil }
+            // Read as an operator path: a `.rsync-filter` that another user's symlink leads to is no rule
+            // (rsync skips it), rather than rules read from wherever it points.
+            do throws(SystemCallError) { return try fs.readOperatorFile(path) } catch {
+                if error.errno == SystemErrno.noSuchEntry || error.errno == SystemErrno.notDirectory
+                    || error.refusal != nil
+                {
+                    return nil
+                }
                 throw SyncError(.fileIO, "[\(role.rawValue)] \(error.description)", role: role)
             }
         }

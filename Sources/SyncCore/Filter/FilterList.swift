@@ -135,7 +135,7 @@ public struct FilterList: Sendable {
                 try add(value, mode: .oldPrefixes, load: load)
             case .includeFrom, .excludeFrom:
                 let template: FilterRule.Flags = option.kind == .includeFrom ? .include : []
-                guard let content = try load(value) else { throw Self.openError(value, template: template) }
+                let content = try Self.loadRules(value, template: template, load: load)
                 try addFile(content, name: value, template: template, mode: [.oldPrefixes, .fatalErrors],
                     load: load)
             case .perDirectoryFilter:
@@ -233,10 +233,24 @@ public struct FilterList: Sendable {
 
     // MARK: Parsing
 
-    static func openError(_ name: [UInt8], template: FilterRule.Flags) -> SyncError {
+    /// rsync's message for a rules file that cannot be opened: missing (`cause` nil), or the failed call.
+    static func openError(_ name: [UInt8], template: FilterRule.Flags, cause: SystemCallError? = nil) -> SyncError {
         let kind = template.contains(.include) ? "include" : "exclude"
-        return SyncError(.fileIO,
-            "[client] failed to open \(kind) file \(OutputEscaper.escape(name)): No such file or directory (2)")
+        let reason = cause.map { "\($0.errnoText) (\($0.errno))" } ?? "No such file or directory (2)"
+        return SyncError(.fileIO, "[client] failed to open \(kind) file \(OutputEscaper.escape(name)): \(reason)")
+    }
+
+    /// A rules file's content through `load`, or rsync's error for it.
+    static func loadRules(_ path: [UInt8], template: FilterRule.Flags, load: FilterFileLoader) throws(SyncError)
+        -> [UInt8]
+    {
+        let loaded: [UInt8]?
+        do { loaded = try load(path) } catch {
+            guard let cause = error.cause else { throw error }
+            throw openError(path, template: template, cause: cause)
+        }
+        guard let content = loaded else { throw openError(path, template: template) }
+        return content
     }
 
     mutating func parseFile(_ content: [UInt8], name: [UInt8], template: FilterRule.Flags,
@@ -284,7 +298,7 @@ public struct FilterList: Sendable {
                     append(.perDirectory(perDirectory.count - 1), to: target)
                 } else {
                     let path = resolveMergeName(pattern)
-                    guard let content = try load(path) else { throw Self.openError(path, template: flags) }
+                    let content = try Self.loadRules(path, template: flags, load: load)
                     try parseFile(content, name: path, template: flags, mode: .fatalErrors, target: target,
                         origin: origin, load: load)
                 }

@@ -10,6 +10,8 @@ public final class Deleter<FS: FileSystem> {
     public private(set) var skippedByMaxDelete = 0
     /// Files that could not be backed up and so were kept (exit 23).
     public private(set) var backupFailures = 0
+    /// The first backup the `--backup-dir` rule refused: the generator ends the run with it.
+    private(set) var refusedBackup: (destination: [UInt8], cause: SystemCallError)?
     private var warnedAboutIOError = false
     /// `--delete-delay` / `--delete-after`: extraneous names found during the walk, removed at the end.
     private var deferred: [(path: [UInt8], name: [UInt8])] = []
@@ -261,6 +263,9 @@ public final class Deleter<FS: FileSystem> {
             backupFailures += 1
             if case .destination(let failure) = error {
                 observer.error("[generator] make_backup failed: \(failure.description)", role: nil)
+            }
+            if case .backupRefused(let destination, let cause) = error, refusedBackup == nil {
+                refusedBackup = (destination, cause)
             }
             return false
         }

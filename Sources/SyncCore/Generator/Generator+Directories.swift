@@ -150,6 +150,9 @@ extension Generator {
         let handle: (any DirectoryHandle)?
         if let location = locationInWalkedDirectory(name) {
             handle = try? fs.openDirectory(location, followingSymlink: options.keepDirLinks)
+        } else if name == PathBytes.dot {
+            // The root again under the operator-path rule: its path may have changed since the check.
+            handle = try? fs.openOperatorDirectory(destinationPath(name), confined: false)
         } else {
             handle = try? fs.openDirectory(destinationPath(name))
         }

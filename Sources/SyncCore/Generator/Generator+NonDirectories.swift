@@ -57,7 +57,12 @@ extension Generator {
         }
         guard !options.dryRun else { return true }
         if options.backup {
-            do { try receiver.makeBackup(path, name: entry.name) } catch { return false }
+            do { try receiver.makeBackup(path, name: entry.name) } catch {
+                if case .backupRefused(let destination, let cause) = error {
+                    backupWasRefused(destination: destination, cause: cause)
+                }
+                return false
+            }
             return true
         }
         do { try fs.removeFile(destinationLocation(path, name: entry.name)) } catch {
@@ -97,6 +102,10 @@ extension Generator {
                 flags.insert(.reportChange)
                 if !options.dryRun && options.backup {
                     do { try receiver.makeBackup(path, name: entry.name) } catch {
+                        if case .backupRefused(let destination, let cause) = error {
+                            backupWasRefused(destination: destination, cause: cause)
+                            return
+                        }
                         fail("[generator] backup of \(OutputEscaper.escape(entry.name, keepHighBit: options.keepHighBit)) failed")
                         return
                     }

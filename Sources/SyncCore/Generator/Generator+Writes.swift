@@ -231,6 +231,8 @@ extension Generator {
                         "[receiver] write failed on \"\(OutputEscaper.escape(fs.absolute(destinationPath(entry.name)), keepHighBit: options.keepHighBit))\": \(failure.errnoText) (\(failure.errno))",
                         role: .receiver)
                 }
+            case .backupRefused(let destination, let cause):
+                backupWasRefused(destination: destination, cause: cause)
             case .destination(let failure):
                 fail("[receiver] \(failure.description)")
             case .sourceUnopenable(let failure):

@@ -185,9 +185,14 @@ public final class Generator<FS: FileSystem> {
         {
             throw SyncError(.syntax, BackupLocation.sameAsDestination)
         }
+        try checkDestinationTrust(destination)
         try resolveDestination(destination, rootListing: rootListing, hasRootEntry: rootEntry != nil,
             sourceArguments: sourceArguments)
-        if let tempDir = options.tempDir, (try? fs.stat(tempDir))?.kind != .directory {
+        // A relative --temp-dir is relative to the destination directory (rsync's receiver works from there).
+        let temporaryDirectory = options.tempDir.map {
+            $0.first == PathBytes.slash ? $0 : PathBytes.join(destinationRoot, $0)
+        }
+        if let tempDir = options.tempDir, (try? fs.stat(temporaryDirectory!))?.kind != .directory {
             throw SyncError(.syntax, "The temp-dir does not exist: \(OutputEscaper.escape(tempDir, keepHighBit: options.keepHighBit))")
         }
         resolveReferenceDirectories()
@@ -196,10 +201,7 @@ public final class Generator<FS: FileSystem> {
                 ? "delta-transmission enabled" : "delta-transmission disabled for local transfer or --whole-file")
         }
         receiver.destinationRoot = destinationRoot
-        if let tempDir = options.tempDir {
-            // A --temp-dir that cannot be opened (search permission only, say) is used by its path.
-            receiver.temporaryDirectory = (try? fs.openDirectory(tempDir)) ?? PathDirectoryHandle(path: tempDir)
-        }
+        if let temporaryDirectory { openTemporaryDirectory(temporaryDirectory) }
         deleter.receiver = receiver
         startCopyWorkers()
         rootEntryCount = rootListing.entries.count + (rootEntry == nil ? 0 : 1)
@@ -228,12 +230,17 @@ public final class Generator<FS: FileSystem> {
             observer.error(.bare(redo.notice))
             observer.report(redo.item)
         }
+        if let refused = deleter.refusedBackup { backupWasRefused(destination: refused.destination, cause: refused.cause) }
         if let fatalError { throw fatalError }
 
         drainWrites()
         // An interrupted run deletes nothing more (rsync stops at the signal).
         if let timing = options.effectiveDeleteTiming, timing == .after || timing == .delay, !wasInterrupted {
             deleter.runDeferred(ioError: senderIOError)
+            if let refused = deleter.refusedBackup {
+                backupWasRefused(destination: refused.destination, cause: refused.cause)
+                if let fatalError { throw fatalError }
+            }
         }
         stats.deleted = deleter.deleted
     }

@@ -128,6 +128,12 @@ public struct SyncOptions: Sendable {
     /// `--append` (1) and `--append-verify` (2): a shorter destination file only gets the source's tail.
     public var append = 0
     public var tempDir: [UInt8]?
+    /// `--insecure-links`: operator paths follow any symlink (`SymlinkTrust`). Not forwarded.
+    public var insecureLinks = false
+    /// `--confine-root=DIR`, normalised (absolute, no trailing slash; "/" is no confinement). Not forwarded.
+    public var confineRoot: [UInt8]?
+    /// How this process opens the operator's paths.
+    public var symlinkTrust: SymlinkTrust { SymlinkTrust(followsAnyOwner: insecureLinks, confineRoot: confineRoot) }
     public var dryRun = false
     /// Threads that write whole files at once (swsync's own setting; 1 writes one file at a time).
     public var copyWorkers = 2

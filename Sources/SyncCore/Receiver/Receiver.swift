@@ -12,6 +12,8 @@ public struct Receiver<FS: FileSystem>: Sendable {
     var destinationRoot: [UInt8] = []
     /// `--temp-dir`, opened once: every temp file is made and renamed through it.
     var temporaryDirectory: (any DirectoryHandle)?
+    /// `--temp-dir` was refused under the operator-path rule: no temp file is made there.
+    var temporaryDirectoryRefusal: SystemCallError?
     /// `--bwlimit`: shared by every copy of this value, so all writer threads draw on one bucket.
     let limiter: BandwidthLimiter?
 
@@ -319,6 +321,11 @@ public struct Receiver<FS: FileSystem>: Sendable {
         let name = job.name
         let base = PathBytes.lastComponent(name)
         let tempDirectory = inTempDir ? temporaryDirectory ?? job.location.directory : job.location.directory
+        if inTempDir, var refusal = temporaryDirectoryRefusal {
+            refusal.call = "mkstemp"
+            refusal.path = PathBytes.join(tempDirectory.path, base + Array(".XXXXXX".utf8))
+            throw .destination(refusal)
+        }
         var random = SplitMix64(seed: UInt64(bitPattern: Int64(name.hashValue)))
         for _ in 0..<100 {
             let path = FileLocation(TemporaryName.make(for: base, random: &random), in: tempDirectory)
@@ -437,28 +444,61 @@ public struct Receiver<FS: FileSystem>: Sendable {
     /// Moves the current destination file to its backup name (rsync `make_backup`).
     public func makeBackup(_ destination: [UInt8], name: [UInt8]) throws(WriteFailure) {
         let target = backupPath(for: destination, name: name)
-        if options.backupDir != nil { makeBackupParents(of: target, name: name) }
-        if let existing = try? fs.lstat(target), existing.kind == .directory {
-            removeTree(target)
+        let location = try prepareBackup(target, of: destination, name: name, movesOriginal: true)
+        if let existing = try? fs.lstat(location.name, in: location.directory), existing.kind == .directory {
+            removeTree(location)
         }
-        do { try fs.rename(destination, to: target) } catch {
+        do { try fs.rename(FileLocation(path: destination), to: location) } catch {
             throw .destination(error)
         }
     }
 
     func backupByCopy(_ destination: [UInt8], name: [UInt8]) throws(WriteFailure) {
         let target = backupPath(for: destination, name: name)
-        if options.backupDir != nil { makeParents(of: target) }
-        try? fs.removeFile(target)
+        let location = try prepareBackup(target, of: destination, name: name, movesOriginal: false)
+        try? fs.removeFile(location)
         do {
-            _ = try fs.copyFile(from: destination, toNew: target, permissions: 0o600, length: nil,
+            _ = try fs.copyFile(from: destination, toNew: location, permissions: 0o600, length: nil,
                 progress: { _ in true })
             if let status = try? fs.lstat(destination) {
-                try? fs.setPermissions(target, status.permissions)
-                try? fs.setModificationTime(target, status.mtime)
+                try? fs.setPermissions(location, status.permissions)
+                try? fs.setModificationTime(location, status.mtime)
             }
         } catch {
             throw .destination(error.describedAs("backup"))
+        }
+    }
+
+    /// Where the backup `target` of `destination` goes. In a `--backup-dir`, the directory is checked
+    /// under the operator-path rule before anything is made in it, its missing parents are made, and
+    /// the backup's directory is opened under the same rule: a directory on the way that another user
+    /// planted or swapped for a symlink is refused (no backup; rsync ends the run, exit 11), never
+    /// followed.
+    private func prepareBackup(_ target: [UInt8], of destination: [UInt8], name: [UInt8], movesOriginal: Bool)
+        throws(WriteFailure) -> FileLocation
+    {
+        guard let backupDir = options.backupDir else { return FileLocation(path: target) }
+        let root = backupDir.first == PathBytes.slash ? backupDir : PathBytes.join(destinationRoot, backupDir)
+        func refuse(_ error: SystemCallError) -> WriteFailure {
+            var refused = error
+            refused.call = "keep_backup"
+            refused.path = target
+            // A copy made before an in-place write fails that file alone (rsync: exit 23).
+            return movesOriginal ? .backupRefused(destination: destination, cause: refused) : .destination(refused)
+        }
+        do throws(SystemCallError) { _ = try fs.openOperatorDirectory(root, confined: true) } catch {
+            if error.refusal != nil { throw refuse(error) }
+        }
+        if movesOriginal { makeBackupParents(of: target, name: name) } else { makeParents(of: target) }
+        do {
+            let directory = try fs.openOperatorDirectory(PathBytes.parent(target), confined: true)
+            return FileLocation(PathBytes.lastComponent(target), in: directory)
+        } catch {
+            if error.refusal != nil { throw refuse(error) }
+            var failure = error
+            failure.call = "keep_backup"
+            failure.path = target
+            throw .destination(failure)
         }
     }
 
@@ -493,15 +533,19 @@ public struct Receiver<FS: FileSystem>: Sendable {
     }
 
     /// Removes a file or a whole directory tree; used to clear the way for a new entry.
-    public func removeTree(_ path: [UInt8]) {
-        guard let status = try? fs.lstat(path) else { return }
-        if status.kind == .directory {
-            for child in (try? fs.listDirectory(path)) ?? [] {
-                removeTree(PathBytes.join(path, child))
+    public func removeTree(_ path: [UInt8]) { removeTree(FileLocation(path: path)) }
+
+    /// Removes the entry at `location` and, for a directory, everything in it, each directory entered
+    /// through its parent's handle (never through a symlink put in its place).
+    func removeTree(_ location: FileLocation) {
+        guard let status = try? fs.lstat(location.name, in: location.directory) else { return }
+        if status.kind == .directory, let directory = try? fs.openDirectory(location, followingSymlink: false) {
+            for child in (try? fs.listDirectory(directory)) ?? [] {
+                removeTree(FileLocation(child, in: directory))
             }
-            try? fs.removeDirectory(path)
+            try? fs.removeDirectory(location)
         } else {
-            try? fs.removeFile(path)
+            try? fs.removeFile(location)
         }
     }
 }
@@ -528,6 +572,9 @@ public enum WriteFailure: Error, Sendable {
     case peer(PeerFailure)
     /// The temp name picked is taken (the receiver picks another; never reaches the generator).
     case temporaryNameTaken
+    /// The `--backup-dir` is reached through another user's symlink (the operator-path rule): the
+    /// backup of `destination` is not made, and the run ends as rsync's does (exit 11).
+    case backupRefused(destination: [UInt8], cause: SystemCallError)
 }
 
 /// How the sending side of a remote run failed a file.

@@ -6,7 +6,7 @@ struct ReferenceDirectories<FS: FileSystem> {
     let fs: FS
     let check: QuickCheck
     let kind: AlternateDestinationKind?
-    let roots: [[UInt8]]
+    private(set) var roots: [[UInt8]]
 
     init(fs: FS, check: QuickCheck, options: SyncOptions, destinationRoot: [UInt8]) {
         self.fs = fs
@@ -26,6 +26,9 @@ struct ReferenceDirectories<FS: FileSystem> {
     }
 
     var isEmpty: Bool { roots.isEmpty }
+
+    /// Leaves out the roots `isRefused` says no to (the operator-path rule).
+    mutating func removeRoots(where isRefused: ([UInt8]) -> Bool) { roots.removeAll(where: isRefused) }
 
     /// The roots that are not directories (rsync warns about each and goes on).
     var missingRoots: [[UInt8]] { roots.filter { (try? fs.stat($0))?.kind != .directory } }
