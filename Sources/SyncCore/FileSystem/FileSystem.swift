@@ -63,6 +63,9 @@ public protocol FileSystem: Sendable {
     /// "..", or an absolute path fails (ELOOP, EXDEV), so a directory on the way swapped meanwhile for
     /// a symlink is refused, never followed.
     func openBeneath(_ relativePath: [UInt8], in root: any DirectoryHandle) throws(SystemCallError) -> any OpenFile
+    /// The directory `relativePath` below `root` ("" or "." for `root` itself), reached the same way.
+    func openDirectoryBeneath(_ relativePath: [UInt8], in root: any DirectoryHandle) throws(SystemCallError)
+        -> any DirectoryHandle
     /// Opens a directory the operator named under rsync's rule for symlinks (`SymlinkTrust`);
     /// `confined`: `--confine-root` applies (not to the destination root, as in rsync).
     func openOperatorDirectory(_ path: [UInt8], confined: Bool) throws(SystemCallError) -> any DirectoryHandle
@@ -268,17 +271,35 @@ extension FileSystem {
     public func openBeneath(_ relativePath: [UInt8], in root: any DirectoryHandle) throws(SystemCallError)
         -> any OpenFile
     {
-        var components = relativePath.split(separator: PathBytes.slash).map { Array($0) }
+        var components = try componentsBeneath(relativePath, in: root)
+        let last = components.popLast() ?? PathBytes.dot
+        var directory = root
+        for component in components {
+            directory = try openDirectory(FileLocation(component, in: directory), followingSymlink: false)
+        }
+        return try openSource(FileLocation(last, in: directory), followingSymlink: false)
+    }
+
+    public func openDirectoryBeneath(_ relativePath: [UInt8], in root: any DirectoryHandle) throws(SystemCallError)
+        -> any DirectoryHandle
+    {
+        var directory = root
+        for component in try componentsBeneath(relativePath, in: root) {
+            directory = try openDirectory(FileLocation(component, in: directory), followingSymlink: false)
+        }
+        return directory
+    }
+
+    /// The components of a path below a root, without "."; EXDEV for ".." or an absolute path.
+    private func componentsBeneath(_ relativePath: [UInt8], in root: any DirectoryHandle) throws(SystemCallError)
+        -> [[UInt8]]
+    {
+        let components = relativePath.split(separator: PathBytes.slash).map { Array($0) }
         if relativePath.first == PathBytes.slash || components.contains(Array("..".utf8)) {
             throw SystemCallError(call: "open", path: PathBytes.join(root.path, relativePath),
                 errno: SystemErrno.crossDevice, errnoText: "Invalid cross-device link")
         }
-        let last = components.popLast() ?? PathBytes.dot
-        var directory = root
-        for component in components where component != PathBytes.dot {
-            directory = try openDirectory(FileLocation(component, in: directory), followingSymlink: false)
-        }
-        return try openSource(FileLocation(last, in: directory), followingSymlink: false)
+        return components.filter { $0 != PathBytes.dot }
     }
     public func copyFile(
         from source: any OpenFile, toNew temporary: FileLocation, permissions: UInt32, length: Int64?,

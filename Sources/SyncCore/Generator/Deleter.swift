@@ -13,8 +13,12 @@ public final class Deleter<FS: FileSystem> {
     /// The first backup the `--backup-dir` rule refused: the generator ends the run with it.
     private(set) var refusedBackup: (destination: [UInt8], cause: SystemCallError)?
     private var warnedAboutIOError = false
-    /// `--delete-delay` / `--delete-after`: extraneous names found during the walk, removed at the end.
-    private var deferred: [(path: [UInt8], name: [UInt8])] = []
+    /// `--delete-delay` / `--delete-after`: extraneous names (relative to the destination root) found
+    /// during the walk, removed at the end.
+    private var deferred: [[UInt8]] = []
+    /// The destination root, opened under the operator-path rule when first needed: every directory
+    /// the deleter lists or deletes in is opened below it, never by its path.
+    private var rootHandle: (any DirectoryHandle)?
     /// The receiver's side of the filter rules: what they exclude (or protect) is never deleted, unless
     /// `--delete-excluded`. Per-directory rules files are read from the destination, as rsync does.
     private var filters: FilterList?
@@ -92,8 +96,28 @@ public final class Deleter<FS: FileSystem> {
     public func collectExtraneous(in directory: [UInt8], name: [UInt8], keeping: Set<[UInt8]>) {
         guard isRealDirectory(name), enterRulesDirectory(directory, name: name) else { return }
         for item in extraneousEntries(in: directory, name: name, keeping: keeping) {
-            deferred.append((item.location.path, item.name))
+            deferred.append(item.name)
         }
+    }
+
+    /// The destination directory `name` (relative to the root; "" for the root), opened below the
+    /// root's handle without following a symlink on the way, so a directory swapped for one since the
+    /// walk looked at it is not entered. With `-K` a kept link is followed (`isRealDirectory` checked
+    /// where it leads), so the directory is opened by its path.
+    func openDestination(_ name: [UInt8]) -> (any DirectoryHandle)? {
+        if rootHandle == nil {
+            rootHandle = try? fs.openOperatorDirectory(receiver.destinationRoot, confined: false)
+        }
+        guard let rootHandle else { return nil }
+        if name.isEmpty || name == PathBytes.dot { return rootHandle }
+        if options.keepDirLinks { return try? fs.openDirectory(PathBytes.join(receiver.destinationRoot, name)) }
+        return try? fs.openDirectoryBeneath(name, in: rootHandle)
+    }
+
+    /// Where the entry `name` (relative to the root) is: its name in its parent, opened as above.
+    func destinationLocation(_ name: [UInt8]) -> FileLocation? {
+        let parent = PathBytes.parent(name)
+        return openDestination(parent == PathBytes.dot ? [] : parent).map { FileLocation(PathBytes.lastComponent(name), in: $0) }
     }
 
     /// Deletes what `collectExtraneous` recorded, unless a source I/O error happened.
@@ -103,13 +127,15 @@ public final class Deleter<FS: FileSystem> {
             warnIOError()
             return
         }
-        for item in deferred {
+        for name in deferred {
             if observer.isInterrupted { break }
-            guard let status = try? fs.lstat(item.path) else { continue }
+            guard let location = destinationLocation(name),
+                let status = try? fs.lstat(location.name, in: location.directory)
+            else { continue }
             // The parent's time was already set from the source; keep it through the deletion.
-            let parent = PathBytes.parent(item.path)
-            let parentTime = options.times && !options.omitDirTimes ? (try? fs.lstat(parent))?.mtime : nil
-            deleteItem(FileLocation(path: item.path), name: item.name, status: status)
+            let parent = FileLocation(PathBytes.dot, in: location.directory)
+            let parentTime = options.times && !options.omitDirTimes ? (try? fs.lstat(PathBytes.dot, in: location.directory))?.mtime : nil
+            deleteItem(location, name: name, status: status)
             if let parentTime, !options.dryRun { try? fs.setModificationTime(parent, parentTime) }
         }
         deferred.removeAll()
@@ -132,7 +158,7 @@ public final class Deleter<FS: FileSystem> {
     /// Entries of the destination directory at `directory` not in `keeping` and not protected by the
     /// rules, in deletion order.
     private func extraneousEntries(in directory: [UInt8], name: [UInt8], keeping: Set<[UInt8]>) -> [Extraneous] {
-        guard let handle = try? fs.openDirectory(directory) else { return [] }
+        guard let handle = openDestination(name) else { return [] }
         return extraneousEntries(in: handle, name: name, keeping: keeping)
     }
 

@@ -139,24 +139,45 @@ extension Generator {
         return FileLocation(PathBytes.lastComponent(name), in: directory.handle)
     }
 
-    /// Opens the destination directory whose entries `walk` is about to examine (nil when it cannot
-    /// be opened: it is missing in a dry run, say; lookups then go by path). A subdirectory is opened
-    /// through the enclosing directory's handle, never through a symlink there (with `-K`, a kept
-    /// link is followed: `KeptDirectoryLinks` has checked where it leads).
-    func openDestinationDirectory(_ relativeName: [UInt8]) -> (name: [UInt8], handle: any DirectoryHandle)? {
+    /// Opens the destination directory whose entries `walk` is about to examine. Nil where there is
+    /// nothing to open and lookups go by path: a single file's destination, a directory a dry run has
+    /// not made. A subdirectory is opened through the enclosing directory's handle, never through a
+    /// symlink there (with `-K`, a kept link is followed: `KeptDirectoryLinks` has checked where it
+    /// leads); the error when that fails (it was swapped for a symlink meanwhile, say).
+    func openDestinationDirectory(_ relativeName: [UInt8], mayBeMissing: Bool = false) throws(SystemCallError)
+        -> (name: [UInt8], handle: any DirectoryHandle)?
+    {
         let name = relativeName.isEmpty ? PathBytes.dot : relativeName
         if renamedSingleFile != nil { return nil }
         if let missing = dryRunMissingBelow, DirectoryRuleTracker.isAncestor(missing, of: name) { return nil }
-        let handle: (any DirectoryHandle)?
-        if let location = locationInWalkedDirectory(name) {
-            handle = try? fs.openDirectory(location, followingSymlink: options.keepDirLinks)
-        } else if name == PathBytes.dot {
-            // The root again under the operator-path rule: its path may have changed since the check.
-            handle = try? fs.openOperatorDirectory(destinationPath(name), confined: false)
-        } else {
-            handle = try? fs.openDirectory(destinationPath(name))
+        do {
+            if let location = locationInWalkedDirectory(name) {
+                return (name, try fs.openDirectory(location, followingSymlink: options.keepDirLinks))
+            }
+            // The root (again under the operator-path rule: its path may have changed since the check),
+            // or a directory below an enclosing one that is not made yet.
+            let path = destinationPath(name)
+            return (name, name == PathBytes.dot ? try fs.openOperatorDirectory(path, confined: false) : try fs.openDirectory(path))
+        } catch {
+            // A dry run writes nothing (what it would replace is looked up by path); a full-path mode
+            // directory is made only once something inside is sent.
+            if options.dryRun || (mayBeMissing && error.errno == SystemErrno.noSuchEntry) { return nil }
+            throw error
         }
-        return handle.map { (name, $0) }
+    }
+
+    /// A destination directory that could not be opened for its entries: each is reported as rsync's
+    /// generator reports a path it cannot stat (exit 23) and skipped, with what lies below, rather than
+    /// reached by a path that may now lead elsewhere.
+    func skipEntries(of listing: FileListBuilder<FS>.Listing, in relativeName: [UInt8], because failure: SystemCallError) {
+        for entry in listing.entries {
+            entriesDone += 1
+            let path = OutputEscaper.escape(fs.absolute(destinationPath(entry.name)), keepHighBit: options.keepHighBit)
+            fail("[generator] recv_generator: failed to stat \"\(path)\": \(failure.errnoText) (\(failure.errno))")
+            if entry.isDirectory && listing.descends(into: entry, recursive: options.recursive) {
+                fileList?.skipSubtree(recursive: options.recursive) { accept($0) }
+            }
+        }
     }
 
     /// `--no-implied-dirs`: a path element of a `-R` source is not sent; it is made (with default

@@ -318,7 +318,19 @@ public final class Generator<FS: FileSystem> {
 
     // MARK: Walk
 
-    func walk(listing: FileListBuilder<FS>.Listing, relativeName: [UInt8], isContentDirectory: Bool) {
+    /// `isPassedThrough`: a full-path mode directory, made only once something inside it is sent.
+    func walk(listing: FileListBuilder<FS>.Listing, relativeName: [UInt8], isContentDirectory: Bool,
+        isPassedThrough: Bool = false)
+    {
+        // This directory's handle while its entries are examined; the enclosing walk's again on return.
+        let enclosing = destinationDirectory
+        defer { destinationDirectory = enclosing }
+        do {
+            destinationDirectory = try openDestinationDirectory(relativeName, mayBeMissing: isPassedThrough)
+        } catch {
+            skipEntries(of: listing, in: relativeName, because: error)
+            return
+        }
         // A remote run has no whole list to scan first: --delete-before deletes as it goes, like --delete-during.
         if isContentDirectory, var timing = options.effectiveDeleteTiming, timing != .before || peerData != nil {
             if timing == .before { timing = .during }
@@ -331,10 +343,6 @@ public final class Generator<FS: FileSystem> {
                 deleter.collectExtraneous(in: destinationPath(directoryName), name: relativeName, keeping: keep)
             }
         }
-        // This directory's handle while its entries are examined; the enclosing walk's again on return.
-        let enclosing = destinationDirectory
-        destinationDirectory = openDestinationDirectory(relativeName)
-        defer { destinationDirectory = enclosing }
         for entry in listing.entries where !entry.isDirectory {
             if observer.isInterrupted { wasInterrupted = true }
             if wasInterrupted || fatalError != nil { return }
@@ -353,7 +361,8 @@ public final class Generator<FS: FileSystem> {
                 if descends, let fileList {
                     let childListing = fileList.next()
                     accept(childListing)
-                    walk(listing: childListing, relativeName: entry.name, isContentDirectory: false)
+                    walk(listing: childListing, relativeName: entry.name, isContentDirectory: false,
+                        isPassedThrough: true)
                 }
                 if passedThrough.last?.name == entry.name { passedThrough.removeLast() }
                 if let state = madePassedThrough.removeValue(forKey: entry.name) {
