@@ -247,3 +247,63 @@ int csync_open_trusted(const char *path, int flags, unsigned mode, const char *c
         current = next;
     }
 }
+
+#include <stdint.h>
+#include <sys/prctl.h>
+
+#ifndef SYS_landlock_create_ruleset
+#define SYS_landlock_create_ruleset 444
+#define SYS_landlock_add_rule 445
+#define SYS_landlock_restrict_self 446
+#endif
+
+/// The kernel's Landlock ABI (ours, not the headers', which may be older than the kernel).
+struct csync_ruleset_attr { uint64_t handled_access_fs; };
+struct csync_path_beneath_attr { uint64_t allowed_access; int32_t parent_fd; } __attribute__((packed));
+enum {
+    csync_fs_execute = 1 << 0, csync_fs_write_file = 1 << 1, csync_fs_read_file = 1 << 2,
+    csync_fs_read_dir = 1 << 3, csync_fs_refer = 1 << 13, csync_fs_truncate = 1 << 14,
+    csync_fs_ioctl_dev = 1 << 15,
+};
+
+int csync_landlock_abi(void) {
+    return (int)syscall(SYS_landlock_create_ruleset, NULL, 0, 1 /* LANDLOCK_CREATE_RULESET_VERSION */);
+}
+
+int csync_landlock_restrict(const char *const *paths, const int *writable, int count, int *failed_index) {
+    *failed_index = -1;
+    int abi = csync_landlock_abi();
+    if (abi < 1) return -1;
+    uint64_t handled = (1ULL << 13) - 1;  // ABI 1: execute ... make_sym
+    if (abi >= 2) handled |= csync_fs_refer;
+    if (abi >= 3) handled |= csync_fs_truncate;
+    if (abi >= 5) handled |= csync_fs_ioctl_dev;
+    uint64_t file_rights = csync_fs_execute | csync_fs_write_file | csync_fs_read_file | csync_fs_truncate |
+                           csync_fs_ioctl_dev;
+    struct csync_ruleset_attr attr = { handled };
+    int ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0);
+    if (ruleset < 0) return -1;
+    for (int index = 0; index < count; index++) {
+        int descriptor = open(paths[index], O_PATH | O_CLOEXEC);
+        if (descriptor < 0) continue;  // not there: nothing to allow
+        struct stat info;
+        // Read-only still lets a file be hard-linked out (REFER): --link-dest links from its reference.
+        uint64_t allowed = writable[index] ? (handled & ~(uint64_t)csync_fs_execute)
+                                           : (uint64_t)(csync_fs_read_file | csync_fs_read_dir | csync_fs_refer);
+        if (fstat(descriptor, &info) == 0 && !S_ISDIR(info.st_mode)) allowed &= file_rights;
+        struct csync_path_beneath_attr rule = { allowed & handled, descriptor };
+        long added = syscall(SYS_landlock_add_rule, ruleset, 1 /* LANDLOCK_RULE_PATH_BENEATH */, &rule, 0);
+        int saved = errno;
+        close(descriptor);
+        if (added < 0) { close(ruleset); *failed_index = index; errno = saved; return -1; }
+    }
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+        syscall(SYS_landlock_restrict_self, ruleset, 0) != 0) {
+        int saved = errno;
+        close(ruleset);
+        errno = saved;
+        return -1;
+    }
+    close(ruleset);
+    return abi;
+}

@@ -208,6 +208,7 @@ public enum RemoteRun {
         let observer = ForwardingObserver(connection: connection, sendsItems: options.serverSendsItems,
             interrupted: isInterrupted)
         if sends {
+            ServerConfinement.confineSender(sources: paths, options: options, observer: observer)
             let events = SessionEvents(observer: observer, connection: connection)
             events.isServer = true
             return send(paths, over: connection, options: options, observer: observer, events: events,
@@ -268,6 +269,11 @@ public enum RemoteRun {
             try events.handle(message)
         }, endOfRead: role.endOfRead)
         let generator = Generator(fs: PosixFileSystem(trust: options.symlinkTrust), options: options, observer: observer)
+        if events.isServer {
+            generator.beforeTransfer = { root in
+                ServerConfinement.confineReceiver(destinationRoot: root, options: options, observer: observer)
+            }
+        }
         progressCounts { [unowned generator] in generator.progressCounts }
         var runError: SyncError?
         do { try generator.run(link: role, destination: destination) } catch { runError = error }

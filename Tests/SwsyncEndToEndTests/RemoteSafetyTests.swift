@@ -344,4 +344,37 @@ struct RemoteSafetyTests {
         #expect(copied != Array("secret\n".utf8), "the sender read through the swapped symlink")
         #expect(try readAllBytes(destination + "/a/big.bin").count == 24_000_000)
     }
+
+    // MARK: Landlock on the server
+
+    /// The server confines itself with Landlock before it touches the tree: a file outside the transfer
+    /// cannot be opened (its `SWSYNC_LANDLOCK_PROBE` diagnostic says so), one inside can, and
+    /// `--no-landlock` leaves it unconfined. Skipped where the kernel has no Landlock.
+    @Test(arguments: RemoteTransferTests.Direction.allCases)
+    func theServerIsConfinedToTheTransfer(_ direction: RemoteTransferTests.Direction) throws {
+        let host = try RemoteHost.sharedHost()
+        let (scratch, source) = try Self.scratch("remote-landlock-\(direction.rawValue)", file: "inside.txt", size: 100)
+        try makeDirectories(scratch.path + "/outside")
+        try writeFile(scratch.path + "/outside/secret", Array("secret\n".utf8))
+        let destination = scratch.path + "/dst"
+        let remoteTree = direction == .push ? destination : source
+        let route = Route(direction: direction, transport: .libssh)
+        func probe(_ path: String, _ extra: [String] = []) throws -> ProcessOutput {
+            try host.runSwsync(["-a", "--rsync-path=env SWSYNC_LANDLOCK_PROBE=\(path) \(RemoteHost.absoluteSwsync)"]
+                + extra + Self.operands(route, host: host, source: source, destination: destination),
+                transport: .libssh, in: scratch.path, outputPrefix: scratch.path + "/swsync")
+        }
+        let outside = try probe(scratch.path + "/outside/secret", ["-v"])
+        try #require(outside.termination == .exited(0), Comment(rawValue: outside.stderrText))
+        // A kernel without Landlock: the server says so with -v, and the run goes on.
+        if outside.stdoutText.contains("landlock: not available on this kernel; the server is not confined") { return }
+        #expect(outside.stdoutText.contains("landlock probe: \(scratch.path)/outside/secret: refused"),
+            Comment(rawValue: outside.stdoutText))
+        let inside = try probe(remoteTree + "/inside.txt")
+        #expect(inside.stdoutText.contains("landlock probe: \(remoteTree)/inside.txt: readable"),
+            Comment(rawValue: inside.stdoutText))
+        let unconfined = try probe(scratch.path + "/outside/secret", ["--no-landlock"])
+        #expect(unconfined.termination == .exited(0) && !unconfined.stdoutText.contains("landlock probe"),
+            Comment(rawValue: unconfined.stdoutText))
+    }
 }

@@ -24,4 +24,10 @@ void csync_disable_openat2(int disabled);
 /// outside `confine`, 3 for a component swapped for a symlink while it was walked.
 int csync_open_trusted(const char *path, int flags, unsigned mode, const char *confine, char *resolved,
                        size_t resolved_size, int *refused);
+/// The kernel's Landlock ABI version, or -1 (ENOSYS, EOPNOTSUPP: no Landlock).
+int csync_landlock_abi(void);
+/// Restricts this process, for good, to `count` paths: read-only, or read-write where `writable[i]`
+/// (everything but execute). A missing path is skipped. Returns the ABI used, or -1 with errno
+/// (`*failed_index` names a path whose rule the kernel refused).
+int csync_landlock_restrict(const char *const *paths, const int *writable, int count, int *failed_index);
 #endif

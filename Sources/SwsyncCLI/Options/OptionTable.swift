@@ -252,6 +252,8 @@ enum OptionTable {
         value(["temp-dir"], "T") { command, text in command.options.tempDir = Array(text.utf8) },
         // rsync's rule for symlinks in the operator's paths (SymlinkTrust); neither goes to the peer.
         flag(["insecure-links"], nil, { $0.insecureLinks = $1 }),
+        // swsync's own: a server confines itself with Landlock unless told --no-landlock (forwarded).
+        flag(["landlock"], nil, { $0.landlock = $1 }),
         value(["confine-root"]) { command, text in command.confineRootGiven = text },
         flag(["dry-run"], "n", { $0.dryRun = $1 }),
 

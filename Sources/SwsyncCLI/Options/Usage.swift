@@ -105,6 +105,9 @@ enum Usage {
         --size-only              skip files that match in size
         --modify-window=NUM, -@  set the accuracy for mod-time comparisons
         --temp-dir=DIR, -T       create temporary files in directory DIR
+        --insecure-links         follow attacker-owned symlinks in operator paths
+        --confine-root=DIR       refuse operator paths resolving outside DIR
+        --no-landlock            a server does not confine itself with Landlock
         --compare-dest=DIR       also compare destination files relative to DIR
         --copy-dest=DIR          ... and include copies of unchanged files
         --link-dest=DIR          hardlink to files in DIR when unchanged

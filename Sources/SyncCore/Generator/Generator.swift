@@ -29,6 +29,9 @@ public final class Generator<FS: FileSystem> {
     /// A per-directory rules file failed, or the disk is full: the walk stops, no deletions follow,
     /// and the run ends with this error.
     var fatalError: SyncError?
+    /// Called once the destination root is resolved (and made), before anything else is written or
+    /// read in it: a server confines itself here (`ServerConfinement`).
+    public var beforeTransfer: ((_ destinationRoot: [UInt8]) -> Void)?
 
     /// Set by the first write that finds the disk full, for the copy workers still holding jobs.
     let diskFull = StopFlag()
@@ -196,6 +199,7 @@ public final class Generator<FS: FileSystem> {
             throw SyncError(.syntax, "The temp-dir does not exist: \(OutputEscaper.escape(tempDir, keepHighBit: options.keepHighBit))")
         }
         resolveReferenceDirectories()
+        beforeTransfer?(destinationRoot)
         if options.verbose > 1 && !options.quiet {
             observer.info(options.wholeFile == false
                 ? "delta-transmission enabled" : "delta-transmission disabled for local transfer or --whole-file")

@@ -128,6 +128,8 @@ public struct SyncOptions: Sendable {
     /// `--append` (1) and `--append-verify` (2): a shorter destination file only gets the source's tail.
     public var append = 0
     public var tempDir: [UInt8]?
+    /// `--no-landlock` (swsync's own): a server does not confine itself with Landlock.
+    public var landlock = true
     /// `--insecure-links`: operator paths follow any symlink (`SymlinkTrust`). Not forwarded.
     public var insecureLinks = false
     /// `--confine-root=DIR`, normalised (absolute, no trailing slash; "/" is no confinement). Not forwarded.
