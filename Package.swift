@@ -46,6 +46,9 @@ let package = Package(
         // libFuzzer target for the delta decoders and patcher; see Scripts/fuzz-delta. A normal build gets a
         // plain `main` that replays input files, so it links without libFuzzer.
         .executableTarget(name: "DeltaFuzz", dependencies: ["SyncCore"]),
+        // libFuzzer targets for what a peer or a rules file feeds swsync (frames, messages, file lists, filter
+        // rules); see Scripts/fuzz. A normal build replays input files, as DeltaFuzz.
+        .executableTarget(name: "ProtocolFuzz", dependencies: ["SyncProtocol", "SyncCore"]),
         // Scripts/bench-delta-engine: signature and delta throughput on one core.
         .executableTarget(name: "DeltaBench", dependencies: ["SyncCore"]),
         // What the test targets share: the one Tag set, an in-memory FileSystem and a recording observer
