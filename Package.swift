@@ -60,7 +60,7 @@ let package = Package(
         .testTarget(
             name: "SyncPlatformTests", dependencies: ["SyncPlatform", "SyncCore", "SyncTestSupport", "CSyncShims"]),
         .testTarget(
-            name: "SwsyncEndToEndTests", dependencies: ["SyncTestSupport"], exclude: ["Support/hostile_peer.py"]),
+            name: "SwsyncEndToEndTests", dependencies: ["SyncTestSupport"], exclude: ["Support/hostile_peer.py", "Support/hostile_receiver.py"]),
         .testTarget(name: "SyncSSHTests", dependencies: ["SyncSSH", "SyncCore", "SyncTestSupport"]),
     ]
 )

@@ -156,6 +156,51 @@ struct HostilePeerTests {
     }
 }
 
+/// A hostile *receiver* (Support/hostile_receiver.py): a client of `swsync --server --sender` that asks for
+/// files the list never offered. The server ends the run (exit 12) and sends no byte of data for them.
+@Suite(
+    .tags(.large, .remote),
+    .enabled(if: Tools.swsyncAvailable, "swsync binary not built"),
+    .enabled(if: HostilePeer.python != nil, "python3 not found")
+)
+struct HostileReceiverTests {
+    static let script = Tools.packageRoot + "/Tests/SwsyncEndToEndTests/Support/hostile_receiver.py"
+
+    func ask(_ scenario: String) throws -> (facts: [String: String], stderr: String) {
+        let scratch = try TemporaryDirectory("hostile-receiver")
+        try makeDirectory(scratch.path + "/src")
+        try writeFile(scratch.path + "/src/listed.txt", Array("listed content\n".utf8))
+        try writeFile(scratch.path + "/secret.txt", Array("TOPSECRET\n".utf8))
+        let output = try Subprocess.run(HostilePeer.python!, [Self.script, Tools.swsync, scratch.path + "/src/", scenario],
+            in: scratch.path, outputPrefix: scratch.path + "/client", timeout: 60)
+        var facts: [String: String] = [:]
+        for line in output.stdoutText.split(separator: "\n") {
+            let parts = line.split(separator: " ", maxSplits: 1)
+            facts[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
+        }
+        return (facts, output.stderrText)
+    }
+
+    static func hex(_ text: String) -> String { Array(text.utf8).map { String(format: "%02x", $0) }.joined() }
+
+    @Test(arguments: ["directory", "out-of-range"])
+    func aRequestForAFileNeverOfferedEndsTheRunWithNoData(_ scenario: String) throws {
+        let (facts, stderr) = try ask(scenario)
+        let context = Comment(rawValue: "\(facts)\n\(stderr)")
+        #expect(facts["listed"] == "2", context)
+        #expect(facts["exit"] == "12", context)
+        #expect(facts["delta-frames"] == "0", context)
+        #expect(!(facts["bytes"] ?? "").contains(Self.hex("TOPSECRET")), context)
+    }
+
+    /// The control: the same client asking for the listed file gets its data.
+    @Test func aRequestForAnOfferedFileIsAnswered() throws {
+        let (facts, stderr) = try ask("valid")
+        #expect(facts["delta-frames"] == "1", Comment(rawValue: "\(facts)\n\(stderr)"))
+        #expect((facts["bytes"] ?? "").contains(Self.hex("listed content\n")), Comment(rawValue: "\(facts)"))
+    }
+}
+
 /// Where the hostile peer and its interpreter are (outside the suite type: its traits refer to them).
 enum HostilePeer {
     static let script = Tools.packageRoot + "/Tests/SwsyncEndToEndTests/Support/hostile_peer.py"

@@ -75,7 +75,7 @@ struct RaceTests {
         for round in 0..<rounds {
             let output = try Subprocess.run(Tools.swsync,
                 options.map { $0.replacingOccurrences(of: "@", with: base) } + ["src/", "dest/"],
-                in: base, outputPrefix: nil)
+                in: base, outputPrefix: base + "/swsync")
             #expect([.exited(0), .exited(23), .exited(24)].contains(output.termination),
                 Comment(rawValue: "round \(round): \(output.termination)\n\(output.stderrText)"))
             let outside = try Self.outsideEntries(base)
@@ -106,7 +106,7 @@ struct RaceTests {
         let scratch = try Self.tree("race-dest-before", owner: 65534)
         let base = scratch.path
         try makeSymlink(base + "/dest/sub", to: base + "/outside")
-        let output = try Subprocess.run(Tools.swsync, ["-a", "--delete", "src/", "dest/"], in: base, outputPrefix: nil)
+        let output = try Subprocess.run(Tools.swsync, ["-a", "--delete", "src/", "dest/"], in: base, outputPrefix: base + "/swsync")
         #expect(output.termination == .exited(0), Comment(rawValue: output.stderrText))
         #expect(try Self.outsideEntries(base) == ["extraneous", "sentinel"])
         #expect(fileStatus(base + "/dest/sub").map { $0.st_mode & S_IFMT == S_IFDIR } == true,
@@ -129,7 +129,7 @@ struct RaceTests {
         defer { flipper.stop() }
         for round in 0..<12 {
             let output = try Subprocess.run(Tools.swsync, ["-a", "--delete", "src/", "dest/"], in: base,
-                outputPrefix: nil)
+                outputPrefix: base + "/swsync")
             #expect([.exited(0), .exited(23), .exited(24)].contains(output.termination),
                 Comment(rawValue: "round \(round): \(output.termination)\n\(output.stderrText)"))
             // dest/sub may be the source's symlink, copied as a symlink (-l): only a real directory counts.
