@@ -21,6 +21,11 @@ final class MatchTable {
     /// Longest chain walked when dropping duplicates at build time, so a hostile signature with one weak sum
     /// and many strong sums cannot make building quadratic.
     private static let duplicateScanLimit = 16
+    /// Most blocks kept with one weak sum (CVE-2024-12084's neighbour, the weak-sum flood): a hostile
+    /// signature of many blocks sharing one weak sum would otherwise make every position of the new
+    /// file whose rolling sum is that one walk them all, and matching quadratic. Blocks left out only
+    /// match less; the delta stays right.
+    static let sameWeakSumLimit = 32
 
     init(signature: Signature) {
         self.signature = signature
@@ -49,7 +54,7 @@ final class MatchTable {
             strongLow[i] = digest.low
             strongHigh[i] = digest.high
         }
-        for i in 0..<fullBlockCount where !isDuplicate(i) {
+        for i in 0..<fullBlockCount where !isDuplicateOrFlooding(i) {
             let b = bucket(weak[i])
             next[i] = head[b]
             head[b] = Int32(i)
@@ -70,15 +75,35 @@ final class MatchTable {
     @inline(__always)
     private func bucket(_ sum: UInt32) -> Int { Int(truncatingIfNeeded: (sum &* 0x9E37_79B1) >> shift) }
 
-    private func isDuplicate(_ i: Int) -> Bool {
+    /// True when block `i` is already in the table (same weak and strong sums), or its weak sum already
+    /// has `sameWeakSumLimit` blocks. Both scans are bounded, so building stays linear.
+    private func isDuplicateOrFlooding(_ i: Int) -> Bool {
         var j = Int(head[bucket(weak[i])])
         var steps = 0
-        while j >= 0 && steps < Self.duplicateScanLimit {
-            if weak[j] == weak[i] && strongLow[j] == strongLow[i] && strongHigh[j] == strongHigh[i] { return true }
+        var sameWeak = 0
+        while j >= 0 && steps < Self.duplicateScanLimit + Self.sameWeakSumLimit {
+            if weak[j] == weak[i] {
+                if steps < Self.duplicateScanLimit && strongLow[j] == strongLow[i] && strongHigh[j] == strongHigh[i] {
+                    return true
+                }
+                sameWeak += 1
+                if sameWeak >= Self.sameWeakSumLimit { return true }
+            }
             j = Int(next[j])
             steps += 1
         }
         return false
+    }
+
+    /// How many blocks a position with weak sum `sum` would be compared against.
+    func candidateCount(forWeakSum sum: UInt32) -> Int {
+        var count = 0
+        var j = Int(head[bucket(sum)])
+        while j >= 0 {
+            if weak[j] == sum { count += 1 }
+            j = Int(next[j])
+        }
+        return count
     }
 
     /// True when some full block has weak sum `sum` (the cheap pre-check before any strong hashing).

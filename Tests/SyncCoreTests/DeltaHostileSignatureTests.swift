@@ -1,0 +1,40 @@
+import SyncTestSupport
+import Testing
+@testable import SyncCore
+
+/// A signature comes from the receiver, which may be hostile. One that gives thousands of blocks the
+/// weak sum of the sender's commonest window (all zeros), each with its own strong sum, must not make
+/// every position of that data compare against all of them (matching quadratic in the file size).
+@Suite("Delta: hostile signatures", .tags(.small))
+struct DeltaHostileSignatureTests {
+    static let blockLength = 64
+    static let blockCount = 20_000
+
+    static func floodedSignature() throws -> (Signature, weak: UInt32) {
+        let zeros = [UInt8](repeating: 0, count: blockLength)
+        let weak = zeros.withUnsafeBytes { RollingChecksum($0).value }
+        var random = SeededRandom(seed: 12084)
+        let geometry = BlockGeometry(fileSize: blockLength * blockCount, blockLength: blockLength)
+        let signature = try Signature(checksum: .xxh128, geometry: geometry, strongLength: 16,
+            weak: [UInt32](repeating: weak, count: blockCount), strong: random.bytes(16 * blockCount))
+        return (signature, weak)
+    }
+
+    @Test func aFloodOfOneWeakSumIsCappedInTheTable() throws {
+        let (signature, weak) = try Self.floodedSignature()
+        let table = MatchTable(signature: signature)
+        #expect(table.candidateCount(forWeakSum: weak) <= MatchTable.sameWeakSumLimit)
+        #expect(table.candidateCount(forWeakSum: weak) > 0)
+    }
+
+    /// The delta against the flooded signature is still right: all literals here, rebuilt to the file.
+    @Test func theDeltaAgainstAFloodStaysCorrect() throws {
+        let (signature, _) = try Self.floodedSignature()
+        let newFile = [UInt8](repeating: 0, count: 256 * 1024)
+        let (instructions, trailer) = newFile.withUnsafeBytes { DeltaGenerator.delta(signature: signature, newFile: $0) }
+        let basis = [UInt8](repeating: 1, count: Self.blockLength * Self.blockCount)
+        let rebuilt = try DeltaPatcher.patch(basis: basis, signature: signature, instructions: instructions,
+            trailer: trailer)
+        #expect(rebuilt == newFile)
+    }
+}
