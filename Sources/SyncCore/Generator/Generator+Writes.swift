@@ -104,10 +104,13 @@ extension Generator {
     /// left in `--partial-dir`, else the current destination file, else a copy in a reference directory.
     func deltaBasis(_ entry: FileEntry, path: [UInt8], existing: FileStatus?) -> [UInt8]? {
         guard options.wholeFile == false else { return nil }
-        if let partial = PartialDirectory(options)?.file(named: path, in: PathBytes.parent(path)),
+        if let partialDirectory = PartialDirectory(options),
+            case let partial = partialDirectory.file(named: path, in: PathBytes.parent(path)),
             let status = try? fs.lstat(partial), status.kind == .regular
         {
-            return partial
+            // One behind another user's symlink is no basis (rsync warns, as for each refused lookup).
+            guard let refusal = partialDirectory.refusal(in: PathBytes.parent(path), fs: fs) else { return partial }
+            warnOfRefusal(refusal)
         }
         if let existing, existing.kind == .regular { return path }
         return references.candidate(for: entry, kind: .regular)?.path

@@ -304,7 +304,9 @@ public struct Receiver<FS: FileSystem>: Sendable {
 
     /// After a successful transfer the `--partial-dir` copy is spent: remove it, and the dir once empty.
     private func removeUsedPartial(directory: [UInt8], name: [UInt8]) {
-        guard let partialDirectory = PartialDirectory(options) else { return }
+        guard let partialDirectory = PartialDirectory(options), partialDirectory.isTrusted(in: directory, fs: fs) else {
+            return
+        }
         let partialFile = partialDirectory.file(named: name, in: directory)
         if (try? fs.lstat(partialFile)) != nil {
             try? fs.removeFile(partialFile)
@@ -395,6 +397,11 @@ public struct Receiver<FS: FileSystem>: Sendable {
         var mtime = job.mtime.map { _ in Self.unfinishedTime }
         if let partialDirectory = PartialDirectory(options) {
             let directory = PathBytes.parent(job.destination)
+            // Not kept behind another user's symlink: the partial data is dropped instead.
+            guard partialDirectory.isTrusted(in: directory, fs: fs) else {
+                try? fs.removeFile(path)
+                return
+            }
             try? fs.makeDirectory(partialDirectory.directory(in: directory), permissions: 0o700)
             target = FileLocation(path: partialDirectory.file(named: PathBytes.lastComponent(job.name), in: directory))
             mtime = nil
