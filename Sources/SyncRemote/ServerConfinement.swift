@@ -7,8 +7,11 @@ import SyncPlatform
 /// `--partial-dir` and the `--backup-dir` (read-write) and its reference directories (read-only).
 /// Where the kernel has no Landlock the run goes on, and `-v` says so; `--no-landlock` turns it off.
 enum ServerConfinement {
-    /// What the server still reads outside the tree: user and group names for `-o`/`-g`.
-    static let systemFiles: [[UInt8]] = ["/etc/passwd", "/etc/group", "/etc/nsswitch.conf"].map { Array($0.utf8) }
+    /// What the server still reads outside the tree: user and group names for `-o`/`-g`, and /proc,
+    /// where libdispatch's thread-pool monitor reads its threads' state (denied, it traps).
+    static let systemFiles: [[UInt8]] = ["/etc/passwd", "/etc/group", "/etc/nsswitch.conf", "/proc"].map {
+        Array($0.utf8)
+    }
 
     /// A sending server: its sources. Not with -L, -k or --copy-unsafe-links, which follow symlinks
     /// out of the tree on purpose.

@@ -141,4 +141,41 @@ struct RaceTests {
             }
         }
     }
+
+    /// A `--link-dest` reference whose directory is swapped for a symlink to outside, where a file the
+    /// same as the source's waits: it is never hard-linked (or copied) into the destination, before the
+    /// run (the link already there) or during it (the flipper).
+    @Test(arguments: [false, true])
+    func referenceDirectorySwappedForASymlink(flipping: Bool) throws {
+        let scratch = try TemporaryDirectory("race-link-dest")
+        let base = scratch.path
+        for directory in ["/src", "/src/sub", "/ref", "/outside"] { try makeDirectory(base + directory) }
+        for index in 0..<Self.fileCount {
+            for tree in ["/src/sub", "/outside"] {
+                try writeFile(base + tree + "/f\(index)", Array("same \(index)\n".utf8))
+                try setModificationTime(base + tree + "/f\(index)", seconds: 1_234_567_890)
+            }
+        }
+        if flipping {
+            try makeDirectory(base + "/ref/sub")
+            try makeSymlink(base + "/ref/.sublink", to: base + "/outside")
+        } else {
+            try makeSymlink(base + "/ref/sub", to: base + "/outside")
+        }
+        let flipper = flipping ? Flipper(base + "/ref/sub", base + "/ref/.sublink") : nil
+        flipper?.start()
+        defer { flipper?.stop() }
+        for round in 0..<(flipping ? 12 : 1) {
+            _ = try? Subprocess.run("/bin/rm", ["-rf", base + "/dst"], in: base, outputPrefix: nil)
+            let output = try Subprocess.run(Tools.swsync, ["-a", "--link-dest=\(base)/ref", "src/", "dst/"], in: base,
+                outputPrefix: base + "/swsync")
+            #expect([.exited(0), .exited(23), .exited(24)].contains(output.termination),
+                Comment(rawValue: "round \(round): \(output.stderrText)"))
+            for index in 0..<Self.fileCount {
+                let copy = fileStatus(base + "/dst/sub/f\(index)"), outside = fileStatus(base + "/outside/f\(index)")
+                #expect(copy != nil && copy?.st_ino != outside?.st_ino,
+                    "round \(round): dst/sub/f\(index) is outside's file, linked through the swapped reference")
+            }
+        }
+    }
 }

@@ -59,6 +59,7 @@ public enum SwsyncCommand {
         umask(oldMask)
         options.umask = UInt32(oldMask)
         options.isSuperUser = geteuid() == 0
+        options.memberGroups = Self.memberGroups()
         options.keepHighBit = options.eightBitOutput || Locale.isUTF8
 
         if isRemote {
@@ -114,6 +115,7 @@ public enum SwsyncCommand {
         umask(oldMask)
         options.umask = UInt32(oldMask)
         options.isSuperUser = geteuid() == 0
+        options.memberGroups = Self.memberGroups()
         options.keepHighBit = true
         options.progress = false
         options.progressTotal = false
@@ -175,5 +177,14 @@ enum RemotePath {
     static func isRemote(_ argument: String) -> Bool {
         if case .shell(let host) = HostSpec(argument) { return !host.isEmpty }
         return false
+    }
+}
+
+extension SwsyncCommand {
+    /// This process's effective group and supplementary groups.
+    static func memberGroups() -> Set<UInt32> {
+        var groups = [gid_t](repeating: 0, count: 256)
+        let count = getgroups(Int32(groups.count), &groups)
+        return Set(groups.prefix(max(0, Int(count))).map { UInt32($0) } + [UInt32(getegid())])
     }
 }

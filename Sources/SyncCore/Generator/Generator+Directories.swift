@@ -79,7 +79,7 @@ extension Generator {
                     return nil
                 }
                 if options.group || (options.owner && options.isSuperUser) {
-                    warn(receiver.finishAttributes(location, permissions: nil, owner: ownerChange(entry.status, nil), mtime: nil))
+                    warn(receiver.finishAttributes(role: .generator, location, permissions: nil, owner: ownerChange(entry.status, nil), mtime: nil))
                 }
             }
             if options.existingOnly {
@@ -101,14 +101,14 @@ extension Generator {
         }
         let flags = check.attributeFlags(source: entry, destination: current, localChange: false)
         if !options.dryRun && (flags.contains(.reportOwner) || flags.contains(.reportGroup)) {
-            warn(receiver.finishAttributes(location, permissions: nil, owner: ownerChange(entry.status, current), mtime: nil))
+            warn(receiver.finishAttributes(role: .generator, location, permissions: nil, owner: ownerChange(entry.status, current), mtime: nil))
         }
         // rsync sets an existing directory's mode before its contents, so a directory made writable by
         // the source can be filled (a non-root user could not write into the old 0555 mode). A mode
         // that takes write access away waits for finishDirectory.
         let permissions = check.destinationPermissions(source: entry.status, existing: current)
         if !options.dryRun && permissions != current.permissions && permissions & 0o300 == 0o300 {
-            warn(receiver.finishAttributes(location, permissions: permissions, owner: (nil, nil), mtime: nil))
+            warn(receiver.finishAttributes(role: .generator, location, permissions: permissions, owner: (nil, nil), mtime: nil))
         }
         report(entry, flags: flags)
         return DirectoryState(isNew: false)
@@ -210,7 +210,7 @@ extension Generator {
         if current.kind == .symlink && options.keepDirLinks {
             // -K: a kept link gets the directory's time itself (rsync sets it without following).
             if check.keepsTime(.directory) && current.mtime != entry.status.mtime {
-                warn(receiver.finishAttributes(location, permissions: nil, owner: (nil, nil), mtime: entry.status.mtime,
+                warn(receiver.finishAttributes(role: .generator, location, permissions: nil, owner: (nil, nil), mtime: entry.status.mtime,
                     isSymlink: true))
             }
             return
@@ -218,10 +218,10 @@ extension Generator {
         guard current.kind == .directory else { return }
         let permissions = check.destinationPermissions(source: entry.status, existing: isNew ? nil : current)
         if current.permissions != permissions {
-            warn(receiver.finishAttributes(location, permissions: permissions, owner: (nil, nil), mtime: nil))
+            warn(receiver.finishAttributes(role: .generator, location, permissions: permissions, owner: (nil, nil), mtime: nil))
         }
         if check.keepsTime(.directory) && current.mtime != entry.status.mtime {
-            warn(receiver.finishAttributes(location, permissions: nil, owner: (nil, nil), mtime: entry.status.mtime))
+            warn(receiver.finishAttributes(role: .generator, location, permissions: nil, owner: (nil, nil), mtime: entry.status.mtime))
         }
     }
 

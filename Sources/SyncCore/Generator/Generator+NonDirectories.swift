@@ -135,7 +135,7 @@ extension Generator {
                 fail("[receiver] symlink \"\(OutputEscaper.escape(fs.absolute(path), keepHighBit: options.keepHighBit))\" -> \"\(OutputEscaper.escape(target, keepHighBit: options.keepHighBit))\" failed: \(error.errnoText) (\(error.errno))")
                 return
             }
-            warn(receiver.finishAttributes(location, permissions: nil, owner: ownerChange(entry.status, nil),
+            warn(receiver.finishAttributes(role: .generator, location, permissions: nil, owner: ownerChange(entry.status, nil),
                 mtime: check.keepsTime(.symlink) ? entry.status.mtime : nil, isSymlink: true))
         }
         report(entry, flags: flags)
@@ -183,7 +183,7 @@ extension Generator {
                 fail("[receiver] \(error.describing(call: "mknod"))")
                 return
             }
-            warn(receiver.finishAttributes(location, permissions: permissions, owner: ownerChange(entry.status, nil),
+            warn(receiver.finishAttributes(role: .generator, location, permissions: permissions, owner: ownerChange(entry.status, nil),
                 mtime: check.keepsTime(entry.kind) ? entry.status.mtime : nil))
         }
         report(entry, flags: flags)

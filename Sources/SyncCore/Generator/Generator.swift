@@ -458,7 +458,7 @@ public final class Generator<FS: FileSystem> {
         guard !options.dryRun else { return }
         let permissions = check.destinationPermissions(source: entry.status, existing: existing)
         let owner = ownerChange(entry.status, existing)
-        warn(receiver.finishAttributes(
+        warn(receiver.finishAttributes(role: .generator, 
             destinationLocation(path, name: entry.name), permissions: permissions != existing.permissions && entry.kind != .symlink ? permissions : nil,
             owner: owner,
             mtime: flags.contains(.reportTime) && check.keepsTime(entry.kind) ? entry.status.mtime : nil,
@@ -468,7 +468,8 @@ public final class Generator<FS: FileSystem> {
     /// The owner and group to set, or nil for each that is kept.
     func ownerChange(_ source: FileStatus, _ existing: FileStatus?) -> (uid: UInt32?, gid: UInt32?) {
         let uid: UInt32? = options.owner && options.isSuperUser && existing?.uid != source.uid ? source.uid : nil
-        let gid: UInt32? = options.group && existing?.gid != source.gid ? source.gid : nil
+        let gid: UInt32? = options.group && existing?.gid != source.gid
+            && (options.isSuperUser || options.memberGroups?.contains(source.gid) != false) ? source.gid : nil
         return (uid, gid)
     }
 

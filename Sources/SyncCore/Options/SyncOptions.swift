@@ -93,6 +93,10 @@ public struct SyncOptions: Sendable {
     public var umask: UInt32 = 0o022
     /// rsync preserves owners (`-o`) only when the receiver runs as the super-user.
     public var isSuperUser = false
+    /// The receiving process's groups (its effective group and supplementary ones): without super-user
+    /// rights, `-g` sets only these (chown to another group would fail; rsync leaves it). Nil: not
+    /// known, every group is tried.
+    public var memberGroups: Set<UInt32>? = nil
 
     // What needs updating
     public var checksum = false

@@ -414,7 +414,8 @@ public struct Receiver<FS: FileSystem>: Sendable {
     static var unfinishedTime: FileTime { FileTime(seconds: 0, nanoseconds: 0) }
 
     /// Sets owner, permissions and modification time; returns the failures as rsync-style messages.
-    public func finishAttributes(
+    /// `role`: who rsync says failed (the generator sets directories' and unchanged files' attributes).
+    public func finishAttributes(role: Role = .receiver,
         _ path: FileLocation, permissions: UInt32?, owner: (uid: UInt32?, gid: UInt32?), mtime: FileTime?,
         isSymlink: Bool = false
     ) -> [String] {
@@ -431,7 +432,10 @@ public struct Receiver<FS: FileSystem>: Sendable {
         }
         if let mtime {
             do { try fs.setModificationTime(path, mtime) } catch {
-                if !isSymlink { warnings.append("[receiver] \(error.describing(call: "utimensat"))") }
+                // rsync's words: "failed to set times on", with the full path.
+                if !isSymlink {
+                    warnings.append("[\(role.rawValue)] failed to set times on \"\(OutputEscaper.escape(fs.absolute(path.path)))\": \(error.errnoText) (\(error.errno))")
+                }
             }
         }
         return warnings

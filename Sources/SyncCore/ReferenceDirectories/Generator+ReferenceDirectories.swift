@@ -14,6 +14,7 @@ extension Generator {
             }
             return false
         }
+        references.openRoots()
         if let kind = options.alternateDestinationKind {
             for root in references.missingRoots {
                 observer.error(.bare("--\(kind)-dest arg does not exist: \(OutputEscaper.escape(fs.absolute(root), keepHighBit: options.keepHighBit))"))
@@ -26,7 +27,7 @@ extension Generator {
     func useReferenceFile(_ entry: FileEntry, path: [UInt8]) -> Bool {
         guard let kind = references.kind else { return false }
         var contentMatch: (path: [UInt8], attributes: ItemizeFlags)?
-        for (candidate, _, attributes) in references.sameData(as: entry) {
+        for (candidate, location, _, attributes) in references.sameData(as: entry) {
             guard attributes.isEmpty else {
                 if contentMatch == nil { contentMatch = (candidate, attributes) }
                 continue
@@ -37,7 +38,7 @@ extension Generator {
                 return true
             case .link:
                 if !options.dryRun {
-                    do { try fs.makeHardLink(destinationLocation(path, name: entry.name), to: FileLocation(path: candidate)) } catch { continue }
+                    do { try fs.makeHardLink(destinationLocation(path, name: entry.name), to: location) } catch { continue }
                 }
                 report(entry, flags: [.localChange, .hardLinkName])
                 return true
@@ -74,7 +75,7 @@ extension Generator {
             return false
         }
         if kind == .link && !options.dryRun {
-            do { try fs.makeHardLink(destinationLocation(path, name: entry.name), to: FileLocation(path: candidate)) } catch { return false }
+            do { try fs.makeHardLink(destinationLocation(path, name: entry.name), to: candidate) } catch { return false }
         }
         report(entry, flags: kind == .link ? [.localChange, .hardLinkName] : [])
         return true

@@ -7,6 +7,10 @@ struct ReferenceDirectories<FS: FileSystem> {
     let check: QuickCheck
     let kind: AlternateDestinationKind?
     private(set) var roots: [[UInt8]]
+    /// Each root's handle, opened under the operator-path rule (`openRoots`): entries below a root are
+    /// looked up through it without following a symlink on the way, so a reference directory swapped
+    /// for a link to elsewhere is not linked or read from.
+    private var rootHandles: [[UInt8]: any DirectoryHandle] = [:]
 
     init(fs: FS, check: QuickCheck, options: SyncOptions, destinationRoot: [UInt8]) {
         self.fs = fs
@@ -30,23 +34,48 @@ struct ReferenceDirectories<FS: FileSystem> {
     /// Leaves out the roots `isRefused` says no to (the operator-path rule).
     mutating func removeRoots(where isRefused: ([UInt8]) -> Bool) { roots.removeAll(where: isRefused) }
 
+    /// Opens the roots (those that are directories) for the lookups.
+    mutating func openRoots() {
+        for root in roots {
+            if let handle = try? fs.openOperatorDirectory(root, confined: true) { rootHandles[root] = handle }
+        }
+    }
+
+    /// The entry `name` below `root`: its path (for messages and copies), where it is, and its lstat.
+    /// Through the root's handle, its parent opened below it with no symlink followed.
+    private func locate(_ name: [UInt8], in root: [UInt8]) -> (path: [UInt8], location: FileLocation, status: FileStatus)? {
+        let path = PathBytes.join(root, name)
+        guard let handle = rootHandles[root] else {
+            return (try? fs.lstat(path)).map { (path, FileLocation(path: path), $0) }
+        }
+        let parent = PathBytes.parent(name)
+        guard let directory = parent == PathBytes.dot ? handle : try? fs.openDirectoryBeneath(parent, in: handle)
+        else { return nil }
+        let location = FileLocation(PathBytes.lastComponent(name), in: directory)
+        return (try? fs.lstat(location.name, in: directory)).map { (path, location, $0) }
+    }
+
     /// The roots that are not directories (rsync warns about each and goes on).
     var missingRoots: [[UInt8]] { roots.filter { (try? fs.stat($0))?.kind != .directory } }
 
     /// Regular files with the source's data, in reference order, each with the preserved attributes that
     /// differ; lazy, so callers stop at the first one they can use.
     func sameData(as entry: FileEntry)
-        -> some Sequence<(path: [UInt8], status: FileStatus, attributes: ItemizeFlags)>
+        -> some Sequence<(path: [UInt8], location: FileLocation, status: FileStatus, attributes: ItemizeFlags)>
     {
         let (fs, check) = (fs, check)
-        return roots.lazy.compactMap { root -> (path: [UInt8], status: FileStatus, attributes: ItemizeFlags)? in
-            let candidate = PathBytes.join(root, entry.name)
-            guard let status = try? fs.lstat(candidate), status.kind == .regular else { return nil }
+        return roots.lazy.compactMap {
+            root -> (path: [UInt8], location: FileLocation, status: FileStatus, attributes: ItemizeFlags)? in
+            guard let (candidate, location, status) = locate(entry.name, in: root), status.kind == .regular else {
+                return nil
+            }
             let same = check.isUnchanged(source: entry.status, destination: status) {
-                (entry.checksum ?? (try? fs.checksum(entry.sourcePath)), try? fs.checksum(candidate))
+                (entry.checksum ?? (try? fs.checksum(entry.sourcePath)),
+                    try? fs.openSource(location, followingSymlink: false).checksum())
             }
             guard same else { return nil }
-            return (candidate, status, check.attributeFlags(source: entry, destination: status, localChange: false))
+            return (candidate, location, status,
+                check.attributeFlags(source: entry, destination: status, localChange: false))
         }
     }
 
@@ -60,8 +89,7 @@ struct ReferenceDirectories<FS: FileSystem> {
     func candidate(for entry: FileEntry, kind: FileKind) -> (path: [UInt8], status: FileStatus)? {
         var first: (path: [UInt8], status: FileStatus)?
         for root in roots {
-            let candidate = PathBytes.join(root, entry.name)
-            guard let status = try? fs.lstat(candidate), status.kind == kind else { continue }
+            guard let (candidate, _, status) = locate(entry.name, in: root), status.kind == kind else { continue }
             if kind != .directory { return (candidate, status) }
             if check.attributeFlags(source: entry, destination: status, localChange: false).isEmpty {
                 return (candidate, status)
@@ -73,16 +101,15 @@ struct ReferenceDirectories<FS: FileSystem> {
 
     /// The first symlink, device or special identical to the entry: same type, target or device number,
     /// and every preserved attribute.
-    func identicalNonRegular(to entry: FileEntry) -> [UInt8]? {
+    func identicalNonRegular(to entry: FileEntry) -> FileLocation? {
         for root in roots {
-            let candidate = PathBytes.join(root, entry.name)
-            guard let status = try? fs.lstat(candidate), status.kind == entry.kind else { continue }
+            guard let (_, location, status) = locate(entry.name, in: root), status.kind == entry.kind else { continue }
             if entry.kind == .symlink {
-                guard (try? fs.readLink(candidate)) == entry.symlinkTarget else { continue }
+                guard (try? fs.readLink(location.name, in: location.directory)) == entry.symlinkTarget else { continue }
             } else if entry.kind.isDevice && status.rdev != entry.status.rdev {
                 continue
             }
-            if check.attributeFlags(source: entry, destination: status, localChange: false).isEmpty { return candidate }
+            if check.attributeFlags(source: entry, destination: status, localChange: false).isEmpty { return location }
         }
         return nil
     }
