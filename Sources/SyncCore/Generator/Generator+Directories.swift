@@ -144,15 +144,19 @@ extension Generator {
     /// not made. A subdirectory is opened through the enclosing directory's handle, never through a
     /// symlink there (with `-K`, a kept link is followed: `KeptDirectoryLinks` has checked where it
     /// leads); the error when that fails (it was swapped for a symlink meanwhile, say).
-    func openDestinationDirectory(_ relativeName: [UInt8], mayBeMissing: Bool = false) throws(SystemCallError)
-        -> (name: [UInt8], handle: any DirectoryHandle)?
+    func openDestinationDirectory(_ relativeName: [UInt8], mayBeMissing: Bool = false, isUnsentImplied: Bool = false)
+        throws(SystemCallError) -> (name: [UInt8], handle: any DirectoryHandle)?
     {
         let name = relativeName.isEmpty ? PathBytes.dot : relativeName
         if renamedSingleFile != nil { return nil }
         if let missing = dryRunMissingBelow, DirectoryRuleTracker.isAncestor(missing, of: name) { return nil }
         do {
             if let location = locationInWalkedDirectory(name) {
-                return (name, try fs.openDirectory(location, followingSymlink: options.keepDirLinks))
+                // --no-implied-dirs uses an existing path element as it is, a symlink included (rsync's
+                // documented behaviour), as long as it leads inside the destination.
+                let follows = options.keepDirLinks
+                    || (isUnsentImplied && keptLinks.leadsInside(destinationPath(name), root: destinationRoot))
+                return (name, try fs.openDirectory(location, followingSymlink: follows))
             }
             // The root (again under the operator-path rule: its path may have changed since the check),
             // or a directory below an enclosing one that is not made yet.

@@ -324,13 +324,14 @@ public final class Generator<FS: FileSystem> {
 
     /// `isPassedThrough`: a full-path mode directory, made only once something inside it is sent.
     func walk(listing: FileListBuilder<FS>.Listing, relativeName: [UInt8], isContentDirectory: Bool,
-        isPassedThrough: Bool = false)
+        isPassedThrough: Bool = false, isUnsentImplied: Bool = false)
     {
         // This directory's handle while its entries are examined; the enclosing walk's again on return.
         let enclosing = destinationDirectory
         defer { destinationDirectory = enclosing }
         do {
-            destinationDirectory = try openDestinationDirectory(relativeName, mayBeMissing: isPassedThrough)
+            destinationDirectory = try openDestinationDirectory(relativeName, mayBeMissing: isPassedThrough,
+                isUnsentImplied: isUnsentImplied)
         } catch {
             skipEntries(of: listing, in: relativeName, because: error)
             return
@@ -389,7 +390,8 @@ public final class Generator<FS: FileSystem> {
                 let marksMissing = options.dryRun && state.isNew && dryRunMissingBelow == nil
                 if marksMissing { dryRunMissingBelow = entry.name }
                 walk(listing: childListing, relativeName: entry.name,
-                    isContentDirectory: childListing.isContentDirectory)
+                    isContentDirectory: childListing.isContentDirectory,
+                    isUnsentImplied: !entry.isSent(impliedDirs: options.impliedDirs))
                 if marksMissing { dryRunMissingBelow = nil }
             }
             if entry.isSent(impliedDirs: options.impliedDirs) {

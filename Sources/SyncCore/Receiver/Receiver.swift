@@ -454,6 +454,13 @@ public struct Receiver<FS: FileSystem>: Sendable {
 
     /// Moves the current destination file to its backup name (rsync `make_backup`).
     public func makeBackup(_ destination: [UInt8], name: [UInt8]) throws(WriteFailure) {
+        // --safe-links: an unsafe symlink is not kept as a backup either; it is only removed (rsync).
+        if options.safeLinks, (try? fs.lstat(destination))?.kind == .symlink, let linkTarget = try? fs.readLink(destination),
+            PathBytes.isUnsafeSymlink(target: linkTarget, linkName: name)
+        {
+            do { try fs.removeFile(FileLocation(path: destination)) } catch { throw .destination(error) }
+            return
+        }
         let target = backupPath(for: destination, name: name)
         let location = try prepareBackup(target, of: destination, name: name, movesOriginal: true)
         if let existing = try? fs.lstat(location.name, in: location.directory), existing.kind == .directory {
