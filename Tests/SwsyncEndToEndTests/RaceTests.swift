@@ -142,17 +142,18 @@ struct RaceTests {
         }
     }
 
-    /// A `--link-dest` reference whose directory is swapped for a symlink to outside, where a file the
-    /// same as the source's waits: it is never hard-linked (or copied) into the destination, before the
-    /// run (the link already there) or during it (the flipper).
-    @Test(arguments: [false, true])
-    func referenceDirectorySwappedForASymlink(flipping: Bool) throws {
+    /// A `--link-dest` or `--copy-dest` reference whose directory is swapped for a symlink to outside,
+    /// where files the quick check takes for the source's wait: they are never hard-linked or copied into
+    /// the destination, before the run (the link already there) or during it (the flipper).
+    @Test(arguments: [false, true], ["--link-dest", "--copy-dest"])
+    func referenceDirectorySwappedForASymlink(flipping: Bool, option: String) throws {
         let scratch = try TemporaryDirectory("race-link-dest")
         let base = scratch.path
         for directory in ["/src", "/src/sub", "/ref", "/outside"] { try makeDirectory(base + directory) }
         for index in 0..<Self.fileCount {
-            for tree in ["/src/sub", "/outside"] {
-                try writeFile(base + tree + "/f\(index)", Array("same \(index)\n".utf8))
+            // The same size and time, other bytes: the quick check takes outside's file for the source's.
+            for (tree, text) in [("/src/sub", "same"), ("/outside", "SAME")] {
+                try writeFile(base + tree + "/f\(index)", Array("\(text) \(index)\n".utf8))
                 try setModificationTime(base + tree + "/f\(index)", seconds: 1_234_567_890)
             }
         }
@@ -167,7 +168,7 @@ struct RaceTests {
         defer { flipper?.stop() }
         for round in 0..<(flipping ? 12 : 1) {
             _ = try? Subprocess.run("/bin/rm", ["-rf", base + "/dst"], in: base, outputPrefix: nil)
-            let output = try Subprocess.run(Tools.swsync, ["-a", "--link-dest=\(base)/ref", "src/", "dst/"], in: base,
+            let output = try Subprocess.run(Tools.swsync, ["-a", "\(option)=\(base)/ref", "src/", "dst/"], in: base,
                 outputPrefix: base + "/swsync")
             #expect([.exited(0), .exited(23), .exited(24)].contains(output.termination),
                 Comment(rawValue: "round \(round): \(output.stderrText)"))
@@ -175,6 +176,8 @@ struct RaceTests {
                 let copy = fileStatus(base + "/dst/sub/f\(index)"), outside = fileStatus(base + "/outside/f\(index)")
                 #expect(copy != nil && copy?.st_ino != outside?.st_ino,
                     "round \(round): dst/sub/f\(index) is outside's file, linked through the swapped reference")
+                #expect((try? readAllBytes(base + "/dst/sub/f\(index)")) == Array("same \(index)\n".utf8),
+                    "round \(round): dst/sub/f\(index) holds outside's bytes, read through the swapped reference")
             }
         }
     }

@@ -26,10 +26,10 @@ extension Generator {
     /// unnecessary.
     func useReferenceFile(_ entry: FileEntry, path: [UInt8]) -> Bool {
         guard let kind = references.kind else { return false }
-        var contentMatch: (path: [UInt8], attributes: ItemizeFlags)?
+        var contentMatch: (path: [UInt8], location: FileLocation, attributes: ItemizeFlags)?
         for (candidate, location, _, attributes) in references.sameData(as: entry) {
             guard attributes.isEmpty else {
-                if contentMatch == nil { contentMatch = (candidate, attributes) }
+                if contentMatch == nil { contentMatch = (candidate, location, attributes) }
                 continue
             }
             switch kind {
@@ -43,23 +43,25 @@ extension Generator {
                 report(entry, flags: [.localChange, .hardLinkName])
                 return true
             case .copy:
-                return copyLocally(entry, from: candidate, to: path, attributes: [])
+                return copyLocally(entry, from: candidate, at: location, to: path, attributes: [])
             }
         }
         if let contentMatch {
-            return copyLocally(entry, from: contentMatch.path, to: path, attributes: contentMatch.attributes)
+            return copyLocally(entry, from: contentMatch.path, at: contentMatch.location, to: path,
+                attributes: contentMatch.attributes)
         }
         return false
     }
 
-    /// Copies a reference file into place instead of sending the source (rsync `copy_altdest_file`).
-    func copyLocally(_ entry: FileEntry, from candidate: [UInt8], to path: [UInt8], attributes: ItemizeFlags)
-        -> Bool
+    /// Copies a reference file into place instead of sending the source (rsync `copy_altdest_file`),
+    /// read through where the lookup found it (`location`: below the reference root, no symlink followed).
+    func copyLocally(_ entry: FileEntry, from candidate: [UInt8], at location: FileLocation, to path: [UInt8],
+        attributes: ItemizeFlags) -> Bool
     {
         if !options.dryRun {
             var job = writeJob(entry, path: path, existing: nil)
             job.source = candidate
-            job.sourceLocation = nil  // the reference copy, read by its path
+            job.sourceLocation = location
             do { warn(try receiver.write(job, progress: { _ in }).warnings) } catch { return false }
         }
         var flags = attributes
