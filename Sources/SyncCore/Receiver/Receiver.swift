@@ -304,11 +304,10 @@ public struct Receiver<FS: FileSystem>: Sendable {
 
     /// After a successful transfer the `--partial-dir` copy is spent: remove it, and the dir once empty.
     private func removeUsedPartial(directory: [UInt8], name: [UInt8]) {
-        guard let partialDirectory = PartialDirectory(options), partialDirectory.isTrusted(in: directory, fs: fs) else {
-            return
-        }
+        guard let partialDirectory = PartialDirectory(options) else { return }
         let partialFile = partialDirectory.file(named: name, in: directory)
-        if (try? fs.lstat(partialFile)) != nil {
+        // The operator-path walk only when there is something to remove (it costs a walk from the root).
+        if (try? fs.lstat(partialFile)) != nil && partialDirectory.isTrusted(in: directory, fs: fs) {
             try? fs.removeFile(partialFile)
             try? fs.removeDirectory(partialDirectory.directory(in: directory))
         }
