@@ -64,6 +64,9 @@ struct DataSafetyTests {
         try makeDirectories(root + "/dst")
         try writeFile(root + "/src/big.bin", Fixture.content("big.bin", size: 16_000_000), mode: 0o640)
         try writeFile(root + "/dst/big.bin", Array("old".utf8))
+        // Older than the source, whatever the clock did while the source was written: `-u` below must not
+        // skip it (on a loaded machine the two writes can fall in different seconds).
+        try setModificationTime(root + "/dst/big.bin", seconds: 946_684_800)
         let run = try Subprocess(executable: Tools.swsync,
             arguments: ["-a", "--partial-dir=.part", "--bwlimit=4000", "src/", "dst/"], directory: root,
             outputPrefix: root + "/first")
