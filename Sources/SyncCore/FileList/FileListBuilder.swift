@@ -96,8 +96,7 @@ public struct FileListBuilder<FS: FileSystem> {
                     continue
                 }
                 let call = relativeName.isEmpty ? "change_dir" : "opendir"
-                var path = fs.absolute(source)
-                while path.count > 1 && path.last == PathBytes.slash { path.removeLast() }
+                var path = PathBytes.trimmingTrailingSlashes(fs.absolute(source))
                 if path.count > 2 && path.suffix(2).elementsEqual([PathBytes.slash, UInt8(ascii: ".")]) {
                     path.removeLast(2)
                 }

@@ -21,6 +21,13 @@ public enum PathBytes {
         return base.last == slash ? base.count : base.count + 1
     }
 
+    /// `path` without its trailing slashes ("/" stays "/"): how rsync names a directory in messages.
+    public static func trimmingTrailingSlashes(_ path: [UInt8]) -> [UInt8] {
+        var end = path.count
+        while end > 1 && path[end - 1] == slash { end -= 1 }
+        return Array(path[0..<end])
+    }
+
     /// The last component ("c" for "a/b/c", "c" for "a/b/c/").
     public static func lastComponent(_ path: [UInt8]) -> [UInt8] {
         var end = path.count

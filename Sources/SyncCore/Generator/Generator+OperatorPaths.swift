@@ -5,33 +5,31 @@ extension Generator {
     /// The destination root: refused (change_dir, exit 3) when a symlink on its path is another user's.
     /// A destination that does not exist yet is checked by its parent, where it would be made.
     func checkDestinationTrust(_ destination: [UInt8]) throws(SyncError) {
+        let refusal: SystemCallError
         do {
             _ = try fs.openOperatorDirectory(destination, confined: false)
+            return
         } catch {
-            if error.refusal != nil {
-                // rsync names a destination it had yet to make "change_dir#2", without its slash.
-                guard (try? fs.stat(destination)) == nil else {
-                    throw refusedDestination(destination, error, call: "change_dir#1")
-                }
-                var shown = destination
-                while shown.count > 1 && shown.last == PathBytes.slash { shown.removeLast() }
-                throw refusedDestination(shown, error, call: "change_dir#2")
-            }
-            guard error.errno == SystemErrno.noSuchEntry else { return }  // a file, say: resolved as before
-            do {
-                _ = try fs.openOperatorDirectory(PathBytes.parent(destination), confined: false)
-            } catch {
-                var shown = destination
-                while shown.count > 1 && shown.last == PathBytes.slash { shown.removeLast() }
-                if error.refusal != nil { throw refusedDestination(shown, error, call: "change_dir#2") }
-            }
+            // A file, say, is resolved as before; a missing destination is checked where it would be made.
+            guard error.refusal != nil || error.errno == SystemErrno.noSuchEntry else { return }
+            refusal = error
         }
+        if refusal.refusal == nil {
+            do { _ = try fs.openOperatorDirectory(PathBytes.parent(destination), confined: false) } catch {
+                if error.refusal != nil { throw refusedDestination(destination, error, existing: false) }
+            }
+            return
+        }
+        throw refusedDestination(destination, refusal, existing: (try? fs.stat(destination)) != nil)
     }
 
-    private func refusedDestination(_ path: [UInt8], _ error: SystemCallError, call: String) -> SyncError {
+    /// rsync's words: "change_dir#1" for a destination that exists, "change_dir#2" (without its
+    /// slashes) for one it had yet to make.
+    private func refusedDestination(_ path: [UInt8], _ error: SystemCallError, existing: Bool) -> SyncError {
         warnOfRefusal(error)
+        let (call, shown) = existing ? ("change_dir#1", path) : ("change_dir#2", PathBytes.trimmingTrailingSlashes(path))
         return SyncError(.fileSelection,
-            "[Receiver] \(error.describing(call: call, path: fs.absolute(path)))", role: .receiver)
+            "[Receiver] \(error.describing(call: call, path: fs.absolute(shown)))", role: .receiver)
     }
 
     /// rsync's warning line for a refused symlink, before the error it leads to.

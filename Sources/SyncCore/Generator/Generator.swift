@@ -291,14 +291,12 @@ public final class Generator<FS: FileSystem> {
             do {
                 try makeDirectoryUnlessPresent(FileLocation(path: destination), permissions: 0o777 & ~options.umask)
             } catch {
-                var shown = fs.absolute(destination)
-                while shown.count > 1 && shown.last == PathBytes.slash { shown.removeLast() }
+                let shown = PathBytes.trimmingTrailingSlashes(fs.absolute(destination))
                 throw SyncError(.fileIO, "[Receiver] \(error.describing(call: "mkdir", path: shown))", role: .receiver)
             }
         }
         if announcesCreatedDirectories {
-            var shown = destination
-            while shown.count > 1 && shown.last == PathBytes.slash { shown.removeLast() }
+            let shown = PathBytes.trimmingTrailingSlashes(destination)
             observer.info("created directory \(OutputEscaper.escape(shown, keepHighBit: options.keepHighBit))")
         }
         destinationRoot = destination

@@ -496,26 +496,24 @@ public struct Receiver<FS: FileSystem>: Sendable {
     {
         guard let backupDir = options.backupDir else { return FileLocation(path: target) }
         let root = backupDir.first == PathBytes.slash ? backupDir : PathBytes.join(destinationRoot, backupDir)
-        func refuse(_ error: SystemCallError) -> WriteFailure {
-            var refused = error
-            refused.call = "keep_backup"
-            refused.path = target
-            // A copy made before an in-place write fails that file alone (rsync: exit 23).
-            return movesOriginal ? .backupRefused(destination: destination, cause: refused) : .destination(refused)
+        /// The failure as rsync names it (`keep_backup` of the target). A refused rule ends the run,
+        /// except for a copy made before an in-place write, which fails that file alone (rsync: exit 23).
+        func failure(_ error: SystemCallError) -> WriteFailure {
+            var named = error
+            named.call = "keep_backup"
+            named.path = target
+            return movesOriginal && error.refusal != nil ? .backupRefused(destination: destination, cause: named)
+                : .destination(named)
         }
         do throws(SystemCallError) { _ = try fs.openOperatorDirectory(root, confined: true) } catch {
-            if error.refusal != nil { throw refuse(error) }
+            if error.refusal != nil { throw failure(error) }
         }
         if movesOriginal { makeBackupParents(of: target, name: name) } else { makeParents(of: target) }
         do {
             let directory = try fs.openOperatorDirectory(PathBytes.parent(target), confined: true)
             return FileLocation(PathBytes.lastComponent(target), in: directory)
         } catch {
-            if error.refusal != nil { throw refuse(error) }
-            var failure = error
-            failure.call = "keep_backup"
-            failure.path = target
-            throw .destination(failure)
+            throw failure(error)
         }
     }
 

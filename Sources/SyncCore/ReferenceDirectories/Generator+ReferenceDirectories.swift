@@ -6,15 +6,7 @@ extension Generator {
     /// when one is missing.
     func resolveReferenceDirectories() {
         references = ReferenceDirectories(fs: fs, check: check, options: options, destinationRoot: destinationRoot)
-        // One that another user's symlink leads to is no reference at all (rsync finds no basis in it).
-        references.removeRoots { root in
-            do throws(SystemCallError) { _ = try fs.openOperatorDirectory(root, confined: true) } catch {
-                warnOfRefusal(error)
-                return error.refusal != nil
-            }
-            return false
-        }
-        references.openRoots()
+        references.openRoots(refused: warnOfRefusal)
         if let kind = options.alternateDestinationKind {
             for root in references.missingRoots {
                 observer.error(.bare("--\(kind)-dest arg does not exist: \(OutputEscaper.escape(fs.absolute(root), keepHighBit: options.keepHighBit))"))

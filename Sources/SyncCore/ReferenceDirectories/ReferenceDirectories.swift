@@ -31,14 +31,23 @@ struct ReferenceDirectories<FS: FileSystem> {
 
     var isEmpty: Bool { roots.isEmpty }
 
-    /// Leaves out the roots `isRefused` says no to (the operator-path rule).
-    mutating func removeRoots(where isRefused: ([UInt8]) -> Bool) { roots.removeAll(where: isRefused) }
-
-    /// Opens the roots (those that are directories) for the lookups.
-    mutating func openRoots() {
+    /// Opens the roots for the lookups, under the operator-path rule. One that another user's symlink
+    /// leads to is left out (rsync finds no basis in it); `refused` hears of each. One that cannot be
+    /// opened otherwise (missing: rsync warns of it, `missingRoots`) is kept, and looked up by path.
+    mutating func openRoots(refused: (SystemCallError) -> Void) {
+        var kept: [[UInt8]] = []
         for root in roots {
-            if let handle = try? fs.openOperatorDirectory(root, confined: true) { rootHandles[root] = handle }
+            do throws(SystemCallError) {
+                rootHandles[root] = try fs.openOperatorDirectory(root, confined: true)
+            } catch {
+                if error.refusal != nil {
+                    refused(error)
+                    continue
+                }
+            }
+            kept.append(root)
         }
+        roots = kept
     }
 
     /// The entry `name` below `root`: its path (for messages and copies), where it is, and its lstat.
