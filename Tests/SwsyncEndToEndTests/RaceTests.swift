@@ -46,13 +46,18 @@ struct RaceTests {
     static let fileCount = 40
 
     /// src/sub/f0..., dest/, outside/ with a sentinel and a file an extraneous name would match,
-    /// `dest/.sublink -> outside` owned by `owner` when swsync runs as root.
-    static func tree(_ label: String, owner: uid_t?) throws -> TemporaryDirectory {
+    /// `dest/.sublink -> outside` owned by `owner` when swsync runs as root. `mirrored`: outside/ also
+    /// holds files under the source's names (other bytes), which a backup, a basis or a hard link
+    /// reached through the swapped directory would take.
+    static func tree(_ label: String, owner: uid_t?, mirrored: Bool = false) throws -> TemporaryDirectory {
         let scratch = try TemporaryDirectory(label)
         let base = scratch.path
         for directory in ["/src", "/src/sub", "/dest", "/outside", "/tmpd"] { try makeDirectory(base + directory) }
         for index in 0..<fileCount {
             try writeFile(base + "/src/sub/f\(index)", Array("payload \(index)\n".utf8))
+        }
+        if mirrored {
+            for index in 0..<fileCount { try writeFile(base + "/outside/f\(index)", Array("outside \(index)\n".utf8)) }
         }
         try writeFile(base + "/outside/sentinel", Array("outside\n".utf8))
         try writeFile(base + "/outside/extraneous", Array("outside\n".utf8))
@@ -66,8 +71,9 @@ struct RaceTests {
     }
 
     /// Runs the `options` push `rounds` times with the flipper going; checks outside after each.
-    func flipDestination(_ options: [String], owner: uid_t?, rounds: Int = 12) throws {
-        let scratch = try Self.tree("race-dest", owner: owner)
+    func flipDestination(_ options: [String], owner: uid_t?, rounds: Int = 12, mirrored: Bool = false) throws {
+        let scratch = try Self.tree("race-dest", owner: owner, mirrored: mirrored)
+        let expected = ["extraneous", "sentinel"] + (mirrored ? (0..<Self.fileCount).map { "f\($0)" } : [])
         let base = scratch.path
         let flipper = Flipper(base + "/dest/sub", base + "/dest/.sublink")
         flipper.start()
@@ -79,9 +85,15 @@ struct RaceTests {
             #expect([.exited(0), .exited(23), .exited(24)].contains(output.termination),
                 Comment(rawValue: "round \(round): \(output.termination)\n\(output.stderrText)"))
             let outside = try Self.outsideEntries(base)
-            try #require(outside == ["extraneous", "sentinel"],
+            try #require(outside == expected.sorted(),
                 Comment(rawValue: "round \(round) of \(options): outside/ now holds \(outside)\n\(output.stderrText)"))
             #expect(try readAllBytes(base + "/outside/sentinel") == Array("outside\n".utf8))
+            if mirrored {
+                for index in 0..<Self.fileCount {
+                    #expect(try readAllBytes(base + "/outside/f\(index)") == Array("outside \(index)\n".utf8),
+                        "round \(round) of \(options): outside/f\(index) was written")
+                }
+            }
         }
     }
 
@@ -94,6 +106,19 @@ struct RaceTests {
     @Test(arguments: destinationOptions)
     func destinationDirectorySwappedByAnotherUser(_ options: [String]) throws {
         try flipDestination(options, owner: 65534)
+    }
+
+    /// Every file sent again each round (`-I`) over what the last round left, so each run backs up,
+    /// makes a delta against the old file, or writes in place through `dest/sub` while it flips;
+    /// outside/ holds files under the same names, which a path re-resolved through the link would hit.
+    static let rewriteOptions: [[String]] = [
+        ["-a", "-I", "-b", "--suffix=.old"], ["-a", "-I", "--no-whole-file"], ["-a", "-I", "-b", "--backup-dir=@/bak"],
+        ["-a", "-I", "--inplace", "-b"], ["-a", "-I", "--no-whole-file", "--partial-dir=.part"],
+    ]
+
+    @Test(arguments: rewriteOptions)
+    func destinationFilesRewrittenThroughASwappedDirectory(_ options: [String]) throws {
+        try flipDestination(options, owner: 65534, mirrored: true)
     }
 
     /// The same with the link owned by the running user: swsync's own handles confine it, not the owner rule.

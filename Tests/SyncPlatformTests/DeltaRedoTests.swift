@@ -122,7 +122,8 @@ struct DeltaRedoTests {
         let receiver = Receiver(fs: fs, options: options, isInterrupted: { false })
         let job = Receiver<ShiftingBasisFileSystem>.WriteJob(
             source: source, destination: destination, location: FileLocation(path: destination), name: Array("destination".utf8), permissions: 0o644,
-            uid: nil, gid: nil, mtime: nil, existing: try fs.lstat(destination), basis: destination)
+            uid: nil, gid: nil, mtime: nil, existing: try fs.lstat(destination),
+            basis: DeltaBasis(path: destination, location: FileLocation(path: destination), isDestination: true))
         let result = try receiver.write(job, progress: { _ in })
 
         #expect(result.notices.contains { $0.contains("failed verification -- update discarded") })

@@ -105,3 +105,14 @@ public enum FileListOrder {
         }
     }
 }
+
+extension FileEntry {
+    /// The whole-file checksum (`-c`): the sender's, or one read now through the directory the entry
+    /// was listed in (a local run), never by its path.
+    func sourceChecksum<FS: FileSystem>(fs: FS, followingSymlink: Bool) -> FileChecksum? {
+        if let checksum { return checksum }
+        guard let sourceDirectory else { return try? fs.checksum(sourcePath) }
+        let location = FileLocation(PathBytes.lastComponent(sourcePath), in: sourceDirectory)
+        return try? fs.openSource(location, followingSymlink: followingSymlink).checksum()
+    }
+}

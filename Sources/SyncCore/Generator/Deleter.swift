@@ -230,7 +230,7 @@ public final class Deleter<FS: FileSystem> {
                 if status.kind == .directory {
                     try fs.removeDirectory(location)
                 } else if options.backup && !isBackupFile(name) {
-                    guard backUp(location.path, name: name) else { return }
+                    guard backUp(location, name: name) else { return }
                 } else {
                     try fs.removeFile(location)
                 }
@@ -258,17 +258,19 @@ public final class Deleter<FS: FileSystem> {
         }
     }
 
-    /// `-b` while replacing a directory: back up the files inside, then remove the tree.
-    func backupTree(_ path: [UInt8], name: [UInt8]) {
-        guard let status = try? fs.lstat(path) else { return }
-        if status.kind == .directory {
-            for child in (try? fs.listDirectory(path)) ?? [] {
-                backupTree(PathBytes.join(path, child), name: PathBytes.join(name, child))
+    /// `-b` while replacing a directory: back up the files inside, then remove the tree. Each
+    /// directory is entered through its parent's handle without following a symlink.
+    func backupTree(_ location: FileLocation, path: [UInt8], name: [UInt8]) {
+        guard let status = try? fs.lstat(location.name, in: location.directory) else { return }
+        if status.kind == .directory, let directory = try? fs.openDirectory(location, followingSymlink: false) {
+            for child in (try? fs.listDirectory(directory)) ?? [] {
+                backupTree(FileLocation(child, in: directory), path: PathBytes.join(path, child),
+                    name: PathBytes.join(name, child))
             }
-            try? fs.removeDirectory(path)
-        } else {
+            try? fs.removeDirectory(location)
+        } else if status.kind != .directory {
             // A file that cannot be backed up stays where it is (rsync's delete_item), reported.
-            backUp(path, name: name)
+            backUp(location, name: name)
         }
     }
 
@@ -281,9 +283,9 @@ public final class Deleter<FS: FileSystem> {
 
     /// Moves `path` to its backup name; on failure reports it and leaves the file alone.
     @discardableResult
-    private func backUp(_ path: [UInt8], name: [UInt8]) -> Bool {
+    private func backUp(_ location: FileLocation, name: [UInt8]) -> Bool {
         do {
-            try receiver.makeBackup(path, name: name)
+            try receiver.makeBackup(location, path: location.path, name: name)
             return true
         } catch {
             backupFailures += 1

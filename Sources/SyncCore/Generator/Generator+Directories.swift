@@ -59,7 +59,7 @@ extension Generator {
             if options.ignoreExisting { return nil }
             if !options.dryRun {
                 if options.backup {
-                    try? receiver.makeBackup(path, name: entry.name)
+                    try? receiver.makeBackup(location, path: path, name: entry.name)
                 } else {
                     do { try fs.removeFile(location) } catch {
                         fail("[generator] \(error.describing(call: "unlink"))")
@@ -210,7 +210,7 @@ extension Generator {
         guard !options.dryRun else { return }
         let path = destinationPath(entry.name)
         let location = destinationLocation(path, name: entry.name)
-        guard let current = try? fs.lstat(path) else { return }
+        guard let current = try? fs.lstat(location.name, in: location.directory) else { return }
         if current.kind == .symlink && options.keepDirLinks {
             // -K: a kept link gets the directory's time itself (rsync sets it without following).
             if check.keepsTime(.directory) && current.mtime != entry.status.mtime {

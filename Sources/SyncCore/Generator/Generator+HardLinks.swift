@@ -12,7 +12,7 @@ extension Generator {
         for group in hardLinkGroups.takeLateLinks() {
             guard let leader = hardLinkLeaders[group.key] else { continue }
             for member in group.members {
-                linkToLeader(member, leader: leader, existing: try? fs.lstat(destinationPath(member.name)))
+                linkToLeader(member, leader: leader, existing: lstatBelowRoot(member.name))
             }
         }
         drainWrites()
@@ -28,16 +28,18 @@ extension Generator {
         if isSent && !options.dryRun {
             hardLinkGroups.addLateLinks(waiting, key: key)
         } else {
-            for member in waiting { linkToLeader(member, leader: entry.name, existing: try? fs.lstat(destinationPath(member.name))) }
+            for member in waiting { linkToLeader(member, leader: entry.name, existing: lstatBelowRoot(member.name)) }
         }
     }
 
     func linkToLeader(_ entry: FileEntry, leader: [UInt8], existing: FileStatus?) {
         drainWrites()
         let path = destinationPath(entry.name)
-        let leaderPath = destinationPath(leader)
+        // The leader is reached below the destination root's handle, no symlink followed on the way.
+        let leaderLocation = deleter.destinationLocation(leader)
         var existing = existing
-        if let current = existing, let leaderStatus = try? fs.lstat(leaderPath),
+        if let current = existing, let leaderLocation,
+            let leaderStatus = try? fs.lstat(leaderLocation.name, in: leaderLocation.directory),
             current.inode == leaderStatus.inode && current.device == leaderStatus.device
         {
             var item = makeItem(entry, flags: [.localChange, .hardLinkName])
@@ -59,7 +61,13 @@ extension Generator {
             stats.created.add(.regular)
         }
         if !options.dryRun {
-            do { try fs.makeHardLink(destinationLocation(path, name: entry.name), to: FileLocation(path: leaderPath)) } catch {
+            do throws(SystemCallError) {
+                guard let leaderLocation else {
+                    throw SystemCallError(call: "link", path: path, errno: SystemErrno.noSuchEntry,
+                        errnoText: "No such file or directory")
+                }
+                try fs.makeHardLink(destinationLocation(path, name: entry.name), to: leaderLocation)
+            } catch {
                 fail("[receiver] \(error.describing(call: "link"))")
                 return
             }
@@ -67,5 +75,10 @@ extension Generator {
         var item = makeItem(entry, flags: flags)
         item.hardLinkLeader = leader
         observer.report(item)
+    }
+
+    /// The destination entry `name`'s lstat, through handles opened below the root.
+    func lstatBelowRoot(_ name: [UInt8]) -> FileStatus? {
+        deleter.destinationLocation(name).flatMap { try? fs.lstat($0.name, in: $0.directory) }
     }
 }

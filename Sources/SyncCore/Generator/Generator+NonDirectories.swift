@@ -31,8 +31,11 @@ extension Generator {
 
     /// Clears a destination entry of the wrong type out of the way. Returns false when it cannot.
     func makeWay(_ path: [UInt8], existing: FileStatus, for entry: FileEntry) -> Bool {
+        let location = destinationLocation(path, name: entry.name)
         if existing.kind == .directory {
-            let isEmpty = ((try? fs.listDirectory(path)) ?? []).isEmpty
+            let isEmpty = (try? fs.openDirectory(location, followingSymlink: false)).map {
+                ((try? fs.listDirectory($0)) ?? []).isEmpty
+            } ?? true
             guard isEmpty || options.force || options.effectiveDeleteTiming != nil else {
                 observer.info("cannot delete non-empty directory: \(OutputEscaper.escape(entry.name, keepHighBit: options.keepHighBit))")
                 fail(.bare("could not make way for new \(kindWord(entry.kind)): \(OutputEscaper.escape(entry.name, keepHighBit: options.keepHighBit))",
@@ -40,14 +43,14 @@ extension Generator {
                 return false
             }
             if options.backup && !options.dryRun {
-                deleter.backupTree(path, name: entry.name)
+                deleter.backupTree(location, path: path, name: entry.name)
             } else {
                 // The directory's contents are deleted (and reported) as rsync's `delete_item` does.
                 deleter.deleteContents(of: path, name: entry.name)
-                if !options.dryRun { try? fs.removeDirectory(destinationLocation(path, name: entry.name)) }
+                if !options.dryRun { try? fs.removeDirectory(location) }
             }
             // Something inside was kept (--max-delete, a protected file): the way is still blocked.
-            if !options.dryRun, (try? fs.lstat(path))?.kind == .directory {
+            if !options.dryRun, (try? fs.lstat(location.name, in: location.directory))?.kind == .directory {
                 observer.info("cannot delete non-empty directory: \(OutputEscaper.escape(entry.name, keepHighBit: options.keepHighBit))")
                 fail(.bare("could not make way for new \(kindWord(entry.kind)): \(OutputEscaper.escape(entry.name, keepHighBit: options.keepHighBit))",
                     role: .generator))
@@ -57,7 +60,7 @@ extension Generator {
         }
         guard !options.dryRun else { return true }
         if options.backup {
-            do { try receiver.makeBackup(path, name: entry.name) } catch {
+            do { try receiver.makeBackup(location, path: path, name: entry.name) } catch {
                 if case .backupRefused(let destination, let cause) = error {
                     backupWasRefused(destination: destination, cause: cause)
                 }
@@ -65,7 +68,7 @@ extension Generator {
             }
             return true
         }
-        do { try fs.removeFile(destinationLocation(path, name: entry.name)) } catch {
+        do { try fs.removeFile(location) } catch {
             fail("[generator] \(error.describing(call: "unlink"))")
             return false
         }
@@ -91,7 +94,7 @@ extension Generator {
         if options.ignoreExisting && existing != nil { return }
         var flags: ItemizeFlags = [.localChange]
         if let current = existing {
-            if current.kind == .symlink, let currentTarget = try? fs.readLink(path) {
+            if current.kind == .symlink, let currentTarget = try? fs.readLink(location.name, in: location.directory) {
                 let attributes = check.attributeFlags(source: entry, destination: current, localChange: false)
                 if currentTarget == target {
                     if !options.dryRun { applyAttributes(path, entry: entry, existing: current, flags: attributes) }
@@ -101,7 +104,7 @@ extension Generator {
                 flags.formUnion(check.attributeFlags(source: entry, destination: current, localChange: true))
                 flags.insert(.reportChange)
                 if !options.dryRun && options.backup {
-                    do { try receiver.makeBackup(path, name: entry.name) } catch {
+                    do { try receiver.makeBackup(destinationLocation(path, name: entry.name), path: path, name: entry.name) } catch {
                         if case .backupRefused(let destination, let cause) = error {
                             backupWasRefused(destination: destination, cause: cause)
                             return
@@ -124,7 +127,7 @@ extension Generator {
             if useReferenceNonRegular(entry, path: path) { return }
             if let basis = references.candidate(for: entry, kind: .symlink) {
                 flags.formUnion(check.attributeFlags(source: entry, destination: basis.status, localChange: true))
-                if (try? fs.readLink(basis.path)) != target { flags.insert(.reportChange) }
+                if (try? fs.readLink(basis.location.name, in: basis.location.directory)) != target { flags.insert(.reportChange) }
             } else {
                 flags.insert(.isNew)
                 stats.created.add(.symlink)

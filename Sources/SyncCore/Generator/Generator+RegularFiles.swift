@@ -81,8 +81,8 @@ extension Generator {
         if let current = existing {
             var checksumDiffers = false
             let unchanged = check.isUnchanged(source: entry.status, destination: current) {
-                let a = entry.checksum ?? (try? fs.checksum(entry.sourcePath))
-                let b = try? fs.checksum(path)
+                let a = sourceChecksum(entry)
+                let b = try? fs.openForReading(destinationLocation(path, name: entry.name)).checksum()
                 checksumDiffers = a != b
                 return (a, b)
             }
@@ -117,5 +117,10 @@ extension Generator {
         }
         if sendsOrWaits() { return }
         transfer(entry, to: path, existing: nil, flags: [.transfer, .isNew])
+    }
+
+    /// The source's whole-file checksum for `-c`, read through its listed directory.
+    func sourceChecksum(_ entry: FileEntry) -> FileChecksum? {
+        entry.sourceChecksum(fs: fs, followingSymlink: options.copyLinks || options.copyUnsafeLinks)
     }
 }

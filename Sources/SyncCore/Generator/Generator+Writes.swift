@@ -102,18 +102,30 @@ extension Generator {
 
     /// With `--no-whole-file`, the file the delta is made against (rsync's `fnamecmp`): a partial file
     /// left in `--partial-dir`, else the current destination file, else a copy in a reference directory.
-    func deltaBasis(_ entry: FileEntry, path: [UInt8], existing: FileStatus?) -> [UInt8]? {
+    func deltaBasis(_ entry: FileEntry, path: [UInt8], existing: FileStatus?) -> DeltaBasis? {
         guard options.wholeFile == false else { return nil }
         if let partialDirectory = PartialDirectory(options),
             case let partial = partialDirectory.file(named: path, in: PathBytes.parent(path)),
-            let status = try? fs.lstat(partial), status.kind == .regular
+            (try? fs.lstat(partial))?.kind == .regular
         {
-            // One behind another user's symlink is no basis (rsync warns, as for each refused lookup).
-            guard let refusal = partialDirectory.refusal(in: PathBytes.parent(path), fs: fs) else { return partial }
-            warnOfRefusal(refusal)
+            // Found by path (cheap, and rare); used through the partial directory's handle.
+            switch partialDirectory.open(in: PathBytes.parent(path), fs: fs) {
+            case .opened(let directory):
+                let location = FileLocation(PathBytes.lastComponent(path), in: directory)
+                if (try? fs.lstat(location.name, in: directory))?.kind == .regular {
+                    return DeltaBasis(path: partial, location: location)
+                }
+            case .refused(let refusal):
+                // One behind another user's symlink is no basis (rsync warns, as for each refused lookup).
+                warnOfRefusal(refusal)
+            case .absent:
+                break
+            }
         }
-        if let existing, existing.kind == .regular { return path }
-        return references.candidate(for: entry, kind: .regular)?.path
+        if let existing, existing.kind == .regular {
+            return DeltaBasis(path: path, location: destinationLocation(path, name: entry.name), isDestination: true)
+        }
+        return references.candidate(for: entry, kind: .regular).map { DeltaBasis(path: $0.path, location: $0.location) }
     }
 
     /// A write handed to a copy worker.
@@ -154,7 +166,7 @@ extension Generator {
         if let link, let incoming = peerData {
             // The basis's signature goes with the request; the sender answers with the delta.
             let signature = job.basis.flatMap { basis in
-                (try? fs.openForReading(basis)).flatMap { try? receiver.signature(of: $0) }
+                (try? fs.openForReading(basis.location)).flatMap { try? receiver.signature(of: $0) }
             }
             job.remote = RemoteFileData(fileIndex: entry.fileIndex, signature: signature, incoming: incoming,
                 expectedSize: entry.status.size)

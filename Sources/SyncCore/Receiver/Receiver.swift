@@ -79,7 +79,7 @@ public struct Receiver<FS: FileSystem>: Sendable {
         public var existing: FileStatus?
         /// The delta basis (`--no-whole-file`): the old file, a partial file, or a reference-dir copy.
         /// nil: the file is copied whole.
-        public var basis: [UInt8]?
+        public var basis: DeltaBasis?
         /// `--append`: the destination's current length; only the source's bytes after it are written.
         public var appendOffset: Int64?
         /// A remote run: the data comes from the peer, not from `source`.
@@ -138,7 +138,7 @@ public struct Receiver<FS: FileSystem>: Sendable {
         // would read it.
         defer { if case .peer(let stream) = data, !isInterrupted() { stream.skipRest() } }
         if options.inplace || job.appendOffset != nil, let existing = job.existing, existing.kind == .regular {
-            if options.backup { try backupByCopy(job.destination, name: job.name) }
+            if options.backup { try backupByCopy(job.location, path: job.destination, name: job.name) }
             var result = try fillInPlace(job, from: data, progress: keepGoing)
             result.warnings += finishAttributes(job.location, permissions: job.permissions,
                 owner: (job.uid, job.gid), mtime: job.mtime)
@@ -169,7 +169,9 @@ public struct Receiver<FS: FileSystem>: Sendable {
         if case .peer(let stream) = data { return try receiveIntoNewFile(path, job: job, stream: stream, progress: progress) }
         var notices: [String] = []
         do throws(SystemCallError) {
-            if let basis = job.basis, let rebuilt = try rebuildIntoNewFile(path, job: job, basis: basis, progress: progress) {
+            if let basis = job.basis, let rebuilt = try rebuildIntoNewFile(path, job: job, basis: basis.location,
+                progress: progress)
+            {
                 return WriteResult(rebuilt)
             }
             if job.basis != nil {
@@ -191,7 +193,7 @@ public struct Receiver<FS: FileSystem>: Sendable {
         if case .peer(let stream) = data { return try receiveInPlace(job, stream: stream, progress: progress) }
         do throws(SystemCallError) {
             guard let offset = job.appendOffset else {
-                if job.basis == job.destination, let counts = try rebuildInPlace(job, progress: progress) {
+                if job.basis?.isDestination == true, let counts = try rebuildInPlace(job, progress: progress) {
                     return WriteResult(counts)
                 }
                 let copied = try copyWholeInPlace(from: try openLocalSource(job), length: job.sourceSize, to: job.location,
@@ -227,7 +229,7 @@ public struct Receiver<FS: FileSystem>: Sendable {
         let directory = PathBytes.parent(job.destination)
         if job.existing != nil && options.backup {
             do {
-                try makeBackup(job.destination, name: job.name)
+                try makeBackup(job.location, path: job.destination, name: job.name)
             } catch {
                 try? fs.removeFile(temporary)
                 throw error
@@ -264,14 +266,14 @@ public struct Receiver<FS: FileSystem>: Sendable {
         let position = offset + appended
         var failed = false
         if options.append > 1 {
-            failed = try fs.checksum(job.destination) != fs.checksum(job.source)
+            failed = try fs.openForReading(job.location).checksum() != openLocalSource(job).checksum()
         }
         return (position - offset, failed)
     }
 
     /// A delta write into a new temp file; nil when it failed verification (the temp file is left for
     /// the caller to replace).
-    private func rebuildIntoNewFile(_ path: FileLocation, job: WriteJob, basis: [UInt8], progress: (Int64) -> Bool)
+    private func rebuildIntoNewFile(_ path: FileLocation, job: WriteJob, basis: FileLocation, progress: (Int64) -> Bool)
         throws(SystemCallError) -> DeltaCounts?
     {
         let basisFile = try fs.openForReading(basis)
@@ -305,12 +307,12 @@ public struct Receiver<FS: FileSystem>: Sendable {
     /// After a successful transfer the `--partial-dir` copy is spent: remove it, and the dir once empty.
     private func removeUsedPartial(directory: [UInt8], name: [UInt8]) {
         guard let partialDirectory = PartialDirectory(options) else { return }
-        let partialFile = partialDirectory.file(named: name, in: directory)
         // The operator-path walk only when there is something to remove (it costs a walk from the root).
-        if (try? fs.lstat(partialFile)) != nil && partialDirectory.isTrusted(in: directory, fs: fs) {
-            try? fs.removeFile(partialFile)
-            try? fs.removeDirectory(partialDirectory.directory(in: directory))
-        }
+        guard (try? fs.lstat(partialDirectory.file(named: name, in: directory))) != nil,
+            case .opened(let handle) = partialDirectory.open(in: directory, fs: fs)
+        else { return }
+        try? fs.removeFile(FileLocation(PathBytes.lastComponent(name), in: handle))
+        partialDirectory.removeIfEmpty(in: directory, fs: fs)
     }
 
     /// Writes the temp file. On interruption the partial data is kept with `--partial` (renamed over the
@@ -397,12 +399,11 @@ public struct Receiver<FS: FileSystem>: Sendable {
         if let partialDirectory = PartialDirectory(options) {
             let directory = PathBytes.parent(job.destination)
             // Not kept behind another user's symlink: the partial data is dropped instead.
-            guard partialDirectory.isTrusted(in: directory, fs: fs) else {
+            guard case .opened(let handle) = partialDirectory.make(in: directory, fs: fs) else {
                 try? fs.removeFile(path)
                 return
             }
-            try? fs.makeDirectory(partialDirectory.directory(in: directory), permissions: 0o700)
-            target = FileLocation(path: partialDirectory.file(named: PathBytes.lastComponent(job.name), in: directory))
+            target = FileLocation(PathBytes.lastComponent(job.name), in: handle)
             mtime = nil
         }
         _ = finishAttributes(path, permissions: job.permissions, owner: (job.uid, job.gid), mtime: mtime)
@@ -451,50 +452,55 @@ public struct Receiver<FS: FileSystem>: Sendable {
         return destination + options.effectiveSuffix
     }
 
-    /// Moves the current destination file to its backup name (rsync `make_backup`).
-    public func makeBackup(_ destination: [UInt8], name: [UInt8]) throws(WriteFailure) {
+    /// Moves the current destination file at `location` (`path`, for messages and the backup's name)
+    /// to its backup name (rsync `make_backup`).
+    public func makeBackup(_ location: FileLocation, path destination: [UInt8], name: [UInt8]) throws(WriteFailure) {
         // --safe-links: an unsafe symlink is not kept as a backup either; it is only removed (rsync).
-        if options.safeLinks, (try? fs.lstat(destination))?.kind == .symlink, let linkTarget = try? fs.readLink(destination),
+        if options.safeLinks, (try? fs.lstat(location.name, in: location.directory))?.kind == .symlink,
+            let linkTarget = try? fs.readLink(location.name, in: location.directory),
             PathBytes.isUnsafeSymlink(target: linkTarget, linkName: name)
         {
-            do { try fs.removeFile(FileLocation(path: destination)) } catch { throw .destination(error) }
+            do { try fs.removeFile(location) } catch { throw .destination(error) }
             return
         }
         let target = backupPath(for: destination, name: name)
-        let location = try prepareBackup(target, of: destination, name: name, movesOriginal: true)
-        if let existing = try? fs.lstat(location.name, in: location.directory), existing.kind == .directory {
-            removeTree(location)
+        let backup = try prepareBackup(target, of: location, path: destination, name: name, movesOriginal: true)
+        if let existing = try? fs.lstat(backup.name, in: backup.directory), existing.kind == .directory {
+            removeTree(backup)
         }
-        do { try fs.rename(FileLocation(path: destination), to: location) } catch {
+        do { try fs.rename(location, to: backup) } catch {
             throw .destination(error)
         }
     }
 
-    func backupByCopy(_ destination: [UInt8], name: [UInt8]) throws(WriteFailure) {
+    /// The copy of the destination file made before it is written over in place (`--inplace -b`).
+    func backupByCopy(_ location: FileLocation, path destination: [UInt8], name: [UInt8]) throws(WriteFailure) {
         let target = backupPath(for: destination, name: name)
-        let location = try prepareBackup(target, of: destination, name: name, movesOriginal: false)
-        try? fs.removeFile(location)
+        let backup = try prepareBackup(target, of: location, path: destination, name: name, movesOriginal: false)
+        try? fs.removeFile(backup)
         do {
-            _ = try fs.copyFile(from: destination, toNew: location, permissions: 0o600, length: nil,
-                progress: { _ in true })
-            if let status = try? fs.lstat(destination) {
-                try? fs.setPermissions(location, status.permissions)
-                try? fs.setModificationTime(location, status.mtime)
+            let original = try fs.openForReading(location)
+            _ = try fs.copyFile(from: original, toNew: backup, permissions: 0o600, length: nil, progress: { _ in true })
+            if let status = try? fs.lstat(location.name, in: location.directory) {
+                try? fs.setPermissions(backup, status.permissions)
+                try? fs.setModificationTime(backup, status.mtime)
             }
         } catch {
             throw .destination(error.describedAs("backup"))
         }
     }
 
-    /// Where the backup `target` of `destination` goes. In a `--backup-dir`, the directory is checked
-    /// under the operator-path rule before anything is made in it, its missing parents are made, and
-    /// the backup's directory is opened under the same rule: a directory on the way that another user
-    /// planted or swapped for a symlink is refused (no backup; rsync ends the run, exit 11), never
-    /// followed.
-    private func prepareBackup(_ target: [UInt8], of destination: [UInt8], name: [UInt8], movesOriginal: Bool)
-        throws(WriteFailure) -> FileLocation
+    /// Where the backup of the destination file at `location` goes. Without `--backup-dir`, next to it
+    /// in the same open directory. With one, its root opened under the operator-path rule (a root
+    /// planted or swapped for another user's symlink is refused: no backup; rsync ends the run, exit
+    /// 11), then each directory below it opened from its parent's handle without following a symlink,
+    /// the missing ones made on the way.
+    private func prepareBackup(_ target: [UInt8], of location: FileLocation, path destination: [UInt8],
+        name: [UInt8], movesOriginal: Bool) throws(WriteFailure) -> FileLocation
     {
-        guard let backupDir = options.backupDir else { return FileLocation(path: target) }
+        guard let backupDir = options.backupDir else {
+            return FileLocation(PathBytes.lastComponent(target), in: location.directory)
+        }
         let root = backupDir.first == PathBytes.slash ? backupDir : PathBytes.join(destinationRoot, backupDir)
         /// The failure as rsync names it (`keep_backup` of the target). A refused rule ends the run,
         /// except for a copy made before an in-place write, which fails that file alone (rsync: exit 23).
@@ -505,37 +511,41 @@ public struct Receiver<FS: FileSystem>: Sendable {
             return movesOriginal && error.refusal != nil ? .backupRefused(destination: destination, cause: named)
                 : .destination(named)
         }
-        do throws(SystemCallError) { _ = try fs.openOperatorDirectory(root, confined: true) } catch {
-            if error.refusal != nil { throw failure(error) }
-        }
-        if movesOriginal { makeBackupParents(of: target, name: name) } else { makeParents(of: target) }
-        do {
-            let directory = try fs.openOperatorDirectory(PathBytes.parent(target), confined: true)
-            return FileLocation(PathBytes.lastComponent(target), in: directory)
+        var directory: any DirectoryHandle
+        do throws(SystemCallError) {
+            do { directory = try fs.openOperatorDirectory(root, confined: true) } catch {
+                guard error.refusal == nil, error.errno == SystemErrno.noSuchEntry else { throw error }
+                makeParents(of: root)
+                try? fs.makeDirectory(root, permissions: 0o755)
+                directory = try fs.openOperatorDirectory(root, confined: true)
+            }
+            var relative: [UInt8] = []
+            for component in PathBytes.parent(name).split(separator: PathBytes.slash)
+            where !component.elementsEqual(PathBytes.dot) {
+                relative = PathBytes.join(relative, Array(component))
+                directory = try backupDirectory(Array(component), in: directory, standingFor: relative,
+                    copiesMode: movesOriginal)
+            }
         } catch {
             throw failure(error)
         }
+        return FileLocation(PathBytes.lastComponent(target), in: directory)
     }
 
-    /// Creates the missing directories above a backup in `--backup-dir`, each with the mode of the
-    /// destination directory it stands for (rsync's `make_bak_dir` copies the real directory's attributes).
-    private func makeBackupParents(of target: [UInt8], name: [UInt8]) {
-        let relativeParent = PathBytes.parent(name)
-        guard relativeParent != PathBytes.dot else { return makeParents(of: target) }
-        var missing: [([UInt8], [UInt8])] = []
-        var backupDirectory = PathBytes.parent(target)
-        var relative = relativeParent
-        while (try? fs.lstat(backupDirectory)) == nil && relative != PathBytes.dot && !relative.isEmpty {
-            missing.append((backupDirectory, relative))
-            backupDirectory = PathBytes.parent(backupDirectory)
-            relative = PathBytes.parent(relative)
+    /// The backup directory `name` in `parent`, made when missing with the mode of the destination
+    /// directory it stands for (rsync's `make_bak_dir` copies the real directory's attributes).
+    private func backupDirectory(_ name: [UInt8], in parent: any DirectoryHandle, standingFor relative: [UInt8],
+        copiesMode: Bool) throws(SystemCallError) -> any DirectoryHandle
+    {
+        let location = FileLocation(name, in: parent)
+        do { return try fs.openDirectory(location, followingSymlink: false) } catch {
+            guard error.errno == SystemErrno.noSuchEntry else { throw error }
         }
-        makeParents(of: target)
-        for (directory, relative) in missing {
-            if let real = try? fs.lstat(PathBytes.join(destinationRoot, relative)), real.kind == .directory {
-                try? fs.setPermissions(directory, real.permissions)
-            }
+        try? fs.makeDirectory(location, permissions: 0o755)
+        if copiesMode, let real = try? fs.lstat(PathBytes.join(destinationRoot, relative)), real.kind == .directory {
+            try? fs.setPermissions(location, real.permissions)
         }
+        return try fs.openDirectory(location, followingSymlink: false)
     }
 
     /// Creates missing parent directories of `path` (for `--backup-dir`, `--mkpath`).

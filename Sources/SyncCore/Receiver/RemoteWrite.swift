@@ -13,7 +13,7 @@ extension Receiver {
         do throws(SystemCallError) {
             output = try fs.createFile(path, permissions: 0o600)
             basis = try stream.remote.signature == nil ? nil : job.basis.map { (basis) throws(SystemCallError) in
-                try fs.openForReading(basis)
+                try fs.openForReading(basis.location)
             }
         } catch {
             throw failure(error, source: job.source, temporary: path)

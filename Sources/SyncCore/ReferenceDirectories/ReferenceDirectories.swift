@@ -6,6 +6,8 @@ struct ReferenceDirectories<FS: FileSystem> {
     let fs: FS
     let check: QuickCheck
     let kind: AlternateDestinationKind?
+    /// `-L`, `--copy-unsafe-links`: a listed symlink is read through.
+    let followsSourceLinks: Bool
     private(set) var roots: [[UInt8]]
     /// Each root's handle, opened under the operator-path rule (`openRoots`): entries below a root are
     /// looked up through it without following a symlink on the way, so a reference directory swapped
@@ -16,6 +18,7 @@ struct ReferenceDirectories<FS: FileSystem> {
         self.fs = fs
         self.check = check
         kind = options.alternateDestinationKind
+        followsSourceLinks = options.copyLinks || options.copyUnsafeLinks
         roots = options.alternateDestinations.map { directory in
             directory.first == PathBytes.slash ? directory : PathBytes.join(destinationRoot, directory)
         }
@@ -26,6 +29,7 @@ struct ReferenceDirectories<FS: FileSystem> {
         self.fs = fs
         self.check = check
         kind = nil
+        followsSourceLinks = false
         roots = []
     }
 
@@ -79,7 +83,7 @@ struct ReferenceDirectories<FS: FileSystem> {
                 return nil
             }
             let same = check.isUnchanged(source: entry.status, destination: status) {
-                (entry.checksum ?? (try? fs.checksum(entry.sourcePath)),
+                (entry.sourceChecksum(fs: fs, followingSymlink: followsSourceLinks),
                     try? fs.openSource(location, followingSymlink: false).checksum())
             }
             guard same else { return nil }
@@ -93,17 +97,18 @@ struct ReferenceDirectories<FS: FileSystem> {
         sameData(as: entry).first { $0.attributes.isEmpty }.map { ($0.path, $0.status) }
     }
 
-    /// The first entry of `kind` under the entry's name, if any. For a directory, one whose attributes
-    /// already match wins over the first that exists (rsync `try_dests_non`, match level 2 over 1).
-    func candidate(for entry: FileEntry, kind: FileKind) -> (path: [UInt8], status: FileStatus)? {
-        var first: (path: [UInt8], status: FileStatus)?
+    /// The first entry of `kind` under the entry's name, if any, and where it is. For a directory, one
+    /// whose attributes already match wins over the first that exists (rsync `try_dests_non`, match
+    /// level 2 over 1).
+    func candidate(for entry: FileEntry, kind: FileKind) -> (path: [UInt8], location: FileLocation, status: FileStatus)? {
+        var first: (path: [UInt8], location: FileLocation, status: FileStatus)?
         for root in roots {
-            guard let (candidate, _, status) = locate(entry.name, in: root), status.kind == kind else { continue }
-            if kind != .directory { return (candidate, status) }
-            if check.attributeFlags(source: entry, destination: status, localChange: false).isEmpty {
-                return (candidate, status)
+            guard let found = locate(entry.name, in: root), found.status.kind == kind else { continue }
+            if kind != .directory { return found }
+            if check.attributeFlags(source: entry, destination: found.status, localChange: false).isEmpty {
+                return found
             }
-            if first == nil { first = (candidate, status) }
+            if first == nil { first = found }
         }
         return first
     }
