@@ -144,7 +144,8 @@ public final class Deleter<FS: FileSystem> {
     private func warnIOError() {
         guard !warnedAboutIOError else { return }
         warnedAboutIOError = true
-        observer.error(.bare("IO error encountered -- skipping file deletion"))
+        // rsync's FINFO: stdout, and not with -q.
+        observer.info("IO error encountered -- skipping file deletion")
     }
 
     /// An entry to delete: where it is (its name in its open directory), its name relative to the

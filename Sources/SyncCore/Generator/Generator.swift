@@ -414,19 +414,22 @@ public final class Generator<FS: FileSystem> {
             if isContent {
                 let keep = Set(listing.entries.map { PathBytes.lastComponent($0.name) })
                 let directoryName = relativeName.isEmpty ? PathBytes.dot : relativeName
-                deleter.deleteExtraneous(in: destinationPath(directoryName), name: relativeName, keeping: keep,
-                    ioError: senderIOError || scanner.ioError)
+                deleter.collectExtraneous(in: destinationPath(directoryName), name: relativeName, keeping: keep)
             }
             return true
         }
-        guard visit(rootListing, relativeName: [], isContent: hasRootEntry), options.recursive else { return }
-        var walk = PreOrderWalk(root: rootListing, recursive: options.recursive)
-        while let subdirectory = walk.next() {
-            let name = subdirectory.entry.name
-            let child = scanner.list(subdirectory.source, relativeName: name)
-            guard visit(child, relativeName: name, isContent: !subdirectory.source.listings.isEmpty) else { return }
-            walk.enter(child)
+        if visit(rootListing, relativeName: [], isContent: hasRootEntry), options.recursive {
+            var walk = PreOrderWalk(root: rootListing, recursive: options.recursive)
+            while let subdirectory = walk.next() {
+                let name = subdirectory.entry.name
+                let child = scanner.list(subdirectory.source, relativeName: name)
+                guard visit(child, relativeName: name, isContent: !subdirectory.source.listings.isEmpty) else { break }
+                walk.enter(child)
+            }
         }
+        // Nothing is deleted until the whole source has been scanned: an I/O error anywhere in it
+        // (a directory that cannot be read) stops every deletion, as rsync's complete list does.
+        if !wasInterrupted { deleter.runDeferred(ioError: senderIOError || scanner.ioError) }
     }
 
     /// Full-path mode: sends the excluded directories being walked through once something inside them

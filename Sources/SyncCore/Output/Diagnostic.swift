@@ -1,6 +1,6 @@
 /// A line for stderr, and how it is printed. rsync prints most messages after its program name
 /// (`rsyserr`: "rsync: [sender] link_stat ... failed"), some bare (`rprintf(FERROR, ...)`: "file has
-/// vanished: ...", "IO error encountered -- skipping file deletion", "WARNING: ...", "*** Skipping
+/// vanished: ...", "WARNING: ...", "*** Skipping
 /// ..."). The choice is made where the line is made, and travels with it to a remote client.
 public struct Diagnostic: Sendable, Equatable {
     public var text: String

@@ -102,6 +102,20 @@ struct GeneratorDeletionTests {
         #expect(run.status == .partial, "rsync: 23 wins over 25")
     }
 
+    /// `--delete-before` scans the whole source before it deletes anything: an I/O error in the last
+    /// directory scanned still stops the deletions in the directories scanned before it.
+    @Test func deleteBeforeWaitsForTheWholeScan() throws {
+        let fs = try withExtraneous()
+        try fs.directory("/src/zz")
+        try fs.file("/src/zz/unreadable", "u")
+        fs.inject(.lstat, path: "/src/zz/unreadable", errno: EIO, times: nil)
+        let run = LocalRun(fs, options(.before))
+        #expect(run.infos.contains("IO error encountered -- skipping file deletion"))
+        #expect(run.deletions == [])
+        #expect(fs.exists("/dst/x") && fs.exists("/dst/old/y") && fs.exists("/dst/sub/z"))
+        #expect(run.status == .partial)
+    }
+
     @Test(arguments: [DeleteTiming?.none, .before, .after])
     func aSourceIOErrorSkipsEveryDeletion(timing: DeleteTiming?) throws {
         let fs = try withExtraneous()
@@ -109,7 +123,7 @@ struct GeneratorDeletionTests {
         fs.inject(.lstat, path: "/src/unreadable", errno: EIO, times: nil)
         let run = LocalRun(fs, options(timing))
         #expect(run.errors.contains("[sender] link_stat \"/src/unreadable\" failed: Input/output error (5)"))
-        #expect(run.errors.contains("IO error encountered -- skipping file deletion"))
+        #expect(run.infos.contains("IO error encountered -- skipping file deletion"))
         #expect(run.deletions == [])
         #expect(fs.exists("/dst/x") && fs.exists("/dst/old/y") && fs.exists("/dst/sub/z"))
         #expect(run.status == .partial)

@@ -56,6 +56,7 @@ struct LocalRun {
     var lines: [String] { observer.lines }
     var deletions: [String] { observer.deletions }
     var errors: [String] { observer.errors }
+    var infos: [String] { observer.infos }
 
     /// Runs `sources` (default `/src/`, the contents of /src) into `destination`.
     init(_ fs: InMemoryFileSystem, _ options: SyncOptions = .archive, sources: [String] = ["/src/"],
