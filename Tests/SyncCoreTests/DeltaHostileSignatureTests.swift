@@ -37,4 +37,26 @@ struct DeltaHostileSignatureTests {
             trailer: trailer)
         #expect(rebuilt == newFile)
     }
+
+    /// CVE-2024-12085's class (bytes on the wire that the data does not determine, such as an
+    /// uninitialised buffer's tail): every byte of an encoded signature after its header is a block's
+    /// weak sum or the prefix of that block's own strong digest, and nothing follows them.
+    @Test(arguments: [ChecksumChoice.xxh128, .xxh3, .xxh64])
+    func everySignatureByteComesFromTheBasis(checksum: ChecksumChoice) throws {
+        var random = SeededRandom(seed: 12085)
+        let basis = random.bytes(10_000)
+        let blockLength = 700
+        let signature = basis.withUnsafeBytes { Signature.make(basis: $0, checksum: checksum, blockLength: blockLength) }
+        var expected: [UInt8] = []
+        for start in stride(from: 0, to: basis.count, by: blockLength) {
+            let block = Array(basis[start..<min(start + blockLength, basis.count)])
+            let weak = block.withUnsafeBytes { RollingChecksum($0).value }
+            expected += (0..<4).map { UInt8(truncatingIfNeeded: weak >> (8 * UInt32($0))) }
+            expected += block.withUnsafeBytes { checksum.digest($0) }.bytes.prefix(signature.strongLength)
+        }
+        let encoded = SignatureCodec.encode(signature)
+        #expect(encoded.count > expected.count)
+        #expect(Array(encoded.suffix(expected.count)) == expected)
+        #expect(try SignatureCodec.decode(encoded) == signature)
+    }
 }
