@@ -128,6 +128,49 @@ struct DataSafetyTests {
         #expect(try readAllBytes(root + "/dst/big.bin") == readAllBytes(root + "/src/big.bin"))
     }
 
+    /// Which receiving process is killed (-9) midway: a local run (one process), or a push's server.
+    enum KilledReceiver: String, CaseIterable, CustomTestStringConvertible {
+        case localRun, pushServer
+        var testDescription: String { rawValue }
+    }
+
+    /// A receiver killed with SIGKILL mid-file cannot clean up, yet the file's name still holds the old
+    /// version whole: the new data only ever went to a temp name. A re-run with `--partial` completes it.
+    @Test(.tags(.remote), .enabled(if: RemoteHost.isAvailable, "sshd or ssh not installed"),
+        arguments: KilledReceiver.allCases)
+    func killedReceiverNeverLeavesAHalfWrittenFile(_ killed: KilledReceiver) throws {
+        let host = try RemoteHost.sharedHost()
+        let scratch = try TemporaryDirectory("killed-\(killed.rawValue)")
+        let root = scratch.path
+        try makeDirectories(root + "/src")
+        try makeDirectories(root + "/dst")
+        let old = Fixture.content("old big.bin", size: 3_000_000)
+        try writeFile(root + "/src/big.bin", Fixture.content("big.bin", size: 16_000_000))
+        try writeFile(root + "/dst/big.bin", old)
+        let destination = killed == .localRun ? "dst/" : host.remote(root + "/dst/")
+        let options = ["--rsync-path=\(RemoteHost.absoluteSwsync)", "-a", "--partial", "--whole-file"]
+        let client = try Subprocess(executable: Tools.swsync,
+            arguments: options + ["--bwlimit=3000", "src/", destination],
+            directory: root, outputPrefix: root + "/first", environment: RemoteHost.environment(home: host.home))
+        try waitForTempData(in: root + "/dst", atLeast: 4_000_000, while: client)
+        if killed == .localRun {
+            client.send(SIGKILL)
+        } else {
+            let kill = Process()
+            kill.executableURL = URL(fileURLWithPath: "/usr/bin/pkill")
+            kill.arguments = ["-KILL", "-f", "--", "swsync --server .* \(root)/dst/"]
+            try kill.run()
+            kill.waitUntilExit()
+        }
+        let first = client.wait(timeout: 30)
+        #expect(first.termination != .exited(0), Comment(rawValue: first.stderrText))
+        #expect(try readAllBytes(root + "/dst/big.bin") == old, "the final name holds something other than the old file")
+        let second = try host.runSwsync(options + ["src/", destination], transport: .libssh, in: root,
+            outputPrefix: root + "/second")
+        #expect(second.termination == .exited(0), Comment(rawValue: second.stderrText))
+        #expect(try readAllBytes(root + "/dst/big.bin") == readAllBytes(root + "/src/big.bin"))
+    }
+
     // MARK: A file that changes size while it is sent
 
     /// A file appended to all the time is sent as far as it was listed: the run ends, and what arrived
