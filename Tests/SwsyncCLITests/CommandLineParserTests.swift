@@ -89,4 +89,33 @@ struct CommandLineParserTests {
             #expect(error.message == message)
         }
     }
+
+    /// Options rsync scripts pass that change nothing in swsync are accepted, and their values checked
+    /// with rsync's messages.
+    @Test func compatibilityOptionsAreAcceptedWithRsyncsChecks() throws {
+        for option in ["--no-i-r", "--inc-recursive", "--no-inc-recursive", "-s", "--secluded-args", "--protect-args",
+            "--old-args", "--trust-sender", "--open-noatime", "--protocol=29", "--checksum-seed=7",
+            "--compress-threads=2", "--outbuf=L", "--outbuf=n", "--max-alloc=0", "--max-alloc=2m", "--stderr=e",
+            "--stderr=client"]
+        {
+            #expect(throws: Never.self, "\(option)") { try parse(option, "a", "b") }
+        }
+        #expect(try parse("--protocol=30", "a", "b").ignoredOptions == ["--protocol=30"])
+        let refusals: [(String, String, SyncCore.ExitStatus)] = [
+            ("--max-alloc=1k", "--max-alloc=1k is too small (min: 1.00M or 0 for unlimited)", .syntax),
+            ("--max-alloc=abc", "--max-alloc=abc is invalid", .syntax),
+            ("--outbuf=X", "Invalid --outbuf setting -- specify N, L, or B.", .syntax),
+            ("--stderr=foo", "--stderr mode \"foo\" is not one of errors, all, or client", .syntax),
+            ("--checksum-seed=x", "--checksum-seed=x: invalid numeric value", .syntax),
+            ("--protocol=40", "--protocol must be no more than 32 on the Client.", .protocolIncompatibility),
+        ]
+        for (option, message, status) in refusals {
+            do throws(SyncError) {
+                _ = try CommandLineParser.parse([option, "a", "b"])
+                Issue.record("\(option) was accepted")
+            } catch {
+                #expect(error.message == message && error.status == status, "\(option): \(error.message)")
+            }
+        }
+    }
 }

@@ -302,6 +302,41 @@ enum OptionTable {
             command.options.contimeout = try integer(text, option: "contimeout")
         },
 
+        // Accepted for rsync's command lines, with rsync's checks of their values; they change nothing
+        // in swsync (its file list always streams, its protocol is its own, its arguments never pass
+        // through a remote shell's word splitting, its allocations are bounded by the protocol's limits).
+        flag(["inc-recursive", "i-r"], nil, { _, _ in }),
+        flag(["old-args"], nil, { _, _ in }),
+        flag(["secluded-args", "protect-args"], "s", { _, _ in }),
+        flag(["trust-sender"], nil, { _, _ in }, negatable: false),
+        flag(["open-noatime"], nil, { _, _ in }),
+        value(["protocol"]) { command, text in
+            let version = try integer(text, option: "protocol")
+            if version > 32 { throw SyncError(.protocolIncompatibility, "--protocol must be no more than 32 on the Client.", isPrefixed: false) }
+            if version < 20 { throw SyncError(.protocolIncompatibility, "--protocol must be at least 20 on the Client.", isPrefixed: false) }
+            command.ignoredOptions.append("--protocol=\(text)")
+        },
+        value(["checksum-seed"]) { _, text in _ = try integer(text, option: "checksum-seed") },
+        value(["compress-threads"]) { _, text in _ = try integer(text, option: "compress-threads") },
+        value(["outbuf"]) { _, text in
+            guard let mode = text.uppercased().first, "NULBF".contains(mode) else {
+                throw SyncError.syntax("Invalid --outbuf setting -- specify N, L, or B.")
+            }
+        },
+        value(["max-alloc"]) { _, text in
+            guard let size = NumberFormat.parseSize(text), size >= 0 else {
+                throw SyncError.syntax("--max-alloc=\(text) is invalid")
+            }
+            if size != 0 && size < 1 << 20 {
+                throw SyncError.syntax("--max-alloc=\(text) is too small (min: 1.00M or 0 for unlimited)")
+            }
+        },
+        value(["stderr"]) { _, text in
+            guard !text.isEmpty, ["errors", "all", "client"].contains(where: { $0.hasPrefix(text) }) else {
+                throw SyncError.syntax("--stderr mode \"\(text)\" is not one of errors, all, or client")
+            }
+        },
+
         // rsync daemon mode and the client's daemon connections: recognised so that they are refused
         // before anything starts (swsync has neither yet), never taken for something else.
         daemonMode(["daemon"]), daemonMode(["config"], takesValue: true), daemonMode(["dparam"], takesValue: true),

@@ -28,6 +28,8 @@ public struct ParsedCommandLine: Sendable {
     var daemonModeOptions: [String] = []
     /// Options of a connection to an rsync daemon as given (`--port`, `--password-file`, ...).
     var daemonClientOptions: [String] = []
+    /// Options accepted and ignored (`--protocol=N`): `-v` says so.
+    var ignoredOptions: [String] = []
     /// `-h` seen as a bundle of its own ("-h" alone means --help).
     var sawBareH = false
     var otherOptionsSeen = 0

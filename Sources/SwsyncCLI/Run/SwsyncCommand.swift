@@ -29,6 +29,11 @@ public enum SwsyncCommand {
             return fail(SyncError(.unsupported, "\(option): rsync daemon mode (--daemon) is not supported yet"))
         }
         if command.server { return serve(command) }
+        if options.verbose > 0 && !options.quiet {
+            for option in command.ignoredOptions {
+                writeStderr("swsync: \(option) is accepted and ignored (swsync speaks its own protocol)\n")
+            }
+        }
         if positional.isEmpty {
             writeStderr(Usage.shortUsage)
             return fail(SyncError(.syntax, "no source given"), quietMessage: true)
