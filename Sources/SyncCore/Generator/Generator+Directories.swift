@@ -125,10 +125,16 @@ extension Generator {
     }
 
     /// Where the destination entry `name` (at `path`) is written: its name in the open directory being
-    /// walked, so no write re-resolves the path above it. An entry elsewhere (the root itself, a late
-    /// hard link) goes through its parent's path.
+    /// walked, so no write re-resolves the path above it. An entry elsewhere below the root (a late
+    /// hard link, a directory finished after its walk) is reached below the root's handle, no symlink
+    /// followed on the way. Only the root itself, a renamed single file and a parent that cannot be
+    /// opened that way (one a dry run has not made) go through the parent's path.
     func destinationLocation(_ path: [UInt8], name: [UInt8]) -> FileLocation {
-        locationInWalkedDirectory(name) ?? FileLocation(path: path)
+        if let location = locationInWalkedDirectory(name) { return location }
+        if renamedSingleFile == nil, name != PathBytes.dot, !name.isEmpty, let location = deleter.destinationLocation(name) {
+            return location
+        }
+        return FileLocation(path: path)
     }
 
     /// The entry `name` in the open directory being walked, when that directory holds it.
