@@ -1,3 +1,4 @@
+import Glibc
 import SyncCore
 
 /// One rsync option: its long names, short letter, whether it takes a value, and what it does.
@@ -300,6 +301,21 @@ enum OptionTable {
         },
         value(["contimeout"]) { command, text in
             command.options.contimeout = try integer(text, option: "contimeout")
+        },
+
+        value(["stop-after", "time-limit"]) { command, text in
+            guard let deadline = StopTime.after(minutes: text, now: Int(time(nil))) else {
+                throw SyncError.syntax("invalid --stop-after value: \(text)")
+            }
+            command.stopAt = deadline
+        },
+        value(["stop-at"]) { command, text in
+            let now = Int(time(nil))
+            guard let deadline = StopTime.at(text, now: now) else {
+                throw SyncError.syntax("invalid --stop-at format: \(text)")
+            }
+            guard deadline > now else { throw SyncError.syntax("--stop-at time is not in the future: \(text)") }
+            command.stopAt = deadline
         },
 
         // Accepted for rsync's command lines, with rsync's checks of their values; they change nothing

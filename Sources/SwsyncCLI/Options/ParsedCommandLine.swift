@@ -30,6 +30,9 @@ public struct ParsedCommandLine: Sendable {
     var daemonClientOptions: [String] = []
     /// Options accepted and ignored (`--protocol=N`): `-v` says so.
     var ignoredOptions: [String] = []
+    /// `--stop-at`/`--stop-after`: when the run stops itself (seconds since the epoch). Client-side only,
+    /// as in rsync (`-M` gives it to the peer).
+    var stopAt: Int?
     /// `-h` seen as a bundle of its own ("-h" alone means --help).
     var sawBareH = false
     var otherOptionsSeen = 0

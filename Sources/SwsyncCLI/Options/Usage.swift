@@ -80,6 +80,8 @@ enum Usage {
         --rsync-path=PROGRAM     the program to run on the remote machine (default: swsync)
         --timeout=SECONDS        set I/O timeout in seconds
         --contimeout=SECONDS     set the connection timeout in seconds
+        --stop-after=MINS        Stop rsync after MINS minutes have elapsed
+        --stop-at=y-m-dTh:m      Stop rsync at the specified point in time
         --compress-choice=STR    choose the compression algorithm (zstd, zlib)
         --compress-level=NUM     explicitly set compression level
         --skip-compress=LIST     skip compressing files with suffix in LIST

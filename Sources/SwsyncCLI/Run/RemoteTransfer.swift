@@ -30,6 +30,7 @@ enum RemoteTransfer {
     static let clientOnly: Set<String> = [
         "rsh", "rsync-path", "log-file", "log-file-format", "progress", "stats", "human-readable", "8-bit-output",
         "list-only", "info", "out-format", "files-from", "contimeout", "partial-progress",
+        "stop-after", "time-limit", "stop-at",
         // Applies to the end it is given to (rsync forwards neither; `-M` sends them on purpose).
         "drop-D", "insecure-links", "confine-root",
     ]

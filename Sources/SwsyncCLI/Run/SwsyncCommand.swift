@@ -23,6 +23,7 @@ public enum SwsyncCommand {
             writeStdout(Usage.versionText(version))
             return 0
         }
+        if let deadline = command.stopAt { Signals.stop(at: deadline) }
         let positional = command.positional
         var options = command.options
         if let option = command.daemonModeOptions.first {
@@ -140,6 +141,10 @@ public enum SwsyncCommand {
     /// The one way a run's end reaches stderr: the error's line when it has something to say, then,
     /// for any status but 0, rsync's closing line. Returns the status, for `exit`.
     static func end(_ status: ExitStatus, error: SyncError? = nil) -> Int32 {
+        if status == .signal && Signals.stoppedAtLimit {
+            writeStderr("stopping at requested limit\n")
+            return end(.timeout)
+        }
         if let error, !error.message.isEmpty {
             writeStderr((error.isPrefixed ? "swsync: " : "") + error.message + "\n")
         }

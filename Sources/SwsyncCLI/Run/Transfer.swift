@@ -78,14 +78,15 @@ enum Transfer {
     }
 
     /// The end of a run: the `--max-delete` warning, `--stats`, the summary, the log line and the closing
-    /// error line. Returns `status`.
+    /// error line. Returns the status the run ends with (a time limit's stop is 30, not a signal's 20).
     static func finish(_ status: ExitStatus, stats: TransferStats, elapsed: Double, deletionsSkipped: Int,
         options: SyncOptions, observer: ConsoleObserver, logFile: LogFile?) -> ExitStatus
     {
         if deletionsSkipped > 0 {
             observer.error(.bare("Deletions stopped due to --max-delete limit (\(deletionsSkipped) skipped)"))
         }
-        if !options.quiet {
+        // A run stopped by a signal (or its time limit) ends with its error line alone, as rsync's does.
+        if !options.quiet && status != .signal {
             if options.stats { printStats(stats, options: options, observer: observer) }
             if options.verbose > 0 || options.stats {
                 printSummary(stats, elapsed: elapsed, options: options, observer: observer)
@@ -94,9 +95,9 @@ enum Transfer {
         logFile?.line(
             "sent \(stats.bytesSent) bytes  received \(stats.bytesReceived) bytes  total size \(stats.totalFileSize)")
         observer.flush()
-        _ = SwsyncCommand.end(status)
+        let ended = ExitStatus(rawValue: SwsyncCommand.end(status)) ?? status
         logFile?.flush()
-        return status
+        return ended
     }
 
     /// Bytes that would cross between sender and receiver: the file list (names and attributes) and the
