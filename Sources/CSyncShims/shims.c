@@ -262,7 +262,7 @@ struct csync_ruleset_attr { uint64_t handled_access_fs; };
 struct csync_path_beneath_attr { uint64_t allowed_access; int32_t parent_fd; } __attribute__((packed));
 enum {
     csync_fs_execute = 1 << 0, csync_fs_write_file = 1 << 1, csync_fs_read_file = 1 << 2,
-    csync_fs_read_dir = 1 << 3, csync_fs_refer = 1 << 13, csync_fs_truncate = 1 << 14,
+    csync_fs_read_dir = 1 << 3, csync_fs_remove_file = 1 << 5, csync_fs_refer = 1 << 13, csync_fs_truncate = 1 << 14,
     csync_fs_ioctl_dev = 1 << 15,
 };
 
@@ -288,8 +288,10 @@ int csync_landlock_restrict(const char *const *paths, const int *writable, int c
         if (descriptor < 0) continue;  // not there: nothing to allow
         struct stat info;
         // Read-only still lets a file be hard-linked out (REFER): --link-dest links from its reference.
-        uint64_t allowed = writable[index] ? (handled & ~(uint64_t)csync_fs_execute)
-                                           : (uint64_t)(csync_fs_read_file | csync_fs_read_dir | csync_fs_refer);
+        // Level 2 is read-only plus removing files (--remove-source-files), level 1 everything but execute.
+        uint64_t read_only = csync_fs_read_file | csync_fs_read_dir | csync_fs_refer;
+        uint64_t allowed = writable[index] == 1 ? (handled & ~(uint64_t)csync_fs_execute)
+                         : writable[index] == 2 ? (read_only | csync_fs_remove_file) : read_only;
         if (fstat(descriptor, &info) == 0 && !S_ISDIR(info.st_mode)) allowed &= file_rights;
         struct csync_path_beneath_attr rule = { allowed & handled, descriptor };
         long added = syscall(SYS_landlock_add_rule, ruleset, 1 /* LANDLOCK_RULE_PATH_BENEATH */, &rule, 0);

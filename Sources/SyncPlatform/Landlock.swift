@@ -16,12 +16,12 @@ public enum Landlock {
     }
 
     /// Restricts this process to `reading` (read-only) and `writing` (read-write) paths.
-    public static func restrict(reading: [[UInt8]], writing: [[UInt8]]) -> Outcome {
+    public static func restrict(reading: [[UInt8]], writing: [[UInt8]], removingFiles: [[UInt8]] = []) -> Outcome {
         guard csync_landlock_abi() >= 1 else { return .unavailable }
-        let paths = reading + writing
+        let paths = reading + writing + removingFiles
         var copies = paths.map { path in strdup(String(decoding: path, as: UTF8.self)) }
         defer { copies.forEach { free($0) } }
-        let writable = paths.indices.map { Int32($0 >= reading.count ? 1 : 0) }
+        let writable = paths.indices.map { Int32($0 < reading.count ? 0 : $0 < reading.count + writing.count ? 1 : 2) }
         var failedIndex: Int32 = -1
         let result = copies.withUnsafeMutableBufferPointer { pointers in
             pointers.withMemoryRebound(to: UnsafePointer<CChar>?.self) { rebound in

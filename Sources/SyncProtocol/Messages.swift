@@ -11,6 +11,7 @@ public enum MessageType: UInt8, Sendable, CaseIterable, CustomStringConvertible 
     // Generator → sender.
     case request = 0x10
     case signature = 0x11
+    case received = 0x16
     // Sender → receiver.
     case delta = 0x12
     case fileEnd = 0x13
@@ -33,6 +34,7 @@ public enum MessageType: UInt8, Sendable, CaseIterable, CustomStringConvertible 
         case .idNames: return "idNames"
         case .setup: return "setup"
         case .request: return "request"
+        case .received: return "received"
         case .signature: return "signature"
         case .delta: return "delta"
         case .fileEnd: return "fileEnd"
@@ -145,6 +147,9 @@ public enum Message: Sendable, Equatable {
     /// Part of the client's run setup: filter rules, rules files, `--files-from` sources (`RunSetup`).
     case setup(SetupPart)
     case request(FileRequest)
+    /// `--remove-source-files`: the receiver has file `fileIndex` (a non-directory) in place, so the
+    /// sender may remove its source (rsync's `MSG_SUCCESS`).
+    case received(fileIndex: Int)
     /// A piece of the `SignatureCodec` bytes announced by the `request` for `fileIndex`.
     case signature(fileIndex: Int, bytes: [UInt8])
     /// A piece of the `DeltaCodec` stream for `fileIndex` (header, records, end record with the checksum).
@@ -178,6 +183,7 @@ public enum Message: Sendable, Equatable {
         case .idNames: return .idNames
         case .setup: return .setup
         case .request: return .request
+        case .received: return .received
         case .signature: return .signature
         case .delta: return .delta
         case .fileEnd: return .fileEnd
@@ -214,6 +220,8 @@ public enum Message: Sendable, Equatable {
         case .fileEnd(let index, let outcome):
             w.varint(index)
             w.byte(outcome.rawValue)
+        case .received(let index):
+            w.varint(index)
         case .idNames(let names):
             w.varint(names.count)
             for name in names {
@@ -292,6 +300,8 @@ public enum Message: Sendable, Equatable {
             guard r.remaining > 0 else { throw .malformed("empty \(type) message") }
             let bytes = Array(try r.take(r.remaining, "data"))
             message = type == .signature ? .signature(fileIndex: index, bytes: bytes) : .delta(fileIndex: index, bytes: bytes)
+        case .received:
+            message = .received(fileIndex: try r.varint("file index", max: maxIndex))
         case .fileEnd:
             let index = try r.varint("file index", max: maxIndex)
             let raw = try r.byte("outcome")

@@ -227,6 +227,11 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
     /// The peer's list arrives once; a deletion pass before the transfer is not possible.
     public var treeForDeletionPass: SourceTree? { nil }
 
+    public func received(_ entry: FileEntry, destination: (device: UInt64, inode: UInt64)?) -> Bool {
+        connection.send(.received(fileIndex: entry.fileIndex))
+        return false
+    }
+
     public func request(fileIndex: Int, signature: Signature?) {
         connection.noteProgress()
         let bytes = signature.map(SignatureCodec.encode) ?? []

@@ -97,8 +97,13 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
     /// Takes the generator's messages meant for the sender; false for any other message.
     public func handle(_ message: Message) throws(SyncError) -> Bool {
         switch message {
+        case .received(let index):
+            guard let file = files.withLock({ $0[index] }), let listed = file.listed else {
+                throw SyncError(.streamIO, "protocol stream: file \(index) received, which is not a file sent")
+            }
+            removeSource(file, listed: listed)
         case .request(let request):
-            guard files.withLock({ $0[request.fileIndex] }) != nil else {
+            guard files.withLock({ $0[request.fileIndex] })?.isRegular == true else {
                 throw SyncError(.streamIO,
                     "protocol stream: request for file \(request.fileIndex), which is not a regular file sent")
             }
@@ -222,12 +227,31 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
         if entry.name == PathBytes.dot { wire.name = PathBytes.dot }
         wire.isPassedThrough = entry.isPassedThrough
         if entry.isDirectory { wire.descends = listing.descends(into: entry, recursive: options.recursive) }
-        if entry.kind == .regular {
-            let file = ListedFile(address: ListedFileAddress(entry), name: entry.name, size: entry.status.size)
+        if entry.kind == .regular || (options.removeSourceFiles && !entry.isDirectory) {
+            var file = ListedFile(address: ListedFileAddress(entry), name: entry.name, size: entry.status.size,
+                isRegular: entry.kind == .regular)
+            if options.removeSourceFiles { file.listed = entry.status }
             files.withLock { $0[index] = file }
-            if options.checksum { wire.checksum = try? fs.openListedFile(file.address).checksum() }
+            if options.checksum && file.isRegular { wire.checksum = try? fs.openListedFile(file.address).checksum() }
         }
         return wire
+    }
+
+    /// `--remove-source-files`: the receiver has `file` in place; remove it if it is still as listed.
+    private func removeSource(_ file: ListedFile, listed: FileStatus) {
+        let outcome: SourceRemoval.Outcome
+        do throws(SystemCallError) {
+            let location = try fs.locationOfListedFile(file.address)
+            outcome = SourceRemoval.remove(location.name, in: location.directory, listed: listed,
+                follows: options.copyLinks, destination: nil, fs: fs)
+        } catch {
+            outcome = error.errno == SystemErrno.noSuchEntry ? .alreadyRemoved : .failed(error)
+        }
+        if SourceRemoval.report(outcome, name: file.name, infoLevel: options.effectiveInfoRemove,
+            keepHighBit: options.keepHighBit, observer: observer)
+        {
+            hadErrors.store(true, ordering: .relaxed)
+        }
     }
 
     // MARK: Answers
@@ -370,6 +394,10 @@ struct ListedFile {
     var name: [UInt8]
     /// Exactly this much is sent.
     var size: Int64
+    /// A regular file, whose data may be requested; other entries are kept for `--remove-source-files`.
+    var isRegular = true
+    /// `--remove-source-files`: the entry as listed, to tell whether it changed before it is removed.
+    var listed: FileStatus?
 }
 
 struct DeviceInode: Hashable {

@@ -3,7 +3,7 @@ import SyncCore
 import SyncPlatform
 
 /// `swsync --server` confined with Landlock, before it touches the tree, to what the transfer names:
-/// a sender to its sources (read-only), a receiver to its destination, `--temp-dir`, an absolute
+/// a sender to its sources (read-only; with `--remove-source-files` also removing files), a receiver to its destination, `--temp-dir`, an absolute
 /// `--partial-dir` and the `--backup-dir` (read-write) and its reference directories (read-only).
 /// Where the kernel has no Landlock the run goes on, and `-v` says so; `--no-landlock` turns it off.
 enum ServerConfinement {
@@ -23,7 +23,15 @@ enum ServerConfinement {
             }
             return
         }
-        apply(reading: sources + systemFiles, writing: [], options: options, observer: observer)
+        guard options.removeSourceFiles else {
+            apply(reading: sources + systemFiles, writing: [], options: options, observer: observer)
+            return
+        }
+        // --remove-source-files: the sources may also lose files; a file named alone is removed from
+        // its directory, so that directory is where the right is given.
+        let fs = PosixFileSystem()
+        let removable = sources.map { (try? fs.stat($0))?.kind == .directory ? $0 : PathBytes.parent($0) }
+        apply(reading: systemFiles, writing: [], removingFiles: removable, options: options, observer: observer)
     }
 
     /// A receiving server, once its destination root is known (and made).
@@ -50,16 +58,16 @@ enum ServerConfinement {
             writing: writing + (linksFromReferences ? references : []), options: options, observer: observer)
     }
 
-    private static func apply(reading: [[UInt8]], writing: [[UInt8]], options: SyncOptions,
-        observer: TransferObserver)
+    private static func apply(reading: [[UInt8]], writing: [[UInt8]], removingFiles: [[UInt8]] = [],
+        options: SyncOptions, observer: TransferObserver)
     {
         // The name-service modules are loaded now, while /usr/lib can still be read.
         _ = UserNames.userName(0)
         _ = UserNames.groupName(0)
-        switch Landlock.restrict(reading: reading, writing: writing) {
+        switch Landlock.restrict(reading: reading, writing: writing, removingFiles: removingFiles) {
         case .restricted(let abi):
             if options.verbose > 1 {
-                observer.info("landlock: server confined to \(reading.count + writing.count) paths (ABI \(abi))")
+                observer.info("landlock: server confined to \(reading.count + writing.count + removingFiles.count) paths (ABI \(abi))")
             }
             reportProbe(observer)
         case .unavailable:

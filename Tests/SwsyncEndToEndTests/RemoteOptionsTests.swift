@@ -30,6 +30,8 @@ struct RemoteOptionsTests {
         ("update, size-only", ["-a", "-i", "-u", "--size-only"]),
         ("whole-file, numeric", ["-a", "-i", "-W", "--numeric-ids"]),
         ("files-from", ["-a", "-i", "--files-from=LIST"]),
+        ("prune-empty-dirs", ["-a", "-i", "-m", "--delete", "--exclude=*.bin", "--exclude=*.txt"]),
+        ("remove-source-files", ["-a", "-i", "--remove-source-files"]),
     ]
 
     static let cases = optionSets.flatMap { label, options in
@@ -70,9 +72,12 @@ struct RemoteOptionsTests {
             try #require(!lines[tool]!.isEmpty, "\(tool) itemized nothing")
         }
         #expect(lines["swsync"] == lines["rsync"], "itemize lines differ")
-        let differences = TreeComparison.differences(try TreeSnapshot(scratch.path + "/rsync/dst"),
-            try TreeSnapshot(scratch.path + "/swsync/dst"), labels: ("rsync", "swsync"))
-        #expect(differences.isEmpty, Comment(rawValue: TreeComparison.report(differences)))
+        // The source too: --remove-source-files takes from it what the receiver has in place.
+        for tree in ["dst", "src"] {
+            let differences = TreeComparison.differences(try TreeSnapshot(scratch.path + "/rsync/" + tree),
+                try TreeSnapshot(scratch.path + "/swsync/" + tree), labels: ("rsync", "swsync"))
+            #expect(differences.isEmpty, "\(tree): \(TreeComparison.report(differences))")
+        }
     }
 
     /// `swsync host:path` lists the peer's files as `rsync host:path` does.

@@ -48,6 +48,7 @@ let sampleMessages: [Message] = {
         .fileEnd(fileIndex: 3, outcome: .complete),
         .fileEnd(fileIndex: 4, outcome: .vanished),
         .fileEnd(fileIndex: 5, outcome: .failed),
+        .received(fileIndex: 6),
         .itemize(ItemizeRecord(ItemizedChange(name: Array("dir/file".utf8), kind: .regular,
             flags: [.transfer, .reportSize, .reportTime], size: 42, mtime: FileTime(seconds: 1_700_000_000),
             permissions: 0o644, uid: 1000, gid: 1000))),

@@ -21,10 +21,13 @@ enum InfoFlags {
                 options.progressTotal = level >= 2
             case "name":
                 options.infoNameLevel = level
+            case "remove":
+                options.infoRemove = level
             case "stats":
                 options.stats = level > 0
             case "none":
                 options.infoNameLevel = 0
+                options.infoRemove = 0
                 options.progress = false
                 options.progressTotal = false
             default:

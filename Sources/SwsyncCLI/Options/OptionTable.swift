@@ -163,6 +163,8 @@ enum OptionTable {
             apply: { command, _ in command.options.oneFileSystem += 1 },
             negate: { command in command.options.oneFileSystem = 0 }),
         flag(["ignore-missing-args"], nil, { $0.ignoreMissingArgs = $1 }),
+        flag(["prune-empty-dirs"], "m", { $0.pruneEmptyDirs = $1 }),
+        flag(["remove-source-files"], nil, { $0.removeSourceFiles = $1 }),
         value(["min-size"]) { command, text in
             command.options.minSize = try size(text, option: "min-size")
         },

@@ -87,6 +87,8 @@ enum Usage {
         --skip-compress=LIST     skip compressing files with suffix in LIST
         --bwlimit=RATE           limit the data rate (KiB/s, or with a K/M/G suffix)
         --one-file-system, -x    don't cross filesystem boundaries
+        --prune-empty-dirs, -m   prune empty directory chains from file-list
+        --remove-source-files    sender removes synchronized files (non-dir)
         --existing               skip creating new files on receiver
         --ignore-existing        skip updating files that exist on receiver
         --del                    an alias for --delete-during

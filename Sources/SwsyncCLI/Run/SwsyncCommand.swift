@@ -156,9 +156,9 @@ public enum SwsyncCommand {
     /// blocked on a silent peer cannot be woken).
     static let endOnTimeout: RemoteRun.TimeoutHandler = { error in exit(end(.timeout, error: error)) }
 
-    /// rsync's last line on a failed run: "rsync error: ... (code 23)", "warning" for 24 and 25.
+    /// rsync's last line on a failed run: "rsync error: ... (code 23)", "warning" for vanished files (24).
     private static func closingLine(_ status: ExitStatus) -> String {
-        let word = status == .vanished || status == .maxDelete ? "warning" : "error"
+        let word = status == .vanished ? "warning" : "error"
         return "swsync \(word): \(status.summary) (code \(status.rawValue)) [swsync=\(version)]\n"
     }
 

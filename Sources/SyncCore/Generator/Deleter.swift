@@ -160,19 +160,20 @@ public final class Deleter<FS: FileSystem> {
     /// rules, in deletion order.
     private func extraneousEntries(in directory: [UInt8], name: [UInt8], keeping: Set<[UInt8]>) -> [Extraneous] {
         guard let handle = openDestination(name) else { return [] }
-        return extraneousEntries(in: handle, name: name, keeping: keeping)
+        return extraneousEntries(in: handle, name: name, keeping: keeping).entries
     }
 
     /// Entries of an open directory not in `keeping` and not protected by the rules, in deletion order:
     /// the directory listed is the one looked in and deleted from. `insideDeletedDirectory`: the
-    /// directory itself is going, so perishable rules no longer protect.
+    /// directory itself is going, so perishable rules no longer protect. `hasProtected`: the rules keep
+    /// something there.
     private func extraneousEntries(in handle: any DirectoryHandle, name: [UInt8], keeping: Set<[UInt8]>,
-        insideDeletedDirectory: Bool = false) -> [Extraneous]
+        insideDeletedDirectory: Bool = false) -> (entries: [Extraneous], hasProtected: Bool)
     {
-        guard let names = try? fs.listDirectory(handle) else { return [] }
+        guard let names = try? fs.listDirectory(handle) else { return ([], false) }
         let directory = handle.path
         var entries: [FileEntry] = []
-        var reportedNonEmpty = false
+        var hasProtected = false
         for child in names {
             if keeping.contains(child) {
                 // rsync's receiver checks every destination entry, so --debug=FILTER names kept ones too.
@@ -192,64 +193,76 @@ public final class Deleter<FS: FileSystem> {
             }
             let childName = PathBytes.join(name, child)
             if isProtected(childName, status: status, insideDeletedDirectory: insideDeletedDirectory) {
-                // rsync's delete_dir_contents says so as soon as it meets a protected entry.
-                if insideDeletedDirectory && !reportedNonEmpty {
-                    observer.info("cannot delete non-empty directory: \(OutputEscaper.escape(name, keepHighBit: options.keepHighBit))")
-                    reportedNonEmpty = true
-                }
+                hasProtected = true
                 continue
             }
             entries.append(FileEntry(name: childName, sourcePath: path, status: status))
         }
         FileListOrder.sort(&entries)
-        return entries.reversed().map {
+        let extraneous = entries.reversed().map {
             Extraneous(location: FileLocation(PathBytes.lastComponent($0.name), in: handle), name: $0.name,
                 status: $0.status)
         }
+        return (extraneous, hasProtected)
     }
 
-    /// Deletes one entry; a directory's contents go first, each reported. A directory is entered
-    /// through its parent's handle, never through a symlink put in its place.
-    func deleteItem(_ location: FileLocation, name: [UInt8], status: FileStatus) {
-        if status.kind == .directory {
-            let skippedBefore = skippedByMaxDelete
-            if let handle = try? fs.openDirectory(location, followingSymlink: false) {
-                let children = extraneousEntries(in: handle, name: name, keeping: [], insideDeletedDirectory: true)
-                for child in children { deleteItem(child.location, name: child.name, status: child.status) }
-            }
-            if skippedByMaxDelete > skippedBefore {
-                observer.info("cannot delete non-empty directory: \(OutputEscaper.escape(name, keepHighBit: options.keepHighBit))")
-                return
-            }
-        }
+    /// Deletes one entry (rsync's `delete_item`); a directory's contents go first, each reported, and a
+    /// directory is entered through its parent's handle, never through a symlink put in its place.
+    /// Returns whether the entry and everything inside it are gone (a dry run's `rmdir` of a directory
+    /// that keeps something is reported, yet its parent is not empty: rsync's order). A directory the
+    /// deletion started from (`nested` false) that keeps something is left without trying `rmdir`; one
+    /// inside it is tried, and its failure reported too, as rsync reports both.
+    @discardableResult
+    func deleteItem(_ location: FileLocation, name: [UInt8], status: FileStatus, nested: Bool = false) -> Bool {
+        let contentsGone = status.kind != .directory || deleteContents(ofDirectory: location, name: name)
+        if !contentsGone && !nested { return false }
         if let limit = options.maxDelete, deleted.total >= limit {
             skippedByMaxDelete += 1
-            return
+            return false
         }
         if !options.dryRun {
             do {
                 if status.kind == .directory {
                     try fs.removeDirectory(location)
                 } else if options.backup && !isBackupFile(name) {
-                    guard backUp(location, name: name) else { return }
+                    guard backUp(location, name: name) else { return false }
                 } else {
                     try fs.removeFile(location)
                 }
             } catch {
                 // Gone already (another run took it): nothing to delete, nothing to report (rsync's too).
-                if error.errno == SystemErrno.noSuchEntry { return }
+                if error.errno == SystemErrno.noSuchEntry { return true }
                 if status.kind == .directory && (error.errno == SystemErrno.notEmpty || error.errno == SystemErrno.exists) {
                     // Something inside was kept (protected, or a backup made in place).
-                    observer.info("cannot delete non-empty directory: \(OutputEscaper.escape(name, keepHighBit: options.keepHighBit))")
-                    return
+                    reportNotEmpty(name)
+                    return false
                 }
                 observer.error("delete_file: \(error.describing(call: status.kind == .directory ? "rmdir" : "unlink"))",
                     role: .generator)
-                return
+                return false
             }
         }
         deleted.add(status.kind)
         observer.reportDeletion(name: name, kind: status.kind)
+        return contentsGone
+    }
+
+    /// rsync's `delete_dir_contents`: deletes what is inside the directory, and says so once when
+    /// something stays (protected by the rules, held back by `--max-delete`, or failing). Returns
+    /// whether it is empty now.
+    private func deleteContents(ofDirectory location: FileLocation, name: [UInt8]) -> Bool {
+        guard let handle = try? fs.openDirectory(location, followingSymlink: false) else { return true }
+        let contents = extraneousEntries(in: handle, name: name, keeping: [], insideDeletedDirectory: true)
+        var emptied = !contents.hasProtected
+        for child in contents.entries {
+            if !deleteItem(child.location, name: child.name, status: child.status, nested: true) { emptied = false }
+        }
+        if !emptied { reportNotEmpty(name) }
+        return emptied
+    }
+
+    private func reportNotEmpty(_ name: [UInt8]) {
+        observer.info("cannot delete non-empty directory: \(OutputEscaper.escape(name, keepHighBit: options.keepHighBit))")
     }
 
     /// Deletes (and reports) everything inside `path`, to make way for a non-directory.

@@ -45,6 +45,7 @@ extension Generator {
             var item = makeItem(entry, flags: [.localChange, .hardLinkName])
             item.hardLinkLeader = leader
             if options.itemize > 1 { observer.report(item) }
+            received(entry)
             return
         }
         var flags: ItemizeFlags = [.localChange, .hardLinkName]
@@ -75,6 +76,7 @@ extension Generator {
         var item = makeItem(entry, flags: flags)
         item.hardLinkLeader = leader
         observer.report(item)
+        received(entry)
     }
 
     /// The destination entry `name`'s lstat, through handles opened below the root.

@@ -208,6 +208,7 @@ extension Generator {
                 observer.report(item)
             }
             warn(written.warnings)
+            received(entry)
             // rsync prints its redo warning with -v only (FWARNING under INFO_GTE(NAME, 1)).
             if options.verbose > 0 && !options.quiet { for notice in written.notices { observer.error(.bare(notice)) } }
             if let redo = written.redo {

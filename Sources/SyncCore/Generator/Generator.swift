@@ -92,6 +92,8 @@ public final class Generator<FS: FileSystem> {
 
     /// The sender's listings, made ahead on another thread.
     var fileList: (any ListingSource)?
+    /// `-m`: the sender's listings without the pruned directories.
+    var prunedListings: (any ListingSource)?
 
     /// A source could not be read (rsync's `io_error`): no deletions from then on.
     var senderIOError = false
@@ -168,7 +170,8 @@ public final class Generator<FS: FileSystem> {
         self.link = link
         let root = try link.receiveRoot()
         if link.ioError { senderIOError = true }
-        try transfer(rootListing: root.listing, rootEntry: root.dotEntry, sourceArguments: root.sourceArguments,
+        let rootListing = options.pruneEmptyDirs ? pruneEmptyDirectories(root: root.listing, link: link) : root.listing
+        try transfer(rootListing: rootListing, rootEntry: root.dotEntry, sourceArguments: root.sourceArguments,
             destination: destination, link: link)
     }
 
@@ -220,9 +223,12 @@ public final class Generator<FS: FileSystem> {
             rootState = processDirectoryEntry(rootEntry, destinationIsNew: createdDestination)
             stats.files.add(.directory)
         }
-        let fileList = link.listings
+        let fileList = prunedListings ?? link.listings
         self.fileList = fileList
         walk(listing: rootListing, relativeName: [], isContentDirectory: rootEntry != nil)
+        if let pruning = fileList as? PruningListingSource, !wasInterrupted, fatalError == nil {
+            accept(pruning.remainder())
+        }
         fileList.finish()
         drainWrites()
         redoRemoteFailures()
@@ -485,16 +491,34 @@ public final class Generator<FS: FileSystem> {
         return item
     }
 
+    /// The itemize line of an entry now in place (or, in a dry run, that would be); a non-directory
+    /// reported here counts as received for `--remove-source-files`.
     func report(_ entry: FileEntry, flags: ItemizeFlags) {
         observer.report(makeItem(entry, flags: flags))
+        if !entry.isDirectory { received(entry) }
+    }
+
+    /// rsync's `MSG_SUCCESS` for a non-directory the receiver has in place: with
+    /// `--remove-source-files` the sender removes its source (never in a dry run).
+    func received(_ entry: FileEntry) {
+        guard options.removeSourceFiles, !options.dryRun, let link else { return }
+        var destination: (device: UInt64, inode: UInt64)?
+        if case .inProcess = link.delivery {
+            let location = destinationLocation(destinationPath(entry.name), name: entry.name)
+            if let status = try? fs.lstat(location.name, in: location.directory) {
+                destination = (status.device, status.inode)
+            }
+        }
+        if link.received(entry, destination: destination) { hadErrors = true }
     }
 
     /// An entry that needs no data: its itemize line, and with -vv (without -i) rsync's "is uptodate".
     func reportUpToDate(_ entry: FileEntry, flags: ItemizeFlags) {
-        report(entry, flags: flags)
+        observer.report(makeItem(entry, flags: flags))
         if options.verbose > 1 && options.itemize == 0 && !options.quiet {
             observer.info("\(OutputEscaper.escape(displayName(entry), keepHighBit: options.keepHighBit)) is uptodate")
         }
+        if !entry.isDirectory { received(entry) }
     }
 
     func warn(_ messages: [String]) {

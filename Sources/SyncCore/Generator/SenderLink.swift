@@ -13,6 +13,11 @@ public protocol SenderLink: AnyObject {
     /// A peer: asks for file `fileIndex`, as a delta against the basis whose signature is given (nil:
     /// whole). Returns at once; the data arrives through the delivery's `IncomingData`, in request order.
     func request(fileIndex: Int, signature: Signature?)
+    /// The receiver has `entry` (a non-directory) in place (rsync's `MSG_SUCCESS`): with
+    /// `--remove-source-files` the sender removes its source. `destination` is the destination entry's
+    /// (device, inode) when both ends are this machine. True when the removal failed in this process (a
+    /// peer reports and counts its own failures).
+    func received(_ entry: FileEntry, destination: (device: UInt64, inode: UInt64)?) -> Bool
     /// The sender met an unreadable source (rsync's `io_error`), so nothing may be deleted.
     var ioError: Bool { get }
     /// The pruned source tree, when the sender can list it a second time for a deletion pass before

@@ -37,6 +37,9 @@ public struct SyncOptions: Sendable {
     public var progressTotal = false  // --info=progress2
     /// `--info=nameN`: overrides the name output level that `-v` implies.
     public var infoNameLevel: Int?
+    /// `--info=removeN`: "sender removed NAME" lines (nil: what `-v` implies, from `-vv` on).
+    public var infoRemove: Int?
+    public var effectiveInfoRemove: Int { infoRemove ?? (verbose > 1 ? 1 : 0) }
     public var humanReadable = 1  // rsync's default level: digits grouped with commas
     public var listOnly = false
     public var logFile: String?
@@ -60,6 +63,10 @@ public struct SyncOptions: Sendable {
     public var hardLinks = false
     public var oneFileSystem = 0
     public var ignoreMissingArgs = false
+    /// `--remove-source-files`: the sender removes each non-directory the receiver has in place.
+    public var removeSourceFiles = false
+    /// `-m`: directories with nothing but empty directories below them are left out of the list.
+    public var pruneEmptyDirs = false
     public var filters: [FilterOption] = []
     /// The rules built from `filters` (nil: no rules, every file is sent).
     public var filterList: FilterList?

@@ -73,6 +73,10 @@ final class FileListStream<FS: FileSystem>: ListingSource, @unchecked Sendable {
         cancelled.store(true, ordering: .relaxed)
         slots.signal()
         finished.wait()
+        // Listings never taken still hold their slots; a semaphore must not be released below the value
+        // it was made with (libdispatch traps).
+        let untaken = queue.withLock { $0.items.count - $0.head }
+        for _ in 0..<untaken { slots.signal() }
     }
 
     private func produce() {

@@ -36,5 +36,14 @@ final class LocalSenderLink<FS: FileSystem>: SenderLink {
 
     func request(fileIndex: Int, signature: Signature?) {}
 
+    func received(_ entry: FileEntry, destination: (device: UInt64, inode: UInt64)?) -> Bool {
+        let options = builder.options
+        let directory = entry.sourceDirectory ?? FileLocation(path: entry.sourcePath).directory
+        let outcome = SourceRemoval.remove(PathBytes.lastComponent(entry.sourcePath), in: directory, listed: entry.status,
+            follows: options.copyLinks, destination: destination, fs: builder.fs)
+        return SourceRemoval.report(outcome, name: entry.name, infoLevel: options.effectiveInfoRemove,
+            keepHighBit: options.keepHighBit, observer: observer)
+    }
+
     var treeForDeletionPass: SourceTree? { root?.tree }
 }

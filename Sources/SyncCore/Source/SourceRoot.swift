@@ -46,6 +46,20 @@ public enum ListedFileAddress: Sendable {
 }
 
 extension FileSystem {
+    /// The listed entry's name in its directory, opened below its root (no symlink followed on the
+    /// way), or through its parent's path for an entry named by path.
+    public func locationOfListedFile(_ address: ListedFileAddress) throws(SystemCallError) -> FileLocation {
+        switch address {
+        case .beneath(let root, let relativePath):
+            let parent = PathBytes.parent(relativePath)
+            let directory = parent.isEmpty || parent == PathBytes.dot
+                ? root.directory : try openDirectoryBeneath(parent, in: root.directory)
+            return FileLocation(PathBytes.lastComponent(relativePath), in: directory)
+        case .path(let path):
+            return FileLocation(path: path)
+        }
+    }
+
     /// Opens a listed file for reading from its address.
     public func openListedFile(_ address: ListedFileAddress) throws(SystemCallError) -> any OpenFile {
         switch address {
