@@ -8,6 +8,14 @@ ssize_t csync_copy_file_range(int fd_in, int fd_out, size_t length) {
     return copy_file_range(fd_in, NULL, fd_out, NULL, length, 0);
 }
 
+/// -S: where the next data region or hole starts at or after `offset` (lseek's SEEK_DATA and SEEK_HOLE,
+/// which need _GNU_SOURCE); -1 with errno as lseek sets it.
+long long csync_seek_data(int fd, long long offset) { return (long long)lseek(fd, (off_t)offset, SEEK_DATA); }
+long long csync_seek_hole(int fd, long long offset) { return (long long)lseek(fd, (off_t)offset, SEEK_HOLE); }
+
+/// --preallocate: reserves `length` bytes (fallocate mode 0, which also sets the size).
+int csync_preallocate(int fd, long long length) { return fallocate(fd, 0, 0, (off_t)length); }
+
 long csync_utime_omit(void) { return UTIME_OMIT; }
 
 int csync_o_noatime(void) { return O_NOATIME; }

@@ -10,7 +10,30 @@ enum FileCopier {
     /// Copies `length` bytes (the size the file list gave; nil: to the end of the file). A file that
     /// grew since it was listed is copied only as far as it was listed, so a run ends however fast it
     /// grows; one that shrank fails with rsync's ENODATA read error before the listed length is reached.
+    /// `writes`: `-S` copies the data regions alone (holes found with `SEEK_DATA`/`SEEK_HOLE` are not
+    /// even read) and leaves zero blocks unwritten; `--preallocate` reserves the length first; `--fsync`
+    /// flushes the copy. `truncatingToCopy`: the output (an existing file) ends where the copy ends.
     static func copy(
+        from input: Int32, to output: Int32, sourcePath: [UInt8], destinationPath: [UInt8], length: Int64?,
+        writes: DataWrites = DataWrites(), truncatingToCopy: Bool = false, progress: (Int64) -> Bool
+    ) throws(SystemCallError) -> Int64 {
+        if writes.preallocate && !writes.sparse, let length, length > 0 {
+            // Reserved, not required: a file system without fallocate still gets the data.
+            _ = csync_preallocate(output, length)
+        }
+        let written = writes.sparse
+            ? try sparseCopy(from: input, to: output, sourcePath: sourcePath, destinationPath: destinationPath,
+                length: length, progress: progress)
+            : try plainCopy(from: input, to: output, sourcePath: sourcePath, destinationPath: destinationPath,
+                length: length, progress: progress)
+        if truncatingToCopy || writes.sparse {
+            _ = try syscall("ftruncate", destinationPath) { ftruncate(output, off_t(written)) }
+        }
+        if writes.fsync { _ = try syscall("fsync", destinationPath) { fsync(output) } }
+        return written
+    }
+
+    private static func plainCopy(
         from input: Int32, to output: Int32, sourcePath: [UInt8], destinationPath: [UInt8], length: Int64?,
         progress: (Int64) -> Bool
     ) throws(SystemCallError) -> Int64 {
@@ -58,5 +81,58 @@ enum FileCopier {
             total += Int64(count)
             if !progress(total) { throw systemError("write", destinationPath, EINTR) }
         }
+    }
+
+    /// `-S`: reads only the source's data regions and writes only its non-zero blocks (from the current
+    /// offset of `input`, which is the start).
+    private static func sparseCopy(
+        from input: Int32, to output: Int32, sourcePath: [UInt8], destinationPath: [UInt8], length: Int64?,
+        progress: (Int64) -> Bool
+    ) throws(SystemCallError) -> Int64 {
+        var info = Glibc.stat()
+        _ = try syscall("fstat", sourcePath) { fstat(input, &info) }
+        let end = length ?? Int64(info.st_size)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 18, alignment: 64)
+        defer { buffer.deallocate() }
+        var position: Int64 = 0
+        while position < end {
+            var dataStart = csync_seek_data(input, position)
+            if dataStart < 0 {
+                // ENXIO: nothing but a hole to the end of the file (or a file system without SEEK_DATA).
+                if errno != ENXIO { dataStart = position } else {
+                    _ = try syscall("fstat", sourcePath) { fstat(input, &info) }
+                    if Int64(info.st_size) < end { throw systemError("read", sourcePath, ENODATA).at(.readSource) }
+                    position = end
+                    break
+                }
+            }
+            if dataStart > position {
+                position = min(dataStart, end)
+                if !progress(position) { throw systemError("write", destinationPath, EINTR) }
+                continue
+            }
+            var dataEnd = csync_seek_hole(input, position)
+            if dataEnd <= position { dataEnd = end }
+            while position < min(dataEnd, end) {
+                let want = Int(min(Int64(buffer.count), min(dataEnd, end) - position))
+                let count: Int
+                do throws(SystemCallError) {
+                    count = try syscall("read", sourcePath) { pread(input, buffer.baseAddress, want, off_t(position)) }
+                } catch { throw error.at(.readSource) }
+                if count == 0 { throw systemError("read", sourcePath, ENODATA).at(.readSource) }
+                try DataWrites.dataRuns(of: UnsafeRawBufferPointer(rebasing: buffer[0..<count]), at: position) {
+                    (piece, offset) throws(SystemCallError) in
+                    var done = 0
+                    while done < piece.count {
+                        done += try syscall("write", destinationPath) {
+                            pwrite(output, piece.baseAddress! + done, piece.count - done, off_t(offset) + off_t(done))
+                        }
+                    }
+                }
+                position += Int64(count)
+                if !progress(position) { throw systemError("write", destinationPath, EINTR) }
+            }
+        }
+        return position
     }
 }

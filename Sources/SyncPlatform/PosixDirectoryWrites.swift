@@ -159,7 +159,7 @@ extension PosixFileSystem {
         let path = temporary.path
         let result = Result { () throws(SystemCallError) -> Int64 in
             try FileCopier.copy(from: input, to: output, sourcePath: source, destinationPath: path, length: length,
-                progress: progress)
+                writes: dataWrites, progress: progress)
         }
         switch result {
         case .success(let written):
@@ -195,10 +195,8 @@ extension PosixFileSystem {
         }
         defer { close(output) }
         let path = destination.path
-        let written = try FileCopier.copy(from: input, to: output, sourcePath: source, destinationPath: path,
-            length: length, progress: progress)
-        _ = try syscall("ftruncate", path) { ftruncate(output, off_t(written)) }
-        return written
+        return try FileCopier.copy(from: input, to: output, sourcePath: source, destinationPath: path,
+            length: length, writes: dataWrites.inPlace, truncatingToCopy: true, progress: progress)
     }
 
     public func createFile(_ location: FileLocation, permissions: UInt32) throws(SystemCallError) -> any OpenFile {
@@ -206,14 +204,14 @@ extension PosixFileSystem {
         do { descriptor = try openNew(location, O_RDWR, permissions: permissions) } catch {
             throw error.at(.createTemporary)
         }
-        return PosixOpenFile(descriptor: descriptor, path: location.path)
+        return PosixOpenFile(descriptor: descriptor, path: location.path, writes: dataWrites)
     }
 
     public func openForUpdate(_ location: FileLocation) throws(SystemCallError) -> any OpenFile {
         let descriptor = try atCall("open", location) { directory, name in
             openat(directory, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC)
         }
-        return PosixOpenFile(descriptor: descriptor, path: location.path)
+        return PosixOpenFile(descriptor: descriptor, path: location.path, writes: dataWrites.inPlace)
     }
 
     public func openForReading(_ location: FileLocation) throws(SystemCallError) -> any OpenFile {

@@ -6,9 +6,12 @@ import SyncCore
 public struct PosixFileSystem: FileSystem {
     /// How the operator's paths are opened (`PosixOperatorPaths.swift`).
     public var trust: SymlinkTrust
+    /// `-S`, `--preallocate`, `--fsync` for the files it writes.
+    public var dataWrites: DataWrites
 
-    public init(trust: SymlinkTrust = SymlinkTrust()) {
+    public init(trust: SymlinkTrust = SymlinkTrust(), dataWrites: DataWrites = DataWrites()) {
         self.trust = trust
+        self.dataWrites = dataWrites
         // The walk compares the path it reached, its links resolved, with the root: so the root too.
         if let root = trust.confineRoot, let real = try? resolvedPath(root) {
             self.trust.confineRoot = real == [PathBytes.slash] ? nil : real
@@ -182,7 +185,7 @@ public struct PosixFileSystem: FileSystem {
         lockAsWriter(output)
         let result: Result<Int64, SystemCallError> = Result { () throws(SystemCallError) -> Int64 in
             try FileCopier.copy(from: input, to: output, sourcePath: source,
-                destinationPath: temporaryPath, length: length, progress: progress)
+                destinationPath: temporaryPath, length: length, writes: dataWrites, progress: progress)
         }
         switch result {
         case .success(let written):
@@ -210,10 +213,8 @@ public struct PosixFileSystem: FileSystem {
             try syscall("open", destination) { open(pointer, O_WRONLY | O_CLOEXEC) }
         }
         defer { close(output) }
-        let written = try FileCopier.copy(from: input, to: output, sourcePath: source,
-            destinationPath: destination, length: length, progress: progress)
-        _ = try syscall("ftruncate", destination) { ftruncate(output, off_t(written)) }
-        return written
+        return try FileCopier.copy(from: input, to: output, sourcePath: source, destinationPath: destination,
+            length: length, writes: dataWrites.inPlace, truncatingToCopy: true, progress: progress)
     }
 
     /// A temp file changed this recently may be between two steps of another run's write.

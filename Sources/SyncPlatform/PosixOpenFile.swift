@@ -6,10 +6,15 @@ import SyncCore
 final class PosixOpenFile: OpenFile {
     let descriptor: Int32
     let path: [UInt8]
+    /// How data written through it is laid down (`-S`, `--fsync`).
+    private let writes: DataWrites
+    /// The end of the data written so far, which a sparse file's length must reach.
+    private var writtenEnd: Int64 = 0
 
-    init(descriptor: Int32, path: [UInt8]) {
+    init(descriptor: Int32, path: [UInt8], writes: DataWrites = DataWrites()) {
         self.descriptor = descriptor
         self.path = path
+        self.writes = writes
     }
 
     deinit { close(descriptor) }
@@ -25,6 +30,19 @@ final class PosixOpenFile: OpenFile {
     }
 
     func write(_ bytes: UnsafeRawBufferPointer, at offset: Int64) throws(SystemCallError) {
+        guard writes.sparse else { return try writeAll(bytes, at: offset) }
+        writtenEnd = max(writtenEnd, offset + Int64(bytes.count))
+        try DataWrites.dataRuns(of: bytes, at: offset) { (piece, pieceOffset) throws(SystemCallError) in
+            try writeAll(piece, at: pieceOffset)
+        }
+    }
+
+    func finishWrites() throws(SystemCallError) {
+        if writes.sparse, writtenEnd > (try size()) { try truncate(to: writtenEnd) }
+        if writes.fsync { _ = try syscall("fsync", path) { fsync(descriptor) } }
+    }
+
+    private func writeAll(_ bytes: UnsafeRawBufferPointer, at offset: Int64) throws(SystemCallError) {
         var done = 0
         while done < bytes.count {
             let count = try syscall("write", path) {
@@ -60,13 +78,13 @@ extension PosixFileSystem {
             throw error.at(.createTemporary)
         }
         lockAsWriter(descriptor)
-        return PosixOpenFile(descriptor: descriptor, path: path)
+        return PosixOpenFile(descriptor: descriptor, path: path, writes: dataWrites)
     }
 
     public func openForUpdate(_ path: [UInt8]) throws(SystemCallError) -> any OpenFile {
         let descriptor = try withCPath(path) { pointer throws(SystemCallError) in
             try syscall("open", path) { open(pointer, O_RDWR | O_CLOEXEC) }
         }
-        return PosixOpenFile(descriptor: descriptor, path: path)
+        return PosixOpenFile(descriptor: descriptor, path: path, writes: dataWrites.inPlace)
     }
 }

@@ -268,7 +268,8 @@ public enum RemoteRun {
             if try role.handle(message) { return }
             try events.handle(message)
         }, endOfRead: role.endOfRead)
-        let generator = Generator(fs: PosixFileSystem(trust: options.symlinkTrust), options: options, observer: observer)
+        let generator = Generator(fs: PosixFileSystem(trust: options.symlinkTrust, dataWrites: DataWrites(options)),
+            options: options, observer: observer)
         if events.isServer {
             generator.beforeTransfer = { root in
                 ServerConfinement.confineReceiver(destinationRoot: root, options: options, observer: observer)

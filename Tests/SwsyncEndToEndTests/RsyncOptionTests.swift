@@ -84,6 +84,65 @@ struct RsyncOptionTests {
             #expect(exists(root + "/src/big"))
         }
     }
+
+    // MARK: -S, --preallocate, --fsync
+
+    /// The same trees as rsync's on the rich fixture, fresh and stale.
+    @Test(arguments: [["-aS", "-i"], ["-a", "-i", "--preallocate"], ["-a", "-i", "--fsync"], ["-aS", "-i", "--no-whole-file"],
+        ["-aS", "-i", "--inplace"]])
+    func dataWriteOptions(_ options: [String]) throws {
+        try DifferentialRunner.run(DifferentialCase(arguments: options, scenario: .fresh))
+        try DifferentialRunner.run(DifferentialCase(arguments: options, scenario: .stale))
+    }
+
+    /// `-S` leaves holes where the source has holes or zero blocks, as rsync does: the copies take no
+    /// more blocks than rsync's, locally (a kernel copy, `--bwlimit`'s paced copy, a delta against an
+    /// old copy) and in a push. The data is the same.
+    @Test func sparseCopiesTakeNoMoreBlocksThanRsyncs() throws {
+        let scratch = try TemporaryDirectory("sparse")
+        let src = scratch.path + "/src"
+        try makeDirectories(src)
+        let data = Fixture.content("data", size: 1 << 20)
+        try writeFile(src + "/zeros", [UInt8](repeating: 0, count: 6 << 20))
+        try writeFile(src + "/mixed", Array(data.prefix(5000)) + [UInt8](repeating: 0, count: 3 << 20) + Array(data.prefix(100)))
+        let holey = open(src + "/holey", O_WRONLY | O_CREAT, 0o644)
+        #expect(ftruncate(holey, 16 << 20) == 0)
+        _ = data.withUnsafeBytes { pwrite(holey, $0.baseAddress, $0.count, 8 << 20) }
+        close(holey)
+        let tail = open(src + "/tail-hole", O_WRONLY | O_CREAT, 0o644)
+        #expect(ftruncate(tail, 5 << 20) == 0)
+        close(tail)
+        try copyTree(src, to: scratch.path + "/old")
+        try writeFile(scratch.path + "/old/mixed", Array(data.prefix(3000)))
+        let runs: [(String, String, [String])] = [
+            ("rsync", Tools.rsync!, ["-aS", "src/", "rsync/"]),
+            ("local", Tools.swsync, ["-aS", "src/", "local/"]),
+            ("paced", Tools.swsync, ["-aS", "--bwlimit=1000000", "src/", "paced/"]),
+            ("delta", Tools.swsync, ["-aS", "--no-whole-file", "--copy-dest=../old", "src/", "delta/"]),
+            ("push", Tools.swsync, ["-aS", "-e", scratch.path + "/rsh.sh", "--rsync-path=\(RemoteHost.absoluteSwsync)",
+                "src/", "host:" + scratch.path + "/push/"]),
+        ]
+        try writeFile(scratch.path + "/rsh.sh", Array("#!/bin/sh\nshift\nexec sh -c \"$*\"\n".utf8), mode: 0o755)
+        for (label, tool, arguments) in runs {
+            let output = try Subprocess(executable: tool, arguments: arguments, directory: scratch.path,
+                outputPrefix: scratch.path + "/" + label).wait()
+            #expect(output.termination == .exited(0), "\(label): \(output.stderrText)")
+        }
+        for name in ["zeros", "mixed", "holey", "tail-hole"] {
+            var reference = stat()
+            #expect(lstat(scratch.path + "/rsync/" + name, &reference) == 0)
+            for (label, _, _) in runs.dropFirst() {
+                var copy = stat()
+                #expect(lstat(scratch.path + "/" + label + "/" + name, &copy) == 0)
+                #expect(copy.st_size == reference.st_size && copy.st_blocks <= reference.st_blocks,
+                    "\(label)/\(name): \(copy.st_blocks) blocks, rsync's \(reference.st_blocks)")
+                #expect(try readAllBytes(scratch.path + "/" + label + "/" + name) == readAllBytes(src + "/" + name),
+                    "\(label)/\(name)")
+            }
+        }
+        var plain = stat()
+        #expect(lstat(src + "/zeros", &plain) == 0 && plain.st_blocks > 0, "the fixture's zeros are written, not a hole")
+    }
 }
 
 extension OutputFilter {

@@ -5,6 +5,9 @@
 
 /// Glibc declares these only with _GNU_SOURCE, which Swift's Glibc module does not set.
 ssize_t csync_copy_file_range(int fd_in, int fd_out, size_t length);
+long long csync_seek_data(int fd, long long offset);
+long long csync_seek_hole(int fd, long long offset);
+int csync_preallocate(int fd, long long length);
 long csync_utime_omit(void);
 int csync_o_noatime(void);
 /// mallopt: large buffers stay in the heap (no mmap/munmap and fresh zeroed pages per frame).

@@ -252,6 +252,9 @@ enum OptionTable {
         flag(["inplace"], nil, { $0.inplace = $1 }),
         flag(["append"], nil, { $0.append = $1 ? max($0.append, 1) : 0 }),
         flag(["append-verify"], nil, { $0.append = $1 ? 2 : 0 }, negatable: false),
+        flag(["sparse"], "S", { $0.sparse = $1 }),
+        flag(["preallocate"], nil, { $0.preallocate = $1 }),
+        flag(["fsync"], nil, { $0.fsync = $1 }),
         value(["temp-dir"], "T") { command, text in command.options.tempDir = Array(text.utf8) },
         // rsync's rule for symlinks in the operator's paths (SymlinkTrust); neither goes to the peer.
         flag(["insecure-links"], nil, { $0.insecureLinks = $1 }),

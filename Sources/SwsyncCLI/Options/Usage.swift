@@ -47,6 +47,9 @@ enum Usage {
         --suffix=SUFFIX          backup suffix (default ~ w/o --backup-dir)
         --update, -u             skip files that are newer on the receiver
         --inplace                update destination files in-place
+        --sparse, -S             turn sequences of nulls into sparse blocks
+        --preallocate            allocate dest files before writing them
+        --fsync                  fsync every written file
         --append                 append data onto shorter files
         --append-verify          --append w/old data in file checksum
         --dirs, -d               transfer directories without recursing

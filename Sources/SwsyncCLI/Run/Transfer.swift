@@ -9,7 +9,8 @@ enum Transfer {
     static func run(sources: [[UInt8]], destination: [UInt8], options: SyncOptions) -> Int32 {
         let (observer, logFile) = makeObserver(options: options, header: "sending incremental file list")
         let start = Clock.now()
-        let generator = Generator(fs: PosixFileSystem(trust: options.symlinkTrust), options: options, observer: observer)
+        let generator = Generator(fs: PosixFileSystem(trust: options.symlinkTrust, dataWrites: DataWrites(options)),
+            options: options, observer: observer)
         observer.progressCounts = { [unowned generator] in generator.progressCounts }
         let tree = SourceTree(arguments: sources, relative: options.relative)
         do {

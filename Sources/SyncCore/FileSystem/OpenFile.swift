@@ -10,9 +10,14 @@ public protocol OpenFile: AnyObject {
     /// Writes all of `bytes` at `offset`.
     func write(_ bytes: UnsafeRawBufferPointer, at offset: Int64) throws(SystemCallError)
     func truncate(to length: Int64) throws(SystemCallError)
+    /// The data is all written: a sparse file gets its full length (a hole at its end is not written),
+    /// and with `--fsync` it is flushed to the disk.
+    func finishWrites() throws(SystemCallError)
 }
 
 extension OpenFile {
+    public func finishWrites() throws(SystemCallError) {}
+
     /// Fills `buffer` from `offset` as far as the file goes; returns the count read.
     public func readFully(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(SystemCallError) -> Int {
         var done = 0

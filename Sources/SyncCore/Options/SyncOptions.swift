@@ -139,6 +139,10 @@ public struct SyncOptions: Sendable {
     /// `--append` (1) and `--append-verify` (2): a shorter destination file only gets the source's tail.
     public var append = 0
     public var tempDir: [UInt8]?
+    /// `-S`, `--preallocate`, `--fsync`: how file data is written (`DataWrites`).
+    public var sparse = false
+    public var preallocate = false
+    public var fsync = false
     /// `--no-landlock` (swsync's own): a server does not confine itself with Landlock.
     public var landlock = true
     /// `--insecure-links`: operator paths follow any symlink (`SymlinkTrust`). Not forwarded.

@@ -114,6 +114,7 @@ extension Receiver {
         if let readFailure { throw readFailure }
         if let failure = sink.failure { throw failure }
         if inPlace { try output.truncate(to: written) }
+        try output.finishWrites()
         guard let trailer else { return nil }
         return sink.patcher.finish(expecting: trailer) == .verified ? counts : nil
     }

@@ -100,8 +100,11 @@ extension Receiver {
         let written = sink.finish(flushing: failure == nil)
         if let failure { throw failure }
         if let error = sink.failure { throw .destination(error) }
-        if inPlace {
-            do { try output.truncate(to: written) } catch { throw .destination(error) }
+        do throws(SystemCallError) {
+            if inPlace { try output.truncate(to: written) }
+            try output.finishWrites()
+        } catch {
+            throw .destination(error)
         }
         // The peer is not trusted to send the file it listed: the result must have the listed size (a
         // sender sends exactly that) and the sender's whole-file digest.

@@ -25,6 +25,7 @@ extension Receiver {
             }
         }
         try output.truncate(to: position)
+        try output.finishWrites()
         return position - offset
     }
 }
