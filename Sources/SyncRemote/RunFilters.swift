@@ -20,6 +20,11 @@ public enum RunFilters {
         {
             rules.append(FilterOption(.filter, "P *" + String(decoding: options.effectiveSuffix, as: UTF8.self)))
         }
+        // rsync (compat.c): a relative --partial-dir (and --delay-updates' `.~tmp~`) is neither sent nor
+        // deleted, unless the directory around it goes: an implicit perishable exclude, after the user's.
+        if let partialDir = options.partialDir, partialDir.first != PathBytes.slash {
+            rules.append(FilterOption(.filter, "-p " + String(decoding: partialDir, as: UTF8.self) + "/"))
+        }
         guard !rules.isEmpty else { return nil }
         var configuration = FilterConfiguration()
         configuration.fromZero = options.fromZero

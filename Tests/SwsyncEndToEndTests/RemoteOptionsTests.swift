@@ -32,6 +32,8 @@ struct RemoteOptionsTests {
         ("files-from", ["-a", "-i", "--files-from=LIST"]),
         ("prune-empty-dirs", ["-a", "-i", "-m", "--delete", "--exclude=*.bin", "--exclude=*.txt"]),
         ("remove-source-files", ["-a", "-i", "--remove-source-files"]),
+        ("delay-updates", ["-a", "-i", "--delay-updates", "--delete"]),
+        ("sparse", ["-aS", "-i"]),
     ]
 
     static let cases = optionSets.flatMap { label, options in

@@ -85,6 +85,70 @@ struct RsyncOptionTests {
         }
     }
 
+    // MARK: --delay-updates, and the partial directory's implicit rule
+
+    @Test(arguments: [["-ai"], ["-ai", "-b"], ["-ai", "--partial-dir=.pp"], ["-ai", "--delete"], ["-aiH"],
+        ["-ai", "--no-whole-file"], ["-ain"], ["-ai", "--remove-source-files"], ["-ai", "-b", "--backup-dir=../bak"]])
+    func delayUpdates(_ options: [String]) throws {
+        for scenario in [Scenario.fresh, .stale] {
+            try DifferentialRunner.run(DifferentialCase(arguments: options + ["--delay-updates"], scenario: scenario))
+        }
+    }
+
+    @Test func delayUpdatesRefusesInplaceAndAppendAsRsync() throws {
+        for option in ["--inplace", "--append"] {
+            try DifferentialRunner.run(DifferentialCase(arguments: ["-a", "--delay-updates", option], scenario: .stale,
+                rerun: false, oracleExit: 1))
+        }
+    }
+
+    /// A relative `--partial-dir` is never sent and never deleted, except with the directory around
+    /// it (rsync's implicit perishable rule).
+    @Test(arguments: [["-ai", "--delete", "--partial-dir=.p"], ["-ai", "--delete", "--delay-updates"],
+        ["-ai", "--delete", "--partial-dir=.p/", "--delete-excluded"]])
+    func partialDirectoryIsNeitherSentNorDeleted(_ options: [String]) throws {
+        try DifferentialRunner.run(DifferentialCase(arguments: options, scenario: .partialDirectories))
+    }
+
+    /// While a `--delay-updates` run writes, no destination file changes; all of them change at the end.
+    @Test func delayUpdatesChangesNothingUntilTheEnd() throws {
+        let scratch = try TemporaryDirectory("delay-updates")
+        let root = scratch.path
+        try makeDirectories(root + "/src/sub")
+        try makeDirectories(root + "/dst/sub")
+        let names = ["one", "sub/two", "three"]
+        for name in names {
+            try writeFile(root + "/src/" + name, Fixture.content(name, size: 2_000_000))
+            try writeFile(root + "/dst/" + name, Array("old".utf8))
+        }
+        let run = try Subprocess(executable: Tools.swsync, arguments: ["-a", "--delay-updates", "--bwlimit=2000",
+            "src/", "dst/"], directory: root, outputPrefix: root + "/out")
+        func waiting(_ name: String) -> String {
+            root + "/dst/" + (name.contains("/") ? "sub/.~tmp~/" : ".~tmp~/") + name.split(separator: "/").last!
+        }
+        // Once any destination file has changed, every other one has changed or waits, whole, in .~tmp~.
+        var sawWaiting = false
+        while run.poll() == nil {
+            // Waiting first: a file renamed between the two looks is then seen waiting or changed.
+            let waitingNow = names.filter { exists(waiting($0)) }
+            let changed = try names.filter { try readAllBytes(root + "/dst/" + $0) != Array("old".utf8) }
+            sawWaiting = sawWaiting || !waitingNow.isEmpty
+            if !changed.isEmpty {
+                for name in names where !changed.contains(name) {
+                    #expect(waitingNow.contains(name), "\(changed) changed before \(name) was written")
+                }
+            }
+            usleep(20_000)
+        }
+        let output = run.wait()
+        #expect(output.termination == .exited(0), Comment(rawValue: output.stderrText))
+        #expect(sawWaiting, "no file was seen waiting in .~tmp~")
+        for name in names {
+            #expect(try readAllBytes(root + "/dst/" + name) == readAllBytes(root + "/src/" + name), "\(name)")
+        }
+        #expect(!exists(root + "/dst/.~tmp~") && !exists(root + "/dst/sub/.~tmp~"))
+    }
+
     // MARK: -S, --preallocate, --fsync
 
     /// The same trees as rsync's on the rich fixture, fresh and stale.
@@ -152,6 +216,17 @@ extension OutputFilter {
 }
 
 extension Scenario {
+    /// Partial directories in the source and the destination: `.p/` and `.~tmp~/` at the top (kept) and in
+    /// a directory the source lacks (deleted with it).
+    static let partialDirectories = Scenario(name: "partial-dirs") { context in
+        for directory in ["src/.p", "src/.~tmp~", "src/sub", "dst/.p", "dst/.~tmp~", "dst/gone/.p", "dst/sub"] {
+            try makeDirectories(context.path(directory))
+        }
+        for file in ["src/a", "src/.p/x", "src/.~tmp~/x", "src/sub/b", "dst/.p/y", "dst/.~tmp~/y", "dst/gone/.p/z"] {
+            try writeFile(context.path(file), Array(file.utf8))
+        }
+    }
+
     /// For `--remove-source-files`: files, a symlink, a FIFO, a hard-link pair, a file already up to
     /// date, one newer in the destination, and a `prev/` snapshot holding one file unchanged.
     static let removable = Scenario(name: "removable") { context in

@@ -1,3 +1,4 @@
+import Glibc
 import SyncCore
 
 /// Parses argv with rsync's grammar: bundled short options (`-avz`), values as `--opt=v`, `--opt v`,
@@ -184,8 +185,19 @@ public enum CommandLineParser {
         if options.dirs && options.recursive { options.dirs = false }
         if options.copyLinks { options.links = true }
         if options.append > 0 { options.inplace = true }  // rsync: --append implies --inplace
+        // rsync: --delay-updates keeps the finished files in the partial directory, `.~tmp~` by default;
+        // --partial without a directory takes RSYNC_PARTIAL_DIR (a client only).
+        if options.delayUpdates && options.partialDir == nil { options.partialDir = Array(".~tmp~".utf8) }
+        if options.partial && options.partialDir == nil && !command.server,
+            let value = getenv("RSYNC_PARTIAL_DIR"), value.pointee != 0
+        {
+            options.partialDir = Array(String(cString: value).utf8)
+        }
+        options.partialDir = options.partialDir.map { PathBytes.trimmingTrailingSlashes($0) }
+        if options.partialDir == [] || options.partialDir == PathBytes.dot { options.partialDir = nil }
+        if options.partialDir != nil { options.partial = true }
         if options.inplace && options.partialDir != nil {
-            throw .syntax("--inplace cannot be used with --partial-dir")
+            throw .syntax("--\(options.append > 0 ? "append" : "inplace") cannot be used with --\(options.delayUpdates ? "delay-updates" : "partial-dir")")
         }
         if options.deleteTiming != nil || options.delete {
             if !options.recursive && !options.dirs {

@@ -250,6 +250,7 @@ enum OptionTable {
             command.options.partial = true
         },
         flag(["inplace"], nil, { $0.inplace = $1 }),
+        flag(["delay-updates"], nil, { $0.delayUpdates = $1 }),
         flag(["append"], nil, { $0.append = $1 ? max($0.append, 1) : 0 }),
         flag(["append-verify"], nil, { $0.append = $1 ? 2 : 0 }, negatable: false),
         flag(["sparse"], "S", { $0.sparse = $1 }),

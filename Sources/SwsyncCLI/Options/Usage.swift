@@ -107,6 +107,7 @@ enum Usage {
         --min-size=SIZE          don't transfer any file smaller than SIZE
         --partial                keep partially transferred files
         --partial-dir=DIR        put a partially transferred file into DIR
+        --delay-updates          put all updated files into place at end
         --numeric-ids            don't map uid/gid values by user/group name
         --ignore-times, -I       don't skip files that match size and time
         --size-only              skip files that match in size

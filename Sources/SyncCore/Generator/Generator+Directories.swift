@@ -213,6 +213,9 @@ extension Generator {
         if !isLinkingLateMembers && hardLinkGroups.directoriesWithLateLinks.contains(entry.name) {
             directoriesToRefinish.append((entry, isNew))
         }
+        if !delayedUpdates.isEmpty && directoriesWithDelayedUpdates.contains(entry.name) {
+            directoriesToRetouch.append((entry, isNew))
+        }
         guard !options.dryRun else { return }
         let path = destinationPath(entry.name)
         let location = destinationLocation(path, name: entry.name)

@@ -9,6 +9,8 @@ extension Generator {
             hardLinkGroups.addLateLinks(Array(group.members.dropFirst()), key: group.key)
         }
         drainWrites()
+        // The leaders' data must be in place before anything is linked to it.
+        installDelayedUpdates()
         for group in hardLinkGroups.takeLateLinks() {
             guard let leader = hardLinkLeaders[group.key] else { continue }
             for member in group.members {

@@ -208,7 +208,12 @@ extension Generator {
                 observer.report(item)
             }
             warn(written.warnings)
-            received(entry)
+            if let delayed = written.delayed {
+                delayedUpdates.append((entry, delayed))
+                directoriesWithDelayedUpdates.insert(PathBytes.parent(entry.name))
+            } else {
+                received(entry)
+            }
             // rsync prints its redo warning with -v only (FWARNING under INFO_GTE(NAME, 1)).
             if options.verbose > 0 && !options.quiet { for notice in written.notices { observer.error(.bare(notice)) } }
             if let redo = written.redo {
@@ -249,6 +254,8 @@ extension Generator {
                 }
             case .backupRefused(let destination, let cause):
                 backupWasRefused(destination: destination, cause: cause)
+            case .partialDirectoryUnusable(let name):
+                fail(.bare("Unable to create partial-dir for \(OutputEscaper.escape(name, keepHighBit: options.keepHighBit)) -- discarding completed file."))
             case .destination(let failure):
                 fail("[receiver] \(failure.description)")
             case .sourceUnopenable(let failure):

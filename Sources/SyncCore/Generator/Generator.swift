@@ -76,6 +76,11 @@ public final class Generator<FS: FileSystem> {
 
     /// Directories whose time must be set again after late hard links.
     var directoriesToRefinish: [(entry: FileEntry, isNew: Bool)] = []
+    /// `--delay-updates`: the finished files waiting in partial directories, and the directories they
+    /// go into (whose times are set again after the renames).
+    var delayedUpdates: [(entry: FileEntry, update: DelayedUpdate)] = []
+    var directoriesWithDelayedUpdates: Set<[UInt8]> = []
+    var directoriesToRetouch: [(entry: FileEntry, isNew: Bool)] = []
 
     /// `--link-dest`/`--copy-dest`/`--compare-dest`, resolved once the destination is known.
     var references: ReferenceDirectories<FS>
@@ -234,6 +239,7 @@ public final class Generator<FS: FileSystem> {
         redoRemoteFailures()
         if link.ioError { senderIOError = true }
         if let rootEntry, let rootState { finishDirectory(rootEntry, isNew: rootState.isNew) }
+        installDelayedUpdates()
         if options.hardLinks && !wasInterrupted && fatalError == nil { linkLateMembers() }
         drainWrites()
         for redo in redoReports {

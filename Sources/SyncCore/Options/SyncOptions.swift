@@ -136,6 +136,9 @@ public struct SyncOptions: Sendable {
     public var partial = false
     public var partialDir: [UInt8]?
     public var inplace = false
+    /// `--delay-updates`: finished files wait in the partial directory and are renamed into place
+    /// together at the end (`DelayedUpdate`).
+    public var delayUpdates = false
     /// `--append` (1) and `--append-verify` (2): a shorter destination file only gets the source's tail.
     public var append = 0
     public var tempDir: [UInt8]?

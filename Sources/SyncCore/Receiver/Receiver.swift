@@ -100,6 +100,9 @@ public struct Receiver<FS: FileSystem>: Sendable {
         /// `--append-verify` found the result wrong and sent the file again (rsync's redo pass): the
         /// notice to print, and the second pass's counts.
         public var redo: (notice: String, counts: DeltaCounts, before: FileStatus?)?
+        /// `--delay-updates`: the finished file waits in the partial directory, to be renamed over the
+        /// destination at the end of the run (`DelayedUpdate`).
+        public var delayed: DelayedUpdate?
 
         public init(bytes: Int64, warnings: [String], notices: [String] = [], matched: Int64 = 0,
             matchedBlocks: Int64 = 0)
@@ -149,6 +152,12 @@ public struct Receiver<FS: FileSystem>: Sendable {
         { (location) throws(WriteFailure) -> Int64 in
             result = try fillNewFile(location, job: job, from: data, progress: keepGoing)
             return result.bytes + result.matched
+        }
+        if options.delayUpdates {
+            let waiting = try installDelayed(temporary.location, job: job)
+            result.warnings += waiting.warnings
+            result.delayed = waiting.update
+            return result
         }
         result.warnings += try install(temporary.location, job: job)
         return result
@@ -600,6 +609,9 @@ public enum WriteFailure: Error, Sendable {
     /// The `--backup-dir` is reached through another user's symlink (the operator-path rule): the
     /// backup of `destination` is not made, and the run ends as rsync's does (exit 11).
     case backupRefused(destination: [UInt8], cause: SystemCallError)
+    /// `--delay-updates`: the partial directory could not be made or opened, so the finished file is
+    /// dropped (rsync's "Unable to create partial-dir for NAME -- discarding completed file").
+    case partialDirectoryUnusable(name: [UInt8])
 }
 
 /// How the sending side of a remote run failed a file.
