@@ -101,6 +101,8 @@ struct CommandLineParserTests {
             #expect(throws: Never.self, "\(option)") { try parse(option, "a", "b") }
         }
         #expect(try parse("--protocol=30", "a", "b").ignoredOptions == ["--protocol=30"])
+        #expect(try parse("-M--fsync", "--remote-option=-z", "a", "b").remoteOptions == ["--fsync", "-z"])
+        #expect(try parse("--no-crtimes", "a", "b").options.times == false)
         let refusals: [(String, String, SyncCore.ExitStatus)] = [
             ("--max-alloc=1k", "--max-alloc=1k is too small (min: 1.00M or 0 for unlimited)", .syntax),
             ("--max-alloc=abc", "--max-alloc=abc is invalid", .syntax),
@@ -108,6 +110,8 @@ struct CommandLineParserTests {
             ("--stderr=foo", "--stderr mode \"foo\" is not one of errors, all, or client", .syntax),
             ("--checksum-seed=x", "--checksum-seed=x: invalid numeric value", .syntax),
             ("--protocol=40", "--protocol must be no more than 32 on the Client.", .protocolIncompatibility),
+            ("-N", "This rsync does not support --crtimes (-N)", .syntax),
+            ("-Mfoo", "Remote option must start with a dash: foo", .syntax),
         ]
         for (option, message, status) in refusals {
             do throws(SyncError) {

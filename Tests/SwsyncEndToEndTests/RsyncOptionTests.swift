@@ -149,6 +149,41 @@ struct RsyncOptionTests {
         #expect(!exists(root + "/dst/.~tmp~") && !exists(root + "/dst/sub/.~tmp~"))
     }
 
+    // MARK: --old-dirs, --munge-links, -M
+
+    @Test(arguments: [["-ai", "--old-dirs"], ["-ai", "--old-d", "--delete"], ["-ai", "--munge-links"], ["-ai", "-l", "--munge-links"]])
+    func linkAndDirectoryOptions(_ options: [String]) throws {
+        try DifferentialRunner.run(DifferentialCase(arguments: options, scenario: .mungeable))
+    }
+
+    /// Each end munges on its own option: a pull's receiving client munges, a server only with `-M`; a
+    /// sender takes the prefix off what an earlier run munged.
+    @Test func mungeLinksActsOnTheEndItIsGivenTo() throws {
+        let scratch = try TemporaryDirectory("munge")
+        let root = scratch.path
+        try writeFile(root + "/rsh.sh", Array("#!/bin/sh\nshift\nexec sh -c \"$*\"\n".utf8), mode: 0o755)
+        try makeDirectories(root + "/src")
+        try makeSymlink(root + "/src/rel", to: "../x")
+        try makeSymlink(root + "/src/munged", to: "/rsyncd-munged/abs")
+        let remote = ["-e", root + "/rsh.sh", "--rsync-path=\(RemoteHost.absoluteSwsync)"]
+        let runs: [(String, [String], [String: String])] = [
+            ("pull", ["-a", "--munge-links"] + remote + ["host:" + root + "/src/", "pull/"],
+                ["rel": "/rsyncd-munged/../x", "munged": "/rsyncd-munged//rsyncd-munged/abs"]),
+            ("push-M", ["-a", "-M--munge-links"] + remote + ["src/", "host:" + root + "/push-M/"],
+                ["rel": "/rsyncd-munged/../x", "munged": "/rsyncd-munged//rsyncd-munged/abs"]),
+            ("push", ["-a", "--munge-links"] + remote + ["src/", "host:" + root + "/push/"],
+                ["rel": "../x", "munged": "abs"]),
+        ]
+        for (label, arguments, expected) in runs {
+            let output = try Subprocess(executable: Tools.swsync, arguments: arguments, directory: root,
+                outputPrefix: root + "/" + label).wait()
+            #expect(output.termination == .exited(0), "\(label): \(output.stderrText)")
+            for (name, target) in expected {
+                #expect(try TreeSnapshot.readLink(Array((root + "/" + label + "/" + name).utf8)) == target, "\(label)/\(name)")
+            }
+        }
+    }
+
     // MARK: -S, --preallocate, --fsync
 
     /// The same trees as rsync's on the rich fixture, fresh and stale.
@@ -216,6 +251,17 @@ extension OutputFilter {
 }
 
 extension Scenario {
+    /// Symlinks (one already munged, one leading up) and a deep tree, for `--munge-links` and `--old-dirs`.
+    static let mungeable = Scenario(name: "mungeable") { context in
+        try makeDirectories(context.path("src/sub/deep"))
+        try makeDirectories(context.path("dst/old/inner"))
+        try writeFile(context.path("src/top"), Array("top".utf8))
+        try writeFile(context.path("src/sub/f"), Array("f".utf8))
+        try writeFile(context.path("src/sub/deep/g"), Array("g".utf8))
+        try makeSymlink(context.path("src/sub/up"), to: "../top")
+        try makeSymlink(context.path("src/munged"), to: "/rsyncd-munged/abs")
+    }
+
     /// Partial directories in the source and the destination: `.p/` and `.~tmp~/` at the top (kept) and in
     /// a directory the source lacks (deleted with it).
     static let partialDirectories = Scenario(name: "partial-dirs") { context in

@@ -182,6 +182,10 @@ public enum CommandLineParser {
         }
         // rsync `options.c`: backups made in place would change directory times, so they are omitted.
         if options.backup && options.backupDir == nil { options.omitDirTimes = true }
+        if command.oldDirs {
+            options.filters.append(FilterOption(.filter, "- /*/*"))
+            options.recursive = true
+        }
         if options.dirs && options.recursive { options.dirs = false }
         if options.copyLinks { options.links = true }
         if options.append > 0 { options.inplace = true }  // rsync: --append implies --inplace

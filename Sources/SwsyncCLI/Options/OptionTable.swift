@@ -164,6 +164,13 @@ enum OptionTable {
             negate: { command in command.options.oneFileSystem = 0 }),
         flag(["ignore-missing-args"], nil, { $0.ignoreMissingArgs = $1 }),
         flag(["prune-empty-dirs"], "m", { $0.pruneEmptyDirs = $1 }),
+        OptionSpec(names: ["old-dirs", "old-d"], short: nil, takesValue: false,
+            apply: { command, _ in command.oldDirs = true }, negate: nil),
+        flag(["munge-links"], nil, { $0.mungeLinks = $1 }),
+        // Linux keeps no creation time that a program may set: refused as Linux rsync refuses it.
+        OptionSpec(names: ["crtimes"], short: "N", takesValue: false,
+            apply: { _, _ in throw SyncError.syntax("This rsync does not support --crtimes (-N)") },
+            negate: { _ in }),
         flag(["remove-source-files"], nil, { $0.removeSourceFiles = $1 }),
         value(["min-size"]) { command, text in
             command.options.minSize = try size(text, option: "min-size")
@@ -296,6 +303,10 @@ enum OptionTable {
         value(["skip-compress"]) { command, text in command.options.skipCompress = text },
         value(["rsh"], "e") { command, text in command.options.remoteShell = text },
         value(["rsync-path"]) { command, text in command.options.rsyncPath = text },
+        value(["remote-option"], "M") { command, text in
+            guard text.hasPrefix("-") else { throw SyncError.syntax("Remote option must start with a dash: \(text)") }
+            command.remoteOptions.append(text)
+        },
         value(["bwlimit"]) { command, text in
             guard let value = NumberFormat.parseSize(text, defaultUnit: 1024) else {
                 throw SyncError.syntax("--bwlimit=\(text) is invalid")

@@ -33,6 +33,10 @@ public struct ParsedCommandLine: Sendable {
     /// `--stop-at`/`--stop-after`: when the run stops itself (seconds since the epoch). Client-side only,
     /// as in rsync (`-M` gives it to the peer).
     var stopAt: Int?
+    /// `-M OPTION`: words for the peer's command line alone, after the forwarded options.
+    public var remoteOptions: [String] = []
+    /// `--old-dirs`: `--dirs` as old rsyncs did it (`-r` with `- /*/*`).
+    var oldDirs = false
     /// `-h` seen as a bundle of its own ("-h" alone means --help).
     var sawBareH = false
     var otherOptionsSeen = 0

@@ -53,11 +53,13 @@ enum Usage {
         --append                 append data onto shorter files
         --append-verify          --append w/old data in file checksum
         --dirs, -d               transfer directories without recursing
+        --old-dirs, --old-d      works like --dirs when talking to old rsync
         --mkpath                 create destination's missing path components
         --links, -l              copy symlinks as symlinks
         --copy-links, -L         transform symlink into referent file/dir
         --copy-unsafe-links      only "unsafe" symlinks are transformed
         --safe-links             ignore symlinks that point outside the tree
+        --munge-links            munge symlinks to make them safe & unusable
         --copy-dirlinks, -k      transform symlink to dir into referent dir
         --keep-dirlinks, -K      treat symlinked dir on receiver as dir
         --hard-links, -H         preserve hard links
@@ -81,6 +83,7 @@ enum Usage {
         --compress, -z           compress file data during the transfer (remote only)
         --rsh=COMMAND, -e        the remote shell to use (default: the built-in SSH client)
         --rsync-path=PROGRAM     the program to run on the remote machine (default: swsync)
+        --remote-option=OPT, -M  send OPTION to the remote side only
         --timeout=SECONDS        set I/O timeout in seconds
         --contimeout=SECONDS     set the connection timeout in seconds
         --stop-after=MINS        Stop rsync after MINS minutes have elapsed

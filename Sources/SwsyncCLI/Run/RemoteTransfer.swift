@@ -30,7 +30,7 @@ enum RemoteTransfer {
     static let clientOnly: Set<String> = [
         "rsh", "rsync-path", "log-file", "log-file-format", "progress", "stats", "human-readable", "8-bit-output",
         "list-only", "info", "out-format", "files-from", "contimeout", "partial-progress",
-        "stop-after", "time-limit", "stop-at",
+        "stop-after", "time-limit", "stop-at", "remote-option", "munge-links",
         // Applies to the end it is given to (rsync forwards neither; `-M` sends them on purpose).
         "drop-D", "insecure-links", "confine-root",
     ]
@@ -137,6 +137,8 @@ enum RemoteTransfer {
                 if !clientOnly.contains(name) { words.append(word) }
             }
         }
+        // -M: passed on as given (rsync's remote options, also what the client does not forward).
+        words += command.remoteOptions
         // The server reports each itemized change only when this client shows or logs it.
         if options.effectiveOutFormat != nil || options.logFile != nil { words.append("--server-items") }
         // rsync's default for a remote run is the delta algorithm; both ends must agree.

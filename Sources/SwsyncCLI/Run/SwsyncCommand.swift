@@ -35,6 +35,12 @@ public enum SwsyncCommand {
                 writeStderr("swsync: \(option) is accepted and ignored (swsync speaks its own protocol)\n")
             }
         }
+        if options.mungeLinks, let status = try? PosixFileSystem().stat(Array("/rsyncd-munged".utf8)),
+            status.kind == .directory
+        {
+            writeStderr("Symlink munging is unsafe when a /rsyncd-munged directory exists.\n")
+            return fail(SyncError(.unsupported, ""), quietMessage: true)
+        }
         if positional.isEmpty {
             writeStderr(Usage.shortUsage)
             return fail(SyncError(.syntax, "no source given"), quietMessage: true)

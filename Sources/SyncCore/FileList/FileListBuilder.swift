@@ -219,6 +219,11 @@ public struct FileListBuilder<FS: FileSystem> {
                 ioError = true
                 return nil
             }
+            // --munge-links: a target munged by an earlier receiver goes out as it was.
+            let prefix = SyncOptions.mungedLinkPrefix
+            if options.mungeLinks, target!.count > prefix.count, target!.starts(with: prefix) {
+                target = Array(target!.dropFirst(prefix.count))
+            }
             let unsafe = PathBytes.isUnsafeSymlink(target: target!, linkName: name)
             if options.copyLinks || (options.copyUnsafeLinks && unsafe) {
                 do {

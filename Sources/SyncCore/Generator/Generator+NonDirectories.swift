@@ -84,11 +84,19 @@ extension Generator {
         }
     }
 
+    /// `--munge-links` on a receiving end: the link is made below /rsyncd-munged/, so it leads nowhere
+    /// here. As in rsync, each end acts on its own option: in a local run only the sender does (it
+    /// takes the prefix off), and a peer munges only when told with `-M`.
+    var mungesLinks: Bool {
+        guard options.mungeLinks, let link, case .peer = link.delivery else { return false }
+        return true
+    }
+
     func processSymlink(_ entry: FileEntry) {
         if isBelowLinkLeadingOutside(entry) { return }
         let path = destinationPath(entry.name)
         let location = destinationLocation(path, name: entry.name)
-        let target = entry.symlinkTarget ?? []
+        let target = (mungesLinks ? SyncOptions.mungedLinkPrefix : []) + (entry.symlinkTarget ?? [])
         var existing = destinationStatus(path, name: entry.name)
         if options.existingOnly && existing == nil { return }
         if options.ignoreExisting && existing != nil { return }

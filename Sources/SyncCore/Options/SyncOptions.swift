@@ -58,6 +58,11 @@ public struct SyncOptions: Sendable {
     public var copyLinks = false
     public var copyUnsafeLinks = false
     public var safeLinks = false
+    /// `--munge-links`: a receiving peer writes symlink targets below `/rsyncd-munged/`, so none leads
+    /// anywhere; a sender gives munged targets back without the prefix. Each end acts on its own option
+    /// (the client does not forward it).
+    public var mungeLinks = false
+    public static let mungedLinkPrefix: [UInt8] = Array("/rsyncd-munged/".utf8)
     public var copyDirLinks = false
     public var keepDirLinks = false
     public var hardLinks = false

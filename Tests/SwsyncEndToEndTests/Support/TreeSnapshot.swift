@@ -181,7 +181,7 @@ struct TreeSnapshot: Sendable {
         }
     }
 
-    private static func readLink(_ path: [UInt8]) throws -> String {
+    static func readLink(_ path: [UInt8]) throws -> String {
         var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX) + 1)
         let count = withRawPath(path) { cPath in
             buffer.withUnsafeMutableBytes { raw in
