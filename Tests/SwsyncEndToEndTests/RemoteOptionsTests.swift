@@ -34,6 +34,7 @@ struct RemoteOptionsTests {
         ("remove-source-files", ["-a", "-i", "--remove-source-files"]),
         ("delay-updates", ["-a", "-i", "--delay-updates", "--delete"]),
         ("sparse", ["-aS", "-i"]),
+        ("chown, usermap", ["-a", "-i", "--chown=:nogroup", "--usermap=*:nobody"]),
     ]
 
     static let cases = optionSets.flatMap { label, options in

@@ -184,6 +184,25 @@ struct RsyncOptionTests {
         }
     }
 
+    // MARK: --chown, --usermap, --groupmap
+
+    @Test(arguments: [
+        ["--chown=nobody:nogroup"], ["--chown=:nogroup"], ["--chown=nobody"], ["--usermap=daemon:nobody,1000-2000:bin"],
+        ["--usermap=*:1234", "--groupmap=bin:nogroup,*:0"], ["--usermap=d*:sys"], ["--usermap=zz:nosuchuser"],
+        ["-n", "--chown=nobody:nogroup"], ["--numeric-ids", "--usermap=1000:2000"],
+    ])
+    func ownerMaps(_ maps: [String]) throws {
+        try DifferentialRunner.run(DifferentialCase(arguments: ["-ai"] + maps, scenario: .owned))
+    }
+
+    @Test(arguments: [
+        (["--usermap=x"], 1), (["--usermap=1-:a"], 1), (["--groupmap=5:"], 1), (["--chown=a", "--usermap=b:c"], 1),
+        (["--usermap=a:b", "--usermap=c:d"], 1), (["--groupmap=a:b", "--chown=:c"], 1),
+    ] as [([String], Int32)])
+    func ownerMapRefusals(_ maps: [String], _ status: Int32) throws {
+        try DifferentialRunner.run(DifferentialCase(arguments: ["-a"] + maps, scenario: .owned, rerun: false, oracleExit: status))
+    }
+
     // MARK: -S, --preallocate, --fsync
 
     /// The same trees as rsync's on the rich fixture, fresh and stale.
@@ -251,6 +270,15 @@ extension OutputFilter {
 }
 
 extension Scenario {
+    /// Files and directories owned by several users and groups (the tests run as root).
+    static let owned = Scenario(name: "owned") { context in
+        try makeDirectories(context.path("src/sub"))
+        for (file, uid, gid) in [("src/a", 1000, 1000), ("src/sub/b", 1, 2), ("src/c", 0, 0), ("src/sub", 1, 1)] as [(String, UInt32, UInt32)] {
+            if file != "src/sub" { try writeFile(context.path(file), Array(file.utf8)) }
+            #expect(chown(context.path(file), uid, gid) == 0)
+        }
+    }
+
     /// Symlinks (one already munged, one leading up) and a deep tree, for `--munge-links` and `--old-dirs`.
     static let mungeable = Scenario(name: "mungeable") { context in
         try makeDirectories(context.path("src/sub/deep"))

@@ -194,6 +194,13 @@ enum OptionTable {
         flag(["owner"], "o", { $0.owner = $1 }),
         flag(["group"], "g", { $0.group = $1 }),
         flag(["numeric-ids"], nil, { $0.numericIDs = $1 }),
+        value(["usermap"]) { command, text in try setMap(&command, text, users: true, viaChown: false) },
+        value(["groupmap"]) { command, text in try setMap(&command, text, users: false, viaChown: false) },
+        value(["chown"]) { command, text in
+            let parts = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+            if !parts[0].isEmpty { try setMap(&command, "*:" + parts[0], users: true, viaChown: true) }
+            if parts.count > 1, !parts[1].isEmpty { try setMap(&command, "*:" + parts[1], users: false, viaChown: true) }
+        },
         flag(["devices"], nil, { $0.devices = $1 }),
         flag(["specials"], nil, { $0.specials = $1 }),
         flag(["drop-D"], nil, { $0.dropDevices = $1 }),
@@ -384,6 +391,30 @@ enum OptionTable {
             apply: { command, _ in command.daemonClientOptions.append("--motd") },
             negate: { command in command.daemonClientOptions.append("--no-motd") }),
     ]
+
+    /// `--usermap`/`--groupmap`, or one half of `--chown`, with rsync's refusals of a second one; each
+    /// implies `-o` or `-g`, as in rsync.
+    static func setMap(_ command: inout ParsedCommandLine, _ text: String, users: Bool, viaChown: Bool) throws(SyncError) {
+        let option = users ? "usermap" : "groupmap"
+        let previous = users ? command.userMapViaChown : command.groupMapViaChown
+        if let previous {
+            if viaChown {
+                throw SyncError(.syntax, previous ? "You can only specify a \(users ? "user" : "group")-affecting --chown once."
+                    : "--chown conflicts with prior --\(option).")
+            }
+            throw SyncError(.syntax, previous ? "--\(option) conflicts with prior --chown." : "You can only specify --\(option) once.")
+        }
+        let map = try IDMap(parsing: text, option: option)
+        if users {
+            command.options.userMap = map
+            command.options.owner = true
+            command.userMapViaChown = viaChown
+        } else {
+            command.options.groupMap = map
+            command.options.group = true
+            command.groupMapViaChown = viaChown
+        }
+    }
 
     /// An option that puts rsync in daemon mode (`--daemon`, and `--config`, `--dparam`, `--detach`, which
     /// rsync reads as daemon mode too).

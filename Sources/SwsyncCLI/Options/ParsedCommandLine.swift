@@ -37,6 +37,9 @@ public struct ParsedCommandLine: Sendable {
     public var remoteOptions: [String] = []
     /// `--old-dirs`: `--dirs` as old rsyncs did it (`-r` with `- /*/*`).
     var oldDirs = false
+    /// Whether `--usermap`/`--groupmap` came from `--chown` (rsync refuses to mix them).
+    var userMapViaChown: Bool?
+    var groupMapViaChown: Bool?
     /// `-h` seen as a bundle of its own ("-h" alone means --help).
     var sawBareH = false
     var otherOptionsSeen = 0

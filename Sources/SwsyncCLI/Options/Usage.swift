@@ -112,6 +112,9 @@ enum Usage {
         --partial-dir=DIR        put a partially transferred file into DIR
         --delay-updates          put all updated files into place at end
         --numeric-ids            don't map uid/gid values by user/group name
+        --usermap=STRING         custom username mapping
+        --groupmap=STRING        custom groupname mapping
+        --chown=USER:GROUP       simple username/groupname mapping
         --ignore-times, -I       don't skip files that match size and time
         --size-only              skip files that match in size
         --modify-window=NUM, -@  set the accuracy for mod-time comparisons

@@ -73,6 +73,7 @@ public enum SwsyncCommand {
         options.isSuperUser = geteuid() == 0
         options.memberGroups = Self.memberGroups()
         options.keepHighBit = options.eightBitOutput || Locale.isUTF8
+        resolveOwnerMaps(&options)
 
         if isRemote {
             if options.wholeFile == nil { options.wholeFile = false }
@@ -129,6 +130,7 @@ public enum SwsyncCommand {
         options.isSuperUser = geteuid() == 0
         options.memberGroups = Self.memberGroups()
         options.keepHighBit = true
+        resolveOwnerMaps(&options)
         options.progress = false
         options.progressTotal = false
         if options.wholeFile == nil { options.wholeFile = false }
@@ -197,6 +199,21 @@ enum RemotePath {
 }
 
 extension SwsyncCommand {
+    /// `--usermap`/`--groupmap`/`--chown`: their targets named as this machine names them, and the names
+    /// of owners for their name rules (rsync resolves them on the receiving side; a sender ignores them).
+    static func resolveOwnerMaps(_ options: inout SyncOptions) {
+        if var map = options.userMap {
+            map.resolve(option: "usermap", lookup: UserNames.userID) { writeStderr($0 + "\n") }
+            map.nameOf = { UserNames.userName($0) }
+            options.userMap = map
+        }
+        if var map = options.groupMap {
+            map.resolve(option: "groupmap", lookup: UserNames.groupID) { writeStderr($0 + "\n") }
+            map.nameOf = { UserNames.groupName($0) }
+            options.groupMap = map
+        }
+    }
+
     /// This process's effective group and supplementary groups.
     static func memberGroups() -> Set<UInt32> {
         var groups = [gid_t](repeating: 0, count: 256)

@@ -15,9 +15,9 @@ extension Generator {
             pruned = EmptyDirectoryPruning.find(root: root, recursive: recursive, isProtected: isProtected) {
                 scanner.list($0.source, relativeName: $0.entry.name)
             }
-            prunedListings = PruningListingSource(inner: link.listings, root: root, pruned: pruned, recursive: recursive)
+            prunedListings = PruningListingSource(inner: senderListings(link), root: root, pruned: pruned, recursive: recursive)
         } else {
-            let buffered = BufferedListings(inner: link.listings, root: root, recursive: recursive)
+            let buffered = BufferedListings(inner: senderListings(link), root: root, recursive: recursive)
             var taken = buffered.all.makeIterator()
             pruned = EmptyDirectoryPruning.find(root: root, recursive: recursive, isProtected: isProtected) { _ in
                 taken.next() ?? SourceListing(entries: [], subdirectories: [:])

@@ -170,11 +170,21 @@ public final class Generator<FS: FileSystem> {
         try run(link: LocalSenderLink(builder: builder, tree: tree, observer: observer), destination: destination)
     }
 
+    /// The sender's listings below the root, with the owner maps applied.
+    func senderListings(_ link: SenderLink) -> any ListingSource {
+        guard let mapping = OwnerMapping(options) else { return link.listings }
+        return OwnerMappedListings(inner: link.listings, mapping: mapping)
+    }
+
     /// Runs a transfer from the sender `link` into `destination`.
     public func run(link: SenderLink, destination: [UInt8]) throws(SyncError) {
         self.link = link
-        let root = try link.receiveRoot()
+        var root = try link.receiveRoot()
         if link.ioError { senderIOError = true }
+        if let mapping = OwnerMapping(options) {
+            root.listing = mapping.apply(root.listing)
+            root.dotEntry = root.dotEntry.map(mapping.apply)
+        }
         let rootListing = options.pruneEmptyDirs ? pruneEmptyDirectories(root: root.listing, link: link) : root.listing
         try transfer(rootListing: rootListing, rootEntry: root.dotEntry, sourceArguments: root.sourceArguments,
             destination: destination, link: link)
@@ -228,7 +238,7 @@ public final class Generator<FS: FileSystem> {
             rootState = processDirectoryEntry(rootEntry, destinationIsNew: createdDestination)
             stats.files.add(.directory)
         }
-        let fileList = prunedListings ?? link.listings
+        let fileList = prunedListings ?? senderListings(link)
         self.fileList = fileList
         walk(listing: rootListing, relativeName: [], isContentDirectory: rootEntry != nil)
         if let pruning = fileList as? PruningListingSource, !wasInterrupted, fatalError == nil {

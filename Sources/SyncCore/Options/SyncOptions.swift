@@ -96,6 +96,10 @@ public struct SyncOptions: Sendable {
     public var owner = false
     public var group = false
     public var numericIDs = false
+    /// `--usermap`, `--groupmap`, `--chown`: the receiver's owners for the sender's; resolved on the
+    /// receiving side before the run.
+    public var userMap: IDMap?
+    public var groupMap: IDMap?
     public var devices = false
     public var specials = false
     /// `--drop-D`: this receiver creates no devices or specials, whatever the file list asks for (they
