@@ -26,6 +26,23 @@ struct CommandLineTests {
         }
     }
 
+    /// `-VV` is rsync 3.5's JSON capability report, with every capability key rsync has and values
+    /// scripts can test (`"ACLs": true`), so rsync's own suite skips what this build lacks.
+    @Test func doubleVersionIsAJSONCapabilityReport() throws {
+        try #require(Tools.swsyncAvailable, Comment(rawValue: Tools.missingBinaryMessage))
+        let output = try run(["-VV"], label: "version-json")
+        #expect(output.termination == .exited(0), "stderr: \(output.stderrText)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(output.stdout)) as? [String: Any])
+        let capabilities = try #require(report["capabilities"] as? [String: Any])
+        for key in ["symlinks", "hardlinks", "atimes", "ACLs", "xattrs", "crtimes", "prealloc", "stop_at", "inplace", "append"] {
+            #expect(capabilities[key] is Bool, "\(key)")
+        }
+        #expect(capabilities["crtimes"] as? Bool == false)
+        #expect((report["checksum_list"] as? [String])?.contains("xxh128") == true)
+        #expect((report["compress_list"] as? [String])?.contains("zstd") == true)
+        #expect(try run(["-V"], label: "version-once").stdoutText.hasPrefix("swsync  version"))
+    }
+
     @Test func helpListsTheMainOptions() throws {
         try #require(Tools.swsyncAvailable, Comment(rawValue: Tools.missingBinaryMessage))
         let output = try run(["--help"], label: "help")

@@ -203,6 +203,31 @@ struct RsyncOptionTests {
         try DifferentialRunner.run(DifferentialCase(arguments: ["-a"] + maps, scenario: .owned, rerun: false, oracleExit: status))
     }
 
+    // MARK: --info, --debug
+
+    /// `--info=help` and `--debug=help` print rsync's lists; unknown words are refused with rsync's line.
+    @Test func outputFlagListsAndRefusalsAreRsyncs() throws {
+        let scratch = try TemporaryDirectory("info-help")
+        for arguments in [["--info=help"], ["--debug=help"], ["--info=foo", "a", "b"], ["--debug=NAME3,bar", "a", "b"]] {
+            let rsync = try Subprocess(executable: Tools.rsync!, arguments: arguments, directory: scratch.path,
+                outputPrefix: scratch.path + "/rsync").wait()
+            let swsync = try Subprocess(executable: Tools.swsync, arguments: arguments, directory: scratch.path,
+                outputPrefix: scratch.path + "/swsync").wait()
+            #expect(swsync.termination == rsync.termination, "\(arguments)")
+            #expect(swsync.stdoutText == rsync.stdoutText, "\(arguments)")
+            #expect(swsync.stderrText.split(separator: "\n").first == rsync.stderrText.split(separator: "\n").first,
+                "\(arguments): \(swsync.stderrText)")
+        }
+    }
+
+    @Test(arguments: [["-r", "--info=nonreg0"], ["-r", "--info=none"], ["-ri", "--info=name0"], ["-r", "--info=name,nonreg2"],
+        ["-rv", "--info=all0"]])
+    func infoLevels(_ options: [String]) throws {
+        try DifferentialRunner.run(DifferentialCase(arguments: options, scenario: .prunable, output: .withoutSkipLines))
+        try DifferentialRunner.run(DifferentialCase(arguments: options, scenario: .prunable,
+            output: OutputFilter(keptPrefixes: ["skipping non-regular"])))
+    }
+
     // MARK: -S, --preallocate, --fsync
 
     /// The same trees as rsync's on the rich fixture, fresh and stale.

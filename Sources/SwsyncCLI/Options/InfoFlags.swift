@@ -1,38 +1,39 @@
 import SyncCore
 
-/// rsync's `--info=FLAGS` (comma-separated NAME[LEVEL] items); swsync acts on progress, name and stats.
+/// What rsync's `--info=FLAGS` words change here: progress, name, stats, remove, nonreg, and `all`/`none`;
+/// the other words (see `OutputFlags`) are accepted and change nothing yet. `help` asks for the list.
 enum InfoFlags {
-    static let known: Set<String> = [
-        "backup", "copy", "del", "flist", "misc", "mount", "name", "nonreg", "progress", "remove", "skip",
-        "stats", "symsafe", "all", "none",
-    ]
-
-    static func apply(_ text: String, to options: inout SyncOptions) throws(SyncError) {
-        for item in text.split(separator: ",") {
-            let name = String(item.prefix(while: { !$0.isNumber })).lowercased()
-            let levelText = item.dropFirst(name.count)
-            guard known.contains(name), levelText.isEmpty || Int(levelText) != nil else {
-                throw .syntax("Unknown --info item: \"\(item)\"")
-            }
-            let level = Int(levelText) ?? 1
-            switch name {
+    static func apply(_ text: String, to command: inout ParsedCommandLine) throws(SyncError) {
+        for item in try OutputFlags.parse(text, kind: .info) {
+            let level = item.level
+            switch item.name {
+            case "help":
+                command.outputHelp = .info
             case "progress":
-                options.progress = level == 1
-                options.progressTotal = level >= 2
+                setProgress(level, &command.options)
             case "name":
-                options.infoNameLevel = level
-            case "remove":
-                options.infoRemove = level
+                command.options.infoNameLevel = level
             case "stats":
-                options.stats = level > 0
-            case "none":
-                options.infoNameLevel = 0
-                options.infoRemove = 0
-                options.progress = false
-                options.progressTotal = false
+                command.options.stats = level > 0
+            case "remove":
+                command.options.infoRemove = level
+            case "nonreg":
+                command.options.infoNonRegular = level
+            case "all", "none":
+                let all = item.name == "none" ? 0 : level
+                setProgress(all, &command.options)
+                command.options.infoNameLevel = all
+                command.options.stats = all > 0
+                command.options.infoRemove = all
+                command.options.infoNonRegular = all
             default:
                 break
             }
         }
+    }
+
+    private static func setProgress(_ level: Int, _ options: inout SyncOptions) {
+        options.progress = level == 1
+        options.progressTotal = level >= 2
     }
 }

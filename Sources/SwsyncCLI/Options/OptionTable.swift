@@ -112,19 +112,25 @@ enum OptionTable {
         value(["log-file"]) { command, text in command.options.logFile = text },
         value(["log-file-format"]) { command, text in command.options.logFileFormat = text },
         flag(["8-bit-output"], "8", { $0.eightBitOutput = $1 }),
-        value(["info"]) { command, text in try InfoFlags.apply(text, to: &command.options) },
+        value(["info"]) { command, text in try InfoFlags.apply(text, to: &command) },
         value(["debug"]) { command, text in
             command.debugFlags.append(text)
-            for item in text.uppercased().split(separator: ",") {
-                let name = item.prefix { $0.isLetter }
-                let level = Int(item.dropFirst(name.count)) ?? 1
-                if name == "FILTER" || name == "ALL" { command.options.debugFilter = level }
+            for item in try OutputFlags.parse(text, kind: .debug) {
+                switch item.name {
+                case "help": command.outputHelp = .debug
+                case "filter", "all": command.options.debugFilter = item.level
+                case "none": command.options.debugFilter = 0
+                default: break
+                }
             }
         },
         OptionSpec(names: ["help"], short: nil, takesValue: false,
             apply: { command, _ in command.showHelp = true }, negate: nil),
         OptionSpec(names: ["version"], short: "V", takesValue: false,
-            apply: { command, _ in command.showVersion = true }, negate: nil),
+            apply: { command, _ in
+                command.showVersion = true
+                command.versionLevel += 1
+            }, negate: nil),
         OptionSpec(names: ["server"], short: nil, takesValue: false,
             apply: { command, _ in command.server = true }, negate: nil),
         OptionSpec(names: ["sender"], short: nil, takesValue: false,

@@ -6,6 +6,8 @@ public struct ParsedCommandLine: Sendable {
     public var positional: [String] = []
     public var showHelp = false
     public var showVersion = false
+    /// `-V` given twice or more: the capability report as JSON (rsync 3.5's `-VV`).
+    public var versionLevel = 0
     /// `--server`: this process is the remote peer, started by a client over the remote shell.
     public var server = false
     /// `--sender` (with `--server`): the peer sends (a pull); without it, it receives (a push).
@@ -33,6 +35,8 @@ public struct ParsedCommandLine: Sendable {
     /// `--stop-at`/`--stop-after`: when the run stops itself (seconds since the epoch). Client-side only,
     /// as in rsync (`-M` gives it to the peer).
     var stopAt: Int?
+    /// `--info=help` or `--debug=help`: print that list and stop.
+    var outputHelp: OutputFlags.Kind?
     /// `-M OPTION`: words for the peer's command line alone, after the forwarded options.
     public var remoteOptions: [String] = []
     /// `--old-dirs`: `--dirs` as old rsyncs did it (`-r` with `- /*/*`).

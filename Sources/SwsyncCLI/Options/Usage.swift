@@ -34,7 +34,8 @@ enum Usage {
 
         Options
         --verbose, -v            increase verbosity
-        --info=FLAGS             fine-grained informational verbosity (progress2, name0, stats)
+        --info=FLAGS             fine-grained informational verbosity
+        --debug=FLAGS            fine-grained debug verbosity
         --quiet, -q              suppress non-error messages
         --checksum, -c           skip based on checksum, not mod-time & size
         --archive, -a            archive mode is -rlptgoD (no -A,-X,-U,-N,-H)
@@ -147,7 +148,6 @@ enum Usage {
         --out-format=FORMAT      output updates using the specified FORMAT
         --log-file=FILE          log what we're doing to the specified FILE
         --log-file-format=FMT    log updates using the specified FMT
-        --debug=FILTER           say which filter rule decided each path
         --list-only              list the files instead of copying them
         --version, -V            print the version + other info and exit
         --help, -h (*)           show this help (* -h is help only on its own)

@@ -15,12 +15,16 @@ public enum SwsyncCommand {
         } catch {
             return fail(error)
         }
+        if let kind = command.outputHelp {
+            writeStdout(OutputFlags.help(kind))
+            return 0
+        }
         if command.showHelp {
             writeStdout(Usage.help)
             return 0
         }
         if command.showVersion {
-            writeStdout(Usage.versionText(version))
+            writeStdout(command.versionLevel > 1 ? Capabilities.json(version: version) : Usage.versionText(version))
             return 0
         }
         if let deadline = command.stopAt { Signals.stop(at: deadline) }

@@ -12,7 +12,7 @@ extension Generator {
             stats.files.add(.symlink)
             stats.totalFileSize &+= entry.countedSize
             guard options.links else {
-                observer.info("skipping non-regular file \"\(OutputEscaper.escape(entry.name, keepHighBit: options.keepHighBit))\"")
+                reportSkippedNonRegular(entry)
                 return
             }
             processSymlink(entry)
@@ -20,7 +20,7 @@ extension Generator {
             let allowed = (entry.kind.isDevice ? options.devices : options.specials) && !options.dropDevices
             stats.files.add(entry.kind)
             guard allowed else {
-                observer.info("skipping non-regular file \"\(OutputEscaper.escape(entry.name, keepHighBit: options.keepHighBit))\"")
+                reportSkippedNonRegular(entry)
                 return
             }
             processNode(entry)
@@ -201,4 +201,10 @@ extension Generator {
     }
 
     // MARK: Helpers
+
+    /// rsync's NONREG line, shown unless `--info=nonreg0` (or `-q`, which the observer applies).
+    func reportSkippedNonRegular(_ entry: FileEntry) {
+        guard options.infoNonRegular > 0 else { return }
+        observer.info("skipping non-regular file \"\(OutputEscaper.escape(entry.name, keepHighBit: options.keepHighBit))\"")
+    }
 }

@@ -40,6 +40,8 @@ public struct SyncOptions: Sendable {
     /// `--info=removeN`: "sender removed NAME" lines (nil: what `-v` implies, from `-vv` on).
     public var infoRemove: Int?
     public var effectiveInfoRemove: Int { infoRemove ?? (verbose > 1 ? 1 : 0) }
+    /// `--info=nonregN`: "skipping non-regular file" lines (rsync's default is 1, even without `-v`).
+    public var infoNonRegular = 1
     public var humanReadable = 1  // rsync's default level: digits grouped with commas
     public var listOnly = false
     public var logFile: String?

@@ -1,0 +1,38 @@
+/// What this build can do, as rsync 3.5's `-VV` reports it: the same keys, swsync's true values, so a
+/// script (or rsync's own test suite) that asks before it relies on a feature gets a straight answer.
+enum Capabilities {
+    /// Each capability rsync names, in rsync's order, with whether swsync has it.
+    static let features: [(name: String, value: String)] = [
+        ("file_bits", "64"), ("inum_bits", "64"), ("timestamp_bits", "64"), ("long_int_bits", "64"),
+        ("socketpairs", "false"), ("symlinks", "true"), ("symtimes", "true"), ("hardlinks", "true"),
+        ("hardlink_specials", "false"), ("hardlink_symlinks", "false"), ("IPv6", "true"), ("atimes", "false"),
+        ("batchfiles", "false"), ("inplace", "true"), ("append", "true"), ("ACLs", "false"), ("ACL_at", "false"),
+        ("xattrs", "false"), ("secluded_args", "\"optional\""), ("iconv", "false"), ("prealloc", "true"),
+        ("stop_at", "true"), ("crtimes", "false"),
+    ]
+    static let checksums = ["xxh128", "xxh3", "xxh64"]
+    static let compressors = ["zstd", "zlib", "none"]
+
+    static func json(version: String) -> String {
+        func list(_ items: [String]) -> String { "[\n    " + items.map { "\"\($0)\"" }.joined(separator: ", ") + "\n  ]" }
+        let features = features.map { "\"\($0.name)\": \($0.value)" }.joined(separator: ", ")
+        return """
+            {
+              "program": "swsync",
+              "version": "\(version)",
+              "protocol": "swsync",
+              "capabilities": {
+                \(features)
+              },
+              "optimizations": {
+                "SIMD_roll": false, "asm_roll": false, "openssl_crypto": false, "asm_MD5": false
+              },
+              "checksum_list": \(list(checksums)),
+              "compress_list": \(list(compressors)),
+              "daemon_auth_list": [],
+              "caveat": "swsync comes with ABSOLUTELY NO WARRANTY"
+            }
+
+            """
+    }
+}
