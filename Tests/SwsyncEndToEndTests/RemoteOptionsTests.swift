@@ -34,6 +34,7 @@ struct RemoteOptionsTests {
         ("remove-source-files", ["-a", "-i", "--remove-source-files"]),
         ("delay-updates", ["-a", "-i", "--delay-updates", "--delete"]),
         ("sparse", ["-aS", "-i"]),
+        ("fuzzy", ["-a", "-i", "-y", "--delete-after"]),
         ("chown, usermap", ["-a", "-i", "--chown=:nogroup", "--usermap=*:nobody"]),
     ]
 

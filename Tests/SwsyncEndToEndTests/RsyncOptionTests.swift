@@ -228,6 +228,16 @@ struct RsyncOptionTests {
             output: OutputFilter(keptPrefixes: ["skipping non-regular"])))
     }
 
+    // MARK: -y / --fuzzy
+
+    /// The same basis as rsync's: the same literal and matched bytes, the same lines and trees.
+    @Test(arguments: [["-y"], ["-yy", "--compare-dest=../ref"], ["-yy", "--copy-dest=../ref"], ["-y", "--delete"],
+        ["-y", "--delete-after"], ["-y", "-n"]])
+    func fuzzyBasis(_ options: [String]) throws {
+        try DifferentialRunner.run(DifferentialCase(arguments: ["-ai", "--no-whole-file", "--stats"] + options,
+            scenario: .fuzzy, output: .itemizeAndDataStats))
+    }
+
     // MARK: -S, --preallocate, --fsync
 
     /// The same trees as rsync's on the rich fixture, fresh and stale.
@@ -289,12 +299,36 @@ struct RsyncOptionTests {
 }
 
 extension OutputFilter {
+    /// Itemize lines and the literal/matched byte counts.
+    static let itemizeAndDataStats = OutputFilter(keptPrefixes: [">f", "cd", ".d", ".f", "*deleting", "Literal data:",
+        "Matched data:"])
+
     /// The standard lines without "skipping non-regular file" (rsync prints them at another point,
     /// Docs/compatibility.md).
     static let withoutSkipLines = OutputFilter(droppedPrefixes: OutputFilter.standard.droppedPrefixes + ["skipping non-regular"])
 }
 
 extension Scenario {
+    /// Renamed and rotated files for `-y`: each new source file has a near name in the destination or in
+    /// `ref/` with most of its data, one has a same-size-and-time twin under another name.
+    static let fuzzy = Scenario(name: "fuzzy") { context in
+        for directory in ["src/sub", "dst/sub", "ref/sub"] { try makeDirectories(context.path(directory)) }
+        let log = Fixture.content("log", size: 200_000)
+        try writeFile(context.path("src/data-2026.log"), log + Array("more\n".utf8))
+        try writeFile(context.path("dst/data-2025.log"), log)
+        let other = Fixture.content("other", size: 5_000)
+        try writeFile(context.path("src/other.txt"), other)
+        try writeFile(context.path("dst/unrelated.bin"), other)
+        let report = Fixture.content("report", size: 9_000)
+        try writeFile(context.path("src/sub/report.pdf"), report)
+        try writeFile(context.path("ref/sub/report-old.pdf"), report)
+        try writeFile(context.path("dst/sub/zzz.pdf"), report + [1])
+        let archive = Fixture.content("archive", size: 3_000)
+        try writeFile(context.path("src/a.tar.gz"), archive)
+        try writeFile(context.path("dst/a.tar.gz.bak"), archive)
+        try writeFile(context.path("dst/b.tgz"), archive)
+    }
+
     /// Files and directories owned by several users and groups (the tests run as root).
     static let owned = Scenario(name: "owned") { context in
         try makeDirectories(context.path("src/sub"))

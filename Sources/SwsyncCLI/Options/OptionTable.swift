@@ -233,6 +233,9 @@ enum OptionTable {
         flag(["ignore-existing"], nil, { $0.ignoreExisting = $1 }),
         flag(["existing", "ignore-non-existing"], nil, { $0.existingOnly = $1 }),
         flag(["whole-file"], "W", { $0.wholeFile = $1 }),
+        OptionSpec(names: ["fuzzy"], short: "y", takesValue: false,
+            apply: { command, _ in command.options.fuzzy += 1 },
+            negate: { command in command.options.fuzzy = 0 }),
 
         // Deletion
         flag(["delete"], nil, { $0.delete = $1 }),

@@ -79,6 +79,7 @@ enum Usage {
         --dry-run, -n            perform a trial run with no changes made
         --whole-file, -W         copy files whole (the default for local copies)
         --no-whole-file          send only the changed blocks (delta transfer)
+        --fuzzy, -y              find similar file for basis if no dest file
         --block-size=SIZE, -B    force a fixed checksum block-size
         --checksum-choice=STR    choose the checksum algorithm (xxh128, xxh3, xxh64)
         --compress, -z           compress file data during the transfer (remote only)

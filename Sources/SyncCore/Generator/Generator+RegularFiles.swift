@@ -98,6 +98,7 @@ extension Generator {
             if checksumDiffers || options.checksum { flags.insert(.reportChange) }
             if !check.keepsTime(.regular) { flags.formUnion([.reportTime, .timeIsTransferTime]) }
             flags.insert(.transfer)
+            fuzzyNoteChanging(entry)
             transfer(entry, to: path, existing: current, flags: flags)
             return
         }

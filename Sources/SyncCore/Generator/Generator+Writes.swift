@@ -125,7 +125,10 @@ extension Generator {
         if let existing, existing.kind == .regular {
             return DeltaBasis(path: path, location: destinationLocation(path, name: entry.name), isDestination: true)
         }
-        return references.candidate(for: entry, kind: .regular).map { DeltaBasis(path: $0.path, location: $0.location) }
+        if let reference = references.candidate(for: entry, kind: .regular) {
+            return DeltaBasis(path: reference.path, location: reference.location)
+        }
+        return fuzzyBasis(for: entry)
     }
 
     /// A write handed to a copy worker.

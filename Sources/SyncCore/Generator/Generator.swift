@@ -76,6 +76,10 @@ public final class Generator<FS: FileSystem> {
 
     /// Directories whose time must be set again after late hard links.
     var directoriesToRefinish: [(entry: FileEntry, isNew: Bool)] = []
+    /// `-y`: the fuzzy-basis candidates of the destination directory last asked about, and the files
+    /// there that this run replaces.
+    var fuzzyCandidates: (directory: [UInt8], lists: [[FuzzyBasis.Candidate]])?
+    var fuzzyChanging: Set<[UInt8]> = []
     /// `--delay-updates`: the finished files waiting in partial directories, and the directories they
     /// go into (whose times are set again after the renames).
     var delayedUpdates: [(entry: FileEntry, update: DelayedUpdate)] = []

@@ -125,6 +125,8 @@ public struct SyncOptions: Sendable {
     public var ignoreExisting = false
     public var existingOnly = false
     public var wholeFile: Bool?  // nil: rsync's default (whole file for local copies)
+    /// `-y` (1) and `-yy` (2): a new file's delta basis from a similar file nearby (`FuzzyBasis`).
+    public var fuzzy = 0
 
     // Deletion
     public var delete = false

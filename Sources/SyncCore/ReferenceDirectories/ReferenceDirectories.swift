@@ -68,6 +68,16 @@ struct ReferenceDirectories<FS: FileSystem> {
         return (try? fs.lstat(location.name, in: directory)).map { (path, location, $0) }
     }
 
+    /// The directory `name` (relative to the transfer root) in each reference directory that has it, in
+    /// reference order, opened below the root's handle (`-yy` looks for fuzzy bases there).
+    func directories(named name: [UInt8]) -> [(path: [UInt8], handle: any DirectoryHandle)] {
+        roots.compactMap { root in
+            guard let handle = rootHandles[root] else { return nil }
+            if name == PathBytes.dot || name.isEmpty { return (root, handle) }
+            return (try? fs.openDirectoryBeneath(name, in: handle)).map { (PathBytes.join(root, name), $0) }
+        }
+    }
+
     /// The roots that are not directories (rsync warns about each and goes on).
     var missingRoots: [[UInt8]] { roots.filter { (try? fs.stat($0))?.kind != .directory } }
 
