@@ -20,6 +20,8 @@ long csync_utime_omit(void) { return UTIME_OMIT; }
 
 int csync_o_noatime(void) { return O_NOATIME; }
 
+int csync_o_path(void) { return O_PATH; }
+
 #include <malloc.h>
 
 void csync_keep_large_allocations(void) {

@@ -254,13 +254,13 @@ extension PosixFileSystem {
 
 /// The descriptor and name a `*at` call takes for `location`: the handle's own descriptor and the
 /// final component, or the current directory and the joined path for a handle of another kind.
-private func descriptorAndName(_ location: FileLocation) -> (Int32, [UInt8]) {
+func descriptorAndName(_ location: FileLocation) -> (Int32, [UInt8]) {
     if let handle = location.directory as? PosixDirectoryHandle { return (handle.descriptor, location.name) }
     return (AT_FDCWD, location.path)
 }
 
 /// A `*at` call on `location`, retried on EINTR; the full path (for the message) is made only on failure.
-private func atCall<T: FixedWidthInteger>(_ call: String, _ location: FileLocation,
+func atCall<T: FixedWidthInteger>(_ call: String, _ location: FileLocation,
     _ body: (Int32, UnsafePointer<CChar>) -> T) throws(SystemCallError) -> T
 {
     let (directory, name) = descriptorAndName(location)

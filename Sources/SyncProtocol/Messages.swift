@@ -118,7 +118,7 @@ public struct ItemizeRecord: Sendable, Equatable {
             && a.hardLinkLeader == b.hardLinkLeader && a.bytesTransferred == b.bytesTransferred
     }
 
-    static let knownFlags: UInt32 = 0xFFE
+    static let knownFlags: UInt32 = 0x3FFE
 }
 
 /// One user or group name of the sender's (rsync's `uidlist`).

@@ -2,6 +2,7 @@
 #define CSYNCSHIMS_H
 #include <stddef.h>
 #include <sys/types.h>
+#include <sys/xattr.h>
 
 /// Glibc declares these only with _GNU_SOURCE, which Swift's Glibc module does not set.
 ssize_t csync_copy_file_range(int fd_in, int fd_out, size_t length);
@@ -10,6 +11,8 @@ long long csync_seek_hole(int fd, long long offset);
 int csync_preallocate(int fd, long long length);
 long csync_utime_omit(void);
 int csync_o_noatime(void);
+/// O_PATH: a descriptor that names an inode without opening it for I/O (-X on devices, unreadable files).
+int csync_o_path(void);
 /// mallopt: large buffers stay in the heap (no mmap/munmap and fresh zeroed pages per frame).
 void csync_keep_large_allocations(void);
 /// Opens `path`, relative to the directory `root`, without leaving it and without following a symlink

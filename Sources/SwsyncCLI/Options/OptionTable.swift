@@ -207,6 +207,14 @@ enum OptionTable {
             if !parts[0].isEmpty { try setMap(&command, "*:" + parts[0], users: true, viaChown: true) }
             if parts.count > 1, !parts[1].isEmpty { try setMap(&command, "*:" + parts[1], users: false, viaChown: true) }
         },
+        // -X twice (-XX) also copies rsync's own user.rsync.% attributes; -A implies -p.
+        OptionSpec(names: ["xattrs"], short: "X", takesValue: false,
+            apply: { command, _ in command.options.xattrs += 1 }, negate: { command in command.options.xattrs = 0 }),
+        OptionSpec(names: ["acls"], short: "A", takesValue: false,
+            apply: { command, _ in
+                command.options.acls = true
+                command.options.perms = true
+            }, negate: { command in command.options.acls = false }),
         flag(["devices"], nil, { $0.devices = $1 }),
         flag(["specials"], nil, { $0.specials = $1 }),
         flag(["drop-D"], nil, { $0.dropDevices = $1 }),

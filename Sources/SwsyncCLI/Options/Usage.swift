@@ -66,6 +66,8 @@ enum Usage {
         --hard-links, -H         preserve hard links
         --perms, -p              preserve permissions
         --executability, -E      preserve executability
+        --acls, -A               preserve ACLs (implies --perms)
+        --xattrs, -X             preserve extended attributes
         --chmod=CHMOD            affect file and/or directory permissions
         --owner, -o              preserve owner (super-user only)
         --group, -g              preserve group

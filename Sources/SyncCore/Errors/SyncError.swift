@@ -46,6 +46,8 @@ public struct SystemCallError: Error, Sendable, CustomStringConvertible {
     /// An operator path refused under rsync's rule for symlinks (`SymlinkTrust`): the caller prints
     /// rsync's warning line before its error.
     public var refusal: OperatorPathRefusal?
+    /// `-X`/`-A`: the extended attribute the call was about (rsync names it in its message).
+    public var attributeName: [UInt8]?
 
     /// The step of a file copy a failed call belongs to.
     public enum Stage: Sendable {

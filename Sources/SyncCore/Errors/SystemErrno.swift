@@ -11,6 +11,9 @@ public enum SystemErrno {
 
     /// A full disk, or a full quota: ENOSPC, EDQUOT.
     public static let noSpace: Int32 = 28, quotaExceeded: Int32 = 122
+
+    /// A file system without extended attributes (or without that namespace): EOPNOTSUPP.
+    public static let notSupported: Int32 = 95
 }
 
 extension SystemCallError {

@@ -28,6 +28,8 @@ public struct FileEntry: Sendable {
     public var fileIndex = -1
     /// A remote run with `-c`: the whole-file checksum the sender computed.
     public var checksum: FileChecksum?
+    /// `-X`/`-A`: the extended attributes and ACLs the sender listed (nil: none, or neither option).
+    public var securityAttributes: SecurityAttributes?
 
     public init(name: [UInt8], sourcePath: [UInt8], status: FileStatus, symlinkTarget: [UInt8]? = nil) {
         self.name = name

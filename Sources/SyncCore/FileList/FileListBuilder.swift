@@ -16,10 +16,13 @@ public struct FileListBuilder<FS: FileSystem> {
     /// The sender's filter rules (`--exclude` and friends) with their per-directory state.
     private var filters: FilterList?
     private var directoryRules: DirectoryRuleTracker
+    /// `-X`/`-A`: what is read of each entry besides its status.
+    private let securityRules: SecurityAttributeRules
 
     public init(fs: FS, options: SyncOptions) {
         self.fs = fs
         self.options = options
+        self.securityRules = SecurityAttributeRules(options: options)
         self.filters = options.filterList
         self.directoryRules = DirectoryRuleTracker(isActive: options.filterList?.hasPerDirectoryRules ?? false)
     }
@@ -259,7 +262,26 @@ public struct FileListBuilder<FS: FileSystem> {
             entry.sourceDirectory = location?.directory
             if !entry.isFollowedSymlink { entry.sourceRoot = root }
         }
+        if securityRules.isActive && !entry.isFollowedSymlink {
+            let place = location.map { FileLocation($0.name, in: $0.directory) } ?? FileLocation(path: sourcePath)
+            entry.securityAttributes = listSecurityAttributes(place, kind: status.kind)
+        }
         return entry
+    }
+
+    /// `-X`/`-A`: what the sender lists of an entry's extended attributes and ACLs. A file system
+    /// without them has none (as rsync, no message); another failure is a sender I/O error.
+    private mutating func listSecurityAttributes(_ location: FileLocation, kind: FileKind) -> SecurityAttributes? {
+        let selection = securityRules.selection(for: kind)
+        guard !selection.isEmpty else { return nil }
+        do {
+            return securityRules.listed(try fs.securityAttributes(location, kind: kind, selection: selection))
+        } catch {
+            if error.errno == SystemErrno.notSupported { return nil }
+            reportError("[sender] \(error.describing(call: "get_xattr_names: llistxattr", path: fs.absolute(location.path)))")
+            ioError = true
+            return nil
+        }
     }
 
     private func absolute(_ path: [UInt8]) -> String {

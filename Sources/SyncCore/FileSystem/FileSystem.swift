@@ -81,6 +81,14 @@ public protocol FileSystem: Sendable {
         from source: any OpenFile, to destination: FileLocation, length: Int64?, progress: (Int64) -> Bool
     ) throws(SystemCallError) -> Int64
 
+    /// `-X`/`-A`: what the entry at `location` (of `kind`, never a symlink) holds of `selection`, read
+    /// through a descriptor of the entry itself opened without following a symlink there.
+    func securityAttributes(_ location: FileLocation, kind: FileKind, selection: SecurityAttributeSelection)
+        throws(SystemCallError) -> StoredSecurityAttributes
+    /// Makes `writes` on the entry at `location` in order, reached the same way; the first failure stops them.
+    func writeSecurityAttributes(_ location: FileLocation, kind: FileKind, _ writes: [AttributeWrite])
+        throws(SystemCallError)
+
     /// A small file's whole content (filter rules, `--files-from` lists).
     func readFile(_ path: [UInt8]) throws(SystemCallError) -> [UInt8]
 
@@ -195,6 +203,24 @@ public struct FileLocation: Sendable {
 
     /// The entry's full path, for messages and for file systems without handles of their own.
     public var path: [UInt8] { PathBytes.join(directory.path, name) }
+}
+
+/// A file system without extended attributes or ACLs (a test's, say): EOPNOTSUPP, as Linux answers
+/// for a file system that has none.
+extension FileSystem {
+    public func securityAttributes(_ location: FileLocation, kind: FileKind, selection: SecurityAttributeSelection)
+        throws(SystemCallError) -> StoredSecurityAttributes
+    {
+        throw SystemCallError(call: "llistxattr", path: location.path, errno: SystemErrno.notSupported,
+            errnoText: "Operation not supported")
+    }
+    public func writeSecurityAttributes(_ location: FileLocation, kind: FileKind, _ writes: [AttributeWrite])
+        throws(SystemCallError)
+    {
+        guard !writes.isEmpty else { return }
+        throw SystemCallError(call: "lsetxattr", path: location.path, errno: SystemErrno.notSupported,
+            errnoText: "Operation not supported")
+    }
 }
 
 /// A file system without open directories of its own (a test's, say) acts on the joined paths.

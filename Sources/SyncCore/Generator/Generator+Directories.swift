@@ -81,6 +81,9 @@ extension Generator {
                 if options.group || (options.owner && options.isSuperUser) {
                     warn(receiver.finishAttributes(role: .generator, location, permissions: nil, owner: ownerChange(entry.status, nil), mtime: nil))
                 }
+                // Before the contents: what is made inside inherits the default ACL.
+                applySecurityAttributes(entry, at: location,
+                    mode: check.destinationPermissions(source: entry.status, existing: nil))
             }
             if options.existingOnly {
                 stats.created.add(.directory)
@@ -99,7 +102,12 @@ extension Generator {
             }
             return DirectoryState(isNew: true)
         }
-        let flags = check.attributeFlags(source: entry, destination: current, localChange: false)
+        var flags = check.attributeFlags(source: entry, destination: current, localChange: false)
+        addSecurityFlags(&flags, entry, at: location, existing: current, attributesSetFirst: false)
+        if !flags.isDisjoint(with: [.reportACL, .reportExtendedAttributes]) {
+            applySecurityAttributes(entry, at: location,
+                mode: check.destinationPermissions(source: entry.status, existing: current))
+        }
         if !options.dryRun && (flags.contains(.reportOwner) || flags.contains(.reportGroup)) {
             warn(receiver.finishAttributes(role: .generator, location, permissions: nil, owner: ownerChange(entry.status, current), mtime: nil))
         }

@@ -162,7 +162,8 @@ extension Generator {
         var flags: ItemizeFlags = [.localChange]
         if let current = existing {
             if current.kind == entry.kind && (!entry.kind.isDevice || current.rdev == entry.status.rdev) {
-                let attributes = check.attributeFlags(source: entry, destination: current, localChange: false)
+                var attributes = check.attributeFlags(source: entry, destination: current, localChange: false)
+                addSecurityFlags(&attributes, entry, at: location, existing: current)
                 if !options.dryRun { applyAttributes(path, entry: entry, existing: current, flags: attributes) }
                 reportUpToDate(entry, flags: attributes)
                 return
@@ -195,7 +196,8 @@ extension Generator {
                 return
             }
             warn(receiver.finishAttributes(role: .generator, location, permissions: permissions, owner: ownerChange(entry.status, nil),
-                mtime: check.keepsTime(entry.kind) ? entry.status.mtime : nil))
+                mtime: check.keepsTime(entry.kind) ? entry.status.mtime : nil,
+                security: securityChange(entry, mode: permissions)))
         }
         report(entry, flags: flags)
     }

@@ -87,6 +87,8 @@ extension Generator {
                 return (a, b)
             }
             var flags = check.attributeFlags(source: entry, destination: current, localChange: false)
+            addSecurityFlags(&flags, entry, at: destinationLocation(path, name: entry.name), existing: current,
+                attributesSetFirst: unchanged)
             if unchanged {
                 applyAttributes(path, entry: entry, existing: current, flags: flags)
                 reportUpToDate(entry, flags: flags)

@@ -89,15 +89,18 @@ extension Generator {
     func writeJob(_ entry: FileEntry, path: [UInt8], existing: FileStatus?) -> Receiver<FS>.WriteJob {
         // The temp file is new: it needs the preserved owner and group even when the old file had them.
         let owner = ownerChange(entry.status, nil)
-        return Receiver<FS>.WriteJob(
+        let permissions = check.destinationPermissions(source: entry.status, existing: existing)
+        var job = Receiver<FS>.WriteJob(
             source: entry.sourcePath,
             sourceLocation: entry.sourceDirectory.map { FileLocation(PathBytes.lastComponent(entry.sourcePath), in: $0) },
             sourceSize: entry.status.size, destination: path,
             location: destinationLocation(path, name: entry.name), name: entry.name,
-            permissions: check.destinationPermissions(source: entry.status, existing: existing),
+            permissions: permissions,
             uid: owner.uid, gid: owner.gid, mtime: check.keepsTime(.regular) ? entry.status.mtime : nil,
             existing: existing, basis: deltaBasis(entry, path: path, existing: existing),
             appendOffset: options.append > 0 && existing?.kind == .regular ? existing?.size : nil)
+        job.security = securityChange(entry, mode: permissions)
+        return job
     }
 
     /// With `--no-whole-file`, the file the delta is made against (rsync's `fnamecmp`): a partial file

@@ -491,7 +491,9 @@ public final class Generator<FS: FileSystem> {
             destinationLocation(path, name: entry.name), permissions: permissions != existing.permissions && entry.kind != .symlink ? permissions : nil,
             owner: owner,
             mtime: flags.contains(.reportTime) && check.keepsTime(entry.kind) ? entry.status.mtime : nil,
-            isSymlink: entry.kind == .symlink))
+            isSymlink: entry.kind == .symlink,
+            security: flags.isDisjoint(with: [.reportACL, .reportExtendedAttributes]) ? nil
+                : securityChange(entry, mode: permissions)))
     }
 
     /// The owner and group to set, or nil for each that is kept.

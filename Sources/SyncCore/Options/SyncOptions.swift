@@ -102,6 +102,10 @@ public struct SyncOptions: Sendable {
     /// receiving side before the run.
     public var userMap: IDMap?
     public var groupMap: IDMap?
+    /// `-X` (1), `-XX` (2): extended attributes (see `ExtendedAttributePolicy`).
+    public var xattrs = 0
+    /// `-A`: POSIX ACLs (implies `-p`).
+    public var acls = false
     public var devices = false
     public var specials = false
     /// `--drop-D`: this receiver creates no devices or specials, whatever the file list asks for (they

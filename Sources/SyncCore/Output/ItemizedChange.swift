@@ -14,10 +14,13 @@ public struct ItemizeFlags: OptionSet, Sendable {
     public static let localChange = ItemizeFlags(rawValue: 1 << 9)  // c in the first column
     public static let transfer = ItemizeFlags(rawValue: 1 << 10)  // > in the first column
     public static let isNew = ItemizeFlags(rawValue: 1 << 11)  // +++++++++
+    public static let reportACL = ItemizeFlags(rawValue: 1 << 12)  // a (-A)
+    public static let reportExtendedAttributes = ItemizeFlags(rawValue: 1 << 13)  // x (-X)
 
     /// Flags that make an item worth showing at `-i` (rsync `SIGNIFICANT_ITEM_FLAGS`).
     public static let significant: ItemizeFlags = [
         .reportChange, .reportSize, .reportTime, .reportPerms, .reportOwner, .reportGroup, .transfer, .isNew,
+        .reportACL, .reportExtendedAttributes,
     ]
 }
 
@@ -76,6 +79,8 @@ public struct ItemizedChange: Sendable {
             if flags.contains(.reportPerms) { c[5] = UInt8(ascii: "p") }
             if flags.contains(.reportOwner) { c[6] = UInt8(ascii: "o") }
             if flags.contains(.reportGroup) { c[7] = UInt8(ascii: "g") }
+            if flags.contains(.reportACL) { c[9] = UInt8(ascii: "a") }
+            if flags.contains(.reportExtendedAttributes) { c[10] = UInt8(ascii: "x") }
             // Nothing changed: rsync shows blanks, except for a transfer (">f.........").
             if !flags.contains(.transfer) && c[2...].allSatisfy({ $0 == UInt8(ascii: ".") }) {
                 for i in 2..<11 { c[i] = UInt8(ascii: " ") }

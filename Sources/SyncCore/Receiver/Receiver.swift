@@ -84,6 +84,8 @@ public struct Receiver<FS: FileSystem>: Sendable {
         public var appendOffset: Int64?
         /// A remote run: the data comes from the peer, not from `source`.
         public var remote: RemoteFileData? = nil
+        /// `-X`/`-A`: what the file gets besides its data (nil without either option).
+        public var security: SecurityChange? = nil
     }
 
     /// What a write did: bytes written, and non-fatal attribute errors to report.
@@ -144,7 +146,7 @@ public struct Receiver<FS: FileSystem>: Sendable {
             if options.backup { try backupByCopy(job.location, path: job.destination, name: job.name) }
             var result = try fillInPlace(job, from: data, progress: keepGoing)
             result.warnings += finishAttributes(job.location, permissions: job.permissions,
-                owner: (job.uid, job.gid), mtime: job.mtime)
+                owner: (job.uid, job.gid), mtime: job.mtime, security: job.security)
             return result
         }
         var result = WriteResult(bytes: 0, warnings: [])
@@ -234,7 +236,8 @@ public struct Receiver<FS: FileSystem>: Sendable {
     /// Returns the attribute warnings.
     func install(_ temporary: FileLocation, job: WriteJob) throws(WriteFailure) -> [String] {
         let owner = (uid: job.uid, gid: job.gid)
-        var warnings = finishAttributes(temporary, permissions: job.permissions, owner: owner, mtime: job.mtime)
+        var warnings = finishAttributes(temporary, permissions: job.permissions, owner: owner, mtime: job.mtime,
+            security: job.security)
         let directory = PathBytes.parent(job.destination)
         if job.existing != nil && options.backup {
             do {
@@ -253,7 +256,8 @@ public struct Receiver<FS: FileSystem>: Sendable {
             }
             defer { try? fs.removeFile(temporary) }
             let local = try createTemporary(source: temporary.path, job: job, inTempDir: false, progress: { _ in true })
-            warnings += finishAttributes(local.location, permissions: job.permissions, owner: owner, mtime: job.mtime)
+            warnings += finishAttributes(local.location, permissions: job.permissions, owner: owner, mtime: job.mtime,
+                security: job.security)
             do { try fs.rename(local.location, to: job.location) } catch {
                 try? fs.removeFile(local.location)
                 throw .destination(error)
@@ -426,13 +430,19 @@ public struct Receiver<FS: FileSystem>: Sendable {
     /// `role`: who rsync says failed (the generator sets directories' and unchanged files' attributes).
     public func finishAttributes(role: Role = .receiver,
         _ path: FileLocation, permissions: UInt32?, owner: (uid: UInt32?, gid: UInt32?), mtime: FileTime?,
-        isSymlink: Bool = false
+        isSymlink: Bool = false, security: SecurityChange? = nil
     ) -> [String] {
         var warnings: [String] = []
         if owner.uid != nil || owner.gid != nil {
             do { try fs.setOwner(path, uid: owner.uid, gid: owner.gid) } catch {
                 warnings.append("[receiver] \(error.describing(call: "chown"))")
             }
+        }
+        // After the owner (a chown drops file capabilities), before the mode: an ACL write sets the
+        // mode's group bits, and the chmod then sets the final ones, the mask with them.
+        if let security {
+            warnings += applySecurityAttributes(path, kind: security.kind, source: security.attributes,
+                mode: security.mode, role: role)
         }
         if let permissions, !isSymlink {
             do { try fs.setPermissions(path, permissions) } catch {
@@ -581,6 +591,20 @@ public struct Receiver<FS: FileSystem>: Sendable {
         } else {
             try? fs.removeFile(location)
         }
+    }
+}
+
+/// `-X`/`-A`: the attributes an entry gets along with its owner, mode and time.
+public struct SecurityChange: Sendable {
+    public var kind: FileKind
+    /// The source's, as listed (nil: none, minimal ACLs).
+    public var attributes: SecurityAttributes?
+    /// The permissions the entry ends with.
+    public var mode: UInt32
+    public init(kind: FileKind, attributes: SecurityAttributes?, mode: UInt32) {
+        self.kind = kind
+        self.attributes = attributes
+        self.mode = mode
     }
 }
 
