@@ -30,6 +30,8 @@ public struct WireFileEntry: Sendable, Equatable {
     public var checksum: FileChecksum?
     /// `-H`: the file's link count on the sender (the group's size there), sent with the group.
     public var linkCount: UInt64 = 1
+    /// `-X`/`-A`: the entry's extended attributes and ACLs (`SecurityAttributesCodec`).
+    public var securityAttributes: SecurityAttributes?
 
     public init(name: [UInt8], mode: UInt32, size: Int64 = 0, mtime: FileTime, uid: UInt32 = 0, gid: UInt32 = 0,
         rdev: UInt64 = 0, symlinkTarget: [UInt8]? = nil, hardLinkGroup: UInt64? = nil,
@@ -56,6 +58,7 @@ public struct WireFileEntry: Sendable, Equatable {
             hardLinkGroup: kind == .directory ? nil : hardLinkGroup,
             isImpliedDirectory: kind == .directory && entry.isImpliedDirectory)
         linkCount = entry.status.linkCount
+        if kind != .symlink { securityAttributes = entry.securityAttributes }
     }
 
     public var kind: FileKind { FileKind(mode: mode) }
@@ -115,7 +118,9 @@ public enum FileListCodec {
     static let entryDescends: UInt8 = 0x08
     static let entryPassedThrough: UInt8 = 0x10
     static let entryChecksum: UInt8 = 0x20
-    static let entryKnownFlags: UInt8 = 0x3F
+    static let entryExtendedAttributes: UInt8 = 0x40
+    static let entryACLs: UInt8 = 0x80
+    static let entryKnownFlags: UInt8 = 0xFF
     /// The fewest bytes an entry can take (flags, prefix, suffix length, mode, mtime, uid, gid).
     static let minimumEntryLength = 7
 
@@ -143,6 +148,9 @@ public enum FileListCodec {
         if entry.descends && kind == .directory { flags |= entryDescends }
         if entry.isPassedThrough && kind == .directory { flags |= entryPassedThrough }
         if entry.checksum != nil && kind == .regular { flags |= entryChecksum }
+        let security = kind == .symlink ? nil : entry.securityAttributes
+        if let security, !security.extendedAttributes.isEmpty { flags |= entryExtendedAttributes }
+        if let security, security.accessACL != nil || security.defaultACL != nil { flags |= entryACLs }
         w.byte(flags)
         var shared = 0
         let limit = min(previous.count, entry.name.count, 255)
@@ -165,6 +173,12 @@ public enum FileListCodec {
         if flags & entryChecksum != 0, let checksum = entry.checksum {
             w.varint(checksum.low)
             w.varint(checksum.high)
+        }
+        if flags & entryExtendedAttributes != 0, let security {
+            SecurityAttributesCodec.encodeExtendedAttributes(security.extendedAttributes, into: &w)
+        }
+        if flags & entryACLs != 0, let security {
+            SecurityAttributesCodec.encodeACLs(access: security.accessACL, default: security.defaultACL, into: &w)
         }
     }
 
@@ -241,6 +255,12 @@ public enum FileListCodec {
             guard kind == .regular else { throw .malformed("checksum on non-file \(PathValidation.quoted(name))") }
             checksum = FileChecksum(low: try r.varint64("checksum"), high: try r.varint64("checksum"))
         }
+        if flags & (entryExtendedAttributes | entryACLs) != 0 && kind == .symlink {
+            throw .malformed("xattrs or ACLs on symlink \(PathValidation.quoted(name))")
+        }
+        let xattrs = flags & entryExtendedAttributes != 0 ? try SecurityAttributesCodec.decodeExtendedAttributes(&r) : []
+        var acls: (access: AccessControlList?, default: AccessControlList?) = (nil, nil)
+        if flags & entryACLs != 0 { acls = try SecurityAttributesCodec.decodeACLs(&r, isDirectory: kind == .directory) }
         if name == PathBytes.dot && kind != .directory {
             throw .malformed("the transfer root \".\" is not a directory")
         }
@@ -252,6 +272,8 @@ public enum FileListCodec {
         entry.isPassedThrough = flags & entryPassedThrough != 0
         entry.checksum = checksum
         entry.linkCount = linkCount
+        entry.securityAttributes = SecurityAttributes.unlessEmpty(
+            SecurityAttributes(extendedAttributes: xattrs, accessACL: acls.access, defaultACL: acls.default))
         return entry
     }
 

@@ -88,7 +88,7 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
                 // --numeric-ids keeps every number.
                 guard !options.numericIDs else { return true }
                 let mapped = names.compactMap { name -> (IDName, UInt32)? in
-                    guard name.isGroup ? options.group : options.owner else { return nil }
+                    guard (name.isGroup ? options.group : options.owner) || options.acls else { return nil }
                     guard let local = name.isGroup ? lookup.groupID(name.name) : lookup.userID(name.name) else { return nil }
                     return (name, local)
                 }
@@ -175,6 +175,21 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
         if ready == 2 { listingReady.signal() }
     }
 
+    /// The sender's ACLs with the users and groups they name as this machine numbers them (by name
+    /// unless `--numeric-ids`; an id without a name here stays as it is).
+    static func mappingACLIDs(_ attributes: SecurityAttributes, users: [UInt32: UInt32], groups: [UInt32: UInt32])
+        -> SecurityAttributes
+    {
+        guard attributes.accessACL != nil || attributes.defaultACL != nil, !users.isEmpty || !groups.isEmpty else {
+            return attributes
+        }
+        func map(_ list: AccessControlList?) -> AccessControlList? {
+            list?.mappingIDs(users: { users[$0] ?? $0 }, groups: { groups[$0] ?? $0 })
+        }
+        return SecurityAttributes(extendedAttributes: attributes.extendedAttributes, accessACL: map(attributes.accessACL),
+            defaultACL: map(attributes.defaultACL))
+    }
+
     /// A directory's listing from its chunks; queues the directories the sender will list inside it.
     private func makeListing(_ chunk: FileListChunk, resolved: [FileListTracker.ResolvedEntry], expected: inout [Int],
         userIDs: [UInt32: UInt32], groupIDs: [UInt32: UInt32]) -> SourceListing
@@ -198,6 +213,9 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
             entry.isImpliedDirectory = wire.isImpliedDirectory
             entry.isPassedThrough = wire.isPassedThrough
             entry.checksum = wire.checksum
+            entry.securityAttributes = wire.securityAttributes.map {
+                Self.mappingACLIDs($0, users: userIDs, groups: groupIDs)
+            }
             if wire.descends && item.path != PathBytes.dot {
                 entry.listsContents = true
                 subdirectories[PathBytes.lastComponent(item.path)] = remoteDirectory

@@ -47,6 +47,8 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
     private let hadErrors = Atomic<Bool>(false)
     private let hadVanished = Atomic<Bool>(false)
     private var listingIOError = false
+    /// An entry's xattrs were too large to send (a sender I/O error).
+    private var droppedAttributes = false
     /// Literal and matched bytes, for the sender's own `--stats` (push).
     public let literalBytes = Atomic<Int64>(0)
     public let matchedBytes = Atomic<Int64>(0)
@@ -160,6 +162,7 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
         }
         listComplete.store(true, ordering: .relaxed)
         if builder.vanished { hadVanished.store(true, ordering: .relaxed) }
+        ioError = ioError || droppedAttributes
         listingIOError = ioError
         connection.send(.fileListDone(ioError: ioError))
     }
@@ -187,9 +190,18 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
     /// first time go ahead of it, so the receiver can map them to its own ids, as rsync does. Id 0 is
     /// never mapped by name.
     private func sendIDNames(for chunk: FileListChunk) {
-        guard (options.owner || options.group) && !options.numericIDs else { return }
+        guard (options.owner || options.group || options.acls) && !options.numericIDs else { return }
         var names: [IDName] = []
         for entry in chunk.entries {
+            // -A: the users and groups that ACL entries name are mapped the same way.
+            for aclEntry in entry.securityAttributes.map(aclNamedEntries) ?? [] where aclEntry.id != 0 {
+                let isGroup = aclEntry.tag == .group
+                let isFirst = isGroup ? namedGroups.insert(aclEntry.id).inserted : namedUsers.insert(aclEntry.id).inserted
+                guard isFirst,
+                    let name = isGroup ? UserNames.groupName(aclEntry.id) : UserNames.userName(aclEntry.id)
+                else { continue }
+                names.append(IDName(isGroup: isGroup, id: aclEntry.id, name: name))
+            }
             if options.owner && entry.uid != 0 && namedUsers.insert(entry.uid).inserted,
                 let name = UserNames.userName(entry.uid)
             {
@@ -209,6 +221,10 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
         }
     }
 
+    private func aclNamedEntries(_ attributes: SecurityAttributes) -> [AccessControlList.Entry] {
+        (attributes.accessACL?.namedEntries ?? []) + (attributes.defaultACL?.namedEntries ?? [])
+    }
+
     /// The wire form of one entry, numbered; regular files are remembered for the requests.
     private func wire(_ entry: FileEntry, in listing: SourceListing) -> WireFileEntry {
         let index = nextIndex
@@ -224,6 +240,15 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
             }
         }
         var wire = WireFileEntry(entry, name: PathBytes.lastComponent(entry.name), hardLinkGroup: group)
+        if let security = wire.securityAttributes,
+            SecurityAttributesCodec.size(of: security.extendedAttributes) > SecurityAttributesCodec.maxBytesPerEntry
+        {
+            // More than a file-list entry carries: sent without them, as a sender error (exit 23).
+            observer.error(Diagnostic("[sender] xattrs of \(OutputEscaper.escape(entry.name)) exceed \(SecurityAttributesCodec.maxBytesPerEntry) bytes: not sent", role: .sender))
+            droppedAttributes = true
+            wire.securityAttributes = SecurityAttributes.unlessEmpty(
+                SecurityAttributes(accessACL: security.accessACL, defaultACL: security.defaultACL))
+        }
         if entry.name == PathBytes.dot { wire.name = PathBytes.dot }
         wire.isPassedThrough = entry.isPassedThrough
         if entry.isDirectory { wire.descends = listing.descends(into: entry, recursive: options.recursive) }
