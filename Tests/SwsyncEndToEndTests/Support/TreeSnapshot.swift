@@ -100,6 +100,10 @@ struct TreeSnapshot: Sendable {
     /// Keyed by path relative to `root`; the root itself is ".".
     private(set) var entries: [String: Entry] = [:]
     private(set) var fileIDs: [String: FileID] = [:]
+    /// Every extended attribute (hex value by name) of every entry that has any, keyed by path as `getfattr`
+    /// prints it relative to the root. POSIX ACLs are the `system.posix_acl_*` attributes, so this compares
+    /// them too, entry by entry and id by id.
+    private(set) var extendedAttributes: [String: [String: String]] = [:]
 
     /// Inclusive distance from now, in seconds, within which a time counts as "set by the tool just now".
     static let recentWindow = 2 * 86_400
@@ -111,6 +115,34 @@ struct TreeSnapshot: Sendable {
     init(_ root: String, excluding excluded: Set<String> = []) throws {
         self.root = root
         try visit(rawBytes(root), relative: nil, excluded: excluded)
+        extendedAttributes = try TreeSnapshot.extendedAttributes(below: root)
+        extendedAttributes = extendedAttributes.filter { path, _ in
+            !excluded.contains { path == $0 || path.hasPrefix($0 + "/") }
+        }
+    }
+
+    /// `getfattr -R` over the tree, symlinks not followed; hex values. No getfattr: nothing recorded.
+    static func extendedAttributes(below root: String) throws -> [String: [String: String]] {
+        guard access("/usr/bin/getfattr", X_OK) == 0 else { return [:] }
+        let capture = NSTemporaryDirectory() + "/swsync-getfattr-" + UUID().uuidString
+        defer {
+            unlink(capture + ".stdout")
+            unlink(capture + ".stderr")
+        }
+        let result = try Subprocess.run("/usr/bin/getfattr", ["-R", "-P", "-h", "-d", "-m", "-", "-e", "hex", "."],
+            in: root, outputPrefix: capture, timeout: 120)
+        var byPath: [String: [String: String]] = [:]
+        var current: String?
+        for line in result.stdoutText.split(separator: "\n") {
+            if line.hasPrefix("# file: ") {
+                var path = String(line.dropFirst("# file: ".count))
+                if path.hasPrefix("./") { path.removeFirst(2) }
+                current = path
+            } else if let current, let equals = line.firstIndex(of: "=") {
+                byPath[current, default: [:]][String(line[..<equals])] = String(line[line.index(after: equals)...])
+            }
+        }
+        return byPath
     }
 
     var paths: [String] { entries.keys.sorted() }
@@ -265,6 +297,13 @@ enum TreeComparison {
                 if !fields.isEmpty { result.append("\(path): " + fields.joined(separator: "; ")) }
             case (nil, nil):
                 break
+            }
+        }
+        for path in Set(a.extendedAttributes.keys).union(b.extendedAttributes.keys).sorted() {
+            let left = a.extendedAttributes[path] ?? [:], right = b.extendedAttributes[path] ?? [:]
+            for name in Set(left.keys).union(right.keys).sorted() where left[name] != right[name] {
+                func short(_ value: String?) -> String { value.map { $0.count > 40 ? $0.prefix(40) + "…" : $0 } ?? "-" }
+                result.append("\(path): xattr \(name) \(labels.0)=\(short(left[name])) \(labels.1)=\(short(right[name]))")
             }
         }
         let groupsA = Set(a.hardLinkGroups)

@@ -1,0 +1,38 @@
+import SyncTestSupport
+import Testing
+
+/// `-X`/`-XX` and `-A` against rsync: the same fixture through both, trees compared with every extended
+/// attribute and ACL (`TreeSnapshot.extendedAttributes`), itemize lines (the `a` and `x` columns) and exit
+/// codes compared, and a second run that must find nothing left to do.
+@Suite(.tags(.large, .differential),
+    .enabled(if: Tools.rsyncAvailable && SecurityFixture.available, "rsync, setfattr or setfacl not found"))
+struct SecurityAttributeTests {
+    /// rsync's own output has the column the case is about, so a case cannot pass by changing nothing.
+    static func itemizes(_ fragment: String) -> OracleCheck {
+        OracleCheck { record in
+            record.output.stdoutText.contains(fragment) ? [] : ["rsync printed no \"\(fragment)\" line"]
+        }
+    }
+
+    static let cases: [DifferentialCase] = [
+        DifferentialCase(arguments: ["-aiX"], scenario: .securityAttributes),
+        DifferentialCase(arguments: ["-aiA"], scenario: .securityAttributes),
+        DifferentialCase(arguments: ["-aiAX"], scenario: .securityAttributes),
+        DifferentialCase(arguments: ["-aiXX"], scenario: .securityAttributes),
+        DifferentialCase(arguments: ["-aHAXSi", "--numeric-ids"], scenario: .securityAttributes),
+        DifferentialCase(arguments: ["-aiX"], scenario: .securityAttributesStale, checks: [itemizes("........x ")]),
+        DifferentialCase(arguments: ["-aiXX"], scenario: .securityAttributesStale, checks: [itemizes("........x ")]),
+        DifferentialCase(arguments: ["-aiA"], scenario: .securityAttributesStale, checks: [itemizes(".......a. ")]),
+        DifferentialCase(arguments: ["-aiAX"], scenario: .securityAttributesStale, checks: [itemizes(".......a")]),
+        DifferentialCase(arguments: ["-aiAX", "--numeric-ids"], scenario: .securityAttributesStale),
+        DifferentialCase(arguments: ["-aiAXn"], scenario: .securityAttributesStale, checks: [.unchanged]),
+        DifferentialCase(arguments: ["-aiAXn"], scenario: .securityAttributes),
+        // Without the options nothing of them is copied or compared.
+        DifferentialCase(arguments: ["-ai"], scenario: .securityAttributesStale),
+    ]
+
+    @Test(arguments: cases)
+    func againstRsync(_ testCase: DifferentialCase) throws {
+        try DifferentialRunner.run(testCase)
+    }
+}
