@@ -97,7 +97,7 @@ struct FileListTests {
             w.signedVarint(0)
         }
         let cases: [([UInt8], ProtocolError.Code)] = [
-            (chunk { plain(&$0, flags: 0x80) }, .malformed),
+            (chunk { plain(&$0, flags: 0x80); $0.varint(0); $0.varint(0); $0.byte(0x04) }, .malformed),  // ACL presence
             (chunk { plain(&$0, mode: 0o070644); $0.varint(0); $0.varint(0) }, .malformed),  // unknown type bits
             (chunk { plain(&$0, mode: 0o1100644); $0.varint(0); $0.varint(0) }, .malformed),
             (chunk { plain(&$0, flags: 0x02); $0.varint(0); $0.varint(0) }, .malformed),  // implied on a file
