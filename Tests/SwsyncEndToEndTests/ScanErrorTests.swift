@@ -14,8 +14,6 @@ import Glibc
     .enabled(if: geteuid() == 0, "needs root to switch to an unprivileged user"),
     .enabled(if: Tools.isExecutable("/usr/bin/setpriv"), "setpriv (util-linux) not installed"))
 struct ScanErrorTests {
-    static let asNobody = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
-
     /// src/{a/f1, locked/ (mode 000) holding g, top}, dst/ with files the source does not have, all
     /// reachable by `nobody`.
     static func prepare(_ root: String) throws {
@@ -36,19 +34,9 @@ struct ScanErrorTests {
     @Test(arguments: [["-a", "--delete"], ["-a", "--delete-after"], ["-a", "--delete-delay"], ["-a", "--delete-before"]])
     func unreadableSourceDirectoryStopsDeletions(_ options: [String]) throws {
         let scratch = try TemporaryDirectory("scan-eacces")
-        try changeMode(scratch.path, 0o755)
-        var results: [(label: String, output: ProcessOutput, tree: TreeSnapshot)] = []
-        for (label, tool) in [("rsync", Tools.rsync!), ("swsync", RemoteHost.absoluteSwsync)] {
-            let root = scratch.path + "/" + label
-            try makeDirectory(root)
-            try Self.prepare(root)
-            let output = try Subprocess(executable: Self.asNobody[0],
-                arguments: Array(Self.asNobody.dropFirst()) + [tool] + options + ["src/", "dst/"],
-                directory: root, outputPrefix: root + "/out").wait()
-            try changeMode(root + "/src/locked", 0o755)
-            results.append((label, output, try TreeSnapshot(root + "/dst")))
-        }
-        let (rsync, swsync) = (results[0], results[1])
+        let (rsync, swsync) = try Unprivileged.runBoth(in: scratch.path, options + ["src/", "dst/"],
+            prepare: Self.prepare, afterRun: { root in try changeMode(root + "/src/locked", 0o755) })
+        let results = [rsync, swsync]
         #expect(rsync.output.termination == .exited(23), Comment(rawValue: rsync.output.stderrText))
         #expect(swsync.output.termination == rsync.output.termination, Comment(rawValue: swsync.output.stderrText))
         for result in results {

@@ -11,8 +11,6 @@ import Glibc
     .enabled(if: geteuid() == 0, "needs root to set trusted.* and to switch to an unprivileged user"),
     .enabled(if: Tools.isExecutable("/usr/bin/setpriv") && SecurityFixture.available, "setpriv or attr/acl tools missing"))
 struct UnprivilegedSecurityAttributeTests {
-    static let asNobody = ["/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
-
     static func prepare(_ root: String) throws {
         try makeDirectories(root + "/src/dir")
         try makeDirectories(root + "/dst/dir")
@@ -35,18 +33,7 @@ struct UnprivilegedSecurityAttributeTests {
 
     @Test func userNamespaceOnly() throws {
         let scratch = try TemporaryDirectory("xattrs-nobody")
-        try changeMode(scratch.path, 0o755)
-        var results: [(label: String, output: ProcessOutput, tree: TreeSnapshot)] = []
-        for (label, tool) in [("rsync", Tools.rsync!), ("swsync", RemoteHost.absoluteSwsync)] {
-            let root = scratch.path + "/" + label
-            try makeDirectory(root)
-            try Self.prepare(root)
-            let output = try Subprocess(executable: Self.asNobody[0],
-                arguments: Array(Self.asNobody.dropFirst()) + [tool, "-aiAX", "src/", "dst/"],
-                directory: root, outputPrefix: root + "/out").wait()
-            results.append((label, output, try TreeSnapshot(root + "/dst")))
-        }
-        let (rsync, swsync) = (results[0], results[1])
+        let (rsync, swsync) = try Unprivileged.runBoth(in: scratch.path, ["-aiAX", "src/", "dst/"], prepare: Self.prepare)
         #expect(rsync.output.termination == .exited(0), Comment(rawValue: rsync.output.stderrText))
         #expect(swsync.output.termination == rsync.output.termination, Comment(rawValue: swsync.output.stderrText))
         #expect(swsync.output.stdoutText == rsync.output.stdoutText)

@@ -14,7 +14,7 @@ enum Usage {
         swsync  version \(version)  (rsync-compatible command line; local, or over SSH to swsync --server)
         Capabilities:
             filter rules (rsync's language, plus --match-full-path), delta transfer, --bwlimit,
-            built-in SSH client (libssh), -e remote shells
+            built-in SSH client (libssh), -e remote shells, xattrs, ACLs
         Checksum list:
             xxh128 xxh3 xxh64
         Compress list:

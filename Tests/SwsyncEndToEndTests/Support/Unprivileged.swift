@@ -1,0 +1,34 @@
+import Foundation
+
+import Glibc
+
+/// rsync and swsync run side by side as `nobody` (root reads and writes everything), each in its own copy
+/// of a prepared directory.
+enum Unprivileged {
+    static let asNobody = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+    struct Result {
+        var label: String
+        var output: ProcessOutput
+        var tree: TreeSnapshot
+    }
+
+    /// For each tool: `scratch/<label>` made, `prepare`d, the tool run there as nobody with `arguments`,
+    /// `afterRun` called, then `dst/` snapshotted (as root). rsync's result first.
+    static func runBoth(in scratch: String, _ arguments: [String], prepare: (String) throws -> Void,
+        afterRun: (String) throws -> Void = { _ in }) throws -> (rsync: Result, swsync: Result)
+    {
+        try changeMode(scratch, 0o755)
+        var results: [Result] = []
+        for (label, tool) in [("rsync", Tools.rsync!), ("swsync", RemoteHost.absoluteSwsync)] {
+            let root = scratch + "/" + label
+            try makeDirectory(root)
+            try prepare(root)
+            let output = try Subprocess(executable: asNobody[0], arguments: Array(asNobody.dropFirst()) + [tool] + arguments,
+                directory: root, outputPrefix: root + "/out").wait()
+            try afterRun(root)
+            results.append(Result(label: label, output: output, tree: try TreeSnapshot(root + "/dst")))
+        }
+        return (results[0], results[1])
+    }
+}
