@@ -33,12 +33,19 @@ extension PosixFileSystem {
     }
 
     public func writeSecurityAttributes(_ location: FileLocation, kind: FileKind, _ writes: [AttributeWrite])
-        throws(SystemCallError)
+        throws(SystemCallError) -> [SystemCallError]
     {
-        guard kind != .symlink, !writes.isEmpty else { return }
+        guard kind != .symlink, !writes.isEmpty else { return [] }
         let entry = try AttributeTarget(location, kind: kind)
         defer { entry.close() }
+        var failures: [SystemCallError] = []
         for write in writes {
+            do throws(SystemCallError) { try make(write, on: entry) } catch { failures.append(error) }
+        }
+        return failures
+    }
+
+    private func make(_ write: AttributeWrite, on entry: AttributeTarget) throws(SystemCallError) {
             switch write {
             case .setExtendedAttribute(let attribute):
                 try entry.set(attribute.name, attribute.value)
@@ -50,7 +57,6 @@ extension PosixFileSystem {
                     try entry.remove(name, missingIsFine: true)
                 }
             }
-        }
     }
 }
 

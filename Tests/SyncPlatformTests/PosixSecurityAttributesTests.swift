@@ -34,7 +34,7 @@ struct PosixSecurityAttributesTests {
             if name == "locked" { try fs.setPermissions(location, 0o000) }
             var writes: [AttributeWrite] = [.setExtendedAttribute(attribute), .setACL(.access, acl)]
             if kind == .directory { writes.append(.setACL(.default, acl)) }
-            try fs.writeSecurityAttributes(location, kind: kind, writes)
+            _ = try fs.writeSecurityAttributes(location, kind: kind, writes)
             let stored = try fs.securityAttributes(location, kind: kind,
                 selection: [.extendedAttributes, .accessACL, .defaultACL])
             #expect(stored.extendedAttributes?.contains(attribute) == true, "\(name)")
@@ -42,7 +42,7 @@ struct PosixSecurityAttributesTests {
             #expect(try fs.lstat(location.name, in: directory).permissions & 0o777 == 0o650, "the ACL set the mode")
             if kind == .directory { #expect(stored.defaultACL == .some(acl)) }
 
-            try fs.writeSecurityAttributes(location, kind: kind, [.removeExtendedAttribute(attribute.name),
+            _ = try fs.writeSecurityAttributes(location, kind: kind, [.removeExtendedAttribute(attribute.name),
                 .setACL(.access, AccessControlList.minimal?.applying(mode: 0o640))])
             let cleared = try fs.securityAttributes(location, kind: kind, selection: [.extendedAttributes, .accessACL])
             #expect(cleared.extendedAttributes?.contains(attribute) == false)
@@ -51,13 +51,13 @@ struct PosixSecurityAttributesTests {
         // A symlink has none, and nothing is written through it.
         let link = FileLocation(Array("link".utf8), in: directory)
         #expect(try fs.securityAttributes(link, kind: .symlink, selection: [.extendedAttributes]).extendedAttributes == nil)
-        try fs.writeSecurityAttributes(link, kind: .symlink, [.setExtendedAttribute(attribute)])
+        _ = try fs.writeSecurityAttributes(link, kind: .symlink, [.setExtendedAttribute(attribute)])
         let file = try fs.securityAttributes(FileLocation(Array("file".utf8), in: directory), kind: .regular,
             selection: [.extendedAttributes])
         #expect(file.extendedAttributes?.contains(attribute) == false)
         // A file swapped for a symlink is refused (O_NOFOLLOW), not followed.
         #expect(throws: SystemCallError.self) {
-            try fs.writeSecurityAttributes(link, kind: .regular, [.setExtendedAttribute(attribute)])
+            _ = try fs.writeSecurityAttributes(link, kind: .regular, [.setExtendedAttribute(attribute)])
         }
     }
 }

@@ -85,9 +85,10 @@ public protocol FileSystem: Sendable {
     /// through a descriptor of the entry itself opened without following a symlink there.
     func securityAttributes(_ location: FileLocation, kind: FileKind, selection: SecurityAttributeSelection)
         throws(SystemCallError) -> StoredSecurityAttributes
-    /// Makes `writes` on the entry at `location` in order, reached the same way; the first failure stops them.
+    /// Makes `writes` on the entry at `location` in order, reached the same way; returns the writes that
+    /// failed (each is tried, as rsync tries each), and throws only when the entry cannot be opened.
     func writeSecurityAttributes(_ location: FileLocation, kind: FileKind, _ writes: [AttributeWrite])
-        throws(SystemCallError)
+        throws(SystemCallError) -> [SystemCallError]
 
     /// A small file's whole content (filter rules, `--files-from` lists).
     func readFile(_ path: [UInt8]) throws(SystemCallError) -> [UInt8]
@@ -215,9 +216,9 @@ extension FileSystem {
             errnoText: "Operation not supported")
     }
     public func writeSecurityAttributes(_ location: FileLocation, kind: FileKind, _ writes: [AttributeWrite])
-        throws(SystemCallError)
+        throws(SystemCallError) -> [SystemCallError]
     {
-        guard !writes.isEmpty else { return }
+        guard !writes.isEmpty else { return [] }
         throw SystemCallError(call: "lsetxattr", path: location.path, errno: SystemErrno.notSupported,
             errnoText: "Operation not supported")
     }

@@ -30,7 +30,6 @@ extension Generator {
     /// Gives an entry made here (a directory, a device) its source's attributes.
     func applySecurityAttributes(_ entry: FileEntry, at location: FileLocation, mode: UInt32) {
         guard !options.dryRun, let change = securityChange(entry, mode: mode) else { return }
-        warn(receiver.applySecurityAttributes(location, kind: change.kind, source: change.attributes, mode: mode,
-            role: .generator))
+        warn(receiver.applySecurityAttributes(location, kind: change.kind, source: change.attributes, mode: mode))
     }
 }

@@ -17,9 +17,9 @@ extension Receiver {
     }
 
     /// Gives the entry at `location` its source's `attributes`; `mode` is the permissions it ends with.
-    /// Returns the failures as rsync words them.
+    /// Returns the failures as rsync words them (its receiver's, whichever side of ours made the call).
     public func applySecurityAttributes(_ location: FileLocation, kind: FileKind, source attributes: SecurityAttributes?,
-        mode: UInt32, role: Role = .receiver) -> [String]
+        mode: UInt32) -> [String]
     {
         guard securityRules.isActive, kind != .symlink else { return [] }
         let (current, failure) = destinationSecurityAttributes(location, kind: kind)
@@ -27,15 +27,26 @@ extension Receiver {
         let writes = securityRules.writes(source: attributes, destination: current, kind: kind, mode: mode)
         guard !writes.isEmpty else { return [] }
         do {
-            try fs.writeSecurityAttributes(location, kind: kind, writes)
-            return []
+            return try fs.writeSecurityAttributes(location, kind: kind, writes).map(describe)
         } catch {
-            let shown = OutputEscaper.escape(fs.absolute(location.path))
-            if let name = error.attributeName, !name.starts(with: Self.aclAttributePrefix) {
-                return ["[\(role.rawValue)] rsync_xal_set: \(error.call)(\"\(shown)\",\"\(OutputEscaper.escape(name))\") failed: \(error.errnoText) (\(error.errno))"]
-            }
-            return ["[\(role.rawValue)] set_acl: sys_acl_set_file(\(shown)): \(error.errnoText) (\(error.errno))"]
+            return ["[receiver] \(error.description)"]  // the entry itself could not be opened
         }
+    }
+
+    /// A failed write as rsync's receiver words it: the xattr with the full path, the ACL with the name
+    /// below the destination.
+    private func describe(_ error: SystemCallError) -> String {
+        let name = error.attributeName ?? []
+        guard name.starts(with: Self.aclAttributePrefix) else {
+            let shown = OutputEscaper.escape(fs.absolute(error.path))
+            return "[receiver] rsync_xal_set: \(error.call)(\"\(shown)\",\"\(OutputEscaper.escape(name))\") failed: \(error.errnoText) (\(error.errno))"
+        }
+        var root = destinationRoot
+        while root.count > 1 && root.last == PathBytes.slash { root.removeLast() }
+        var relative = error.path[...]
+        if !root.isEmpty, relative.starts(with: root + [PathBytes.slash]) { relative = relative.dropFirst(root.count + 1) }
+        let type = name.elementsEqual(Self.aclAttributePrefix + Array("default".utf8)) ? "ACL_TYPE_DEFAULT" : "ACL_TYPE_ACCESS"
+        return "[receiver] set_acl: xacl_set(\(OutputEscaper.escape(Array(relative))), \(type)): \(error.errnoText) (\(error.errno))"
     }
 
     static var aclAttributePrefix: [UInt8] { Array("system.posix_acl_".utf8) }

@@ -442,7 +442,7 @@ public struct Receiver<FS: FileSystem>: Sendable {
         // mode's group bits, and the chmod then sets the final ones, the mask with them.
         if let security {
             warnings += applySecurityAttributes(path, kind: security.kind, source: security.attributes,
-                mode: security.mode, role: role)
+                mode: security.mode)
         }
         if let permissions, !isSymlink {
             do { try fs.setPermissions(path, permissions) } catch {
