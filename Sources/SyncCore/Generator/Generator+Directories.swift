@@ -94,6 +94,7 @@ extension Generator {
             // and then does not count it as created.
             if let basis = references.candidate(for: entry, kind: .directory) {
                 var flags = check.attributeFlags(source: entry, destination: basis.status, localChange: false)
+                addSecurityFlags(&flags, entry, at: basis.location, existing: basis.status, attributesSetFirst: false)
                 flags.insert(.localChange)
                 report(entry, flags: flags)
             } else {

@@ -8,6 +8,9 @@ struct ReferenceDirectories<FS: FileSystem> {
     let kind: AlternateDestinationKind?
     /// `-L`, `--copy-unsafe-links`: a listed symlink is read through.
     let followsSourceLinks: Bool
+    /// `-X`/`-A`: a reference copy matches only with the source's xattrs and ACLs too (rsync's
+    /// `unchanged_attrs`).
+    var security: SecurityAttributeRules?
     private(set) var roots: [[UInt8]]
     /// Each root's handle, opened under the operator-path rule (`openRoots`): entries below a root are
     /// looked up through it without following a symlink on the way, so a reference directory swapped
@@ -19,6 +22,7 @@ struct ReferenceDirectories<FS: FileSystem> {
         self.check = check
         kind = options.alternateDestinationKind
         followsSourceLinks = options.copyLinks || options.copyUnsafeLinks
+        security = SecurityAttributeRules(options: options)
         roots = options.alternateDestinations.map { directory in
             directory.first == PathBytes.slash ? directory : PathBytes.join(destinationRoot, directory)
         }
@@ -97,9 +101,19 @@ struct ReferenceDirectories<FS: FileSystem> {
                     try? fs.openSource(location, followingSymlink: false).checksum())
             }
             guard same else { return nil }
-            return (candidate, location, status,
-                check.attributeFlags(source: entry, destination: status, localChange: false))
+            return (candidate, location, status, attributeFlags(entry, location, status))
         }
+    }
+
+    /// The preserved attributes in which the copy at `location` differs from the source, the xattrs and
+    /// ACLs of `-X`/`-A` included.
+    private func attributeFlags(_ entry: FileEntry, _ location: FileLocation, _ status: FileStatus) -> ItemizeFlags {
+        var flags = check.attributeFlags(source: entry, destination: status, localChange: false)
+        guard let security, security.isActive, entry.kind != .symlink else { return flags }
+        let stored = (try? fs.securityAttributes(location, kind: entry.kind, selection: security.selection(for: entry.kind)))
+            ?? StoredSecurityAttributes()
+        flags.formUnion(security.differences(source: entry.securityAttributes, destination: stored, kind: entry.kind))
+        return flags
     }
 
     /// The first file with the source's data and every preserved attribute.
@@ -115,7 +129,7 @@ struct ReferenceDirectories<FS: FileSystem> {
         for root in roots {
             guard let found = locate(entry.name, in: root), found.status.kind == kind else { continue }
             if kind != .directory { return found }
-            if check.attributeFlags(source: entry, destination: found.status, localChange: false).isEmpty {
+            if attributeFlags(entry, found.location, found.status).isEmpty {
                 return found
             }
             if first == nil { first = found }
@@ -133,7 +147,7 @@ struct ReferenceDirectories<FS: FileSystem> {
             } else if entry.kind.isDevice && status.rdev != entry.status.rdev {
                 continue
             }
-            if check.attributeFlags(source: entry, destination: status, localChange: false).isEmpty { return location }
+            if attributeFlags(entry, location, status).isEmpty { return location }
         }
         return nil
     }

@@ -31,6 +31,15 @@ extension Scenario {
     }
 }
 
+extension Scenario {
+    /// `prev/` is the drifted copy of `xattrs-acls-stale` and `dst/` does not exist: a reference copy whose
+    /// data matches but whose xattrs or ACLs do not is copied, not linked.
+    static let securityAttributesPrevious = Scenario(name: "xattrs-acls-prev") { context in
+        try securityAttributesStale.prepare(context)
+        guard rename(context.path("dst"), context.path("prev")) == 0 else { throw HarnessError("rename dst prev") }
+    }
+}
+
 enum SecurityFixture {
     static func decorate(_ src: String) throws {
         try setfattr(src + "/one.bin", "user.comment", "the one byte")
