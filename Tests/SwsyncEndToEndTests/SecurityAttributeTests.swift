@@ -39,6 +39,6 @@ struct SecurityAttributeTests {
 
     @Test(arguments: cases)
     func againstRsync(_ testCase: DifferentialCase) throws {
-        try DifferentialRunner.run(testCase)
+        try DifferentialRunner.runComparing(testCase)
     }
 }

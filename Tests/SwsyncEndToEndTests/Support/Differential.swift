@@ -158,6 +158,17 @@ struct DifferentialCase: Sendable, CustomTestStringConvertible {
 enum DifferentialRunner {
     static let labels = ("rsync", "swsync")
 
+    /// `run`, with a case's documented `knownDifference` recorded as a known issue.
+    static func runComparing(_ testCase: DifferentialCase) throws {
+        if let reason = testCase.knownDifference, !Tools.binaryUnderTestIsRsync {
+            withKnownIssue(Comment(rawValue: reason)) {
+                try run(testCase)
+            }
+        } else {
+            try run(testCase)
+        }
+    }
+
     static func run(_ testCase: DifferentialCase, sourceLocation: SourceLocation = #_sourceLocation) throws {
         guard let rsync = Tools.rsync else {
             Issue.record("reference rsync not found", sourceLocation: sourceLocation)
