@@ -33,6 +33,9 @@ struct SecurityAttributeTests {
             knownDifference: "rsync's --copy-dest makes a FIFO matched in the reference directory without its xattrs "
                 + "(the next run adds them: .S........x); swsync gives them at once (Docs/compatibility.md)"),
         DifferentialCase(arguments: ["-aiAX", "--compare-dest=../prev"], scenario: .securityAttributesPrevious),
+        DifferentialCase(arguments: ["-aiAX", "--inplace"], scenario: .securityAttributesStale),
+        DifferentialCase(arguments: ["-aiAXH", "--no-whole-file"], scenario: .securityAttributesStale),
+        DifferentialCase(arguments: ["-aiAXc", "--delete"], scenario: .securityAttributesStale),
         // Without the options nothing of them is copied or compared.
         DifferentialCase(arguments: ["-ai"], scenario: .securityAttributesStale),
     ]
