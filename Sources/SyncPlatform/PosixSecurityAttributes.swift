@@ -18,17 +18,19 @@ extension PosixFileSystem {
         guard kind != .symlink, !selection.isEmpty else { return stored }
         let entry = try AttributeTarget(location, kind: kind)
         defer { entry.close() }
+        // One listing says which values exist: an entry without any costs open, flistxattr and close.
+        let names = try entry.names()
         if selection.contains(.extendedAttributes) {
-            stored.extendedAttributes = try entry.names().map { name throws(SystemCallError) in
+            stored.extendedAttributes = try names.map { name throws(SystemCallError) in
                 ExtendedAttribute(name: name, value: try entry.value(name) ?? [])
             }
         }
-        if selection.contains(.accessACL) {
-            stored.accessACL = .some(try entry.value(PosixACLFormat.accessName).flatMap(PosixACLFormat.decode))
+        func acl(_ name: [UInt8]) throws(SystemCallError) -> AccessControlList? {
+            guard names.contains(name) else { return nil }
+            return try entry.value(name).flatMap(PosixACLFormat.decode)
         }
-        if selection.contains(.defaultACL) {
-            stored.defaultACL = .some(try entry.value(PosixACLFormat.defaultName).flatMap(PosixACLFormat.decode))
-        }
+        if selection.contains(.accessACL) { stored.accessACL = .some(try acl(PosixACLFormat.accessName)) }
+        if selection.contains(.defaultACL) { stored.defaultACL = .some(try acl(PosixACLFormat.defaultName)) }
         return stored
     }
 

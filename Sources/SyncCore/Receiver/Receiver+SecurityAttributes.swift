@@ -50,6 +50,4 @@ extension Receiver {
     }
 
     static var aclAttributePrefix: [UInt8] { Array("system.posix_acl_".utf8) }
-
-    var securityRules: SecurityAttributeRules { SecurityAttributeRules(options: options) }
 }

@@ -16,11 +16,14 @@ public struct Receiver<FS: FileSystem>: Sendable {
     var temporaryDirectoryRefusal: SystemCallError?
     /// `--bwlimit`: shared by every copy of this value, so all writer threads draw on one bucket.
     let limiter: BandwidthLimiter?
+    /// `-X`/`-A`: what is copied besides owner, mode and time (made once: it is asked per entry).
+    let securityRules: SecurityAttributeRules
 
     public init(fs: FS, options: SyncOptions, isInterrupted: @escaping @Sendable () -> Bool) {
         self.fs = fs
         self.options = options
         self.isInterrupted = isInterrupted
+        securityRules = SecurityAttributeRules(options: options)
         limiter = options.bandwidthLimit.flatMap(TokenBucket.rsyncRate).map { BandwidthLimiter(bytesPerSecond: $0) }
     }
 
