@@ -38,6 +38,7 @@ struct CommandLineTests {
             #expect(capabilities[key] is Bool, "\(key)")
         }
         #expect(capabilities["crtimes"] as? Bool == false)
+        #expect(capabilities["ACLs"] as? Bool == true && capabilities["xattrs"] as? Bool == true)
         #expect((report["checksum_list"] as? [String])?.contains("xxh128") == true)
         #expect((report["compress_list"] as? [String])?.contains("zstd") == true)
         #expect(try run(["-V"], label: "version-once").stdoutText.hasPrefix("swsync  version"))

@@ -1,13 +1,14 @@
 /// What this build can do, as rsync 3.5's `-VV` reports it: the same keys, swsync's true values, so a
 /// script (or rsync's own test suite) that asks before it relies on a feature gets a straight answer.
 enum Capabilities {
-    /// Each capability rsync names, in rsync's order, with whether swsync has it.
+    /// Each capability rsync names, in rsync's order, with whether swsync has it. ACL_at: received ACLs
+    /// are written through a descriptor of the entry itself, never by path (`PosixSecurityAttributes`).
     static let features: [(name: String, value: String)] = [
         ("file_bits", "64"), ("inum_bits", "64"), ("timestamp_bits", "64"), ("long_int_bits", "64"),
         ("socketpairs", "false"), ("symlinks", "true"), ("symtimes", "true"), ("hardlinks", "true"),
         ("hardlink_specials", "false"), ("hardlink_symlinks", "false"), ("IPv6", "true"), ("atimes", "false"),
-        ("batchfiles", "false"), ("inplace", "true"), ("append", "true"), ("ACLs", "false"), ("ACL_at", "false"),
-        ("xattrs", "false"), ("secluded_args", "\"optional\""), ("iconv", "false"), ("prealloc", "true"),
+        ("batchfiles", "false"), ("inplace", "true"), ("append", "true"), ("ACLs", "true"), ("ACL_at", "true"),
+        ("xattrs", "true"), ("secluded_args", "\"optional\""), ("iconv", "false"), ("prealloc", "true"),
         ("stop_at", "true"), ("crtimes", "false"),
     ]
     static let checksums = ["xxh128", "xxh3", "xxh64"]
