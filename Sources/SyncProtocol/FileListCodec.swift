@@ -222,7 +222,8 @@ public enum FileListCodec {
         if isRoot { try PathValidation.validateRelativePath(name, allowsRoot: true, limits: limits) }
         if !(isRoot && name == PathBytes.dot) { try PathValidation.validateComponent(name, limits: limits) }
         let mode = try r.uint32("mode")
-        let kind = try kindOf(mode: mode, name: name)
+        // Mode 0: a named source that is missing (--delete-missing-args); only among the named sources.
+        let kind = mode == 0 && isRoot ? FileKind.regular : try kindOf(mode: mode, name: name)
         let size = kind == .regular || kind == .directory ? Int64(try r.varint("size", max: Int(Int64.max))) : 0
         let seconds = try r.signedVarint("mtime")
         var nanoseconds: Int64 = 0

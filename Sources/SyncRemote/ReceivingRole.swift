@@ -200,6 +200,8 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
         var descending: [Int] = []
         for item in resolved {
             let wire = item.entry
+            // A missing source (mode 0) is a deletion request, honoured only with --delete-missing-args.
+            if wire.mode == 0 && !options.deleteMissingArgs { continue }
             var status = wire.status
             if let uid = userIDs[status.uid] { status.uid = uid }
             if let gid = groupIDs[status.gid] { status.gid = gid }
@@ -210,6 +212,7 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
             }
             var entry = FileEntry(name: item.path, sourcePath: item.path, status: status, symlinkTarget: wire.symlinkTarget)
             entry.fileIndex = item.index
+            entry.isMissingArgument = wire.mode == 0
             entry.isImpliedDirectory = wire.isImpliedDirectory
             entry.isPassedThrough = wire.isPassedThrough
             entry.checksum = wire.checksum

@@ -238,6 +238,47 @@ struct RsyncOptionTests {
             scenario: .fuzzy, output: .itemizeAndDataStats))
     }
 
+    // MARK: --ignore-missing-args, --delete-missing-args
+
+    @Test(arguments: [
+        ["--delete-missing-args"], ["--delete-missing-args", "--force"], ["--delete-missing-args", "--delete"],
+        ["--delete-missing-args", "-n"], ["--ignore-missing-args"], [],
+    ])
+    func missingArguments(_ options: [String]) throws {
+        let operands = ["src/a", "src/x", "src/gone", "src/emptyd", "src/none", "dst/"]
+        try DifferentialRunner.run(DifferentialCase(arguments: ["-ai"] + options, operands: operands, scenario: .missingSources,
+            oracleExit: options.isEmpty ? 23 : 0))
+    }
+
+    /// Over a remote link the missing names travel as "missing" entries: the receiving end deletes
+    /// their counterparts as a local run does (a push's server, a pull's client).
+    @Test func deleteMissingArgsOverARemoteLink() throws {
+        let scratch = try TemporaryDirectory("missing-remote")
+        let root = scratch.path
+        try writeFile(root + "/rsh.sh", Array("#!/bin/sh\nshift\nexec sh -c \"$*\"\n".utf8), mode: 0o755)
+        let remote = ["-e", root + "/rsh.sh", "--rsync-path=\(RemoteHost.absoluteSwsync)"]
+        for label in ["push", "pull"] {
+            let run = root + "/" + label
+            try makeDirectories(run + "/src")
+            try makeDirectories(run + "/dst/gone/sub")
+            try makeDirectories(run + "/dst/emptyd")
+            try writeFile(run + "/src/a", Array("a".utf8))
+            try writeFile(run + "/dst/x", Array("x".utf8))
+            try writeFile(run + "/dst/gone/sub/y", Array("y".utf8))
+            let names = ["a", "x", "gone", "emptyd", "none"]
+            let operands = label == "push"
+                ? names.map { run + "/src/" + $0 } + ["host:" + run + "/dst/"]
+                : names.map { "host:" + run + "/src/" + $0 } + [run + "/dst/"]
+            let output = try Subprocess(executable: Tools.swsync, arguments: ["-ai", "--delete-missing-args"] + remote + operands,
+                directory: root, outputPrefix: run + "-out").wait()
+            #expect(output.termination == .exited(0), "\(label): \(output.stderrText)")
+            #expect(exists(run + "/dst/a") && !exists(run + "/dst/x") && !exists(run + "/dst/emptyd"), "\(label)")
+            #expect(exists(run + "/dst/gone/sub/y"), "\(label): a non-empty directory needs --delete or --force")
+            #expect(output.stdoutText.contains("*deleting   x"), "\(label): \(output.stdoutText)")
+            #expect(output.stdoutText.contains("cannot delete non-empty directory: gone"), "\(label)")
+        }
+    }
+
     // MARK: -S, --preallocate, --fsync
 
     /// The same trees as rsync's on the rich fixture, fresh and stale.
@@ -309,6 +350,15 @@ extension OutputFilter {
 }
 
 extension Scenario {
+    /// Named sources that exist (`a`) and that do not (`x`, `gone`, `emptyd`, `none`), against a
+    /// destination holding a file, a non-empty and an empty directory of those names.
+    static let missingSources = Scenario(name: "missing-sources") { context in
+        for directory in ["src", "dst/gone/sub", "dst/emptyd"] { try makeDirectories(context.path(directory)) }
+        try writeFile(context.path("src/a"), Array("a".utf8))
+        try writeFile(context.path("dst/x"), Array("x".utf8))
+        try writeFile(context.path("dst/gone/sub/y"), Array("y".utf8))
+    }
+
     /// Renamed and rotated files for `-y`: each new source file has a near name in the destination or in
     /// `ref/` with most of its data, one has a same-size-and-time twin under another name.
     static let fuzzy = Scenario(name: "fuzzy") { context in

@@ -36,6 +36,25 @@ struct PathValidationTests {
         expectProtocolError(.unsafePath) { try PathValidation.validateSymlinkTarget([UInt8](repeating: 0x61, count: 4097)) }
     }
 
+    /// Mode 0 is a missing named source (`--delete-missing-args`): accepted among the root's names, a
+    /// malformed entry anywhere else.
+    @Test func missingEntriesOnlyAmongTheNamedSources() throws {
+        let missing = WireFileEntry(name: Array("gone".utf8), mode: 0, mtime: FileTime(seconds: 0))
+        let root = Message.fileListChunk(FileListChunk(directoryIndex: nil, entries: [missing]))
+        guard case .fileListChunk(let decoded) = try Message.decode(type: .fileListChunk, payload: root.encodePayload()) else {
+            Issue.record("not a chunk")
+            return
+        }
+        #expect(decoded.entries.first?.mode == 0)
+        let sub = Message.fileListChunk(FileListChunk(directoryIndex: 0, entries: [missing]))
+        do {
+            _ = try Message.decode(type: .fileListChunk, payload: sub.encodePayload())
+            Issue.record("a missing entry below the root was accepted")
+        } catch {
+            #expect(error.code == .malformed, "\(error)")
+        }
+    }
+
     @Test func hostileNamesInsideAFileListChunk() {
         for name in Self.hostile where !name.isEmpty {
             let root = Message.fileListChunk(FileListChunk(directoryIndex: nil,

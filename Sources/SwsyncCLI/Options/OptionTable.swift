@@ -169,6 +169,7 @@ enum OptionTable {
             apply: { command, _ in command.options.oneFileSystem += 1 },
             negate: { command in command.options.oneFileSystem = 0 }),
         flag(["ignore-missing-args"], nil, { $0.ignoreMissingArgs = $1 }),
+        flag(["delete-missing-args"], nil, { $0.deleteMissingArgs = $1 }),
         flag(["prune-empty-dirs"], "m", { $0.pruneEmptyDirs = $1 }),
         OptionSpec(names: ["old-dirs", "old-d"], short: nil, takesValue: false,
             apply: { command, _ in command.oldDirs = true }, negate: nil),

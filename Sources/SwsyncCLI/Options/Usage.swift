@@ -100,6 +100,8 @@ enum Usage {
         --prune-empty-dirs, -m   prune empty directory chains from file-list
         --remove-source-files    sender removes synchronized files (non-dir)
         --existing               skip creating new files on receiver
+        --ignore-missing-args    ignore missing source args without error
+        --delete-missing-args    delete missing source args from destination
         --ignore-existing        skip updating files that exist on receiver
         --del                    an alias for --delete-during
         --delete                 delete extraneous files from dest dirs

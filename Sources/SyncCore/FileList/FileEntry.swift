@@ -17,6 +17,9 @@ public struct FileEntry: Sendable {
     /// A directory with paths named below it (`--files-from` lists "b" and "b/c/f"): entered to reach
     /// them even without `-r`.
     public var leadsToNamedPaths = false
+    /// `--delete-missing-args`: a named source that does not exist, sent so that the receiver deletes
+    /// its counterpart (rsync's "missing" file-list entry, mode 0).
+    public var isMissingArgument = false
     /// A symlink in the source that `-L`, `-k` or `--copy-unsafe-links` follow: the entry is its referent.
     public var isFollowedSymlink = false
     /// A local run: the open source directory it was listed in, through which its data is read.

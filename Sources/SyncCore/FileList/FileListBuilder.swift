@@ -203,6 +203,15 @@ public struct FileListBuilder<FS: FileSystem> {
         do {
             status = try lstat()
         } catch {
+            // --ignore-missing-args: a named source that is not there is no error; with
+            // --delete-missing-args it goes as a "missing" entry, for the receiver to delete.
+            if error.errno == SystemErrno.noSuchEntry && !fromListing && (options.ignoreMissingArgs || options.deleteMissingArgs) {
+                guard options.deleteMissingArgs else { return nil }
+                var missing = FileEntry(name: name, sourcePath: sourcePath, status: FileStatus(mode: 0, size: 0,
+                    mtime: FileTime(seconds: 0), uid: 0, gid: 0, device: 0, inode: 0, linkCount: 1, rdev: 0))
+                missing.isMissingArgument = true
+                return missing
+            }
             if error.errno == SystemErrno.noSuchEntry && fromListing {
                 reportError("file has vanished: \"\(absolute(sourcePath))\"", isPrefixed: false)
                 vanished = true

@@ -2,6 +2,10 @@
 /// out of the way.
 extension Generator {
     func processNonDirectory(_ entry: FileEntry) {
+        if entry.isMissingArgument {
+            deleteMissingArgument(entry)
+            return
+        }
         switch entry.kind {
         case .regular:
             stats.files.add(.regular)
@@ -203,6 +207,22 @@ extension Generator {
     }
 
     // MARK: Helpers
+
+    /// `--delete-missing-args`: the destination's counterpart of a source that is not there goes; a
+    /// directory with something in it only with `--delete` or `--force`, as rsync's `delete_item`.
+    func deleteMissingArgument(_ entry: FileEntry) {
+        let path = destinationPath(entry.name)
+        let location = destinationLocation(path, name: entry.name)
+        guard let existing = try? fs.lstat(location.name, in: location.directory) else { return }
+        if existing.kind == .directory && !(options.delete || options.force),
+            let inside = try? fs.openDirectory(location, followingSymlink: false),
+            !((try? fs.listDirectory(inside)) ?? []).isEmpty
+        {
+            observer.info("cannot delete non-empty directory: \(OutputEscaper.escape(entry.name, keepHighBit: options.keepHighBit))")
+            return
+        }
+        deleter.deleteItem(location, name: entry.name, status: existing)
+    }
 
     /// rsync's NONREG line, shown unless `--info=nonreg0` (or `-q`, which the observer applies).
     func reportSkippedNonRegular(_ entry: FileEntry) {

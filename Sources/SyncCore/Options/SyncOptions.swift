@@ -69,7 +69,10 @@ public struct SyncOptions: Sendable {
     public var keepDirLinks = false
     public var hardLinks = false
     public var oneFileSystem = 0
+    /// `--ignore-missing-args`: a named source that does not exist is skipped without an error;
+    /// `--delete-missing-args` also deletes its counterpart in the destination.
     public var ignoreMissingArgs = false
+    public var deleteMissingArgs = false
     /// `--remove-source-files`: the sender removes each non-directory the receiver has in place.
     public var removeSourceFiles = false
     /// `-m`: directories with nothing but empty directories below them are left out of the list.

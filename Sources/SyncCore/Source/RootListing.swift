@@ -24,7 +24,8 @@ extension FileListBuilder {
             }
             let skipped = tree.pruneNamedSources(fs: fs, followLinks: options.copyLinks,
                 skipsDirectories: !copiesDirectories, isExcluded: isExcluded)
-            { sourcePath, error in
+            { [options] sourcePath, error in
+                if error.errno == SystemErrno.noSuchEntry && (options.ignoreMissingArgs || options.deleteMissingArgs) { return }
                 observer.error("[sender] \(error.describing(call: "link_stat", path: fs.absolute(sourcePath)))",
                     role: .sender)
                 ioError = true
