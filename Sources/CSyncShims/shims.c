@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "CSyncShims.h"
@@ -15,6 +16,11 @@ long long csync_seek_hole(int fd, long long offset) { return (long long)lseek(fd
 
 /// --preallocate: reserves `length` bytes (fallocate mode 0, which also sets the size).
 int csync_preallocate(int fd, long long length) { return fallocate(fd, 0, 0, (off_t)length); }
+
+/// -S over an existing file: frees [offset, offset+length), which then reads as zeros; the size stays.
+int csync_punch_hole(int fd, long long offset, long long length) {
+    return fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)offset, (off_t)length);
+}
 
 long csync_utime_omit(void) { return UTIME_OMIT; }
 

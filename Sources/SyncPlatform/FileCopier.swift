@@ -23,7 +23,7 @@ enum FileCopier {
         }
         let written = writes.sparse
             ? try sparseCopy(from: input, to: output, sourcePath: sourcePath, destinationPath: destinationPath,
-                length: length, progress: progress)
+                length: length, overwrites: writes.overwrites, progress: progress)
             : try plainCopy(from: input, to: output, sourcePath: sourcePath, destinationPath: destinationPath,
                 length: length, progress: progress)
         if truncatingToCopy || writes.sparse {
@@ -87,8 +87,12 @@ enum FileCopier {
     /// offset of `input`, which is the start).
     private static func sparseCopy(
         from input: Int32, to output: Int32, sourcePath: [UInt8], destinationPath: [UInt8], length: Int64?,
-        progress: (Int64) -> Bool
+        overwrites: Bool, progress: (Int64) -> Bool
     ) throws(SystemCallError) -> Int64 {
+        // Over an existing file, what is not written must still become zeros.
+        func skip(from start: Int64, to end: Int64) throws(SystemCallError) {
+            if overwrites && end > start { try zeroRange(output, from: start, to: end, path: destinationPath) }
+        }
         var info = Glibc.stat()
         _ = try syscall("fstat", sourcePath) { fstat(input, &info) }
         let end = length ?? Int64(info.st_size)
@@ -102,11 +106,13 @@ enum FileCopier {
                 if errno != ENXIO { dataStart = position } else {
                     _ = try syscall("fstat", sourcePath) { fstat(input, &info) }
                     if Int64(info.st_size) < end { throw systemError("read", sourcePath, ENODATA).at(.readSource) }
+                    try skip(from: position, to: end)
                     position = end
                     break
                 }
             }
             if dataStart > position {
+                try skip(from: position, to: min(dataStart, end))
                 position = min(dataStart, end)
                 if !progress(position) { throw systemError("write", destinationPath, EINTR) }
                 continue
@@ -120,8 +126,11 @@ enum FileCopier {
                     count = try syscall("read", sourcePath) { pread(input, buffer.baseAddress, want, off_t(position)) }
                 } catch { throw error.at(.readSource) }
                 if count == 0 { throw systemError("read", sourcePath, ENODATA).at(.readSource) }
+                var cursor = position
                 try DataWrites.dataRuns(of: UnsafeRawBufferPointer(rebasing: buffer[0..<count]), at: position) {
                     (piece, offset) throws(SystemCallError) in
+                    try skip(from: cursor, to: offset)
+                    cursor = offset + Int64(piece.count)
                     var done = 0
                     while done < piece.count {
                         done += try syscall("write", destinationPath) {
@@ -129,10 +138,24 @@ enum FileCopier {
                         }
                     }
                 }
+                try skip(from: cursor, to: position + Int64(count))
                 position += Int64(count)
                 if !progress(position) { throw systemError("write", destinationPath, EINTR) }
             }
         }
         return position
+    }
+
+    /// Makes `[start, end)` of an existing file read as zeros: punched out where the file system can
+    /// (its blocks freed), written with zeros where it cannot.
+    static func zeroRange(_ descriptor: Int32, from start: Int64, to end: Int64, path: [UInt8]) throws(SystemCallError) {
+        if csync_punch_hole(descriptor, start, end - start) == 0 { return }
+        let zeros = [UInt8](repeating: 0, count: 1 << 16)
+        var offset = start
+        while offset < end {
+            let count = Int(min(Int64(zeros.count), end - offset))
+            let written = try syscall("write", path) { zeros.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, count, off_t(offset)) } }
+            offset += Int64(written)
+        }
     }
 }

@@ -31,10 +31,21 @@ final class PosixOpenFile: OpenFile {
 
     func write(_ bytes: UnsafeRawBufferPointer, at offset: Int64) throws(SystemCallError) {
         guard writes.sparse else { return try writeAll(bytes, at: offset) }
-        writtenEnd = max(writtenEnd, offset + Int64(bytes.count))
+        let end = offset + Int64(bytes.count)
+        writtenEnd = max(writtenEnd, end)
+        var cursor = offset
         try DataWrites.dataRuns(of: bytes, at: offset) { (piece, pieceOffset) throws(SystemCallError) in
+            try punchIfOverwriting(from: cursor, to: pieceOffset)
             try writeAll(piece, at: pieceOffset)
+            cursor = pieceOffset + Int64(piece.count)
         }
+        try punchIfOverwriting(from: cursor, to: end)
+    }
+
+    /// In place, the zeros left out of a sparse write replace old data: that range is punched out.
+    private func punchIfOverwriting(from start: Int64, to end: Int64) throws(SystemCallError) {
+        guard writes.overwrites, end > start else { return }
+        try FileCopier.zeroRange(descriptor, from: start, to: end, path: path)
     }
 
     func finishWrites() throws(SystemCallError) {

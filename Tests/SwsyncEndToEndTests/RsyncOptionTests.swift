@@ -184,6 +184,30 @@ struct RsyncOptionTests {
         }
     }
 
+    /// `--inplace -S` over a file whose new version has a long zero run: the run is punched out of the
+    /// old file, as rsync 3.5 punches it (whole-file and delta updates alike).
+    @Test(arguments: [["--no-whole-file"], ["--whole-file"]])
+    func inplaceSparsePunchesZeroRuns(_ options: [String]) throws {
+        let scratch = try TemporaryDirectory("inplace-sparse")
+        for tool in [("rsync", Tools.rsync!), ("swsync", Tools.swsync)] {
+            let root = scratch.path + "/" + tool.0
+            try makeDirectories(root + "/src")
+            var data = Fixture.content("f", size: 1_000_000)
+            try writeFile(root + "/src/f", data)
+            try copyTree(root + "/src", to: root + "/dst")
+            for index in 200_000..<800_000 { data[index] = 0 }
+            try writeFile(root + "/src/f", data)
+            try setModificationTime(root + "/src/f", seconds: 1_700_000_000)
+            let output = try Subprocess(executable: tool.1, arguments: ["-a", "--inplace", "-S"] + options + ["src/", "dst/"],
+                directory: root, outputPrefix: root + "/out").wait()
+            #expect(output.termination == .exited(0), "\(tool.0): \(output.stderrText)")
+            #expect(try readAllBytes(root + "/dst/f") == data, "\(tool.0)")
+            var status = stat()
+            #expect(lstat(root + "/dst/f", &status) == 0)
+            #expect(Int(status.st_blocks) * 512 < 600_000, "\(tool.0): \(status.st_blocks) blocks left")
+        }
+    }
+
     // MARK: --chown, --usermap, --groupmap
 
     @Test(arguments: [
@@ -277,6 +301,15 @@ struct RsyncOptionTests {
             #expect(output.stdoutText.contains("*deleting   x"), "\(label): \(output.stdoutText)")
             #expect(output.stdoutText.contains("cannot delete non-empty directory: gone"), "\(label)")
         }
+    }
+
+    /// `--debug=FUZZY` names each basis as rsync does (one in a reference directory by its absolute
+    /// path, which differs between the two runs' directories, so only the others are compared).
+    @Test func fuzzyDebugNamesTheBasis() throws {
+        try DifferentialRunner.run(DifferentialCase(arguments: ["-a", "--no-whole-file", "-yy", "--compare-dest=../ref",
+            "--debug=FUZZY"], scenario: .fuzzy, output: OutputFilter(keptPrefixes: ["fuzzy basis selected for data",
+                "fuzzy basis selected for a.", "fuzzy basis selected for other"]),
+            checks: [.printed("fuzzy basis selected for data-2026.log: data-2025.log")]))
     }
 
     // MARK: -S, --preallocate, --fsync

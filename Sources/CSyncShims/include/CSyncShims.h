@@ -9,6 +9,7 @@ ssize_t csync_copy_file_range(int fd_in, int fd_out, size_t length);
 long long csync_seek_data(int fd, long long offset);
 long long csync_seek_hole(int fd, long long offset);
 int csync_preallocate(int fd, long long length);
+int csync_punch_hole(int fd, long long offset, long long length);
 long csync_utime_omit(void);
 int csync_o_noatime(void);
 /// O_PATH: a descriptor that names an inode without opening it for I/O (-X on devices, unreadable files).

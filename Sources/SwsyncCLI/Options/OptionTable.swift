@@ -118,8 +118,14 @@ enum OptionTable {
             for item in try OutputFlags.parse(text, kind: .debug) {
                 switch item.name {
                 case "help": command.outputHelp = .debug
-                case "filter", "all": command.options.debugFilter = item.level
-                case "none": command.options.debugFilter = 0
+                case "filter": command.options.debugFilter = item.level
+                case "fuzzy": command.options.debugFuzzy = item.level
+                case "all":
+                    command.options.debugFilter = item.level
+                    command.options.debugFuzzy = item.level
+                case "none":
+                    command.options.debugFilter = 0
+                    command.options.debugFuzzy = 0
                 default: break
                 }
             }
@@ -364,7 +370,8 @@ enum OptionTable {
         // in swsync (its file list always streams, its protocol is its own, its arguments never pass
         // through a remote shell's word splitting, its allocations are bounded by the protocol's limits).
         flag(["inc-recursive", "i-r"], nil, { _, _ in }),
-        flag(["old-args"], nil, { _, _ in }),
+        OptionSpec(names: ["old-args"], short: nil, takesValue: false,
+            apply: { command, _ in command.oldArgs = true }, negate: { command in command.oldArgs = false }),
         flag(["secluded-args", "protect-args"], "s", { _, _ in }),
         flag(["trust-sender"], nil, { _, _ in }, negatable: false),
         flag(["open-noatime"], nil, { _, _ in }),

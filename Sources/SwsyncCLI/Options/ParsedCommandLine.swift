@@ -39,6 +39,9 @@ public struct ParsedCommandLine: Sendable {
     var outputHelp: OutputFlags.Kind?
     /// `-M OPTION`: words for the peer's command line alone, after the forwarded options.
     public var remoteOptions: [String] = []
+    /// `--old-args`: a pull's remote source names are split at spaces, as an old rsync's remote shell
+    /// split them.
+    var oldArgs = false
     /// `--old-dirs`: `--dirs` as old rsyncs did it (`-r` with `- /*/*`).
     var oldDirs = false
     /// Whether `--usermap`/`--groupmap` came from `--chown` (rsync refuses to mix them).

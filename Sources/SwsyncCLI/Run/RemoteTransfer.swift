@@ -72,7 +72,10 @@ enum RemoteTransfer {
             _ = SwsyncCommand.fail(SyncError(.syntax, "all remote sources must be on the same host"))
             return nil
         }
-        let remotePaths = pushes ? [spec.path] : remoteSources.map(\.path)
+        var remotePaths = pushes ? [spec.path] : remoteSources.map(\.path)
+        if command.oldArgs && !pushes {
+            remotePaths = remotePaths.flatMap { $0.split(separator: " ").map(String.init) }
+        }
         let remoteCommand: [String]
         let runSetup: RemoteRun.Setup
         do {

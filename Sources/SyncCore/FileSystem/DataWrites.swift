@@ -5,22 +5,27 @@ public struct DataWrites: Sendable, Equatable {
     public var sparse = false
     public var preallocate = false
     public var fsync = false
+    /// The file is written over in place (`--inplace`, `--append`): a zero run left out of a sparse write
+    /// is punched out (rsync's `do_punch_hole`), since the old data there must become zeros.
+    public var overwrites = false
 
-    public init(sparse: Bool = false, preallocate: Bool = false, fsync: Bool = false) {
+    public init(sparse: Bool = false, preallocate: Bool = false, fsync: Bool = false, overwrites: Bool = false) {
         self.sparse = sparse
         self.preallocate = preallocate
         self.fsync = fsync
+        self.overwrites = overwrites
     }
 
     public init(_ options: SyncOptions) {
         self.init(sparse: options.sparse, preallocate: options.preallocate, fsync: options.fsync)
     }
 
-    /// Writes over an existing file (`--inplace`, `--append`) leave its blocks as they are: no holes.
-    public var inPlace: DataWrites { DataWrites(sparse: false, preallocate: false, fsync: fsync) }
+    /// Writes over an existing file (`--inplace`, `--append`): nothing reserved; with `-S` zero runs are
+    /// punched out of it.
+    public var inPlace: DataWrites { DataWrites(sparse: sparse, preallocate: false, fsync: fsync, overwrites: true) }
 
     /// A run of zeros inside a write at least this long is not written; at either end of a write, any
-    /// run is left out. Only a new file is written sparse, and what it never had written reads as zeros.
+    /// run is left out. In a new file what was never written reads as zeros; in place it is punched.
     public static let holeRun = 4096
     /// Zeros are looked for in pieces of this size.
     private static let scanPiece = 64
@@ -37,9 +42,9 @@ public struct DataWrites: Sendable, Equatable {
         return true
     }
 
-    /// The parts of `bytes` (to be written at `offset` into a new file) that must be written: each run
-    /// of zeros at the start or the end, and each one of at least `holeRun` bytes between, is left out,
-    /// so it stays a hole. Calls `write(piece, pieceOffset)` in order.
+    /// The parts of `bytes` (to be written at `offset`) that must be written: each run of zeros at the
+    /// start or the end, and each one of at least `holeRun` bytes between, is left out, so it stays (in a
+    /// new file) or becomes (punched, in place) a hole. Calls `write(piece, pieceOffset)` in order.
     public static func dataRuns<E: Error>(of bytes: UnsafeRawBufferPointer, at offset: Int64,
         _ write: (UnsafeRawBufferPointer, Int64) throws(E) -> Void) throws(E)
     {

@@ -14,6 +14,9 @@ extension Generator {
         guard let chosen = FuzzyBasis.choose(for: PathBytes.lastComponent(entry.name), size: entry.status.size,
             mtime: entry.status.mtime, modifyWindow: options.modifyWindow, in: lists)
         else { return nil }
+        if options.debugFuzzy > 0 {
+            observer.info("fuzzy basis selected for \(OutputEscaper.escape(entry.name, keepHighBit: options.keepHighBit)): \(OutputEscaper.escape(chosen.shownName, keepHighBit: options.keepHighBit))")
+        }
         return DeltaBasis(path: chosen.path, location: chosen.location)
     }
 
@@ -27,21 +30,28 @@ extension Generator {
     /// and with `-yy` of the same directory in each reference directory, each list in name order.
     private func listFuzzyCandidates(in directory: [UInt8]) -> [[FuzzyBasis.Candidate]] {
         fuzzyChanging = []
-        var places: [(path: [UInt8], handle: any DirectoryHandle)] = []
+        // Each place: its path, the name its files are shown under (`--debug=FUZZY`), and its handle.
+        var places: [(path: [UInt8], shown: [UInt8], handle: any DirectoryHandle)] = []
+        let shown = directory == PathBytes.dot ? [] : directory
         if let walked = destinationDirectory, walked.name == directory {
-            places.append((destinationPath(directory), walked.handle))
+            places.append((destinationPath(directory), shown, walked.handle))
         } else {
-            places.append((destinationPath(directory), PathDirectoryHandle(path: destinationPath(directory))))
+            places.append((destinationPath(directory), shown, PathDirectoryHandle(path: destinationPath(directory))))
         }
-        if options.fuzzy > 1 { places += references.directories(named: directory) }
+        // rsync names a reference directory's file by its absolute path.
+        if options.fuzzy > 1 {
+            places += references.directories(named: directory).map { ($0.path, fs.absolute($0.path), $0.handle) }
+        }
         return places.map { place in
             let names = ((try? fs.listDirectory(place.handle)) ?? []).sorted { $0.lexicographicallyPrecedes($1) }
             return names.compactMap { name -> FuzzyBasis.Candidate? in
                 guard let status = try? fs.lstat(name, in: place.handle), status.kind == .regular, status.size > 0 else {
                     return nil
                 }
-                return FuzzyBasis.Candidate(name: name, size: status.size, mtime: status.mtime,
+                var candidate = FuzzyBasis.Candidate(name: name, size: status.size, mtime: status.mtime,
                     location: FileLocation(name, in: place.handle), path: PathBytes.join(place.path, name))
+                candidate.shownName = PathBytes.join(place.shown, name)
+                return candidate
             }
         }
     }

@@ -82,6 +82,8 @@ public struct SyncOptions: Sendable {
     public var filterList: FilterList?
     /// `--debug=FILTER`: say which rule hid, showed, protected or risked each path.
     public var debugFilter = 0
+    /// `--debug=FUZZY`: say which fuzzy basis each new file got.
+    public var debugFuzzy = 0
     /// `--match-full-path`: rules see whole relative paths and excluded directories are still entered.
     public var matchFullPath = false
     /// `--from0`: rule files and `--files-from` lists are split at NUL bytes.

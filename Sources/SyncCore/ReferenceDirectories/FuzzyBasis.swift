@@ -11,6 +11,8 @@ public enum FuzzyBasis {
         public var mtime: FileTime
         public var location: FileLocation
         public var path: [UInt8]
+        /// As `--debug=FUZZY` names it: relative to the transfer root, or below its reference directory.
+        public var shownName: [UInt8] = []
 
         public init(name: [UInt8], size: Int64, mtime: FileTime, location: FileLocation, path: [UInt8]) {
             self.name = name
