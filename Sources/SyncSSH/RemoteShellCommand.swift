@@ -75,10 +75,12 @@ public enum RemoteShellCommand {
     ///
     /// rsync passes the user as `-l user` (not `user@host`) so that rsh-like commands work too; like rsync, it
     /// is omitted only for daemon-over-rsh connections when COMMAND already has `-l` (not supported here).
-    public static func arguments(command: String, user: String?, host: String, remoteCommand: [String])
-        throws(TransportError) -> [String]
+    /// `addressFamily` (`-4`/`-6`) goes right after the program when that program is ssh, as rsync passes it.
+    public static func arguments(command: String, user: String?, host: String, remoteCommand: [String],
+        addressFamily: String? = nil) throws(TransportError) -> [String]
     {
         var argv = try split(command)
+        if let addressFamily, argv[0].split(separator: "/").last == "ssh" { argv.insert(addressFamily, at: 1) }
         if let user, !user.isEmpty {
             argv += ["-l", user]
         }

@@ -25,11 +25,11 @@ public final class RemoteShellTransport: RemoteTransport {
     ///   - environment: the child's environment; `nil` inherits ours.
     ///   - stderr: `.inherit` gives the child our fd 2 (rsync's behaviour); `.lines` captures it.
     public convenience init(
-        command: String, user: String? = nil, host: String, remoteCommand: [String],
+        command: String, user: String? = nil, host: String, remoteCommand: [String], addressFamily: String? = nil,
         environment: [String: String]? = nil, stderr: StderrDestination = .inherit
     ) throws(TransportError) {
         let argv = try RemoteShellCommand.arguments(
-            command: command, user: user, host: host, remoteCommand: remoteCommand)
+            command: command, user: user, host: host, remoteCommand: remoteCommand, addressFamily: addressFamily)
         try self.init(arguments: argv, environment: environment, stderr: stderr)
     }
 

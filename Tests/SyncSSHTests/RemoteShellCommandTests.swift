@@ -69,6 +69,14 @@ struct RemoteShellCommandTests {
                 == ["rsh", "h", "x"])
     }
 
+    @Test("-4/-6 go to ssh right after the program, and to no other remote shell")
+    func addressFamily() throws {
+        #expect(try RemoteShellCommand.arguments(command: "/usr/bin/ssh -p 22", user: nil, host: "h", remoteCommand: ["x"],
+            addressFamily: "-4") == ["/usr/bin/ssh", "-4", "-p", "22", "h", "x"])
+        #expect(try RemoteShellCommand.arguments(command: "rsh", user: nil, host: "h", remoteCommand: ["x"],
+            addressFamily: "-6") == ["rsh", "h", "x"])
+    }
+
     @Test("-e wins over RSYNC_RSH, which wins over ssh")
     func resolution() {
         #expect(RemoteShellCommand.resolve(option: "rsh", environment: ["RSYNC_RSH": "x"]) == "rsh")

@@ -333,6 +333,12 @@ enum OptionTable {
         value(["checksum-choice", "cc"]) { command, text in command.options.checksumChoice = text },
         value(["skip-compress"]) { command, text in command.options.skipCompress = text },
         value(["rsh"], "e") { command, text in command.options.remoteShell = text },
+        OptionSpec(names: ["ipv4"], short: "4", takesValue: false,
+            apply: { command, _ in command.options.addressFamily = "-4" }, negate: nil),
+        OptionSpec(names: ["ipv6"], short: "6", takesValue: false,
+            apply: { command, _ in command.options.addressFamily = "-6" }, negate: nil),
+        // The remote shell's pipes are always read and written as swsync needs; accepted as rsync's.
+        flag(["blocking-io"], nil, { _, _ in }),
         value(["rsync-path"]) { command, text in command.options.rsyncPath = text },
         value(["remote-option"], "M") { command, text in
             guard text.hasPrefix("-") else { throw SyncError.syntax("Remote option must start with a dash: \(text)") }

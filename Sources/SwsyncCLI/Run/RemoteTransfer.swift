@@ -30,7 +30,7 @@ enum RemoteTransfer {
     static let clientOnly: Set<String> = [
         "rsh", "rsync-path", "log-file", "log-file-format", "progress", "stats", "human-readable", "8-bit-output",
         "list-only", "info", "out-format", "files-from", "contimeout", "partial-progress",
-        "stop-after", "time-limit", "stop-at", "remote-option", "munge-links",
+        "stop-after", "time-limit", "stop-at", "remote-option", "munge-links", "ipv4", "ipv6", "blocking-io",
         // Applies to the end it is given to (rsync forwards neither; `-M` sends them on purpose).
         "drop-D", "insecure-links", "confine-root",
     ]
@@ -169,7 +169,12 @@ enum RemoteTransfer {
         }
         // Without -e or RSYNC_RSH the built-in libssh client connects; with them, the command does.
         if let shell = options.remoteShell ?? environment[RemoteShellCommand.environmentVariable], !shell.isEmpty {
-            return try RemoteShellTransport(command: shell, user: spec.user, host: spec.host, remoteCommand: remoteCommand)
+            return try RemoteShellTransport(command: shell, user: spec.user, host: spec.host, remoteCommand: remoteCommand,
+                addressFamily: options.addressFamily)
+        }
+        if let family = options.addressFamily {
+            throw TransportError(.syntax, "\(family) is not supported by the built-in SSH client yet; use -e ssh",
+                exitCode: ExitStatus.unsupported.rawValue)
         }
         var ssh = SSHOptions(host: spec.host, user: spec.user)
         ssh.applyEnvironment(environment)

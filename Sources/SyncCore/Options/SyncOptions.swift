@@ -189,6 +189,8 @@ public struct SyncOptions: Sendable {
     /// `--skip-compress=LIST`: suffixes sent uncompressed with `-z` (nil: rsync's default list).
     public var skipCompress: String?
     public var remoteShell: String?
+    /// `-4`/`-6`: passed to an ssh `-e` command, as rsync passes it (the built-in client refuses them).
+    public var addressFamily: String?
     public var rsyncPath: String?
     public var bandwidthLimit: Int64?
     public var timeout: Int?
