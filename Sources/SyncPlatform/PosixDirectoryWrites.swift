@@ -64,6 +64,23 @@ extension PosixFileSystem {
         }
     }
 
+    public func setTimes(_ location: FileLocation, modification: FileTime?, accessSeconds: Int64)
+        throws(SystemCallError)
+    {
+        var times = (
+            timespec(tv_sec: Int(accessSeconds), tv_nsec: 0),
+            modification.map { timespec(tv_sec: Int($0.seconds), tv_nsec: Int($0.nanoseconds)) }
+                ?? timespec(tv_sec: 0, tv_nsec: csync_utime_omit())
+        )
+        _ = try atCall("utimensat", location) { directory, name in
+            withUnsafePointer(to: &times) { tuple in
+                tuple.withMemoryRebound(to: timespec.self, capacity: 2) { spec in
+                    utimensat(directory, name, spec, AT_SYMLINK_NOFOLLOW)
+                }
+            }
+        }
+    }
+
     public func setModificationTime(_ location: FileLocation, _ time: FileTime) throws(SystemCallError) {
         var times = (
             timespec(tv_sec: 0, tv_nsec: csync_utime_omit()),

@@ -297,6 +297,7 @@ extension FileStatus {
             mtime: FileTime(seconds: Int64(info.st_mtim.tv_sec), nanoseconds: Int64(info.st_mtim.tv_nsec)),
             uid: info.st_uid, gid: info.st_gid, device: UInt64(info.st_dev), inode: UInt64(info.st_ino),
             linkCount: UInt64(info.st_nlink), rdev: UInt64(info.st_rdev))
+        atime = Int64(info.st_atim.tv_sec)
     }
 }
 

@@ -32,6 +32,8 @@ public struct WireFileEntry: Sendable, Equatable {
     public var linkCount: UInt64 = 1
     /// `-X`/`-A`: the entry's extended attributes and ACLs (`SecurityAttributesCodec`).
     public var securityAttributes: SecurityAttributes?
+    /// `-U`: a non-directory's access time, whole seconds (travels only in chunks that carry atimes).
+    public var atime: Int64?
 
     public init(name: [UInt8], mode: UInt32, size: Int64 = 0, mtime: FileTime, uid: UInt32 = 0, gid: UInt32 = 0,
         rdev: UInt64 = 0, symlinkTarget: [UInt8]? = nil, hardLinkGroup: UInt64? = nil,
@@ -66,8 +68,10 @@ public struct WireFileEntry: Sendable, Equatable {
     /// The status the receiving side works with; device and inode are meaningless across hosts (0), and
     /// `hardLinkGroup` replaces them.
     public var status: FileStatus {
-        FileStatus(mode: mode, size: size, mtime: mtime, uid: uid, gid: gid, device: 0, inode: 0, linkCount: 1,
-            rdev: rdev)
+        var status = FileStatus(mode: mode, size: size, mtime: mtime, uid: uid, gid: gid, device: 0, inode: 0,
+            linkCount: 1, rdev: rdev)
+        status.atime = atime ?? 0
+        return status
     }
 }
 
@@ -87,6 +91,8 @@ public struct FileListChunk: Sendable, Equatable {
     public var isContentDirectory = false
     /// Root chunk only: the sender had more than one source argument.
     public var severalSources = false
+    /// `-U`: every non-directory entry carries its access time (`WireFileEntry.atime`, 0 when unset).
+    public var carriesAccessTimes = false
 
     public init(directoryIndex: Int?, continues: Bool = false, entries: [WireFileEntry]) {
         self.directoryIndex = directoryIndex
@@ -102,7 +108,7 @@ public struct FileListChunk: Sendable, Equatable {
 ///            · varint bytes shared with the previous name in this chunk · varint suffix length · suffix
 ///            · varint mode · [regular or directory: varint size] · zigzag varint mtime seconds · [varint nanoseconds]
 ///            · varint uid · varint gid · [device: varint rdev] · [symlink: varint length · target]
-///            · [varint hard-link group]
+///            · [varint hard-link group] · … · [chunk flag 0x10, non-directory: zigzag varint atime seconds]
 ///
 /// Names share prefixes with the previous entry the way rsync's `XMIT_SAME_NAME` does; each chunk starts
 /// afresh so chunks decode on their own.
@@ -111,7 +117,8 @@ public enum FileListCodec {
     static let chunkIOError: UInt8 = 0x02
     static let chunkContentDirectory: UInt8 = 0x04
     static let chunkSeveralSources: UInt8 = 0x08
-    static let chunkKnownFlags: UInt8 = 0x0F
+    static let chunkAccessTimes: UInt8 = 0x10
+    static let chunkKnownFlags: UInt8 = 0x1F
     static let entryHardLink: UInt8 = 0x01
     static let entryImplied: UInt8 = 0x02
     static let entryNanoseconds: UInt8 = 0x04
@@ -130,16 +137,17 @@ public enum FileListCodec {
         if chunk.hadIOError { flags |= chunkIOError }
         if chunk.isContentDirectory { flags |= chunkContentDirectory }
         if chunk.severalSources { flags |= chunkSeveralSources }
+        if chunk.carriesAccessTimes { flags |= chunkAccessTimes }
         w.byte(flags)
         w.varint(chunk.entries.count)
         var previous: [UInt8] = []
         for entry in chunk.entries {
-            encode(entry, after: previous, into: &w)
+            encode(entry, after: previous, accessTimes: chunk.carriesAccessTimes, into: &w)
             previous = entry.name
         }
     }
 
-    static func encode(_ entry: WireFileEntry, after previous: [UInt8], into w: inout PayloadWriter) {
+    static func encode(_ entry: WireFileEntry, after previous: [UInt8], accessTimes: Bool, into w: inout PayloadWriter) {
         let kind = entry.kind
         var flags: UInt8 = 0
         if entry.hardLinkGroup != nil && kind != .directory { flags |= entryHardLink }
@@ -180,6 +188,7 @@ public enum FileListCodec {
         if flags & entryACLs != 0, let security {
             SecurityAttributesCodec.encodeACLs(access: security.accessACL, default: security.defaultACL, into: &w)
         }
+        if accessTimes && kind != .directory { w.signedVarint(entry.atime ?? 0) }
     }
 
     static func decode(_ r: inout PayloadReader, limits: ProtocolLimits) throws(ProtocolError) -> FileListChunk {
@@ -196,7 +205,8 @@ public enum FileListCodec {
         entries.reserveCapacity(count)
         var previous: [UInt8] = []
         for _ in 0..<count {
-            let entry = try decodeEntry(&r, after: previous, isRoot: isRoot, limits: limits)
+            let entry = try decodeEntry(&r, after: previous, isRoot: isRoot, accessTimes: flags & chunkAccessTimes != 0,
+                limits: limits)
             previous = entry.name
             entries.append(entry)
         }
@@ -206,11 +216,12 @@ public enum FileListCodec {
         chunk.hadIOError = flags & chunkIOError != 0
         chunk.isContentDirectory = flags & chunkContentDirectory != 0
         chunk.severalSources = flags & chunkSeveralSources != 0
+        chunk.carriesAccessTimes = flags & chunkAccessTimes != 0
         return chunk
     }
 
-    static func decodeEntry(_ r: inout PayloadReader, after previous: [UInt8], isRoot: Bool, limits: ProtocolLimits)
-        throws(ProtocolError) -> WireFileEntry
+    static func decodeEntry(_ r: inout PayloadReader, after previous: [UInt8], isRoot: Bool, accessTimes: Bool,
+        limits: ProtocolLimits) throws(ProtocolError) -> WireFileEntry
     {
         let flags = try r.byte("entry flags")
         guard flags & ~entryKnownFlags == 0 else { throw .malformed("file-list entry flags 0x\(String(flags, radix: 16))") }
@@ -262,6 +273,7 @@ public enum FileListCodec {
         let xattrs = flags & entryExtendedAttributes != 0 ? try SecurityAttributesCodec.decodeExtendedAttributes(&r) : []
         var acls: (access: AccessControlList?, default: AccessControlList?) = (nil, nil)
         if flags & entryACLs != 0 { acls = try SecurityAttributesCodec.decodeACLs(&r, isDirectory: kind == .directory) }
+        let atime = accessTimes && kind != .directory ? try r.signedVarint("atime") : nil
         if name == PathBytes.dot && kind != .directory {
             throw .malformed("the transfer root \".\" is not a directory")
         }
@@ -273,6 +285,7 @@ public enum FileListCodec {
         entry.isPassedThrough = flags & entryPassedThrough != 0
         entry.checksum = checksum
         entry.linkCount = linkCount
+        entry.atime = atime
         entry.securityAttributes = SecurityAttributes.unlessEmpty(
             SecurityAttributes(extendedAttributes: xattrs, accessACL: acls.access, defaultACL: acls.default))
         return entry
@@ -293,8 +306,14 @@ public enum FileListCodec {
     /// with `continues`. An empty directory gives one empty chunk.
     public static func chunks(directoryIndex: Int?, entries: [WireFileEntry],
         maxPayload: Int = ProtocolLimits.standard.maxFramePayload,
-        maxEntriesPerChunk: Int = ProtocolLimits.standard.maxEntriesPerChunk) -> [FileListChunk]
+        maxEntriesPerChunk: Int = ProtocolLimits.standard.maxEntriesPerChunk, carriesAccessTimes: Bool = false)
+        -> [FileListChunk]
     {
+        func chunk(continues: Bool, _ entries: [WireFileEntry]) -> FileListChunk {
+            var chunk = FileListChunk(directoryIndex: directoryIndex, continues: continues, entries: entries)
+            chunk.carriesAccessTimes = carriesAccessTimes
+            return chunk
+        }
         // Room for the chunk header (two 10-byte varints and the flag byte), with the rest for entries.
         let budget = maxPayload - 21
         var result: [FileListChunk] = []
@@ -303,19 +322,19 @@ public enum FileListCodec {
         var previous: [UInt8] = []
         for entry in entries {
             var w = PayloadWriter()
-            encode(entry, after: previous, into: &w)
+            encode(entry, after: previous, accessTimes: carriesAccessTimes, into: &w)
             if !current.isEmpty && (used + w.bytes.count > budget || current.count == maxEntriesPerChunk) {
-                result.append(FileListChunk(directoryIndex: directoryIndex, continues: true, entries: current))
+                result.append(chunk(continues: true, current))
                 current = []
                 w = PayloadWriter()
-                encode(entry, after: [], into: &w)
+                encode(entry, after: [], accessTimes: carriesAccessTimes, into: &w)
                 used = 0
             }
             used += w.bytes.count
             current.append(entry)
             previous = entry.name
         }
-        result.append(FileListChunk(directoryIndex: directoryIndex, continues: false, entries: current))
+        result.append(chunk(continues: false, current))
         return result
     }
 }

@@ -60,7 +60,8 @@ public struct MessageEncoder: Sendable {
         case .fileListChunk(let chunk):
             guard message.encodePayload(limits: limits).count > maxPayload else { return [message] }
             var chunks = FileListCodec.chunks(directoryIndex: chunk.directoryIndex, entries: chunk.entries,
-                maxPayload: maxPayload, maxEntriesPerChunk: limits.maxEntriesPerChunk)
+                maxPayload: maxPayload, maxEntriesPerChunk: limits.maxEntriesPerChunk,
+                carriesAccessTimes: chunk.carriesAccessTimes)
             chunks[chunks.count - 1].continues = chunk.continues
             for i in chunks.indices {
                 chunks[i].hadIOError = chunk.hadIOError

@@ -118,7 +118,7 @@ public struct ItemizeRecord: Sendable, Equatable {
             && a.hardLinkLeader == b.hardLinkLeader && a.bytesTransferred == b.bytesTransferred
     }
 
-    static let knownFlags: UInt32 = 0x3FFE
+    static let knownFlags: UInt32 = 0x7FFE  // ItemizeFlags, up to reportAccessTime (1 << 14)
 }
 
 /// One user or group name of the sender's (rsync's `uidlist`).

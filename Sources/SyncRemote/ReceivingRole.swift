@@ -137,6 +137,10 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
     }
 
     private func accept(_ chunk: FileListChunk) throws(ProtocolError) {
+        // Both ends were given the same -U: atimes missing (or unasked for) mean a peer not following the run.
+        guard chunk.carriesAccessTimes == (options.atimes > 0) else {
+            throw ProtocolError(.malformed, options.atimes > 0 ? "file-list chunk without the atimes -U needs" : "file-list chunk with atimes, without -U")
+        }
         let ready = try state.withLock { (state) throws(ProtocolError) -> Int in
             if state.open == nil, let index = chunk.directoryIndex {
                 guard state.expected.last == index else {

@@ -176,6 +176,7 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
         chunk.severalSources = severalSources
         chunk.hadIOError = hadIOError
         chunk.isContentDirectory = listing.isContentDirectory
+        chunk.carriesAccessTimes = options.atimes > 0
         if let dotEntry { chunk.entries.append(wire(dotEntry, in: listing)) }
         chunk.entries += listing.entries.map { wire($0, in: listing) }
         sendIDNames(for: chunk)
@@ -249,6 +250,7 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
             wire.securityAttributes = SecurityAttributes.unlessEmpty(
                 SecurityAttributes(accessACL: security.accessACL, defaultACL: security.defaultACL))
         }
+        if options.atimes > 0 && !entry.isDirectory { wire.atime = entry.status.atime }
         if entry.name == PathBytes.dot { wire.name = PathBytes.dot }
         wire.isPassedThrough = entry.isPassedThrough
         if entry.isDirectory { wire.descends = listing.descends(into: entry, recursive: options.recursive) }

@@ -211,6 +211,22 @@ extension InMemoryFileSystem {
         }
     }
 
+    public func setTimes(_ location: FileLocation, modification: FileTime?, accessSeconds: Int64)
+        throws(SystemCallError)
+    {
+        let place = place(location)
+        try access(.setModificationTime, location.path) { state throws(Errno) in
+            let id: UInt64
+            if let place {
+                id = try state.existing(state.lookup(place.name, in: place.directory, followLast: false))
+            } else {
+                id = try state.existing(state.lookup(location.path, followLast: false))
+            }
+            if let modification { state.inodes[id]!.mtime = modification }
+            state.inodes[id]!.atime = accessSeconds
+        }
+    }
+
     public func setModificationTime(_ location: FileLocation, _ time: FileTime) throws(SystemCallError) {
         guard let place = place(location) else { return try setModificationTime(location.path, time) }
         try access(.setModificationTime, location.path) { state throws(Errno) in

@@ -101,6 +101,7 @@ extension InMemoryFileSystem {
         var uid: UInt32
         var gid: UInt32
         var mtime: FileTime
+        var atime: Int64 = 0
         var device: UInt64
         var rdev: UInt64 = 0
         /// A regular file's content, or a symlink's target.
@@ -295,7 +296,7 @@ extension InMemoryFileSystem {
                 links = 2 + UInt64(inode.entries.values.filter { inodes[$0]!.kind == .directory }.count)
                 size = 4096
             }
-            return FileStatus(
+            var status = FileStatus(
                 mode: inode.mode,
                 size: size,
                 mtime: inode.mtime,
@@ -306,6 +307,8 @@ extension InMemoryFileSystem {
                 linkCount: links,
                 rdev: inode.rdev
             )
+            status.atime = inode.atime
+            return status
         }
 
         /// Makes a new inode at `found` (EEXIST when the name is taken), owned by the process, dated now.

@@ -204,6 +204,11 @@ enum OptionTable {
         flag(["times"], "t", { $0.times = $1 }),
         flag(["omit-dir-times"], "O", { $0.omitDirTimes = $1 }),
         flag(["omit-link-times"], "J", { $0.omitLinkTimes = $1 }),
+        // -U twice (-UU) also opens sources with O_NOATIME, which swsync does anyway where it may.
+        OptionSpec(names: ["atimes"], short: "U", takesValue: false,
+            apply: { command, _ in command.options.atimes += 1 }, negate: { command in command.options.atimes = 0 }),
+        OptionSpec(names: ["super"], short: nil, takesValue: false,
+            apply: { command, _ in command.options.superUser = true }, negate: { command in command.options.superUser = false }),
         flag(["owner"], "o", { $0.owner = $1 }),
         flag(["group"], "g", { $0.group = $1 }),
         flag(["numeric-ids"], nil, { $0.numericIDs = $1 }),

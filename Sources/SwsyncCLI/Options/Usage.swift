@@ -78,6 +78,8 @@ enum Usage {
         --times, -t              preserve modification times
         --omit-dir-times, -O     omit directories from --times
         --omit-link-times, -J    omit symlinks from --times
+        --atimes, -U             preserve access (use) times
+        --super                  receiver attempts super-user activities
         --dry-run, -n            perform a trial run with no changes made
         --whole-file, -W         copy files whole (the default for local copies)
         --no-whole-file          send only the changed blocks (delta transfer)

@@ -131,6 +131,8 @@ enum RemoteTransfer {
                 continue
             case "partial-progress":
                 words.append("--partial")
+            case "super":
+                continue  // below: only the receiving end's counts
             case "files-from":
                 // The client expands the list into its sources; the peer needs the flags it implied.
                 if options.relative { words.append("--relative") }
@@ -140,6 +142,8 @@ enum RemoteTransfer {
                 if !clientOnly.contains(name) { words.append(word) }
             }
         }
+        // rsync passes --super to a receiving peer only; --no-super stays with the client, like the sender's.
+        if options.superUser == true && !sends { words.append("--super") }
         // -M: passed on as given (rsync's remote options, also what the client does not forward).
         words += command.remoteOptions
         // The server reports each itemized change only when this client shows or logs it.

@@ -55,6 +55,8 @@ public struct FileStatus: Sendable {
     public var inode: UInt64
     public var linkCount: UInt64
     public var rdev: UInt64
+    /// Access time, whole seconds (rsync keeps no nanoseconds for `-U`).
+    public var atime: Int64 = 0
 
     public init(
         mode: UInt32, size: Int64, mtime: FileTime, uid: UInt32, gid: UInt32,

@@ -39,6 +39,9 @@ public protocol FileSystem: Sendable {
     func setOwner(_ location: FileLocation, uid: UInt32?, gid: UInt32?) throws(SystemCallError)
     /// utimensat with AT_SYMLINK_NOFOLLOW.
     func setModificationTime(_ location: FileLocation, _ time: FileTime) throws(SystemCallError)
+    /// One utimensat (AT_SYMLINK_NOFOLLOW) for `-U`: the access time in whole seconds, and the modification
+    /// time unless nil (then it is kept).
+    func setTimes(_ location: FileLocation, modification: FileTime?, accessSeconds: Int64) throws(SystemCallError)
     /// `copyFile` into a new file created exclusively (O_EXCL, O_NOFOLLOW) at `temporary`.
     func copyFile(
         from source: [UInt8], toNew temporary: FileLocation, permissions: UInt32, length: Int64?,
@@ -220,6 +223,16 @@ extension FileSystem {
     {
         guard !writes.isEmpty else { return [] }
         throw SystemCallError(call: "lsetxattr", path: location.path, errno: SystemErrno.notSupported,
+            errnoText: "Operation not supported")
+    }
+}
+
+/// A file system that keeps no access times (a test's, say): EOPNOTSUPP.
+extension FileSystem {
+    public func setTimes(_ location: FileLocation, modification: FileTime?, accessSeconds: Int64)
+        throws(SystemCallError)
+    {
+        throw SystemCallError(call: "utimensat", path: location.path, errno: SystemErrno.notSupported,
             errnoText: "Operation not supported")
     }
 }

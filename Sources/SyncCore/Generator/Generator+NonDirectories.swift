@@ -151,7 +151,8 @@ extension Generator {
                 return
             }
             warn(receiver.finishAttributes(role: .generator, location, permissions: nil, owner: ownerChange(entry.status, nil),
-                mtime: check.keepsTime(.symlink) ? entry.status.mtime : nil, isSymlink: true))
+                mtime: check.keepsTime(.symlink) ? entry.status.mtime : nil,
+                atime: check.keepsAccessTime(.symlink) ? entry.status.atime : nil, isSymlink: true))
         }
         report(entry, flags: flags)
     }
@@ -201,6 +202,7 @@ extension Generator {
             }
             warn(receiver.finishAttributes(role: .generator, location, permissions: permissions, owner: ownerChange(entry.status, nil),
                 mtime: check.keepsTime(entry.kind) ? entry.status.mtime : nil,
+                atime: check.keepsAccessTime(entry.kind) ? entry.status.atime : nil,
                 security: securityChange(entry, mode: permissions)))
         }
         report(entry, flags: flags)

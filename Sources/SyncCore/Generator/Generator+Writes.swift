@@ -100,6 +100,7 @@ extension Generator {
             existing: existing, basis: deltaBasis(entry, path: path, existing: existing),
             appendOffset: options.append > 0 && existing?.kind == .regular ? existing?.size : nil)
         job.security = securityChange(entry, mode: permissions)
+        if check.keepsAccessTime(.regular) { job.atime = entry.status.atime }
         return job
     }
 

@@ -491,6 +491,7 @@ public final class Generator<FS: FileSystem> {
             destinationLocation(path, name: entry.name), permissions: permissions != existing.permissions && entry.kind != .symlink ? permissions : nil,
             owner: owner,
             mtime: flags.contains(.reportTime) && check.keepsTime(entry.kind) ? entry.status.mtime : nil,
+            atime: check.keepsAccessTime(entry.kind) && entry.status.atime != existing.atime ? entry.status.atime : nil,
             isSymlink: entry.kind == .symlink,
             security: flags.isDisjoint(with: [.reportACL, .reportExtendedAttributes]) ? nil
                 : securityChange(entry, mode: permissions)))

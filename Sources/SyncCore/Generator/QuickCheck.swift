@@ -44,6 +44,11 @@ public struct QuickCheck {
         return true
     }
 
+    /// `-U`: whether the access time is set for this kind: never a directory's, nor a symlink's under `-J`.
+    public func keepsAccessTime(_ kind: FileKind) -> Bool {
+        options.atimes > 0 && kind != .directory && !(kind == .symlink && options.omitLinkTimes)
+    }
+
     /// The attribute columns of an itemize line for an entry that exists in the destination.
     public func attributeFlags(source: FileEntry, destination: FileStatus, localChange: Bool) -> ItemizeFlags {
         var flags: ItemizeFlags = []
@@ -53,6 +58,12 @@ public struct QuickCheck {
         } else if localChange {
             // The entry is rewritten without -t, so it gets the transfer time ("T").
             flags.formUnion([.reportTime, .timeIsTransferTime])
+        }
+        // rsync sets a symlink's access time but never reports it.
+        if options.atimes > 0 && source.kind != .directory && source.kind != .symlink
+            && source.status.atime != destination.atime
+        {
+            flags.insert(.reportAccessTime)
         }
         if source.kind != .symlink {
             if options.perms && source.status.permissions != destination.permissions {
@@ -64,7 +75,13 @@ public struct QuickCheck {
             }
         }
         if options.owner && options.isSuperUser && source.status.uid != destination.uid { flags.insert(.reportOwner) }
-        if options.group && source.status.gid != destination.gid { flags.insert(.reportGroup) }
+        // rsync's FLAG_SKIP_GROUP: without super-user rights a group this receiver is not in is neither
+        // set nor reported.
+        if options.group && source.status.gid != destination.gid
+            && (options.isSuperUser || options.memberGroups?.contains(source.status.gid) != false)
+        {
+            flags.insert(.reportGroup)
+        }
         return flags
     }
 

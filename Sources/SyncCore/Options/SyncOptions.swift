@@ -100,6 +100,9 @@ public struct SyncOptions: Sendable {
     public var times = false
     public var omitDirTimes = false
     public var omitLinkTimes = false
+    /// `-U`: how many times given (`-UU` also means `--open-noatime`). Access times of non-directories
+    /// are listed, compared (itemize `u`) and set, in whole seconds.
+    public var atimes = 0
     public var owner = false
     public var group = false
     public var numericIDs = false
@@ -120,6 +123,9 @@ public struct SyncOptions: Sendable {
     public var umask: UInt32 = 0o022
     /// rsync preserves owners (`-o`) only when the receiver runs as the super-user.
     public var isSuperUser = false
+    /// `--super` (true) / `--no-super` (false): the super-user activities the receiver attempts, whatever
+    /// its uid says (`isSuperUser` is set from this when given).
+    public var superUser: Bool?
     /// The receiving process's groups (its effective group and supplementary ones): without super-user
     /// rights, `-g` sets only these (chown to another group would fail; rsync leaves it). Nil: not
     /// known, every group is tried.

@@ -16,11 +16,12 @@ public struct ItemizeFlags: OptionSet, Sendable {
     public static let isNew = ItemizeFlags(rawValue: 1 << 11)  // +++++++++
     public static let reportACL = ItemizeFlags(rawValue: 1 << 12)  // a (-A)
     public static let reportExtendedAttributes = ItemizeFlags(rawValue: 1 << 13)  // x (-X)
+    public static let reportAccessTime = ItemizeFlags(rawValue: 1 << 14)  // u (-U)
 
     /// Flags that make an item worth showing at `-i` (rsync `SIGNIFICANT_ITEM_FLAGS`).
     public static let significant: ItemizeFlags = [
         .reportChange, .reportSize, .reportTime, .reportPerms, .reportOwner, .reportGroup, .transfer, .isNew,
-        .reportACL, .reportExtendedAttributes,
+        .reportACL, .reportExtendedAttributes, .reportAccessTime,
     ]
 }
 
@@ -79,6 +80,7 @@ public struct ItemizedChange: Sendable {
             if flags.contains(.reportPerms) { c[5] = UInt8(ascii: "p") }
             if flags.contains(.reportOwner) { c[6] = UInt8(ascii: "o") }
             if flags.contains(.reportGroup) { c[7] = UInt8(ascii: "g") }
+            if flags.contains(.reportAccessTime) { c[8] = UInt8(ascii: "u") }
             if flags.contains(.reportACL) { c[9] = UInt8(ascii: "a") }
             if flags.contains(.reportExtendedAttributes) { c[10] = UInt8(ascii: "x") }
             // Nothing changed: rsync shows blanks, except for a transfer (">f.........").

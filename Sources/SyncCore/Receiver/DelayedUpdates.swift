@@ -19,7 +19,7 @@ extension Receiver {
     func installDelayed(_ temporary: FileLocation, job: WriteJob) throws(WriteFailure)
         -> (warnings: [String], update: DelayedUpdate)
     {
-        let warnings = finishAttributes(temporary, permissions: job.permissions, owner: (job.uid, job.gid), mtime: job.mtime)
+        let warnings = finishAttributes(temporary, permissions: job.permissions, owner: (job.uid, job.gid), mtime: job.mtime, atime: job.atime)
         guard let partialDirectory = PartialDirectory(options),
             case .opened(let handle) = partialDirectory.make(in: PathBytes.parent(job.destination), fs: fs)
         else {

@@ -79,6 +79,8 @@ public struct Receiver<FS: FileSystem>: Sendable {
         public var uid: UInt32?
         public var gid: UInt32?
         public var mtime: FileTime?
+        /// `-U`: the access time to set, whole seconds (nil: left as the write leaves it).
+        public var atime: Int64? = nil
         public var existing: FileStatus?
         /// The delta basis (`--no-whole-file`): the old file, a partial file, or a reference-dir copy.
         /// nil: the file is copied whole.
@@ -149,7 +151,7 @@ public struct Receiver<FS: FileSystem>: Sendable {
             if options.backup { try backupByCopy(job.location, path: job.destination, name: job.name) }
             var result = try fillInPlace(job, from: data, progress: keepGoing)
             result.warnings += finishAttributes(job.location, permissions: job.permissions,
-                owner: (job.uid, job.gid), mtime: job.mtime, security: job.security)
+                owner: (job.uid, job.gid), mtime: job.mtime, atime: job.atime, security: job.security)
             return result
         }
         var result = WriteResult(bytes: 0, warnings: [])
@@ -239,7 +241,7 @@ public struct Receiver<FS: FileSystem>: Sendable {
     /// Returns the attribute warnings.
     func install(_ temporary: FileLocation, job: WriteJob) throws(WriteFailure) -> [String] {
         let owner = (uid: job.uid, gid: job.gid)
-        var warnings = finishAttributes(temporary, permissions: job.permissions, owner: owner, mtime: job.mtime,
+        var warnings = finishAttributes(temporary, permissions: job.permissions, owner: owner, mtime: job.mtime, atime: job.atime,
             security: job.security)
         let directory = PathBytes.parent(job.destination)
         if job.existing != nil && options.backup {
@@ -259,7 +261,7 @@ public struct Receiver<FS: FileSystem>: Sendable {
             }
             defer { try? fs.removeFile(temporary) }
             let local = try createTemporary(source: temporary.path, job: job, inTempDir: false, progress: { _ in true })
-            warnings += finishAttributes(local.location, permissions: job.permissions, owner: owner, mtime: job.mtime,
+            warnings += finishAttributes(local.location, permissions: job.permissions, owner: owner, mtime: job.mtime, atime: job.atime,
                 security: job.security)
             do { try fs.rename(local.location, to: job.location) } catch {
                 try? fs.removeFile(local.location)
@@ -429,10 +431,11 @@ public struct Receiver<FS: FileSystem>: Sendable {
     /// The time a kept partial file gets in the destination: the epoch.
     static var unfinishedTime: FileTime { FileTime(seconds: 0, nanoseconds: 0) }
 
-    /// Sets owner, permissions and modification time; returns the failures as rsync-style messages.
-    /// `role`: who rsync says failed (the generator sets directories' and unchanged files' attributes).
+    /// Sets owner, permissions, modification and (`-U`) access time; returns the failures as rsync-style
+    /// messages. `role`: who rsync says failed (the generator sets directories' and unchanged files' attributes).
     public func finishAttributes(role: Role = .receiver,
         _ path: FileLocation, permissions: UInt32?, owner: (uid: UInt32?, gid: UInt32?), mtime: FileTime?,
+        atime: Int64? = nil,
         isSymlink: Bool = false, security: SecurityChange? = nil
     ) -> [String] {
         var warnings: [String] = []
@@ -452,8 +455,12 @@ public struct Receiver<FS: FileSystem>: Sendable {
                 warnings.append("[receiver] \(error.describing(call: "chmod"))")
             }
         }
-        if let mtime {
-            do { try fs.setModificationTime(path, mtime) } catch {
+        if mtime != nil || atime != nil {
+            do throws(SystemCallError) {
+                if let atime { try fs.setTimes(path, modification: mtime, accessSeconds: atime) } else if let mtime {
+                    try fs.setModificationTime(path, mtime)
+                }
+            } catch {
                 // rsync's words: "failed to set times on", with the full path.
                 if !isSymlink {
                     warnings.append("[\(role.rawValue)] failed to set times on \"\(OutputEscaper.escape(fs.absolute(path.path)))\": \(error.errnoText) (\(error.errno))")
