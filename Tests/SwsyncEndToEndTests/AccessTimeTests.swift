@@ -98,6 +98,8 @@ struct AccessTimeTests {
                 Comment(rawValue: "\(tool) ended with \(output.termination): \(output.stderrText)"))
             lines[tool] = output.stdoutText.split(separator: "\n").map(String.init).sorted()
             atimes[tool] = Self.accessTimes(destination)
+            // Under -J a new symlink keeps the atime of its making, a matter of which second each tool ran in.
+            if testCase.options.contains("-J") { atimes[tool]!["link"] = nil }
         }
         #expect(lines["swsync"] == lines["rsync"], "itemize lines differ")
         #expect(atimes["swsync"] == atimes["rsync"], "destination atimes differ")

@@ -128,7 +128,7 @@ struct FileListTests {
             (chunk { plain(&$0, mode: 0o120777); $0.varint(0); $0.varint(0); $0.varint(0) }, .unsafePath),
             (chunk { plain(&$0, mode: 0o120777); $0.varint(0); $0.varint(0); $0.varint(5000) }, .limitExceeded),
             (chunk { plain(&$0, flags: 0x01, mode: directory); $0.varint(0); $0.varint(0); $0.varint(1) }, .malformed),
-            ([1, 0x10, 0], .malformed),  // chunk flags
+            ([1, 0x20, 0], .malformed),  // chunk flags (0x10 is -U's atimes)
             ([1, 0x08, 0], .malformed),  // several-sources flag on a directory chunk
             (chunk { plain(&$0, flags: 0x08); $0.varint(0); $0.varint(0) }, .malformed),  // descends flag on a file
             ([1, 0, 0x80, 0x80, 0x08], .limitExceeded),  // 131072 entries
