@@ -211,7 +211,11 @@ extension InMemoryFileSystem {
         }
     }
 
-    public func setTimes(_ location: FileLocation, modification: FileTime?, accessSeconds: Int64)
+    public func setTimes(
+        _ location: FileLocation,
+        modification: FileTime?,
+        accessSeconds: Int64
+    )
         throws(SystemCallError)
     {
         let place = place(location)
