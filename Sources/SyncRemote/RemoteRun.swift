@@ -129,10 +129,10 @@ public enum RemoteRun {
         case .started(let startedConnection, let startedObserver): (connection, locked) = (startedConnection, startedObserver)
         case .failed(let outcome): return outcome
         }
-        let (generator, status) = receive(connection, destination: destination, options: options, observer: locked,
+        let received = receive(connection, destination: destination, options: options, observer: locked,
             progressCounts: client.progressCounts, isInterrupted: client.isInterrupted)
-        return Outcome(status: status.status, error: status.error, stats: wireCounted(generator.stats, connection),
-            deletionsSkipped: generator.deletionsSkipped)
+        return Outcome(status: received.status, error: received.error, stats: wireCounted(received.stats, connection),
+            deletionsSkipped: received.deletionsSkipped)
     }
 
     /// `--list-only` of remote sources (`swsync host:path`): the peer sends its file list, which `show`
@@ -220,7 +220,7 @@ public enum RemoteRun {
             return ExitStatus.syntax.rawValue
         }
         return receive(connection, destination: destination, options: options, observer: observer,
-            progressCounts: { _ in }, isInterrupted: isInterrupted).1.status.rawValue
+            progressCounts: { _ in }, isInterrupted: isInterrupted).status.rawValue
     }
 
     /// The sender's side, for a push's client and a pull's server: the file list, the answers, and the
@@ -230,7 +230,21 @@ public enum RemoteRun {
         progressCounts: (@escaping ProgressCounts) -> Void,
         isInterrupted: @escaping @Sendable () -> Bool) -> (status: ExitStatus, error: SyncError?)
     {
-        let sender = SenderRole(fs: PosixFileSystem(trust: options.symlinkTrust), options: options, connection: connection, observer: observer)
+        let fs = PosixFileSystem(trust: options.symlinkTrust)
+        return options.fakeSuper
+            ? send(sources, over: connection, options: options, observer: observer, events: events,
+                showsProgress: showsProgress, progressCounts: progressCounts, isInterrupted: isInterrupted,
+                fs: FakeSuperFileSystem(base: fs, side: .sender))
+            : send(sources, over: connection, options: options, observer: observer, events: events,
+                showsProgress: showsProgress, progressCounts: progressCounts, isInterrupted: isInterrupted, fs: fs)
+    }
+
+    private static func send<FS: FileSystem>(_ sources: [[UInt8]], over connection: Connection, options: SyncOptions,
+        observer: TransferObserver, events: SessionEvents, showsProgress: Bool,
+        progressCounts: (@escaping ProgressCounts) -> Void,
+        isInterrupted: @escaping @Sendable () -> Bool, fs: FS) -> (status: ExitStatus, error: SyncError?)
+    {
+        let sender = SenderRole(fs: fs, options: options, connection: connection, observer: observer)
         sender.showsProgress = showsProgress
         if events.isSenderClient { events.itemSink = { sender.report($0) } }
         progressCounts { sender.progressCounts }
@@ -257,8 +271,27 @@ public enum RemoteRun {
     /// The generator's and receiver's side, for a pull's client and a push's server.
     private static func receive(_ connection: Connection, destination: [UInt8], options: SyncOptions,
         observer: TransferObserver, progressCounts: (@escaping ProgressCounts) -> Void,
-        isInterrupted: @escaping @Sendable () -> Bool)
-        -> (Generator<PosixFileSystem>, (status: ExitStatus, error: SyncError?))
+        isInterrupted: @escaping @Sendable () -> Bool) -> Received
+    {
+        let fs = PosixFileSystem(trust: options.symlinkTrust, dataWrites: DataWrites(options))
+        return options.fakeSuper
+            ? receive(connection, destination: destination, options: options, observer: observer,
+                progressCounts: progressCounts, isInterrupted: isInterrupted, fs: FakeSuperFileSystem(base: fs, side: .receiver))
+            : receive(connection, destination: destination, options: options, observer: observer,
+                progressCounts: progressCounts, isInterrupted: isInterrupted, fs: fs)
+    }
+
+    /// What the receiving side's run ends with.
+    private struct Received {
+        var status: ExitStatus
+        var error: SyncError?
+        var stats: TransferStats
+        var deletionsSkipped: Int
+    }
+
+    private static func receive<FS: FileSystem>(_ connection: Connection, destination: [UInt8], options: SyncOptions,
+        observer: TransferObserver, progressCounts: (@escaping ProgressCounts) -> Void,
+        isInterrupted: @escaping @Sendable () -> Bool, fs: FS) -> Received
     {
         let events = SessionEvents(observer: observer, connection: connection)
         events.isServer = observer is ForwardingObserver
@@ -268,8 +301,7 @@ public enum RemoteRun {
             if try role.handle(message) { return }
             try events.handle(message)
         }, endOfRead: role.endOfRead)
-        let generator = Generator(fs: PosixFileSystem(trust: options.symlinkTrust, dataWrites: DataWrites(options)),
-            options: options, observer: observer)
+        let generator = Generator(fs: fs, options: options, observer: observer)
         if events.isServer {
             generator.beforeTransfer = { root in
                 ServerConfinement.confineReceiver(destinationRoot: root, options: options, observer: observer)
@@ -288,7 +320,8 @@ public enum RemoteRun {
             events.waitForGoodbye(interrupted: isInterrupted)
         }
         let status = close(connection, own: generator.exitStatus, peer: events.peerStatus, isInterrupted: isInterrupted)
-        return (generator, status)
+        return Received(status: status.status, error: status.error, stats: generator.stats,
+            deletionsSkipped: generator.deletionsSkipped)
     }
 
     /// What the program does when `--timeout` runs out: a read blocked on a silent peer cannot be woken,

@@ -168,6 +168,7 @@ public enum CommandLineParser {
             throw .syntax(BackupLocation.sameAsDestination)
         }
         if options.sizeOnly && options.checksum { options.sizeOnly = false }
+        if options.fakeSuper && options.xattrs > 1 { throw .syntax("--fake-super conflicts with -XX") }
         try validateDeltaChoices(options)
         if let root = command.confineRootGiven {
             guard root.hasPrefix("/") else { throw .syntax("--confine-root must be an absolute path") }

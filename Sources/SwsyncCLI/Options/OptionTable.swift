@@ -207,8 +207,12 @@ enum OptionTable {
         // -U twice (-UU) also opens sources with O_NOATIME, which swsync does anyway where it may.
         OptionSpec(names: ["atimes"], short: "U", takesValue: false,
             apply: { command, _ in command.options.atimes += 1 }, negate: { command in command.options.atimes = 0 }),
+        // --super, --no-super and --fake-super are one setting in rsync (`am_root`): the last one given wins.
         OptionSpec(names: ["super"], short: nil, takesValue: false,
-            apply: { command, _ in command.options.superUser = true }, negate: { command in command.options.superUser = false }),
+            apply: { command, _ in (command.options.superUser, command.options.fakeSuper) = (true, false) },
+            negate: { command in (command.options.superUser, command.options.fakeSuper) = (false, false) }),
+        OptionSpec(names: ["fake-super"], short: nil, takesValue: false,
+            apply: { command, _ in (command.options.superUser, command.options.fakeSuper) = (nil, true) }, negate: nil),
         flag(["owner"], "o", { $0.owner = $1 }),
         flag(["group"], "g", { $0.group = $1 }),
         flag(["numeric-ids"], nil, { $0.numericIDs = $1 }),

@@ -80,6 +80,7 @@ enum Usage {
         --omit-link-times, -J    omit symlinks from --times
         --atimes, -U             preserve access (use) times
         --super                  receiver attempts super-user activities
+        --fake-super             store/recover privileged attrs using xattrs
         --dry-run, -n            perform a trial run with no changes made
         --whole-file, -W         copy files whole (the default for local copies)
         --no-whole-file          send only the changed blocks (delta transfer)

@@ -74,7 +74,7 @@ public enum SwsyncCommand {
         let oldMask = umask(0)
         umask(oldMask)
         options.umask = UInt32(oldMask)
-        options.isSuperUser = options.superUser ?? (geteuid() == 0)
+        options.isSuperUser = options.fakeSuper || (options.superUser ?? (geteuid() == 0))
         options.memberGroups = Self.memberGroups()
         options.keepHighBit = options.eightBitOutput || Locale.isUTF8
         resolveOwnerMaps(&options)
@@ -131,7 +131,7 @@ public enum SwsyncCommand {
         let oldMask = umask(0)
         umask(oldMask)
         options.umask = UInt32(oldMask)
-        options.isSuperUser = options.superUser ?? (geteuid() == 0)
+        options.isSuperUser = options.fakeSuper || (options.superUser ?? (geteuid() == 0))
         options.memberGroups = Self.memberGroups()
         options.keepHighBit = true
         resolveOwnerMaps(&options)

@@ -7,10 +7,19 @@ import SyncRemote
 /// then prints the summary and `--stats` as rsync does.
 enum Transfer {
     static func run(sources: [[UInt8]], destination: [UInt8], options: SyncOptions) -> Int32 {
+        let fs = PosixFileSystem(trust: options.symlinkTrust, dataWrites: DataWrites(options))
+        return options.fakeSuper
+            ? run(sources: sources, destination: destination, options: options,
+                fs: FakeSuperFileSystem(base: fs, side: .receiver), sourceFileSystem: FakeSuperFileSystem(base: fs, side: .sender))
+            : run(sources: sources, destination: destination, options: options, fs: fs, sourceFileSystem: nil)
+    }
+
+    private static func run<FS: FileSystem>(sources: [[UInt8]], destination: [UInt8], options: SyncOptions, fs: FS,
+        sourceFileSystem: FS?) -> Int32
+    {
         let (observer, logFile) = makeObserver(options: options, header: "sending incremental file list")
         let start = Clock.now()
-        let generator = Generator(fs: PosixFileSystem(trust: options.symlinkTrust, dataWrites: DataWrites(options)),
-            options: options, observer: observer)
+        let generator = Generator(fs: fs, sourceFileSystem: sourceFileSystem, options: options, observer: observer)
         observer.progressCounts = { [unowned generator] in generator.progressCounts }
         let tree = SourceTree(arguments: sources, relative: options.relative)
         do {

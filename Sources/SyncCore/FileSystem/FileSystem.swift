@@ -93,6 +93,10 @@ public protocol FileSystem: Sendable {
     func writeSecurityAttributes(_ location: FileLocation, kind: FileKind, _ writes: [AttributeWrite])
         throws(SystemCallError) -> [SystemCallError]
 
+    /// The run is done with the existing entry at `location` (rsync's `set_file_attrs` on it): a file system
+    /// that keeps attributes its own way makes the entry agree with them (`FakeSuperFileSystem`).
+    func settleAttributes(_ location: FileLocation) throws(SystemCallError)
+
     /// A small file's whole content (filter rules, `--files-from` lists).
     func readFile(_ path: [UInt8]) throws(SystemCallError) -> [UInt8]
 
@@ -225,6 +229,11 @@ extension FileSystem {
         throw SystemCallError(call: "lsetxattr", path: location.path, errno: SystemErrno.notSupported,
             errnoText: "Operation not supported")
     }
+}
+
+/// A file system that keeps attributes only as the kernel does has nothing to settle.
+extension FileSystem {
+    public func settleAttributes(_ location: FileLocation) throws(SystemCallError) {}
 }
 
 /// A file system that keeps no access times (a test's, say): EOPNOTSUPP.

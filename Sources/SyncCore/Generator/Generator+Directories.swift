@@ -245,6 +245,7 @@ extension Generator {
         if check.keepsTime(.directory) && current.mtime != entry.status.mtime {
             warn(receiver.finishAttributes(role: .generator, location, permissions: nil, owner: (nil, nil), mtime: entry.status.mtime))
         }
+        if !isNew { settleAttributes(location) }
     }
 
     // MARK: Non-directories

@@ -21,7 +21,9 @@ extension Generator {
             }
             processSymlink(entry)
         case .characterDevice, .blockDevice, .fifo, .socket:
-            let allowed = (entry.kind.isDevice ? options.devices : options.specials) && !options.dropDevices
+            // As rsync: devices only for a super-user (real, `--super` or `--fake-super`), special files for all.
+            let allowed = (entry.kind.isDevice ? options.devices && options.isSuperUser : options.specials)
+                && !options.dropDevices
             stats.files.add(entry.kind)
             guard allowed else {
                 reportSkippedNonRegular(entry)

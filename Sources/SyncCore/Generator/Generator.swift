@@ -133,14 +133,16 @@ public final class Generator<FS: FileSystem> {
 
     var redoneFiles: Set<Int> = []
 
-    public init(fs: FS, options: SyncOptions, observer: TransferObserver) {
+    /// `sourceFileSystem`: what a local run's sender lists and reads, when it is not `fs` (`--fake-super`
+    /// reads a destination's symlinks and attributes otherwise than a source's).
+    public init(fs: FS, sourceFileSystem: FS? = nil, options: SyncOptions, observer: TransferObserver) {
         self.fs = fs
         self.options = options
         self.observer = observer
         let interruptCheck = observer.interruptCheck
         self.receiver = Receiver(fs: fs, options: options, isInterrupted: interruptCheck)
         self.check = QuickCheck(options: options)
-        self.builder = FileListBuilder(fs: fs, options: options)
+        self.builder = FileListBuilder(fs: sourceFileSystem ?? fs, options: options)
         self.deleter = Deleter(fs: fs, options: options, observer: observer, receiver: receiver)
         self.keptLinks = KeptDirectoryLinks(fs: fs)
         self.references = ReferenceDirectories(fs: fs, check: check)
@@ -495,6 +497,14 @@ public final class Generator<FS: FileSystem> {
             isSymlink: entry.kind == .symlink,
             security: flags.isDisjoint(with: [.reportACL, .reportExtendedAttributes]) ? nil
                 : securityChange(entry, mode: permissions)))
+        settleAttributes(destinationLocation(path, name: entry.name))
+    }
+
+    /// `FileSystem.settleAttributes` on an entry the run is done with.
+    func settleAttributes(_ location: FileLocation) {
+        do { try fs.settleAttributes(location) } catch {
+            warn(["[generator] \(error.describing(call: "lsetxattr"))"])
+        }
     }
 
     /// The owner and group to set, or nil for each that is kept.

@@ -126,6 +126,9 @@ public struct SyncOptions: Sendable {
     /// `--super` (true) / `--no-super` (false): the super-user activities the receiver attempts, whatever
     /// its uid says (`isSuperUser` is set from this when given).
     public var superUser: Bool?
+    /// `--fake-super`: super-user activities kept in extended attributes (`FakeSuperFileSystem`); implies
+    /// `isSuperUser` for what is compared and attempted. Not forwarded to a peer, as rsync's is not.
+    public var fakeSuper = false
     /// The receiving process's groups (its effective group and supplementary ones): without super-user
     /// rights, `-g` sets only these (chown to another group would fail; rsync leaves it). Nil: not
     /// known, every group is tried.
