@@ -26,11 +26,19 @@ enum FileCopier {
                 length: length, overwrites: writes.overwrites, progress: progress)
             : try plainCopy(from: input, to: output, sourcePath: sourcePath, destinationPath: destinationPath,
                 length: length, progress: progress)
-        if truncatingToCopy || writes.sparse {
+        if (truncatingToCopy || writes.sparse) && !isDevice(output) {
             _ = try syscall("ftruncate", destinationPath) { ftruncate(output, off_t(written)) }
         }
         if writes.fsync { _ = try syscall("fsync", destinationPath) { fsync(output) } }
         return written
+    }
+
+    /// A device written in place (`--write-devices`) has a fixed length, so it is never truncated.
+    static func isDevice(_ descriptor: Int32) -> Bool {
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { return false }
+        let type = info.st_mode & S_IFMT
+        return type == S_IFBLK || type == S_IFCHR
     }
 
     private static func plainCopy(

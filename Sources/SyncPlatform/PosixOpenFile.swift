@@ -19,9 +19,12 @@ final class PosixOpenFile: OpenFile {
 
     deinit { close(descriptor) }
 
+    /// A regular file's length; a block device's is its capacity (rsync's `get_device_size`), a character
+    /// device's 0.
     func size() throws(SystemCallError) -> Int64 {
         var info = stat()
         _ = try syscall("fstat", path) { fstat(descriptor, &info) }
+        if info.st_mode & S_IFMT == S_IFBLK { return Int64(try syscall("lseek", path) { lseek(descriptor, 0, SEEK_END) }) }
         return Int64(info.st_size)
     }
 
@@ -63,7 +66,9 @@ final class PosixOpenFile: OpenFile {
         }
     }
 
+    /// A device (`--write-devices`) keeps its length: only a regular file is truncated.
     func truncate(to length: Int64) throws(SystemCallError) {
+        guard !FileCopier.isDevice(descriptor) else { return }
         _ = try syscall("ftruncate", path) { ftruncate(descriptor, off_t(length)) }
     }
 }

@@ -190,6 +190,7 @@ public enum CommandLineParser {
         if options.dirs && options.recursive { options.dirs = false }
         if options.copyLinks { options.links = true }
         if options.append > 0 { options.inplace = true }  // rsync: --append implies --inplace
+        if options.writeDevices { options.inplace = true }  // and so does --write-devices
         // rsync: --delay-updates keeps the finished files in the partial directory, `.~tmp~` by default;
         // --partial without a directory takes RSYNC_PARTIAL_DIR (a client only).
         if options.delayUpdates && options.partialDir == nil { options.partialDir = Array(".~tmp~".utf8) }

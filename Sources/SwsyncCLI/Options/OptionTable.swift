@@ -297,6 +297,8 @@ enum OptionTable {
             command.options.partial = true
         },
         flag(["inplace"], nil, { $0.inplace = $1 }),
+        flag(["copy-devices"], nil, { $0.copyDevices = $1 }, negatable: false),
+        flag(["write-devices"], nil, { $0.writeDevices = $1 }),
         flag(["delay-updates"], nil, { $0.delayUpdates = $1 }),
         flag(["append"], nil, { $0.append = $1 ? max($0.append, 1) : 0 }),
         flag(["append-verify"], nil, { $0.append = $1 ? 2 : 0 }, negatable: false),

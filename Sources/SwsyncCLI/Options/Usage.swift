@@ -72,6 +72,8 @@ enum Usage {
         --owner, -o              preserve owner (super-user only)
         --group, -g              preserve group
         --devices                preserve device files (super-user only)
+        --copy-devices           copy device contents as a regular file
+        --write-devices          write to devices as files (implies --inplace)
         --specials               preserve special files
         --drop-D                 receiver refuses to create devices/specials
         -D                       same as --devices --specials

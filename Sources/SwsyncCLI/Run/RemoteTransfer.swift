@@ -32,7 +32,7 @@ enum RemoteTransfer {
         "list-only", "info", "out-format", "files-from", "contimeout", "partial-progress",
         "stop-after", "time-limit", "stop-at", "remote-option", "munge-links", "ipv4", "ipv6", "blocking-io",
         // Applies to the end it is given to (rsync forwards neither; `-M` sends them on purpose).
-        "drop-D", "insecure-links", "confine-root",
+        "drop-D", "insecure-links", "confine-root", "fake-super",
     ]
 
     /// The filter options: they travel in the run's setup, in order, with the files they read, never on the

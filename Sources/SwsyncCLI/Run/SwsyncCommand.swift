@@ -74,6 +74,7 @@ public enum SwsyncCommand {
         let oldMask = umask(0)
         umask(oldMask)
         options.umask = UInt32(oldMask)
+        options.startTime = FileTime(seconds: Int64(time(nil)))
         options.isSuperUser = options.fakeSuper || (options.superUser ?? (geteuid() == 0))
         options.memberGroups = Self.memberGroups()
         options.keepHighBit = options.eightBitOutput || Locale.isUTF8
@@ -131,6 +132,7 @@ public enum SwsyncCommand {
         let oldMask = umask(0)
         umask(oldMask)
         options.umask = UInt32(oldMask)
+        options.startTime = FileTime(seconds: Int64(time(nil)))
         options.isSuperUser = options.fakeSuper || (options.superUser ?? (geteuid() == 0))
         options.memberGroups = Self.memberGroups()
         options.keepHighBit = true

@@ -261,6 +261,15 @@ public struct FileListBuilder<FS: FileSystem> {
                 return nil
             }
         }
+        if options.copyDevices && status.kind.isDevice {
+            // rsync: a device's contents go as a regular file, as long as the device is (its own size is 0).
+            let place = location.map { FileLocation($0.name, in: $0.directory) } ?? FileLocation(path: sourcePath)
+            if status.size == 0, let length = try? fs.openSource(place, followingSymlink: false).size() {
+                status.size = length
+            }
+            status.mode = 0o100000 | (status.mode & 0o777)
+            status.mtime = options.startTime
+        }
         if options.chmod.count > 0 && status.kind != .symlink {
             let changed = ChmodRule.apply(options.chmod, to: status.permissions, isDirectory: status.kind == .directory)
             status.mode = (status.mode & ~0o7777) | changed

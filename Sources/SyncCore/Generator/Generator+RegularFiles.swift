@@ -1,12 +1,24 @@
 /// The generator's regular files: rsync's `recv_generator` decisions for one file (size limits, `-u`,
 /// `--existing`, the quick check, reference directories, `-H`), ending in a transfer or an itemize line.
 extension Generator {
+    /// `--write-devices`: a device in the destination is compared and written as a regular file as long as
+    /// the device (rsync's `get_device_size` when its own size is 0).
+    func deviceAsFile(_ device: FileStatus, at location: FileLocation) -> FileStatus {
+        var status = device
+        status.mode = 0o100000 | device.permissions
+        if status.size == 0, let length = try? fs.openForReading(location).size() { status.size = length }
+        return status
+    }
+
     func processRegular(_ entry: FileEntry) {
         if isBelowLinkLeadingOutside(entry) { return }
         if let minSize = options.minSize, entry.status.size < minSize { return }
         if let maxSize = options.maxSize, entry.status.size > maxSize { return }
         let path = destinationPath(entry.name)
         var existing = destinationStatus(path, name: entry.name)
+        if options.writeDevices, let current = existing, current.kind.isDevice {
+            existing = deviceAsFile(current, at: destinationLocation(path, name: entry.name))
+        }
 
         if options.existingOnly && existing == nil { return }
         if options.ignoreExisting && existing != nil { return }

@@ -129,6 +129,14 @@ public struct SyncOptions: Sendable {
     /// `--fake-super`: super-user activities kept in extended attributes (`FakeSuperFileSystem`); implies
     /// `isSuperUser` for what is compared and attempted. Not forwarded to a peer, as rsync's is not.
     public var fakeSuper = false
+    /// `--copy-devices`: the sender lists a device as a regular file of its contents (size from the device,
+    /// modification time the run's start, as rsync's "now").
+    public var copyDevices = false
+    /// `--write-devices`: the receiver writes a regular file's data into a device already in the destination
+    /// (implies `--inplace`); the device stays a device.
+    public var writeDevices = false
+    /// When the run started (wall clock), for what rsync dates "now".
+    public var startTime = FileTime(seconds: 0)
     /// The receiving process's groups (its effective group and supplementary ones): without super-user
     /// rights, `-g` sets only these (chown to another group would fail; rsync leaves it). Nil: not
     /// known, every group is tried.

@@ -75,12 +75,12 @@ struct GeneratorItemizeTests {
         try fs.node("/src/tty", .characterDevice, mode: 0o620, rdev: 0x0401, mtime: t0)
         try fs.node("/src/pipe", .fifo, mode: 0o600, mtime: t0)
         try fs.setTime("/src", t0)
-        let run = LocalRun(fs)
+        let run = LocalRun(fs, .archive { $0.isSuperUser = true })
         #expect(run.fileChanges == [">f+++++++++ a", "cS+++++++++ pipe", "cD+++++++++ tty", ">f+++++++++ sub/b",
             ">f+++++++++ sub/c"])
         #expect(fs.snapshot("/dst")["tty"]?.description == "D620 1025")
         #expect(fs.snapshot("/dst")["pipe"]?.description == "S600")
-        let again = LocalRun(fs)
+        let again = LocalRun(fs, .archive { $0.isSuperUser = true })
         #expect(again.changes == [], "same type and rdev: up to date")
     }
 
@@ -90,7 +90,7 @@ struct GeneratorItemizeTests {
         try fs.node("/dst/tty", .characterDevice, mode: 0o620, rdev: 0x0402, mtime: t0)
         try fs.setTime("/src", t0)
         try fs.setTime("/dst", t0)
-        let run = LocalRun(fs)
+        let run = LocalRun(fs, .archive { $0.isSuperUser = true })
         #expect(run.changes == ["cDc........ tty"], "rsync 3.5 prints the same for another rdev")
         #expect(fs.status("/dst/tty")?.rdev == 0x0401)
     }
@@ -99,10 +99,20 @@ struct GeneratorItemizeTests {
         let fs = try sourceTree()
         try fs.node("/src/pipe", .fifo)
         try fs.node("/src/tty", .characterDevice, rdev: 0x0401)
-        let run = LocalRun(fs, .archive { $0.specials = false })
+        let run = LocalRun(fs, .archive { $0.specials = false; $0.isSuperUser = true })
         #expect(run.observer.infos.contains("skipping non-regular file \"pipe\""))
         #expect(!fs.exists("/dst/pipe"))
         #expect(fs.exists("/dst/tty"), "-D's other half, --devices, is still on")
+    }
+
+    @Test func devicesNeedASuperUser() throws {
+        let fs = try sourceTree()
+        try fs.node("/src/tty", .characterDevice, rdev: 0x0401)
+        try fs.node("/src/pipe", .fifo)
+        let run = LocalRun(fs, .archive { $0.isSuperUser = false })
+        #expect(run.observer.infos.contains("skipping non-regular file \"tty\""), "rsync's am_root test")
+        #expect(!fs.exists("/dst/tty"))
+        #expect(fs.exists("/dst/pipe"), "special files need no privilege")
     }
 
     @Test func withoutPermsANewFileTakesTheSourceModeMaskedByTheUmask() throws {
