@@ -26,6 +26,15 @@ struct FakeSuperTests {
         // The last of --super, --no-super and --fake-super counts.
         DifferentialCase(arguments: ["-ai", "--fake-super", "--no-super"], scenario: .fakeSuperSource),
         DifferentialCase(arguments: ["-aiXX", "--fake-super"], scenario: .fresh, rerun: false, oracleExit: 1),
+        // rsync applies -M to the receiver it forks for a local copy: only that half keeps records, and a
+        // real source's ACLs are read as ACLs and stored as records.
+        DifferentialCase(arguments: ["-ai", "-M--fake-super"], scenario: .fakeSuperSource),
+        DifferentialCase(arguments: ["-aiAX", "-M--fake-super"], scenario: .securityAttributes),
+        // A store of records read back: by a fake sender into a real super-user's tree (a restore), and into
+        // another store.
+        DifferentialCase(arguments: ["-ai", "--fake-super", "-M--super"], scenario: .fakeSuperStore),
+        DifferentialCase(arguments: ["-aiA", "--fake-super", "-M--no-super"], scenario: .fakeSuperStore),
+        DifferentialCase(arguments: ["-aiAX", "--fake-super"], scenario: .fakeSuperStore),
         // A fake super-user sender reads ACLs from its records only, so the real ones of this source stay behind.
         DifferentialCase(arguments: ["-aiA", "--fake-super"], scenario: .securityAttributes),
     ]
@@ -81,6 +90,28 @@ extension Scenario {
     static let fakeSuperSource = Scenario(name: "fake-super-src") { context in
         try context.buildRichSource()
         try buildFakeSuperExtras(at: context.path("src"))
+    }
+
+    /// A store as a fake super-user leaves it, made by hand: stand-ins for a symlink and a device, records of
+    /// owners and set-id modes, an ACL record, and one plain file without a record.
+    static let fakeSuperStore = Scenario(name: "fake-super-store") { context in
+        let src = context.path("src")
+        try makeDirectories(src + "/dir")
+        try writeFile(src + "/plain", Fixture.content("plain", size: 200))
+        try writeFile(src + "/owned", Fixture.content("owned", size: 300), mode: 0o640)
+        try writeFile(src + "/link", Array("../plain".utf8), mode: 0o777)
+        try writeFile(src + "/null", [], mode: 0o640)
+        try writeFile(src + "/acl", Fixture.content("acl", size: 10), mode: 0o664)
+        for (name, record) in [("owned", "104750 0,0 1234:5678"), ("link", "120777 0,0 1234:1234"),
+            ("dir", "42775 0,0 0:5678"), ("acl", "100664 0,0 0:0")]
+        {
+            try SecurityFixture.setfattr(src + "/" + name, "user.rsync.%stat", record)
+        }
+        if isRoot { try SecurityFixture.setfattr(src + "/null", "user.rsync.%stat", "20640 1,3 0:5") }
+        // u:1234:rwx with the mask rw-, the group and others from the mode: rsync's record of an access ACL.
+        try SecurityFixture.run("/usr/bin/setfattr", ["-n", "user.rsync.%aacl", "-v",
+            "0x80000000800000000600000080000000d204000007000080", src + "/acl"])
+        try Fixture.freezeTimes(src)
     }
 
     static func buildFakeSuperSource(at root: String) throws {

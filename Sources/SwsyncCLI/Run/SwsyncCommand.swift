@@ -75,7 +75,9 @@ public enum SwsyncCommand {
         umask(oldMask)
         options.umask = UInt32(oldMask)
         options.startTime = FileTime(seconds: Int64(time(nil)))
-        options.isSuperUser = options.fakeSuper || (options.superUser ?? (geteuid() == 0))
+        let receiver = isRemote ? (fakeSuper: options.fakeSuper, superUser: options.superUser) : Self.localReceiverSuper(command)
+        options.receiverFakeSuper = receiver.fakeSuper
+        options.isSuperUser = receiver.fakeSuper || (receiver.superUser ?? (geteuid() == 0))
         options.memberGroups = Self.memberGroups()
         options.keepHighBit = options.eightBitOutput || Locale.isUTF8
         resolveOwnerMaps(&options)
@@ -92,6 +94,21 @@ public enum SwsyncCommand {
         }
         Signals.install()
         return Transfer.run(sources: sources, destination: destination!, options: options)
+    }
+
+    /// The super-user setting of a local run's receiving half: the command line's, then its `-M` words, the
+    /// last of `--super`, `--no-super` and `--fake-super` counting, as in rsync's forked receiver.
+    static func localReceiverSuper(_ command: ParsedCommandLine) -> (fakeSuper: Bool, superUser: Bool?) {
+        var setting = (fakeSuper: command.options.fakeSuper, superUser: command.options.superUser)
+        for word in command.remoteOptions {
+            switch word {
+            case "--fake-super": setting = (true, nil)
+            case "--super": setting = (false, true)
+            case "--no-super": setting = (false, false)
+            default: continue
+            }
+        }
+        return setting
     }
 
     /// The refusal of an rsync daemon address (`host::module`, `rsync://`) or a daemon connection option

@@ -8,10 +8,12 @@ import SyncRemote
 enum Transfer {
     static func run(sources: [[UInt8]], destination: [UInt8], options: SyncOptions) -> Int32 {
         let fs = PosixFileSystem(trust: options.symlinkTrust, dataWrites: DataWrites(options))
-        return options.fakeSuper
-            ? run(sources: sources, destination: destination, options: options,
-                fs: FakeSuperFileSystem(base: fs, side: .receiver), sourceFileSystem: FakeSuperFileSystem(base: fs, side: .sender))
-            : run(sources: sources, destination: destination, options: options, fs: fs, sourceFileSystem: nil)
+        guard options.fakeSuper || options.receiverFakeSuper else {
+            return run(sources: sources, destination: destination, options: options, fs: fs, sourceFileSystem: nil)
+        }
+        return run(sources: sources, destination: destination, options: options,
+            fs: FakeSuperFileSystem(base: fs, side: options.receiverFakeSuper ? .receiver : .plain),
+            sourceFileSystem: FakeSuperFileSystem(base: fs, side: options.fakeSuper ? .sender : .plain))
     }
 
     private static func run<FS: FileSystem>(sources: [[UInt8]], destination: [UInt8], options: SyncOptions, fs: FS,

@@ -23,6 +23,9 @@ public struct FakeSuperFileSystem<Base: FileSystem>: FileSystem {
         /// Compares with and writes the destination, as rsync's receiver: a real symlink reads as one with an
         /// empty target (so it is replaced by a stand-in), and only `user.` names are its own.
         case receiver
+        /// Not a fake super-user at all: the other half of a local run is (`-M--fake-super`), this one passes
+        /// every call to the base unchanged.
+        case plain
     }
 
     public init(base: Base, side: Side) {
@@ -35,7 +38,7 @@ public struct FakeSuperFileSystem<Base: FileSystem>: FileSystem {
     /// The record of the entry at `location` (real status `real`), when it has one.
     private func record(_ location: FileLocation, real: FileStatus) -> FakeSuperRecord? {
         // As rsync: only what this user could make holds a record (a real device is what it is).
-        guard real.kind == .regular || real.kind == .directory,
+        guard side != .plain, real.kind == .regular || real.kind == .directory,
             let stored = try? base.securityAttributes(location, kind: real.kind, selection: .extendedAttributes),
             let value = stored.extendedAttributes?.first(where: { $0.name == FakeSuperRecord.statName })?.value
         else { return nil }
@@ -120,6 +123,7 @@ public struct FakeSuperFileSystem<Base: FileSystem>: FileSystem {
 
     /// A real symlink's target, or what a stand-in holds.
     private func readLink(_ location: FileLocation) throws(SystemCallError) -> [UInt8] {
+        guard side != .plain else { return try base.readLink(location.name, in: location.directory) }
         let kind = try base.lstat(location.name, in: location.directory).kind
         if kind == .symlink && side == .receiver { return [] }
         guard kind == .regular else { return try base.readLink(location.name, in: location.directory) }
@@ -136,12 +140,14 @@ public struct FakeSuperFileSystem<Base: FileSystem>: FileSystem {
     }
 
     public func makeSymlink(_ location: FileLocation, target: [UInt8]) throws(SystemCallError) {
+        guard side != .plain else { return try base.makeSymlink(location, target: target) }
         try makeStandIn(location, content: target) { $0.mode = 0o120777 }
     }
     public func makeSymlink(_ path: [UInt8], target: [UInt8]) throws(SystemCallError) {
         try makeSymlink(FileLocation(path: path), target: target)
     }
     public func makeNode(_ location: FileLocation, mode: UInt32, rdev: UInt64) throws(SystemCallError) {
+        guard side != .plain else { return try base.makeNode(location, mode: mode, rdev: rdev) }
         let isDevice = FileKind(mode: mode).isDevice
         try makeStandIn(location, content: []) {
             $0.mode = mode
@@ -155,12 +161,14 @@ public struct FakeSuperFileSystem<Base: FileSystem>: FileSystem {
     // MARK: Mode and owner
 
     public func setPermissions(_ location: FileLocation, _ permissions: UInt32) throws(SystemCallError) {
+        guard side != .plain else { return try base.setPermissions(location, permissions) }
         try update(location) { $0.mode = ($0.mode & 0o170000) | (permissions & 0o7777) }
     }
     public func setPermissions(_ path: [UInt8], _ permissions: UInt32) throws(SystemCallError) {
         try setPermissions(FileLocation(path: path), permissions)
     }
     public func setOwner(_ location: FileLocation, uid: UInt32?, gid: UInt32?) throws(SystemCallError) {
+        guard side != .plain else { return try base.setOwner(location, uid: uid, gid: gid) }
         try update(location) { record in
             if let uid { record.uid = uid }
             if let gid { record.gid = gid }
@@ -171,37 +179,39 @@ public struct FakeSuperFileSystem<Base: FileSystem>: FileSystem {
     }
 
     // What this user makes stays usable by it: the owner's access is added at creation, as rsync adds it.
+    private func ownerAccess(_ bits: UInt32) -> UInt32 { side == .plain ? 0 : bits }
+
     public func makeDirectory(_ location: FileLocation, permissions: UInt32) throws(SystemCallError) {
-        try base.makeDirectory(location, permissions: permissions | 0o700)
+        try base.makeDirectory(location, permissions: permissions | ownerAccess(0o700))
     }
     public func makeDirectory(_ path: [UInt8], permissions: UInt32) throws(SystemCallError) {
-        try base.makeDirectory(path, permissions: permissions | 0o700)
+        try base.makeDirectory(path, permissions: permissions | ownerAccess(0o700))
     }
     public func createFile(_ location: FileLocation, permissions: UInt32) throws(SystemCallError) -> any OpenFile {
-        try base.createFile(location, permissions: permissions | 0o600)
+        try base.createFile(location, permissions: permissions | ownerAccess(0o600))
     }
     public func createFile(_ path: [UInt8], permissions: UInt32) throws(SystemCallError) -> any OpenFile {
-        try base.createFile(path, permissions: permissions | 0o600)
+        try base.createFile(path, permissions: permissions | ownerAccess(0o600))
     }
     public func copyFile(
         from source: [UInt8], toNew temporary: FileLocation, permissions: UInt32, length: Int64?,
         progress: (Int64) -> Bool
     ) throws(SystemCallError) -> Int64 {
-        try base.copyFile(from: source, toNew: temporary, permissions: permissions | 0o600, length: length,
+        try base.copyFile(from: source, toNew: temporary, permissions: permissions | ownerAccess(0o600), length: length,
             progress: progress)
     }
     public func copyFile(
         from source: any OpenFile, toNew temporary: FileLocation, permissions: UInt32, length: Int64?,
         progress: (Int64) -> Bool
     ) throws(SystemCallError) -> Int64 {
-        try base.copyFile(from: source, toNew: temporary, permissions: permissions | 0o600, length: length,
+        try base.copyFile(from: source, toNew: temporary, permissions: permissions | ownerAccess(0o600), length: length,
             progress: progress)
     }
     public func copyFile(
         from source: [UInt8], toNew temporaryPath: [UInt8], permissions: UInt32, length: Int64?,
         progress: (Int64) -> Bool
     ) throws(SystemCallError) -> Int64 {
-        try base.copyFile(from: source, toNew: temporaryPath, permissions: permissions | 0o600, length: length,
+        try base.copyFile(from: source, toNew: temporaryPath, permissions: permissions | ownerAccess(0o600), length: length,
             progress: progress)
     }
 
@@ -210,6 +220,7 @@ public struct FakeSuperFileSystem<Base: FileSystem>: FileSystem {
     public func securityAttributes(_ location: FileLocation, kind: FileKind, selection: SecurityAttributeSelection)
         throws(SystemCallError) -> StoredSecurityAttributes
     {
+        guard side != .plain else { return try base.securityAttributes(location, kind: kind, selection: selection) }
         let real = try base.lstat(location.name, in: location.directory)
         guard real.kind != .symlink, !selection.isEmpty else { return StoredSecurityAttributes() }
         let stored = try base.securityAttributes(location, kind: real.kind, selection: .extendedAttributes)
@@ -233,6 +244,7 @@ public struct FakeSuperFileSystem<Base: FileSystem>: FileSystem {
     public func writeSecurityAttributes(_ location: FileLocation, kind: FileKind, _ writes: [AttributeWrite])
         throws(SystemCallError) -> [SystemCallError]
     {
+        guard side != .plain else { return try base.writeSecurityAttributes(location, kind: kind, writes) }
         let real = try base.lstat(location.name, in: location.directory)
         // Removing an ACL record that was never made is no write at all (there was no ACL).
         var existing: Set<[UInt8]> = []

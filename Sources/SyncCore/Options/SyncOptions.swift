@@ -129,6 +129,9 @@ public struct SyncOptions: Sendable {
     /// `--fake-super`: super-user activities kept in extended attributes (`FakeSuperFileSystem`); implies
     /// `isSuperUser` for what is compared and attempted. Not forwarded to a peer, as rsync's is not.
     public var fakeSuper = false
+    /// A local run's receiving half is a fake super-user: `--fake-super`, or `-M--fake-super` (rsync applies
+    /// `-M` options to the receiver it forks for a local copy, so they can differ).
+    public var receiverFakeSuper = false
     /// `--copy-devices`: the sender lists a device as a regular file of its contents (size from the device,
     /// modification time the run's start, as rsync's "now").
     public var copyDevices = false
