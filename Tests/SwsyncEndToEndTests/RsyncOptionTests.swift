@@ -252,6 +252,16 @@ struct RsyncOptionTests {
             output: OutputFilter(keptPrefixes: ["skipping non-regular"])))
     }
 
+    /// `--debug=NSTR`: rsync's lines for the checksum and compression in use. (Without a choice, zstd's level
+    /// is ours, 2, where rsync says 3: Docs/compatibility.md.) Words in upper case and levels too large to
+    /// read are accepted, as rsync accepts them.
+    @Test(arguments: [["-a", "--debug=NSTR"], ["-a", "--checksum-choice=xxh64", "--debug=nstr"],
+        ["-az", "--zc=zlib", "--compress-level=9", "--debug=NSTR1"], ["-av", "--cc=xxh3,xxh64", "--debug=NSTR"],
+        ["-a", "--info=BACKUP99999999999999999999", "--debug=none"]])
+    func negotiationLines(_ options: [String]) throws {
+        try DifferentialRunner.run(DifferentialCase(arguments: options, scenario: .fresh, rerun: false))
+    }
+
     // MARK: -y / --fuzzy
 
     /// The same basis as rsync's: the same literal and matched bytes, the same lines and trees.

@@ -120,12 +120,15 @@ enum OptionTable {
                 case "help": command.outputHelp = .debug
                 case "filter": command.options.debugFilter = item.level
                 case "fuzzy": command.options.debugFuzzy = item.level
+                case "nstr": command.options.debugNegotiation = item.level
                 case "all":
                     command.options.debugFilter = item.level
                     command.options.debugFuzzy = item.level
+                    command.options.debugNegotiation = item.level
                 case "none":
                     command.options.debugFilter = 0
                     command.options.debugFuzzy = 0
+                    command.options.debugNegotiation = 0
                 default: break
                 }
             }

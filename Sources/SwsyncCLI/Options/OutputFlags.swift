@@ -81,10 +81,11 @@ enum OutputFlags {
             let name = given.lowercased()
             let levelText = word.dropFirst(given.count)
             let known = ["all", "none", "help"].contains(name) || kind.words.contains { $0.name.lowercased() == name }
-            guard known, levelText.isEmpty || Int(levelText) != nil else {
+            guard known, levelText.allSatisfy({ $0.isASCII && $0.isNumber }) else {
                 throw SyncError(.syntax, "Unknown --\(kind.rawValue) item: \"\(given)\"", isPrefixed: false)
             }
-            items.append(Item(name: name, level: Int(levelText) ?? 1))
+            // A level too large to read is as high as any (rsync's atoi reads what fits).
+            items.append(Item(name: name, level: levelText.isEmpty ? 1 : Int(levelText) ?? Int(Int32.max)))
         }
         return items
     }

@@ -82,6 +82,7 @@ public enum SwsyncCommand {
         options.keepHighBit = options.eightBitOutput || Locale.isUTF8
         resolveOwnerMaps(&options)
 
+        for line in NegotiationReport.lines(options) { writeStdout(line + "\n") }
         if isRemote {
             if options.wholeFile == nil { options.wholeFile = false }
             Signals.install()

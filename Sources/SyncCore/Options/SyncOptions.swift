@@ -84,6 +84,8 @@ public struct SyncOptions: Sendable {
     public var debugFilter = 0
     /// `--debug=FUZZY`: say which fuzzy basis each new file got.
     public var debugFuzzy = 0
+    /// `--debug=NSTR`: the checksum and compression the run uses (2: and the lists offered).
+    public var debugNegotiation = 0
     /// `--match-full-path`: rules see whole relative paths and excluded directories are still entered.
     public var matchFullPath = false
     /// `--from0`: rule files and `--files-from` lists are split at NUL bytes.
