@@ -262,6 +262,39 @@ struct RsyncOptionTests {
         try DifferentialRunner.run(DifferentialCase(arguments: options, scenario: .fresh, rerun: false))
     }
 
+    /// `--debug=deltasum` (and `-vv`): rsync's totals line, before the `--stats` block, with the same
+    /// matches and literal data as rsync's. (Its hash hits and false alarms are our table's: a basis of
+    /// blocks that share the source's weak sums but not its strong ones shows both, never zero.)
+    @Test(arguments: [["--debug=deltasum1"], ["-vv", "--stats"], ["--debug=DELTASUM", "--inplace"]])
+    func deltaSearchTotals(_ options: [String]) throws {
+        let scratch = try TemporaryDirectory("deltasum")
+        var decoy = [UInt8](repeating: 100, count: 256)
+        (decoy[0], decoy[1], decoy[2]) = (101, 98, 101)  // the same weak sum as 256 bytes of 100, another block
+        var totals: [String: [String]] = [:]
+        for tool in [("rsync", Tools.rsync!), ("swsync", Tools.swsync)] {
+            let root = scratch.path + "/" + tool.0
+            try makeDirectories(root + "/src")
+            try makeDirectories(root + "/dst")
+            try writeFile(root + "/dst/image.bin", Array([[UInt8]](repeating: decoy, count: 200).joined())
+                + Fixture.content("tail", size: 50_000))
+            try writeFile(root + "/src/image.bin", [UInt8](repeating: 100, count: 3000) + Fixture.content("tail", size: 50_000))
+            let output = try Subprocess(executable: tool.1,
+                arguments: ["-a", "--no-whole-file", "--block-size=256"] + options + ["src/", "dst/"],
+                directory: root, outputPrefix: root + "/out").wait()
+            #expect(output.termination == .exited(0), "\(tool.0): \(output.stderrText)")
+            let lines = output.stdoutText.split(separator: "\n").map(String.init)
+            let total = try #require(lines.firstIndex { $0.hasPrefix("total: matches=") }, "\(tool.0): \(lines)")
+            if let stats = lines.firstIndex(where: { $0.hasPrefix("Number of files:") }) { #expect(total < stats) }
+            let fields = lines[total].split(separator: " ").map(String.init)
+            totals[tool.0] = fields.filter { $0.hasPrefix("matches=") || $0.hasPrefix("data=") }
+            if tool.0 == "swsync" {
+                #expect(!fields.contains("hash_hits=0") && !fields.contains("false_alarms=0"), "\(lines[total])")
+            }
+            #expect(try readAllBytes(root + "/dst/image.bin") == readAllBytes(root + "/src/image.bin"), "\(tool.0)")
+        }
+        #expect(totals["rsync"] == totals["swsync"])
+    }
+
     // MARK: -y / --fuzzy
 
     /// The same basis as rsync's: the same literal and matched bytes, the same lines and trees.

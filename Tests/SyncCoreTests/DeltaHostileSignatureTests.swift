@@ -38,6 +38,20 @@ struct DeltaHostileSignatureTests {
         #expect(rebuilt == newFile)
     }
 
+    /// rsync's `--debug=deltasum` figures: against the flood each lookup finds the bucket (a hash hit) and
+    /// every candidate's strong sum differs (a false alarm), at most `sameWeakSumLimit` of them per hit.
+    @Test func theSearchCountsHitsAndFalseAlarms() throws {
+        let (signature, _) = try Self.floodedSignature()
+        let generator = DeltaGenerator(signature: signature)
+        let newFile = [UInt8](repeating: 0, count: 64 * 1024)
+        newFile.withUnsafeBytes { generator.append($0) { _ in } }
+        _ = generator.finish { _ in }
+        let counts = generator.searchCounts
+        #expect(counts.hashHits > 60_000)
+        #expect(counts.falseAlarms >= counts.hashHits)
+        #expect(counts.falseAlarms <= counts.hashHits * Int64(MatchTable.sameWeakSumLimit))
+    }
+
     /// CVE-2024-12085's class (bytes on the wire that the data does not determine, such as an
     /// uninitialised buffer's tail): every byte of an encoded signature after its header is a block's
     /// weak sum or the prefix of that block's own strong digest, and nothing follows them.

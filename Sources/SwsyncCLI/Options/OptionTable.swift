@@ -121,14 +121,17 @@ enum OptionTable {
                 case "filter": command.options.debugFilter = item.level
                 case "fuzzy": command.options.debugFuzzy = item.level
                 case "nstr": command.options.debugNegotiation = item.level
+                case "deltasum": command.options.debugDeltasum = item.level
                 case "all":
                     command.options.debugFilter = item.level
                     command.options.debugFuzzy = item.level
                     command.options.debugNegotiation = item.level
+                    command.options.debugDeltasum = item.level
                 case "none":
                     command.options.debugFilter = 0
                     command.options.debugFuzzy = 0
                     command.options.debugNegotiation = 0
+                    command.options.debugDeltasum = 0
                 default: break
                 }
             }

@@ -99,6 +99,10 @@ enum Transfer {
         }
         // A run stopped by a signal (or its time limit) ends with its error line alone, as rsync's does.
         if !options.quiet && status != .signal {
+            if options.verbose > 1 || options.debugDeltasum > 0 {
+                // rsync's sender totals (`--debug=deltasum`, on with -vv); a whole-file run matches no blocks.
+                observer.info("total: matches=\(stats.matchedBlocks)  hash_hits=\(stats.hashHits)  false_alarms=\(stats.falseAlarms) data=\(stats.literalData)")
+            }
             if options.stats { printStats(stats, options: options, observer: observer) }
             if options.verbose > 0 || options.stats {
                 printSummary(stats, elapsed: elapsed, options: options, observer: observer)
@@ -152,10 +156,6 @@ enum Transfer {
         let rateText = level >= 2
             ? NumberFormat.integer(Int64(rate), level: level) + " bytes/sec"
             : NumberFormat.fixedGrouped(rate, places: 2) + " bytes/sec"
-        if options.verbose > 1 {
-            // rsync's receiver totals; a whole-file run matches no blocks.
-            observer.info("total: matches=\(stats.matchedBlocks)  hash_hits=\(stats.hashHits)  false_alarms=\(stats.falseAlarms) data=\(stats.literalData)")
-        }
         observer.info("")
         observer.info(
             "sent \(NumberFormat.integer(stats.bytesSent, level: level)) bytes  received \(NumberFormat.integer(stats.bytesReceived, level: level)) bytes  \(rateText)")

@@ -5,6 +5,18 @@
 /// hit with the strong digest, and after a match jumps a whole block. Consecutive matching blocks are
 /// coalesced into one `.copy` run; literals are cut at `maxLiteralLength`. A match may straddle chunks: the
 /// generator keeps a window buffer of at most `maxLiteralLength + blockLength` bytes plus one staging area.
+/// rsync's `--debug=deltasum` figures of a delta search: lookups that found a non-empty hash bucket, and
+/// weak-sum matches the strong digest rejected.
+public struct DeltaSearchCounts: Sendable, Equatable {
+    public var hashHits: Int64 = 0
+    public var falseAlarms: Int64 = 0
+    public init() {}
+    public static func += (a: inout DeltaSearchCounts, b: DeltaSearchCounts) {
+        a.hashHits += b.hashHits
+        a.falseAlarms += b.falseAlarms
+    }
+}
+
 public final class DeltaGenerator {
     public let signature: Signature
     /// `--inplace`: never copy a block that lies before the current write offset, because the receiver has
@@ -30,6 +42,8 @@ public final class DeltaGenerator {
     private var expected = -1
     private var pendingCopy: (start: Int, count: Int)? = nil
     private var totalLength = 0
+    /// What the search did so far (rsync's `--debug=deltasum` totals).
+    public private(set) var searchCounts = DeltaSearchCounts()
 
     public init(signature: Signature, inPlace: Bool = false, maxLiteralLength: Int = DeltaLimits.standard.maxLiteralLength,
         stagingLength: Int = 256 * 1024)
@@ -168,7 +182,9 @@ public final class DeltaGenerator {
             }
             let window = UnsafeRawBufferPointer(rebasing: base[position..<position + blockLength])
             let minimumOffset = inPlace ? bufferOffset + position : 0
-            if let block = table.find(sum: rolling.value, window: window, expected: expected, minimumOffset: minimumOffset) {
+            if let block = table.find(sum: rolling.value, window: window, expected: expected, minimumOffset: minimumOffset,
+                counts: &searchCounts)
+            {
                 try flushLiteral(upTo: position, emit: emit)
                 try addCopy(block, emit: emit)
                 position += blockLength

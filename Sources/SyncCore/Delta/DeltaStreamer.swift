@@ -21,6 +21,15 @@ public struct DeltaStreamer {
     public func stream(_ source: any OpenFile, length: Int64, buffer: UnsafeMutableRawBufferPointer,
         progress: (Int64) -> Bool, emit: (DeltaInstruction) -> Void) throws(SystemCallError) -> DeltaTrailer?
     {
+        var counts = DeltaSearchCounts()
+        return try stream(source, length: length, buffer: buffer, progress: progress, emit: emit, counts: &counts)
+    }
+
+    /// `stream`, adding what the search did to `counts`.
+    public func stream(_ source: any OpenFile, length: Int64, buffer: UnsafeMutableRawBufferPointer,
+        progress: (Int64) -> Bool, emit: (DeltaInstruction) -> Void, counts: inout DeltaSearchCounts)
+        throws(SystemCallError) -> DeltaTrailer?
+    {
         let input = ListedLengthSource(source, length: length)
         var offset: Int64 = 0
         guard let signature else {
@@ -37,6 +46,7 @@ public struct DeltaStreamer {
         }
         // The source is read straight into the generator's window.
         let generator = DeltaGenerator(signature: signature, inPlace: inPlace)
+        defer { counts += generator.searchCounts }
         while true {
             let fill = { (space: UnsafeMutableRawBufferPointer) throws(SystemCallError) -> Int in
                 try input.read(into: space, at: offset)

@@ -142,7 +142,11 @@ final class MatchTable {
         return strongMatches(expected, signature.checksum.digest(window))
     }
 
-    func find(sum: UInt32, window: UnsafeRawBufferPointer, expected: Int, minimumOffset: Int) -> Int? {
+    /// `counts` gets rsync's `--debug=deltasum` figures: lookups in a non-empty bucket, strong mismatches.
+    /// (The walk is bounded when the table is built: `sameWeakSumLimit`.)
+    func find(sum: UInt32, window: UnsafeRawBufferPointer, expected: Int, minimumOffset: Int,
+        counts: inout DeltaSearchCounts) -> Int?
+    {
         var digest: StrongDigest? = nil
         let blockLength = signature.blockLength
         if expected >= 0 && expected < fullBlockCount && weak[expected] == sum
@@ -153,14 +157,17 @@ final class MatchTable {
             digest = d
         }
         var j = Int(head[bucket(sum)])
+        if j >= 0 { counts.hashHits += 1 }
         while j >= 0 {
             if weak[j] == sum && j * blockLength >= minimumOffset {
                 let d = digest ?? signature.checksum.digest(window)
                 digest = d
                 if strongMatches(j, d) { return j }
+                counts.falseAlarms += 1
             }
             j = Int(next[j])
         }
         return nil
     }
+
 }

@@ -206,9 +206,9 @@ extension Generator {
         case .success(let written):
             stats.literalData += written.bytes
             stats.matchedData += written.matched
-            // Each match was a weak-sum hit confirmed by the strong sum (false alarms are not counted).
             stats.matchedBlocks += written.matchedBlocks
-            stats.hashHits += written.matchedBlocks
+            stats.hashHits += written.search.hashHits
+            stats.falseAlarms += written.search.falseAlarms
             if item != nil { observer.transferFinished(bytes: written.bytes) }
             if var item, !options.progress {
                 item.bytesTransferred = written.bytes

@@ -86,6 +86,8 @@ public struct SyncOptions: Sendable {
     public var debugFuzzy = 0
     /// `--debug=NSTR`: the checksum and compression the run uses (2: and the lists offered).
     public var debugNegotiation = 0
+    /// `--debug=deltasum`: the delta search's totals line (also printed with `-vv`).
+    public var debugDeltasum = 0
     /// `--match-full-path`: rules see whole relative paths and excluded directories are still entered.
     public var matchFullPath = false
     /// `--from0`: rule files and `--files-from` lists are split at NUL bytes.

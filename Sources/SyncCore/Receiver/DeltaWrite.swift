@@ -15,6 +15,8 @@ extension Receiver {
         public var matched: Int64 = 0
         /// Blocks taken from the basis (-vv's "matches").
         public var matchedBlocks: Int64 = 0
+        /// The search's `hash_hits` and `false_alarms`.
+        public var search = DeltaSearchCounts()
     }
 
     static var chunkLength: Int { 256 * 1024 }
@@ -99,10 +101,12 @@ extension Receiver {
         }
         var readFailure: SystemCallError?
         var trailer: DeltaTrailer?
+        // Apart from `counts`, which `take` changes while the stream runs.
+        var search = DeltaSearchCounts()
         do throws(SystemCallError) {
             let streamer = DeltaStreamer(signature: signature, checksum: signature.checksum, inPlace: inPlace)
             trailer = try streamer.stream(input, length: sourceLength, buffer: UnsafeMutableRawBufferPointer(start: nil, count: 0),
-                progress: { offset in sink.failure == nil && progress(offset) }, emit: take)
+                progress: { offset in sink.failure == nil && progress(offset) }, emit: take, counts: &search)
             if trailer == nil && sink.failure == nil {
                 readFailure = SystemCallError(call: "write", path: output.path, errno: SystemErrno.interrupted,
                     errnoText: "Interrupted system call")
@@ -110,6 +114,7 @@ extension Receiver {
         } catch {
             readFailure = error
         }
+        counts.search = search
         let written = sink.finish(flushing: readFailure == nil)
         if let readFailure { throw readFailure }
         if let failure = sink.failure { throw failure }

@@ -104,6 +104,8 @@ public struct Receiver<FS: FileSystem>: Sendable {
         /// Bytes a delta took from the basis instead, and in how many blocks.
         public var matched: Int64 = 0
         public var matchedBlocks: Int64 = 0
+        /// The delta search's `hash_hits` and `false_alarms`.
+        public var search = DeltaSearchCounts()
         /// `--append-verify` found the result wrong and sent the file again (rsync's redo pass): the
         /// notice to print, and the second pass's counts.
         public var redo: (notice: String, counts: DeltaCounts, before: FileStatus?)?
@@ -124,6 +126,7 @@ public struct Receiver<FS: FileSystem>: Sendable {
         /// A delta's result: its literal and matched data.
         init(_ counts: DeltaCounts) {
             self.init(bytes: counts.literal, warnings: [], matched: counts.matched, matchedBlocks: counts.matchedBlocks)
+            search = counts.search
         }
     }
 

@@ -74,6 +74,8 @@ extension Receiver {
                             case .copy(let index, let count):
                                 counts.matched += Int64(signature.geometry.length(ofBlocks: index, count: count))
                                 counts.matchedBlocks += Int64(count)
+                                // The peer searched; each match it found was at least a hash hit.
+                                counts.search.hashHits += Int64(count)
                             }
                             sink.take(instruction)
                         }
