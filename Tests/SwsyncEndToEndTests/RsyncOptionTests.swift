@@ -252,6 +252,24 @@ struct RsyncOptionTests {
             output: OutputFilter(keptPrefixes: ["skipping non-regular"])))
     }
 
+    /// `--info=backup` (and `-vv`): rsync's "backed up NAME to BACKUP" after each item, before each deletion,
+    /// and "(new) backup_dir is DIR" once the destination is there.
+    @Test(arguments: [["-ai", "--info=backup", "-b"], ["-ai", "--info=backup", "--backup-dir=../bk"],
+        ["-ai", "--info=BACKUP", "-b", "--backup-dir=bk/", "--delete"], ["-ai", "--info=backup", "--inplace", "-b"],
+        ["-ai", "--info=backup", "--delay-updates", "--backup-dir=bk", "--suffix=.old"],
+        ["-ai", "--info=backup0", "-b", "--delete"]])
+    func backupLines(_ options: [String]) throws {
+        try DifferentialRunner.run(DifferentialCase(arguments: options, scenario: .stale, rerun: false,
+            checks: options.contains("--info=backup0") ? [] : [Self.printed("backed up ")]))
+    }
+
+    /// rsync's own output has the line the case is about.
+    static func printed(_ fragment: String) -> OracleCheck {
+        OracleCheck { record in
+            record.output.stdoutText.contains(fragment) ? [] : ["rsync printed no \"\(fragment)\" line"]
+        }
+    }
+
     /// `--debug=NSTR`: rsync's lines for the checksum and compression in use. (Without a choice, zstd's level
     /// is ours, 2, where rsync says 3: Docs/compatibility.md.) Words in upper case and levels too large to
     /// read are accepted, as rsync accepts them.

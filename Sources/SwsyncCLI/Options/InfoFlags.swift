@@ -1,6 +1,6 @@
 import SyncCore
 
-/// What rsync's `--info=FLAGS` words change here: progress, name, stats, remove, nonreg, and `all`/`none`;
+/// What rsync's `--info=FLAGS` words change here: progress, name, stats, remove, nonreg, backup, and `all`/`none`;
 /// the other words (see `OutputFlags`) are accepted and change nothing yet. `help` asks for the list.
 enum InfoFlags {
     static func apply(_ text: String, to command: inout ParsedCommandLine) throws(SyncError) {
@@ -17,6 +17,8 @@ enum InfoFlags {
                 command.options.stats = level > 0
             case "remove":
                 command.options.infoRemove = level
+            case "backup":
+                command.options.infoBackup = level
             case "nonreg":
                 command.options.infoNonRegular = level
             case "all", "none":
@@ -25,6 +27,7 @@ enum InfoFlags {
                 command.options.infoNameLevel = all
                 command.options.stats = all > 0
                 command.options.infoRemove = all
+                command.options.infoBackup = all
                 command.options.infoNonRegular = all
             default:
                 break

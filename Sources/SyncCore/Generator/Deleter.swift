@@ -299,7 +299,7 @@ public final class Deleter<FS: FileSystem> {
     @discardableResult
     private func backUp(_ location: FileLocation, name: [UInt8]) -> Bool {
         do {
-            try receiver.makeBackup(location, path: location.path, name: name)
+            if let line = try receiver.makeBackup(location, path: location.path, name: name) { observer.info(line) }
             return true
         } catch {
             backupFailures += 1

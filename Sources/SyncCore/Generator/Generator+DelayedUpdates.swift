@@ -11,7 +11,7 @@ extension Generator {
             // An interrupted run leaves the rest waiting, where the next run finds them as partial files.
             if wasInterrupted { break }
             do throws(WriteFailure) {
-                try receiver.installDelayedUpdate(update, name: entry.name)
+                if let line = try receiver.installDelayedUpdate(update, name: entry.name) { observer.info(line) }
             } catch {
                 switch error {
                 case .backupRefused(let destination, let cause):

@@ -59,7 +59,7 @@ extension Generator {
             if options.ignoreExisting { return nil }
             if !options.dryRun {
                 if options.backup {
-                    try? receiver.makeBackup(location, path: path, name: entry.name)
+                    if let line = try? receiver.makeBackup(location, path: path, name: entry.name) { observer.info(line) }
                 } else {
                     do { try fs.removeFile(location) } catch {
                         fail("[generator] \(error.describing(call: "unlink"))")

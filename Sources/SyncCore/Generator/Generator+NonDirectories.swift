@@ -66,7 +66,9 @@ extension Generator {
         }
         guard !options.dryRun else { return true }
         if options.backup {
-            do { try receiver.makeBackup(location, path: path, name: entry.name) } catch {
+            do {
+                if let line = try receiver.makeBackup(location, path: path, name: entry.name) { observer.info(line) }
+            } catch {
                 if case .backupRefused(let destination, let cause) = error {
                     backupWasRefused(destination: destination, cause: cause)
                 }
@@ -118,7 +120,10 @@ extension Generator {
                 flags.formUnion(check.attributeFlags(source: entry, destination: current, localChange: true))
                 flags.insert(.reportChange)
                 if !options.dryRun && options.backup {
-                    do { try receiver.makeBackup(destinationLocation(path, name: entry.name), path: path, name: entry.name) } catch {
+                    do {
+                        let location = destinationLocation(path, name: entry.name)
+                        if let line = try receiver.makeBackup(location, path: path, name: entry.name) { observer.info(line) }
+                    } catch {
                         if case .backupRefused(let destination, let cause) = error {
                             backupWasRefused(destination: destination, cause: cause)
                             return

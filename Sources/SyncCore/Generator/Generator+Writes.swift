@@ -215,6 +215,7 @@ extension Generator {
                 observer.report(item)
             }
             warn(written.warnings)
+            for line in written.infos { observer.info(line) }
             if let delayed = written.delayed {
                 delayedUpdates.append((entry, delayed))
                 directoriesWithDelayedUpdates.insert(PathBytes.parent(entry.name))

@@ -224,6 +224,7 @@ public final class Generator<FS: FileSystem> {
         }
         resolveReferenceDirectories()
         beforeTransfer?(destinationRoot)
+        announceBackupDirectory()
         if options.verbose > 1 && !options.quiet {
             observer.info(options.wholeFile == false
                 ? "delta-transmission enabled" : "delta-transmission disabled for local transfer or --whole-file")
@@ -329,6 +330,16 @@ public final class Generator<FS: FileSystem> {
         }
         destinationRoot = destination
         createdDestination = true
+    }
+
+    /// `--info=backup`: where the backups go, and whether that directory is still to be made ("(new)"), as
+    /// rsync says it once the destination is there.
+    func announceBackupDirectory() {
+        guard options.showsBackups, options.backup, let backupDir = options.backupDir else { return }
+        let root = backupDir.first == PathBytes.slash ? backupDir : PathBytes.join(destinationRoot, backupDir)
+        let exists = (try? fs.stat(root))?.kind == .directory
+        let shown = OutputEscaper.escape(PathBytes.trimmingTrailingSlashes(backupDir), keepHighBit: options.keepHighBit)
+        observer.info(exists ? "backup_dir is \(shown)" : "(new) backup_dir is \(shown)")
     }
 
     /// rsync prints "created directory" with -v, or when the output format itemizes (`%i`).
@@ -549,7 +560,11 @@ public final class Generator<FS: FileSystem> {
     func reportUpToDate(_ entry: FileEntry, flags: ItemizeFlags) {
         observer.report(makeItem(entry, flags: flags))
         if options.verbose > 1 && options.itemize == 0 && !options.quiet {
-            observer.info("\(OutputEscaper.escape(displayName(entry), keepHighBit: options.keepHighBit)) is uptodate")
+            // rsync's set_file_attrs: the bare name when an attribute was changed, else "is uptodate".
+            let changed: ItemizeFlags = [.reportTime, .reportPerms, .reportOwner, .reportGroup, .reportACL,
+                .reportExtendedAttributes, .reportAccessTime]
+            let name = OutputEscaper.escape(displayName(entry), keepHighBit: options.keepHighBit)
+            observer.info(flags.isDisjoint(with: changed) ? "\(name) is uptodate" : name)
         }
         if !entry.isDirectory { received(entry) }
     }

@@ -40,6 +40,9 @@ public struct SyncOptions: Sendable {
     /// `--info=removeN`: "sender removed NAME" lines (nil: what `-v` implies, from `-vv` on).
     public var infoRemove: Int?
     public var effectiveInfoRemove: Int { infoRemove ?? (verbose > 1 ? 1 : 0) }
+    /// `--info=backupN`: "backed up NAME to BACKUP" and "backup_dir is DIR" lines (nil: from `-vv` on).
+    public var infoBackup: Int?
+    public var showsBackups: Bool { (infoBackup ?? (verbose > 1 ? 1 : 0)) > 0 && !quiet }
     /// `--info=nonregN`: "skipping non-regular file" lines (rsync's default is 1, even without `-v`).
     public var infoNonRegular = 1
     public var humanReadable = 1  // rsync's default level: digits grouped with commas

@@ -38,14 +38,17 @@ extension Receiver {
 
     /// Renames a delayed file over its destination, after the backup (`-b`) of what is there; removes
     /// the partial directory when it is left empty.
-    public func installDelayedUpdate(_ update: DelayedUpdate, name: [UInt8]) throws(WriteFailure) {
+    /// Returns `--info=backup`'s line.
+    public func installDelayedUpdate(_ update: DelayedUpdate, name: [UInt8]) throws(WriteFailure) -> String? {
+        var backupLine: String?
         if update.hasExisting && options.backup {
-            try makeBackup(update.destination, path: update.destination.path, name: name)
+            backupLine = try makeBackup(update.destination, path: update.destination.path, name: name)
         }
         do { try fs.rename(update.waiting, to: update.destination) } catch { throw .destination(error) }
         if let partialDirectory = PartialDirectory(options) {
             partialDirectory.removeIfEmpty(in: PathBytes.parent(update.destination.path), fs: fs)
         }
+        return backupLine
     }
 
 }

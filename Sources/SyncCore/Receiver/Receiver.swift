@@ -101,6 +101,8 @@ public struct Receiver<FS: FileSystem>: Sendable {
         /// rsync's FWARNING lines: shown with `-v`, and not an error (a redone file that then arrived
         /// whole leaves the run's status alone).
         public var notices: [String] = []
+        /// Lines for stdout after the item's own (`--info=backup`'s "backed up").
+        public var infos: [String] = []
         /// Bytes a delta took from the basis instead, and in how many blocks.
         public var matched: Int64 = 0
         public var matchedBlocks: Int64 = 0
@@ -151,8 +153,9 @@ public struct Receiver<FS: FileSystem>: Sendable {
         // would read it.
         defer { if case .peer(let stream) = data, !isInterrupted() { stream.skipRest() } }
         if options.inplace || job.appendOffset != nil, let existing = job.existing, existing.kind == .regular {
-            if options.backup { try backupByCopy(job.location, path: job.destination, name: job.name) }
+            let backupLine = options.backup ? try backupByCopy(job.location, path: job.destination, name: job.name) : nil
             var result = try fillInPlace(job, from: data, progress: keepGoing)
+            result.infos += backupLine.map { [$0] } ?? []
             result.warnings += finishAttributes(job.location, permissions: job.permissions,
                 owner: (job.uid, job.gid), mtime: job.mtime, atime: job.atime, security: job.security)
             return result
@@ -169,7 +172,9 @@ public struct Receiver<FS: FileSystem>: Sendable {
             result.delayed = waiting.update
             return result
         }
-        result.warnings += try install(temporary.location, job: job)
+        let installed = try install(temporary.location, job: job)
+        result.warnings += installed.warnings
+        result.infos += installed.backupLine.map { [$0] } ?? []
         return result
     }
 
@@ -241,15 +246,18 @@ public struct Receiver<FS: FileSystem>: Sendable {
 
     /// Puts a finished temp file in place: attributes, the backup (`-b`), then the rename over the
     /// destination (through a second temp file next to it when `--temp-dir` is on another file system).
-    /// Returns the attribute warnings.
-    func install(_ temporary: FileLocation, job: WriteJob) throws(WriteFailure) -> [String] {
+    /// Returns the attribute warnings and `--info=backup`'s line.
+    func install(_ temporary: FileLocation, job: WriteJob) throws(WriteFailure)
+        -> (warnings: [String], backupLine: String?)
+    {
         let owner = (uid: job.uid, gid: job.gid)
         var warnings = finishAttributes(temporary, permissions: job.permissions, owner: owner, mtime: job.mtime, atime: job.atime,
             security: job.security)
         let directory = PathBytes.parent(job.destination)
+        var backupLine: String?
         if job.existing != nil && options.backup {
             do {
-                try makeBackup(job.location, path: job.destination, name: job.name)
+                backupLine = try makeBackup(job.location, path: job.destination, name: job.name)
             } catch {
                 try? fs.removeFile(temporary)
                 throw error
@@ -272,7 +280,7 @@ public struct Receiver<FS: FileSystem>: Sendable {
             }
         }
         removeUsedPartial(directory: directory, name: job.name)
-        return warnings
+        return (warnings, backupLine)
     }
 
     /// `--append`/`--append-verify`: writes the source's bytes after `offset` at the end of the
@@ -484,16 +492,28 @@ public struct Receiver<FS: FileSystem>: Sendable {
         return destination + options.effectiveSuffix
     }
 
+    /// `--info=backup`'s line for the backup of `name`, nil when the option is off: the backup named as
+    /// rsync names it (relative to the destination, or below `--backup-dir` as given).
+    func backupLine(_ name: [UInt8]) -> String? {
+        guard options.showsBackups else { return nil }
+        let shown = options.backupDir.map { PathBytes.join(PathBytes.trimmingTrailingSlashes($0), name) } ?? name
+        let escape = { (bytes: [UInt8]) in OutputEscaper.escape(bytes, keepHighBit: self.options.keepHighBit) }
+        return "backed up \(escape(name)) to \(escape(shown + options.effectiveSuffix))"
+    }
+
     /// Moves the current destination file at `location` (`path`, for messages and the backup's name)
-    /// to its backup name (rsync `make_backup`).
-    public func makeBackup(_ location: FileLocation, path destination: [UInt8], name: [UInt8]) throws(WriteFailure) {
+    /// to its backup name (rsync `make_backup`). Returns `--info=backup`'s line.
+    @discardableResult
+    public func makeBackup(_ location: FileLocation, path destination: [UInt8], name: [UInt8]) throws(WriteFailure)
+        -> String?
+    {
         // --safe-links: an unsafe symlink is not kept as a backup either; it is only removed (rsync).
         if options.safeLinks, (try? fs.lstat(location.name, in: location.directory))?.kind == .symlink,
             let linkTarget = try? fs.readLink(location.name, in: location.directory),
             PathBytes.isUnsafeSymlink(target: linkTarget, linkName: name)
         {
             do { try fs.removeFile(location) } catch { throw .destination(error) }
-            return
+            return nil
         }
         let target = backupPath(for: destination, name: name)
         let backup = try prepareBackup(target, of: location, path: destination, name: name, movesOriginal: true)
@@ -503,10 +523,14 @@ public struct Receiver<FS: FileSystem>: Sendable {
         do { try fs.rename(location, to: backup) } catch {
             throw .destination(error)
         }
+        return backupLine(name)
     }
 
-    /// The copy of the destination file made before it is written over in place (`--inplace -b`).
-    func backupByCopy(_ location: FileLocation, path destination: [UInt8], name: [UInt8]) throws(WriteFailure) {
+    /// The copy of the destination file made before it is written over in place (`--inplace -b`); returns
+    /// `--info=backup`'s line.
+    func backupByCopy(_ location: FileLocation, path destination: [UInt8], name: [UInt8]) throws(WriteFailure)
+        -> String?
+    {
         let target = backupPath(for: destination, name: name)
         let backup = try prepareBackup(target, of: location, path: destination, name: name, movesOriginal: false)
         try? fs.removeFile(backup)
@@ -520,6 +544,7 @@ public struct Receiver<FS: FileSystem>: Sendable {
         } catch {
             throw .destination(error.describedAs("backup"))
         }
+        return backupLine(name)
     }
 
     /// Where the backup of the destination file at `location` goes. Without `--backup-dir`, next to it
