@@ -45,3 +45,44 @@ struct SecurityAttributeTests {
         try DifferentialRunner.runComparing(testCase)
     }
 }
+
+/// Without `-p`, new entries take their modes as rsync gives them: masked by the default ACL of the
+/// directory they go into (rsync's `default_perms_for_dir`) instead of the umask, and a directory made in a
+/// setgid directory keeps the setgid bit it inherited.
+@Suite(.tags(.large, .differential),
+    .enabled(if: Tools.rsyncAvailable && SecurityFixture.available, "rsync, setfattr or setfacl not found"))
+struct NewEntryModeTests {
+    static let cases: [DifferentialCase] = [
+        DifferentialCase(arguments: ["-ri"], operands: ["src/", "dst/to/"], scenario: .defaultACLParent),
+        DifferentialCase(arguments: ["-ri"], operands: ["src/a", "src/one.bin", "src/script.sh", "dst/to/"],
+            scenario: .defaultACLParent),
+        DifferentialCase(arguments: ["-ri"], operands: ["src/one.bin", "dst/renamed.bin"], scenario: .defaultACLParent),
+        DifferentialCase(arguments: ["-rpi"], operands: ["src/", "dst/to/"], scenario: .defaultACLParent),
+        DifferentialCase(arguments: ["-ri"], operands: ["src/", "dst/to/"], scenario: .setgidParent),
+        DifferentialCase(arguments: ["-rpi"], operands: ["src/", "dst/to/"], scenario: .setgidParent),
+    ]
+
+    @Test(arguments: cases)
+    func againstRsync(_ testCase: DifferentialCase) throws {
+        try DifferentialRunner.runComparing(testCase)
+    }
+}
+
+extension Scenario {
+    /// `dst/` with a default ACL that grants more than the umask leaves (rwx for all, the mask r-x).
+    static let defaultACLParent = Scenario(name: "default-acl-parent") { context in
+        try context.buildRichSource()
+        try makeDirectories(context.path("dst"))
+        try SecurityFixture.run("/usr/bin/setfacl", ["-dm", "u::rwx,g::rwx,o::rwx,u:nobody:r,m::rx", context.path("dst")])
+        try Fixture.freezeTimes(context.path("dst"))
+    }
+
+    /// `dst/` setgid (and, as root, of another group): new directories below inherit both.
+    static let setgidParent = Scenario(name: "setgid-parent") { context in
+        try context.buildRichSource()
+        try makeDirectories(context.path("dst"))
+        if isRoot { try changeOwner(context.path("dst"), uid: 0, gid: 5678) }
+        try changeMode(context.path("dst"), 0o2775)
+        try Fixture.freezeTimes(context.path("dst"))
+    }
+}

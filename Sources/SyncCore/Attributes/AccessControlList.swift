@@ -27,6 +27,12 @@ public struct AccessControlList: Sendable, Equatable, Hashable {
     }
 
     func permissions(of tag: Tag) -> UInt8? { entries.first { $0.tag == tag }?.permissions }
+
+    /// The mode's access bits this ACL stands for: the owner's, the mask's (or the owning group's), the others'.
+    public var modeBits: UInt32 {
+        let group = permissions(of: .mask) ?? permissions(of: .groupObject) ?? 0
+        return UInt32(permissions(of: .userObject) ?? 0) << 6 | UInt32(group) << 3 | UInt32(permissions(of: .other) ?? 0)
+    }
     public var namedEntries: [Entry] { entries.filter(\.isNamed) }
     public var hasMask: Bool { permissions(of: .mask) != nil }
 

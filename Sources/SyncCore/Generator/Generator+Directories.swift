@@ -23,7 +23,7 @@ extension Generator {
         guard missing > 0 else { return }
         if !options.dryRun {
             receiver.makeParents(of: directory)
-            try? fs.makeDirectory(directory, permissions: 0o777 & ~options.umask)
+            try? fs.makeDirectory(directory, permissions: 0o777)
         }
         if announcesCreatedDirectories {
             observer.info(missing == 1 ? "created directory \(shown)" : "created \(missing) directories for \(shown)")
@@ -84,6 +84,13 @@ extension Generator {
                 // Before the contents: what is made inside inherits the default ACL.
                 applySecurityAttributes(entry, at: location,
                     mode: check.destinationPermissions(source: entry.status, existing: nil))
+                // A destination made for this run is one that exists to rsync's generator: with -p its mode is
+                // set before its contents (so a setgid bit it inherited is gone before anything is made inside).
+                let permissions = check.destinationPermissions(source: entry.status, existing: nil)
+                if destinationIsNew && options.perms && permissions & 0o300 == 0o300 {
+                    warn(receiver.finishAttributes(role: .generator, location, permissions: permissions, owner: (nil, nil),
+                        mtime: nil))
+                }
             }
             if options.existingOnly {
                 stats.created.add(.directory)
@@ -209,7 +216,7 @@ extension Generator {
             return nil
         }
         if !options.dryRun {
-            do { try makeDirectoryUnlessPresent(destinationLocation(path, name: entry.name), permissions: 0o777 & ~options.umask) } catch {
+            do { try makeDirectoryUnlessPresent(destinationLocation(path, name: entry.name), permissions: 0o777) } catch {
                 fail("[generator] recv_generator: mkdir \"\(OutputEscaper.escape(fs.absolute(path), keepHighBit: options.keepHighBit))\" failed: \(error.errnoText) (\(error.errno))")
                 return nil
             }
@@ -238,7 +245,9 @@ extension Generator {
             return
         }
         guard current.kind == .directory else { return }
-        let permissions = check.destinationPermissions(source: entry.status, existing: isNew ? nil : current)
+        var permissions = check.destinationPermissions(source: entry.status, existing: isNew ? nil : current)
+        // rsync: without -p, a directory just made in a setgid parent keeps the setgid bit it inherited.
+        if isNew && !options.perms && current.mode & 0o2000 != 0 { permissions |= 0o2000 }
         if current.permissions != permissions {
             warn(receiver.finishAttributes(role: .generator, location, permissions: permissions, owner: (nil, nil), mtime: nil))
         }

@@ -12,7 +12,7 @@ public final class Generator<FS: FileSystem> {
 
     var receiver: Receiver<FS>
 
-    let check: QuickCheck
+    var check: QuickCheck
 
     var builder: FileListBuilder<FS>
 
@@ -241,6 +241,11 @@ public final class Generator<FS: FileSystem> {
             deleteBefore(tree: tree, rootListing: rootListing, hasRootEntry: rootEntry != nil)
         }
         var rootState: DirectoryState?
+        // The root entry and a single file renamed into place take the destination's own default ACL, as
+        // rsync's do (its generator works in the destination directory).
+        if !options.perms, !options.dryRun || !createdDestination {
+            check.defaultPermissions = defaultPermissions(of: (try? fs.openDirectory(destinationRoot)).map { ([], $0) })
+        }
         if let rootEntry {
             rootState = processDirectoryEntry(rootEntry, destinationIsNew: createdDestination)
             stats.files.add(.directory)
@@ -318,7 +323,7 @@ public final class Generator<FS: FileSystem> {
         }
         if !options.dryRun {
             do {
-                try makeDirectoryUnlessPresent(FileLocation(path: destination), permissions: 0o777 & ~options.umask)
+                try makeDirectoryUnlessPresent(FileLocation(path: destination), permissions: 0o777)
             } catch {
                 let shown = PathBytes.trimmingTrailingSlashes(fs.absolute(destination))
                 throw SyncError(.fileIO, "[Receiver] \(error.describing(call: "mkdir", path: shown))", role: .receiver)
@@ -330,6 +335,18 @@ public final class Generator<FS: FileSystem> {
         }
         destinationRoot = destination
         createdDestination = true
+    }
+
+    /// rsync's `default_perms_for_dir`: without `-p`, what new entries in `directory` may keep of their
+    /// source's access bits: its default ACL's (owner, mask or group, other), or the umask's complement.
+    func defaultPermissions(of directory: (name: [UInt8], handle: any DirectoryHandle)?) -> UInt32 {
+        let umasked = 0o777 & ~options.umask
+        guard !options.perms, let directory = directory?.handle,
+            let stored = try? fs.securityAttributes(FileLocation(PathBytes.dot, in: directory), kind: .directory,
+                selection: .defaultACL),
+            let acl = stored.defaultACL ?? nil
+        else { return umasked }
+        return acl.modeBits
     }
 
     /// `--info=backup`: where the backups go, and whether that directory is still to be made ("(new)"), as
@@ -364,8 +381,8 @@ public final class Generator<FS: FileSystem> {
         isPassedThrough: Bool = false, isUnsentImplied: Bool = false)
     {
         // This directory's handle while its entries are examined; the enclosing walk's again on return.
-        let enclosing = destinationDirectory
-        defer { destinationDirectory = enclosing }
+        let enclosing = (destinationDirectory, check.defaultPermissions)
+        defer { (destinationDirectory, check.defaultPermissions) = enclosing }
         do {
             destinationDirectory = try openDestinationDirectory(relativeName, mayBeMissing: isPassedThrough,
                 isUnsentImplied: isUnsentImplied)
@@ -373,6 +390,7 @@ public final class Generator<FS: FileSystem> {
             skipEntries(of: listing, in: relativeName, because: error)
             return
         }
+        if destinationDirectory != nil { check.defaultPermissions = defaultPermissions(of: destinationDirectory) }
         // A remote run has no whole list to scan first: --delete-before deletes as it goes, like --delete-during.
         if isContentDirectory, var timing = options.effectiveDeleteTiming, timing != .before || peerData != nil {
             if timing == .before { timing = .during }

@@ -2,9 +2,13 @@
 /// and the attribute differences that `-i` reports (generator.c `itemize`).
 public struct QuickCheck {
     public let options: SyncOptions
+    /// What a new entry's permissions are masked with without `-p` (rsync's `dflt_perms`): the access bits
+    /// the default ACL of the directory it goes into allows, else those the umask leaves.
+    public var defaultPermissions: UInt32
 
     public init(options: SyncOptions) {
         self.options = options
+        defaultPermissions = 0o777 & ~options.umask
     }
 
     /// rsync `same_time`: whole seconds by default, nanoseconds with `--modify-window=-1`, else a window.
@@ -92,8 +96,8 @@ public struct QuickCheck {
         if let existing, existing.kind == source.kind {
             mode = existing.permissions
         } else {
-            // rsync `dest_mode`: new entries keep only the access bits, masked by the umask.
-            mode = source.permissions & 0o777 & ~options.umask
+            // rsync `dest_mode`: new entries keep only the access bits, masked by the umask (or default ACL).
+            mode = source.permissions & defaultPermissions
         }
         if options.executability && source.kind == .regular {
             if source.permissions & 0o111 == 0 {
