@@ -151,6 +151,11 @@ struct RsyncOptionTests {
 
     // MARK: --old-dirs, --munge-links, -M
 
+    @Test(arguments: [["-ai", "--safe-links"], ["-ai", "--safe-links", "--delete"], ["-ri", "--safe-links", "-l", "--delete"]])
+    func dottedSymlinkSafety(_ options: [String]) throws {
+        try DifferentialRunner.run(DifferentialCase(arguments: options, scenario: .dottedLinks))
+    }
+
     @Test(arguments: [["-ai", "--old-dirs"], ["-ai", "--old-d", "--delete"], ["-ai", "--munge-links"], ["-ai", "-l", "--munge-links"]])
     func linkAndDirectoryOptions(_ options: [String]) throws {
         try DifferentialRunner.run(DifferentialCase(arguments: options, scenario: .mungeable))
@@ -268,6 +273,17 @@ struct RsyncOptionTests {
         OracleCheck { record in
             record.output.stdoutText.contains(fragment) ? [] : ["rsync printed no \"\(fragment)\" line"]
         }
+    }
+
+    /// `%C`: the whole-file sum of each file written, in rsync's hex for each `--checksum-choice`; blanks as
+    /// wide where none is known (directories, entries not written).
+    @Test(arguments: [["-r", "--out-format=%C %n"], ["-r", "--cc=xxh64", "--out-format=[%C] %n"],
+        ["-ai", "--cc=xxh3", "--out-format=%i %C %n"], ["-ai", "--no-whole-file", "--out-format=%C|%n"],
+        // rsync's escape parsing: a width longer than its buffer makes the text no escape; flags in any order.
+        ["-r", "--out-format=%000000000000000000000000000000%C %n"], ["-r", "--out-format=%5%|%-3%|%5n|%'l|%-'8l|%q|%'-5l"]])
+    func fileChecksumEscape(_ options: [String]) throws {
+        let scenario: Scenario = options.contains("-ai") ? .stale : .fresh
+        try DifferentialRunner.run(DifferentialCase(arguments: options, scenario: scenario, rerun: false))
     }
 
     /// `--debug=NSTR`: rsync's lines for the checksum and compression in use. (Without a choice, zstd's level
@@ -491,6 +507,19 @@ extension Scenario {
         try writeFile(context.path("src/sub/deep/g"), Array("g".utf8))
         try makeSymlink(context.path("src/sub/up"), to: "../top")
         try makeSymlink(context.path("src/munged"), to: "/rsyncd-munged/abs")
+    }
+
+    /// Symlinks whose ".." follows a name: rsync 3.5 calls them unsafe however deep they sit, and one that
+    /// ends in "/..", while leading ".." components are counted as before.
+    static let dottedLinks = Scenario(name: "dotted-links") { context in
+        try makeDirectories(context.path("src/links/a/a/a"))
+        try writeFile(context.path("src/links/peer"), Array("peer".utf8))
+        try makeSymlink(context.path("src/links/back"), to: "a/a/a/../../../peer")
+        try makeSymlink(context.path("src/links/a/up"), to: "b/..")
+        try makeSymlink(context.path("src/links/a/a/lead"), to: "../../peer")
+        try makeSymlink(context.path("src/links/a/a/far"), to: "../../../../peer")
+        try makeDirectories(context.path("dst/links"))
+        try makeSymlink(context.path("dst/links/back"), to: "a/a/a/../../../peer")
     }
 
     /// Partial directories in the source and the destination: `.p/` and `.~tmp~/` at the top (kept) and in

@@ -104,6 +104,9 @@ struct PathAndOrderTests {
     @Test(arguments: [
         ("x", "l", false), ("../x", "l", true), ("../x", "d/l", false), ("../../x", "d/l", true), ("/abs", "l", true),
         ("a/../../x", "l", true), ("./a/b", "l", false), ("", "l", true),
+        // rsync 3.5: ".." after a name, or at the end after one, is unsafe however deep the link is.
+        ("a/a/a/../../../x", "d/l", true), ("a/../x", "d/e/l", true), ("a/..", "d/l", true), ("../..//x", "d/e/l", false),
+        ("..//../x", "d/e/l", false), ("..", "d/l", false),
     ])
     func unsafeSymlinks(target: String, link: String, unsafe: Bool) {
         #expect(PathBytes.isUnsafeSymlink(target: Array(target.utf8), linkName: Array(link.utf8)) == unsafe)

@@ -11,7 +11,8 @@ enum Usage {
 
     static func versionText(_ version: String) -> String {
         """
-        swsync  version \(version)  (rsync-compatible command line; local, or over SSH to swsync --server)
+        swsync  version \(version)  protocol version 32
+        (rsync 3.5's command line and output; local, or over SSH to swsync --server in its own protocol)
         Capabilities:
             filter rules (rsync's language, plus --match-full-path), delta transfer, --bwlimit,
             built-in SSH client (libssh), -e remote shells, xattrs, ACLs

@@ -28,7 +28,10 @@ final class ConsoleObserver: TransferObserver {
         self.keepHighBit = keepHighBit
         self.interruptFlag = interruptFlag
         if let text = options.effectiveOutFormat, !options.quiet {
-            format = OutFormat(text, keepHighBit: keepHighBit, humanLevel: options.humanReadable)
+            var shown = OutFormat(text, keepHighBit: keepHighBit, humanLevel: options.humanReadable)
+            let checksum = options.checksumChoice.flatMap { ChecksumChoice(name: $0) } ?? .xxh128
+            shown.checksumWidth = 2 * checksum.digestLength
+            format = shown
         } else {
             format = nil
         }

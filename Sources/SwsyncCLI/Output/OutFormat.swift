@@ -7,6 +7,8 @@ struct OutFormat {
     let format: [Character]
     let keepHighBit: Bool
     let humanLevel: Int
+    /// `%C`'s width: two hex digits a byte of the run's whole-file sum.
+    var checksumWidth = 32
 
     init(_ format: String, keepHighBit: Bool, humanLevel: Int) {
         self.format = Array(format)
@@ -20,15 +22,39 @@ struct OutFormat {
         var index = 0
         while index < format.count {
             if format[index] == "%" {
-                index += 1
-                while index < format.count, format[index] == "-" || format[index] == "'" || format[index].isNumber {
-                    index += 1
-                }
+                var (leftAlign, grouping, width) = (false, false, "")
+                index = Self.scanFlags(format, from: index + 1, leftAlign: &leftAlign, grouping: &grouping, width: &width)
                 if index < format.count && format[index] == letter { return true }
+                if index < format.count && format[index] == "%" { index += 1 }
+                continue
             }
             index += 1
         }
         return false
+    }
+
+    /// An escape's flags after its `%`, as rsync's `log_formatted` reads them: `'`s (digit grouping), one
+    /// `-` (left-aligned), a width of as many digits as fit rsync's 32-byte buffer (23 with the `-`; a digit
+    /// after those is the escape's letter, which makes it no escape), then `'`s again. Returns the index of
+    /// the letter.
+    static func scanFlags(_ format: [Character], from start: Int, leftAlign: inout Bool, grouping: inout Bool,
+        width: inout String) -> Int
+    {
+        var index = start
+        while index < format.count, format[index] == "'" { grouping = true; index += 1 }
+        var used = 0
+        if index < format.count, format[index] == "-" {
+            leftAlign = true
+            used += 1
+            index += 1
+        }
+        while index < format.count, format[index].isASCII, format[index].isNumber, used < 23 {
+            width.append(format[index])
+            used += 1
+            index += 1
+        }
+        while index < format.count, format[index] == "'" { grouping = true; index += 1 }
+        return index
     }
 
     /// Formats one line for `item`; `operation` is "recv", "send" or "del.".
@@ -42,15 +68,9 @@ struct OutFormat {
                 out.append(character)
                 continue
             }
-            var leftAlign = false
-            var grouping = false
-            var widthText = ""
-            while index < format.count, format[index] == "-" || format[index] == "'" || format[index].isNumber {
-                if format[index] == "-" { leftAlign = true } else if format[index] == "'" { grouping = true } else {
-                    widthText.append(format[index])
-                }
-                index += 1
-            }
+            let start = index - 1
+            var (leftAlign, grouping, widthText) = (false, false, "")
+            index = Self.scanFlags(format, from: index, leftAlign: &leftAlign, grouping: &grouping, width: &widthText)
             guard index < format.count else { break }
             let letter = format[index]
             index += 1
@@ -77,10 +97,16 @@ struct OutFormat {
             case "M": piece = Clock.format(epochSeconds: item.mtime.seconds, separator: "-")
             case "p": piece = String(getpid())
             case "B": piece = PermissionString.render(item.permissions, kind: item.kind, withType: false)
+            case "C":
+                // rsync: blanks as wide as the sum where none is known (a directory, an unchanged file).
+                piece = item.fileChecksum ?? String(repeating: " ", count: checksumWidth)
             case "U": piece = String(item.uid)
             case "G": piece = String(item.gid)
             case "%": piece = "%"
-            default: piece = "%" + widthText + String(letter)
+            default:
+                // Not an escape (rsync leaves it as written, the letter too).
+                out += String(format[start..<index])
+                continue
             }
             if let width = Int(widthText), piece.count < width {
                 let padding = String(repeating: " ", count: width - piece.count)

@@ -80,6 +80,8 @@ public enum SwsyncCommand {
         options.isSuperUser = receiver.fakeSuper || (receiver.superUser ?? (geteuid() == 0))
         options.memberGroups = Self.memberGroups()
         options.keepHighBit = options.eightBitOutput || Locale.isUTF8
+        options.reportsFileChecksums = [options.effectiveOutFormat, options.logFile == nil ? nil : options.logFileFormat]
+            .contains { $0.map { OutFormat($0, keepHighBit: true, humanLevel: 1).containsEscape("C") } ?? false }
         resolveOwnerMaps(&options)
 
         for line in NegotiationReport.lines(options) { writeStdout(line + "\n") }

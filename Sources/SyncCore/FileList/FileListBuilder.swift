@@ -254,12 +254,9 @@ public struct FileListBuilder<FS: FileSystem> {
             } else if options.copyDirLinks, let resolved = try? stat(), resolved.kind == .directory {
                 status = resolved
                 target = nil
-            } else if options.safeLinks && options.links && unsafe {
-                if options.verbose > 0 {
-                    reportInfo("ignoring unsafe symlink \"\(OutputEscaper.escape(name, keepHighBit: options.keepHighBit))\" -> \"\(OutputEscaper.escape(target!, keepHighBit: options.keepHighBit))\"")
-                }
-                return nil
             }
+            // --safe-links: an unsafe link is still listed (so --delete keeps what the destination has of
+            // it); the generator ignores it, as rsync's does.
         }
         if options.copyDevices && status.kind.isDevice {
             // rsync: a device's contents go as a regular file, as long as the device is (its own size is 0).

@@ -56,6 +56,16 @@ public enum PathBytes {
     /// the transfer (rsync `unsafe_symlink`): absolute targets, or `..` climbing above the root.
     public static func isUnsafeSymlink(target: [UInt8], linkName: [UInt8]) -> Bool {
         if target.isEmpty || target.first == slash { return true }
+        // rsync 3.5: ".." is allowed only as the leading components; one after a name ("a/../b"), or a
+        // target ending in "/..", is unsafe whatever the depth says.
+        let dotDot: [UInt8] = [UInt8(ascii: "."), UInt8(ascii: ".")]
+        var rest = target[...]
+        while rest.starts(with: dotDot + [slash]) {
+            rest = rest.dropFirst(3)
+            while rest.first == slash { rest = rest.dropFirst() }
+        }
+        if rest.firstRange(of: [slash] + dotDot + [slash]) != nil { return true }
+        if target.count > 3 && target.suffix(3).elementsEqual([slash] + dotDot) { return true }
         var depth = components(linkName).count - 1
         for component in target.split(separator: slash, omittingEmptySubsequences: true) {
             if component.elementsEqual([UInt8(ascii: "."), UInt8(ascii: ".")]) {

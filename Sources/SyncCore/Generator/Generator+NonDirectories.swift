@@ -102,6 +102,16 @@ extension Generator {
 
     func processSymlink(_ entry: FileEntry) {
         if isBelowLinkLeadingOutside(entry) { return }
+        // rsync's generator: an unsafe link is left out, and whatever the destination holds there stays.
+        if options.safeLinks, let linkTarget = entry.symlinkTarget,
+            PathBytes.isUnsafeSymlink(target: linkTarget, linkName: entry.name)
+        {
+            if options.verbose > 0 && !options.quiet {
+                let escape = { (bytes: [UInt8]) in OutputEscaper.escape(bytes, keepHighBit: self.options.keepHighBit) }
+                observer.info("ignoring unsafe symlink \"\(escape(entry.name))\" -> \"\(escape(linkTarget))\"")
+            }
+            return
+        }
         let path = destinationPath(entry.name)
         let location = destinationLocation(path, name: entry.name)
         let target = (mungesLinks ? SyncOptions.mungedLinkPrefix : []) + (entry.symlinkTarget ?? [])

@@ -5,7 +5,9 @@ extension Generator {
     /// Starts the copy workers once the receiver knows the destination.
     func startCopyWorkers() {
         let remote = peerData != nil
-        if !options.dryRun && (remote || options.copyWorkers > 1 && !options.progress && !options.progressTotal) {
+        // `%C` reports each file after it is written, so a local run writing it writes inline.
+        let inline = options.progress || options.progressTotal || options.reportsFileChecksums
+        if !options.dryRun && (remote || options.copyWorkers > 1 && !inline) {
             let receiver = self.receiver
             // A remote run with --progress shows each file from the writer as its data arrives; the
             // observer of a remote run is safe to call from there (SyncRemote's LockedObserver).
@@ -198,6 +200,28 @@ extension Generator {
         finishWrite(WriteOutcome(entry: entry, isNew: countsAsCreated, result: result), item: item)
     }
 
+    /// `%C`: the whole-file sum of the file as written (the run's `--checksum-choice`), in hex as rsync
+    /// prints it; nil when it cannot be read back.
+    func fileChecksum(of entry: FileEntry) -> String? {
+        let location = destinationLocation(destinationPath(entry.name), name: entry.name)
+        guard let file = try? fs.openForReading(location) else { return nil }
+        let digester = FileDigester(options.checksumChoice.flatMap { ChecksumChoice(name: $0) } ?? .xxh128)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 18, alignment: 64)
+        defer { buffer.deallocate() }
+        var offset: Int64 = 0
+        while true {
+            guard let count = try? file.read(into: buffer, at: offset) else { return nil }
+            if count == 0 { break }
+            digester.update(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+            offset += Int64(count)
+        }
+        // rsync prints the sum as one big-endian number: our little-endian bytes, last first.
+        return digester.finish().bytes.reversed().map { byte in
+            let hex = String(byte, radix: 16)
+            return hex.count == 1 ? "0" + hex : hex
+        }.joined()
+    }
+
     /// Counts and reports one finished write; `item` is reported here when it was not reported before.
     func finishWrite(_ outcome: WriteOutcome, item: ItemizedChange?) {
         let entry = outcome.entry
@@ -212,6 +236,7 @@ extension Generator {
             if item != nil { observer.transferFinished(bytes: written.bytes) }
             if var item, !options.progress {
                 item.bytesTransferred = written.bytes
+                if options.reportsFileChecksums { item.fileChecksum = fileChecksum(of: entry) }
                 observer.report(item)
             }
             warn(written.warnings)

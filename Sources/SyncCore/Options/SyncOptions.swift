@@ -91,6 +91,8 @@ public struct SyncOptions: Sendable {
     public var debugNegotiation = 0
     /// `--debug=deltasum`: the delta search's totals line (also printed with `-vv`).
     public var debugDeltasum = 0
+    /// An output format prints `%C` (the whole-file checksum of each file written), so it is computed.
+    public var reportsFileChecksums = false
     /// `--match-full-path`: rules see whole relative paths and excluded directories are still entered.
     public var matchFullPath = false
     /// `--from0`: rule files and `--files-from` lists are split at NUL bytes.

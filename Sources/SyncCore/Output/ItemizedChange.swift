@@ -41,6 +41,8 @@ public struct ItemizedChange: Sendable {
     public var hardLinkLeader: [UInt8]?
     /// Bytes that crossed from sender to receiver for this file (`%b`).
     public var bytesTransferred: Int64 = 0
+    /// `%C`: the whole-file checksum of a file this run wrote, in hex (nil: not known, as for a directory).
+    public var fileChecksum: String?
     /// Shown by the client of a push, which sent the data: rsync marks such transfers `<`, not `>`.
     public var isSentFromHere = false
 
