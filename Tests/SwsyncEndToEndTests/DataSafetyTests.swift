@@ -202,6 +202,29 @@ struct DataSafetyTests {
         #expect(try readAllBytes(root + "/dst/grow.bin") == source)
     }
 
+    /// A file that grew after it was listed but before it is opened goes whole, as rsync sends the length it
+    /// finds when it opens a file (here the earlier file's paced copy gives the writer time to append).
+    @Test(arguments: [["-a"], ["-a", "--no-whole-file"]])
+    func aFileThatGrewBeforeItIsOpenedGoesWhole(_ options: [String]) throws {
+        let scratch = try TemporaryDirectory("grew")
+        let root = scratch.path
+        try makeDirectories(root + "/src")
+        try writeFile(root + "/src/aaa_big", Fixture.content("aaa_big", size: 3_000_000))
+        try writeFile(root + "/src/zzz_grow", Fixture.content("zzz_grow", size: 4096))
+        let process = try Subprocess(executable: Tools.swsync, arguments: options + ["--bwlimit=3000", "src/", "dst/"],
+            directory: root, outputPrefix: root + "/out")
+        usleep(300_000)
+        let descriptor = open(root + "/src/zzz_grow", O_WRONLY | O_APPEND)
+        let more = Fixture.content("more", size: 256 * 1024)
+        #expect(more.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) } == more.count)
+        close(descriptor)
+        let output = process.wait(timeout: 60)
+        #expect(output.termination == .exited(0), Comment(rawValue: output.stderrText))
+        let sent = try readAllBytes(root + "/dst/zzz_grow")
+        #expect(sent.count == 4096 + more.count, "\(sent.count) bytes arrived")
+        #expect(sent == (try readAllBytes(root + "/src/zzz_grow")))
+    }
+
     /// A file cut short while it is sent is rsync's read error (exit 23, no deletions after it); the
     /// destination keeps its old version rather than a short file with the listed time.
     @Test func shrinkingFileIsAReadErrorAndKeepsTheOldFile() throws {

@@ -5,8 +5,11 @@ extension Generator {
     /// Starts the copy workers once the receiver knows the destination.
     func startCopyWorkers() {
         let remote = peerData != nil
-        // `%C` reports each file after it is written, so a local run writing it writes inline.
+        // `%C` reports each file after it is written, so a local run writing it writes inline; so does one
+        // under --bwlimit, where several writers would share the same pace and only lose rsync's order (a file
+        // is opened, and its length taken, when the one before it is done).
         let inline = options.progress || options.progressTotal || options.reportsFileChecksums
+            || options.bandwidthLimit != nil
         if !options.dryRun && (remote || options.copyWorkers > 1 && !inline) {
             let receiver = self.receiver
             // A remote run with --progress shows each file from the writer as its data arrives; the

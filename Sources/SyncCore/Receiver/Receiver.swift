@@ -62,6 +62,15 @@ public struct Receiver<FS: FileSystem>: Sendable {
         }
     }
 
+    /// The source of `job` opened, and how much of it is sent: as rsync, its length when it is opened (a
+    /// file that grew since it was listed goes whole, one that shrank goes as it is now); a file that
+    /// shrinks while it is read still fails (`ListedLengthSource`).
+    func openLocalSourceToSend(_ job: WriteJob) throws(SystemCallError) -> (file: any OpenFile, length: Int64?) {
+        let file = try openLocalSource(job)
+        guard job.sourceSize != nil else { return (file, nil) }
+        do { return (file, try file.size()) } catch { throw error.at(.readSource) }
+    }
+
     /// One regular file to write.
     public struct WriteJob: Sendable {
         /// The source's path, for messages.
@@ -202,7 +211,8 @@ public struct Receiver<FS: FileSystem>: Sendable {
                 notices.append("WARNING: \(OutputEscaper.escape(job.name)) failed verification -- update discarded (will try again).")
                 try? fs.removeFile(path)
             }
-            let copied = try copyWhole(from: try openLocalSource(job), length: job.sourceSize, toNew: path,
+            let source = try openLocalSourceToSend(job)
+            let copied = try copyWhole(from: source.file, length: source.length, toNew: path,
                 progress: progress)
             return WriteResult(bytes: copied, warnings: [], notices: notices)
         } catch {
@@ -220,7 +230,8 @@ public struct Receiver<FS: FileSystem>: Sendable {
                 if job.basis?.isDestination == true, let counts = try rebuildInPlace(job, progress: progress) {
                     return WriteResult(counts)
                 }
-                let copied = try copyWholeInPlace(from: try openLocalSource(job), length: job.sourceSize, to: job.location,
+                let source = try openLocalSourceToSend(job)
+                let copied = try copyWholeInPlace(from: source.file, length: source.length, to: job.location,
                     progress: progress)
                 return WriteResult(bytes: copied, warnings: [])
             }
@@ -232,7 +243,8 @@ public struct Receiver<FS: FileSystem>: Sendable {
                 if let redone = try rebuildInPlace(job, progress: progress) {
                     counts = redone
                 } else {
-                    counts.literal = try copyWholeInPlace(from: try openLocalSource(job), length: job.sourceSize,
+                    let source = try openLocalSourceToSend(job)
+                    counts.literal = try copyWholeInPlace(from: source.file, length: source.length,
                         to: job.location, progress: progress)
                 }
                 let notice = "WARNING: \(OutputEscaper.escape(job.name)) failed verification -- update retained (will try again)."
@@ -289,7 +301,8 @@ public struct Receiver<FS: FileSystem>: Sendable {
         throws(SystemCallError) -> (literal: Int64, failedVerification: Bool)
     {
         let output = try fs.openForUpdate(job.location)
-        let appended = try throttledCopy(from: try openLocalSource(job), length: job.sourceSize, into: output,
+        let source = try openLocalSourceToSend(job)
+        let appended = try throttledCopy(from: source.file, length: source.length, into: output,
             startingAt: offset,
             limiter: limiter, progress: progress)
         let position = offset + appended
@@ -307,7 +320,8 @@ public struct Receiver<FS: FileSystem>: Sendable {
     {
         let basisFile = try fs.openForReading(basis)
         let output = try fs.createFile(path, permissions: 0o600)
-        return try rebuild(source: try openLocalSource(job), length: job.sourceSize, basis: basisFile, output: output,
+        let source = try openLocalSourceToSend(job)
+        return try rebuild(source: source.file, length: source.length, basis: basisFile, output: output,
             inPlace: false, progress: progress)
     }
 
@@ -315,7 +329,8 @@ public struct Receiver<FS: FileSystem>: Sendable {
     /// never copied (they may be overwritten already); nil when verification failed.
     private func rebuildInPlace(_ job: WriteJob, progress: (Int64) -> Bool) throws(SystemCallError) -> DeltaCounts? {
         let file = try fs.openForUpdate(job.location)
-        return try rebuild(source: try openLocalSource(job), length: job.sourceSize, basis: file, output: file,
+        let source = try openLocalSourceToSend(job)
+        return try rebuild(source: source.file, length: source.length, basis: file, output: file,
             inPlace: true,
             progress: progress)
     }
