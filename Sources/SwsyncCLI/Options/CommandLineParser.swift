@@ -150,6 +150,15 @@ public enum CommandLineParser {
     }
 
     private static func validate(_ command: inout ParsedCommandLine) throws(SyncError) {
+        // rsync: RSYNC_OLD_ARGS (a number) stands for --old-args on a client given neither it nor -s.
+        if !command.oldArgsGiven && !command.server && command.secludedArgs != true,
+            let value = getenv("RSYNC_OLD_ARGS"), value.pointee != 0
+        {
+            command.oldArgs = atoi(value) != 0
+        }
+        if command.oldArgs && command.secludedArgs == true {
+            throw .syntax("--secluded-args conflicts with --old-args.")
+        }
         var options = command.options
         // rsync treats --delete-delay as a kind of --delete-during, so that pair is allowed.
         if command.deleteTimings == ["during", "delay"] {

@@ -394,8 +394,10 @@ enum OptionTable {
         // through a remote shell's word splitting, its allocations are bounded by the protocol's limits).
         flag(["inc-recursive", "i-r"], nil, { _, _ in }),
         OptionSpec(names: ["old-args"], short: nil, takesValue: false,
-            apply: { command, _ in command.oldArgs = true }, negate: { command in command.oldArgs = false }),
-        flag(["secluded-args", "protect-args"], "s", { _, _ in }),
+            apply: { command, _ in (command.oldArgs, command.oldArgsGiven) = (true, true) },
+            negate: { command in (command.oldArgs, command.oldArgsGiven) = (false, true) }),
+        OptionSpec(names: ["secluded-args", "protect-args"], short: "s", takesValue: false,
+            apply: { command, _ in command.secludedArgs = true }, negate: { command in command.secludedArgs = false }),
         flag(["trust-sender"], nil, { _, _ in }, negatable: false),
         flag(["open-noatime"], nil, { _, _ in }),
         value(["protocol"]) { command, text in

@@ -42,6 +42,11 @@ public struct ParsedCommandLine: Sendable {
     /// `--old-args`: a pull's remote source names are split at spaces, as an old rsync's remote shell
     /// split them.
     var oldArgs = false
+    /// `--old-args` or `--no-old-args` was given; otherwise `RSYNC_OLD_ARGS` may ask for it.
+    var oldArgsGiven = false
+    /// `-s`/`--secluded-args` (true) or `--no-secluded-args` (false): accepted (swsync's protocol never
+    /// passes names through the remote shell); it turns `RSYNC_OLD_ARGS` off, as in rsync.
+    var secludedArgs: Bool?
     /// `--old-dirs`: `--dirs` as old rsyncs did it (`-r` with `- /*/*`).
     var oldDirs = false
     /// Whether `--usermap`/`--groupmap` came from `--chown` (rsync refuses to mix them).
