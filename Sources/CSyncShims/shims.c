@@ -104,6 +104,18 @@ int csync_open_beneath(int root, const char *path, int flags) {
     return open_walking(root, path, flags);
 }
 
+int csync_open_beneath_following(int root, const char *path, int flags) {
+    struct open_how how;
+    memset(&how, 0, sizeof how);
+    how.flags = (unsigned long long)(flags | O_CLOEXEC);
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+    long descriptor;
+    do {
+        descriptor = syscall(SYS_openat2, root, path, &how, sizeof how);
+    } while (descriptor < 0 && (errno == EINTR || errno == EAGAIN));
+    return (int)descriptor;
+}
+
 #include <limits.h>
 #include <stdlib.h>
 

@@ -164,6 +164,20 @@ extension PosixFileSystem {
         return PosixDirectoryHandle(descriptor: descriptor, path: path)
     }
 
+    public func openDirectoryBeneathFollowingLinks(_ relativePath: [UInt8], in root: any DirectoryHandle)
+        throws(SystemCallError) -> any DirectoryHandle
+    {
+        let path = PathBytes.join(root.path, relativePath)
+        guard let handle = root as? PosixDirectoryHandle else { return try openDirectory(path) }
+        let name = relativePath.isEmpty ? PathBytes.dot : relativePath
+        let descriptor = try withCPath(name) { pointer throws(SystemCallError) in
+            try syscall("opendir", path) {
+                csync_open_beneath_following(handle.descriptor, pointer, O_RDONLY | O_DIRECTORY)
+            }
+        }
+        return PosixDirectoryHandle(descriptor: descriptor, path: path)
+    }
+
     /// A whole-file copy from the open descriptor `input` (read from its start) into a new file.
     private func copy(
         from input: Int32, source: [UInt8], toNew temporary: FileLocation, permissions: UInt32, length: Int64?,

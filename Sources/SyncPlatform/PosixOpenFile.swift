@@ -24,8 +24,12 @@ final class PosixOpenFile: OpenFile {
     func size() throws(SystemCallError) -> Int64 {
         var info = stat()
         _ = try syscall("fstat", path) { fstat(descriptor, &info) }
-        if info.st_mode & S_IFMT == S_IFBLK { return Int64(try syscall("lseek", path) { lseek(descriptor, 0, SEEK_END) }) }
-        return Int64(info.st_size)
+        guard info.st_mode & S_IFMT == S_IFBLK else { return Int64(info.st_size) }
+        // The end found by seeking there, and the position put back (a copy reads from it).
+        let position = try syscall("lseek", path) { lseek(descriptor, 0, SEEK_CUR) }
+        let end = try syscall("lseek", path) { lseek(descriptor, 0, SEEK_END) }
+        _ = try syscall("lseek", path) { lseek(descriptor, position, SEEK_SET) }
+        return Int64(end)
     }
 
     func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(SystemCallError) -> Int {

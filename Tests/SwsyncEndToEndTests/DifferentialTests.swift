@@ -226,6 +226,13 @@ struct DifferentialTests {
         DifferentialCase(arguments: ["-d"], scenario: .stale),
         DifferentialCase(arguments: ["-aiR"], operands: ["src/./a/b", "src/links", "dst/"], scenario: .fresh),
         DifferentialCase(arguments: ["-aiR"], operands: ["src/a/b", "dst/"], scenario: .fresh),
+        // rsync 3.5: implied directories go as real directories, through symlinked path elements too.
+        DifferentialCase(arguments: ["-aiR"], operands: ["src/link/sub/file", "dst/"], scenario: .symlinkedParents),
+        DifferentialCase(arguments: ["-aiR"], operands: ["src/deep/alias/sub/file", "src/link", "dst/"],
+            scenario: .symlinkedParents),
+        DifferentialCase(arguments: ["-aiR"], operands: ["src/./link/sub/file", "dst/"], scenario: .symlinkedParents),
+        DifferentialCase(arguments: ["-aiR"], operands: ["src/out/sub/file", "dst/"], scenario: .symlinkedParents),
+        DifferentialCase(arguments: ["-aiR", "--delete"], operands: ["src/link/sub", "dst/"], scenario: .symlinkedParents),
         // -R without -r: implied directories are still sent, a named directory is skipped.
         DifferentialCase(arguments: ["-tiR"], operands: ["src/a/b/c/d/deep.txt", "dst/"], scenario: .fresh),
         DifferentialCase(arguments: ["-tiR"], operands: ["src/a/b", "src/big.bin", "dst/"], scenario: .fresh),

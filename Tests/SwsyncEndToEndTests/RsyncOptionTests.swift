@@ -249,6 +249,8 @@ struct RsyncOptionTests {
     @Test(arguments: [
         ["--chown=nobody:nogroup"], ["--chown=:nogroup"], ["--chown=nobody"], ["--usermap=daemon:nobody,1000-2000:bin"],
         ["--usermap=*:1234", "--groupmap=bin:nogroup,*:0"], ["--usermap=d*:sys"], ["--usermap=zz:nosuchuser"],
+        // An empty FROM is an owner without a name: none here, every one under --numeric-ids.
+        ["--groupmap=:1234"], ["--groupmap=:1234", "--numeric-ids"], ["--usermap=:4321,root:5", "--numeric-ids"],
         ["-n", "--chown=nobody:nogroup"], ["--numeric-ids", "--usermap=1000:2000"],
     ])
     func ownerMaps(_ maps: [String]) throws {

@@ -25,6 +25,14 @@ struct IDMapTests {
         #expect(map.map(4242) == 1000, "* matches an owner without a name")
     }
 
+    /// An empty FROM names the owners that have no name (every owner under --numeric-ids).
+    @Test func anEmptyNameMatchesOwnersWithoutOne() throws {
+        let (map, reports) = try resolved(":7", names: [0: "root"])
+        #expect(reports.isEmpty)
+        #expect(map.map(0) == nil, "root has a name")
+        #expect(map.map(4444) == 7)
+    }
+
     @Test func unknownTargetsAreDroppedWithRsyncsMessage() throws {
         let (map, reports) = try resolved("x:nosuch,5:123", names: [:])
         #expect(reports == ["Unknown --usermap name on receiver: nosuch"])

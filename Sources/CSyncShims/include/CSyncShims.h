@@ -21,6 +21,9 @@ void csync_keep_large_allocations(void);
 /// kernel without openat2 a component-by-component O_NOFOLLOW walk. -1 and errno as openat2 (ELOOP for
 /// a symlink, EXDEV for "..", an absolute path or an escape).
 int csync_open_beneath(int root, const char *path, int flags);
+/// openat2 with RESOLVE_BENEATH alone: symlinks on the way are followed while they stay below `root`;
+/// -1 with ENOSYS where the kernel has no openat2.
+int csync_open_beneath_following(int root, const char *path, int flags);
 /// Tests: nonzero makes csync_open_beneath use the walk, as on a kernel without openat2.
 void csync_disable_openat2(int disabled);
 /// Opens an operator path (a destination root, --temp-dir, a rules file...) under rsync's rule for

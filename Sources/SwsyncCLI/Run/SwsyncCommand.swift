@@ -228,14 +228,16 @@ extension SwsyncCommand {
     /// `--usermap`/`--groupmap`/`--chown`: their targets named as this machine names them, and the names
     /// of owners for their name rules (rsync resolves them on the receiving side; a sender ignores them).
     static func resolveOwnerMaps(_ options: inout SyncOptions) {
+        // With --numeric-ids no names travel: every owner is nameless to a name rule (rsync's).
+        let named = !options.numericIDs
         if var map = options.userMap {
             map.resolve(option: "usermap", lookup: UserNames.userID) { writeStderr($0 + "\n") }
-            map.nameOf = { UserNames.userName($0) }
+            map.nameOf = { named ? UserNames.userName($0) : nil }
             options.userMap = map
         }
         if var map = options.groupMap {
             map.resolve(option: "groupmap", lookup: UserNames.groupID) { writeStderr($0 + "\n") }
-            map.nameOf = { UserNames.groupName($0) }
+            map.nameOf = { named ? UserNames.groupName($0) : nil }
             options.groupMap = map
         }
     }

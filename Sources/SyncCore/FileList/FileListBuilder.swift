@@ -45,7 +45,9 @@ public struct FileListBuilder<FS: FileSystem> {
 
         for (name, child) in directory.named where !seen.contains(name) {
             let relative = PathBytes.join(relativeName, name)
-            guard var entry = makeEntry(name: relative, sourcePath: child.sourcePath, fromListing: false) else {
+            guard var entry = makeEntry(name: relative, sourcePath: child.sourcePath, fromListing: false,
+                impliedDirectory: child.isImplied)
+            else {
                 continue
             }
             if entry.isDirectory && child.isImplied {
@@ -184,7 +186,8 @@ public struct FileListBuilder<FS: FileSystem> {
     /// lstat (or stat, for `-L` and unsafe links under `--copy-unsafe-links`) one source path; an entry
     /// of a listed directory is looked up through that directory's handle (`location`), below `root`.
     private mutating func makeEntry(name: [UInt8], sourcePath: [UInt8], fromListing: Bool,
-        location: (directory: any DirectoryHandle, name: [UInt8])? = nil, root: SourceRoot? = nil) -> FileEntry?
+        location: (directory: any DirectoryHandle, name: [UInt8])? = nil, root: SourceRoot? = nil,
+        impliedDirectory: Bool = false) -> FileEntry?
     {
         let fs = self.fs
         func lstat() throws(SystemCallError) -> FileStatus {
@@ -220,6 +223,11 @@ public struct FileListBuilder<FS: FileSystem> {
                 ioError = true
             }
             return nil
+        }
+        // rsync 3.5: a -R implied directory goes as a real directory even where the sender's path has a
+        // symlink, when the link leads to a directory that stays below the transfer's anchor.
+        if impliedDirectory, status.kind == .symlink, let followed = impliedDirectoryThroughLink(name, sourcePath) {
+            status = followed
         }
         var target: [UInt8]?
         let isSymlink = status.kind == .symlink
@@ -282,6 +290,18 @@ public struct FileListBuilder<FS: FileSystem> {
             entry.securityAttributes = listSecurityAttributes(place, kind: status.kind)
         }
         return entry
+    }
+
+    /// The directory an implied `-R` path element that is a symlink leads to, when it is one and below the
+    /// anchor the path is named from (the source path without its transfer name: `src/./a/link` from `src`).
+    private func impliedDirectoryThroughLink(_ name: [UInt8], _ sourcePath: [UInt8]) -> FileStatus? {
+        guard sourcePath.count >= name.count, sourcePath.suffix(name.count).elementsEqual(name) else { return nil }
+        let anchor = PathBytes.trimmingTrailingSlashes(Array(sourcePath.dropLast(name.count)))
+        guard let root = try? fs.openDirectory(anchor.isEmpty ? PathBytes.dot : anchor),
+            (try? fs.openDirectoryBeneathFollowingLinks(name, in: root)) != nil,
+            let followed = try? fs.stat(sourcePath), followed.kind == .directory
+        else { return nil }
+        return followed
     }
 
     /// `-X`/`-A`: what the sender lists of an entry's extended attributes and ACLs. A file system

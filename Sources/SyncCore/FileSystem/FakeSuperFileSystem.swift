@@ -337,6 +337,11 @@ public struct FakeSuperFileSystem<Base: FileSystem>: FileSystem {
     {
         try base.openDirectoryBeneath(relativePath, in: root)
     }
+    public func openDirectoryBeneathFollowingLinks(_ relativePath: [UInt8], in root: any DirectoryHandle)
+        throws(SystemCallError) -> any DirectoryHandle
+    {
+        try base.openDirectoryBeneathFollowingLinks(relativePath, in: root)
+    }
     public func openOperatorDirectory(_ path: [UInt8], confined: Bool) throws(SystemCallError) -> any DirectoryHandle {
         try base.openOperatorDirectory(path, confined: confined)
     }

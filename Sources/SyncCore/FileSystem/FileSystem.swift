@@ -69,6 +69,10 @@ public protocol FileSystem: Sendable {
     /// The directory `relativePath` below `root` ("" or "." for `root` itself), reached the same way.
     func openDirectoryBeneath(_ relativePath: [UInt8], in root: any DirectoryHandle) throws(SystemCallError)
         -> any DirectoryHandle
+    /// The directory `relativePath` below `root`, following symlinks on the way while none leads out of
+    /// `root` (RESOLVE_BENEATH): a `-R` implied directory reached through an in-tree symlink.
+    func openDirectoryBeneathFollowingLinks(_ relativePath: [UInt8], in root: any DirectoryHandle)
+        throws(SystemCallError) -> any DirectoryHandle
     /// Opens a directory the operator named under rsync's rule for symlinks (`SymlinkTrust`);
     /// `confined`: `--confine-root` applies (not to the destination root, as in rsync).
     func openOperatorDirectory(_ path: [UInt8], confined: Bool) throws(SystemCallError) -> any DirectoryHandle
@@ -228,6 +232,15 @@ extension FileSystem {
         guard !writes.isEmpty else { return [] }
         throw SystemCallError(call: "lsetxattr", path: location.path, errno: SystemErrno.notSupported,
             errnoText: "Operation not supported")
+    }
+}
+
+/// A file system without open directories of its own (a test's, say) resolves the joined path.
+extension FileSystem {
+    public func openDirectoryBeneathFollowingLinks(_ relativePath: [UInt8], in root: any DirectoryHandle)
+        throws(SystemCallError) -> any DirectoryHandle
+    {
+        try openDirectory(PathBytes.join(root.path, relativePath))
     }
 }
 

@@ -74,7 +74,8 @@ public struct IDMap: Sendable {
                 if range.contains(id) { return rule.id }
             case .name(let wanted):
                 if name == nil { name = nameOf?(id) }
-                if name! == wanted { return rule.id }
+                // An empty FROM is rsync's rule for an owner without a name.
+                if (name! ?? []) == wanted { return rule.id }
             case .pattern(let pattern):
                 if name == nil { name = nameOf?(id) }
                 // An owner without a name is matched as an empty one, so `*` takes every owner.

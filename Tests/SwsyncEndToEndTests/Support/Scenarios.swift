@@ -147,6 +147,21 @@ extension Scenario {
         try Fixture.freezeTimes(context.path("outside-dir"))
     }
 
+    /// Symlinked path elements in the source for `-R`: `src/link -> real`, `src/deep/alias -> ../real` (an
+    /// in-tree climb), `src/out -> ../outside` (out of the source, still below the run's directory).
+    static let symlinkedParents = Scenario(name: "symlinked-parents") { context in
+        try makeDirectories(context.path("src/real/sub"))
+        try makeDirectories(context.path("src/deep"))
+        try makeDirectories(context.path("outside/sub"))
+        try writeFile(context.path("src/real/sub/file"), Fixture.content("payload", size: 100))
+        try writeFile(context.path("outside/sub/file"), Fixture.content("outside", size: 50))
+        try makeSymlink(context.path("src/link"), to: "real")
+        try makeSymlink(context.path("src/deep/alias"), to: "../real")
+        try makeSymlink(context.path("src/out"), to: "../outside")
+        try Fixture.freezeTimes(context.path("src"))
+        try Fixture.freezeTimes(context.path("outside"))
+    }
+
     /// `prev/` is an exact copy (yesterday's snapshot) and `dst/` a stale copy: --link-dest must replace
     /// the stale files with links into `prev/`, as rsync does, even where `dst/` already has a file.
     static let staleWithSnapshot = Scenario(name: "stale-with-snapshot") { context in
