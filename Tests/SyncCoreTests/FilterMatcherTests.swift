@@ -129,7 +129,7 @@ struct FilterMatcherTests {
         #expect {
             try list.enterDirectory(Self.bytes("a/b"), load: FilterParserTests.files(["a/b/.f": "- ok\nbogus rule\n"]))
         } throws: { error in
-            (error as? SyncError)?.message == "Unknown filter rule: bogus rule (a/b/.f line 2)"
+            (error as? SyncError)?.message == "Unknown filter rule: <rule from a/b/.f line 2>"
         }
     }
 

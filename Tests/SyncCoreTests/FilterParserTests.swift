@@ -95,7 +95,33 @@ struct FilterParserTests {
         #expect {
             _ = try Self.list([FilterOption(.filter, ". rules")], files: ["rules": "- a\n# c\nqq b\n"])
         } throws: { error in
-            (error as? SyncError)?.message == "Unknown filter rule: qq b (rules line 3)"
+            (error as? SyncError)?.message == "Unknown filter rule: <rule from rules line 3>"
+        }
+    }
+
+    /// rsync 3.5: a rule read from a file is never echoed (a merge file may be any file a peer names), and a
+    /// file named inside another file is not even named; an argument's rule is shown as given.
+    @Test(arguments: [
+        (". rules", ["rules": "-z bad\n"], "invalid modifier in filter rule: <rule from rules line 1>"),
+        (". rules", ["rules": ". inner\n", "inner": "TOPSECRET\n"], "Unknown filter rule: <rule from a file read earlier>"),
+        ("-z bad", [:], "invalid modifier 'z' at position 1 in filter rule: -z bad"),
+    ])
+    func fileRulesAreNotEchoed(_ rule: String, _ files: [String: String], _ message: String) {
+        #expect {
+            _ = try Self.list([FilterOption(.filter, rule)], files: files)
+        } throws: { error in
+            (error as? SyncError)?.message == message
+        }
+    }
+
+    /// A merge file that merges itself stops at rsync's depth limit with its error, not a crash.
+    @Test func selfMergingFileHitsTheDepthLimit() {
+        #expect {
+            _ = try Self.list([FilterOption(.filter, ". loop")], files: ["loop": ". loop\n"])
+        } throws: { error in
+            guard let error = error as? SyncError else { return false }
+            return error.status == .fileIO
+                && error.message.hasPrefix("merge-file include depth limit (32) exceeded at <rule from")
         }
     }
 
@@ -119,7 +145,7 @@ struct FilterParserTests {
             _ = try Self.list([FilterOption(.filter, "merge,s rules")], files: ["rules": "H foo\n"])
         } throws: { error in
             (error as? SyncError)?.message
-                == "specified-side merge file contains specified-side filter: H foo (rules line 1)"
+                == "specified-side merge file contains specified-side filter: <rule from rules line 1>"
         }
     }
 

@@ -106,6 +106,8 @@ public struct FilterList: Sendable {
         didSet { compiledCVSRules = CompiledRules(cvsRules) }
     }
     var cvsInitialized = false
+    /// How many merge files are being read inside one another now (`maxMergeDepth`).
+    var mergeDepth = 0
     var saved: [(lists: [PerDirectoryList], directory: [UInt8])] = []
     /// The directory being entered, relative to the transfer root ("" for the root).
     var directory: [UInt8] = []
@@ -217,7 +219,8 @@ public struct FilterList: Sendable {
                 let filePath = PathBytes.join(directory, list.name)
                 if let content = try load(filePath) {
                     try parseFile(content, name: filePath, template: list.rule.flags, mode: .anchoredToDirectory,
-                        target: .perDirectory(index), origin: .perDirectory(name: list.name), load: load)
+                        target: .perDirectory(index), origin: .perDirectory(name: list.name), load: load,
+                        namedBy: list.rule.source)
                 }
             }
             index += 1
@@ -253,14 +256,26 @@ public struct FilterList: Sendable {
         return content
     }
 
+    /// rsync's `MAX_MERGE_DEPTH`: merge files that merge files, at most this deep (one that merges itself
+    /// would otherwise recurse until the stack is gone).
+    static let maxMergeDepth = 32
+
+    /// `namedBy`: the rule that named this file, when it was read from a file itself.
     mutating func parseFile(_ content: [UInt8], name: [UInt8], template: FilterRule.Flags,
-        mode: FilterRuleParser.Mode, target: Target, origin: FilterOrigin, load: FilterFileLoader) throws(SyncError)
+        mode: FilterRuleParser.Mode, target: Target, origin: FilterOrigin, load: FilterFileLoader,
+        namedBy: FilterSource? = nil) throws(SyncError)
     {
+        mergeDepth += 1
+        defer { mergeDepth -= 1 }
+        if mergeDepth > Self.maxMergeDepth {
+            throw SyncError(.fileIO, "merge-file include depth limit (\(Self.maxMergeDepth)) exceeded at <rule from "
+                + (namedBy.map { "\($0)" } ?? OutputEscaper.escape(name)) + ">")
+        }
         try FilterRuleParser.forEachLine(content, wordSplit: template.contains(.wordSplit),
             fromZero: configuration.fromZero)
         { (line: ArraySlice<UInt8>, number: Int) throws(SyncError) in
             try parse(line, template: template, mode: mode, target: target,
-                source: FilterSource(file: name, line: number), origin: origin, load: load)
+                source: FilterSource(file: name, line: number, isNamedInAFile: namedBy != nil), origin: origin, load: load)
         }
     }
 
@@ -300,7 +315,7 @@ public struct FilterList: Sendable {
                     let path = resolveMergeName(pattern)
                     let content = try Self.loadRules(path, template: flags, load: load)
                     try parseFile(content, name: path, template: flags, mode: .fatalErrors, target: target,
-                        origin: origin, load: load)
+                        origin: origin, load: load, namedBy: source)
                 }
                 continue
             }

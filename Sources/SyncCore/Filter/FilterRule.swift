@@ -4,13 +4,18 @@ public struct FilterSource: Sendable, Equatable, CustomStringConvertible {
     public var file: [UInt8]
     /// 1-based line (or, for word-split files, token) number.
     public var line: Int
+    /// The file was named by a rule read from another file (a peer's or a planted dir-merge file may name
+    /// any file), so not even its name is shown.
+    public var isNamedInAFile = false
 
-    public init(file: [UInt8], line: Int) {
+    public init(file: [UInt8], line: Int, isNamedInAFile: Bool = false) {
         self.file = file
         self.line = line
+        self.isNamedInAFile = isNamedInAFile
     }
 
-    public var description: String { "\(OutputEscaper.escape(file)) line \(line)" }
+    /// Where a rule came from, as rsync says it: `rules line 3`, or `a file read earlier`.
+    public var description: String { isNamedInAFile ? "a file read earlier" : "\(OutputEscaper.escape(file)) line \(line)" }
 }
 
 /// Which list a rule was added to, as rsync's `debug_type` names it (`""`, `" [per-dir .rsync-filter]"`,

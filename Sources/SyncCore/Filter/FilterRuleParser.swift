@@ -125,7 +125,9 @@ public struct FilterRuleParser {
                     }
                     func invalid() -> SyncError {
                         let shown = c >= 0x20 && c < 0x7F ? String(UnicodeScalar(c)) : "\\#\(c)"
-                        return fail("invalid modifier '\(shown)' at position \(s - ruleStart) in filter rule")
+                        // From a file, not even the offending character is told (rsync 3.5).
+                        return fail(source != nil ? "invalid modifier in filter rule"
+                            : "invalid modifier '\(shown)' at position \(s - ruleStart) in filter rule")
                     }
                     switch c {
                     case UInt8(ascii: "-"):
@@ -202,10 +204,11 @@ public struct FilterRuleParser {
 
     /// rsync's messages say `<what>: <rule>`; for rules read from a file we add where it came from.
     @inline(never)
+    /// A rule from an argument is shown as given; one read from a file never is (rsync 3.5: a merge file
+    /// may be any file the peer names, and its lines must not come back in a message), only where it was.
     static func parseError(_ what: String, rule: ArraySlice<UInt8>, source: FilterSource?) -> SyncError {
-        var message = "\(what): \(OutputEscaper.escape(Array(rule)))"
-        if let source { message += " (\(source))" }
-        return SyncError.syntax(message)
+        guard let source else { return SyncError.syntax("\(what): \(OutputEscaper.escape(Array(rule)))") }
+        return SyncError.syntax("\(what): <rule from \(source)>")
     }
 
     /// Splits file content into rule strings as rsync's `parse_filter_file` does: lines end at `\n` or `\r`
