@@ -63,6 +63,9 @@ public final class Connection: @unchecked Sendable {
     /// The run is over: the timeout watchdog stops.
     private let closed = Atomic<Bool>(false)
 
+    /// `--write-batch` on a push: sees each message as it is queued (set before the threads start).
+    public var outgoingTap: (@Sendable (Message) -> Void)?
+
     /// Ends the timeout watchdog once the run is over.
     public func markClosed() { closed.store(true, ordering: .relaxed) }
 
@@ -219,6 +222,7 @@ public final class Connection: @unchecked Sendable {
     /// (file data of a name on the skip-compress list goes plain). The writer thread encodes and
     /// compresses, so the caller's thread (reading and hashing files) and the writer's overlap.
     public func send(_ message: Message, compress: Bool = true) {
+        outgoingTap?(message)
         let size: Int
         switch message {
         case .delta(_, let bytes), .signature(_, let bytes): size = bytes.count + 16

@@ -42,6 +42,8 @@ public enum RemoteRun {
         public var progressCounts: (@escaping ProgressCounts) -> Void
         public var isInterrupted: @Sendable () -> Bool
         public var onTimeout: TimeoutHandler
+        /// `--write-batch`: records what the sender sends (on a push, what this client sends).
+        public var recorder: BatchRecorder?
 
         public init(setup: RunSetup = RunSetup(), observer: TransferObserver,
             progressCounts: @escaping (@escaping ProgressCounts) -> Void = { _ in },
@@ -66,6 +68,7 @@ public enum RemoteRun {
         }
         let events = SessionEvents(observer: locked, connection: connection)
         events.isSenderClient = true
+        if let recorder = client.recorder { connection.outgoingTap = { recorder.record($0) } }
         let status = send(sources, over: connection, options: options, observer: locked, events: events,
             showsProgress: options.progress && !options.quiet, progressCounts: client.progressCounts,
             isInterrupted: client.isInterrupted)
@@ -93,7 +96,7 @@ public enum RemoteRun {
     }
 
     /// The client's observer, safe from the run's threads; file data written counts as our progress.
-    private static func lockedObserver(_ observer: TransferObserver, _ connection: Connection) -> LockedObserver {
+    static func lockedObserver(_ observer: TransferObserver, _ connection: Connection) -> LockedObserver {
         LockedObserver(observer, alsoInterruptedWhen: { connection.failure != nil },
             onProgress: { connection.noteProgress() })
     }
@@ -130,7 +133,7 @@ public enum RemoteRun {
         case .failed(let outcome): return outcome
         }
         let received = receive(connection, destination: destination, options: options, observer: locked,
-            progressCounts: client.progressCounts, isInterrupted: client.isInterrupted)
+            progressCounts: client.progressCounts, isInterrupted: client.isInterrupted, recorder: client.recorder)
         return Outcome(status: received.status, error: received.error, stats: wireCounted(received.stats, connection),
             deletionsSkipped: received.deletionsSkipped)
     }
@@ -225,7 +228,7 @@ public enum RemoteRun {
 
     /// The sender's side, for a push's client and a pull's server: the file list, the answers, and the
     /// goodbye after the generator's.
-    private static func send(_ sources: [[UInt8]], over connection: Connection, options: SyncOptions,
+    static func send(_ sources: [[UInt8]], over connection: Connection, options: SyncOptions,
         observer: TransferObserver, events: SessionEvents, showsProgress: Bool,
         progressCounts: (@escaping ProgressCounts) -> Void,
         isInterrupted: @escaping @Sendable () -> Bool) -> (status: ExitStatus, error: SyncError?)
@@ -269,20 +272,21 @@ public enum RemoteRun {
     }
 
     /// The generator's and receiver's side, for a pull's client and a push's server.
-    private static func receive(_ connection: Connection, destination: [UInt8], options: SyncOptions,
+    static func receive(_ connection: Connection, destination: [UInt8], options: SyncOptions,
         observer: TransferObserver, progressCounts: (@escaping ProgressCounts) -> Void,
-        isInterrupted: @escaping @Sendable () -> Bool) -> Received
+        isInterrupted: @escaping @Sendable () -> Bool, recorder: BatchRecorder? = nil) -> Received
     {
         let fs = PosixFileSystem(trust: options.symlinkTrust, dataWrites: DataWrites(options))
         return options.fakeSuper
             ? receive(connection, destination: destination, options: options, observer: observer,
-                progressCounts: progressCounts, isInterrupted: isInterrupted, fs: FakeSuperFileSystem(base: fs, side: .receiver))
+                progressCounts: progressCounts, isInterrupted: isInterrupted, fs: FakeSuperFileSystem(base: fs, side: .receiver),
+                recorder: recorder)
             : receive(connection, destination: destination, options: options, observer: observer,
-                progressCounts: progressCounts, isInterrupted: isInterrupted, fs: fs)
+                progressCounts: progressCounts, isInterrupted: isInterrupted, fs: fs, recorder: recorder)
     }
 
     /// What the receiving side's run ends with.
-    private struct Received {
+    struct Received {
         var status: ExitStatus
         var error: SyncError?
         var stats: TransferStats
@@ -291,13 +295,14 @@ public enum RemoteRun {
 
     private static func receive<FS: FileSystem>(_ connection: Connection, destination: [UInt8], options: SyncOptions,
         observer: TransferObserver, progressCounts: (@escaping ProgressCounts) -> Void,
-        isInterrupted: @escaping @Sendable () -> Bool, fs: FS) -> Received
+        isInterrupted: @escaping @Sendable () -> Bool, fs: FS, recorder: BatchRecorder?) -> Received
     {
         let events = SessionEvents(observer: observer, connection: connection)
         events.isServer = observer is ForwardingObserver
         let role = ReceivingRole(connection: connection, options: options)
         connection.roleName = "receiver"
         connection.start(handle: { (message) throws(SyncError) in
+            recorder?.record(message)
             if try role.handle(message) { return }
             try events.handle(message)
         }, endOfRead: role.endOfRead)
@@ -329,7 +334,7 @@ public enum RemoteRun {
     public typealias TimeoutHandler = @Sendable (SyncError) -> Void
 
     /// The connection after the hello; a client (`setup` not nil) sends its setup at once.
-    private static func connect(_ transport: any RemoteTransport, options: SyncOptions, setup: RunSetup?,
+    static func connect(_ transport: any RemoteTransport, options: SyncOptions, setup: RunSetup?,
         onTimeout: @escaping TimeoutHandler) throws(SyncError) -> Connection
     {
         let compression = options.compress
@@ -347,7 +352,7 @@ public enum RemoteRun {
     }
 
     /// Flushes, closes our direction, waits for the peer's end, and settles the run's status.
-    private static func close(_ connection: Connection, own: ExitStatus, peer: ExitStatus?,
+    static func close(_ connection: Connection, own: ExitStatus, peer: ExitStatus?,
         isInterrupted: () -> Bool) -> (status: ExitStatus, error: SyncError?)
     {
         defer { connection.markClosed() }

@@ -37,6 +37,9 @@ public struct ParsedCommandLine: Sendable {
     var stopAt: Int?
     /// `--info=help` or `--debug=help`: print that list and stop.
     var outputHelp: OutputFlags.Kind?
+    /// `--write-batch=FILE` or `--only-write-batch=FILE`, and `--read-batch=FILE` (`BatchTransfer`).
+    var batchWrite: (onlyBatch: Bool, name: String)?
+    var batchRead: String?
     /// `-M OPTION`: words for the peer's command line alone, after the forwarded options.
     public var remoteOptions: [String] = []
     /// `--old-args`: a pull's remote source names are split at spaces, as an old rsync's remote shell

@@ -33,6 +33,8 @@ enum RemoteTransfer {
         "stop-after", "time-limit", "stop-at", "remote-option", "munge-links", "ipv4", "ipv6", "blocking-io",
         // Applies to the end it is given to (rsync forwards neither; `-M` sends them on purpose).
         "drop-D", "insecure-links", "confine-root", "fake-super",
+        // The client records or replays a batch; the peer runs as usual.
+        "write-batch", "only-write-batch", "read-batch",
     ]
 
     /// The filter options: they travel in the run's setup, in order, with the files they read, never on the
@@ -54,7 +56,7 @@ enum RemoteTransfer {
     }
 
     static func run(command: ParsedCommandLine, options: SyncOptions, sources: [String], destination: String,
-        observer: ConsoleObserver) -> (RemoteRun.Outcome, pushes: Bool)?
+        observer: ConsoleObserver, recorder: BatchRecorder? = nil) -> (RemoteRun.Outcome, pushes: Bool)?
     {
         let remoteSources = sources.compactMap(RemoteSpec.init)
         let remoteDestination = RemoteSpec(destination)
@@ -99,9 +101,10 @@ enum RemoteTransfer {
             return (RemoteRun.Outcome(status: status, error: SyncError(status, error.message), stats: TransferStats()),
                 pushes)
         }
-        let client = RemoteRun.Client(setup: runSetup, observer: observer,
+        var client = RemoteRun.Client(setup: runSetup, observer: observer,
             progressCounts: { observer.progressCounts = $0 }, isInterrupted: { Signals.interrupted },
             onTimeout: SwsyncCommand.endOnTimeout)
+        client.recorder = recorder
         if pushes {
             var sourcePaths = sources.map { Array($0.utf8) }
             if let list = options.filesFrom {

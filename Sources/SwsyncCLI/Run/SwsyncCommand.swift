@@ -49,6 +49,7 @@ public enum SwsyncCommand {
             writeStderr(Usage.shortUsage)
             return fail(SyncError(.syntax, "no source given"), quietMessage: true)
         }
+        if let refusal = BatchTransfer.refusal(command) { return refusal }
         if let refusal = refuseDaemonUse(command) { return refusal }
         let isRemote = positional.count > 1 && positional.contains(where: RemotePath.isRemote)
         let listsRemote = (positional.count == 1 || options.listOnly) && positional.contains(where: RemotePath.isRemote)
@@ -85,6 +86,10 @@ public enum SwsyncCommand {
         resolveOwnerMaps(&options)
 
         for line in NegotiationReport.lines(options) { writeStdout(line + "\n") }
+        if let status = BatchTransfer.run(command, options: options, arguments: arguments, sources: sources,
+            isRemote: isRemote) {
+            return status
+        }
         if isRemote {
             if options.wholeFile == nil { options.wholeFile = false }
             Signals.install()

@@ -40,17 +40,18 @@ enum Transfer {
     }
 
     /// A run with a remote end (`host:path` as the destination or the sources).
-    static func runRemote(command: ParsedCommandLine, options: SyncOptions, sources: [String], destination: String)
-        -> Int32
+    static func runRemote(command: ParsedCommandLine, options: SyncOptions, sources: [String], destination: String,
+        recorder: BatchRecorder? = nil) -> Int32
     {
         let pushes = RemoteTransfer.RemoteSpec(destination) != nil
         let (observer, logFile) = makeObserver(options: options,
             header: pushes ? "sending incremental file list" : "receiving incremental file list")
         let start = Clock.now()
         guard let (outcome, _) = RemoteTransfer.run(command: command, options: options, sources: sources,
-            destination: destination, observer: observer)
+            destination: destination, observer: observer, recorder: recorder)
         else { return ExitStatus.syntax.rawValue }
         observer.flush()
+        if let failure = recorder?.finish() { return SwsyncCommand.end(.fileIO, error: failure) }
         if let error = outcome.error { return SwsyncCommand.end(outcome.status, error: error) }
         return finish(outcome.status, stats: outcome.stats, elapsed: Clock.now() - start,
             deletionsSkipped: outcome.deletionsSkipped, options: options, observer: observer, logFile: logFile)
@@ -160,7 +161,7 @@ enum Transfer {
         observer.info(
             "sent \(NumberFormat.integer(stats.bytesSent, level: level)) bytes  received \(NumberFormat.integer(stats.bytesReceived, level: level)) bytes  \(rateText)")
         observer.info(
-            "total size is \(NumberFormat.integer(stats.totalFileSize, level: level))  speedup is \(NumberFormat.fixedGrouped(speedup, places: 2))\(options.dryRun ? " (DRY RUN)" : "")")
+            "total size is \(NumberFormat.integer(stats.totalFileSize, level: level))  speedup is \(NumberFormat.fixedGrouped(speedup, places: 2))\(options.writesBatchOnly ? " (BATCH ONLY)" : options.dryRun ? " (DRY RUN)" : "")")
     }
 }
 

@@ -169,6 +169,7 @@ extension Generator {
         if countsAsCreated { stats.created.add(.regular) }
         if options.dryRun {
             observer.report(item)
+            if options.writesBatchOnly { requestForBatchOnly(entry, path: path, existing: existing) }
             return
         }
         var job = writeJob(entry, path: path, existing: existing)
@@ -317,6 +318,18 @@ extension Generator {
                 }
             }
         }
+    }
+
+    /// `--only-write-batch`: the file's data is asked for against the destination's basis, so that the
+    /// batch records it, and dropped here; nothing is written.
+    func requestForBatchOnly(_ entry: FileEntry, path: [UInt8], existing: FileStatus?) {
+        guard let link, let incoming = peerData else { return }
+        let signature = deltaBasis(entry, path: path, existing: existing).flatMap { basis in
+            (try? fs.openForReading(basis.location)).flatMap { try? receiver.signature(of: $0) }
+        }
+        link.request(fileIndex: entry.fileIndex, signature: signature)
+        RemoteStream(RemoteFileData(fileIndex: entry.fileIndex, signature: signature, incoming: incoming,
+            expectedSize: entry.status.size)).skipRest()
     }
 
     /// Waits for the copy workers; called before a directory's time is set and before hard links.

@@ -206,6 +206,8 @@ public struct SyncOptions: Sendable {
     /// How this process opens the operator's paths.
     public var symlinkTrust: SymlinkTrust { SymlinkTrust(followsAnyOwner: insecureLinks, confineRoot: confineRoot) }
     public var dryRun = false
+    /// `--only-write-batch`: a dry run that still asks the sender for each file's data (the batch keeps it).
+    public var writesBatchOnly = false
     /// Threads that write whole files at once (swsync's own setting; 1 writes one file at a time).
     public var copyWorkers = 2
 
