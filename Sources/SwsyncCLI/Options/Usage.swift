@@ -105,6 +105,9 @@ enum Usage {
         --compress-level=NUM     explicitly set compression level
         --skip-compress=LIST     skip compressing files with suffix in LIST
         --bwlimit=RATE           limit the data rate (KiB/s, or with a K/M/G suffix)
+        --write-batch=FILE       write a batched update to FILE
+        --only-write-batch=FILE  like --write-batch but w/o updating dest
+        --read-batch=FILE        read a batched update from FILE
         --one-file-system, -x    don't cross filesystem boundaries
         --prune-empty-dirs, -m   prune empty directory chains from file-list
         --remove-source-files    sender removes synchronized files (non-dir)
