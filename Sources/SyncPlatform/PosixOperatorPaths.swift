@@ -19,6 +19,11 @@ extension PosixFileSystem {
         return try Self.readAll(descriptor, path: path)
     }
 
+    /// Opens the operator's file at `path` for reading (`--read-batch`).
+    public func openOperatorFileForReading(_ path: [UInt8]) throws(SystemCallError) -> Int32 {
+        try openTrusted(path, flags: O_RDONLY, call: "open", confined: false)
+    }
+
     /// Opens the operator's file at `path` for appending (`--log-file`), creating it (mode 0644).
     public func openOperatorFileForAppending(_ path: [UInt8]) throws(SystemCallError) -> Int32 {
         try openTrusted(path, flags: O_WRONLY | O_APPEND | O_CREAT, mode: 0o644, call: "open", confined: false)

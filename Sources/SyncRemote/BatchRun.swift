@@ -105,16 +105,21 @@ public final class BatchInput: @unchecked Sendable {
     /// Opens `name` (`-`: standard input) and reads its header. An unopenable file, or one that is not a
     /// regular file, is rsync's "Batch file ... open error" (exit 11); a file that is not a batch, or ends
     /// inside its header, a protocol error (exit 12).
-    public static func open(_ name: String) throws(SyncError) -> BatchInput {
+    public static func open(_ name: String, trust: SymlinkTrust) throws(SyncError) -> BatchInput {
         let shown = "\"\(absolute(name))\""
         let descriptor: Int32
         if name == "-" {
             descriptor = 0
         } else {
-            descriptor = Glibc.open(name, O_RDONLY | O_CLOEXEC)
-            guard descriptor >= 0 else {
-                let code = errno
-                throw SyncError(.fileIO, "[Receiver] Batch file \(shown) open error: \(String(cString: strerror(code))) (\(code))")
+            // Through a symlink only when root or this user owns it (rsync's open_no_attacker_symlinks).
+            do throws(SystemCallError) {
+                descriptor = try PosixFileSystem(trust: trust).openOperatorFileForReading(Array(name.utf8))
+            } catch {
+                let text = "[Receiver] Batch file \(shown) open error: \(error.errnoText) (\(error.errno))"
+                guard error.refusal == .untrustedSymlink else { throw SyncError(.fileIO, text) }
+                // rsync's warning first, on a line of its own without the program's name.
+                throw SyncError(.fileIO, OperatorPathRefusal.untrustedSymlinkWarning + "\nswsync: " + text,
+                    isPrefixed: false)
             }
             var status = stat()
             if fstat(descriptor, &status) == 0 && status.st_mode & S_IFMT != S_IFREG {
@@ -172,8 +177,10 @@ public final class BatchInput: @unchecked Sendable {
         func set(_ flag: BatchFlags, _ current: Bool, _ change: (Bool) -> Void) {
             let wanted = flags.contains(flag)
             guard wanted != current else { return }
-            let name = BatchFlags.names.first { $0.0 == flag }?.1 ?? "\(flag.rawValue)"
-            lines.append("\(wanted ? "Setting" : "Clearing") the \(name) option to match the batchfile.")
+            // swsync's own flags (--specials, -U) change silently: rsync has no line for them.
+            if let name = BatchFlags.names.first(where: { $0.0 == flag })?.1, flag.rawValue < 1 << 16 {
+                lines.append("\(wanted ? "Setting" : "Clearing") the \(name) option to match the batchfile.")
+            }
             change(wanted)
         }
         set(.recursive, options.recursive) { options.recursive = $0 }

@@ -90,7 +90,7 @@ enum BatchTransfer {
     private static func read(_ name: String, command: ParsedCommandLine, options: SyncOptions) -> Int32 {
         guard let destination = command.positional.last else { return SwsyncCommand.fail(.syntax("no destination given")) }
         let input: BatchInput
-        do { input = try BatchInput.open(name) } catch { return SwsyncCommand.fail(error) }
+        do { input = try BatchInput.open(name, trust: options.symlinkTrust) } catch { return SwsyncCommand.fail(error) }
         var options = options
         let lines = input.apply(to: &options)
         if options.verbose > 0 && !options.quiet {
