@@ -34,7 +34,8 @@ public final class BatchRecorder: Sendable {
         if options.specials { flags.insert(.specials) }
         if options.hardLinks { flags.insert(.hardLinks) }
         if options.checksum { flags.insert(.checksum) }
-        if options.dirs { flags.insert(.dirs) }
+        // rsync's bit is xfer_dirs, which -r sets too.
+        if options.dirs || options.recursive { flags.insert(.dirs) }
         if options.acls { flags.insert(.acls) }
         if options.xattrs > 0 { flags.insert(.xattrs) }
         if options.inplace && options.append == 0 { flags.insert(.inplace) }

@@ -174,6 +174,9 @@ public final class BatchInput: @unchecked Sendable {
     public func apply(to options: inout SyncOptions) -> [String] {
         var lines: [String] = []
         let flags = header.flags
+        // rsync's xfer_dirs as the command line had it (-r sets it too), before -r is set from the batch.
+        let givenDirs = options.dirs || options.recursive
+        let explicitDirs = options.dirs && !options.recursive
         func set(_ flag: BatchFlags, _ current: Bool, _ change: (Bool) -> Void) {
             let wanted = flags.contains(flag)
             guard wanted != current else { return }
@@ -190,7 +193,13 @@ public final class BatchInput: @unchecked Sendable {
         set(.devices, options.devices) { options.devices = $0 }
         set(.hardLinks, options.hardLinks) { options.hardLinks = $0 }
         set(.checksum, options.checksum) { options.checksum = $0 }
-        set(.dirs, options.dirs) { options.dirs = $0 }
+        if explicitDirs {
+            // rsync's -d is xfer_dirs 2, which never equals the batch's bit: it always gets a line.
+            lines.append("\(flags.contains(.dirs) ? "Setting" : "Clearing") the --dirs (-d) option to match the batchfile.")
+            options.dirs = flags.contains(.dirs)
+        } else {
+            set(.dirs, givenDirs) { options.dirs = $0 }
+        }
         set(.acls, options.acls) { options.acls = $0 }
         set(.xattrs, options.xattrs > 0) { options.xattrs = $0 ? max(1, options.xattrs) : 0 }
         set(.inplace, options.inplace && options.append == 0) { options.inplace = $0 }
@@ -205,6 +214,7 @@ public final class BatchInput: @unchecked Sendable {
         set(.specials, options.specials) { options.specials = $0 }
         set(.atimes, options.atimes > 0) { options.atimes = $0 ? max(1, options.atimes) : 0 }
         options.checksumChoice = header.checksum.name
+        if options.recursive { options.dirs = false }
         return lines
     }
 }
