@@ -171,7 +171,9 @@ public final class BatchInput: @unchecked Sendable {
     /// Sets the options that decide how the stream reads to the batch's, as rsync's `check_batch_flags`
     /// does; returns rsync's "Setting/Clearing the ... option to match the batchfile." lines (shown with
     /// `-v`).
-    public func apply(to options: inout SyncOptions) -> [String] {
+    /// `explicitRecursive`: `-r` itself was given, which rsync counts as another value than `-a`'s, so
+    /// the `--recurse` line is printed even then.
+    public func apply(to options: inout SyncOptions, explicitRecursive: Bool = false) -> [String] {
         var lines: [String] = []
         let flags = header.flags
         // rsync's xfer_dirs as the command line had it (-r sets it too), before -r is set from the batch.
@@ -186,7 +188,11 @@ public final class BatchInput: @unchecked Sendable {
             }
             change(wanted)
         }
-        set(.recursive, options.recursive) { options.recursive = $0 }
+        if explicitRecursive && flags.contains(.recursive) {
+            lines.append("Setting the --recurse (-r) option to match the batchfile.")
+        } else {
+            set(.recursive, options.recursive) { options.recursive = $0 }
+        }
         set(.owner, options.owner) { options.owner = $0 }
         set(.group, options.group) { options.group = $0 }
         set(.links, options.links) { options.links = $0 }

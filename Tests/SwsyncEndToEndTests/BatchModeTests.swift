@@ -149,6 +149,22 @@ struct BatchModeTests {
         #expect(runs.swsync[1].stdout.contains("(Skipping batched update for \"sub/a\")"))
     }
 
+    /// The options that decide how a batch reads are taken from it, with rsync's lines under -v (rsync
+    /// then refuses some of these replays of an inc-recursive batch; swsync replays them).
+    @Test(arguments: [["-v"], ["-av"], ["-dv"], ["-rv"], ["-rlptgoDv"]])
+    func flagsComeFromTheBatch(_ options: [String]) throws {
+        let scratch = try TemporaryDirectory("batch-flags")
+        let runs = try Self.both(scratch) { tool, root in
+            try Self.copyTree(root + "/old", root + "/dst1")
+            try Self.copyTree(root + "/old", root + "/dst2")
+            _ = try Self.run(tool, ["-a", "--write-batch=batch", "src/", "dst1/"], in: root)
+            return [try Self.run(tool, options + ["--read-batch=batch", "dst2/"], in: root)]
+        }
+        func lines(_ run: Run) -> [String] { run.stdout.filter { $0.hasSuffix("option to match the batchfile.") } }
+        #expect(lines(runs.swsync[0]) == lines(runs.rsync[0]))
+        #expect(runs.swsync[0].status == 0)
+    }
+
     /// A destination whose basis differs from the recorded one: the delta cannot rebuild the file, which
     /// fails its whole-file check and stays as it was (exit 23); nothing is left behind.
     @Test func differentBasisFailsVerificationWithoutCorrupting() throws {

@@ -92,7 +92,7 @@ enum BatchTransfer {
         let input: BatchInput
         do { input = try BatchInput.open(name, trust: options.symlinkTrust) } catch { return SwsyncCommand.fail(error) }
         var options = options
-        let lines = input.apply(to: &options)
+        let lines = input.apply(to: &options, explicitRecursive: command.recursiveGiven == true)
         if options.verbose > 0 && !options.quiet {
             for line in lines { SwsyncCommand.writeStdout(line + "\n") }
         }
