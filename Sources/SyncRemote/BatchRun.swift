@@ -21,8 +21,7 @@ extension RemoteRun {
     {
         var options = options
         options.compress = false  // nothing crosses a wire; the batch holds its data plain
-        options.timeout = nil
-        options.bandwidthLimit = nil
+        options.timeout = nil  // both ends are this process; a local run has no peer to wait for
         let ends: (SocketPairTransport, SocketPairTransport)
         do { ends = try SocketPairTransport.pair() } catch {
             return Outcome(status: error.status, error: error, stats: TransferStats())

@@ -73,7 +73,10 @@ struct BatchModeTests {
 
     /// A batch written on the way from src to dst1 and replayed onto dst2 (dst1's old state) leaves dst2
     /// as dst1; the exit codes and the lines of both runs are rsync's.
-    @Test(arguments: [["-a"], ["-a", "--delete"], ["-ai"], ["-av", "--delete"], ["-a", "-W"], ["-ai", "--inplace"]])
+    @Test(arguments: [
+        ["-a"], ["-a", "--delete"], ["-ai"], ["-av", "--delete"], ["-a", "-W"], ["-ai", "--inplace"], ["-aci"],
+        ["-ai", "--append"], ["-rti"], ["-ai", "-B", "1024"], ["-ai", "--delete-after"], ["-aiH"],
+    ])
     func writeThenReplay(_ options: [String]) throws {
         let scratch = try TemporaryDirectory("batch-replay")
         var results: [String: [Run]] = [:]
