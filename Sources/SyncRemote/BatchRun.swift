@@ -275,7 +275,8 @@ final class BatchReplayLink: SenderLink, ListingSource, @unchecked Sendable {
         role = ReceivingRole(connection: connection, options: options)
         connection.onFailure { [incoming, condition] error in
             incoming.fail(error)
-            condition.broadcast()
+            // Under the lock: a thread that saw no failure yet is then already waiting, and wakes.
+            condition.locked { condition.broadcast() }
         }
     }
 
@@ -405,6 +406,8 @@ final class BatchReplayLink: SenderLink, ListingSource, @unchecked Sendable {
                 record = nil
             case .done:
                 guard record == nil else { throw corrupt("end of the batch inside file \(record!.index)'s data") }
+                // Else the generator would wait for listings that never come.
+                guard role.listedSoFar.complete else { throw corrupt("end of the batch before the end of its file list") }
                 break reading
             default:
                 guard record == nil else { throw corrupt("file list inside file \(record!.index)'s data") }

@@ -252,6 +252,21 @@ struct BatchModeTests {
         }
     }
 
+    /// A batch that ends (with its end record) before any file list, or is empty, or is standard input
+    /// that ends at once, is refused at once (exit 12), not waited on.
+    @Test(arguments: [[0x00, 0x53, 0x57, 0x42, 0x41, 0x54, 0x43, 0x48, 1, 0x01, 1, 0x30, 0, 0, 0, 0, 0], []] as [[UInt8]])
+    func batchWithoutAFileList(_ bytes: [UInt8]) throws {
+        let scratch = try TemporaryDirectory("batch-empty")
+        try writeFile(scratch.path + "/batch", bytes)
+        try makeDirectories(scratch.path + "/dst")
+        let read = try Self.run(Tools.swsync, ["-a", "--read-batch=batch", "dst/"], in: scratch.path)
+        #expect(read.status == 12, Comment(rawValue: read.stderr))
+        #expect(read.stderr.contains("batch file \"\(scratch.path)/batch\" is unusable"))
+        let piped = try Self.run("/bin/sh", ["-c", "exec \"$0\" -a --read-batch=- dst/ < /dev/null", Tools.swsync],
+            in: scratch.path)
+        #expect(piped.status == 12, Comment(rawValue: piped.stderr))
+    }
+
     /// A pull records its batch on the client; the batch replays locally.
     @Test func pullWritesABatch() throws {
         let scratch = try TemporaryDirectory("batch-pull")
