@@ -478,7 +478,10 @@ final class BatchReplayLink: SenderLink, ListingSource, @unchecked Sendable {
                     if connection.failure != nil { return Record(index: index, request: nil, incoming: incoming) }
                     throw corrupt("data for file \(index), which is not a regular file of the list")
                 }
-                observer.info("(Skipping batched update for \"\(OutputEscaper.escape(name, keepHighBit: options.keepHighBit))\")")
+                // A dry run asks for nothing: rsync says nothing of what it drops then.
+                if !options.dryRun {
+                    observer.info("(Skipping batched update for \"\(OutputEscaper.escape(name, keepHighBit: options.keepHighBit))\")")
+                }
                 condition.locked {
                     state.waitingAt = nil
                     condition.broadcast()

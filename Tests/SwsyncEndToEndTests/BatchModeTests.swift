@@ -168,6 +168,22 @@ struct BatchModeTests {
         #expect(runs.swsync[0].status == 0)
     }
 
+    /// A dry run of a replay shows what it would do and changes nothing, as rsync's does.
+    @Test(arguments: [["-ani"], ["-anv", "--delete"]])
+    func dryRunReplay(_ options: [String]) throws {
+        let scratch = try TemporaryDirectory("batch-dry")
+        let runs = try Self.both(scratch) { tool, root in
+            try Self.copyTree(root + "/old", root + "/dst1")
+            try Self.copyTree(root + "/old", root + "/dst2")
+            _ = try Self.run(tool, ["-a", "--delete", "--write-batch=batch", "src/", "dst1/"], in: root)
+            let read = try Self.run(tool, options + ["--read-batch=batch", "dst2/"], in: root)
+            #expect(try Self.differences(root + "/old", root + "/dst2") == [])
+            return [read]
+        }
+        #expect(runs.swsync[0].status == runs.rsync[0].status)
+        #expect(runs.swsync[0].stdout == runs.rsync[0].stdout)
+    }
+
     /// A destination whose basis differs from the recorded one: the delta cannot rebuild the file, which
     /// fails its whole-file check and stays as it was (exit 23); nothing is left behind.
     @Test func differentBasisFailsVerificationWithoutCorrupting() throws {
