@@ -283,7 +283,7 @@ struct BatchModeTests {
         #expect(piped.status == 12, Comment(rawValue: piped.stderr))
     }
 
-    /// A pull records its batch on the client; the batch replays locally.
+    /// A pull and a push record their batch on the client; the batch replays locally.
     @Test func pullWritesABatch() throws {
         let scratch = try TemporaryDirectory("batch-pull")
         let root = scratch.path
@@ -303,5 +303,20 @@ struct BatchModeTests {
         try Self.copyTree(root + "/old", root + "/dst4")
         #expect(try Self.run(Tools.swsync, ["-a", "--delete", "--read-batch=pushed", "dst4/"], in: root).status == 0)
         #expect(try Self.differences(root + "/dst3", root + "/dst4") == [])
+        // --only-write-batch both ways: the destination stays; the batch brings a copy of it up to date.
+        for (name, operands) in [("pulled-only", ["host:" + root + "/src/", "dst5/"]),
+            ("pushed-only", ["src/", "host:" + root + "/dst5/"])]
+        {
+            try? FileManager.default.removeItem(atPath: root + "/dst5")
+            try? FileManager.default.removeItem(atPath: root + "/dst6")
+            try Self.copyTree(root + "/old", root + "/dst5")
+            try Self.copyTree(root + "/old", root + "/dst6")
+            let only = try Self.run(Tools.swsync, ["-a", "--delete", "-e", root + "/rsh", "--rsync-path=" + Tools.swsync,
+                "--only-write-batch=" + name] + operands, in: root)
+            #expect(only.status == 0, Comment(rawValue: only.stderr))
+            #expect(try Self.differences(root + "/old", root + "/dst5") == [], "\(name)")
+            #expect(try Self.run(Tools.swsync, ["-a", "--delete", "--read-batch=" + name, "dst6/"], in: root).status == 0)
+            #expect(try Self.differences(root + "/src", root + "/dst6") == [], "\(name)")
+        }
     }
 }

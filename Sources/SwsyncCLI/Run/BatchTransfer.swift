@@ -26,11 +26,6 @@ enum BatchTransfer {
                 return SwsyncCommand.fail(SyncError(.syntax, ""), quietMessage: true)
             }
         }
-        if let write = command.batchWrite, write.onlyBatch, let destination = command.positional.last,
-            RemotePath.isRemote(destination), !command.options.dryRun
-        {
-            return SwsyncCommand.fail(SyncError(.unsupported, "--only-write-batch of a push is not supported yet"))
-        }
         return nil
     }
 

@@ -134,6 +134,9 @@ enum RemoteTransfer {
                 continue
             case "partial-progress":
                 words.append("--partial")
+            case "only-write-batch" where !sends:
+                // A receiving peer asks for the data (the client records it) and writes nothing, as rsync's.
+                words.append("--only-write-batch=X")
             case "super":
                 continue  // below: only the receiving end's counts
             case "files-from":

@@ -148,6 +148,11 @@ public enum SwsyncCommand {
     /// `swsync --server [--sender] OPTIONS . PATH...`: the peer's half of a remote run, on stdin/stdout.
     static func serve(_ command: ParsedCommandLine) -> Int32 {
         var options = command.options
+        if command.batchWrite?.onlyBatch == true {
+            // --only-write-batch on a push: the client records what it sends for the requests made here.
+            options.dryRun = true
+            options.writesBatchOnly = true
+        }
         var paths = command.positional.map { Array($0.utf8) }
         if paths.first == PathBytes.dot { paths.removeFirst() }
         guard !paths.isEmpty else { return fail(SyncError(.syntax, "--server: no path given")) }
