@@ -66,7 +66,7 @@ extension RemoteRun {
         // Each file's basis is offered as in the original run, so a recorded delta applies to it.
         options.wholeFile = false
         let locked = LockedObserver(observer, alsoInterruptedWhen: { false })
-        let link = BatchReplayLink(input, options: options, observer: locked)
+        let link = BatchReplayLink(input, options: options, observer: locked, isInterrupted: isInterrupted)
         let generator = Generator(fs: PosixFileSystem(trust: options.symlinkTrust, dataWrites: DataWrites(options)),
             options: options, observer: locked)
         progressCounts { [unowned generator] in generator.progressCounts }
@@ -74,6 +74,8 @@ extension RemoteRun {
         var runError: SyncError?
         do { try generator.run(link: link, destination: destination) } catch { runError = error }
         link.finishReplay()
+        // Interrupted: the temp file is gone (or kept with --partial); the signal's status alone, as a pull's.
+        if isInterrupted() { return Outcome(status: .signal, error: nil, stats: generator.stats) }
         if let runError { return Outcome(status: runError.status, error: runError, stats: generator.stats) }
         if let failure = link.failure { return Outcome(status: failure.status, error: failure, stats: generator.stats) }
         let status = ExitStatus.combined(generator.exitStatus, link.lackedData ? .partial : .success)
@@ -265,7 +267,12 @@ final class BatchReplayLink: SenderLink, ListingSource, @unchecked Sendable {
     }
     private var state = State()
 
-    init(_ input: BatchInput, options: SyncOptions, observer: TransferObserver) {
+    private let isInterrupted: @Sendable () -> Bool
+
+    init(_ input: BatchInput, options: SyncOptions, observer: TransferObserver,
+        isInterrupted: @escaping @Sendable () -> Bool)
+    {
+        self.isInterrupted = isInterrupted
         self.input = input
         self.options = options
         self.observer = observer
@@ -343,6 +350,8 @@ final class BatchReplayLink: SenderLink, ListingSource, @unchecked Sendable {
 
     /// After the generator's last request: the rest of the batch is dropped; waits for the reader.
     func finishReplay() {
+        // A reader blocked on a full queue or a silent pipe is woken by the failure.
+        if isInterrupted() { connection.fail(SyncError(.signal, "interrupted")) }
         condition.locked {
             state.decidedBelow = Int.max
             condition.broadcast()
@@ -373,6 +382,12 @@ final class BatchReplayLink: SenderLink, ListingSource, @unchecked Sendable {
         do throws(ProtocolError) {
             while true {
                 if let message = try decoder.next() { return message }
+                // A pipe may go quiet: a signal must still end the run.
+                var ready = pollfd(fd: input.descriptor, events: Int16(POLLIN), revents: 0)
+                while poll(&ready, 1, 200) == 0 {
+                    if isInterrupted() { throw ProtocolError(.truncated, "interrupted") }
+                }
+                if isInterrupted() { throw ProtocolError(.truncated, "interrupted") }
                 let count = buffer.withUnsafeMutableBytes { BatchInput.readSome(input.descriptor, into: $0) }
                 if count < 0 {
                     let code = errno

@@ -283,6 +283,21 @@ struct BatchModeTests {
         #expect(piped.status == 12, Comment(rawValue: piped.stderr))
     }
 
+    /// SIGINT while the batch comes through a pipe that went quiet: exit 20, no temp file left.
+    @Test func interruptedReplayFromAQuietPipe() throws {
+        let scratch = try TemporaryDirectory("batch-interrupt")
+        let root = scratch.path
+        try makeDirectories(root + "/src")
+        try writeFile(root + "/src/big", Fixture.content("big", size: 6 << 20))
+        #expect(try Self.run(Tools.swsync, ["-a", "--write-batch=batch", "src/", "dst1/"], in: root).status == 0)
+        try makeDirectories(root + "/dst2")
+        let script = "(head -c 3000000 batch; sleep 5) | \"$0\" -a --read-batch=- dst2/ & p=$!; sleep 1; kill -INT $p; "
+            + "wait $p; echo \"status $?\""
+        let run = try Self.run("/bin/sh", ["-c", script, Tools.swsync], in: root)
+        #expect(run.stdout.contains("status 20"), Comment(rawValue: run.stderr))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/dst2") == [])
+    }
+
     /// A pull and a push record their batch on the client; the batch replays locally.
     @Test func pullWritesABatch() throws {
         let scratch = try TemporaryDirectory("batch-pull")
