@@ -53,7 +53,18 @@ enum BatchTransfer {
         } catch {
             return SwsyncCommand.fail(error)
         }
-        let text = replayScript(arguments: arguments, positional: command.positional, destination: destination)
+        // The rules of -C stay with the -C the script keeps, as in rsync's script.
+        let cvs = options.filters.contains { $0.kind == .cvsExclude }
+        let rules = options.filterList?.rules.filter { $0.origin == .main && !(cvs && $0.flags.contains(.cvsIgnore)) } ?? []
+        // rsync refuses rather than write a here-document a pattern could end early (exit 1).
+        if rules.contains(where: { $0.pattern.contains(UInt8(ascii: "\n")) }) {
+            close(script)
+            close(batch)
+            return SwsyncCommand.fail(.syntax("cannot write a filter rule containing a newline to the batch replay script"))
+        }
+        let text = replayScript(arguments: arguments, positional: command.positional, destination: destination,
+            rules: rules.map { $0.rulePrefix + String(decoding: $0.displayPattern, as: UTF8.self) },
+            nullTerminated: options.fromZero)
         let written = text.utf8.withContiguousStorageIfAvailable { raw in
             Glibc.write(script, raw.baseAddress, raw.count) == raw.count
         }
@@ -121,29 +132,48 @@ enum BatchTransfer {
         }
     }
 
-    /// FILE.sh: the command line with `--write-batch`/`--only-write-batch` turned into `--read-batch` and
-    /// the operands left out, then `${1:-DEST}`, each word quoted for the shell as rsync 3.5 quotes it.
-    static func replayScript(arguments: [String], positional: [String], destination: String) -> String {
-        var words = arguments
+    /// FILE.sh: the command line with `--write-batch`/`--only-write-batch` turned into `--read-batch`, the
+    /// operands and the filter options left out, then `${1:-DEST}`, each word quoted for the shell as rsync
+    /// 3.5 quotes it; the filter rules follow in a here-document read by `--filter=._-`, as rsync writes them.
+    static func replayScript(arguments: [String], positional: [String], destination: String, rules: [String] = [],
+        nullTerminated: Bool = false) -> String
+    {
         var elided = Set<Int>()
         var next = positional.count - 1
-        for index in words.indices.reversed() where next >= 0 && words[index] == positional[next] {
+        for index in arguments.indices.reversed() where next >= 0 && arguments[index] == positional[next] {
             elided.insert(index)
             next -= 1
         }
         var script = quoted(CommandLine.arguments.first.map { String($0.split(separator: "/").last ?? "swsync") } ?? "swsync")
+        if !rules.isEmpty { script += " --filter=" + quoted("._-") }
         var index = 0
-        while index < words.count {
+        while index < arguments.count {
             defer { index += 1 }
             guard !elided.contains(index) else { continue }
-            let word = words[index]
-            for prefix in ["--write-batch", "--only-write-batch"] where word == prefix || word.hasPrefix(prefix + "=") {
-                words[index] = word == prefix ? "--read-batch" : "--read-batch" + word.dropFirst(prefix.count)
+            let word = arguments[index]
+            // rsync's heuristics: these long options (and a separate -f) with their values stay out.
+            if ["--files-from", "--filter", "--include", "--exclude"].contains(where: { word.hasPrefix($0) }) {
+                if !word.contains("=") { index += 1 }
+                continue
             }
-            script += " " + quoted(words[index])
+            if word == "-f" {
+                index += 1
+                continue
+            }
+            var written = word
+            for prefix in ["--write-batch", "--only-write-batch"] where word == prefix || word.hasPrefix(prefix + "=") {
+                written = word == prefix ? "--read-batch" : "--read-batch" + word.dropFirst(prefix.count)
+            }
+            script += " " + quoted(written)
         }
         let target = RemoteTransfer.RemoteSpec(destination)?.path ?? destination
-        return script + " ${1:-" + quoted(target) + "}\n"
+        script += " ${1:-" + quoted(target) + "}"
+        if !rules.isEmpty {
+            script += " <<'#E#'\n" + rules.map { $0 + (nullTerminated ? "\0" : "\n") }.joined()
+            if nullTerminated { script += ";\n" }
+            script += "#E#"
+        }
+        return script + "\n"
     }
 
     /// rsync's `write_arg`: an option's `--name=` unquoted, everything else in single quotes.
