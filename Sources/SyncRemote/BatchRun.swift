@@ -65,6 +65,7 @@ extension RemoteRun {
         var options = options
         // Each file's basis is offered as in the original run, so a recorded delta applies to it.
         options.wholeFile = false
+        options.readsBatch = true
         let locked = LockedObserver(observer, alsoInterruptedWhen: { false })
         let link = BatchReplayLink(input, options: options, observer: locked, isInterrupted: isInterrupted)
         let generator = Generator(fs: PosixFileSystem(trust: options.symlinkTrust, dataWrites: DataWrites(options)),

@@ -57,7 +57,7 @@ extension Generator {
             var parents: [[UInt8]: FileTime] = [:]
             for redo in redos {
                 if options.verbose > 0 && !options.quiet {
-                    observer.error(.bare("WARNING: \(OutputEscaper.escape(redo.entry.name)) failed verification -- update discarded (will try again)."))
+                    observer.error(.bare("WARNING: \(OutputEscaper.escape(redo.entry.name)) failed verification -- update discarded (\(options.readsBatch ? "may" : "will") try again)."))
                 }
                 let parent = PathBytes.parent(redo.job.destination)
                 if parents[parent] == nil, let status = try? fs.lstat(parent) { parents[parent] = status.mtime }

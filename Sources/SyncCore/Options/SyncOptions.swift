@@ -208,6 +208,8 @@ public struct SyncOptions: Sendable {
     public var dryRun = false
     /// `--only-write-batch`: a dry run that still asks the sender for each file's data (the batch keeps it).
     public var writesBatchOnly = false
+    /// `--read-batch`: the data comes from a batch file (rsync words some messages differently then).
+    public var readsBatch = false
     /// Threads that write whole files at once (swsync's own setting; 1 writes one file at a time).
     public var copyWorkers = 2
 
