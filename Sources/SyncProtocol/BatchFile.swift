@@ -48,7 +48,8 @@ public struct BatchFlags: OptionSet, Sendable, Hashable {
 /// Frames follow, as on the wire (`Docs/protocol.md`), uncompressed and at most 256 KiB each: the
 /// sender's file list (`idNames`, `fileListChunk`, `fileListDone`) and each transferred file's data
 /// (`delta` pieces, then `fileEnd`) in the order the generator asked for them, the two interleaved as
-/// they crossed the link, and `done` last. A batch without `done` is truncated.
+/// they crossed the link; then the recorded run's `stats` (what a replay's `--stats` shows, as rsync's) and
+/// `done` last. A batch without `done` is truncated.
 public struct BatchHeader: Sendable, Equatable {
     public static let magic: [UInt8] = [0x00, 0x53, 0x57, 0x42, 0x41, 0x54, 0x43, 0x48]
     public static let version: UInt8 = 1
@@ -116,6 +117,7 @@ public struct BatchHeader: Sendable, Equatable {
 public struct BatchDecoder: Sendable {
     private var messages = MessageDecoder(limits: .standard)
     public private(set) var ended = false
+    private var sawStats = false
 
     public init() {}
 
@@ -127,6 +129,9 @@ public struct BatchDecoder: Sendable {
         guard !ended else { throw .malformed("data after the end of the batch") }
         switch message {
         case .fileListChunk, .idNames, .fileListDone, .delta, .fileEnd: return message
+        case .stats where !sawStats:
+            sawStats = true
+            return message
         case .done:
             ended = true
             return message

@@ -56,10 +56,12 @@ public final class BatchRecorder: Sendable {
         }
     }
 
-    /// Writes the end record and closes the file; the first write error, if any (exit 11).
-    public func finish() -> SyncError? {
+    /// Writes the run's counts and the end record and closes the file; the first write error, if any
+    /// (exit 11).
+    public func finish(stats: TransferStats) -> SyncError? {
         state.withLock { state in
             if state.failure == nil {
+                encoder.encode(.stats(WireStats(stats)), into: &state.buffer)
                 encoder.encode(.done, into: &state.buffer)
                 flush(&state)
             }

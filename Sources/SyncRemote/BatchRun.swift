@@ -94,6 +94,8 @@ public final class BatchInput: @unchecked Sendable {
     public let header: BatchHeader
     /// Bytes read after the header.
     var leftover: [UInt8]
+    /// The recorded run's counts, once the replay has read them (rsync's `--stats` of a replay shows them).
+    public internal(set) var recordedStats: TransferStats?
 
     private init(descriptor: Int32, displayName: String, header: BatchHeader, leftover: [UInt8]) {
         self.descriptor = descriptor
@@ -420,6 +422,9 @@ final class BatchReplayLink: SenderLink, ListingSource, @unchecked Sendable {
                 guard record!.index == index else { throw corrupt("end of file \(index) inside file \(record!.index)'s") }
                 try record!.end(outcome)
                 record = nil
+            case .stats(let wire):
+                guard record == nil else { throw corrupt("counts inside file \(record!.index)'s data") }
+                input.recordedStats = wire.stats
             case .done:
                 guard record == nil else { throw corrupt("end of the batch inside file \(record!.index)'s data") }
                 // Else the generator would wait for listings that never come.

@@ -16,6 +16,7 @@ struct BatchFileTests {
             .idNames([IDName(isGroup: false, id: 1000, name: Array("user".utf8))]),
             .fileListChunk(chunk), .fileListDone(ioError: false),
             .delta(fileIndex: 0, bytes: [1, 2, 3]), .fileEnd(fileIndex: 0, outcome: .complete),
+            .stats(WireStats(TransferStats())),
         ]
     }
 
@@ -76,6 +77,12 @@ struct BatchFileTests {
         var bytes = Self.batch(Self.messages)
         FrameEncoder.append(type: .fileListDone, payload: [0], to: &bytes)
         #expect(throws: ProtocolError.self) { try Self.decodeAll(bytes) }
+    }
+
+    @Test func countsComeOnce() {
+        #expect(throws: ProtocolError.self) {
+            try Self.decodeAll(Self.batch(Self.messages + [.stats(WireStats(TransferStats()))]))
+        }
     }
 
     /// Messages of the other direction, or of a session, have no place in a batch.

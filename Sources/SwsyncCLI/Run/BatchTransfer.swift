@@ -83,10 +83,10 @@ enum BatchTransfer {
             options: options, observer: observer, recorder: recorder,
             progressCounts: { observer.progressCounts = $0 }, isInterrupted: { Signals.interrupted })
         observer.flush()
-        if let failure = recorder.finish() { return SwsyncCommand.end(.fileIO, error: failure) }
-        if let error = outcome.error { return SwsyncCommand.end(outcome.status, error: error) }
         var stats = outcome.stats
         Transfer.estimateWireBytes(&stats)
+        if let failure = recorder.finish(stats: stats) { return SwsyncCommand.end(.fileIO, error: failure) }
+        if let error = outcome.error { return SwsyncCommand.end(outcome.status, error: error) }
         return Transfer.finish(outcome.status, stats: stats, elapsed: Clock.now() - start,
             deletionsSkipped: outcome.deletionsSkipped, options: options, observer: observer, logFile: logFile).rawValue
     }
@@ -109,9 +109,9 @@ enum BatchTransfer {
             observer: observer, progressCounts: { observer.progressCounts = $0 }, isInterrupted: { Signals.interrupted })
         observer.flush()
         if let error = outcome.error { return SwsyncCommand.end(outcome.status, error: error) }
-        var stats = outcome.stats
-        Transfer.estimateWireBytes(&stats)
-        // The receiving side's view, as rsync's: the recorded stream was "received".
+        // rsync's --stats and summary of a replay are the recorded run's, seen from the receiving side.
+        var stats = input.recordedStats ?? outcome.stats
+        if input.recordedStats == nil { Transfer.estimateWireBytes(&stats) }
         (stats.bytesSent, stats.bytesReceived) = (stats.bytesReceived, stats.bytesSent)
         return Transfer.finish(outcome.status, stats: stats, elapsed: Clock.now() - start,
             deletionsSkipped: outcome.deletionsSkipped, options: options, observer: observer, logFile: logFile).rawValue

@@ -51,7 +51,7 @@ enum Transfer {
             destination: destination, observer: observer, recorder: recorder)
         else { return ExitStatus.syntax.rawValue }
         observer.flush()
-        if let failure = recorder?.finish() { return SwsyncCommand.end(.fileIO, error: failure) }
+        if let failure = recorder?.finish(stats: outcome.stats) { return SwsyncCommand.end(.fileIO, error: failure) }
         if let error = outcome.error { return SwsyncCommand.end(outcome.status, error: error) }
         return finish(outcome.status, stats: outcome.stats, elapsed: Clock.now() - start,
             deletionsSkipped: outcome.deletionsSkipped, options: options, observer: observer, logFile: logFile)
