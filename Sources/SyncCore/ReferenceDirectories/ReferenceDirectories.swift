@@ -62,9 +62,9 @@ struct ReferenceDirectories<FS: FileSystem> {
     /// Through the root's handle, its parent opened below it with no symlink followed.
     private func locate(_ name: [UInt8], in root: [UInt8]) -> (path: [UInt8], location: FileLocation, status: FileStatus)? {
         let path = PathBytes.join(root, name)
-        guard let handle = rootHandles[root] else {
-            return (try? fs.lstat(path)).map { (path, FileLocation(path: path), $0) }
-        }
+        // A root that could not be opened (missing, or swapped for a symlink while it was opened) is never
+        // looked into by its path: that path may lead anywhere by now.
+        guard let handle = rootHandles[root] else { return nil }
         let parent = PathBytes.parent(name)
         guard let directory = parent == PathBytes.dot ? handle : try? fs.openDirectoryBeneath(parent, in: handle)
         else { return nil }

@@ -83,6 +83,17 @@ struct ReferenceDirectoryTests {
         #expect(fs.status("/ref/a")?.linkCount == 1)
     }
 
+    /// A reference root that fails to open (here as when it is swapped for a symlink while it is opened) is
+    /// never looked into by its path afterwards: nothing is copied or linked from it.
+    @Test(arguments: [AlternateDestinationKind.copy, .link, .compare])
+    func aRootThatFailsToOpenIsNotReadByPath(_ kind: AlternateDestinationKind) throws {
+        let fs = try withReference()
+        fs.inject(.listDirectory, path: "/ref", errno: 40)  // ELOOP, the O_NOFOLLOW walk meeting a symlink
+        let run = LocalRun(fs, options(kind))
+        #expect(run.fileChanges.contains(">f+++++++++ a"), "\(run.lines)")
+        #expect(fs.status("/dst/a")?.inode != fs.status("/ref/a")?.inode)
+    }
+
     @Test func theFirstIdenticalReferenceWins() throws {
         let fs = try sourceTree()
         try fs.file("/ref1/a", "alpha", mtime: t1)  // another time: not identical
