@@ -286,6 +286,37 @@ struct DaemonSyntaxAndBackupDirTests {
         #expect(differences.isEmpty, Comment(rawValue: "trees differ:\n" + TreeComparison.report(differences)))
     }
 
+    /// A `--backup-dir` on another file system: the renames fail (EXDEV) and each backup is a copy, as
+    /// rsync makes it: a file with its mode and time, a symlink, a FIFO; the trees match rsync's.
+    @Test(.tags(.differential), .enabled(if: Tools.rsyncAvailable, "reference rsync not found"))
+    func aBackupDirOnAnotherFileSystemGetsCopies() throws {
+        let scratch = try TemporaryDirectory("backup-xdev")
+        let elsewhere = try TemporaryDirectory("backup-xdev-dir", onScratchFileSystem: false)
+        var (here, there) = (stat(), stat())
+        guard stat(scratch.path, &here) == 0, stat(elsewhere.path, &there) == 0, here.st_dev != there.st_dev else {
+            try Test.cancel("no second file system for the backup directory")
+        }
+        var trees: [TreeSnapshot] = []
+        for (tool, executable) in [("rsync", Tools.rsync!), ("swsync", Tools.swsync)] {
+            let run = scratch.path + "/" + tool, backups = elsewhere.path + "/" + tool
+            try Self.makeRun(run)
+            try makeSymlink(run + "/src/link", to: "new")
+            try makeSymlink(run + "/dst/link", to: "old")
+            try makeFIFO(run + "/dst/fifo-then-file", mode: 0o640)
+            try writeFile(run + "/src/fifo-then-file", Array("now a file".utf8))
+            try changeMode(run + "/dst/file.txt", 0o640)
+            try setModificationTime(run + "/dst/file.txt", seconds: 1_500_000_000)
+            let output = try Subprocess.run(executable, ["-a", "--backup-dir=" + backups, "src/", "dst/"], in: run,
+                outputPrefix: scratch.path + "/" + tool)
+            #expect(output.termination == .exited(0), "\(tool): \(output.stderrText)")
+            trees.append(try TreeSnapshot(backups))
+        }
+        let differences = TreeComparison.differences(trees[0], trees[1], labels: ("rsync", "swsync"),
+            ignoringMtimeOf: ["."])
+        #expect(differences.isEmpty, Comment(rawValue: "backups differ:\n" + TreeComparison.report(differences)))
+        #expect(trees[1].entries["file.txt"] != nil, "no backup was made")
+    }
+
     /// `local-shell HOST COMMAND...`: runs the command here, as ssh would on HOST.
     static func writeLocalShell(_ run: String) throws {
         try writeFile(run + "/local-shell", Array("#!/bin/sh\nshift\nexec \"$@\"\n".utf8), mode: 0o755)

@@ -536,9 +536,44 @@ public struct Receiver<FS: FileSystem>: Sendable {
             removeTree(backup)
         }
         do { try fs.rename(location, to: backup) } catch {
-            throw .destination(error)
+            // --backup-dir on another file system: rsync copies the entry there, then removes it here.
+            guard error.errno == SystemErrno.crossDevice else { throw .destination(error) }
+            try copyBackup(location, to: backup)
         }
         return backupLine(name)
+    }
+
+    /// The backup of the entry at `location` made as a copy at `backup` (a new name there), with its mode
+    /// and time; the original is removed once the copy is whole. A directory is never backed up this way.
+    private func copyBackup(_ location: FileLocation, to backup: FileLocation) throws(WriteFailure) {
+        do throws(SystemCallError) {
+            let status = try fs.lstat(location.name, in: location.directory)
+            try? fs.removeFile(backup)
+            switch status.kind {
+            case .regular:
+                let original = try fs.openForReading(location)
+                _ = try fs.copyFile(from: original, toNew: backup, permissions: 0o600, length: nil, progress: { _ in true })
+            case .symlink:
+                try fs.makeSymlink(backup, target: try fs.readLink(location.name, in: location.directory))
+            case .directory:
+                throw SystemCallError(call: "rename", path: location.path, errno: SystemErrno.crossDevice,
+                    errnoText: "Invalid cross-device link")
+            default:
+                try fs.makeNode(backup, mode: status.mode, rdev: status.rdev)
+            }
+            if status.kind != .symlink {
+                // The owner first: a chown drops set-id bits the mode then puts back.
+                if options.owner || options.group {
+                    try? fs.setOwner(backup, uid: options.owner ? status.uid : nil, gid: options.group ? status.gid : nil)
+                }
+                try fs.setPermissions(backup, status.permissions)
+                try? fs.setModificationTime(backup, status.mtime)
+            }
+            try fs.removeFile(location)
+        } catch {
+            try? fs.removeFile(backup)
+            throw .destination(error.describedAs("backup"))
+        }
     }
 
     /// The copy of the destination file made before it is written over in place (`--inplace -b`); returns
