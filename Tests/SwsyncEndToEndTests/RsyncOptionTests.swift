@@ -180,6 +180,26 @@ struct RsyncOptionTests {
         if options.contains("--old-args") { #expect(results[0].1 == ["one", "two"], "rsync split the name") }
     }
 
+    /// `--files-from` lists skip `#` and `;` lines as comments, NUL-separated ones (`--from0`) too, as rsync 3.5.
+    @Test(arguments: [["--from0", "--files-from=list0"], ["--files-from=list"]])
+    func filesFromCommentsAreSkipped(_ options: [String]) throws {
+        let scratch = try TemporaryDirectory("files-from-comments")
+        var trees: [TreeSnapshot] = []
+        for tool in [("rsync", Tools.rsync!), ("swsync", Tools.swsync)] {
+            let root = scratch.path + "/" + tool.0
+            try makeDirectories(root + "/src")
+            for name in ["a", "#hash", ";semi", "b"] { try writeFile(root + "/src/" + name, Array(name.utf8)) }
+            try writeFile(root + "/list0", Array("a\0#hash\0;semi\0b\0".utf8))
+            try writeFile(root + "/list", Array("a\n#hash\n;semi\nb\n".utf8))
+            let output = try Subprocess(executable: tool.1, arguments: ["-r"] + options + ["src/", "dst/"],
+                directory: root, outputPrefix: root + "/out").wait()
+            #expect(output.termination == .exited(0), "\(tool.0): \(output.stderrText)")
+            trees.append(try TreeSnapshot(root + "/dst"))
+        }
+        #expect(trees[0].entries.keys.sorted() == [".", "a", "b"], "rsync skipped the comments")
+        #expect(trees[1].entries.keys.sorted() == trees[0].entries.keys.sorted())
+    }
+
     // MARK: --old-dirs, --munge-links, -M
 
     @Test(arguments: [["-ai", "--safe-links"], ["-ai", "--safe-links", "--delete"], ["-ri", "--safe-links", "-l", "--delete"]])

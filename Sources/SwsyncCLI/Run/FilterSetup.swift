@@ -65,13 +65,14 @@ enum FilterSetup {
 
 /// rsync's reading of a `--files-from` list.
 enum FileListNames {
-    /// The entries: lines (or NUL-separated with `--from0`), without blank ones and `;`/`#` comments.
+    /// The entries: lines (or NUL-separated with `--from0`), without blank ones and `;`/`#` comments (rsync
+    /// 3.5 skips those with `--from0` too).
     static func entries(_ content: [UInt8], fromZero: Bool) -> [[UInt8]] {
         let separator: UInt8 = fromZero ? 0 : UInt8(ascii: "\n")
         return content.split(separator: separator, omittingEmptySubsequences: true).compactMap { piece in
             var line = Array(piece)
             if !fromZero, line.last == UInt8(ascii: "\r") { line.removeLast() }
-            if line.isEmpty || (!fromZero && (line[0] == UInt8(ascii: "#") || line[0] == UInt8(ascii: ";"))) {
+            if line.isEmpty || line[0] == UInt8(ascii: "#") || line[0] == UInt8(ascii: ";") {
                 return nil
             }
             return line
