@@ -365,6 +365,8 @@ struct DifferentialTests {
         DifferentialCase(arguments: ["-ai", "-r", "--files-from=list.txt", "--exclude=*.txt"], scenario: .filterTree),
         DifferentialCase(arguments: ["-ai", "--files-from=list.txt", "--no-relative"], scenario: .filterTree),
         DifferentialCase(arguments: ["-ai", "--from0", "--files-from=list0.txt"], scenario: .filterTree),
+        DifferentialCase(arguments: ["-ai", "--files-from=dotted.txt"], scenario: .filterTree),
+        DifferentialCase(arguments: ["-ai", "-r", "--files-from=dotted.txt"], scenario: .filterTree),
         DifferentialCase(arguments: ["-ai", "--files-from=nested.txt"], scenario: .filterTree, oracleExit: 23),
         DifferentialCase(arguments: ["-ai", "-r", "--files-from=withdot.txt"], scenario: .filterTree, oracleExit: 23),
         DifferentialCase(arguments: ["-ai", "--exclude=**/f4096.bin", "--exclude=**/c/"], scenario: .filterTree),

@@ -53,10 +53,20 @@ enum FilterSetup {
         var base = source
         while base.count > 1 && base.last == PathBytes.slash { base.removeLast() }
         var arguments: [[UInt8]] = []
+        let dotSlash = Array("/./".utf8)
         for line in FileListNames.entries(content, fromZero: options.fromZero) {
+            // An entry's own "/./" (rsync: "from/./dir") marks where its -R name starts, below the list's
+            // directory; the part before it is only the way there.
+            if options.relative, let mark = line.firstRange(of: dotSlash) {
+                let head = FileListNames.clean(Array(line[..<mark.lowerBound]))
+                let tail = FileListNames.clean(Array(line[mark.upperBound...]))
+                guard head != PathBytes.dot else { continue }
+                arguments.append(base + [PathBytes.slash] + head + dotSlash + (tail.isEmpty ? PathBytes.dot : tail))
+                continue
+            }
             let name = FileListNames.clean(line)
             guard !name.isEmpty else { continue }
-            let joiner = options.relative ? Array("/./".utf8) : [PathBytes.slash]
+            let joiner = options.relative ? dotSlash : [PathBytes.slash]
             arguments.append(base + joiner + name)
         }
         return arguments

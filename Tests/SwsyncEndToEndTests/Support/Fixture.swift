@@ -203,6 +203,8 @@ enum Fixture {
         // A directory named before and after paths below it, a missing path, and "." with -r.
         try writeFile(runDirectory + "/nested.txt", Array("a/b/c/nope\na\na/b/sibling.txt\n".utf8))
         try writeFile(runDirectory + "/withdot.txt", Array("deep/nope\n.\n".utf8))
+        // Entries with their own "/./": the -R name starts after it (rsync's files-from test).
+        try writeFile(runDirectory + "/dotted.txt", Array("a/./b/notes.txt\na/b/./c\na/./\ncache\n".utf8))
         try writeFile(runDirectory + "/list0.txt", Array("a/b/notes.txt\0with space.txt\0cache/\0".utf8))
         try writeFile(runDirectory + "/rules0.txt", Array("- *.txt\0+ cache/***\0- cache*\0".utf8))
         try freezeTimes(src)
