@@ -200,6 +200,38 @@ struct RsyncOptionTests {
         #expect(trees[1].entries.keys.sorted() == trees[0].entries.keys.sorted())
     }
 
+    /// `-R ./a/b`: "." is the path's first element, an implied directory: made, given its attributes (the
+    /// destination root gets the source directory's time), never a directory to delete in; not sent with
+    /// --no-implied-dirs; `././a` and `a` have no such element. Lines, trees and exit codes as rsync's.
+    @Test(arguments: [["-aiR", "./down/3"], ["-aiR", "--delete", "./down/3"], ["-aiR", "--delete", "./down/3/"],
+        ["-aiR", "--no-implied-dirs", "./down/3"], ["-aiR", "././down/3"], ["-aiR", "down/3", "./top"],
+        ["-aiR", "--delete", "./down/", "./top"]])
+    func leadingDotIsAnImpliedDirectory(_ arguments: [String]) throws {
+        let scratch = try TemporaryDirectory("leading-dot")
+        var results: [(Termination, [String], TreeSnapshot)] = []
+        for tool in [("rsync", Tools.rsync!), ("swsync", Tools.swsync)] {
+            let root = scratch.path + "/" + tool.0
+            try makeDirectories(root + "/src/down/3")
+            try writeFile(root + "/src/down/3/f", Array("f".utf8))
+            try writeFile(root + "/src/top", Array("top".utf8))
+            try makeDirectories(root + "/dst/keep")
+            try writeFile(root + "/dst/keep/x", Array("x".utf8))
+            try makeDirectories(root + "/dst/down/3")
+            try writeFile(root + "/dst/down/3/extra", Array("extra".utf8))
+            try Fixture.freezeTimes(root + "/src")
+            try Fixture.freezeTimes(root + "/dst")
+            try setModificationTime(root + "/src", seconds: 1_000_000_000)
+            let output = try Subprocess(executable: tool.1, arguments: arguments + [root + "/dst/"],
+                directory: root + "/src", outputPrefix: root + "/out").wait()
+            results.append((output.termination, output.stdoutText.split(separator: "\n").map(String.init),
+                try TreeSnapshot(root + "/dst")))
+        }
+        #expect(results[0].0 == results[1].0)
+        #expect(results[0].1 == results[1].1)
+        let differences = TreeComparison.differences(results[0].2, results[1].2, labels: ("rsync", "swsync"))
+        #expect(differences.isEmpty, Comment(rawValue: TreeComparison.report(differences)))
+    }
+
     // MARK: --old-dirs, --munge-links, -M
 
     @Test(arguments: [["-ai", "--safe-links"], ["-ai", "--safe-links", "--delete"], ["-ri", "--safe-links", "-l", "--delete"]])

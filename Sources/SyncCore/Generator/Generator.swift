@@ -197,9 +197,13 @@ public final class Generator<FS: FileSystem> {
     }
 
     /// The run from the root listing on.
-    func transfer(rootListing: SourceListing, rootEntry: FileEntry?, sourceArguments: Int,
+    func transfer(rootListing: SourceListing, rootEntry givenRootEntry: FileEntry?, sourceArguments: Int,
         destination: [UInt8], link: SenderLink) throws(SyncError)
     {
+        // A "." that is only a -R implied directory is made (and given its attributes) unless
+        // --no-implied-dirs; its contents were not sent, so it is never a directory to delete in.
+        let rootEntry = givenRootEntry?.isImpliedDirectory == true && !options.impliedDirs ? nil : givenRootEntry
+        let rootHasContents = rootEntry.map { !$0.isImpliedDirectory } ?? false
         accept(rootListing)
         if let fatalError { throw fatalError }
         // Nothing could be read at all (a missing source): rsync makes no destination either, unless
@@ -238,7 +242,7 @@ public final class Generator<FS: FileSystem> {
         entriesDone = rootEntry == nil ? 0 : 1
 
         if options.effectiveDeleteTiming == .before, let tree = link.treeForDeletionPass {
-            deleteBefore(tree: tree, rootListing: rootListing, hasRootEntry: rootEntry != nil)
+            deleteBefore(tree: tree, rootListing: rootListing, hasRootEntry: rootHasContents)
         }
         var rootState: DirectoryState?
         // The root entry and a single file renamed into place take the destination's own default ACL, as
@@ -252,7 +256,7 @@ public final class Generator<FS: FileSystem> {
         }
         let fileList = prunedListings ?? senderListings(link)
         self.fileList = fileList
-        walk(listing: rootListing, relativeName: [], isContentDirectory: rootEntry != nil)
+        walk(listing: rootListing, relativeName: [], isContentDirectory: rootHasContents)
         if let pruning = fileList as? PruningListingSource, !wasInterrupted, fatalError == nil {
             accept(pruning.remainder())
         }

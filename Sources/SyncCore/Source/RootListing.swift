@@ -36,7 +36,8 @@ extension FileListBuilder {
         // A source directory that could not be entered was reported by the listing (change_dir), as
         // rsync does; its own lstat would only repeat that.
         let rootUnreadable = rootListing.hadIOError && rootListing.entries.isEmpty
-        let dotEntry = rootUnreadable ? nil : tree.dotSource.flatMap { self.rootEntry(sourcePath: $0, observer: observer) }
+        var dotEntry = rootUnreadable ? nil : tree.dotSource.flatMap { self.rootEntry(sourcePath: $0, observer: observer) }
+        if tree.dotIsImplied { dotEntry?.isImpliedDirectory = true }
         return (rootListing, dotEntry, ioError, tree)
     }
 }

@@ -61,6 +61,9 @@ public struct SourceTree {
     public var root = SourceDirectory()
     /// Source path of the "." entry, when a source named a directory's contents.
     public var dotSource: [UInt8]?
+    /// The "." entry is only a `-R` implied directory (`./a/b` names `.` as the first element of its path,
+    /// as rsync takes it): its attributes are sent, but its contents are not, so nothing is deleted there.
+    public var dotIsImplied = false
 
     /// How many source arguments there were: with more than one the destination is a directory, even
     /// when they name the same file (rsync decides from the arguments, not from the file list).
@@ -103,9 +106,15 @@ public struct SourceTree {
         }
         let parts = PathBytes.components(relativePart)
         if parts.isEmpty {
-            if dotSource == nil { dotSource = argument }
+            if dotSource == nil || dotIsImplied { dotSource = argument }
+            dotIsImplied = false
             root.listings.append(ListedPath(argument))
             return
+        }
+        // rsync: "./a" (no "/./" marker) has "." as its first path element, an implied directory.
+        if base.isEmpty, argument.starts(with: [UInt8(ascii: "."), PathBytes.slash]), dotSource == nil {
+            dotSource = PathBytes.dot
+            dotIsImplied = true
         }
         var directory = root
         var sourcePrefix: [UInt8] = base.isEmpty ? (argument.first == PathBytes.slash ? [PathBytes.slash] : []) : base
