@@ -205,7 +205,7 @@ struct RsyncOptionTests {
     /// --no-implied-dirs; `././a` and `a` have no such element. Lines, trees and exit codes as rsync's.
     @Test(arguments: [["-aiR", "./down/3"], ["-aiR", "--delete", "./down/3"], ["-aiR", "--delete", "./down/3/"],
         ["-aiR", "--no-implied-dirs", "./down/3"], ["-aiR", "././down/3"], ["-aiR", "down/3", "./top"],
-        ["-aiR", "--delete", "./down/", "./top"]])
+        ["-aiR", "--delete", "./down/", "./top"], ["-aiR", "--delete-before", "./down/", "./top"]])
     func leadingDotIsAnImpliedDirectory(_ arguments: [String]) throws {
         let scratch = try TemporaryDirectory("leading-dot")
         var results: [(Termination, [String], TreeSnapshot)] = []

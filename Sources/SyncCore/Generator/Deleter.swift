@@ -120,8 +120,10 @@ public final class Deleter<FS: FileSystem> {
         return openDestination(parent == PathBytes.dot ? [] : parent).map { FileLocation(PathBytes.lastComponent(name), in: $0) }
     }
 
-    /// Deletes what `collectExtraneous` recorded, unless a source I/O error happened.
-    public func runDeferred(ioError: Bool) {
+    /// Deletes what `collectExtraneous` recorded, unless a source I/O error happened. `keepingParentTimes`:
+    /// the directories' times were set from the source already (after the transfer); before it
+    /// (`--delete-before`) they are not, and the transfer itemizes and sets them, as rsync's does.
+    public func runDeferred(ioError: Bool, keepingParentTimes: Bool = true) {
         guard !deferred.isEmpty else { return }
         if ioError && !options.ignoreErrors {
             warnIOError()
@@ -134,7 +136,8 @@ public final class Deleter<FS: FileSystem> {
             else { continue }
             // The parent's time was already set from the source; keep it through the deletion.
             let parent = FileLocation(PathBytes.dot, in: location.directory)
-            let parentTime = options.times && !options.omitDirTimes ? (try? fs.lstat(PathBytes.dot, in: location.directory))?.mtime : nil
+            let keepsTime = keepingParentTimes && options.times && !options.omitDirTimes
+            let parentTime = keepsTime ? (try? fs.lstat(PathBytes.dot, in: location.directory))?.mtime : nil
             deleteItem(location, name: name, status: status)
             if let parentTime, !options.dryRun { try? fs.setModificationTime(parent, parentTime) }
         }

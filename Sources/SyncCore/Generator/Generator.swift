@@ -490,7 +490,9 @@ public final class Generator<FS: FileSystem> {
         }
         // Nothing is deleted until the whole source has been scanned: an I/O error anywhere in it
         // (a directory that cannot be read) stops every deletion, as rsync's complete list does.
-        if !wasInterrupted { deleter.runDeferred(ioError: senderIOError || scanner.ioError) }
+        if !wasInterrupted {
+            deleter.runDeferred(ioError: senderIOError || scanner.ioError, keepingParentTimes: false)
+        }
     }
 
     /// Full-path mode: sends the excluded directories being walked through once something inside them
