@@ -42,7 +42,7 @@ public final class BatchRecorder: Sendable {
         if options.append == 1 { flags.insert(.append) }
         if options.append > 1 { flags.insert(.appendVerify) }
         if options.atimes > 0 { flags.insert(.atimes) }
-        let checksum = options.checksumChoice.flatMap { ChecksumChoice(name: $0) } ?? .xxh128
+        let checksum = options.transferChecksum
         return BatchHeader(flags: flags, checksum: checksum)
     }
 

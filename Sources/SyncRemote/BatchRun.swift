@@ -657,26 +657,11 @@ final class SocketPairTransport: RemoteTransport, @unchecked Sendable {
     }
 
     func write(_ bytes: UnsafeRawBufferPointer) throws(TransportError) {
-        var offset = 0
-        while offset < bytes.count {
-            let written = send(descriptor, bytes.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw TransportError(.io, "write failed: \(String(cString: strerror(errno)))",
-                    exitCode: ExitStatus.streamIO.rawValue, errno: errno)
-            }
-            offset += written
-        }
+        try DescriptorIO.writeAll(bytes, what: "write") { send(descriptor, $0, $1, Int32(MSG_NOSIGNAL)) }
     }
 
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(TransportError) -> Int {
-        while true {
-            let count = recv(descriptor, buffer.baseAddress!, buffer.count, 0)
-            if count >= 0 { return count }
-            if errno == EINTR { continue }
-            throw TransportError(.io, "read failed: \(String(cString: strerror(errno)))",
-                exitCode: ExitStatus.streamIO.rawValue, errno: errno)
-        }
+        try DescriptorIO.readSome(what: "read") { recv(descriptor, buffer.baseAddress!, buffer.count, 0) }
     }
 
     func closeWrite() {

@@ -385,26 +385,11 @@ public enum RemoteRun {
 /// client's.
 final class StandardStreams: RemoteTransport, @unchecked Sendable {
     func write(_ bytes: UnsafeRawBufferPointer) throws(TransportError) {
-        var offset = 0
-        while offset < bytes.count {
-            let written = Glibc.write(1, bytes.baseAddress! + offset, bytes.count - offset)
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw TransportError(.io, "write to stdout failed: \(String(cString: strerror(errno)))",
-                    exitCode: ExitStatus.streamIO.rawValue, errno: errno)
-            }
-            offset += written
-        }
+        try DescriptorIO.writeAll(bytes, what: "write to stdout") { Glibc.write(1, $0, $1) }
     }
 
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(TransportError) -> Int {
-        while true {
-            let count = Glibc.read(0, buffer.baseAddress!, buffer.count)
-            if count >= 0 { return count }
-            if errno == EINTR { continue }
-            throw TransportError(.io, "read from stdin failed: \(String(cString: strerror(errno)))",
-                exitCode: ExitStatus.streamIO.rawValue, errno: errno)
-        }
+        try DescriptorIO.readSome(what: "read from stdin") { Glibc.read(0, buffer.baseAddress!, buffer.count) }
     }
 
     func closeWrite() { Glibc.close(1) }

@@ -330,7 +330,7 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
     private func answer(_ index: Int, signature: Signature?) {
         // Kept after the answer: a file whose rebuild failed its check is asked for again (the redo).
         guard let file = files.withLock({ $0[index] }) else { return }
-        let checksum = options.checksumChoice.flatMap { ChecksumChoice(name: $0) } ?? .xxh128
+        let checksum = options.transferChecksum
         let compress = !skipCompress.matches(fileName: file.name)
         let outcome = streamDelta(index, file: file, signature: signature, checksum: checksum, compress: compress)
         try? requests.withLock { (state) throws(ProtocolError) in _ = try state.window.complete(fileIndex: index) }

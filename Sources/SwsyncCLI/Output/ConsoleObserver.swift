@@ -29,7 +29,7 @@ final class ConsoleObserver: TransferObserver {
         self.interruptFlag = interruptFlag
         if let text = options.effectiveOutFormat, !options.quiet {
             var shown = OutFormat(text, keepHighBit: keepHighBit, humanLevel: options.humanReadable)
-            let checksum = options.checksumChoice.flatMap { ChecksumChoice(name: $0) } ?? .xxh128
+            let checksum = options.transferChecksum
             shown.checksumWidth = 2 * checksum.digestLength
             format = shown
         } else {

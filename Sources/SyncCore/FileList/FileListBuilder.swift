@@ -202,6 +202,10 @@ public struct FileListBuilder<FS: FileSystem> {
             guard let location else { return try fs.readLink(sourcePath) }
             return try fs.readLink(location.name, in: location.directory)
         }
+        /// The entry as a location: in its listed directory, or by its path.
+        func place() -> FileLocation {
+            location.map { FileLocation($0.name, in: $0.directory) } ?? FileLocation(path: sourcePath)
+        }
         var status: FileStatus
         do {
             status = try lstat()
@@ -268,8 +272,7 @@ public struct FileListBuilder<FS: FileSystem> {
         }
         if options.copyDevices && status.kind.isDevice {
             // rsync: a device's contents go as a regular file, as long as the device is (its own size is 0).
-            let place = location.map { FileLocation($0.name, in: $0.directory) } ?? FileLocation(path: sourcePath)
-            if status.size == 0, let length = try? fs.openSource(place, followingSymlink: false).size() {
+            if status.size == 0, let length = try? fs.openSource(place(), followingSymlink: false).size() {
                 status.size = length
             }
             status.mode = 0o100000 | (status.mode & 0o777)
@@ -286,8 +289,7 @@ public struct FileListBuilder<FS: FileSystem> {
             if !entry.isFollowedSymlink { entry.sourceRoot = root }
         }
         if securityRules.isActive && !entry.isFollowedSymlink {
-            let place = location.map { FileLocation($0.name, in: $0.directory) } ?? FileLocation(path: sourcePath)
-            entry.securityAttributes = listSecurityAttributes(place, kind: status.kind)
+            entry.securityAttributes = listSecurityAttributes(place(), kind: status.kind)
         }
         return entry
     }

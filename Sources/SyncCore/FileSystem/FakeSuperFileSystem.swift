@@ -232,7 +232,10 @@ public struct FakeSuperFileSystem<Base: FileSystem>: FileSystem {
                 FakeSuperRecord.listedName(attribute.name).map { ExtendedAttribute(name: $0, value: attribute.value) }
             }
         }
-        let mode = presented(real, location).mode
+        // The mode a super-user would have, from the record among what was just read.
+        let recorded = real.kind == .regular || real.kind == .directory
+            ? all.first { $0.name == FakeSuperRecord.statName }.flatMap { FakeSuperRecord(decoding: $0.value) } : nil
+        let mode = recorded?.mode ?? real.mode
         func acl(_ name: [UInt8]) -> AccessControlList? {
             all.first { $0.name == name }.flatMap { FakeSuperACLFormat.decode($0.value, mode: mode) }
         }

@@ -208,19 +208,9 @@ extension Generator {
     /// prints it; nil when it cannot be read back.
     func fileChecksum(of entry: FileEntry) -> String? {
         let location = destinationLocation(destinationPath(entry.name), name: entry.name)
-        guard let file = try? fs.openForReading(location) else { return nil }
-        let digester = FileDigester(options.checksumChoice.flatMap { ChecksumChoice(name: $0) } ?? .xxh128)
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 18, alignment: 64)
-        defer { buffer.deallocate() }
-        var offset: Int64 = 0
-        while true {
-            guard let count = try? file.read(into: buffer, at: offset) else { return nil }
-            if count == 0 { break }
-            digester.update(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
-            offset += Int64(count)
-        }
+        guard let digest = try? fs.openForReading(location).digest(options.transferChecksum) else { return nil }
         // rsync prints the sum as one big-endian number: our little-endian bytes, last first.
-        return digester.finish().bytes.reversed().map { byte in
+        return digest.bytes.reversed().map { byte in
             let hex = String(byte, radix: 16)
             return hex.count == 1 ? "0" + hex : hex
         }.joined()

@@ -219,6 +219,9 @@ public struct SyncOptions: Sendable {
     public var compressLevel: Int?
     public var compressChoice: String?
     public var checksumChoice: String?
+    /// The strong checksum the run uses: the `--checksum-choice` name, xxh128 when none (or one this side
+    /// does not know) was given.
+    public var transferChecksum: ChecksumChoice { checksumChoice.flatMap { ChecksumChoice(name: $0) } ?? .xxh128 }
     /// `--skip-compress=LIST`: suffixes sent uncompressed with `-z` (nil: rsync's default list).
     public var skipCompress: String?
     public var remoteShell: String?

@@ -22,7 +22,7 @@ extension Receiver {
     static var chunkLength: Int { 256 * 1024 }
 
     var checksumChoice: ChecksumChoice {
-        options.checksumChoice.flatMap { ChecksumChoice(name: $0) } ?? .xxh128
+        options.transferChecksum
     }
 
     /// The signature of `basis` (rsync's generator side), its two halves hashed on two threads.

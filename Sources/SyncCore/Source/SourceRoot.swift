@@ -73,16 +73,28 @@ extension OpenFile {
     /// The whole-file checksum (`-c`) of what is left to read from the start.
     public func checksum() throws(SystemCallError) -> FileChecksum {
         let hash = StreamingHash()
+        try forEachChunk { hash.update($0) }
+        return hash.finish()
+    }
+
+    /// The whole file's strong digest under `checksum` (`%C`).
+    public func digest(_ checksum: ChecksumChoice) throws(SystemCallError) -> StrongDigest {
+        let digester = FileDigester(checksum)
+        try forEachChunk { digester.update($0) }
+        return digester.finish()
+    }
+
+    /// Hands `body` the file's bytes from the start, a chunk at a time.
+    private func forEachChunk(_ body: (UnsafeRawBufferPointer) -> Void) throws(SystemCallError) {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 18, alignment: 64)
         defer { buffer.deallocate() }
         var offset: Int64 = 0
         while true {
             let count = try read(into: buffer, at: offset)
             if count == 0 { break }
-            hash.update(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+            body(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
             offset += Int64(count)
         }
-        return hash.finish()
     }
 }
 
