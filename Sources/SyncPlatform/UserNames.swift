@@ -25,6 +25,18 @@ public enum UserNames {
         }
     }
 
+    /// The login group of `uid` (`pw_gid`), or nil when the system has no such user.
+    public static func primaryGroup(_ uid: UInt32) -> UInt32? {
+        withBuffer { buffer in
+            var entry = passwd()
+            var result: UnsafeMutablePointer<passwd>?
+            guard getpwuid_r(uid, &entry, buffer.baseAddress!, buffer.count, &result) == 0, result != nil else {
+                return nil
+            }
+            return entry.pw_gid
+        }
+    }
+
     public static func userID(_ name: [UInt8]) -> UInt32? {
         withBuffer { buffer in
             var entry = passwd()

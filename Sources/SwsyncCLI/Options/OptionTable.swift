@@ -360,6 +360,7 @@ enum OptionTable {
         // The remote shell's pipes are always read and written as swsync needs; accepted as rsync's.
         flag(["blocking-io"], nil, { _, _ in }),
         value(["rsync-path"]) { command, text in command.options.rsyncPath = text },
+        value(["copy-as"]) { command, text in command.copyAs = text },
         value(["remote-option"], "M") { command, text in
             guard text.hasPrefix("-") else { throw SyncError.syntax("Remote option must start with a dash: \(text)") }
             command.remoteOptions.append(text)

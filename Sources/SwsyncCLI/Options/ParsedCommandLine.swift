@@ -32,6 +32,8 @@ public struct ParsedCommandLine: Sendable {
     var daemonClientOptions: [String] = []
     /// Options accepted and ignored (`--protocol=N`): `-v` says so.
     var ignoredOptions: [String] = []
+    /// `--copy-as=USER[:GROUP]`: the identity this end takes for the copy (``CopyAsIdentity``).
+    var copyAs: String?
     /// `--stop-at`/`--stop-after`: when the run stops itself (seconds since the epoch). Client-side only,
     /// as in rsync (`-M` gives it to the peer).
     var stopAt: Int?

@@ -84,6 +84,7 @@ enum Usage {
         --atimes, -U             preserve access (use) times
         --super                  receiver attempts super-user activities
         --fake-super             store/recover privileged attrs using xattrs
+        --copy-as=USER[:GROUP]   specify user & optional group for the copy
         --dry-run, -n            perform a trial run with no changes made
         --whole-file, -W         copy files whole (the default for local copies)
         --no-whole-file          send only the changed blocks (delta transfer)

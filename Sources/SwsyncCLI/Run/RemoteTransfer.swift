@@ -32,7 +32,7 @@ enum RemoteTransfer {
         "list-only", "info", "out-format", "files-from", "contimeout", "partial-progress",
         "stop-after", "time-limit", "stop-at", "remote-option", "munge-links", "ipv4", "ipv6", "blocking-io",
         // Applies to the end it is given to (rsync forwards neither; `-M` sends them on purpose).
-        "drop-D", "insecure-links", "confine-root", "fake-super",
+        "drop-D", "insecure-links", "confine-root", "fake-super", "copy-as",
         // The client records or replays a batch; the peer runs as usual.
         "write-batch", "only-write-batch", "read-batch",
     ]
@@ -58,6 +58,7 @@ enum RemoteTransfer {
     static func run(command: ParsedCommandLine, options: SyncOptions, sources: [String], destination: String,
         observer: ConsoleObserver, recorder: BatchRecorder? = nil) -> (RemoteRun.Outcome, pushes: Bool)?
     {
+        var options = options
         let remoteSources = sources.compactMap(RemoteSpec.init)
         let remoteDestination = RemoteSpec(destination)
         if remoteDestination != nil && !remoteSources.isEmpty {
@@ -100,6 +101,12 @@ enum RemoteTransfer {
             let status = ExitStatus(rawValue: error.exitCode) ?? .unexplained
             return (RemoteRun.Outcome(status: status, error: SyncError(status, error.message), stats: TransferStats()),
                 pushes)
+        }
+        // --copy-as: the connection is made with this user's identity and keys, the copy with the one named.
+        if command.copyAs != nil {
+            if SwsyncCommand.becomeCopyAsUser(command) != nil { return nil }
+            options.isSuperUser = options.fakeSuper || (options.superUser ?? (geteuid() == 0))
+            options.memberGroups = SwsyncCommand.memberGroups()
         }
         var client = RemoteRun.Client(setup: runSetup, observer: observer,
             progressCounts: { observer.progressCounts = $0 }, isInterrupted: { Signals.interrupted },

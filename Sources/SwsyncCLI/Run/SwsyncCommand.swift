@@ -72,6 +72,13 @@ public enum SwsyncCommand {
         } catch {
             return fail(error)
         }
+        if !isRemote && command.remoteOptions.contains(where: { $0.hasPrefix("--copy-as") }) {
+            // rsync's forked receiver would take it alone; one process has one identity for both halves.
+            return fail(SyncError(.unsupported,
+                "-M--copy-as in a local copy (the receiving half alone) is not supported; --copy-as sets both halves"))
+        }
+        // A local run takes the --copy-as identity now, with its option files read; a remote one once connected.
+        if !isRemote, let failure = becomeCopyAsUser(command) { return failure }
         let oldMask = umask(0)
         umask(oldMask)
         options.umask = UInt32(oldMask)
@@ -80,6 +87,7 @@ public enum SwsyncCommand {
         options.receiverFakeSuper = receiver.fakeSuper
         options.isSuperUser = receiver.fakeSuper || (receiver.superUser ?? (geteuid() == 0))
         options.memberGroups = Self.memberGroups()
+        options.readerUID = geteuid()
         options.keepHighBit = options.eightBitOutput || Locale.isUTF8
         options.reportsFileChecksums = [options.effectiveOutFormat, options.logFile == nil ? nil : options.logFileFormat]
             .contains { $0.map { OutFormat($0, keepHighBit: true, humanLevel: 1).containsEscape("C") } ?? false }
@@ -119,6 +127,18 @@ public enum SwsyncCommand {
         return setting
     }
 
+    /// Takes `--copy-as`'s identity (nothing without the option); rsync's message and exit 1 when it cannot.
+    /// Callers derive what depends on the identity (super-user rights, member groups) afterwards.
+    static func becomeCopyAsUser(_ command: ParsedCommandLine) -> Int32? {
+        guard let spec = command.copyAs else { return nil }
+        do throws(CopyAsIdentity.Failure) {
+            try CopyAsIdentity.become(spec)
+            return nil
+        } catch {
+            return fail(SyncError(.syntax, error.message, isPrefixed: error.isSystemError))
+        }
+    }
+
     /// The refusal of an rsync daemon address (`host::module`, `rsync://`) or a daemon connection option
     /// (`--port`, ...), and rsync's own refusals of a mix of operands; nil when none applies. All of these come
     /// before anything is read, made or connected.
@@ -153,6 +173,7 @@ public enum SwsyncCommand {
             options.dryRun = true
             options.writesBatchOnly = true
         }
+        if let failure = becomeCopyAsUser(command) { return failure }
         var paths = command.positional.map { Array($0.utf8) }
         if paths.first == PathBytes.dot { paths.removeFirst() }
         guard !paths.isEmpty else { return fail(SyncError(.syntax, "--server: no path given")) }

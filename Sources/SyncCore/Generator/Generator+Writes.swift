@@ -173,6 +173,13 @@ extension Generator {
             return
         }
         var job = writeJob(entry, path: path, existing: existing)
+        if peerData == nil, let reader = options.readerUID, SourceReadability.mayRefuse(entry.status, reader: reader) {
+            // As rsync's sender, a source this user may not open is reported without its itemized line.
+            do throws(SystemCallError) { _ = try receiver.openLocalSource(job) } catch {
+                writeFailed(.sourceUnopenable(error), entry: entry, isNew: countsAsCreated)
+                return
+            }
+        }
         if existing == nil, let modeFrom {
             job.permissions = check.destinationPermissions(source: entry.status, existing: modeFrom)
         }
@@ -257,55 +264,60 @@ extension Generator {
             }
         case .failure(let error):
             if item != nil { observer.transferFinished(bytes: -1) }
-            if case .interrupted = error {
-                wasInterrupted = true
+            writeFailed(error, entry: entry, isNew: outcome.isNew, job: outcome.job)
+        }
+    }
+
+    /// Takes back the counts of a write that failed and reports the failure as rsync's sender or receiver does.
+    func writeFailed(_ error: WriteFailure, entry: FileEntry, isNew: Bool, job: Receiver<FS>.WriteJob? = nil) {
+        if case .interrupted = error {
+            wasInterrupted = true
+            return
+        }
+        if isNew { stats.created.regular -= 1 }
+        stats.regularFilesTransferred -= 1
+        stats.transferredFileSize &-= entry.status.size
+        switch error {
+        case .interrupted, .skipped, .temporaryNameTaken:
+            return
+        case .sourceReadFailed(let failure):
+            // rsync's sender: "read errors mapping", an I/O error (exit 23, no deletions).
+            senderIOError = true
+            observer.error("[sender] read errors mapping \"\(OutputEscaper.escape(fs.absolute(failure.path), keepHighBit: options.keepHighBit))\": \(failure.errnoText) (\(failure.errno))", role: nil)
+        case .destination(let failure) where failure.isOutOfSpace:
+            // rsync ends the run at the first full-disk write (exit 11); the files in place stay whole.
+            diskFull.set()
+            if fatalError == nil {
+                fatalError = SyncError(.fileIO,
+                    "[receiver] write failed on \"\(OutputEscaper.escape(fs.absolute(destinationPath(entry.name)), keepHighBit: options.keepHighBit))\": \(failure.errnoText) (\(failure.errno))",
+                    role: .receiver)
+            }
+        case .backupRefused(let destination, let cause):
+            backupWasRefused(destination: destination, cause: cause)
+        case .partialDirectoryUnusable(let name):
+            fail(.bare("Unable to create partial-dir for \(OutputEscaper.escape(name, keepHighBit: options.keepHighBit)) -- discarding completed file."))
+        case .destination(let failure):
+            fail("[receiver] \(failure.description)")
+        case .sourceUnopenable(let failure):
+            let source = OutputEscaper.escape(fs.absolute(entry.sourcePath), keepHighBit: options.keepHighBit)
+            if failure.errno == SystemErrno.noSuchEntry {
+                observer.error(.bare("file has vanished: \"\(source)\"", role: .sender))
+                hadVanished = true
                 return
             }
-            if outcome.isNew { stats.created.regular -= 1 }
-            stats.regularFilesTransferred -= 1
-            stats.transferredFileSize &-= entry.status.size
-            switch error {
-            case .interrupted, .skipped, .temporaryNameTaken:
-                return
-            case .sourceReadFailed(let failure):
-                // rsync's sender: "read errors mapping", an I/O error (exit 23, no deletions).
-                senderIOError = true
-                observer.error("[sender] read errors mapping \"\(OutputEscaper.escape(fs.absolute(failure.path), keepHighBit: options.keepHighBit))\": \(failure.errnoText) (\(failure.errno))", role: nil)
-            case .destination(let failure) where failure.isOutOfSpace:
-                // rsync ends the run at the first full-disk write (exit 11); the files in place stay whole.
-                diskFull.set()
-                if fatalError == nil {
-                    fatalError = SyncError(.fileIO,
-                        "[receiver] write failed on \"\(OutputEscaper.escape(fs.absolute(destinationPath(entry.name)), keepHighBit: options.keepHighBit))\": \(failure.errnoText) (\(failure.errno))",
-                        role: .receiver)
-                }
-            case .backupRefused(let destination, let cause):
-                backupWasRefused(destination: destination, cause: cause)
-            case .partialDirectoryUnusable(let name):
-                fail(.bare("Unable to create partial-dir for \(OutputEscaper.escape(name, keepHighBit: options.keepHighBit)) -- discarding completed file."))
-            case .destination(let failure):
-                fail("[receiver] \(failure.description)")
-            case .sourceUnopenable(let failure):
-                let source = OutputEscaper.escape(fs.absolute(entry.sourcePath), keepHighBit: options.keepHighBit)
-                if failure.errno == SystemErrno.noSuchEntry {
-                    observer.error(.bare("file has vanished: \"\(source)\"", role: .sender))
-                    hadVanished = true
-                    return
-                }
-                fail("[sender] send_files failed to open \"\(source)\": \(failure.errnoText) (\(failure.errno))")
-            case .peer(let failure):
-                // The sender reported its side itself.
-                switch failure {
-                case .sourceVanished: hadVanished = true
-                case .sourceFailed: hadErrors = true
-                case .failedVerification where !redoneFiles.contains(entry.fileIndex):
-                    // Asked for again, whole, after this pass (rsync's redo).
-                    if let job = outcome.job { remoteRedos.append((entry, job, outcome.isNew)) }
-                case .failedVerification:
-                    fail(.bare("ERROR: \(OutputEscaper.escape(entry.name)) failed verification -- update discarded."))
-                case .protocolViolation(let text):
-                    fail("[receiver] \(OutputEscaper.escape(entry.name)): \(text)")
-                }
+            fail("[sender] send_files failed to open \"\(source)\": \(failure.errnoText) (\(failure.errno))")
+        case .peer(let failure):
+            // The sender reported its side itself.
+            switch failure {
+            case .sourceVanished: hadVanished = true
+            case .sourceFailed: hadErrors = true
+            case .failedVerification where !redoneFiles.contains(entry.fileIndex):
+                // Asked for again, whole, after this pass (rsync's redo).
+                if let job { remoteRedos.append((entry, job, isNew)) }
+            case .failedVerification:
+                fail(.bare("ERROR: \(OutputEscaper.escape(entry.name)) failed verification -- update discarded."))
+            case .protocolViolation(let text):
+                fail("[receiver] \(OutputEscaper.escape(entry.name)): \(text)")
             }
         }
     }

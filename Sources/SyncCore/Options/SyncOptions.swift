@@ -132,6 +132,9 @@ public struct SyncOptions: Sendable {
     public var umask: UInt32 = 0o022
     /// rsync preserves owners (`-o`) only when the receiver runs as the super-user.
     public var isSuperUser = false
+    /// The effective uid this process reads local sources with (after `--copy-as`); nil: not known, and
+    /// every source is assumed readable until it is opened.
+    public var readerUID: UInt32?
     /// `--super` (true) / `--no-super` (false): the super-user activities the receiver attempts, whatever
     /// its uid says (`isSuperUser` is set from this when given).
     public var superUser: Bool?
