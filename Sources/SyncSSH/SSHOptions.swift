@@ -31,6 +31,9 @@ public struct SSHOptions: Sendable {
     public var identityFiles: [String] = []
     /// rsync `--contimeout=SECONDS`: a connection not up in time fails with exit status 35.
     public var connectTimeout: Int?
+    /// `-4`/`-6`: connect over this family only (nil: whichever the name resolves to first).
+    public var addressFamily: AddressFamily?
+    public enum AddressFamily: Sendable { case ipv4, ipv6 }
     /// libssh's log level (0 quiet … 4 trace), printed by libssh on stderr.
     public var logVerbosity: Int32 = 0
 

@@ -66,4 +66,34 @@ struct RemoteTransferTests {
         try check("swsync", try host.runSwsync(["-a"] + operands(swsyncDestination), transport: route.transport,
             in: scratch.path, outputPrefix: scratch.path + "/swsync"), swsyncDestination)
     }
+
+    /// `-4`/`-6` over both transports against rsync's (which hands them to ssh): the test sshd listens on
+    /// 127.0.0.1, so `-4` copies and `-6` finds no IPv6 address for it (ssh's message, exit 255).
+    @Test(arguments: RemoteTransport.allCases)
+    func addressFamilies(_ transport: RemoteTransport) throws {
+        let host = try RemoteHost.sharedHost()
+        let scratch = try TemporaryDirectory("remote-family-\(transport.rawValue)")
+        try Self.buildTree(at: scratch.path + "/src")
+        for family in ["-4", "-6"] {
+            for tool in ["rsync", "swsync"] {
+                let arguments = ["-a", family, scratch.path + "/src/", host.remote(scratch.path + "/\(tool)\(family)/")]
+                let output = tool == "rsync"
+                    ? try host.runRsync(arguments, in: scratch.path, outputPrefix: scratch.path + "/\(tool)\(family)-out")
+                    : try host.runSwsync(arguments, transport: transport, in: scratch.path,
+                        outputPrefix: scratch.path + "/\(tool)\(family)-out")
+                // rsync exits 12 or 255 as the ssh child's exit races its read of the closed pipe; swsync waits.
+                let allowed: [Termination] = family == "-4" ? [.exited(0)]
+                    : tool == "rsync" ? [.exited(12), .exited(255)] : [.exited(255)]
+                #expect(allowed.contains(output.termination), "\(tool) \(family): \(output.stderrText)")
+                if family == "-6" {
+                    #expect(output.stderrText.contains("Could not resolve hostname 127.0.0.1"), "\(tool): \(output.stderrText)")
+                }
+            }
+            if family == "-4" {
+                let differences = TreeComparison.differences(try TreeSnapshot(scratch.path + "/rsync-4"),
+                    try TreeSnapshot(scratch.path + "/swsync-4"), labels: ("rsync", "swsync"))
+                #expect(differences.isEmpty, "\(differences)")
+            }
+        }
+    }
 }

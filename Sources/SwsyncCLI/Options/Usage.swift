@@ -95,8 +95,8 @@ enum Usage {
         --rsh=COMMAND, -e        the remote shell to use (default: the built-in SSH client)
         --rsync-path=PROGRAM     the program to run on the remote machine (default: swsync)
         --remote-option=OPT, -M  send OPTION to the remote side only
-        --ipv4, -4               prefer IPv4 (passed to an ssh -e command)
-        --ipv6, -6               prefer IPv6 (passed to an ssh -e command)
+        --ipv4, -4               prefer IPv4
+        --ipv6, -6               prefer IPv6
         --blocking-io            accepted; swsync's transports manage their pipes
         --timeout=SECONDS        set I/O timeout in seconds
         --contimeout=SECONDS     set the connection timeout in seconds

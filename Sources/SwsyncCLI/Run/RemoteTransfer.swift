@@ -189,11 +189,8 @@ enum RemoteTransfer {
             return try RemoteShellTransport(command: shell, user: spec.user, host: spec.host, remoteCommand: remoteCommand,
                 addressFamily: options.addressFamily)
         }
-        if let family = options.addressFamily {
-            throw TransportError(.syntax, "\(family) is not supported by the built-in SSH client yet; use -e ssh",
-                exitCode: ExitStatus.unsupported.rawValue)
-        }
         var ssh = SSHOptions(host: spec.host, user: spec.user)
+        if let family = options.addressFamily { ssh.addressFamily = family == "-6" ? .ipv6 : .ipv4 }
         ssh.applyEnvironment(environment)
         ssh.connectTimeout = options.contimeout
         return try SSHTransport(options: ssh, remoteCommand: remoteCommand)

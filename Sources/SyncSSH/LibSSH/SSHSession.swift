@@ -91,6 +91,15 @@ enum SSHConnector {
         let host = session.get(SSH_OPTIONS_HOST) ?? options.host
         let port = session.port
 
+        if let family = options.addressFamily {
+            var descriptor = try AddressFamilySocket.connect(host: host, port: port, family: family,
+                timeoutSeconds: options.connectTimeout)
+            guard session.set(SSH_OPTIONS_FD, &descriptor) else {
+                _ = close(descriptor)
+                throw TransportError(.connectFailed, "ssh: cannot use the connected socket: \(session.lastError)",
+                    exitCode: TransportError.sshFailureExitCode)
+            }
+        }
         let started = monotonicSeconds()
         if ssh_connect(session.handle) != SSH_OK {
             let text = session.lastError
