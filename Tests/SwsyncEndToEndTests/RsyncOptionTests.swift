@@ -342,6 +342,25 @@ struct RsyncOptionTests {
             output: OutputFilter(keptPrefixes: ["skipping non-regular"])))
     }
 
+    /// The file-list line (`--info=flist`: incremental or not, none without `-r`/`-d`), deletions (`del`), why an
+    /// entry is skipped (`skip`, with `--ignore-existing`'s reasons at level 2), unsafe-link notes (`symsafe`,
+    /// `name`) and the closing summary (`stats`), line for line as rsync prints them.
+    @Test(arguments: [
+        ["-rv"], ["-rv", "--delete-after"], ["-rv", "--no-i-r"], ["-v"], ["-dv"], ["-r", "--info=flist"],
+        ["-rv", "--info=flist0"], ["-rv", "-m"], ["-rv", "--delay-updates"], ["-r", "--info=del", "--delete"],
+        ["-rv", "--info=del0,name0", "--delete"], ["-rvv", "-u"], ["-r", "--info=skip", "-u"], ["-rvv", "--existing"],
+        ["-rvv", "--ignore-existing"], ["-r", "--info=skip2", "--ignore-existing"],
+        ["-rc", "--info=skip2", "--ignore-existing"], ["-rlptD", "--info=skip2", "--ignore-existing"],
+        ["-rvv", "--max-size=1"], ["-rvv", "--min-size=5000"],
+        ["-rl", "--info=symsafe", "--safe-links"], ["-rlv", "--info=symsafe0", "--safe-links"], ["-rv", "--info=all0"],
+        ["-r", "--info=stats"], ["-rv", "--stats", "--info=stats1"],
+    ])
+    func infoWords(_ options: [String]) throws {
+        try DifferentialRunner.run(DifferentialCase(arguments: options, scenario: .stale,
+            output: OutputFilter(droppedPrefixes: ["sent ", "total size is ", "delta-transmission", "total: "]),
+            rerun: false))
+    }
+
     /// `--info=backup` (and `-vv`): rsync's "backed up NAME to BACKUP" after each item, before each deletion,
     /// and "(new) backup_dir is DIR" once the destination is there.
     @Test(arguments: [["-ai", "--info=backup", "-b"], ["-ai", "--info=backup", "--backup-dir=../bk"],

@@ -1,6 +1,7 @@
 import SyncCore
 
-/// What rsync's `--info=FLAGS` words change here: progress, name, stats, remove, nonreg, backup, and `all`/`none`;
+/// What rsync's `--info=FLAGS` words change here: progress, name, stats, remove, nonreg, backup, skip, del, flist,
+/// symsafe, and `all`/`none`;
 /// the other words (see `OutputFlags`) are accepted and change nothing yet. `help` asks for the list.
 enum InfoFlags {
     static func apply(_ text: String, to command: inout ParsedCommandLine) throws(SyncError) {
@@ -14,21 +15,33 @@ enum InfoFlags {
             case "name":
                 command.options.infoNameLevel = level
             case "stats":
-                command.options.stats = level > 0
+                command.options.infoStats = level
             case "remove":
                 command.options.infoRemove = level
             case "backup":
                 command.options.infoBackup = level
             case "nonreg":
                 command.options.infoNonRegular = level
+            case "skip":
+                command.options.infoSkip = level
+            case "del":
+                command.options.infoDelete = level
+            case "flist":
+                command.options.infoFileList = level
+            case "symsafe":
+                command.options.infoSymlinkSafety = level
             case "all", "none":
                 let all = item.name == "none" ? 0 : level
                 setProgress(all, &command.options)
                 command.options.infoNameLevel = all
-                command.options.stats = all > 0
+                command.options.infoStats = all
                 command.options.infoRemove = all
                 command.options.infoBackup = all
                 command.options.infoNonRegular = all
+                command.options.infoSkip = all
+                command.options.infoDelete = all
+                command.options.infoFileList = all
+                command.options.infoSymlinkSafety = all
             default:
                 break
             }

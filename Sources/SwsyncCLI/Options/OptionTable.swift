@@ -396,7 +396,7 @@ enum OptionTable {
         // Accepted for rsync's command lines, with rsync's checks of their values; they change nothing
         // in swsync (its file list always streams, its protocol is its own, its arguments never pass
         // through a remote shell's word splitting, its allocations are bounded by the protocol's limits).
-        flag(["inc-recursive", "i-r"], nil, { _, _ in }),
+        flag(["inc-recursive", "i-r"], nil, { $0.allowsIncrementalRecursion = $1 }),
         OptionSpec(names: ["old-args"], short: nil, takesValue: false,
             apply: { command, _ in (command.oldArgs, command.oldArgsGiven) = (true, true) },
             negate: { command in (command.oldArgs, command.oldArgsGiven) = (false, true) }),

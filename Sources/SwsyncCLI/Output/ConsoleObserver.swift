@@ -69,7 +69,7 @@ final class ConsoleObserver: TransferObserver {
         guard !options.quiet else { return }
         if let format, format.hasItemize {
             stdout.writeLine(format.render(item, operation: "del.", deleted: true))
-        } else if options.verbose > 0 || format != nil {
+        } else if options.showsDeletions || format != nil {
             stdout.writeLine("deleting " + OutputEscaper.escape(item.displayName, keepHighBit: keepHighBit))
         }
     }

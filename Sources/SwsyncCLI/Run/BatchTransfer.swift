@@ -77,7 +77,7 @@ enum BatchTransfer {
             return Transfer.runRemote(command: command, options: options, sources: command.positional.dropLast().map { $0 },
                 destination: destination, recorder: recorder)
         }
-        let (observer, logFile) = Transfer.makeObserver(options: options, header: "sending incremental file list")
+        let (observer, logFile) = Transfer.makeObserver(options: options, receiving: false)
         let start = Clock.now()
         let outcome = RemoteRun.writeBatchLocally(sources: sources, destination: Array(destination.utf8),
             options: options, observer: observer, recorder: recorder,
@@ -102,7 +102,7 @@ enum BatchTransfer {
         if options.verbose > 0 && !options.quiet {
             for line in lines { SwsyncCommand.writeStdout(line + "\n") }
         }
-        let (observer, logFile) = Transfer.makeObserver(options: options, header: "receiving incremental file list")
+        let (observer, logFile) = Transfer.makeObserver(options: options, receiving: true)
         Signals.install()
         let start = Clock.now()
         let outcome = RemoteRun.readBatch(input, destination: Array(destination.utf8), options: options,

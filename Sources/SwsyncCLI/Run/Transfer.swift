@@ -19,7 +19,7 @@ enum Transfer {
     private static func run<FS: FileSystem>(sources: [[UInt8]], destination: [UInt8], options: SyncOptions, fs: FS,
         sourceFileSystem: FS?) -> Int32
     {
-        let (observer, logFile) = makeObserver(options: options, header: "sending incremental file list")
+        let (observer, logFile) = makeObserver(options: options, receiving: false)
         let start = Clock.now()
         let generator = Generator(fs: fs, sourceFileSystem: sourceFileSystem, options: options, observer: observer)
         observer.progressCounts = { [unowned generator] in generator.progressCounts }
@@ -44,8 +44,7 @@ enum Transfer {
         recorder: BatchRecorder? = nil) -> Int32
     {
         let pushes = RemoteTransfer.RemoteSpec(destination) != nil
-        let (observer, logFile) = makeObserver(options: options,
-            header: pushes ? "sending incremental file list" : "receiving incremental file list")
+        let (observer, logFile) = makeObserver(options: options, receiving: !pushes)
         let start = Clock.now()
         guard let (outcome, _) = RemoteTransfer.run(command: command, options: options, sources: sources,
             destination: destination, observer: observer, recorder: recorder)
@@ -58,14 +57,23 @@ enum Transfer {
             .rawValue
     }
 
-    /// The console observer (and `--log-file`) of a run, with rsync's first line; nil when the log file
-    /// cannot be opened.
-    static func makeObserver(options: SyncOptions, header: String) -> (ConsoleObserver, LogFile?) {
+    /// The console observer (and `--log-file`) of a run, with rsync's file-list line first (the receiving
+    /// side's words when this end receives); nil when the log file cannot be opened.
+    static func makeObserver(options: SyncOptions, receiving: Bool) -> (ConsoleObserver, LogFile?) {
         let logFile = options.logFile.flatMap { openLogFile($0, options: options) }
         let observer = ConsoleObserver(options: options, logFile: logFile,
             keepHighBit: options.eightBitOutput || Locale.isUTF8, interruptFlag: { Signals.interrupted })
-        if (options.verbose > 0 || options.progress) && !options.quiet { observer.info(header) }
+        if let line = fileListLine(options, receiving: receiving) { observer.info(line) }
         return (observer, logFile)
+    }
+
+    /// rsync's `--info=flist` line: an incremental list's, else (with `-r`, `-d` or `--list-only`) the whole
+    /// list's "... done"; rsync builds that list before the transfer, swsync streams it either way.
+    static func fileListLine(_ options: SyncOptions, receiving: Bool) -> String? {
+        guard options.fileListLevel > 0 else { return nil }
+        if options.listsIncrementally { return receiving ? "receiving incremental file list" : "sending incremental file list" }
+        guard options.recursive || options.dirs || options.listOnly else { return nil }
+        return (receiving ? "receiving file list" : "building file list") + " ... done"
     }
 
     /// `--log-file`, opened as an operator path. One that cannot be opened is reported and ignored, and
@@ -104,8 +112,8 @@ enum Transfer {
                 // rsync's sender totals (`--debug=deltasum`, on with -vv); a whole-file run matches no blocks.
                 observer.info("total: matches=\(stats.matchedBlocks)  hash_hits=\(stats.hashHits)  false_alarms=\(stats.falseAlarms) data=\(stats.literalData)")
             }
-            if options.stats { printStats(stats, options: options, observer: observer) }
-            if options.verbose > 0 || options.stats {
+            if options.statsLevel > 1 { printStats(stats, options: options, observer: observer) }
+            if options.statsLevel > 0 {
                 printSummary(stats, elapsed: elapsed, options: options, observer: observer)
             }
         }

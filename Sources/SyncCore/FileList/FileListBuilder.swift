@@ -250,16 +250,17 @@ public struct FileListBuilder<FS: FileSystem> {
             }
             let unsafe = PathBytes.isUnsafeSymlink(target: target!, linkName: name)
             if options.copyLinks || (options.copyUnsafeLinks && unsafe) {
+                // rsync announces the copy before it looks for the referent.
+                if !options.copyLinks && options.showsSymlinkSafety {
+                    reportInfo("copying unsafe symlink \"\(OutputEscaper.escape(name, keepHighBit: options.keepHighBit))\" -> \"\(OutputEscaper.escape(target!, keepHighBit: options.keepHighBit))\"")
+                }
                 do {
                     status = try stat()
-                    if !options.copyLinks && options.verbose > 0 {
-                        reportInfo("copying unsafe symlink \"\(OutputEscaper.escape(name, keepHighBit: options.keepHighBit))\" -> \"\(OutputEscaper.escape(target!, keepHighBit: options.keepHighBit))\"")
-                    }
                     target = nil
                 } catch {
                     // rsync checks the rules before complaining about a dangling link.
                     if let filters, filters.isExcluded(name, isDirectory: false, side: .sender) { return nil }
-                    reportError("symlink has no referent: \"\(absolute(sourcePath))\"")
+                    reportError("symlink has no referent: \"\(absolute(sourcePath))\"", isPrefixed: false)
                     ioError = true
                     return nil
                 }

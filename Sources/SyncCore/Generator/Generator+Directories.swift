@@ -56,7 +56,10 @@ extension Generator {
         // directory in its place.
         let nameExisted = existing != nil
         if let current = existing, current.kind != .directory {
-            if options.ignoreExisting { return nil }
+            if options.ignoreExisting {
+                skipNotice("\(shownName(entry)) exists")
+                return nil
+            }
             if !options.dryRun {
                 if options.backup {
                     if let line = try? receiver.makeBackup(location, path: path, name: entry.name) { observer.info(line) }
@@ -70,7 +73,10 @@ extension Generator {
             existing = nil
         }
         guard let current = existing else {
-            if options.existingOnly && !destinationIsNew && !nameExisted { return nil }
+            if options.existingOnly && !destinationIsNew && !nameExisted {
+                skipNoticeForNewDirectory(entry)
+                return nil
+            }
             if !options.dryRun {
                 do {
                     if !destinationIsNew { try makeDirectoryUnlessPresent(location, permissions: 0o700) }

@@ -16,7 +16,7 @@ extension Generator {
             stats.files.add(.symlink)
             stats.totalFileSize &+= entry.countedSize
             guard options.links else {
-                reportSkippedNonRegular(entry)
+                if !skipsForExistenceBeforeType(entry) { reportSkippedNonRegular(entry) }
                 return
             }
             processSymlink(entry)
@@ -26,7 +26,7 @@ extension Generator {
                 && !options.dropDevices
             stats.files.add(entry.kind)
             guard allowed else {
-                reportSkippedNonRegular(entry)
+                if !skipsForExistenceBeforeType(entry) { reportSkippedNonRegular(entry) }
                 return
             }
             processNode(entry)
@@ -106,7 +106,7 @@ extension Generator {
         if options.safeLinks, let linkTarget = entry.symlinkTarget,
             PathBytes.isUnsafeSymlink(target: linkTarget, linkName: entry.name)
         {
-            if options.verbose > 0 && !options.quiet {
+            if options.nameLevel > 0 {
                 let escape = { (bytes: [UInt8]) in OutputEscaper.escape(bytes, keepHighBit: self.options.keepHighBit) }
                 observer.info("ignoring unsafe symlink \"\(escape(entry.name))\" -> \"\(escape(linkTarget))\"")
             }
@@ -116,8 +116,7 @@ extension Generator {
         let location = destinationLocation(path, name: entry.name)
         let target = (mungesLinks ? SyncOptions.mungedLinkPrefix : []) + (entry.symlinkTarget ?? [])
         var existing = destinationStatus(path, name: entry.name)
-        if options.existingOnly && existing == nil { return }
-        if options.ignoreExisting && existing != nil { return }
+        if skipsForExistence(entry, existing: existing, at: path) { return }
         var flags: ItemizeFlags = [.localChange]
         if let current = existing {
             if current.kind == .symlink, let currentTarget = try? fs.readLink(location.name, in: location.directory) {
@@ -179,8 +178,7 @@ extension Generator {
         let path = destinationPath(entry.name)
         let location = destinationLocation(path, name: entry.name)
         var existing = destinationStatus(path, name: entry.name)
-        if options.existingOnly && existing == nil { return }
-        if options.ignoreExisting && existing != nil { return }
+        if skipsForExistence(entry, existing: existing, at: path) { return }
         var flags: ItemizeFlags = [.localChange]
         if let current = existing {
             if current.kind == entry.kind && (!entry.kind.isDevice || current.rdev == entry.status.rdev) {

@@ -12,20 +12,25 @@ extension Generator {
 
     func processRegular(_ entry: FileEntry) {
         if isBelowLinkLeadingOutside(entry) { return }
-        if let minSize = options.minSize, entry.status.size < minSize { return }
-        if let maxSize = options.maxSize, entry.status.size > maxSize { return }
         let path = destinationPath(entry.name)
         var existing = destinationStatus(path, name: entry.name)
         if options.writeDevices, let current = existing, current.kind.isDevice {
             existing = deviceAsFile(current, at: destinationLocation(path, name: entry.name))
         }
 
-        if options.existingOnly && existing == nil { return }
-        if options.ignoreExisting && existing != nil { return }
+        if skipsForExistence(entry, existing: existing, at: path) { return }
+        if let maxSize = options.maxSize, entry.status.size > maxSize {
+            skipNotice("\(shownName(entry)) is over max-size")
+            return
+        }
+        if let minSize = options.minSize, entry.status.size < minSize {
+            skipNotice("\(shownName(entry)) is under min-size")
+            return
+        }
         if options.update, let current = existing, current.kind == .regular,
             check.destinationIsNewer(source: entry.status.mtime, destination: current.mtime)
         {
-            if options.verbose > 1 { observer.info("\(OutputEscaper.escape(entry.name, keepHighBit: options.keepHighBit)) is newer") }
+            skipNotice("\(shownName(entry)) is newer")
             return
         }
 

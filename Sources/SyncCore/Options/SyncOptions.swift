@@ -33,16 +33,33 @@ public struct SyncOptions: Sendable {
     /// so the server sends them; without it the server keeps them to itself.
     public var serverSendsItems = false
     public var stats = false
+    /// `--info=statsN`: 1 the closing "sent ... received" summary (`-v`), 2 also the `--stats` block.
+    public var infoStats: Int?
+    public var statsLevel: Int { infoStats ?? (stats ? 2 : verbose > 0 ? 1 : 0) }
     public var progress = false
     public var progressTotal = false  // --info=progress2
     /// `--info=nameN`: overrides the name output level that `-v` implies.
     public var infoNameLevel: Int?
+    public var nameLevel: Int { quiet ? 0 : infoNameLevel ?? (verbose > 1 ? 2 : verbose > 0 || progress ? 1 : 0) }
     /// `--info=removeN`: "sender removed NAME" lines (nil: what `-v` implies, from `-vv` on).
     public var infoRemove: Int?
     public var effectiveInfoRemove: Int { infoRemove ?? (verbose > 1 ? 1 : 0) }
     /// `--info=backupN`: "backed up NAME to BACKUP" and "backup_dir is DIR" lines (nil: from `-vv` on).
     public var infoBackup: Int?
     public var showsBackups: Bool { (infoBackup ?? (verbose > 1 ? 1 : 0)) > 0 && !quiet }
+    /// `--info=skipN`: why an entry is left alone ("is newer", "exists", "not creating new file"; nil: from `-vv`).
+    public var infoSkip: Int?
+    public var skipLevel: Int { quiet ? 0 : infoSkip ?? (verbose > 1 ? 1 : 0) }
+    /// `--info=delN`: "deleting NAME" lines when no out-format prints them (nil: from `-v`).
+    public var infoDelete: Int?
+    public var showsDeletions: Bool { (infoDelete ?? (verbose > 0 ? 1 : 0)) > 0 }
+    /// `--info=flistN`: the file-list line ("sending incremental file list", "building file list ... done";
+    /// nil: from `-v`, and `--progress`).
+    public var infoFileList: Int?
+    public var fileListLevel: Int { quiet ? 0 : infoFileList ?? (progress || progressTotal ? 2 : verbose > 0 ? 1 : 0) }
+    /// `--info=symsafeN`: "ignoring unsafe symlink", "copying unsafe symlink" (nil: from `-v`).
+    public var infoSymlinkSafety: Int?
+    public var showsSymlinkSafety: Bool { !quiet && (infoSymlinkSafety ?? (verbose > 0 ? 1 : 0)) > 0 }
     /// `--info=nonregN`: "skipping non-regular file" lines (rsync's default is 1, even without `-v`).
     public var infoNonRegular = 1
     public var humanReadable = 1  // rsync's default level: digits grouped with commas
@@ -236,6 +253,15 @@ public struct SyncOptions: Sendable {
     public var contimeout: Int?
 
     public init() {}
+
+    /// `--no-inc-recursive` clears it. swsync's list always streams; only rsync's file-list line depends on it.
+    public var allowsIncrementalRecursion = true
+    /// Whether rsync would send this run's list incrementally: with `-r`, unless a receiver needs the whole list
+    /// first (`--delete-before`, `--delete-after`, `--delay-updates`, `-m`) or `--no-inc-recursive` says so.
+    public var listsIncrementally: Bool {
+        recursive && allowsIncrementalRecursion && !delayUpdates && !pruneEmptyDirs
+            && deleteTiming != .before && deleteTiming != .after
+    }
 
     /// The effective deletion timing (`--delete` alone means `--delete-during`).
     public var effectiveDeleteTiming: DeleteTiming? {
