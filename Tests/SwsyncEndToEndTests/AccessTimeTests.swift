@@ -110,6 +110,68 @@ struct AccessTimeTests {
         }
     }
 
+    /// A reference file that differs from the source in its access time alone is a match, as rsync's
+    /// `unchanged_attrs` has it: `--link-dest` links it and gives the shared inode the source's atime,
+    /// `--copy-dest` copies it, `--compare-dest` leaves it out; `-ii` shows the `u` each time.
+    @Test(arguments: ["--link-dest=../dst", "--copy-dest=../dst", "--compare-dest=../dst"])
+    func referenceMatchIgnoresAccessTime(_ reference: String) throws {
+        let scratch = try TemporaryDirectory("atimes-reference")
+        var lines: [String: [String]] = [:]
+        var atimes: [String: [String: Int]] = [:]
+        for tool in ["rsync", "swsync"] {
+            let run = scratch.path + "/" + tool
+            try makeDirectory(run)
+            try Self.build(run)
+            let output = try Subprocess.run(tool == "rsync" ? Tools.rsync! : Tools.swsync,
+                ["-aiiUU", reference, "src/", "new/"], in: run, outputPrefix: scratch.path + "/" + tool + "-out")
+            try #require(output.termination == .exited(0), "\(tool): \(output.stderrText)")
+            lines[tool] = output.stdoutText.split(separator: "\n").map(String.init).sorted()
+            atimes[tool] = Self.accessTimes(run + "/new").merging(
+                Self.accessTimes(run + "/dst").map { ("dst/" + $0.key, $0.value) }) { a, _ in a }
+            // rsync reads copy-dest files without O_NOATIME, which moves their atimes; swsync leaves them.
+            if reference.hasPrefix("--copy-dest") { atimes[tool] = atimes[tool]!.filter { !$0.key.hasPrefix("dst/") } }
+        }
+        #expect(lines["swsync"] == lines["rsync"], "itemize lines differ")
+        #expect(atimes["swsync"] == atimes["rsync"], "atimes differ")
+        #expect(lines["rsync"]!.contains { $0.hasSuffix("......u.. same") }, "rsync matched no reference file")
+    }
+
+    /// `--list-only -U` has rsync's access-time column (blank for directories), locally and from a peer.
+    @Test(arguments: [Mode.local, Mode.pull])
+    func listOnlyShowsAccessTimes(_ mode: Mode) throws {
+        let host = mode == .local ? nil : try RemoteHost.sharedHost()
+        let scratch = try TemporaryDirectory("atimes-list")
+        var listings: [String: String] = [:]
+        for tool in ["rsync", "swsync"] {
+            // A tree each: reading a symlink moves its atime, so the second tool would list the first one's read.
+            let run = scratch.path + "/" + tool
+            try makeDirectory(run)
+            try Self.build(run)
+            let source = host?.remote(run + "/src/") ?? "src/"
+            let arguments = ["-rlU", "--list-only", source]
+            let capture = scratch.path + "/" + tool + "-out"
+            let output: ProcessOutput
+            if let host {
+                output = tool == "rsync" ? try host.runRsync(arguments, in: run, outputPrefix: capture)
+                    : try host.runSwsync(arguments, transport: .libssh, in: run, outputPrefix: capture)
+            } else {
+                output = try Subprocess.run(tool == "rsync" ? Tools.rsync! : Tools.swsync, arguments, in: run,
+                    outputPrefix: capture)
+            }
+            try #require(output.termination == .exited(0), "\(tool): \(output.stderrText)")
+            listings[tool] = output.stdoutText
+        }
+        #expect(listings["swsync"] == listings["rsync"])
+        // rsync's column is there: the atime of `same`, as local time.
+        var seconds = time_t(Self.recent - 100)
+        var parts = tm()
+        localtime_r(&seconds, &parts)
+        var text = [CChar](repeating: 0, count: 32)
+        let length = strftime(&text, text.count, "%Y/%m/%d %H:%M:%S", &parts)
+        let stamp = String(decoding: text.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        #expect(listings["rsync"]!.contains(stamp + " same"), "\(listings["rsync"]!)")
+    }
+
     /// `--super` and `--no-super` change what the receiver attempts (here as root: `-o` without the
     /// super-user's chown under `--no-super`).
     @Test(.enabled(if: isRoot, "run as root"),

@@ -77,14 +77,26 @@ enum ListOnly {
         return SwsyncCommand.end(outcome.status, error: outcome.error)
     }
 
-    /// "drwxr-xr-x          4,096 2026/11/23 05:20:00 name".
+    /// "drwxr-xr-x          4,096 2026/11/23 05:20:00 name", with `-U` the access time after the modification
+    /// time (blank for a directory), and rsync's "*missing" line for a `--delete-missing-args` name.
     static func line(_ entry: FileEntry, options: SyncOptions, keepHighBit: Bool) -> String {
+        let name = OutputEscaper.escape(entry.name, keepHighBit: keepHighBit)
+        let timeWidth = 20  // " YYYY/MM/DD hh:mm:ss"
+        if entry.isMissingArgument {
+            let label = "*missing"
+            let width = 10 + 1 + 14 + timeWidth + (options.atimes > 0 ? timeWidth : 0)
+            return label + String(repeating: " ", count: max(0, width - label.count)) + " " + name
+        }
         let permissions = PermissionString.render(entry.status.mode, kind: entry.kind)
         var size = NumberFormat.integer(entry.kind == .symlink ? entry.countedSize : entry.status.size,
             level: options.humanReadable)
         if size.count < 14 { size = String(repeating: " ", count: 14 - size.count) + size }
-        var text = permissions + " " + size + " " + Clock.format(epochSeconds: entry.status.mtime.seconds) + " "
-            + OutputEscaper.escape(entry.name, keepHighBit: keepHighBit)
+        var text = permissions + " " + size + " " + Clock.format(epochSeconds: entry.status.mtime.seconds)
+        if options.atimes > 0 {
+            text += entry.kind == .directory
+                ? String(repeating: " ", count: timeWidth) : " " + Clock.format(epochSeconds: entry.status.atime)
+        }
+        text += " " + name
         if entry.kind == .symlink && options.links, let target = entry.symlinkTarget {
             text += " -> " + OutputEscaper.escape(target, keepHighBit: keepHighBit)
         }

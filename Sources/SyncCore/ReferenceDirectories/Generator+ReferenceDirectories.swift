@@ -20,22 +20,28 @@ extension Generator {
         guard let kind = references.kind else { return false }
         var contentMatch: (path: [UInt8], location: FileLocation, attributes: ItemizeFlags)?
         for (candidate, location, _, attributes) in references.sameData(as: entry) {
-            guard attributes.isEmpty else {
+            guard ReferenceDirectories<FS>.matches(attributes) else {
                 if contentMatch == nil { contentMatch = (candidate, location, attributes) }
                 continue
             }
             switch kind {
             case .compare:
-                report(entry, flags: [])
+                report(entry, flags: attributes)  // only an access time can differ here
                 return true
             case .link:
                 if !options.dryRun {
-                    do { try fs.makeHardLink(destinationLocation(path, name: entry.name), to: location) } catch { continue }
+                    let link = destinationLocation(path, name: entry.name)
+                    do { try fs.makeHardLink(link, to: location) } catch { continue }
+                    // rsync sets the source's atime on the linked inode, the reference's copy with it.
+                    if check.keepsAccessTime(.regular) {
+                        warn(receiver.finishAttributes(link, permissions: nil, owner: (nil, nil), mtime: nil,
+                            atime: entry.status.atime))
+                    }
                 }
-                report(entry, flags: [.localChange, .hardLinkName])
+                report(entry, flags: attributes.union([.localChange, .hardLinkName]))
                 return true
             case .copy:
-                return copyLocally(entry, from: candidate, at: location, to: path, attributes: [])
+                return copyLocally(entry, from: candidate, at: location, to: path, attributes: attributes)
             }
         }
         if let contentMatch {

@@ -118,7 +118,13 @@ struct ReferenceDirectories<FS: FileSystem> {
 
     /// The first file with the source's data and every preserved attribute.
     func exactMatch(for entry: FileEntry) -> (path: [UInt8], status: FileStatus)? {
-        sameData(as: entry).first { $0.attributes.isEmpty }.map { ($0.path, $0.status) }
+        sameData(as: entry).first { Self.matches($0.attributes) }.map { ($0.path, $0.status) }
+    }
+
+    /// Whether a reference file whose attributes differ in `flags` matches the source: as rsync's
+    /// `unchanged_attrs`, the access time does not count (a link made to it gets the source's afterwards).
+    static func matches(_ flags: ItemizeFlags) -> Bool {
+        flags.subtracting(.reportAccessTime).isEmpty
     }
 
     /// The first entry of `kind` under the entry's name, if any, and where it is. For a directory, one
