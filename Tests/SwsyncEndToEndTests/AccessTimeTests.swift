@@ -67,6 +67,18 @@ struct AccessTimeTests {
         return result
     }
 
+    /// `tool` ("rsync" or "swsync") in `directory`, through the test sshd when there is a `host`.
+    static func run(_ tool: String, _ arguments: [String], host: RemoteHost?, in directory: String, capture: String)
+        throws -> ProcessOutput
+    {
+        if let host {
+            return tool == "rsync" ? try host.runRsync(arguments, in: directory, outputPrefix: capture)
+                : try host.runSwsync(arguments, transport: .libssh, in: directory, outputPrefix: capture)
+        }
+        return try Subprocess.run(tool == "rsync" ? Tools.rsync! : Tools.swsync, arguments, in: directory,
+            outputPrefix: capture)
+    }
+
     @Test(arguments: cases)
     func matchesRsync(_ testCase: Case) throws {
         let host = testCase.mode == .local ? nil : try RemoteHost.sharedHost()
@@ -86,14 +98,7 @@ struct AccessTimeTests {
             }
             let arguments = testCase.options + operands
             let capture = scratch.path + "/" + tool + "-out"
-            let output: ProcessOutput
-            if let host {
-                output = tool == "rsync" ? try host.runRsync(arguments, in: run, outputPrefix: capture)
-                    : try host.runSwsync(arguments, transport: .libssh, in: run, outputPrefix: capture)
-            } else {
-                output = try Subprocess.run(tool == "rsync" ? Tools.rsync! : Tools.swsync, arguments, in: run,
-                    outputPrefix: capture)
-            }
+            let output = try Self.run(tool, arguments, host: host, in: run, capture: capture)
             try #require(output.termination == .exited(0),
                 Comment(rawValue: "\(tool) ended with \(output.termination): \(output.stderrText)"))
             lines[tool] = output.stdoutText.split(separator: "\n").map(String.init).sorted()
@@ -150,14 +155,7 @@ struct AccessTimeTests {
             let source = host?.remote(run + "/src/") ?? "src/"
             let arguments = ["-rlU", "--list-only", source]
             let capture = scratch.path + "/" + tool + "-out"
-            let output: ProcessOutput
-            if let host {
-                output = tool == "rsync" ? try host.runRsync(arguments, in: run, outputPrefix: capture)
-                    : try host.runSwsync(arguments, transport: .libssh, in: run, outputPrefix: capture)
-            } else {
-                output = try Subprocess.run(tool == "rsync" ? Tools.rsync! : Tools.swsync, arguments, in: run,
-                    outputPrefix: capture)
-            }
+            let output = try Self.run(tool, arguments, host: host, in: run, capture: capture)
             try #require(output.termination == .exited(0), "\(tool): \(output.stderrText)")
             listings[tool] = output.stdoutText
         }
