@@ -37,11 +37,13 @@ let package = Package(
         .target(name: "SyncPlatform", dependencies: ["SyncCore", "CSyncShims"]),
         // The remote protocol's pure half: frames, hello, messages, file-list codec, path checks. No I/O.
         .target(name: "SyncProtocol", dependencies: ["SyncCore"]),
+        // --iconv: charset conversions of names through glibc's iconv, one typed wrapper.
+        .target(name: "SyncCharset"),
         // The remote-shell transports: libssh in process, or an external `-e` command over pipes.
         .target(name: "SyncSSH", dependencies: ["SyncCore", "CLibSSH"]),
         // The remote roles: the connection to the peer, the sender, the receiving side, the server.
-        .target(name: "SyncRemote", dependencies: ["SyncCore", "SyncProtocol", "SyncSSH", "SyncPlatform"]),
-        .target(name: "SwsyncCLI", dependencies: ["SyncCore", "SyncPlatform", "SyncRemote", "SyncSSH"]),
+        .target(name: "SyncRemote", dependencies: ["SyncCore", "SyncProtocol", "SyncSSH", "SyncPlatform", "SyncCharset"]),
+        .target(name: "SwsyncCLI", dependencies: ["SyncCore", "SyncPlatform", "SyncRemote", "SyncSSH", "SyncCharset"]),
         .executableTarget(name: "swsync", dependencies: ["SwsyncCLI", "CSyncShims"]),
         // libFuzzer target for the delta decoders and patcher; see Scripts/fuzz-delta. A normal build gets a
         // plain `main` that replays input files, so it links without libFuzzer.
@@ -61,6 +63,7 @@ let package = Package(
             name: "SyncPlatformTests", dependencies: ["SyncPlatform", "SyncCore", "SyncTestSupport", "CSyncShims"]),
         .testTarget(
             name: "SwsyncEndToEndTests", dependencies: ["SyncTestSupport"], exclude: ["Support/hostile_peer.py", "Support/hostile_receiver.py"]),
+        .testTarget(name: "SyncCharsetTests", dependencies: ["SyncCharset", "SyncTestSupport"]),
         .testTarget(name: "SyncSSHTests", dependencies: ["SyncSSH", "SyncCore", "SyncTestSupport"]),
     ]
 )

@@ -1,6 +1,7 @@
 import Dispatch
 import Glibc
 import Synchronization
+import SyncCharset
 import SyncCore
 import SyncPlatform
 import SyncProtocol
@@ -13,20 +14,31 @@ import SyncSSH
 // come from the file: the generator, receiver and checks are those of a pull.
 
 extension RemoteRun {
-    /// A local run with `--write-batch` or `--only-write-batch`: the sender on a thread of its own, the
-    /// generator and receiver on this one, with `recorder` keeping what the sender sends.
-    public static func writeBatchLocally(sources: [[UInt8]], destination: [UInt8], options: SyncOptions,
-        observer: TransferObserver, recorder: BatchRecorder, progressCounts: (@escaping ProgressCounts) -> Void,
+    /// A local run with `--write-batch` or `--only-write-batch` (`recorder` keeping what the sender sends),
+    /// or with `--iconv` (the sender's names in LOCAL, the receiving half's in REMOTE, as in rsync's forked
+    /// server): the sender on a thread of its own, the generator and receiver on this one.
+    public static func runLocallyInPair(sources: [[UInt8]], destination: [UInt8], options: SyncOptions,
+        observer: TransferObserver, recorder: BatchRecorder?, progressCounts: (@escaping ProgressCounts) -> Void,
         isInterrupted: @escaping @Sendable () -> Bool) -> Outcome
     {
         var options = options
         options.compress = false  // nothing crosses a wire; the batch holds its data plain
         options.timeout = nil  // both ends are this process; a local run has no peer to wait for
+        var receiverOptions = options
+        receiverOptions.charset = options.peerCharset
+        // The receiving half's lines name its entries in REMOTE; the console shows them in LOCAL.
+        var display: CharsetConverter?
+        if let local = options.charset, let remote = options.peerCharset,
+            let localSet = try? NameCharset(local), let remoteSet = try? NameCharset(remote)
+        {
+            display = try? CharsetConverter(from: remoteSet.charset, to: localSet.charset)
+        }
         let ends: (SocketPairTransport, SocketPairTransport)
         do { ends = try SocketPairTransport.pair() } catch {
             return Outcome(status: error.status, error: error, stats: TransferStats())
         }
         let locked = LockedObserver(observer, alsoInterruptedWhen: { false })
+        let receiving: TransferObserver = display.map { RecodingObserver(locked, converter: $0) } ?? locked
         let senderDone = DispatchSemaphore(value: 0)
         let senderOptions = options
         let senderEnd = ends.0
@@ -48,8 +60,9 @@ extension RemoteRun {
             senderDone.wait()
             return Outcome(status: error.status, error: error, stats: TransferStats())
         }
-        let received = receive(connection, destination: destination, options: options, observer: locked,
-            progressCounts: progressCounts, isInterrupted: isInterrupted, recorder: recorder)
+        let received = receive(connection, destination: destination, options: receiverOptions, observer: receiving,
+            progressCounts: progressCounts, isInterrupted: isInterrupted, recorder: recorder,
+            showsHighBit: options.charset == nil)
         ends.1.closeWrite()
         senderDone.wait()
         return Outcome(status: received.status, error: received.error, stats: received.stats,

@@ -1,5 +1,6 @@
 import Dispatch
 import Synchronization
+import SyncCharset
 import SyncCore
 import SyncPlatform
 import SyncProtocol
@@ -33,6 +34,9 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
         /// The sender's user and group ids → ours, from its `idNames` (rsync's uid/gid mapping).
         var userIDs: [UInt32: UInt32] = [:]
         var groupIDs: [UInt32: UInt32] = [:]
+        /// `--iconv`: directories left out because their names could not be converted; their chunks (and
+        /// those below them) are read and dropped.
+        var droppedDirectories: Set<Int> = []
     }
     private let state = Mutex(State())
     private let rootReady = DispatchSemaphore(value: 0)
@@ -52,11 +56,22 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
         public static let system = IDLookup(userID: UserNames.userID, groupID: UserNames.groupID)
     }
     let lookup: IDLookup
+    /// `--iconv`: the wire's UTF-8 names to this side's charset (nil: names are taken as they come).
+    private let names: NameCharset?
+    /// Names in this side's conversion errors keep their high-bit bytes (a client's own lines; a server's,
+    /// and a local run's receiving half, are escaped, as rsync's server prints them).
+    public var showsHighBit: Bool
+    /// `--iconv`: where this side's conversion errors go (the run's observer).
+    public var observer: TransferObserver?
+    /// A name could not be converted: an I/O error of the list (exit 23, no deletions).
+    private let conversionFailed = Atomic<Bool>(false)
 
     public init(connection: Connection, options: SyncOptions, lookup: IDLookup = .system) {
         self.connection = connection
         self.options = options
         self.lookup = lookup
+        names = options.charset.flatMap { try? NameCharset($0) }
+        showsHighBit = options.keepHighBit
         connection.onFailure { [incoming, rootReady, listingReady] error in
             incoming.fail(error)
             rootReady.signal()
@@ -158,8 +173,13 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
             }
             guard !chunk.continues, let whole = state.open else { return 0 }
             state.open = nil
-            let listing = makeListing(whole.chunk, resolved: whole.resolved, expected: &state.expected,
+            var listing = makeListing(whole.chunk, resolved: whole.resolved, expected: &state.expected,
                 userIDs: state.userIDs, groupIDs: state.groupIDs)
+            if names != nil {
+                let parentDropped = whole.index.map { state.droppedDirectories.remove($0) != nil } ?? false
+                convertNames(&listing, parentDropped: parentDropped, dropped: &state.droppedDirectories)
+                if parentDropped { return 0 }
+            }
             if whole.index == nil {
                 var entries = listing.entries
                 var dotEntry: FileEntry?
@@ -177,6 +197,70 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
         }
         if ready == 1 { rootReady.signal() }
         if ready == 2 { listingReady.signal() }
+    }
+
+    /// `--iconv`: the listing's names and symlink targets in this side's charset. An entry that cannot be
+    /// converted is left out with rsync's error, an I/O error (exit 23, no deletions); a directory left out
+    /// keeps its chunk from reaching the generator (`dropped`), as does everything below it.
+    private func convertNames(_ listing: inout SourceListing, parentDropped: Bool, dropped: inout Set<Int>) {
+        guard let names else { return }
+        var kept: [FileEntry] = []
+        kept.reserveCapacity(listing.entries.count)
+        // The directories the walk enters, by their names here.
+        let wireSubdirectories = listing.subdirectories
+        listing.subdirectories = [:]
+        for var entry in listing.entries {
+            let wireName = PathBytes.lastComponent(entry.name)
+            if !parentDropped, convert(&entry, names) {
+                if let directory = wireSubdirectories[wireName] {
+                    listing.subdirectories[PathBytes.lastComponent(entry.name)] = directory
+                }
+                kept.append(entry)
+                continue
+            }
+            listing.hadIOError = true
+            if entry.listsContents { dropped.insert(entry.fileIndex) }
+        }
+        listing.entries = kept
+    }
+
+    /// One entry's name (its whole path, as rsync converts it) and symlink target; false, with the error
+    /// reported, when either cannot be converted or no longer makes a name the receiver accepts.
+    private func convert(_ entry: inout FileEntry, _ names: NameCharset) -> Bool {
+        let limits = ProtocolLimits.standard
+        let name: [UInt8]
+        do throws(CharsetError) {
+            name = try names.fromWire.convert(entry.name, limit: limits.maxPathLength)
+            // Peer input: the result must still be a path the receiver takes (no NUL, no new "..").
+            if name != PathBytes.dot {
+                do throws(ProtocolError) {
+                    try PathValidation.validateRelativePath(name, allowsRoot: true, limits: limits)
+                } catch { throw CharsetError.invalidSequence }
+            }
+        } catch {
+            report("filename: \(OutputEscaper.escape(entry.name, keepHighBit: showsHighBit))", error)
+            return false
+        }
+        if let target = entry.symlinkTarget {
+            do throws(CharsetError) {
+                let converted = try names.fromWire.convert(target, limit: limits.maxSymlinkTargetLength)
+                guard !converted.isEmpty, !converted.contains(0) else {
+                    throw CharsetError.invalidSequence
+                }
+                entry.symlinkTarget = converted
+            } catch {
+                report("symlink data for: \"\(OutputEscaper.escape(name, keepHighBit: showsHighBit))\"", error)
+                return false
+            }
+        }
+        entry.name = name
+        entry.sourcePath = name
+        return true
+    }
+
+    private func report(_ what: String, _ error: CharsetError) {
+        conversionFailed.store(true, ordering: .relaxed)
+        observer?.error(.bare("[receiver] cannot convert \(what) (\(error.errnoText))", role: .receiver))
     }
 
     /// The sender's ACLs with the users and groups they name as this machine numbers them (by name
@@ -278,7 +362,7 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
         if !bytes.isEmpty { connection.send(.signature(fileIndex: fileIndex, bytes: bytes)) }
     }
 
-    public var ioError: Bool { state.withLock { $0.ioError } }
+    public var ioError: Bool { state.withLock { $0.ioError } || conversionFailed.load(ordering: .relaxed) }
 
     // MARK: ListingSource
 

@@ -1,4 +1,5 @@
 import Glibc
+import SyncCharset
 import SyncCore
 import SyncPlatform
 import SyncProtocol
@@ -68,6 +69,7 @@ public enum RemoteRun {
         }
         let events = SessionEvents(observer: locked, connection: connection)
         events.isSenderClient = true
+        events.incomingNames = options.charset.flatMap { try? NameCharset($0).fromWire }
         if let recorder = client.recorder { connection.outgoingTap = { recorder.record($0) } }
         let status = send(sources, over: connection, options: options, observer: locked, events: events,
             showsProgress: options.progress && !options.quiet, progressCounts: client.progressCounts,
@@ -152,6 +154,7 @@ public enum RemoteRun {
         }
         let events = SessionEvents(observer: locked, connection: connection)
         let role = ReceivingRole(connection: connection, options: options)
+        role.observer = locked
         connection.start(handle: { (message) throws(SyncError) in
             if try role.handle(message) { return }
             try events.handle(message)
@@ -183,7 +186,7 @@ public enum RemoteRun {
 
     /// `swsync --server`: the peer's half, over our stdin and stdout. Returns the exit status.
     /// The filter rules (and with `--files-from`, the sources) come in the client's setup, after the hello.
-    public static func serve(sends: Bool, paths: [[UInt8]], options: SyncOptions,
+    public static func serve(sends: Bool, paths: [[UInt8]], options: SyncOptions, names: NameCharset? = nil,
         isInterrupted: @escaping @Sendable () -> Bool, onTimeout: @escaping TimeoutHandler) -> Int32
     {
         let transport = StandardStreams()
@@ -209,7 +212,7 @@ public enum RemoteRun {
             }
         }
         let observer = ForwardingObserver(connection: connection, sendsItems: options.serverSendsItems,
-            interrupted: isInterrupted)
+            outgoingNames: names?.toWire, interrupted: isInterrupted)
         if sends {
             ServerConfinement.confineSender(sources: paths, options: options, observer: observer)
             let events = SessionEvents(observer: observer, connection: connection)
@@ -274,15 +277,17 @@ public enum RemoteRun {
     /// The generator's and receiver's side, for a pull's client and a push's server.
     static func receive(_ connection: Connection, destination: [UInt8], options: SyncOptions,
         observer: TransferObserver, progressCounts: (@escaping ProgressCounts) -> Void,
-        isInterrupted: @escaping @Sendable () -> Bool, recorder: BatchRecorder? = nil) -> Received
+        isInterrupted: @escaping @Sendable () -> Bool, recorder: BatchRecorder? = nil, showsHighBit: Bool = true)
+        -> Received
     {
         let fs = PosixFileSystem(trust: options.symlinkTrust, dataWrites: DataWrites(options))
         return options.fakeSuper
             ? receive(connection, destination: destination, options: options, observer: observer,
                 progressCounts: progressCounts, isInterrupted: isInterrupted, fs: FakeSuperFileSystem(base: fs, side: .receiver),
-                recorder: recorder)
+                recorder: recorder, showsHighBit: showsHighBit)
             : receive(connection, destination: destination, options: options, observer: observer,
-                progressCounts: progressCounts, isInterrupted: isInterrupted, fs: fs, recorder: recorder)
+                progressCounts: progressCounts, isInterrupted: isInterrupted, fs: fs, recorder: recorder,
+                showsHighBit: showsHighBit)
     }
 
     /// What the receiving side's run ends with.
@@ -295,11 +300,15 @@ public enum RemoteRun {
 
     private static func receive<FS: FileSystem>(_ connection: Connection, destination: [UInt8], options: SyncOptions,
         observer: TransferObserver, progressCounts: (@escaping ProgressCounts) -> Void,
-        isInterrupted: @escaping @Sendable () -> Bool, fs: FS, recorder: BatchRecorder?) -> Received
+        isInterrupted: @escaping @Sendable () -> Bool, fs: FS, recorder: BatchRecorder?, showsHighBit: Bool) -> Received
     {
         let events = SessionEvents(observer: observer, connection: connection)
         events.isServer = observer is ForwardingObserver
         let role = ReceivingRole(connection: connection, options: options)
+        role.observer = observer
+        // A server's conversion errors are escaped as rsync's server prints them; a local run's receiving
+        // half says so through `showsHighBit`.
+        role.showsHighBit = role.showsHighBit && showsHighBit && !events.isServer
         connection.roleName = "receiver"
         connection.start(handle: { (message) throws(SyncError) in
             recorder?.record(message)

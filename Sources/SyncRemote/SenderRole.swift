@@ -1,6 +1,7 @@
 import Dispatch
 import Glibc
 import Synchronization
+import SyncCharset
 import SyncCore
 import SyncPlatform
 import SyncProtocol
@@ -16,6 +17,10 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
     let connection: Connection
     let observer: TransferObserver
     private let skipCompress: SkipCompressList
+    /// `--iconv`: this side's names to the wire's UTF-8 (nil: names travel as they are).
+    private let names: NameCharset?
+    /// `--iconv`: the wire names of the listing being sent, by entry (the chunk's "." entry aside).
+    private var wireNames: [(name: [UInt8], target: [UInt8]?)]?
 
     /// Source paths of the regular files listed, by file index (rsync's sender keeps its file list too).
     private let files = Mutex<[Int: ListedFile]>([:])
@@ -85,6 +90,7 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
         self.connection = connection
         self.observer = observer
         skipCompress = options.skipCompress.map { SkipCompressList(option: $0) } ?? .rsyncDefault
+        names = options.charset.flatMap { try? NameCharset($0) }
     }
 
     /// The status of the sender's part of the run.
@@ -139,9 +145,10 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
     /// the thread `startAnswering` started).
     public func sendFileList(tree: SourceTree) throws(SyncError) {
         var builder = FileListBuilder(fs: fs, options: options)
-        let root = builder.listRoot(of: tree, observer: observer)
+        var root = builder.listRoot(of: tree, observer: observer)
         if let failure = root.listing.fatalError { throw failure }
         root.listing.deliverMessages(to: observer)
+        convertNames(&root.listing)
         var ioError = root.ioError || root.listing.hadIOError
         // A subdirectory's chunk names the index of its entry: its listing's first index plus its position.
         var walk = PreOrderWalk(root: root.listing, mark: nextIndex + (root.dotEntry == nil ? 0 : 1),
@@ -151,10 +158,11 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
         while let subdirectory = walk.next() {
             // Interrupted: no fileListDone for a list cut short; the end of the stream tells the peer.
             if connection.failure != nil || observer.isInterrupted { return }
-            let listing = builder.list(subdirectory.source, relativeName: subdirectory.entry.name)
+            var listing = builder.list(subdirectory.source, relativeName: subdirectory.entry.name)
             connection.noteProgress()
             if let failure = listing.fatalError { throw failure }
             listing.deliverMessages(to: observer)
+            convertNames(&listing)
             ioError = ioError || listing.hadIOError
             walk.enter(listing, mark: nextIndex)
             sendChunk(listing, directoryIndex: subdirectory.parentMark + subdirectory.position,
@@ -178,7 +186,10 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
         chunk.isContentDirectory = listing.isContentDirectory
         chunk.carriesAccessTimes = options.atimes > 0
         if let dotEntry { chunk.entries.append(wire(dotEntry, in: listing)) }
-        chunk.entries += listing.entries.map { wire($0, in: listing) }
+        for (position, entry) in listing.entries.enumerated() {
+            chunk.entries.append(wire(entry, in: listing, converted: wireNames?[position]))
+        }
+        wireNames = nil
         sendIDNames(for: chunk)
         connection.send(.fileListChunk(chunk))
     }
@@ -227,7 +238,9 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
     }
 
     /// The wire form of one entry, numbered; regular files are remembered for the requests.
-    private func wire(_ entry: FileEntry, in listing: SourceListing) -> WireFileEntry {
+    private func wire(_ entry: FileEntry, in listing: SourceListing,
+        converted: (name: [UInt8], target: [UInt8]?)? = nil) -> WireFileEntry
+    {
         let index = nextIndex
         nextIndex += 1
         listed.store(nextIndex, ordering: .relaxed)
@@ -251,6 +264,10 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
                 SecurityAttributes(accessACL: security.accessACL, defaultACL: security.defaultACL))
         }
         if options.atimes > 0 && !entry.isDirectory { wire.atime = entry.status.atime }
+        if let converted {
+            wire.name = PathBytes.lastComponent(converted.name)
+            if entry.kind == .symlink { wire.symlinkTarget = converted.target }
+        }
         if entry.name == PathBytes.dot { wire.name = PathBytes.dot }
         wire.isPassedThrough = entry.isPassedThrough
         if entry.isDirectory { wire.descends = listing.descends(into: entry, recursive: options.recursive) }
@@ -262,6 +279,47 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
             if options.checksum && file.isRegular { wire.checksum = try? fs.openListedFile(file.address).checksum() }
         }
         return wire
+    }
+
+    /// `--iconv`: each entry's path and symlink target in the wire's UTF-8, kept for `sendChunk`. An entry
+    /// that cannot be converted is left out of the listing (and so never entered) with rsync's error, a
+    /// sender I/O error: exit 23, no deletions (rsync's `send_file_entry`).
+    private func convertNames(_ listing: inout SourceListing) {
+        guard let names else { return }
+        var kept: [FileEntry] = []
+        var converted: [(name: [UInt8], target: [UInt8]?)] = []
+        kept.reserveCapacity(listing.entries.count)
+        converted.reserveCapacity(listing.entries.count)
+        let limits = ProtocolLimits.standard
+        for entry in listing.entries {
+            let name: [UInt8]
+            do throws(CharsetError) {
+                name = try names.toWire.convert(entry.name, limit: limits.maxPathLength)
+            } catch {
+                cannotConvert("filename: \(OutputEscaper.escape(entry.name, keepHighBit: options.keepHighBit))", error)
+                listing.hadIOError = true
+                continue
+            }
+            var target: [UInt8]?
+            if entry.kind == .symlink, let original = entry.symlinkTarget, options.links {
+                do throws(CharsetError) {
+                    target = try names.toWire.convert(original, limit: limits.maxSymlinkTargetLength)
+                } catch {
+                    let shown = OutputEscaper.escape(fs.absolute(entry.sourcePath), keepHighBit: options.keepHighBit)
+                    cannotConvert("symlink data for: \"\(shown)\"", error)
+                    listing.hadIOError = true
+                    continue
+                }
+            }
+            kept.append(entry)
+            converted.append((name, target))
+        }
+        listing.entries = kept
+        wireNames = converted
+    }
+
+    private func cannotConvert(_ what: String, _ error: CharsetError) {
+        observer.error(.bare("[sender] cannot convert \(what) (\(error.errnoText))", role: .sender))
     }
 
     /// `--remove-source-files`: the receiver has `file` in place; remove it if it is still as listed.

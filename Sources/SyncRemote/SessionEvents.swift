@@ -1,5 +1,6 @@
 import Dispatch
 import Synchronization
+import SyncCharset
 import SyncCore
 import SyncProtocol
 
@@ -18,6 +19,8 @@ final class SessionEvents: @unchecked Sendable {
     var isServer = false
     /// The client of a push: items go through the sender, which shows them as it sends their files.
     var itemSink: ((ItemizedChange) -> Void)?
+    /// `--iconv` on a client: the peer's UTF-8 names in its itemize and deletion lines to this side's charset.
+    var incomingNames: CharsetConverter?
 
     init(observer: TransferObserver, connection: Connection) {
         self.observer = observer
@@ -32,9 +35,11 @@ final class SessionEvents: @unchecked Sendable {
             if !isServer { log.deliver(to: observer) }
         case .itemize(let record):
             var item = record.item
+            if let incomingNames { item = item.recoded(incomingNames) }
             item.isSentFromHere = isSenderClient
             if let itemSink { itemSink(item) } else { observer.report(item) }
-        case .deleted(let name, let kind): observer.reportDeletion(name: name, kind: kind)
+        case .deleted(let name, let kind):
+            observer.reportDeletion(name: incomingNames?.displayed(name) ?? name, kind: kind)
         case .stats(let stats): peer.withLock { $0.stats = stats.stats }
         case .goodbye(let status):
             peer.withLock { $0.status = status }
@@ -104,17 +109,25 @@ final class ForwardingObserver: TransferObserver, @unchecked Sendable {
     let interrupted: @Sendable () -> Bool
     /// The client shows or logs itemized changes (`--server-items`); otherwise they stay here.
     let sendsItems: Bool
+    /// `--iconv`: this side's names to the wire's UTF-8 in the lines sent to the client.
+    let outgoingNames: CharsetConverter?
 
-    init(connection: Connection, sendsItems: Bool, interrupted: @escaping @Sendable () -> Bool) {
+    init(connection: Connection, sendsItems: Bool, outgoingNames: CharsetConverter? = nil,
+        interrupted: @escaping @Sendable () -> Bool)
+    {
         self.connection = connection
         self.sendsItems = sendsItems
+        self.outgoingNames = outgoingNames
         self.interrupted = interrupted
     }
 
     func report(_ item: ItemizedChange) {
-        if sendsItems { connection.send(.itemize(ItemizeRecord(item))) }
+        guard sendsItems else { return }
+        connection.send(.itemize(ItemizeRecord(outgoingNames.map { item.recoded($0) } ?? item)))
     }
-    func reportDeletion(name: [UInt8], kind: FileKind) { connection.send(.deleted(name: name, kind: kind)) }
+    func reportDeletion(name: [UInt8], kind: FileKind) {
+        connection.send(.deleted(name: outgoingNames?.displayed(name) ?? name, kind: kind))
+    }
     func info(_ text: String) { connection.send(.log(LogMessage(.info, text))) }
     func error(_ text: String, role: Role?) { error(Diagnostic(text, role: role)) }
     func error(_ diagnostic: Diagnostic) {

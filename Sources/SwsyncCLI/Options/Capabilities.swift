@@ -8,7 +8,7 @@ enum Capabilities {
         ("socketpairs", "false"), ("symlinks", "true"), ("symtimes", "true"), ("hardlinks", "true"),
         ("hardlink_specials", "false"), ("hardlink_symlinks", "false"), ("IPv6", "true"), ("atimes", "true"),
         ("batchfiles", "true"), ("inplace", "true"), ("append", "true"), ("ACLs", "true"), ("ACL_at", "true"),
-        ("xattrs", "true"), ("secluded_args", "\"optional\""), ("iconv", "false"), ("prealloc", "true"),
+        ("xattrs", "true"), ("secluded_args", "\"optional\""), ("iconv", "true"), ("prealloc", "true"),
         ("stop_at", "true"), ("crtimes", "false"),
     ]
     static let checksums = ["xxh128", "xxh3", "xxh64"]

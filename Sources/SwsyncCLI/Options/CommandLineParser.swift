@@ -1,4 +1,5 @@
 import Glibc
+import SyncCharset
 import SyncCore
 
 /// Parses argv with rsync's grammar: bundled short options (`-avz`), values as `--opt=v`, `--opt v`,
@@ -160,6 +161,17 @@ public enum CommandLineParser {
             throw .syntax("--secluded-args conflicts with --old-args.")
         }
         var options = command.options
+        // rsync: RSYNC_ICONV stands for --iconv on a client given neither it nor --no-iconv, nor -s.
+        if !command.iconvGiven && !command.server && command.secludedArgs != true,
+            let value = getenv("RSYNC_ICONV"), value.pointee != 0
+        {
+            command.iconvText = String(cString: value)
+        }
+        if let text = command.iconvText, let spec = IconvSpec(text, isServer: command.server) {
+            (options.charset, options.peerCharset) = (spec.local, spec.remote)
+        } else {
+            (options.charset, options.peerCharset) = (nil, nil)
+        }
         // rsync treats --delete-delay as a kind of --delete-during, so that pair is allowed.
         if command.deleteTimings == ["during", "delay"] {
             options.deleteTiming = .delay

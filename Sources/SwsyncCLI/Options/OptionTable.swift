@@ -361,6 +361,10 @@ enum OptionTable {
         flag(["blocking-io"], nil, { _, _ in }),
         value(["rsync-path"]) { command, text in command.options.rsyncPath = text },
         value(["copy-as"]) { command, text in command.copyAs = text },
+        // --iconv=LOCAL,REMOTE: split once the whole line is read (a server takes the part after the comma).
+        OptionSpec(names: ["iconv"], short: nil, takesValue: true,
+            apply: { command, text in (command.iconvText, command.iconvGiven) = (text, true) },
+            negate: { command in (command.iconvText, command.iconvGiven) = (nil, true) }),
         value(["remote-option"], "M") { command, text in
             guard text.hasPrefix("-") else { throw SyncError.syntax("Remote option must start with a dash: \(text)") }
             command.remoteOptions.append(text)

@@ -52,6 +52,10 @@ public struct ParsedCommandLine: Sendable {
     /// `-s`/`--secluded-args` (true) or `--no-secluded-args` (false): accepted (swsync's protocol never
     /// passes names through the remote shell); it turns `RSYNC_OLD_ARGS` off, as in rsync.
     var secludedArgs: Bool?
+    /// `--iconv=SPEC` as given (nil after `--no-iconv`), and whether either was given (otherwise
+    /// `RSYNC_ICONV` may name one).
+    var iconvText: String?
+    var iconvGiven = false
     /// `--old-dirs`: `--dirs` as old rsyncs did it (`-r` with `- /*/*`).
     var oldDirs = false
     /// Whether `--usermap`/`--groupmap` came from `--chown` (rsync refuses to mix them).

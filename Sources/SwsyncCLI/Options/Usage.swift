@@ -95,6 +95,8 @@ enum Usage {
         --rsh=COMMAND, -e        the remote shell to use (default: the built-in SSH client)
         --rsync-path=PROGRAM     the program to run on the remote machine (default: swsync)
         --remote-option=OPT, -M  send OPTION to the remote side only
+        --iconv=CONVERT_SPEC     request charset conversion of filenames (LOCAL,REMOTE; "-": none)
+        --no-iconv               no charset conversion (overrides RSYNC_ICONV)
         --ipv4, -4               prefer IPv4
         --ipv6, -6               prefer IPv6
         --blocking-io            accepted; swsync's transports manage their pipes

@@ -77,18 +77,8 @@ enum BatchTransfer {
             return Transfer.runRemote(command: command, options: options, sources: command.positional.dropLast().map { $0 },
                 destination: destination, recorder: recorder)
         }
-        let (observer, logFile) = Transfer.makeObserver(options: options, receiving: false)
-        let start = Clock.now()
-        let outcome = RemoteRun.writeBatchLocally(sources: sources, destination: Array(destination.utf8),
-            options: options, observer: observer, recorder: recorder,
-            progressCounts: { observer.progressCounts = $0 }, isInterrupted: { Signals.interrupted })
-        observer.flush()
-        var stats = outcome.stats
-        Transfer.estimateWireBytes(&stats)
-        if let failure = recorder.finish(stats: stats) { return SwsyncCommand.end(.fileIO, error: failure) }
-        if let error = outcome.error { return SwsyncCommand.end(outcome.status, error: error) }
-        return Transfer.finish(outcome.status, stats: stats, elapsed: Clock.now() - start,
-            deletionsSkipped: outcome.deletionsSkipped, options: options, observer: observer, logFile: logFile).rawValue
+        return Transfer.runInPair(sources: sources, destination: Array(destination.utf8), options: options,
+            recorder: recorder)
     }
 
     /// `--read-batch=NAME DEST`: the batch's flags replace the command line's (rsync's

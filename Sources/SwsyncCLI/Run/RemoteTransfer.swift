@@ -146,6 +146,8 @@ enum RemoteTransfer {
                 words.append("--only-write-batch=X")
             case "super":
                 continue  // below: only the receiving end's counts
+            case "iconv":
+                continue  // below: the peer is told its part alone
             case "files-from":
                 // The client expands the list into its sources; the peer needs the flags it implied.
                 if options.relative { words.append("--relative") }
@@ -157,6 +159,8 @@ enum RemoteTransfer {
         }
         // rsync passes --super to a receiving peer only; --no-super stays with the client, like the sender's.
         if options.superUser == true && !sends { words.append("--super") }
+        // --iconv=LOCAL,REMOTE: the peer converts with REMOTE (rsync's server_options).
+        if let peer = options.peerCharset { words.append("--iconv=" + peer) }
         // -M: passed on as given (rsync's remote options, also what the client does not forward).
         words += command.remoteOptions
         // The server reports each itemized change only when this client shows or logs it.

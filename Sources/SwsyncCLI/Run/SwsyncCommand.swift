@@ -1,4 +1,5 @@
 import Glibc
+import SyncCharset
 import SyncCore
 import SyncPlatform
 import SyncRemote
@@ -52,6 +53,9 @@ public enum SwsyncCommand {
         if let refusal = BatchTransfer.refusal(command) { return refusal }
         if let refusal = refuseDaemonUse(command) { return refusal }
         let isRemote = positional.count > 1 && positional.contains(where: RemotePath.isRemote)
+        if let refusal = refuseCharsets(options, localRun: !isRemote && positional.count > 1 && !options.listOnly) {
+            return refusal
+        }
         let listsRemote = (positional.count == 1 || options.listOnly) && positional.contains(where: RemotePath.isRemote)
         if listsRemote {
             guard positional.count == 1 else {
@@ -165,6 +169,27 @@ public enum SwsyncCommand {
         return nil
     }
 
+    /// `--iconv`: rsync's refusal of a charset iconv does not know, before anything starts (exit 4). A local
+    /// run's receiving half (REMOTE) is asked first, as rsync's forked server is; when it alone fails, the
+    /// sender finds its peer gone (exit 12), as rsync's does.
+    static func refuseCharsets(_ options: SyncOptions, localRun: Bool) -> Int32? {
+        var failed: ExitStatus?
+        if localRun, let remote = options.peerCharset {
+            do throws(NameCharset.OpenError) { _ = try NameCharset(remote) } catch {
+                writeStderr(error.message + "\n")
+                failed = .streamIO
+            }
+        }
+        if let local = options.charset {
+            do throws(NameCharset.OpenError) { _ = try NameCharset(local) } catch {
+                writeStderr(error.message + "\n")
+                return end(.unsupported)
+            }
+        }
+        guard let failed else { return nil }
+        return end(failed, error: SyncError(failed, "connection unexpectedly closed (0 bytes received so far) [sender]"))
+    }
+
     /// `swsync --server [--sender] OPTIONS . PATH...`: the peer's half of a remote run, on stdin/stdout.
     static func serve(_ command: ParsedCommandLine) -> Int32 {
         var options = command.options
@@ -174,6 +199,15 @@ public enum SwsyncCommand {
             options.writesBatchOnly = true
         }
         if let failure = becomeCopyAsUser(command) { return failure }
+        // --iconv: a charset iconv does not know ends the server before its hello (the client then finds
+        // the connection closed, exit 12, as rsync's does).
+        var names: NameCharset?
+        if let charset = options.charset {
+            do throws(NameCharset.OpenError) { names = try NameCharset(charset) } catch {
+                writeStderr(error.message + "\n")
+                return end(.unsupported)
+            }
+        }
         var paths = command.positional.map { Array($0.utf8) }
         if paths.first == PathBytes.dot { paths.removeFirst() }
         guard !paths.isEmpty else { return fail(SyncError(.syntax, "--server: no path given")) }
@@ -194,7 +228,7 @@ public enum SwsyncCommand {
         Signals.install()
         signal(SIGPIPE, SIG_IGN)
         // The client prints the server's timeout; the server only ends.
-        return RemoteRun.serve(sends: command.serverSends, paths: paths, options: options,
+        return RemoteRun.serve(sends: command.serverSends, paths: paths, options: options, names: names,
             isInterrupted: { Signals.interrupted }, onTimeout: { _ in exit(ExitStatus.timeout.rawValue) })
     }
 

@@ -7,6 +7,9 @@ import SyncRemote
 /// then prints the summary and `--stats` as rsync does.
 enum Transfer {
     static func run(sources: [[UInt8]], destination: [UInt8], options: SyncOptions) -> Int32 {
+        // --iconv: the receiving half has names of its own charset, as rsync's forked server: the sender and
+        // the receiving side run over a socket pair in this process, names converted on the way.
+        if options.charset != nil { return runInPair(sources: sources, destination: destination, options: options) }
         let fs = PosixFileSystem(trust: options.symlinkTrust, dataWrites: DataWrites(options))
         guard options.fakeSuper || options.receiverFakeSuper else {
             return run(sources: sources, destination: destination, options: options, fs: fs, sourceFileSystem: nil)
@@ -37,6 +40,24 @@ enum Transfer {
         let status = finish(generator.exitStatus, stats: stats, elapsed: elapsed,
             deletionsSkipped: generator.deletionsSkipped, options: options, observer: observer, logFile: logFile)
         return status.rawValue
+    }
+
+    /// A local run whose sender and receiving side meet over a socket pair (`RemoteRun.runLocallyInPair`).
+    static func runInPair(sources: [[UInt8]], destination: [UInt8], options: SyncOptions,
+        recorder: BatchRecorder? = nil) -> Int32
+    {
+        let (observer, logFile) = makeObserver(options: options, receiving: false)
+        let start = Clock.now()
+        let outcome = RemoteRun.runLocallyInPair(sources: sources, destination: destination, options: options,
+            observer: observer, recorder: recorder, progressCounts: { observer.progressCounts = $0 },
+            isInterrupted: { Signals.interrupted })
+        observer.flush()
+        var stats = outcome.stats
+        estimateWireBytes(&stats)
+        if let failure = recorder?.finish(stats: stats) { return SwsyncCommand.end(.fileIO, error: failure) }
+        if let error = outcome.error { return SwsyncCommand.end(outcome.status, error: error) }
+        return finish(outcome.status, stats: stats, elapsed: Clock.now() - start,
+            deletionsSkipped: outcome.deletionsSkipped, options: options, observer: observer, logFile: logFile).rawValue
     }
 
     /// A run with a remote end (`host:path` as the destination or the sources).

@@ -69,6 +69,11 @@ public struct SyncOptions: Sendable {
     public var eightBitOutput = false
     /// Names in messages keep their high-bit bytes (a UTF-8 locale, or `-8`), as rsync prints them.
     public var keepHighBit = false
+    /// `--iconv`: the charset this side's names are in (a client's LOCAL part, the part a server was told),
+    /// converted to and from UTF-8 on the wire; nil: names travel as they are (rsync's `iconv_opt`).
+    public var charset: String?
+    /// `--iconv`: the charset the peer (or a local run's receiving half) is told to use (the REMOTE part).
+    public var peerCharset: String?
 
     // What is sent
     public var recursive = false
