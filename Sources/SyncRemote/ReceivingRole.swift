@@ -177,7 +177,8 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
                 userIDs: state.userIDs, groupIDs: state.groupIDs)
             if names != nil {
                 let parentDropped = whole.index.map { state.droppedDirectories.remove($0) != nil } ?? false
-                convertNames(&listing, parentDropped: parentDropped, dropped: &state.droppedDirectories)
+                convertNames(&listing, parentDropped: parentDropped, isRoot: whole.index == nil,
+                    dropped: &state.droppedDirectories)
                 if parentDropped { return 0 }
             }
             if whole.index == nil {
@@ -202,7 +203,9 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
     /// `--iconv`: the listing's names and symlink targets in this side's charset. An entry that cannot be
     /// converted is left out with rsync's error, an I/O error (exit 23, no deletions); a directory left out
     /// keeps its chunk from reaching the generator (`dropped`), as does everything below it.
-    private func convertNames(_ listing: inout SourceListing, parentDropped: Bool, dropped: inout Set<Int>) {
+    private func convertNames(_ listing: inout SourceListing, parentDropped: Bool, isRoot: Bool,
+        dropped: inout Set<Int>)
+    {
         guard let names else { return }
         var kept: [FileEntry] = []
         kept.reserveCapacity(listing.entries.count)
@@ -211,7 +214,7 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
         listing.subdirectories = [:]
         for var entry in listing.entries {
             let wireName = PathBytes.lastComponent(entry.name)
-            if !parentDropped, convert(&entry, names) {
+            if !parentDropped, convert(&entry, names, isRoot: isRoot) {
                 if let directory = wireSubdirectories[wireName] {
                     listing.subdirectories[PathBytes.lastComponent(entry.name)] = directory
                 }
@@ -226,7 +229,10 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
 
     /// One entry's name (its whole path, as rsync converts it) and symlink target; false, with the error
     /// reported, when either cannot be converted or no longer makes a name the receiver accepts.
-    private func convert(_ entry: inout FileEntry, _ names: NameCharset) -> Bool {
+    /// rsync names the role `Receiver` while it reads the first file list (before it forks its generator),
+    /// `receiver` after.
+    private func convert(_ entry: inout FileEntry, _ names: NameCharset, isRoot: Bool) -> Bool {
+        let role = isRoot ? "Receiver" : "receiver"
         let limits = ProtocolLimits.standard
         let name: [UInt8]
         do throws(CharsetError) {
@@ -238,7 +244,7 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
                 } catch { throw CharsetError.invalidSequence }
             }
         } catch {
-            report("filename: \(OutputEscaper.escape(entry.name, keepHighBit: showsHighBit))", error)
+            report(role, "filename: \(OutputEscaper.escape(entry.name, keepHighBit: showsHighBit))", error)
             return false
         }
         if let target = entry.symlinkTarget {
@@ -249,7 +255,7 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
                 }
                 entry.symlinkTarget = converted
             } catch {
-                report("symlink data for: \"\(OutputEscaper.escape(name, keepHighBit: showsHighBit))\"", error)
+                report(role, "symlink data for: \"\(OutputEscaper.escape(name, keepHighBit: showsHighBit))\"", error)
                 return false
             }
         }
@@ -258,9 +264,9 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
         return true
     }
 
-    private func report(_ what: String, _ error: CharsetError) {
+    private func report(_ role: String, _ what: String, _ error: CharsetError) {
         conversionFailed.store(true, ordering: .relaxed)
-        observer?.error(.bare("[receiver] cannot convert \(what) (\(error.errnoText))", role: .receiver))
+        observer?.error(.bare("[\(role)] cannot convert \(what) (\(error.errnoText))", role: .receiver))
     }
 
     /// The sender's ACLs with the users and groups they name as this machine numbers them (by name
