@@ -1,4 +1,5 @@
 import Dispatch
+import Glibc
 import Synchronization
 import SyncCharset
 import SyncCore
@@ -255,13 +256,24 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
                 }
                 entry.symlinkTarget = converted
             } catch {
-                report(role, "symlink data for: \"\(OutputEscaper.escape(name, keepHighBit: showsHighBit))\"", error)
+                // rsync names it by its full_fname: below the directory this process started in.
+                let shown = OutputEscaper.escape(Self.workingDirectory + [UInt8(ascii: "/")] + name,
+                    keepHighBit: showsHighBit)
+                report(role, "symlink data for: \"\(shown)\"", error)
                 return false
             }
         }
         entry.name = name
         entry.sourcePath = name
         return true
+    }
+
+    /// This process's working directory, for rsync's `full_fname` of a name in a conversion error.
+    private static var workingDirectory: [UInt8] {
+        var buffer = [CChar](repeating: 0, count: 4097)
+        guard getcwd(&buffer, buffer.count) != nil else { return [] }
+        let path = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+        return path == [PathBytes.slash] ? [] : path
     }
 
     private func report(_ role: String, _ what: String, _ error: CharsetError) {
