@@ -22,6 +22,9 @@ public struct CharsetError: Error, Sendable, Equatable {
     /// cannot use.
     public static var invalidSequence: CharsetError { CharsetError(reason: .invalidSequence, errno: EILSEQ) }
 
+    /// A converted name longer than a name may be (ENAMETOOLONG).
+    public static var nameTooLong: CharsetError { CharsetError(reason: .outputTooLong, errno: ENAMETOOLONG) }
+
     /// `strerror` of the errno, as rsync prints it after a name it cannot convert.
     public var errnoText: String { String(cString: strerror(errno)) }
 }

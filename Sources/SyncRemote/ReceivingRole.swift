@@ -248,7 +248,8 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
             report(role, "filename: \(OutputEscaper.escape(entry.name, keepHighBit: showsHighBit))", error)
             return false
         }
-        if let target = entry.symlinkTarget {
+        // Without -l the target is not the sender's to convert (rsync sends none): it only sizes a listing.
+        if let target = entry.symlinkTarget, options.links {
             do throws(CharsetError) {
                 let converted = try names.fromWire.convert(target, limit: limits.maxSymlinkTargetLength)
                 guard !converted.isEmpty, !converted.contains(0) else {

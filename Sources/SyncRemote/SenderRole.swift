@@ -266,7 +266,7 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
         if options.atimes > 0 && !entry.isDirectory { wire.atime = entry.status.atime }
         if let converted {
             wire.name = PathBytes.lastComponent(converted.name)
-            if entry.kind == .symlink { wire.symlinkTarget = converted.target }
+            if entry.kind == .symlink, let target = converted.target { wire.symlinkTarget = target }
         }
         if entry.name == PathBytes.dot { wire.name = PathBytes.dot }
         wire.isPassedThrough = entry.isPassedThrough
@@ -300,7 +300,14 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
                 listing.hadIOError = true
                 continue
             }
+            guard PathBytes.lastComponent(name).count <= limits.maxComponentLength else {
+                cannotConvert("filename: \(OutputEscaper.escape(entry.name, keepHighBit: options.keepHighBit))",
+                    .nameTooLong)
+                listing.hadIOError = true
+                continue
+            }
             var target: [UInt8]?
+            // Without -l rsync sends no target; ours travels for the listing's sizes alone, unconverted.
             if entry.kind == .symlink, let original = entry.symlinkTarget, options.links {
                 do throws(CharsetError) {
                     target = try names.toWire.convert(original, limit: limits.maxSymlinkTargetLength)

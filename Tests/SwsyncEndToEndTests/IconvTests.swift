@@ -114,6 +114,24 @@ struct IconvTests {
         #expect(target == displayString([0x63, 0x61, 0x66, 0xE9]))
     }
 
+    /// `--list-only` of a remote source: the peer's names shown in LOCAL, as rsync lists them.
+    @Test func remoteListing() throws {
+        let run = try TemporaryDirectory("iconv-list")
+        try Self.buildSource(run.path + "/src", .convertible)
+        let rsh = run.path + "/rsh"
+        try writeFile(rsh, Array("#!/bin/sh\nshift\nexec \"$@\"\n".utf8), mode: 0o755)
+        var listings: [[String]] = []
+        for (label, tool) in [(DifferentialRunner.labels.0, Tools.rsync!), (DifferentialRunner.labels.1, Tools.swsync)] {
+            let output = try Subprocess.run(tool, ["-r", "--iconv=ISO-8859-1,UTF-8", "-e", rsh,
+                "--rsync-path=" + tool, "peer:" + run.path + "/src/"], in: run.path, outputPrefix: run.path + "/" + label)
+            #expect(output.termination == .exited(0), "\(tool): \(output.stderrText)")
+            // The directory's own time is the run's (the fixture's entries are fixed).
+            listings.append(OutputFilter.exact.apply(output.stdout).filter { !$0.hasSuffix(" .") })
+        }
+        #expect(listings[0].contains { $0.hasSuffix(" caf\\#351") }, "\(listings[0])")
+        #expect(listings[1] == listings[0])
+    }
+
     // MARK: Running both tools
 
     static func compare(_ testCase: Case) throws {
