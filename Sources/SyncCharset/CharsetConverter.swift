@@ -93,9 +93,9 @@ public final class CharsetConverter: Sendable {
                     }
                     if result == -1 {
                         failure = Self.error(Glibc.errno)
-                    } else if result != -1 {
-                        // Flush a stateful charset's return to its initial state.
-                        if iconv(ic, nil, nil, &outPointer, &outLeft) == -1 { failure = Self.error(Glibc.errno) }
+                    } else if iconv(ic, nil, nil, &outPointer, &outLeft) == -1 {
+                        // Flushing a stateful charset's return to its initial state did not fit.
+                        failure = Self.error(Glibc.errno)
                     }
                     count = buffer.count - outLeft
                 }

@@ -39,15 +39,17 @@ public struct NameCharset: Sendable {
         self.charset = charset
     }
 
-    /// The locale's charset (`nl_langinfo(nl_item(CODESET))` under the environment's `LC_CTYPE`), rsync's
-    /// `default_charset`. The process's own locale is left as it was.
-    public static func localeCharset() -> String {
+    /// The locale's charset (`nl_langinfo(CODESET)` under the environment's `LC_CTYPE`), rsync's
+    /// `default_charset`. Asked once (setlocale is process-wide); the process's own locale is left as it was.
+    public static func localeCharset() -> String { locale }
+
+    private static let locale: String = {
         let previous = setlocale(LC_CTYPE, nil).map { String(cString: $0) } ?? "C"
         _ = setlocale(LC_CTYPE, "")
         let name = String(cString: nl_langinfo(nl_item(CODESET)))
         _ = setlocale(LC_CTYPE, previous)
         return name
-    }
+    }()
 }
 
 /// `--iconv=LOCAL,REMOTE` (or one CHARSET for both), split as rsync splits it: the client uses the part
