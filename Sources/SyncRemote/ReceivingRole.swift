@@ -234,6 +234,8 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
     /// `receiver` after.
     private func convert(_ entry: inout FileEntry, _ names: NameCharset, isRoot: Bool) -> Bool {
         let role = isRoot ? "Receiver" : "receiver"
+        // The transfer root is "." in every charset this side may name files in.
+        if entry.name == PathBytes.dot { return true }
         let limits = ProtocolLimits.standard
         let name: [UInt8]
         do throws(CharsetError) {

@@ -114,6 +114,19 @@ struct IconvTests {
         #expect(target == displayString([0x63, 0x61, 0x66, 0xE9]))
     }
 
+    /// A receiving charset whose names hold NULs (UTF-16) yields no name the receiver may write: every entry
+    /// is refused with rsync's line (exit 23), nothing is written, nothing traps. (rsync 3.5.0 writes names
+    /// that start with a byte-order mark until it aborts, exit 4.)
+    @Test(arguments: [Mode.local, .push])
+    func namesWithNULsAreRefused(mode: Mode) throws {
+        let run = try TemporaryDirectory("iconv-utf16")
+        try Self.buildSource(run.path + "/src", .convertible)
+        let output = try Self.run(Tools.swsync, mode: mode, spec: "UTF-8,UTF-16", options: ["-a"], in: run.path)
+        #expect(output.termination == .exited(23), "\(output.stderrText)")
+        #expect(output.stderrText.contains("cannot convert filename: caf"), "\(output.stderrText)")
+        #expect(try Self.rawNames(below: run.path + "/dst").isEmpty)
+    }
+
     /// `--list-only` of a remote source: the peer's names shown in LOCAL, as rsync lists them.
     @Test func remoteListing() throws {
         let run = try TemporaryDirectory("iconv-list")
