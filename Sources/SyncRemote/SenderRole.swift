@@ -321,8 +321,30 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
             kept.append(entry)
             converted.append((name, target))
         }
+        inWireOrder(&kept, &converted)
         listing.entries = kept
         wireNames = converted
+    }
+
+    /// The wire lists a directory in rsync's order of its UTF-8 names, which the local charset's order
+    /// need not be: re-sorted when it differs, and a name met twice after conversion sent once (rsync's
+    /// receiver drops duplicates the same way).
+    private func inWireOrder(_ entries: inout [FileEntry], _ converted: inout [(name: [UInt8], target: [UInt8]?)]) {
+        func key(_ position: Int) -> (name: [UInt8], isDirectory: Bool) {
+            (PathBytes.lastComponent(converted[position].name), entries[position].isDirectory)
+        }
+        func precedes(_ i: Int, _ j: Int) -> Bool {
+            let (a, b) = (key(i), key(j))
+            return FileListOrder.precedes(a.name, isDirectory: a.isDirectory, b.name, isDirectory: b.isDirectory)
+        }
+        let positions = Array(entries.indices)
+        if zip(positions, positions.dropFirst()).allSatisfy({ precedes($0, $1) }) { return }
+        var order = positions.sorted(by: precedes)
+        order = order.enumerated().filter { index, position in
+            index == 0 || key(order[index - 1]).name != key(position).name
+        }.map(\.element)
+        entries = order.map { entries[$0] }
+        converted = order.map { converted[$0] }
     }
 
     private func cannotConvert(_ what: String, _ error: CharsetError) {
