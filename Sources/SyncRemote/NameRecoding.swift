@@ -44,7 +44,9 @@ final class RecodingObserver: TransferObserver, @unchecked Sendable {
     func info(_ text: String) { base.info(text) }
     func error(_ text: String, role: Role?) { base.error(text, role: role) }
     func error(_ diagnostic: Diagnostic) { base.error(diagnostic) }
-    func transferStarted(name: [UInt8], size: Int64) { base.transferStarted(name: converter.displayed(name), size: size) }
+    func transferStarted(name: [UInt8], size: Int64) {
+        base.transferStarted(name: converter.displayed(name), size: size)
+    }
     func transferProgress(bytes: Int64) { base.transferProgress(bytes: bytes) }
     func transferFinished(bytes: Int64) { base.transferFinished(bytes: bytes) }
     var isInterrupted: Bool { base.isInterrupted }

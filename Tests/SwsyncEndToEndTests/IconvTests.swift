@@ -102,7 +102,8 @@ struct IconvTests {
         for tool in [Tools.rsync!, Tools.swsync] {
             let output = try Self.run(tool, mode: mode, spec: spec, options: ["-a"], in: run.path)
             #expect(output.termination == .exited(expected), "\(tool): \(output.stderrText)")
-            #expect(output.stderrText.contains("iconv_open(\"UTF-8\", \"foo\") failed"), "\(tool): \(output.stderrText)")
+            #expect(output.stderrText.contains("iconv_open(\"UTF-8\", \"foo\") failed"),
+                "\(tool): \(output.stderrText)")
             #expect(!exists(run.path + "/dst"), "\(tool) made the destination")
         }
     }
@@ -139,9 +140,10 @@ struct IconvTests {
         let rsh = run.path + "/rsh"
         try writeFile(rsh, Array("#!/bin/sh\nshift\nexec \"$@\"\n".utf8), mode: 0o755)
         var listings: [[String]] = []
-        for (label, tool) in [(DifferentialRunner.labels.0, Tools.rsync!), (DifferentialRunner.labels.1, Tools.swsync)] {
+        for (label, tool) in Self.tools {
             let output = try Subprocess.run(tool, ["-r", "--iconv=ISO-8859-1,UTF-8", "-e", rsh,
-                "--rsync-path=" + tool, "peer:" + run.path + "/src/"], in: run.path, outputPrefix: run.path + "/" + label)
+                "--rsync-path=" + tool, "peer:" + run.path + "/src/"], in: run.path,
+                outputPrefix: run.path + "/" + label)
             #expect(output.termination == .exited(0), "\(tool): \(output.stderrText)")
             // The directory's own time is the run's (the fixture's entries are fixed).
             listings.append(OutputFilter.exact.apply(output.stdout).filter { !$0.hasSuffix(" .") })
@@ -152,15 +154,21 @@ struct IconvTests {
 
     // MARK: Running both tools
 
+    /// The oracle and the binary under test, with the labels of their run directories.
+    static var tools: [(label: String, executable: String)] {
+        [(DifferentialRunner.labels.0, Tools.rsync!), (DifferentialRunner.labels.1, Tools.swsync)]
+    }
+
     static func compare(_ testCase: Case) throws {
         let root = try TemporaryDirectory("iconv")
         var results: [(output: ProcessOutput, tree: TreeSnapshot?, names: [[UInt8]], run: String)] = []
-        for (label, tool) in [(DifferentialRunner.labels.0, Tools.rsync!), (DifferentialRunner.labels.1, Tools.swsync)] {
+        for (label, tool) in Self.tools {
             let run = root.path + "/" + label
             try makeDirectory(run)
             try buildSource(run + "/src", testCase.source)
             if testCase.staleLatin1 { try buildStaleDestination(run + "/dst") }
-            let output = try Self.run(tool, mode: testCase.mode, spec: testCase.spec, options: testCase.options, in: run)
+            let output = try Self.run(tool, mode: testCase.mode, spec: testCase.spec, options: testCase.options,
+                in: run)
             let tree = exists(run + "/dst") ? try TreeSnapshot(run + "/dst") : nil
             results.append((output, tree, try rawNames(below: run + "/dst"), run))
         }

@@ -187,7 +187,8 @@ public enum SwsyncCommand {
             }
         }
         guard let failed else { return nil }
-        return end(failed, error: SyncError(failed, "connection unexpectedly closed (0 bytes received so far) [sender]"))
+        let closed = "connection unexpectedly closed (0 bytes received so far) [sender]"
+        return end(failed, error: SyncError(failed, closed))
     }
 
     /// `swsync --server [--sender] OPTIONS . PATH...`: the peer's half of a remote run, on stdin/stdout.
