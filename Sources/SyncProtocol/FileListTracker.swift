@@ -8,6 +8,8 @@ import SyncCore
 /// - A chunk marked `continues` must be followed by the next chunk of the same directory.
 /// - Within a directory, names are single components in strictly increasing rsync order (non-directories
 ///   first, directories compared as if they ended in "/"), so there are no duplicates.
+/// - With `--iconv` (`sendersOrder`), names come in the order the sender sorted them in its own charset, which
+///   their UTF-8 forms need not keep: non-directories still first, no name twice.
 /// - Full paths stay within `maxPathLength`; the list within `maxFileCount` entries.
 public struct FileListTracker: Sendable {
     public struct ResolvedEntry: Sendable, Equatable {
@@ -28,6 +30,8 @@ public struct FileListTracker: Sendable {
     }
 
     public let limits: ProtocolLimits
+    /// `--iconv`: names in the sender's order, not byte order (duplicates refused by name instead).
+    public let sendersOrder: Bool
     /// Entries received so far; the next entry gets this index.
     public private(set) var count = 0
     /// True after `finish()`.
@@ -39,7 +43,10 @@ public struct FileListTracker: Sendable {
     private var rootSeen = false
     private var rootNames: Set<[UInt8]> = []
 
-    public init(limits: ProtocolLimits = .standard) { self.limits = limits }
+    public init(limits: ProtocolLimits = .standard, sendersOrder: Bool = false) {
+        self.limits = limits
+        self.sendersOrder = sendersOrder
+    }
 
     /// Checks a chunk and returns its entries with their indices and full paths.
     public mutating func accept(_ chunk: FileListChunk) throws(ProtocolError) -> [ResolvedEntry] {
@@ -80,11 +87,20 @@ public struct FileListTracker: Sendable {
                 path = entry.name
             } else {
                 try PathValidation.validateComponent(entry.name, limits: limits)
-                if let last = directory.last, !Self.precedes(last.name, last.isDirectory, entry.name, isDirectory) {
+                if let last = directory.last,
+                    sendersOrder ? last.isDirectory && !isDirectory
+                        : !Self.precedes(last.name, last.isDirectory, entry.name, isDirectory)
+                {
                     throw .sequence("file list out of order: \(PathValidation.quoted(entry.name)) after "
                         + "\(PathValidation.quoted(last.name)) in \(PathValidation.quoted(directory.path))")
                 }
-                if isDirectory {
+                if sendersOrder {
+                    // Any order: every name is remembered to refuse one listed twice.
+                    guard directory.fileNames.insert(entry.name).inserted else {
+                        throw .sequence("file list names \(PathValidation.quoted(entry.name)) twice in "
+                            + PathValidation.quoted(directory.path))
+                    }
+                } else if isDirectory {
                     guard !directory.fileNames.contains(entry.name) else {
                         throw .sequence("file list names \(PathValidation.quoted(entry.name)) twice in \(PathValidation.quoted(directory.path))")
                     }

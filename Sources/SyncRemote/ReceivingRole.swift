@@ -38,8 +38,14 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
         /// `--iconv`: directories left out because their names could not be converted; their chunks (and
         /// those below them) are read and dropped.
         var droppedDirectories: Set<Int> = []
+        /// `--iconv`: listings re-sorted in this side's charset reach the generator in its order, not the
+        /// wire's: those not yet taken, by directory index, and the generator's walk mirrored to know which
+        /// it takes next.
+        var byDirectory: [Int: SourceListing] = [:]
+        var delivery: PreOrderWalk<Void>?
+        var wanted: Int?
     }
-    private let state = Mutex(State())
+    private let state: Mutex<State>
     private let rootReady = DispatchSemaphore(value: 0)
     private let listingReady = DispatchSemaphore(value: 0)
     private let windowSpace = DispatchSemaphore(value: 0)
@@ -71,6 +77,8 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
         self.connection = connection
         self.options = options
         self.lookup = lookup
+        // --iconv: the sender's order is its charset's, not the wire's bytes'.
+        state = Mutex(State(tracker: FileListTracker(sendersOrder: options.charset != nil)))
         names = options.charset.flatMap { try? NameCharset($0) }
         showsHighBit = options.keepHighBit
         connection.onFailure { [incoming, rootReady, listingReady] error in
@@ -189,10 +197,13 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
                 var rootListing = listing
                 rootListing.entries = entries
                 state.root = (rootListing, dotEntry, whole.chunk.severalSources ? 2 : 1)
+                if names != nil { state.delivery = PreOrderWalk(root: rootListing, recursive: options.recursive) }
                 state.ioError = state.ioError || whole.chunk.hadIOError
                 return 1
             }
-            state.listings.append(listing)
+            if names != nil, let index = whole.index { state.byDirectory[index] = listing } else {
+                state.listings.append(listing)
+            }
             state.listedEntries += listing.entries.count
             state.listedBytes &+= listing.transferSize(links: options.links)
             return 2
@@ -225,7 +236,12 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
             listing.hadIOError = true
             if entry.listsContents { dropped.insert(entry.fileIndex) }
         }
-        listing.entries = kept
+        // rsync's receiver sorts the list in its own charset, but enters the subdirectories in the order the
+        // sender listed them: the files are sorted here, the directories keep the wire's order.
+        // (The root's "." leads its chunk; it is taken out of the listing later.)
+        var files = kept.filter { !$0.isDirectory }
+        FileListOrder.sort(&files)
+        listing.entries = files + kept.filter(\.isDirectory)
     }
 
     /// One entry's name (its whole path, as rsync converts it) and symlink target; false, with the error
@@ -392,6 +408,7 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
         connection.noteProgress()
         while true {
             let listing: SourceListing? = state.withLock { state in
+                if names != nil { return Self.nextInLocalOrder(&state) }
                 guard state.head < state.listings.count else { return nil }
                 let listing = state.listings[state.head]
                 state.listings[state.head] = SourceListing(entries: [], subdirectories: [:])
@@ -411,6 +428,21 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
             }
             listingReady.wait()
         }
+    }
+
+    /// `--iconv`: the listing of the directory the generator enters next (its walk over listings sorted in
+    /// this side's charset), once it has arrived; the end of the walk gives an empty listing.
+    private static func nextInLocalOrder(_ state: inout State) -> SourceListing? {
+        if state.wanted == nil {
+            guard let subdirectory = state.delivery?.next() else {
+                return SourceListing(entries: [], subdirectories: [:])
+            }
+            state.wanted = subdirectory.entry.fileIndex
+        }
+        guard let index = state.wanted, let listing = state.byDirectory.removeValue(forKey: index) else { return nil }
+        state.wanted = nil
+        state.delivery?.enter(listing)
+        return listing
     }
 
     public var listedSoFar: (entries: Int, size: Int64, complete: Bool) {

@@ -321,30 +321,24 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
             kept.append(entry)
             converted.append((name, target))
         }
-        inWireOrder(&kept, &converted)
+        withoutDuplicates(&kept, &converted)
         listing.entries = kept
         wireNames = converted
     }
 
-    /// The wire lists a directory in rsync's order of its UTF-8 names, which the local charset's order
-    /// need not be: re-sorted when it differs, and a name met twice after conversion sent once (rsync's
-    /// receiver drops duplicates the same way).
-    private func inWireOrder(_ entries: inout [FileEntry], _ converted: inout [(name: [UInt8], target: [UInt8]?)]) {
-        func key(_ position: Int) -> (name: [UInt8], isDirectory: Bool) {
-            (PathBytes.lastComponent(converted[position].name), entries[position].isDirectory)
+    /// Two names that convert to the same UTF-8 name: the first is sent (rsync's receiver drops the
+    /// duplicate the same way). The order stays this side's; the receiver sorts again in its charset.
+    private func withoutDuplicates(_ entries: inout [FileEntry],
+        _ converted: inout [(name: [UInt8], target: [UInt8]?)])
+    {
+        var seen = Set<[UInt8]>()
+        var keep: [Int] = []
+        for position in entries.indices where seen.insert(PathBytes.lastComponent(converted[position].name)).inserted {
+            keep.append(position)
         }
-        func precedes(_ i: Int, _ j: Int) -> Bool {
-            let (a, b) = (key(i), key(j))
-            return FileListOrder.precedes(a.name, isDirectory: a.isDirectory, b.name, isDirectory: b.isDirectory)
-        }
-        let positions = Array(entries.indices)
-        if zip(positions, positions.dropFirst()).allSatisfy({ precedes($0, $1) }) { return }
-        var order = positions.sorted(by: precedes)
-        order = order.enumerated().filter { index, position in
-            index == 0 || key(order[index - 1]).name != key(position).name
-        }.map(\.element)
-        entries = order.map { entries[$0] }
-        converted = order.map { converted[$0] }
+        guard keep.count < entries.count else { return }
+        entries = keep.map { entries[$0] }
+        converted = keep.map { converted[$0] }
     }
 
     private func cannotConvert(_ what: String, _ error: CharsetError) {

@@ -160,6 +160,28 @@ struct FileListTests {
         expectProtocolError(.outOfSequence) { _ = try tracker.accept(FileListChunk(directoryIndex: 5, entries: [])) }
     }
 
+    /// `--iconv`: names come in the sender's charset's order (their UTF-8 bytes may be in any order), still
+    /// non-directories first and never one name twice.
+    @Test func trackerTakesTheSendersOrderUnderIconv() throws {
+        func accepts(_ entries: [WireFileEntry]) -> Bool {
+            var tracker = FileListTracker(sendersOrder: true)
+            guard (try? tracker.accept(FileListChunk(directoryIndex: nil, entries: [entry(".", directory),
+                entry("d", directory)]))) != nil else { return false }
+            return (try? tracker.accept(FileListChunk(directoryIndex: 1, entries: entries))) != nil
+        }
+        #expect(accepts([entry("b", regular), entry("a", regular), entry("z", directory), entry("y", directory)]))
+        #expect(!accepts([entry("a", regular), entry("a", regular)]))
+        #expect(!accepts([entry("a", regular), entry("a", directory)]))
+        #expect(!accepts([entry("d", directory), entry("f", regular)]))
+        // Without --iconv the same unsorted chunk is refused.
+        var strict = FileListTracker()
+        _ = try strict.accept(FileListChunk(directoryIndex: nil,
+            entries: [entry(".", directory), entry("d", directory)]))
+        expectProtocolError(.outOfSequence) {
+            _ = try strict.accept(FileListChunk(directoryIndex: 1, entries: [entry("b", regular), entry("a", regular)]))
+        }
+    }
+
     @Test func trackerRefusesBadSequences() throws {
         let rootChunk = FileListChunk(directoryIndex: nil, entries: [entry(".", directory), entry("f", regular)])
         func fresh() throws -> FileListTracker {

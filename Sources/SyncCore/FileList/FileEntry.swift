@@ -86,13 +86,6 @@ public enum FileListOrder {
         entries = sorted
     }
 
-    /// Whether `a` comes before `b` in a directory's listing (their single-component names, with their
-    /// kinds): what the wire requires of names converted by `--iconv`, which another charset may reorder.
-    public static func precedes(_ a: [UInt8], isDirectory aDir: Bool, _ b: [UInt8], isDirectory bDir: Bool) -> Bool {
-        if aDir != bDir { return !aDir }
-        return compare(a, b, asDirectories: aDir) < 0
-    }
-
     static func lessAsDirectory(_ a: [UInt8], _ b: [UInt8]) -> Bool {
         compare(a, b, asDirectories: true) < 0
     }
