@@ -439,7 +439,13 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
             }
             state.wanted = subdirectory.entry.fileIndex
         }
-        guard let index = state.wanted, let listing = state.byDirectory.removeValue(forKey: index) else { return nil }
+        guard let index = state.wanted, let listing = state.byDirectory.removeValue(forKey: index) else {
+            // The whole list is in and this directory's is not: a walk out of step, never a wait.
+            guard state.complete else { return nil }
+            var missing = SourceListing(entries: [], subdirectories: [:])
+            missing.fatalError = SyncError(.streamIO, "protocol stream: no file list for directory \(state.wanted ?? -1)")
+            return missing
+        }
         state.wanted = nil
         state.delivery?.enter(listing)
         return listing
