@@ -24,10 +24,13 @@ public struct Capabilities: OptionSet, Sendable, Hashable {
     public static let runSetup = Capabilities(rawValue: 1 << 7)
     /// `progress` messages: `--timeout` counts the peer's progress, not its keepalives.
     public static let progress = Capabilities(rawValue: 1 << 8)
+    /// `--files-from=host:FILE`: the server reads the list (a pull's sends what it names; a push's sends
+    /// the list to the client in `fileList` messages after the setup).
+    public static let peerFileList = Capabilities(rawValue: 1 << 9)
 
     /// Everything this build implements.
     public static let supported: Capabilities = [.zstd, .zlib, .xxh128, .xxh3, .xxh64, .hardLinks, .nanosecondTimes,
-        .runSetup, .progress]
+        .runSetup, .progress, .peerFileList]
 
     public init(compression: CompressionChoice) { self = compression == .zstd ? .zstd : .zlib }
 

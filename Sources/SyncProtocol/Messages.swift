@@ -8,6 +8,8 @@ public enum MessageType: UInt8, Sendable, CaseIterable, CustomStringConvertible 
     case idNames = 0x03
     // Client → server, after the hello and before the run (capability `runSetup`).
     case setup = 0x08
+    // Server → client, after the setup (capability `peerFileList`): a push's `--files-from=host:FILE`.
+    case fileList = 0x09
     // Generator → sender.
     case request = 0x10
     case signature = 0x11
@@ -33,6 +35,7 @@ public enum MessageType: UInt8, Sendable, CaseIterable, CustomStringConvertible 
         case .fileListDone: return "fileListDone"
         case .idNames: return "idNames"
         case .setup: return "setup"
+        case .fileList: return "fileList"
         case .request: return "request"
         case .received: return "received"
         case .signature: return "signature"
@@ -146,6 +149,8 @@ public enum Message: Sendable, Equatable {
     case idNames([IDName])
     /// Part of the client's run setup: filter rules, rules files, `--files-from` sources (`RunSetup`).
     case setup(SetupPart)
+    /// Part of the `--files-from` list a push's server read (`PeerFileList`).
+    case fileList(FileListPart)
     case request(FileRequest)
     /// `--remove-source-files`: the receiver has file `fileIndex` (a non-directory) in place, so the
     /// sender may remove its source (rsync's `MSG_SUCCESS`).
@@ -182,6 +187,7 @@ public enum Message: Sendable, Equatable {
         case .fileListDone: return .fileListDone
         case .idNames: return .idNames
         case .setup: return .setup
+        case .fileList: return .fileList
         case .request: return .request
         case .received: return .received
         case .signature: return .signature
@@ -208,6 +214,8 @@ public enum Message: Sendable, Equatable {
         case .fileListDone(let ioError):
             w.byte(ioError ? 1 : 0)
         case .setup(let part):
+            part.encode(into: &w)
+        case .fileList(let part):
             part.encode(into: &w)
         case .progress(let counter):
             w.varint(counter)
@@ -289,6 +297,8 @@ public enum Message: Sendable, Equatable {
             message = .fileListDone(ioError: flags == 1)
         case .setup:
             message = .setup(try SetupPart.decode(&r))
+        case .fileList:
+            message = .fileList(try FileListPart.decode(&r))
         case .progress:
             message = .progress(counter: try r.varint64("progress counter"))
         case .request:

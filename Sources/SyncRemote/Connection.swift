@@ -142,13 +142,38 @@ public final class Connection: @unchecked Sendable {
 
     /// Both sides speak `setup`: the client sends its `RunSetup` after the hello, the server reads it.
     public var exchangesSetup: Bool { session?.capabilities.contains(.runSetup) ?? false }
+    /// Both sides take a `--files-from` list read on the server (`fileList` messages on a push).
+    public var offersPeerFileList: Bool { session?.capabilities.contains(.peerFileList) ?? false }
 
     /// The client's `setup` messages, written at once (before the threads start; the server reads them
     /// before it writes anything but its hello).
     public func sendSetup(_ setup: RunSetup) throws(SyncError) {
-        guard let encoder, let session else { return }
+        guard let session else { return }
+        try writeBeforeStart(setup.messages(maxPayload: session.sendFramePayload))
+    }
+
+    /// The server's side: reads the client's `setup` messages up to their end, on the calling thread,
+    /// before the threads start. Anything else first is a protocol error (the client's abort ends the run).
+    public func receiveSetup() throws(SyncError) -> RunSetup {
+        var assembler = RunSetupAssembler()
+        return try receiveBeforeStart(expecting: "the client's setup") { (message) throws(SyncError) in
+            guard case .setup(let part) = message else { return nil }
+            do throws(ProtocolError) { return .some(try assembler.accept(part)) } catch { throw error.syncError }
+        }
+    }
+
+    /// A push's server: the `--files-from` list it read (`--files-from=host:FILE`), written at once after
+    /// the setup, before the threads start (the client reads it before it lists anything).
+    public func sendFileList(_ content: [UInt8]) throws(SyncError) {
+        guard let session else { return }
+        try writeBeforeStart(PeerFileList.messages(content, maxPayload: session.sendFramePayload))
+    }
+
+    /// Writes `messages` at once, on the calling thread (the writer is not running yet), a megabyte at a time.
+    private func writeBeforeStart(_ messages: [Message]) throws(SyncError) {
+        guard let encoder else { return }
         var batch: [UInt8] = []
-        for message in setup.messages(maxPayload: session.sendFramePayload) {
+        for message in messages {
             encoder.encode(message, into: &batch)
             if batch.count >= 1 << 20 {
                 try writeNow(batch)
@@ -158,23 +183,34 @@ public final class Connection: @unchecked Sendable {
         if !batch.isEmpty { try writeNow(batch) }
     }
 
-    /// The server's side: reads the client's `setup` messages up to their end, on the calling thread,
-    /// before the threads start. Anything else first is a protocol error (the client's abort ends the run).
-    public func receiveSetup() throws(SyncError) -> RunSetup {
-        var assembler = RunSetupAssembler()
+    /// A push's client: the server's `--files-from` list, read on the calling thread before the threads
+    /// start. Anything else first is a protocol error; the server's abort ends the run with its status.
+    public func receiveFileList() throws(SyncError) -> [UInt8] {
+        var assembler = PeerFileListAssembler()
+        return try receiveBeforeStart(expecting: "the server's --files-from list") { (message) throws(SyncError) in
+            guard case .fileList(let part) = message else { return nil }
+            do throws(ProtocolError) { return .some(try assembler.accept(part)) } catch { throw error.syncError }
+        }
+    }
+
+    /// Reads messages on the calling thread until `take` returns a value: nil from it means the message is
+    /// not the one expected (a protocol error), `.some(nil)` that more is to come. Keepalives and progress
+    /// pass; the peer's abort ends the run with its status.
+    private func receiveBeforeStart<T>(expecting what: String,
+        take: (Message) throws(SyncError) -> T??) throws(SyncError) -> T
+    {
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
             while let message = try nextMessage() {
                 madeProgress()
                 switch message {
-                case .setup(let part):
-                    let setup: RunSetup?
-                    do { setup = try assembler.accept(part) } catch { throw error.syncError }
-                    if let setup { return setup }
                 case .keepalive, .progress: continue
                 case .abort(let status, let text, let isPrefixed): throw SyncError(status, text, isPrefixed: isPrefixed)
                 default:
-                    throw ProtocolError(.outOfSequence, "\(message.type) message before the client's setup").syncError
+                    guard let taken = try take(message) else {
+                        throw ProtocolError(.outOfSequence, "\(message.type) message before \(what)").syncError
+                    }
+                    if let value = taken { return value }
                 }
             }
             let count = try readSome(into: &buffer)

@@ -45,6 +45,11 @@ public enum RemoteRun {
         public var onTimeout: TimeoutHandler
         /// `--write-batch`: records what the sender sends (on a push, what this client sends).
         public var recorder: BatchRecorder?
+        /// `--files-from=host:FILE`: the server reads the list (a pull's server sends what it names).
+        public var peerReadsFileList = false
+        /// A push's `--files-from=host:FILE`: this client's source arguments, made from the list the server
+        /// sends (its bytes as read there; every name is cleaned as a local list's).
+        public var sourcesFromPeerList: (([UInt8]) -> [[UInt8]])?
 
         public init(setup: RunSetup = RunSetup(), observer: TransferObserver,
             progressCounts: @escaping (@escaping ProgressCounts) -> Void = { _ in },
@@ -67,6 +72,14 @@ public enum RemoteRun {
         case .started(let startedConnection, let startedObserver): (connection, locked) = (startedConnection, startedObserver)
         case .failed(let outcome): return outcome
         }
+        var sources = sources
+        if let makeSources = client.sourcesFromPeerList {
+            do { sources = makeSources(try connection.receiveFileList()) } catch {
+                connection.fail(error)
+                let status = close(connection, own: error.status, peer: nil, isInterrupted: client.isInterrupted)
+                return Outcome(status: status.status, error: status.error, stats: wireCounted(TransferStats(), connection))
+            }
+        }
         let events = SessionEvents(observer: locked, connection: connection)
         events.isSenderClient = true
         events.incomingNames = options.charset.flatMap { try? NameCharset($0).fromWire }
@@ -84,7 +97,8 @@ public enum RemoteRun {
         -> ClientStart
     {
         do throws(SyncError) {
-            let connection = try connect(transport, options: options, setup: client.setup, onTimeout: client.onTimeout)
+            let connection = try connect(transport, options: options, setup: client.setup,
+                peerReadsFileList: client.peerReadsFileList, onTimeout: client.onTimeout)
             return .started(connection, lockedObserver(client.observer, connection))
         } catch {
             return .failed(failedStart(error, transport: transport))
@@ -186,7 +200,10 @@ public enum RemoteRun {
 
     /// `swsync --server`: the peer's half, over our stdin and stdout. Returns the exit status.
     /// The filter rules (and with `--files-from`, the sources) come in the client's setup, after the hello.
+    /// `fileList`: a receiving server's `--files-from` list (the client named it `host:FILE`), sent to the
+    /// client once the setup is in.
     public static func serve(sends: Bool, paths: [[UInt8]], options: SyncOptions, names: NameCharset? = nil,
+        fileList: [UInt8]? = nil,
         isInterrupted: @escaping @Sendable () -> Bool, onTimeout: @escaping TimeoutHandler) -> Int32
     {
         let transport = StandardStreams()
@@ -199,10 +216,16 @@ public enum RemoteRun {
             return error.status.rawValue
         }
         if connection.exchangesSetup {
-            do {
+            do throws(SyncError) {
                 let setup = try connection.receiveSetup()
                 if let sources = setup.sources, sends { paths = sources }
                 try RunFilters.apply(setup, to: &options, sources: paths)
+                if let fileList, !sends {
+                    guard connection.offersPeerFileList else {
+                        throw SyncError(.protocolIncompatibility, "the client cannot take a --files-from list from the server")
+                    }
+                    try connection.sendFileList(fileList)
+                }
             } catch {
                 // The client reads this abort before anything else; it ends the run with its status.
                 connection.send(.abort(status: error.status, message: error.message, isPrefixed: error.isPrefixed))
@@ -344,7 +367,7 @@ public enum RemoteRun {
 
     /// The connection after the hello; a client (`setup` not nil) sends its setup at once.
     static func connect(_ transport: any RemoteTransport, options: SyncOptions, setup: RunSetup?,
-        onTimeout: @escaping TimeoutHandler) throws(SyncError) -> Connection
+        peerReadsFileList: Bool = false, onTimeout: @escaping TimeoutHandler) throws(SyncError) -> Connection
     {
         let compression = options.compress
             ? (options.compressChoice.flatMap { CompressionChoice(name: $0) } ?? .zstd) : nil
@@ -355,6 +378,7 @@ public enum RemoteRun {
         var required: Capabilities = []
         if let compression { required.insert(Capabilities(compression: compression)) }
         if setup.map({ $0 != RunSetup() }) ?? false { required.insert(.runSetup) }
+        if peerReadsFileList { required.formUnion([.runSetup, .peerFileList]) }
         try connection.handshake(required: required)
         if let setup, connection.exchangesSetup { try connection.sendSetup(setup) }
         return connection

@@ -72,6 +72,7 @@ let sampleMessages: [Message] = {
         .setup(.file(name: Array("rules.txt".utf8), length: 12)),
         .setup(.source(Array("src/./a b".utf8))),
         .setup(.end(replacesSources: true)),
+        .fileList(.begin(length: 9)),
         .progress(counter: 1 << 40),
         .keepalive,
     ]

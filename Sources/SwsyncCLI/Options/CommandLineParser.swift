@@ -196,7 +196,16 @@ public enum CommandLineParser {
             guard !options.insecureLinks else { throw .syntax("--insecure-links cannot be combined with --confine-root") }
             options.confineRoot = normalisedRoot(root)
         }
-        if options.filesFrom != nil {
+        if let list = options.filesFrom {
+            // rsync's checks of a list named on the remote end (`HOST:FILE`, `:FILE`).
+            switch FilesFromLocation(list) {
+            case .remote where command.server:
+                throw .syntax("The --files-from sent to the server cannot specify a host.")
+            case .remote(_, let path) where path == "-":
+                throw .syntax("Invalid --files-from remote filename")
+            default:
+                break
+            }
             // rsync: --files-from implies -R and -d, and -a no longer implies -r.
             options.recursive = command.recursiveGiven ?? false
             options.dirs = command.dirsGiven ?? true

@@ -79,13 +79,20 @@ enum RemoteTransfer {
         if command.oldArgs && !pushes {
             remotePaths = remotePaths.flatMap { $0.split(separator: " ").map(String.init) }
         }
+        let fileList = options.filesFrom.map(FilesFromLocation.init)
+        if let refusal = fileList?.refusal(transferHost: (spec.user.map { $0 + "@" } ?? "") + spec.host) {
+            SwsyncCommand.writeStderr(refusal + "\n")
+            _ = SwsyncCommand.fail(SyncError(.syntax, ""), quietMessage: true)
+            return nil
+        }
+        let localList: String? = if case .local(let path) = fileList { path } else { nil }
         let remoteCommand: [String]
         let runSetup: RemoteRun.Setup
         do {
-            // A pull's --files-from list is read here; its names go to the peer in the setup, as its
-            // source arguments (under -R), not on its command line.
-            let listed = try (pushes ? nil : options.filesFrom).map { (list) throws(SyncError) in
-                try FilterSetup.expandFilesFrom(list, source: Array(spec.path.utf8), options: options)
+            // A pull's local --files-from list is read here; its names go to the peer in the setup, as its
+            // source arguments (under -R), not on its command line. A remote list is the peer's to read.
+            let listed = try (pushes ? nil : localList).map { (list) throws(SyncError) in
+                try FilterSetup.expandFilesFrom(list, source: Array(spec.path.utf8), options: options, forwarded: true)
             }
             runSetup = try setup(options: options, localSources: (pushes ? sources : [destination]).map { Array($0.utf8) },
                 remoteSources: listed)
@@ -112,9 +119,17 @@ enum RemoteTransfer {
             progressCounts: { observer.progressCounts = $0 }, isInterrupted: { Signals.interrupted },
             onTimeout: SwsyncCommand.endOnTimeout)
         client.recorder = recorder
+        client.peerReadsFileList = fileList?.isRemote ?? false
         if pushes {
             var sourcePaths = sources.map { Array($0.utf8) }
-            if let list = options.filesFrom {
+            if fileList?.isRemote == true {
+                // The peer sends the list after the hello; its names are cleaned as a local list's.
+                let base = sourcePaths[0]
+                client.sourcesFromPeerList = { content in
+                    FilterSetup.sources(listed: FileListNames.forwardedEntries(content, fromZero: options.fromZero),
+                        under: base, options: options)
+                }
+            } else if let list = localList {
                 do { sourcePaths = try FilterSetup.expandFilesFrom(list, source: sourcePaths[0], options: options) } catch {
                     _ = SwsyncCommand.fail(error)
                     return nil
@@ -149,7 +164,11 @@ enum RemoteTransfer {
             case "iconv":
                 continue  // below: the peer is told its part alone
             case "files-from":
-                // The client expands the list into its sources; the peer needs the flags it implied.
+                // A list on the peer's host is the peer's to read (`HOST:` dropped; rsync passes it so).
+                if case .remote(_, let path) = FilesFromLocation(options.filesFrom ?? "") {
+                    words.append("--files-from=" + path)
+                }
+                // Otherwise the client expands the list into its sources; the peer needs the flags it implied.
                 if options.relative { words.append("--relative") }
                 if options.dirs { words.append("--dirs") }
                 if !options.recursive { words.append("--no-recursive") }

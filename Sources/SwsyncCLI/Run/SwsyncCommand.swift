@@ -68,9 +68,16 @@ public enum SwsyncCommand {
         let listsOnly = positional.count == 1 || options.listOnly
         let destination: [UInt8]? = positional.count > 1 ? Array(positional.last!.utf8) : nil
         var sources = (positional.count == 1 ? positional : Array(positional.dropLast())).map { Array($0.utf8) }
-        do {
-            if let list = options.filesFrom {
-                sources = try FilterSetup.expandFilesFrom(list, source: sources[0], options: options)
+        do throws(SyncError) {
+            if let list = options.filesFrom.map(FilesFromLocation.init) {
+                if !isRemote, let refusal = list.refusal(transferHost: nil) {
+                    writeStderr(refusal + "\n")
+                    return fail(SyncError(.syntax, ""), quietMessage: true)
+                }
+                // A remote list is read by the peer (the client's rules need no names from it).
+                if case .local(let path) = list {
+                    sources = try FilterSetup.expandFilesFrom(path, source: sources[0], options: options)
+                }
             }
             options.filterList = try FilterSetup.makeFilterList(options: options, sources: sources)
         } catch {
@@ -212,7 +219,23 @@ public enum SwsyncCommand {
         var paths = command.positional.map { Array($0.utf8) }
         if paths.first == PathBytes.dot { paths.removeFirst() }
         guard !paths.isEmpty else { return fail(SyncError(.syntax, "--server: no path given")) }
-        do { options.filterList = try FilterSetup.makeFilterList(options: options, sources: paths) } catch {
+        // --files-from on a server's command line: the client named the list on this host (rsync reads it
+        // while parsing its options, so a missing list ends the server before the hello, and the client
+        // with 12). A sender lists what it names; a receiver sends it to the client after the setup.
+        var fileList: [UInt8]?
+        do throws(SyncError) {
+            if let list = options.filesFrom {
+                guard list != "-" else { throw SyncError(.syntax, "Invalid --files-from remote filename") }
+                let content = try FilterSetup.readFilesFrom(list, options: options)
+                if command.serverSends {
+                    paths = FilterSetup.sources(listed: FileListNames.entries(content, fromZero: options.fromZero),
+                        under: paths[0], options: options)
+                } else {
+                    fileList = content
+                }
+            }
+            options.filterList = try FilterSetup.makeFilterList(options: options, sources: paths)
+        } catch {
             return fail(error)
         }
         let oldMask = umask(0)
@@ -230,6 +253,7 @@ public enum SwsyncCommand {
         signal(SIGPIPE, SIG_IGN)
         // The client prints the server's timeout; the server only ends.
         return RemoteRun.serve(sends: command.serverSends, paths: paths, options: options, names: names,
+            fileList: fileList,
             isInterrupted: { Signals.interrupted }, onTimeout: { _ in exit(ExitStatus.timeout.rawValue) })
     }
 
