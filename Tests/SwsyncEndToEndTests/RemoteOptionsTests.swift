@@ -30,6 +30,8 @@ struct RemoteOptionsTests {
         ("update, size-only", ["-a", "-i", "-u", "--size-only"]),
         ("whole-file, numeric", ["-a", "-i", "-W", "--numeric-ids"]),
         ("files-from", ["-a", "-i", "--files-from=LIST"]),
+        // The list read on the peer (its absolute path there), by the pull's sender or the push's receiver.
+        ("files-from on the peer", ["-a", "-i", "--files-from=:LIST"]),
         ("prune-empty-dirs", ["-a", "-i", "-m", "--delete", "--exclude=*.bin", "--exclude=*.txt"]),
         ("remove-source-files", ["-a", "-i", "--remove-source-files"]),
         ("delay-updates", ["-a", "-i", "--delay-updates", "--delete"]),
@@ -61,7 +63,7 @@ struct RemoteOptionsTests {
         for tool in ["rsync", "swsync"] {
             let run = scratch.path + "/" + tool
             let options = testCase.options.map {
-                $0 == "--link-dest=REF" ? "--link-dest=\(run)/ref" : $0 == "--files-from=LIST" ? "--files-from=\(list)" : $0
+                $0 == "--link-dest=REF" ? "--link-dest=\(run)/ref" : $0.replacingOccurrences(of: "LIST", with: list)
             }
             let operands = testCase.pushes
                 ? [run + "/src/", host.remote(run + "/dst/")]
