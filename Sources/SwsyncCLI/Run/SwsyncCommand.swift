@@ -206,7 +206,6 @@ public enum SwsyncCommand {
             options.dryRun = true
             options.writesBatchOnly = true
         }
-        if let failure = becomeCopyAsUser(command) { return failure }
         // --iconv: a charset iconv does not know ends the server before its hello (the client then finds
         // the connection closed, exit 12, as rsync's does).
         var names: NameCharset?
@@ -219,12 +218,13 @@ public enum SwsyncCommand {
         var paths = command.positional.map { Array($0.utf8) }
         if paths.first == PathBytes.dot { paths.removeFirst() }
         guard !paths.isEmpty else { return fail(SyncError(.syntax, "--server: no path given")) }
-        // --files-from on a server's command line: the client named the list on this host (rsync reads it
-        // while parsing its options, so a missing list ends the server before the hello, and the client
-        // with 12). A sender lists what it names; a receiver sends it to the client after the setup.
+        // --files-from on a server's command line: the client named the list on this host. rsync reads it
+        // while parsing its options (before --copy-as takes effect), so a missing list ends the server before
+        // the hello, and the client with 12. A sender lists what it names; a receiver sends it to the client
+        // after the setup.
         var fileList: [UInt8]?
-        do throws(SyncError) {
-            if let list = options.filesFrom {
+        if let list = options.filesFrom {
+            do throws(SyncError) {
                 guard list != "-" else { throw SyncError(.syntax, "Invalid --files-from remote filename") }
                 let content = try FilterSetup.readFilesFrom(list, options: options)
                 if command.serverSends {
@@ -233,9 +233,12 @@ public enum SwsyncCommand {
                 } else {
                     fileList = content
                 }
+            } catch {
+                return fail(error)
             }
-            options.filterList = try FilterSetup.makeFilterList(options: options, sources: paths)
-        } catch {
+        }
+        if let failure = becomeCopyAsUser(command) { return failure }
+        do { options.filterList = try FilterSetup.makeFilterList(options: options, sources: paths) } catch {
             return fail(error)
         }
         let oldMask = umask(0)
