@@ -224,6 +224,10 @@ public enum RemoteRun {
                     guard connection.offersPeerFileList else {
                         throw SyncError(.protocolIncompatibility, "the client cannot take a --files-from list from the server")
                     }
+                    guard fileList.count <= PeerFileList.maxLength else {
+                        throw SyncError(.unsupported,
+                            "the --files-from list is over \(PeerFileList.maxLength >> 20) MiB, more than the client takes")
+                    }
                     try connection.sendFileList(fileList)
                 }
             } catch {

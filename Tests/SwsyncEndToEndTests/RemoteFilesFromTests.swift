@@ -19,9 +19,16 @@ struct RemoteFilesFromTests {
         /// `localhost:FILE` rather than `:FILE`.
         var namesHost = false
         var oracleExit: Int32 = 0
+        /// A local list on standard input (`--files-from=-`) instead: the same data on the other side.
+        var fromStandardInput = false
+
+        var listOption: String {
+            fromStandardInput ? "--files-from=-" : "--files-from=\(namesHost ? "localhost" : ""):\(list)"
+        }
 
         var testDescription: String {
-            "\(pulls ? "pull" : "push") \((options + ["--files-from=\(namesHost ? "localhost" : ""):\(list)", source]).joined(separator: " "))"
+            "\(pulls ? "pull" : "push") \((options + [listOption, source]).joined(separator: " "))"
+                + (fromStandardInput ? " < \(list)" : "")
         }
     }
 
@@ -48,6 +55,10 @@ struct RemoteFilesFromTests {
             // Without --from0 a file read on a pull's server ends its first name at the first NUL; a list
             // sent over the connection is split at every NUL.
             Case(options: ["-ai"], list: "nul", source: "scratch/from/", pulls: pulls, oracleExit: pulls ? 0 : 23),
+            // A local list travels the other way: comments are names on a pull, skipped on a push.
+            Case(options: ["-ai"], list: "plain", source: "scratch/from/", pulls: pulls, oracleExit: pulls ? 23 : 0,
+                fromStandardInput: true),
+            Case(options: ["-ai", "-r"], list: "dotted", source: "scratch", pulls: pulls, fromStandardInput: true),
         ]
     }
 
@@ -75,16 +86,20 @@ struct RemoteFilesFromTests {
     static let remoteShell = "shift\nexec sh -c \"$*\"\n"
 
     /// Runs `arguments` through rsync and swsync, each in its own copy of the fixture (its working
-    /// directory), with `HOST:` in an operand standing for the local remote shell.
-    static func runBoth(_ arguments: [String], scratch: String) throws -> [String: (ProcessOutput, String)] {
+    /// directory), with `HOST:` in an operand standing for the local remote shell; `standardInput` names a
+    /// file of the fixture to read from standard input.
+    static func runBoth(_ arguments: [String], scratch: String, standardInput: String? = nil) throws
+        -> [String: (ProcessOutput, String)]
+    {
         try writeFile(scratch + "/rsh.sh", Array(remoteShell.utf8))
         var results: [String: (ProcessOutput, String)] = [:]
         for tool in [("rsync", Tools.rsync!, "rsync"), ("swsync", Tools.swsync, RemoteHost.absoluteSwsync)] {
             let root = scratch + "/" + tool.0
             try prepare(root)
-            let output = try Subprocess(executable: tool.1,
-                arguments: ["-e", "sh " + scratch + "/rsh.sh", "--rsync-path=\(tool.2)"] + arguments, directory: root,
-                outputPrefix: scratch + "/" + tool.0 + "-out").wait()
+            let command = [tool.1, "-e", "sh " + scratch + "/rsh.sh", "--rsync-path=\(tool.2)"] + arguments
+            let output = try Subprocess(executable: standardInput == nil ? tool.1 : "/bin/sh",
+                arguments: standardInput.map { ["-c", "exec \"$0\" \"$@\" < \($0)"] + command } ?? Array(command.dropFirst()),
+                directory: root, outputPrefix: scratch + "/" + tool.0 + "-out").wait()
             results[tool.0] = (output, root)
         }
         return results
@@ -104,9 +119,9 @@ struct RemoteFilesFromTests {
     @Test(arguments: cases)
     func matchesRsync(_ testCase: Case) throws {
         let scratch = try TemporaryDirectory("remote-files-from")
-        let list = "--files-from=\(testCase.namesHost ? "localhost" : ""):\(testCase.list)"
         let operands = testCase.pulls ? ["localhost:" + testCase.source, "dst/"] : [testCase.source, "localhost:dst/"]
-        let results = try Self.runBoth(testCase.options + [list] + operands, scratch: scratch.path)
+        let results = try Self.runBoth(testCase.options + [testCase.listOption] + operands, scratch: scratch.path,
+            standardInput: testCase.fromStandardInput ? testCase.list : nil)
         let (rsync, rsyncRoot) = results["rsync"]!, (swsync, swsyncRoot) = results["swsync"]!
         try #require(rsync.termination == .exited(testCase.oracleExit), Comment(rawValue: "rsync: \(rsync.stderrText)"))
         #expect(swsync.termination == rsync.termination, Comment(rawValue: swsync.stderrText))

@@ -15,19 +15,22 @@ enum FilterSetup {
         }
     }
 
-    /// Standard input as a rules file, read once: a remote run reads its rules twice (for its own list
-    /// and for the peer's setup).
+    /// Standard input as a rules file or a `--files-from` list, read once: a remote run reads its rules
+    /// twice (for its own list and for the peer's setup), and a pull its list (for its rules and the setup).
     private static let standardInput = Mutex<[UInt8]?>(nil)
+
+    /// Standard input's whole content, read at the first call.
+    private static func readStandardInput() throws(SystemCallError) -> [UInt8] {
+        if let content = standardInput.withLock({ $0 }) { return content }
+        let content = try PosixFileSystem.readAll(0, path: Array("-".utf8))
+        standardInput.withLock { $0 = content }
+        return content
+    }
 
     /// Reads a rules file named on the command line ("-": standard input); nil when it does not exist.
     static func readRulesFile(_ path: [UInt8], trust: SymlinkTrust) throws(SyncError) -> [UInt8]? {
         do throws(SystemCallError) {
-            if path == [UInt8(ascii: "-")] {
-                if let content = standardInput.withLock({ $0 }) { return content }
-                let content = try PosixFileSystem.readAll(0, path: path)
-                standardInput.withLock { $0 = content }
-                return content
-            }
+            if path == [UInt8(ascii: "-")] { return try readStandardInput() }
             return try PosixFileSystem(trust: trust).readOperatorFile(path)
         } catch {
             if error.errno == ENOENT { return nil }
@@ -56,7 +59,7 @@ enum FilterSetup {
         let path = Array(list.utf8)
         do throws(SystemCallError) {
             return path == [UInt8(ascii: "-")]
-                ? try PosixFileSystem.readAll(0, path: path)
+                ? try readStandardInput()
                 : try PosixFileSystem(trust: options.symlinkTrust).readOperatorFile(path)
         } catch {
             if error.refusal == .untrustedSymlink { printUntrustedSymlinkWarning() }
