@@ -39,6 +39,9 @@ struct BadInputTests {
         BadInput(arguments: ["-a", "-f", "merge nope", "src/", "dst/"], oracleExit: 11),
         BadInput(arguments: ["-a", "--filter=merge src/file.txt", "src/", "dst/"], oracleExit: 1),
         BadInput(arguments: ["-a", "--files-from=nope", "src/", "dst/"], oracleExit: 1),
+        // --files-from takes one source and a destination (rsync checks before it opens the list).
+        BadInput(arguments: ["-a", "--files-from=nope", "src/"], oracleExit: 1),
+        BadInput(arguments: ["-a", "--files-from=nope", "src/", "src/", "dst/"], oracleExit: 1),
         BadInput(arguments: ["-a", "--zc=foo", "src/", "dst/"], oracleExit: 4),
         BadInput(arguments: ["-a", "--checksum-choice=foo", "src/", "dst/"], oracleExit: 4),
         BadInput(arguments: ["-a", "nosuch/", "dst/"], oracleExit: 23, createsNothing: false),

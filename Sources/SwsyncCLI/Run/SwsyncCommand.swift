@@ -51,6 +51,11 @@ public enum SwsyncCommand {
             return fail(SyncError(.syntax, "no source given"), quietMessage: true)
         }
         if let refusal = BatchTransfer.refusal(command) { return refusal }
+        // rsync: --files-from takes one source directory and a destination, checked before the list is opened.
+        if options.filesFrom != nil && positional.count != 2 {
+            writeStderr(Usage.shortUsage)
+            return fail(SyncError(.syntax, "--files-from takes one source and a destination"), quietMessage: true)
+        }
         if let refusal = refuseDaemonUse(command) { return refusal }
         let isRemote = positional.count > 1 && positional.contains(where: RemotePath.isRemote)
         if let refusal = refuseCharsets(options, localRun: !isRemote && positional.count > 1 && !options.listOnly) {
