@@ -121,6 +121,8 @@ public final class Connection: @unchecked Sendable {
         while true {
             let count = try readSome(into: &buffer)
             if count == 0 {
+                // Nothing at all (the peer ended while reading its options, or never ran): rsync's words.
+                if bytesReceived.load(ordering: .relaxed) == 0 { throw unexpectedEnd() }
                 do { try hello.finishInput() } catch { throw error.syncError }
             }
             hello.feed(buffer[..<count])

@@ -68,7 +68,7 @@ public enum RemoteRun {
         client: Client) -> Outcome
     {
         let (connection, locked): (Connection, LockedObserver)
-        switch startClient(transport, options: options, client: client) {
+        switch startClient(transport, options: options, client: client, role: "sender") {
         case .started(let startedConnection, let startedObserver): (connection, locked) = (startedConnection, startedObserver)
         case .failed(let outcome): return outcome
         }
@@ -93,12 +93,13 @@ public enum RemoteRun {
 
     /// A push's or a pull's connection after the hello, with the observer its threads share; or, when the
     /// start failed, that failure as the run's outcome.
-    private static func startClient(_ transport: any RemoteTransport, options: SyncOptions, client: Client)
-        -> ClientStart
+    /// `role` names this side in rsync's messages from the start (a peer gone before its hello).
+    private static func startClient(_ transport: any RemoteTransport, options: SyncOptions, client: Client,
+        role: String) -> ClientStart
     {
         do throws(SyncError) {
             let connection = try connect(transport, options: options, setup: client.setup,
-                peerReadsFileList: client.peerReadsFileList, onTimeout: client.onTimeout)
+                peerReadsFileList: client.peerReadsFileList, role: role, onTimeout: client.onTimeout)
             return .started(connection, lockedObserver(client.observer, connection))
         } catch {
             return .failed(failedStart(error, transport: transport))
@@ -144,7 +145,7 @@ public enum RemoteRun {
         client: Client) -> Outcome
     {
         let (connection, locked): (Connection, LockedObserver)
-        switch startClient(transport, options: options, client: client) {
+        switch startClient(transport, options: options, client: client, role: "receiver") {
         case .started(let startedConnection, let startedObserver): (connection, locked) = (startedConnection, startedObserver)
         case .failed(let outcome): return outcome
         }
@@ -162,7 +163,7 @@ public enum RemoteRun {
     {
         let isInterrupted = client.isInterrupted
         let (connection, locked): (Connection, LockedObserver)
-        switch startClient(transport, options: options, client: client) {
+        switch startClient(transport, options: options, client: client, role: "receiver") {
         case .started(let startedConnection, let startedObserver): (connection, locked) = (startedConnection, startedObserver)
         case .failed(let outcome): return outcome
         }
@@ -371,7 +372,8 @@ public enum RemoteRun {
 
     /// The connection after the hello; a client (`setup` not nil) sends its setup at once.
     static func connect(_ transport: any RemoteTransport, options: SyncOptions, setup: RunSetup?,
-        peerReadsFileList: Bool = false, onTimeout: @escaping TimeoutHandler) throws(SyncError) -> Connection
+        peerReadsFileList: Bool = false, role: String? = nil, onTimeout: @escaping TimeoutHandler)
+        throws(SyncError) -> Connection
     {
         let compression = options.compress
             ? (options.compressChoice.flatMap { CompressionChoice(name: $0) } ?? .zstd) : nil
@@ -379,6 +381,7 @@ public enum RemoteRun {
             compressionLevel: options.compressLevel,
             bandwidthLimit: options.bandwidthLimit.flatMap(TokenBucket.rsyncRate), timeout: options.timeout ?? 0,
             onTimeout: onTimeout)
+        if let role { connection.roleName = role }
         var required: Capabilities = []
         if let compression { required.insert(Capabilities(compression: compression)) }
         if setup.map({ $0 != RunSetup() }) ?? false { required.insert(.runSetup) }

@@ -170,6 +170,10 @@ struct RemoteFilesFromTests {
         for (tool, (output, root)) in results {
             #expect(output.termination == .exited(refusal.oracleExit), "\(tool): \(output.stderrText)")
             #expect(Self.messages(output, root: root).contains(refusal.message), "\(tool): \(output.stderrText)")
+            if refusal.oracleExit == 12 {
+                #expect(output.stderrText.contains("connection unexpectedly closed (0 bytes received so far)"),
+                    "\(tool): \(output.stderrText)")
+            }
             #expect(!exists(root + "/dst"), "\(tool) made the destination")
         }
     }
