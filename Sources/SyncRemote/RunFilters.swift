@@ -31,7 +31,8 @@ public enum RunFilters {
         configuration.deleteExcluded = options.deleteExcluded
         configuration.matchFullPath = options.matchFullPath
         if let value = getenv("CVSIGNORE") { configuration.cvsIgnoreEnvironment = Array(String(cString: value).utf8) }
-        if options.filters.contains(where: { $0.kind == .cvsExclude }), let home = getenv("HOME") {
+        // For -C, and for a `-C`/`:C` rule anywhere in the rules or their files (known only once parsed).
+        if let home = getenv("HOME") {
             configuration.homeCVSIgnore = try? PosixFileSystem().readFile(Array((String(cString: home) + "/.cvsignore").utf8))
         }
         if let first = sources.first {

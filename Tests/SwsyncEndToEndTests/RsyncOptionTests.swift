@@ -372,6 +372,41 @@ struct RsyncOptionTests {
             checks: options.contains("--info=backup0") ? [] : [Self.printed("backed up ")]))
     }
 
+    // MARK: Several sources, and $HOME/.cvsignore
+
+    /// Sources that share names merge as in rsync: a directory gets every source's contents, the first
+    /// source's file wins a name they share; `-f-C` and `-f:C` read `$HOME/.cvsignore` as `-C` does.
+    @Test(arguments: [["-ri"], ["-ai", "--delete"], ["-ri", "-C"], ["-ri", "-f-C"], ["-ri", "-f:C", "-f-C"]])
+    func sourcesMergeAndCVSRulesReadHome(_ options: [String]) throws {
+        let scratch = try TemporaryDirectory("merge-sources")
+        var results: [String: (lines: [String], tree: TreeSnapshot, status: Termination)] = [:]
+        for tool in ["rsync", "swsync"] {
+            let root = scratch.path + "/" + tool
+            for directory in ["/a/sub/deep", "/b/sub/deep", "/c/sub", "/home", "/dst/sub"] {
+                try makeDirectories(root + directory)
+            }
+            for (path, text) in [("a/f", "A"), ("b/f", "B"), ("a/sub/x", "ax"), ("b/sub/x", "bx"), ("b/sub/y", "by"),
+                ("b/sub/deep/z", "bz"), ("c/sub/w", "cw"), ("c/sub/home-ignored", "h"), ("dst/sub/old", "o"),
+                ("home/.cvsignore", "home-ignored\n")]
+            {
+                try writeFile(root + "/" + path, Array(text.utf8))
+                try setModificationTime(root + "/" + path, seconds: 1_500_000_000)
+            }
+            let environment = Subprocess.childEnvironment.filter { !$0.hasPrefix("HOME=") } + ["HOME=" + root + "/home"]
+            let output = try Subprocess(executable: tool == "rsync" ? Tools.rsync! : Tools.swsync,
+                arguments: options + ["a/", "b/", "c/", "dst/"], directory: root, outputPrefix: root + "/out",
+                environment: environment).wait()
+            results[tool] = (output.stdoutText.split(separator: "\n").map(String.init).sorted(),
+                try TreeSnapshot(root + "/dst"), output.termination)
+        }
+        let rsync = results["rsync"]!, swsync = results["swsync"]!
+        #expect(swsync.status == rsync.status)
+        #expect(swsync.lines == rsync.lines)
+        let differences = TreeComparison.differences(rsync.tree, swsync.tree, labels: ("rsync", "swsync"))
+        #expect(differences.isEmpty, "\(differences)")
+        #expect(rsync.tree["sub/deep/z"] != nil, "rsync merged nothing")
+    }
+
     /// rsync's own output has the line the case is about.
     static func printed(_ fragment: String) -> OracleCheck {
         OracleCheck { record in

@@ -110,8 +110,11 @@ public struct FileListBuilder<FS: FileSystem> {
                 continue
             }
             for name in names {
+                var isRepeat = false
                 if mayRepeat {
-                    if seen.contains(name) { continue }
+                    isRepeat = seen.contains(name)
+                    // A repeated name goes once; only a directory under it (to merge) needs a look.
+                    if isRepeat && subdirectories[name]?.listings.isEmpty != false { continue }
                     seen.insert(name)
                 }
                 let sourcePath = PathBytes.join(source, name)
@@ -122,6 +125,15 @@ public struct FileListBuilder<FS: FileSystem> {
                     continue
                 }
                 if filters != nil && isFilteredOut(&entry) { continue }
+                if isRepeat {
+                    // As rsync, a directory several sources hold gets all their contents, the first
+                    // source's entry (and attributes) winning for a name they share.
+                    if entry.isDirectory, let merged = subdirectories[name] {
+                        merged.listings.append(ListedPath(path: sourcePath, in: FileLocation(name, in: handle),
+                            root: root, followsSymlink: entry.isFollowedSymlink))
+                    }
+                    continue
+                }
                 if entry.isDirectory {
                     if options.oneFileSystem > 0, let parentDevice = directory.device,
                         entry.status.device != parentDevice
