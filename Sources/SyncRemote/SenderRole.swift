@@ -67,8 +67,15 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
     private let listComplete = Atomic<Bool>(false)
     private let listedBytes = Atomic<Int64>(0)
 
+    /// `%C` on a push: the whole-file sum of each file sent, until the peer's itemized line for it arrives.
+    private let sentFileSums = Mutex<[[UInt8]: String]>([:])
+
     /// Shows `item` now, or with `--progress` when its file's data is sent (as rsync's sender logs it).
     public func report(_ item: ItemizedChange) {
+        var item = item
+        if options.reportsFileChecksums && item.flags.contains(.transfer) {
+            item.fileChecksum = sentFileSums.withLock { $0.removeValue(forKey: item.name) }
+        }
         if showsProgress && item.flags.contains(.transfer) && item.kind == .regular {
             heldItems.withLock { $0[item.name] = item }
         } else {
@@ -486,6 +493,8 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
             if showsProgress { observer.transferFinished(bytes: -1) }
             return .failed
         }
+        // Before the end goes out: the peer's line for this file can only come after it.
+        if options.reportsFileChecksums { sentFileSums.withLock { $0[file.name] = trailer.digest.rsyncHex } }
         DeltaCodec.encodeEnd(trailer, into: &out)
         connection.send(.delta(fileIndex: index, bytes: out), compress: compress)
         literalBytes.add(literal, ordering: .relaxed)

@@ -38,6 +38,7 @@ struct RemoteOptionsTests {
         ("sparse", ["-aS", "-i"]),
         ("fuzzy", ["-a", "-i", "-y", "--delete-after"]),
         ("chown, usermap", ["-a", "-i", "--chown=:nogroup", "--usermap=*:nobody"]),
+        ("file sums", ["-a", "--out-format=%i %C %n"]),
     ]
 
     static let cases = optionSets.flatMap { label, options in

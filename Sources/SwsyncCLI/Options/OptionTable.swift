@@ -151,6 +151,7 @@ enum OptionTable {
         OptionSpec(names: ["sender"], short: nil, takesValue: false,
             apply: { command, _ in command.serverSends = true }, negate: nil),
         flag(["server-items"], nil, { $0.serverSendsItems = $1 }, negatable: false),
+        flag(["server-items-after-writes"], nil, { $0.itemsAfterWrites = $1 }, negatable: false),
 
         // What is sent
         OptionSpec(

@@ -184,6 +184,7 @@ enum RemoteTransfer {
         words += command.remoteOptions
         // The server reports each itemized change only when this client shows or logs it.
         if options.effectiveOutFormat != nil || options.logFile != nil { words.append("--server-items") }
+        if options.reportsFileChecksums && !sends { words.append("--server-items-after-writes") }
         // rsync's default for a remote run is the delta algorithm; both ends must agree.
         if options.wholeFile == nil { words.append("--no-whole-file") }
         words.append(".")

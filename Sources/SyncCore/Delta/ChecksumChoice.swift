@@ -44,6 +44,14 @@ public struct StrongDigest: Sendable, Equatable, Hashable {
         self.length = length
     }
 
+    /// `%C`: the digest as rsync prints a file's sum, one big-endian hex number (our bytes, last first).
+    public var rsyncHex: String {
+        bytes.reversed().map { byte in
+            let hex = String(byte, radix: 16)
+            return hex.count == 1 ? "0" + hex : hex
+        }.joined()
+    }
+
     /// Keeps only the first `length` bytes.
     public func truncated(to length: Int) -> StrongDigest {
         StrongDigest(low: low & Self.mask(length), high: high & Self.mask(length - 8), length: length)

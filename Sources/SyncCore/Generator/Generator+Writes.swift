@@ -32,7 +32,8 @@ extension Generator {
                     let succeeded = (try? result.get()) != nil
                     progress.observer.transferFinished(bytes: succeeded ? pending.entry.status.size : -1)
                 }
-                return WriteOutcome(entry: pending.entry, isNew: pending.isNew, result: result, job: pending.job)
+                return WriteOutcome(entry: pending.entry, isNew: pending.isNew, result: result, job: pending.job,
+                    heldItem: progress == nil ? pending.item : nil)
             }
         } else {
             copyWorkers = nil
@@ -145,7 +146,8 @@ extension Generator {
         var entry: FileEntry
         var job: Receiver<FS>.WriteJob
         var isNew: Bool
-        /// Reported by the writer (a remote run with `--progress`), just above the file's progress.
+        /// Reported by the writer (a remote run with `--progress`), just above the file's progress; or, for
+        /// `%C`, after the write (the outcome hands it back).
         var item: ItemizedChange? = nil
     }
 
@@ -156,6 +158,8 @@ extension Generator {
         var result: Result<Receiver<FS>.WriteResult, WriteFailure>
         /// The job, for a remote file sent again after a failed check (rsync's redo pass).
         var job: Receiver<FS>.WriteJob? = nil
+        /// The line reported once the file is written (`%C` in a remote run).
+        var heldItem: ItemizedChange? = nil
     }
 
     func transfer(_ entry: FileEntry, to path: [UInt8], existing: FileStatus?, flags: ItemizeFlags,
@@ -196,8 +200,11 @@ extension Generator {
             // Whole-file copies write the whole size; report now so output keeps file-list order.
             item.bytesTransferred = entry.status.size
             let writerReports = showsProgressFromWriter
-            if !writerReports { observer.report(item) }
-            workers.submit(PendingWrite(entry: entry, job: job, isNew: countsAsCreated, item: writerReports ? item : nil))
+            // `%C` (or a client that prints it, on a push) needs the file written before its line.
+            let reportsWhenWritten = !writerReports && (options.reportsFileChecksums || options.itemsAfterWrites)
+            if !writerReports && !reportsWhenWritten { observer.report(item) }
+            workers.submit(PendingWrite(entry: entry, job: job, isNew: countsAsCreated,
+                item: writerReports || reportsWhenWritten ? item : nil))
             writesSubmitted += 1
             for outcome in workers.takeFinished() { finishWrite(outcome, item: nil) }
             if peerData != nil { finishDirectoriesWhoseWritesAreDone() }
@@ -215,12 +222,7 @@ extension Generator {
     /// prints it; nil when it cannot be read back.
     func fileChecksum(of entry: FileEntry) -> String? {
         let location = destinationLocation(destinationPath(entry.name), name: entry.name)
-        guard let digest = try? fs.openForReading(location).digest(options.transferChecksum) else { return nil }
-        // rsync prints the sum as one big-endian number: our little-endian bytes, last first.
-        return digest.bytes.reversed().map { byte in
-            let hex = String(byte, radix: 16)
-            return hex.count == 1 ? "0" + hex : hex
-        }.joined()
+        return (try? fs.openForReading(location).digest(options.transferChecksum))?.rsyncHex
     }
 
     /// Counts and reports one finished write; `item` is reported here when it was not reported before.
@@ -239,6 +241,9 @@ extension Generator {
                 item.bytesTransferred = written.bytes
                 if options.reportsFileChecksums { item.fileChecksum = fileChecksum(of: entry) }
                 observer.report(item)
+            } else if item == nil, var held = outcome.heldItem {
+                if options.reportsFileChecksums { held.fileChecksum = fileChecksum(of: entry) }
+                observer.report(held)
             }
             warn(written.warnings)
             for line in written.infos { observer.info(line) }

@@ -115,6 +115,9 @@ public struct SyncOptions: Sendable {
     public var debugDeltasum = 0
     /// An output format prints `%C` (the whole-file checksum of each file written), so it is computed.
     public var reportsFileChecksums = false
+    /// `--server-items-after-writes` (swsync's own, client to a receiving server): the client prints `%C`, which
+    /// it knows of each file only once it is sent, so each transfer's line is sent after the file is written.
+    public var itemsAfterWrites = false
     /// `--match-full-path`: rules see whole relative paths and excluded directories are still entered.
     public var matchFullPath = false
     /// `--from0`: rule files and `--files-from` lists are split at NUL bytes.
