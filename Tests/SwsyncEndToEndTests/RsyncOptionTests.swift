@@ -407,6 +407,34 @@ struct RsyncOptionTests {
         #expect(rsync.tree["sub/deep/z"] != nil, "rsync merged nothing")
     }
 
+    /// `--delete-before` with per-directory rules: the pass reads them from the root down, as the sender does,
+    /// so a sender-side rule inherited from the root's file hides a rules file below it and it is deleted.
+    @Test(arguments: [[":s_.filt"], [":_.filt"], [":sn_.filt"], ["dir-merge,s_.filt", "H_zz"]])
+    func deleteBeforeReadsInheritedRules(_ rules: [String]) throws {
+        let scratch = try TemporaryDirectory("delete-before-rules")
+        var results: [String: (lines: [String], tree: TreeSnapshot)] = [:]
+        for tool in ["rsync", "swsync"] {
+            let root = scratch.path + "/" + tool
+            for directory in ["/src/bar", "/src/mid"] { try makeDirectories(root + directory) }
+            for (path, text) in [("src/.filt", "- .filt\n"), ("src/bar/.filt", "- zz\ndir-merge .filt2\n"),
+                ("src/mid/.filt", ":C\n"), ("src/bar/a", "a"), ("src/bar/zz", "z")]
+            {
+                try writeFile(root + "/" + path, Array(text.utf8))
+                try setModificationTime(root + "/" + path, seconds: 1_500_000_000)
+            }
+            try copyTree(root + "/src", to: root + "/dst")
+            let output = try Subprocess.run(tool == "rsync" ? Tools.rsync! : Tools.swsync,
+                ["-ai", "--delete-before"] + rules.flatMap { ["-f", $0] } + ["src/", "dst/"], in: root,
+                outputPrefix: root + "/out")
+            try #require(output.termination == .exited(0), "\(tool): \(output.stderrText)")
+            results[tool] = (output.stdoutText.split(separator: "\n").map(String.init).sorted(), try TreeSnapshot(root + "/dst"))
+        }
+        #expect(results["swsync"]!.lines == results["rsync"]!.lines)
+        let differences = TreeComparison.differences(results["rsync"]!.tree, results["swsync"]!.tree,
+            labels: ("rsync", "swsync"))
+        #expect(differences.isEmpty, "\(differences)")
+    }
+
     /// rsync's own output has the line the case is about.
     static func printed(_ fragment: String) -> OracleCheck {
         OracleCheck { record in
