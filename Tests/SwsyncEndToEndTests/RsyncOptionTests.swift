@@ -378,10 +378,7 @@ struct RsyncOptionTests {
     /// source's file wins a name they share; `-f-C` and `-f:C` read `$HOME/.cvsignore` as `-C` does.
     @Test(arguments: [["-ri"], ["-ai", "--delete"], ["-ri", "-C"], ["-ri", "-f-C"], ["-ri", "-f:C", "-f-C"]])
     func sourcesMergeAndCVSRulesReadHome(_ options: [String]) throws {
-        let scratch = try TemporaryDirectory("merge-sources")
-        var results: [String: (lines: [String], tree: TreeSnapshot, status: Termination)] = [:]
-        for tool in ["rsync", "swsync"] {
-            let root = scratch.path + "/" + tool
+        try Self.expectSameAsRsync("merge-sources", options + ["a/", "b/", "c/", "dst/"], home: true) { root in
             for directory in ["/a/sub/deep", "/b/sub/deep", "/c/sub", "/home", "/dst/sub"] {
                 try makeDirectories(root + directory)
             }
@@ -392,29 +389,15 @@ struct RsyncOptionTests {
                 try writeFile(root + "/" + path, Array(text.utf8))
                 try setModificationTime(root + "/" + path, seconds: 1_500_000_000)
             }
-            let environment = Subprocess.childEnvironment.filter { !$0.hasPrefix("HOME=") } + ["HOME=" + root + "/home"]
-            let output = try Subprocess(executable: tool == "rsync" ? Tools.rsync! : Tools.swsync,
-                arguments: options + ["a/", "b/", "c/", "dst/"], directory: root, outputPrefix: root + "/out",
-                environment: environment).wait()
-            results[tool] = (output.stdoutText.split(separator: "\n").map(String.init).sorted(),
-                try TreeSnapshot(root + "/dst"), output.termination)
         }
-        let rsync = results["rsync"]!, swsync = results["swsync"]!
-        #expect(swsync.status == rsync.status)
-        #expect(swsync.lines == rsync.lines)
-        let differences = TreeComparison.differences(rsync.tree, swsync.tree, labels: ("rsync", "swsync"))
-        #expect(differences.isEmpty, "\(differences)")
-        #expect(rsync.tree["sub/deep/z"] != nil, "rsync merged nothing")
     }
 
     /// `--delete-before` with per-directory rules: the pass reads them from the root down, as the sender does,
     /// so a sender-side rule inherited from the root's file hides a rules file below it and it is deleted.
     @Test(arguments: [[":s_.filt"], [":_.filt"], [":sn_.filt"], ["dir-merge,s_.filt", "H_zz"]])
     func deleteBeforeReadsInheritedRules(_ rules: [String]) throws {
-        let scratch = try TemporaryDirectory("delete-before-rules")
-        var results: [String: (lines: [String], tree: TreeSnapshot)] = [:]
-        for tool in ["rsync", "swsync"] {
-            let root = scratch.path + "/" + tool
+        try Self.expectSameAsRsync("delete-before-rules",
+            ["-ai", "--delete-before"] + rules.flatMap { ["-f", $0] } + ["src/", "dst/"]) { root in
             for directory in ["/src/bar", "/src/mid"] { try makeDirectories(root + directory) }
             for (path, text) in [("src/.filt", "- .filt\n"), ("src/bar/.filt", "- zz\ndir-merge .filt2\n"),
                 ("src/mid/.filt", ":C\n"), ("src/bar/a", "a"), ("src/bar/zz", "z")]
@@ -423,15 +406,50 @@ struct RsyncOptionTests {
                 try setModificationTime(root + "/" + path, seconds: 1_500_000_000)
             }
             try copyTree(root + "/src", to: root + "/dst")
-            let output = try Subprocess.run(tool == "rsync" ? Tools.rsync! : Tools.swsync,
-                ["-ai", "--delete-before"] + rules.flatMap { ["-f", $0] } + ["src/", "dst/"], in: root,
-                outputPrefix: root + "/out")
-            try #require(output.termination == .exited(0), "\(tool): \(output.stderrText)")
-            results[tool] = (output.stdoutText.split(separator: "\n").map(String.init).sorted(), try TreeSnapshot(root + "/dst"))
         }
-        #expect(results["swsync"]!.lines == results["rsync"]!.lines)
-        let differences = TreeComparison.differences(results["rsync"]!.tree, results["swsync"]!.tree,
-            labels: ("rsync", "swsync"))
+    }
+
+    /// `-H` with members already in the destination as separate files: the first one there leads (kept when
+    /// up to date, else sent at once), the others are linked to it, a missing one waits for the last member;
+    /// the same `-i` lines (`hf..T` without `-t`) and tree as rsync's.
+    @Test(arguments: [["-iplrH"], ["-iplrtH"], ["-iplrH", "--no-whole-file"], ["-iplrH", "-n"]])
+    func hardLinkLeaderAmongExistingMembers(_ options: [String]) throws {
+        try Self.expectSameAsRsync("hlink-leader", options + ["src/", "dst/"]) { root in
+            for directory in ["/src", "/dst"] { try makeDirectories(root + directory) }
+            try writeFile(root + "/src/a", Array("same data\n".utf8))
+            for name in ["b", "c", "d"] { try makeHardLink(root + "/src/" + name, to: root + "/src/a") }
+            try writeFile(root + "/src/solo", Array("solo\n".utf8))
+            try writeFile(root + "/dst/b", Array("other data\n".utf8))
+            try writeFile(root + "/dst/c", Array("same data\n".utf8))
+            try setModificationTime(root + "/src/a", seconds: 1_500_000_000)
+            try setModificationTime(root + "/dst/b", seconds: 1_400_000_000)
+            try setModificationTime(root + "/dst/c", seconds: 1_400_000_000)
+        }
+    }
+
+    /// rsync and swsync in their own copy of a fixture `prepare` makes (given the copy's root), each run there with
+    /// `arguments` ending in `src/ dst/`: the same exit, the same `-i` lines (as sets) and the same `dst` tree.
+    static func expectSameAsRsync(_ label: String, _ arguments: [String], home: Bool = false,
+        prepare: (String) throws -> Void) throws
+    {
+        let scratch = try TemporaryDirectory(label)
+        var results: [String: (lines: [String], tree: TreeSnapshot, status: Termination)] = [:]
+        for tool in ["rsync", "swsync"] {
+            let root = scratch.path + "/" + tool
+            try makeDirectory(root)
+            try prepare(root)
+            var environment = Subprocess.childEnvironment
+            if home { environment = environment.filter { !$0.hasPrefix("HOME=") } + ["HOME=" + root + "/home"] }
+            let output = try Subprocess(executable: tool == "rsync" ? Tools.rsync! : Tools.swsync,
+                arguments: arguments, directory: root, outputPrefix: root + "/out", environment: environment).wait()
+            results[tool] = (output.stdoutText.split(separator: "\n").map(String.init).sorted(),
+                try TreeSnapshot(root + "/dst"), output.termination)
+        }
+        let rsync = results["rsync"]!, swsync = results["swsync"]!
+        #expect(rsync.status == .exited(0), "rsync: \(rsync.status)")
+        #expect(swsync.status == rsync.status)
+        #expect(swsync.lines == rsync.lines)
+        let differences = TreeComparison.differences(rsync.tree, swsync.tree, labels: ("rsync", "swsync"))
         #expect(differences.isEmpty, "\(differences)")
     }
 

@@ -54,6 +54,8 @@ extension Generator {
         if let current = existing {
             if current.kind == .regular {
                 flags.formUnion(check.attributeFlags(source: entry, destination: current, localChange: false))
+                // rsync's itemize: without -t, a local change to an existing file shows its time as changed.
+                if !check.keepsTime(.regular) { flags.formUnion([.reportTime, .timeIsTransferTime]) }
             } else {
                 flags.insert(.isNew)
             }

@@ -44,7 +44,7 @@ extension Generator {
             }
             hardLinkKey = key
         }
-        // -H: a member that needs its data sent waits for its group's last member (see HardLinkGroups).
+        // -H: a member with nothing to send against waits for its group's last member (see HardLinkGroups).
         var waitsForLeader = false
         var isSent = false
         func sendsOrWaits() -> Bool {
@@ -113,7 +113,9 @@ extension Generator {
             }
             // --append: a destination at least as long as the source is left alone (rsync skips it).
             if options.append > 0 && current.size >= entry.status.size { return }
-            if sendsOrWaits() { return }
+            // As rsync's generator, a member with a file in the destination is sent at once and leads its group;
+            // only a missing one waits for the group's last member.
+            isSent = true
             if checksumDiffers || options.checksum { flags.insert(.reportChange) }
             if !check.keepsTime(.regular) { flags.formUnion([.reportTime, .timeIsTransferTime]) }
             flags.insert(.transfer)
@@ -126,7 +128,7 @@ extension Generator {
             if useReferenceFile(entry, path: path) { return }
             // No exact match: rsync uses the reference file as the basis and itemizes against it.
             if let basis = references.candidate(for: entry, kind: .regular) {
-                if sendsOrWaits() { return }
+                isSent = true  // a basis in a reference directory counts as one in the destination
                 var flags = check.attributeFlags(source: entry, destination: basis.status, localChange: false)
                 if !check.keepsTime(.regular) { flags.formUnion([.reportTime, .timeIsTransferTime]) }
                 flags.insert(.transfer)
