@@ -6,47 +6,31 @@ import SyncCore
 enum InfoFlags {
     static func apply(_ text: String, to command: inout ParsedCommandLine) throws(SyncError) {
         for item in try OutputFlags.parse(text, kind: .info) {
-            let level = item.level
             switch item.name {
             case "help":
                 command.outputHelp = .info
-            case "progress":
-                setProgress(level, &command.options)
-            case "name":
-                command.options.infoNameLevel = level
-            case "stats":
-                command.options.infoStats = level
-            case "remove":
-                command.options.infoRemove = level
-            case "backup":
-                command.options.infoBackup = level
-            case "nonreg":
-                command.options.infoNonRegular = level
-            case "skip":
-                command.options.infoSkip = level
-            case "del":
-                command.options.infoDelete = level
-            case "flist":
-                command.options.infoFileList = level
-            case "symsafe":
-                command.options.infoSymlinkSafety = level
             case "all", "none":
-                let all = item.name == "none" ? 0 : level
-                setProgress(all, &command.options)
-                command.options.infoNameLevel = all
-                command.options.infoStats = all
-                command.options.infoRemove = all
-                command.options.infoBackup = all
-                command.options.infoNonRegular = all
-                command.options.infoSkip = all
-                command.options.infoDelete = all
-                command.options.infoFileList = all
-                command.options.infoSymlinkSafety = all
+                let all = item.name == "none" ? 0 : item.level
+                for set in levels.values { set(&command.options, all) }
             default:
-                break
+                levels[item.name]?(&command.options, item.level)
             }
         }
     }
+
+    /// The words that set a level here, each once: `all` and `none` set every one of them.
+    private static let levels: [String: @Sendable (inout SyncOptions, Int) -> Void] = [
+        "progress": { setProgress($1, &$0) },
+        "name": { $0.infoNameLevel = $1 },
+        "stats": { $0.infoStats = $1 },
+        "remove": { $0.infoRemove = $1 },
+        "backup": { $0.infoBackup = $1 },
+        "nonreg": { $0.infoNonRegular = $1 },
+        "skip": { $0.infoSkip = $1 },
+        "del": { $0.infoDelete = $1 },
+        "flist": { $0.infoFileList = $1 },
+        "symsafe": { $0.infoSymlinkSafety = $1 },
+    ]
 
     private static func setProgress(_ level: Int, _ options: inout SyncOptions) {
         options.progress = level == 1

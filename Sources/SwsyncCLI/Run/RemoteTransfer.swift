@@ -112,8 +112,7 @@ enum RemoteTransfer {
         // --copy-as: the connection is made with this user's identity and keys, the copy with the one named.
         if command.copyAs != nil {
             if SwsyncCommand.becomeCopyAsUser(command) != nil { return nil }
-            options.isSuperUser = options.fakeSuper || (options.superUser ?? (geteuid() == 0))
-            options.memberGroups = SwsyncCommand.memberGroups()
+            SwsyncCommand.adoptIdentity(&options, fakeSuper: options.fakeSuper, superUser: options.superUser)
         }
         var client = RemoteRun.Client(setup: runSetup, observer: observer,
             progressCounts: { observer.progressCounts = $0 }, isInterrupted: { Signals.interrupted },

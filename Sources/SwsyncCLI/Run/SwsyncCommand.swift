@@ -101,9 +101,7 @@ public enum SwsyncCommand {
         options.startTime = FileTime(seconds: Int64(time(nil)))
         let receiver = isRemote ? (fakeSuper: options.fakeSuper, superUser: options.superUser) : Self.localReceiverSuper(command)
         options.receiverFakeSuper = receiver.fakeSuper
-        options.isSuperUser = receiver.fakeSuper || (receiver.superUser ?? (geteuid() == 0))
-        options.memberGroups = Self.memberGroups()
-        options.readerUID = geteuid()
+        adoptIdentity(&options, fakeSuper: receiver.fakeSuper, superUser: receiver.superUser)
         options.keepHighBit = options.eightBitOutput || Locale.isUTF8
         options.reportsFileChecksums = [options.effectiveOutFormat, options.logFile == nil ? nil : options.logFileFormat]
             .contains { $0.map { OutFormat($0, keepHighBit: true, humanLevel: 1).containsEscape("C") } ?? false }
@@ -250,8 +248,7 @@ public enum SwsyncCommand {
         umask(oldMask)
         options.umask = UInt32(oldMask)
         options.startTime = FileTime(seconds: Int64(time(nil)))
-        options.isSuperUser = options.fakeSuper || (options.superUser ?? (geteuid() == 0))
-        options.memberGroups = Self.memberGroups()
+        adoptIdentity(&options, fakeSuper: options.fakeSuper, superUser: options.superUser)
         options.keepHighBit = true
         resolveOwnerMaps(&options)
         options.progress = false
@@ -341,6 +338,14 @@ extension SwsyncCommand {
     }
 
     /// This process's effective group and supplementary groups.
+    /// What depends on this process's identity (after `--copy-as`): the receiving end's super-user rights (the
+    /// setting given, else root's), the groups it may give files, the uid it reads local sources with.
+    static func adoptIdentity(_ options: inout SyncOptions, fakeSuper: Bool, superUser: Bool?) {
+        options.isSuperUser = fakeSuper || (superUser ?? (geteuid() == 0))
+        options.memberGroups = memberGroups()
+        options.readerUID = geteuid()
+    }
+
     static func memberGroups() -> Set<UInt32> {
         var groups = [gid_t](repeating: 0, count: 256)
         let count = getgroups(Int32(groups.count), &groups)
