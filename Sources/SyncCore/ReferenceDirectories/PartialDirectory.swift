@@ -53,8 +53,10 @@ struct PartialDirectory {
     }
 
     /// Removes the partial directory for `directory` if it is empty (rmdir through its parent's
-    /// handle, so a swapped component removes nothing elsewhere).
+    /// handle, so a swapped component removes nothing elsewhere). An absolute one is shared by every
+    /// directory and kept, as rsync's `handle_partial_dir` keeps it.
     func removeIfEmpty<FS: FileSystem>(in directory: [UInt8], fs: FS) {
+        guard option.first != PathBytes.slash else { return }
         let path = self.directory(in: directory)
         guard let parent = try? fs.openOperatorDirectory(PathBytes.parent(path), confined: true) else { return }
         try? fs.removeDirectory(FileLocation(PathBytes.lastComponent(path), in: parent))
