@@ -514,7 +514,7 @@ final class BatchReplayLink: SenderLink, ListingSource, @unchecked Sendable {
                 }
                 // A dry run asks for nothing: rsync says nothing of what it drops then.
                 if !options.dryRun {
-                    observer.info("(Skipping batched update for \"\(OutputEscaper.escape(name, keepHighBit: options.keepHighBit))\")")
+                    observer.info("(Skipping batched update for \"\(OutputEscaper.escape(name, highBytes: options.highBytes))\")")
                 }
                 condition.locked {
                     state.waitingAt = nil
@@ -538,7 +538,7 @@ final class BatchReplayLink: SenderLink, ListingSource, @unchecked Sendable {
             return
         }
         let name = condition.locked { state.names[request.index] } ?? Array("file \(request.index)".utf8)
-        observer.error(.bare("(No batched update for \"\(OutputEscaper.escape(name, keepHighBit: options.keepHighBit))\")"))
+        observer.error(.bare("(No batched update for \"\(OutputEscaper.escape(name, highBytes: options.highBytes))\")"))
         condition.locked { state.lackedData = true }
         incoming.push(.end(fileIndex: request.index, outcome: .failed))
     }

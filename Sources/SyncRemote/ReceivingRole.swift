@@ -67,7 +67,7 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
     private let names: NameCharset?
     /// Names in this side's conversion errors keep their high-bit bytes (a client's own lines; a server's,
     /// and a local run's receiving half, are escaped, as rsync's server prints them).
-    public var showsHighBit: Bool
+    public var showsHighBit: OutputEscaper.HighBytes
     /// `--iconv`: where this side's conversion errors go (the run's observer).
     public var observer: TransferObserver?
     /// A name could not be converted: an I/O error of the list (exit 23, no deletions).
@@ -80,7 +80,7 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
         // --iconv: the sender's order is its charset's, not the wire's bytes'.
         state = Mutex(State(tracker: FileListTracker(sendersOrder: options.charset != nil)))
         names = options.charset.flatMap { try? NameCharset($0) }
-        showsHighBit = options.keepHighBit
+        showsHighBit = options.highBytes
         connection.onFailure { [incoming, rootReady, listingReady] error in
             incoming.fail(error)
             rootReady.signal()
@@ -263,7 +263,7 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
                 } catch { throw CharsetError.invalidSequence }
             }
         } catch {
-            report(role, "filename: \(OutputEscaper.escape(entry.name, keepHighBit: showsHighBit))", error)
+            report(role, "filename: \(OutputEscaper.escape(entry.name, highBytes: showsHighBit))", error)
             return false
         }
         // Without -l the target is not the sender's to convert (rsync sends none): it only sizes a listing.
@@ -277,7 +277,7 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
             } catch {
                 // rsync names it by its full_fname: below the directory this process started in.
                 let shown = OutputEscaper.escape(Self.workingDirectory + [UInt8(ascii: "/")] + name,
-                    keepHighBit: showsHighBit)
+                    highBytes: showsHighBit)
                 report(role, "symlink data for: \"\(shown)\"", error)
                 return false
             }

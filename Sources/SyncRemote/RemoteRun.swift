@@ -336,7 +336,7 @@ public enum RemoteRun {
         role.observer = observer
         // A server's conversion errors are escaped as rsync's server prints them; a local run's receiving
         // half says so through `showsHighBit`.
-        role.showsHighBit = role.showsHighBit && showsHighBit && !events.isServer
+        if !showsHighBit || events.isServer { role.showsHighBit = .escaped }
         connection.roleName = "receiver"
         connection.start(handle: { (message) throws(SyncError) in
             recorder?.record(message)

@@ -303,12 +303,12 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
             do throws(CharsetError) {
                 name = try names.toWire.convert(entry.name, limit: limits.maxPathLength)
             } catch {
-                cannotConvert("filename: \(OutputEscaper.escape(entry.name, keepHighBit: options.keepHighBit))", error)
+                cannotConvert("filename: \(OutputEscaper.escape(entry.name, highBytes: options.highBytes))", error)
                 listing.hadIOError = true
                 continue
             }
             guard PathBytes.lastComponent(name).count <= limits.maxComponentLength else {
-                cannotConvert("filename: \(OutputEscaper.escape(entry.name, keepHighBit: options.keepHighBit))",
+                cannotConvert("filename: \(OutputEscaper.escape(entry.name, highBytes: options.highBytes))",
                     .nameTooLong)
                 listing.hadIOError = true
                 continue
@@ -319,7 +319,7 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
                 do throws(CharsetError) {
                     target = try names.toWire.convert(original, limit: limits.maxSymlinkTargetLength)
                 } catch {
-                    let shown = OutputEscaper.escape(fs.absolute(entry.sourcePath), keepHighBit: options.keepHighBit)
+                    let shown = OutputEscaper.escape(fs.absolute(entry.sourcePath), highBytes: options.highBytes)
                     cannotConvert("symlink data for: \"\(shown)\"", error)
                     listing.hadIOError = true
                     continue
@@ -363,7 +363,7 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
             outcome = error.errno == SystemErrno.noSuchEntry ? .alreadyRemoved : .failed(error)
         }
         if SourceRemoval.report(outcome, name: file.name, infoLevel: options.effectiveInfoRemove,
-            keepHighBit: options.keepHighBit, observer: observer)
+            highBytes: options.highBytes, observer: observer)
         {
             hadErrors.store(true, ordering: .relaxed)
         }
@@ -437,7 +437,7 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
     {
         let input: any OpenFile
         do { input = try fs.openListedFile(file.address) } catch {
-            let path = OutputEscaper.escape(fs.absolute(file.address.path), keepHighBit: options.keepHighBit)
+            let path = OutputEscaper.escape(fs.absolute(file.address.path), highBytes: options.highBytes)
             if error.isGoneFromListedPlace {
                 observer.error(.bare("file has vanished: \"\(path)\"", role: .sender))
                 hadVanished.store(true, ordering: .relaxed)

@@ -41,8 +41,8 @@ struct OutputFormattingTests {
         #expect(OutputEscaper.escape([0x61, 0x0A, 0x62]) == "a\\#012b")
         #expect(OutputEscaper.escape([0x61, 0x09, 0x62]) == "a\tb")
         #expect(OutputEscaper.escape(Array("é".utf8)) == "\\#303\\#251")
-        #expect(OutputEscaper.escape(Array("é".utf8), keepHighBit: true) == "é")
-        #expect(OutputEscaper.escape([0xFF], keepHighBit: true) == "\\#377")
+        #expect(OutputEscaper.escape(Array("é".utf8), highBytes: .keptWhenValidUTF8) == "é")
+        #expect(OutputEscaper.escape([0xFF], highBytes: .keptWhenValidUTF8) == "\\#377")
     }
 
     @Test(arguments: [

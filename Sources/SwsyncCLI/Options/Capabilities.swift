@@ -6,7 +6,7 @@ enum Capabilities {
     static let features: [(name: String, value: String)] = [
         ("file_bits", "64"), ("inum_bits", "64"), ("timestamp_bits", "64"), ("long_int_bits", "64"),
         ("socketpairs", "false"), ("symlinks", "true"), ("symtimes", "true"), ("hardlinks", "true"),
-        ("hardlink_specials", "false"), ("hardlink_symlinks", "false"), ("IPv6", "true"), ("atimes", "true"),
+        ("hardlink_specials", "false"), ("hardlink_symlinks", "true"), ("IPv6", "true"), ("atimes", "true"),
         ("batchfiles", "true"), ("inplace", "true"), ("append", "true"), ("ACLs", "true"), ("ACL_at", "true"),
         ("xattrs", "true"), ("secluded_args", "\"optional\""), ("iconv", "true"), ("prealloc", "true"),
         ("stop_at", "true"), ("crtimes", "false"),

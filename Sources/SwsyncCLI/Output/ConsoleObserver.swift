@@ -9,12 +9,15 @@ final class ConsoleObserver: TransferObserver {
     let stderr = BufferedOutput(descriptor: 2)
     let format: OutFormat?
     let logFile: LogFile?
-    let keepHighBit: Bool
+    let highBytes: OutputEscaper.HighBytes
     let interruptFlag: @Sendable () -> Bool
     /// Filled in by the runner: remaining and total entries for progress's "to-chk".
     var progressCounts: () -> (remaining: Int, total: Int, listComplete: Bool, totalSize: Int64) = { (0, 0, true, 0) }
 
     private(set) var errorCount = 0
+    /// Item lines wait behind notes as rsync's do (`HeldItemLines`), except under `--progress`.
+    private var held = HeldItemLines()
+    private let holdsItems: Bool
     private var transferCount = 0
     private var currentSize: Int64 = 0
     private var currentStart = 0.0
@@ -22,13 +25,14 @@ final class ConsoleObserver: TransferObserver {
     private var totalBytesDone: Int64 = 0
     private let runStart = Clock.now()
 
-    init(options: SyncOptions, logFile: LogFile?, keepHighBit: Bool, interruptFlag: @escaping @Sendable () -> Bool) {
+    init(options: SyncOptions, logFile: LogFile?, highBytes: OutputEscaper.HighBytes, interruptFlag: @escaping @Sendable () -> Bool) {
         self.options = options
         self.logFile = logFile
-        self.keepHighBit = keepHighBit
+        self.highBytes = highBytes
         self.interruptFlag = interruptFlag
+        holdsItems = !options.progress && !options.progressTotal
         if let text = options.effectiveOutFormat, !options.quiet {
-            var shown = OutFormat(text, keepHighBit: keepHighBit, humanLevel: options.humanReadable)
+            var shown = OutFormat(text, highBytes: highBytes, humanLevel: options.humanReadable)
             let checksum = options.transferChecksum
             shown.checksumWidth = 2 * checksum.digestLength
             format = shown
@@ -47,8 +51,8 @@ final class ConsoleObserver: TransferObserver {
             // -ii, or -i with -vv, shows unchanged items too.
             return significant || options.itemize > 1 || options.verbose > 1 || item.hardLinkLeader != nil
         }
-        // rsync `maybe_log_item`: transfers, new entries, local changes, and changed directories.
-        if item.flags.contains(.transfer) || item.flags.contains(.isNew) { return true }
+        // rsync `maybe_log_item`: transfers, new entries, hard links made, local changes, and changed directories.
+        if item.flags.contains(.transfer) || item.flags.contains(.isNew) || item.hardLinkLeader != nil { return true }
         if item.flags.contains(.localChange) && significant { return true }
         return item.kind == .directory && significant
     }
@@ -57,9 +61,21 @@ final class ConsoleObserver: TransferObserver {
         if let logFile, !options.dryRun, !item.flags.intersection(.significant).isEmpty {
             logFile.item(item)
         }
-        guard let format, shouldShow(item, format: format) else { return }
-        stdout.writeLine(format.render(item, operation: "send"))
-        if options.progress { stdout.flush() }
+        let line = format.flatMap { shouldShow(item, format: $0) ? $0.render(item, operation: "send") : nil }
+        guard holdsItems else {
+            if let line { stdout.writeLine(line) }
+            if options.progress { stdout.flush() }
+            return
+        }
+        // The clock is read only when a line is or will be held (a no-op run reports every entry).
+        let now = line != nil || !held.isEmpty ? Clock.now() : 0
+        if held.isDue(before: item.name, now: now) { releaseHeldItems() }
+        held.add(line, now: now)
+    }
+
+    /// Prints the item lines held so far (`HeldItemLines`); the run's closing lines come after them.
+    func releaseHeldItems() {
+        for line in held.release() { stdout.writeLine(line) }
     }
 
     func reportDeletion(name: [UInt8], kind: FileKind) {
@@ -67,15 +83,17 @@ final class ConsoleObserver: TransferObserver {
         item.name = name
         if let logFile, !options.dryRun { logFile.deletion(item) }
         guard !options.quiet else { return }
+        if holdsItems && held.isDue(before: name, now: Clock.now()) { releaseHeldItems() }
         if let format, format.hasItemize {
             stdout.writeLine(format.render(item, operation: "del.", deleted: true))
         } else if options.showsDeletions || format != nil {
-            stdout.writeLine("deleting " + OutputEscaper.escape(item.displayName, keepHighBit: keepHighBit))
+            stdout.writeLine("deleting " + OutputEscaper.escape(item.displayName, highBytes: highBytes))
         }
     }
 
     func info(_ text: String) {
         guard !options.quiet else { return }
+        if !held.isEmpty && held.hasWaitedTooLong(now: Clock.now()) { releaseHeldItems() }
         stdout.writeLine(text)
     }
 
@@ -112,6 +130,7 @@ final class ConsoleObserver: TransferObserver {
     }
 
     func transferFinished(bytes: Int64) {
+        if !held.isEmpty && held.hasWaitedTooLong(now: Clock.now()) { releaseHeldItems() }
         guard bytes >= 0 else { return }
         transferCount += 1
         totalBytesDone += bytes
@@ -183,6 +202,7 @@ final class ConsoleObserver: TransferObserver {
     }
 
     func flush() {
+        releaseHeldItems()
         stdout.flush()
         stderr.flush()
     }
@@ -197,7 +217,7 @@ final class LogFile {
     /// Appends to the open `descriptor` (`Transfer.openLogFile`).
     init(descriptor: Int32, format: String?) {
         output = BufferedOutput(descriptor: descriptor)
-        self.format = OutFormat(format ?? "%i %n%L", keepHighBit: true, humanLevel: 1)
+        self.format = OutFormat(format ?? "%i %n%L", highBytes: .keptWhenValidUTF8, humanLevel: 1)
         prefixPid = "[\(getpid())] "
     }
 
@@ -211,7 +231,7 @@ final class LogFile {
 
     func deletion(_ item: ItemizedChange) {
         line(format.hasItemize ? format.render(item, operation: "del.", deleted: true)
-            : "deleting " + OutputEscaper.escape(item.displayName, keepHighBit: true))
+            : "deleting " + OutputEscaper.escape(item.displayName, highBytes: .keptWhenValidUTF8))
     }
 
     func flush() { output.flush() }

@@ -5,14 +5,14 @@ import SyncCore
 /// %n %f %L %i %l %b %o %t %M %p %B %U %G %%, with optional `-`, width and `'` (digit grouping).
 struct OutFormat {
     let format: [Character]
-    let keepHighBit: Bool
+    let highBytes: OutputEscaper.HighBytes
     let humanLevel: Int
     /// `%C`'s width: two hex digits a byte of the run's whole-file sum.
     var checksumWidth = 32
 
-    init(_ format: String, keepHighBit: Bool, humanLevel: Int) {
+    init(_ format: String, highBytes: OutputEscaper.HighBytes, humanLevel: Int) {
         self.format = Array(format)
-        self.keepHighBit = keepHighBit
+        self.highBytes = highBytes
         self.humanLevel = humanLevel
     }
 
@@ -79,13 +79,13 @@ struct OutFormat {
             }
             var piece: String
             switch letter {
-            case "n": piece = OutputEscaper.escape(item.displayName, keepHighBit: keepHighBit)
-            case "f": piece = OutputEscaper.escape(item.name, keepHighBit: keepHighBit)
+            case "n": piece = OutputEscaper.escape(item.displayName, highBytes: highBytes)
+            case "f": piece = OutputEscaper.escape(item.name, highBytes: highBytes)
             case "L":
                 if let leader = item.hardLinkLeader {
-                    piece = " => " + OutputEscaper.escape(leader, keepHighBit: keepHighBit)
+                    piece = " => " + OutputEscaper.escape(leader, highBytes: highBytes)
                 } else if let target = item.symlinkTarget {
-                    piece = " -> " + OutputEscaper.escape(target, keepHighBit: keepHighBit)
+                    piece = " -> " + OutputEscaper.escape(target, highBytes: highBytes)
                 } else {
                     piece = ""
                 }

@@ -1,7 +1,9 @@
 import Glibc
+import SyncCore
 
 /// A buffered writer on a file descriptor; stdout goes through one so `-v` on 100,000 files is not
-/// 100,000 write calls. Errors flush stdout first so lines keep their order.
+/// 100,000 write calls. Errors flush stdout first so lines keep their order. `-8`'s raw bytes, carried in the
+/// text as `RawByteMarker`s, are written as the bytes they stand for.
 final class BufferedOutput {
     let descriptor: Int32
     private var buffer: [UInt8] = []
@@ -12,7 +14,11 @@ final class BufferedOutput {
     }
 
     func write(_ text: String) {
-        buffer.append(contentsOf: text.utf8)
+        if RawByteMarker.mayContain(text) {
+            RawByteMarker.decode(text, into: &buffer)
+        } else {
+            buffer.append(contentsOf: text.utf8)
+        }
         if buffer.count >= 1 << 16 { flush() }
     }
 

@@ -9,14 +9,14 @@ enum ListOnly {
     static func run(sources: [[UInt8]], options: SyncOptions) -> Int32 {
         var options = options
         if !options.recursive { options.dirs = true }
-        let keepHighBit = options.eightBitOutput || Locale.isUTF8
-        let observer = ConsoleObserver(options: options, logFile: nil, keepHighBit: keepHighBit,
+        let highBytes = options.highBytes
+        let observer = ConsoleObserver(options: options, logFile: nil, highBytes: highBytes,
             interruptFlag: { Signals.interrupted })
         let fs = PosixFileSystem()
         var builder = FileListBuilder(fs: fs, options: options)
         let tree = SourceTree(arguments: sources, relative: options.relative)
         if let dot = tree.dotSource, let entry = builder.rootEntry(sourcePath: dot, observer: observer) {
-            observer.info(line(entry, options: options, keepHighBit: keepHighBit))
+            observer.info(line(entry, options: options, highBytes: highBytes))
         }
         var fatalError: SyncError?
         // The same order as a transfer: a directory's files, then each subdirectory followed by its contents.
@@ -26,7 +26,7 @@ enum ListOnly {
             if let failure = listing.fatalError { fatalError = failure }
             guard fatalError == nil else { return false }
             for entry in listing.entries where !entry.isDirectory {
-                observer.info(line(entry, options: options, keepHighBit: keepHighBit))
+                observer.info(line(entry, options: options, highBytes: highBytes))
             }
             return true
         }
@@ -35,7 +35,7 @@ enum ListOnly {
             var walk = PreOrderWalk(root: rootListing, recursive: options.recursive)
             while let subdirectory = walk.next(passing: { entry in
                 if entry.isSent(impliedDirs: options.impliedDirs) {
-                    observer.info(line(entry, options: options, keepHighBit: keepHighBit))
+                    observer.info(line(entry, options: options, highBytes: highBytes))
                 }
             }) {
                 let listing = builder.list(subdirectory.source, relativeName: subdirectory.entry.name)
@@ -52,8 +52,8 @@ enum ListOnly {
         var options = options
         options.listOnly = true
         if !options.recursive { options.dirs = true }
-        let keepHighBit = options.eightBitOutput || Locale.isUTF8
-        let observer = ConsoleObserver(options: options, logFile: nil, keepHighBit: keepHighBit,
+        let highBytes = options.highBytes
+        let observer = ConsoleObserver(options: options, logFile: nil, highBytes: highBytes,
             interruptFlag: { Signals.interrupted })
         guard let spec = RemoteTransfer.RemoteSpec(source) else { return ExitStatus.syntax.rawValue }
         let remoteCommand = RemoteTransfer.serverCommand(command: command, options: options, sends: true,
@@ -71,7 +71,7 @@ enum ListOnly {
         let client = RemoteRun.Client(setup: setup, observer: observer, isInterrupted: { Signals.interrupted },
             onTimeout: SwsyncCommand.endOnTimeout)
         let outcome = RemoteRun.list(transport: transport, options: options, client: client) { entry in
-            observer.info(line(entry, options: options, keepHighBit: keepHighBit))
+            observer.info(line(entry, options: options, highBytes: highBytes))
         }
         observer.flush()
         return SwsyncCommand.end(outcome.status, error: outcome.error)
@@ -79,8 +79,8 @@ enum ListOnly {
 
     /// "drwxr-xr-x          4,096 2026/11/23 05:20:00 name", with `-U` the access time after the modification
     /// time (blank for a directory), and rsync's "*missing" line for a `--delete-missing-args` name.
-    static func line(_ entry: FileEntry, options: SyncOptions, keepHighBit: Bool) -> String {
-        let name = OutputEscaper.escape(entry.name, keepHighBit: keepHighBit)
+    static func line(_ entry: FileEntry, options: SyncOptions, highBytes: OutputEscaper.HighBytes) -> String {
+        let name = OutputEscaper.escape(entry.name, highBytes: highBytes)
         let timeWidth = 20  // " YYYY/MM/DD hh:mm:ss"
         if entry.isMissingArgument {
             let label = "*missing"
@@ -98,7 +98,7 @@ enum ListOnly {
         }
         text += " " + name
         if entry.kind == .symlink && options.links, let target = entry.symlinkTarget {
-            text += " -> " + OutputEscaper.escape(target, keepHighBit: keepHighBit)
+            text += " -> " + OutputEscaper.escape(target, highBytes: highBytes)
         }
         return text
     }

@@ -102,9 +102,9 @@ public enum SwsyncCommand {
         let receiver = isRemote ? (fakeSuper: options.fakeSuper, superUser: options.superUser) : Self.localReceiverSuper(command)
         options.receiverFakeSuper = receiver.fakeSuper
         adoptIdentity(&options, fakeSuper: receiver.fakeSuper, superUser: receiver.superUser)
-        options.keepHighBit = options.eightBitOutput || Locale.isUTF8
+        options.highBytes = OutputEscaper.HighBytes(eightBitOutput: options.eightBitOutput, utf8Locale: Locale.isUTF8)
         options.reportsFileChecksums = [options.effectiveOutFormat, options.logFile == nil ? nil : options.logFileFormat]
-            .contains { $0.map { OutFormat($0, keepHighBit: true, humanLevel: 1).containsEscape("C") } ?? false }
+            .contains { $0.map { OutFormat($0, highBytes: .keptWhenValidUTF8, humanLevel: 1).containsEscape("C") } ?? false }
         resolveOwnerMaps(&options)
 
         for line in NegotiationReport.lines(options) { writeStdout(line + "\n") }
@@ -249,7 +249,7 @@ public enum SwsyncCommand {
         options.umask = UInt32(oldMask)
         options.startTime = FileTime(seconds: Int64(time(nil)))
         adoptIdentity(&options, fakeSuper: options.fakeSuper, superUser: options.superUser)
-        options.keepHighBit = true
+        options.highBytes = .keptWhenValidUTF8
         resolveOwnerMaps(&options)
         options.progress = false
         options.progressTotal = false

@@ -83,7 +83,7 @@ enum Transfer {
     static func makeObserver(options: SyncOptions, receiving: Bool) -> (ConsoleObserver, LogFile?) {
         let logFile = options.logFile.flatMap { openLogFile($0, options: options) }
         let observer = ConsoleObserver(options: options, logFile: logFile,
-            keepHighBit: options.eightBitOutput || Locale.isUTF8, interruptFlag: { Signals.interrupted })
+            highBytes: options.highBytes, interruptFlag: { Signals.interrupted })
         if let line = fileListLine(options, receiving: receiving) { observer.info(line) }
         return (observer, logFile)
     }
@@ -124,6 +124,7 @@ enum Transfer {
     static func finish(_ status: ExitStatus, stats: TransferStats, elapsed: Double, deletionsSkipped: Int,
         options: SyncOptions, observer: ConsoleObserver, logFile: LogFile?) -> ExitStatus
     {
+        observer.releaseHeldItems()
         if deletionsSkipped > 0 {
             observer.error(.bare("Deletions stopped due to --max-delete limit (\(deletionsSkipped) skipped)"))
         }

@@ -264,7 +264,7 @@ public struct FileListBuilder<FS: FileSystem> {
             if options.copyLinks || (options.copyUnsafeLinks && unsafe) {
                 // rsync announces the copy before it looks for the referent.
                 if !options.copyLinks && options.showsSymlinkSafety {
-                    reportInfo("copying unsafe symlink \"\(OutputEscaper.escape(name, keepHighBit: options.keepHighBit))\" -> \"\(OutputEscaper.escape(target!, keepHighBit: options.keepHighBit))\"")
+                    reportInfo("copying unsafe symlink \"\(OutputEscaper.escape(name, highBytes: options.highBytes))\" -> \"\(OutputEscaper.escape(target!, highBytes: options.highBytes))\"")
                 }
                 do {
                     status = try stat()
@@ -335,7 +335,7 @@ public struct FileListBuilder<FS: FileSystem> {
     }
 
     private func absolute(_ path: [UInt8]) -> String {
-        OutputEscaper.escape(fs.absolute(path), keepHighBit: options.keepHighBit)
+        OutputEscaper.escape(fs.absolute(path), highBytes: options.highBytes)
     }
 }
 

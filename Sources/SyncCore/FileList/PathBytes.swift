@@ -47,6 +47,23 @@ public enum PathBytes {
         return Array(path[0..<end])
     }
 
+    /// `path` with each `name/..` pair taken out by its spelling alone (rsync's `clean_fname` collapsing
+    /// `..`), for a path whose directories need not exist yet; leading `..` components stay.
+    public static func collapsingDotDot(_ path: [UInt8]) -> [UInt8] {
+        let dotDot: [UInt8] = [UInt8(ascii: "."), UInt8(ascii: ".")]
+        var kept: [[UInt8]] = []
+        for component in components(path) {
+            if component == dotDot, let last = kept.last, last != dotDot {
+                kept.removeLast()
+            } else {
+                kept.append(component)
+            }
+        }
+        let joined = Array(kept.joined(separator: [slash]))
+        if path.first == slash { return [slash] + joined }
+        return joined.isEmpty ? dot : joined
+    }
+
     /// Path components, skipping empty ones and ".".
     public static func components(_ path: [UInt8]) -> [[UInt8]] {
         path.split(separator: slash, omittingEmptySubsequences: true).map(Array.init).filter { $0 != dot }

@@ -265,7 +265,7 @@ public final class Deleter<FS: FileSystem> {
     }
 
     private func reportNotEmpty(_ name: [UInt8]) {
-        observer.info("cannot delete non-empty directory: \(OutputEscaper.escape(name, keepHighBit: options.keepHighBit))")
+        observer.info("cannot delete non-empty directory: \(OutputEscaper.escape(name, highBytes: options.highBytes))")
     }
 
     /// Deletes (and reports) everything inside `path`, to make way for a non-directory.

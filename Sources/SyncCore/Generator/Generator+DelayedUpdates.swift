@@ -17,7 +17,7 @@ extension Generator {
                 case .backupRefused(let destination, let cause):
                     backupWasRefused(destination: destination, cause: cause)
                 case .destination(let failure) where failure.call == "rename":
-                    let shown = OutputEscaper.escape(fs.absolute(update.destination.path), keepHighBit: options.keepHighBit)
+                    let shown = OutputEscaper.escape(fs.absolute(update.destination.path), highBytes: options.highBytes)
                     fail("[receiver] rename failed for \"\(shown)\" (from \(OutputEscaper.escape(update.waitingName))): \(failure.errnoText) (\(failure.errno))")
                 case .destination(let failure):
                     fail("[receiver] \(failure.description)")

@@ -15,7 +15,7 @@ extension Generator {
         var missing = 0
         var probe = directory
         while probe.count > 1 && probe.last == PathBytes.slash { probe.removeLast() }
-        let shown = OutputEscaper.escape(probe, keepHighBit: options.keepHighBit)
+        let shown = OutputEscaper.escape(probe, highBytes: options.highBytes)
         while !probe.isEmpty && probe != PathBytes.dot && (try? fs.stat(probe)) == nil {
             missing += 1
             probe = PathBytes.parent(probe)
@@ -81,7 +81,7 @@ extension Generator {
                 do {
                     if !destinationIsNew { try makeDirectoryUnlessPresent(location, permissions: 0o700) }
                 } catch {
-                    fail("[generator] recv_generator: mkdir \"\(OutputEscaper.escape(fs.absolute(path), keepHighBit: options.keepHighBit))\" failed: \(error.errnoText) (\(error.errno))")
+                    fail("[generator] recv_generator: mkdir \"\(OutputEscaper.escape(fs.absolute(path), highBytes: options.highBytes))\" failed: \(error.errnoText) (\(error.errno))")
                     return nil
                 }
                 if options.group || (options.owner && options.isSuperUser) {
@@ -108,6 +108,7 @@ extension Generator {
             if let basis = references.candidate(for: entry, kind: .directory) {
                 var flags = check.attributeFlags(source: entry, destination: basis.status, localChange: false)
                 addSecurityFlags(&flags, entry, at: basis.location, existing: basis.status, attributesSetFirst: false)
+                if flags.isEmpty { noteUpToDate(entry) }
                 flags.insert(.localChange)
                 report(entry, flags: flags)
             } else {
@@ -204,7 +205,7 @@ extension Generator {
     func skipEntries(of listing: FileListBuilder<FS>.Listing, in relativeName: [UInt8], because failure: SystemCallError) {
         for entry in listing.entries {
             entriesDone += 1
-            let path = OutputEscaper.escape(fs.absolute(destinationPath(entry.name)), keepHighBit: options.keepHighBit)
+            let path = OutputEscaper.escape(fs.absolute(destinationPath(entry.name)), highBytes: options.highBytes)
             fail("[generator] recv_generator: failed to stat \"\(path)\": \(failure.errnoText) (\(failure.errno))")
             if entry.isDirectory && listing.descends(into: entry, recursive: options.recursive) {
                 fileList?.skipSubtree(recursive: options.recursive) { accept($0) }
@@ -218,12 +219,12 @@ extension Generator {
         let path = destinationPath(entry.name)
         if let existing = try? fs.stat(path) {
             if existing.kind == .directory { return DirectoryState(isNew: false) }
-            fail("[generator] recv_generator: mkdir \"\(OutputEscaper.escape(fs.absolute(path), keepHighBit: options.keepHighBit))\" failed: File exists (17)")
+            fail("[generator] recv_generator: mkdir \"\(OutputEscaper.escape(fs.absolute(path), highBytes: options.highBytes))\" failed: File exists (17)")
             return nil
         }
         if !options.dryRun {
             do { try makeDirectoryUnlessPresent(destinationLocation(path, name: entry.name), permissions: 0o777) } catch {
-                fail("[generator] recv_generator: mkdir \"\(OutputEscaper.escape(fs.absolute(path), keepHighBit: options.keepHighBit))\" failed: \(error.errnoText) (\(error.errno))")
+                fail("[generator] recv_generator: mkdir \"\(OutputEscaper.escape(fs.absolute(path), highBytes: options.highBytes))\" failed: \(error.errnoText) (\(error.errno))")
                 return nil
             }
         }
@@ -271,7 +272,7 @@ extension Generator {
         guard !linksLeadingOutside.isEmpty, linksLeadingOutside.contains(PathBytes.parent(entry.name)) else {
             return false
         }
-        let shown = OutputEscaper.escape(fs.absolute(destinationPath(entry.name)), keepHighBit: options.keepHighBit)
+        let shown = OutputEscaper.escape(fs.absolute(destinationPath(entry.name)), highBytes: options.highBytes)
         let refusal = "\(KeptDirectoryLinks<FS>.refusal.text) (\(KeptDirectoryLinks<FS>.refusal.errno))"
         switch entry.kind {
         case .directory:
@@ -279,7 +280,7 @@ extension Generator {
             observer.error(.bare("*** Skipping any contents from this failed directory ***"))
             report(entry, flags: [.localChange, .isNew])  // rsync itemizes it all the same
         case .symlink:
-            let target = OutputEscaper.escape(entry.symlinkTarget ?? [], keepHighBit: options.keepHighBit)
+            let target = OutputEscaper.escape(entry.symlinkTarget ?? [], highBytes: options.highBytes)
             fail("[generator] symlink \"\(shown)\" -> \"\(target)\" failed: \(refusal)")
         default:
             fail("[generator] recv_generator: failed to stat \"\(shown)\": \(refusal)")

@@ -15,7 +15,7 @@ extension Generator {
             mtime: entry.status.mtime, modifyWindow: options.modifyWindow, in: lists)
         else { return nil }
         if options.debugFuzzy > 0 {
-            observer.info("fuzzy basis selected for \(OutputEscaper.escape(entry.name, keepHighBit: options.keepHighBit)): \(OutputEscaper.escape(chosen.shownName, keepHighBit: options.keepHighBit))")
+            observer.info("fuzzy basis selected for \(OutputEscaper.escape(entry.name, highBytes: options.highBytes)): \(OutputEscaper.escape(chosen.shownName, highBytes: options.highBytes))")
         }
         return DeltaBasis(path: chosen.path, location: chosen.location)
     }

@@ -44,9 +44,9 @@ extension Generator {
             let leaderStatus = try? fs.lstat(leaderLocation.name, in: leaderLocation.directory),
             current.inode == leaderStatus.inode && current.device == leaderStatus.device
         {
-            var item = makeItem(entry, flags: [.localChange, .hardLinkName])
-            item.hardLinkLeader = leader
-            if options.itemize > 1 { observer.report(item) }
+            // Already linked: rsync's itemize without the leader's name (shown with -ii, or -i with -vv).
+            observer.report(makeItem(entry, flags: [.localChange, .hardLinkName]))
+            noteUpToDate(entry)
             received(entry)
             return
         }
@@ -62,8 +62,23 @@ extension Generator {
             guard makeWay(path, existing: current, for: entry) else { return }
             existing = nil
         } else {
-            flags.insert(.isNew)
             stats.created.add(.regular)
+            switch referenceStandIn(for: entry, leader: leader, at: leaderLocation) {
+            case .none:
+                flags.insert(.isNew)
+            case .leadersInode:
+                // rsync's hard_link_check: the --link-dest copy is the leader's own inode, so the new link is
+                // no change, itemized only with -ii or -i and -vv.
+                let hasItemize = options.effectiveOutFormat?.contains("%i") ?? false
+                if !hasItemize || (options.nameLevel < 2 && options.itemize < 2) {
+                    flags = []
+                    noteUpToDate(entry)
+                }
+            case .sameData(let attributes):
+                // A --compare-dest/--copy-dest copy with the source's data stands for what is there.
+                flags.formUnion(attributes)
+                if !check.keepsTime(.regular) { flags.formUnion([.reportTime, .timeIsTransferTime]) }
+            }
         }
         if !options.dryRun {
             do throws(SystemCallError) {
@@ -77,10 +92,43 @@ extension Generator {
                 return
             }
         }
+        guard !flags.isEmpty else {
+            received(entry)
+            return
+        }
         var item = makeItem(entry, flags: flags)
         item.hardLinkLeader = leader
         observer.report(item)
         received(entry)
+    }
+
+    /// What a reference directory holds under a new member's name, as rsync's `hard_link_check` looks:
+    /// with `--link-dest` the leader's own inode, otherwise a regular file with the source's data (the first
+    /// with every attribute, else the last), whose attributes the link is then itemized against.
+    enum ReferenceStandIn {
+        case none
+        case leadersInode
+        case sameData(attributes: ItemizeFlags)
+    }
+
+    func referenceStandIn(for entry: FileEntry, leader: [UInt8], at leaderLocation: FileLocation?) -> ReferenceStandIn {
+        guard !references.isEmpty else { return .none }
+        if options.alternateDestinationKind == .link {
+            // The leader's inode: in the destination, or (a dry run links nothing) in each reference directory.
+            let placed = leaderLocation.flatMap { try? fs.lstat($0.name, in: $0.directory) }
+            let referenced = placed == nil ? references.statuses(of: leader) : []
+            for (index, member) in references.statuses(of: entry.name).enumerated() {
+                guard let member, let leaderStatus = placed ?? referenced[index] else { continue }
+                if member.inode == leaderStatus.inode && member.device == leaderStatus.device { return .leadersInode }
+            }
+            return .none
+        }
+        var last: ItemizeFlags?
+        for candidate in references.sameData(as: entry) {
+            if ReferenceDirectories<FS>.matches(candidate.attributes) { return .sameData(attributes: candidate.attributes) }
+            last = candidate.attributes
+        }
+        return last.map { .sameData(attributes: $0) } ?? .none
     }
 
     /// The destination entry `name`'s lstat, through handles opened below the root.

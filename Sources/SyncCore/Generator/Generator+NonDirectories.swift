@@ -43,8 +43,8 @@ extension Generator {
                 ((try? fs.listDirectory($0)) ?? []).isEmpty
             } ?? true
             guard isEmpty || options.force || options.effectiveDeleteTiming != nil else {
-                observer.info("cannot delete non-empty directory: \(OutputEscaper.escape(entry.name, keepHighBit: options.keepHighBit))")
-                fail(.bare("could not make way for new \(kindWord(entry.kind)): \(OutputEscaper.escape(entry.name, keepHighBit: options.keepHighBit))",
+                observer.info("cannot delete non-empty directory: \(OutputEscaper.escape(entry.name, highBytes: options.highBytes))")
+                fail(.bare("could not make way for new \(kindWord(entry.kind)): \(OutputEscaper.escape(entry.name, highBytes: options.highBytes))",
                     role: .generator))
                 return false
             }
@@ -57,8 +57,8 @@ extension Generator {
             }
             // Something inside was kept (--max-delete, a protected file): the way is still blocked.
             if !options.dryRun, (try? fs.lstat(location.name, in: location.directory))?.kind == .directory {
-                observer.info("cannot delete non-empty directory: \(OutputEscaper.escape(entry.name, keepHighBit: options.keepHighBit))")
-                fail(.bare("could not make way for new \(kindWord(entry.kind)): \(OutputEscaper.escape(entry.name, keepHighBit: options.keepHighBit))",
+                observer.info("cannot delete non-empty directory: \(OutputEscaper.escape(entry.name, highBytes: options.highBytes))")
+                fail(.bare("could not make way for new \(kindWord(entry.kind)): \(OutputEscaper.escape(entry.name, highBytes: options.highBytes))",
                     role: .generator))
                 return false
             }
@@ -107,7 +107,7 @@ extension Generator {
             PathBytes.isUnsafeSymlink(target: linkTarget, linkName: entry.name)
         {
             if options.nameLevel > 0 {
-                let escape = { (bytes: [UInt8]) in OutputEscaper.escape(bytes, keepHighBit: self.options.keepHighBit) }
+                let escape = { (bytes: [UInt8]) in OutputEscaper.escape(bytes, highBytes: self.options.highBytes) }
                 observer.info("ignoring unsafe symlink \"\(escape(entry.name))\" -> \"\(escape(linkTarget))\"")
             }
             return
@@ -137,7 +137,7 @@ extension Generator {
                             backupWasRefused(destination: destination, cause: cause)
                             return
                         }
-                        fail("[generator] backup of \(OutputEscaper.escape(entry.name, keepHighBit: options.keepHighBit)) failed")
+                        fail("[generator] backup of \(OutputEscaper.escape(entry.name, highBytes: options.highBytes)) failed")
                         return
                     }
                 } else if !options.dryRun {
@@ -156,6 +156,7 @@ extension Generator {
             if let basis = references.candidate(for: entry, kind: .symlink) {
                 flags.formUnion(check.attributeFlags(source: entry, destination: basis.status, localChange: true))
                 if (try? fs.readLink(basis.location.name, in: basis.location.directory)) != target { flags.insert(.reportChange) }
+                if flags.isDisjoint(with: .significant) { noteUpToDate(entry) }
             } else {
                 flags.insert(.isNew)
                 stats.created.add(.symlink)
@@ -163,7 +164,7 @@ extension Generator {
         }
         if !options.dryRun {
             do { try fs.makeSymlink(location, target: target) } catch {
-                fail("[receiver] symlink \"\(OutputEscaper.escape(fs.absolute(path), keepHighBit: options.keepHighBit))\" -> \"\(OutputEscaper.escape(target, keepHighBit: options.keepHighBit))\" failed: \(error.errnoText) (\(error.errno))")
+                fail("[receiver] symlink \"\(OutputEscaper.escape(fs.absolute(path), highBytes: options.highBytes))\" -> \"\(OutputEscaper.escape(target, highBytes: options.highBytes))\" failed: \(error.errnoText) (\(error.errno))")
                 return
             }
             warn(receiver.finishAttributes(role: .generator, location, permissions: nil, owner: ownerChange(entry.status, nil),
@@ -204,6 +205,7 @@ extension Generator {
                 !entry.kind.isDevice || basis.status.rdev == entry.status.rdev
             {
                 flags.formUnion(check.attributeFlags(source: entry, destination: basis.status, localChange: true))
+                if flags.isDisjoint(with: .significant) { noteUpToDate(entry) }
             } else {
                 flags.insert(.isNew)
                 stats.created.add(entry.kind)
@@ -235,7 +237,7 @@ extension Generator {
             let inside = try? fs.openDirectory(location, followingSymlink: false),
             !((try? fs.listDirectory(inside)) ?? []).isEmpty
         {
-            observer.info("cannot delete non-empty directory: \(OutputEscaper.escape(entry.name, keepHighBit: options.keepHighBit))")
+            observer.info("cannot delete non-empty directory: \(OutputEscaper.escape(entry.name, highBytes: options.highBytes))")
             return
         }
         deleter.deleteItem(location, name: entry.name, status: existing)
@@ -244,6 +246,6 @@ extension Generator {
     /// rsync's NONREG line, shown unless `--info=nonreg0` (or `-q`, which the observer applies).
     func reportSkippedNonRegular(_ entry: FileEntry) {
         guard options.infoNonRegular > 0 else { return }
-        observer.info("skipping non-regular file \"\(OutputEscaper.escape(entry.name, keepHighBit: options.keepHighBit))\"")
+        observer.info("skipping non-regular file \"\(OutputEscaper.escape(entry.name, highBytes: options.highBytes))\"")
     }
 }

@@ -46,6 +46,8 @@ extension Generator {
         }
         // -H: a member with nothing to send against waits for its group's last member (see HardLinkGroups).
         var waitsForLeader = false
+        // A member left out for its --compare-dest copy leads nothing: the next one is handled as the first.
+        var isLeftOut = false
         var isSent = false
         func sendsOrWaits() -> Bool {
             guard let hardLinkKey, !isLinkingLateMembers, !hardLinkGroups.isLastMember(entry, key: hardLinkKey) else {
@@ -57,7 +59,7 @@ extension Generator {
             return true
         }
         defer {
-            if let hardLinkKey, !waitsForLeader { becomeLeader(entry, key: hardLinkKey, isSent: isSent) }
+            if let hardLinkKey, !waitsForLeader, !isLeftOut { becomeLeader(entry, key: hardLinkKey, isSent: isSent) }
         }
 
         if let current = existing, current.kind != .regular {
@@ -77,6 +79,7 @@ extension Generator {
                 }
             }
             report(entry, flags: [])
+            isLeftOut = true
             return
         }
         // rsync: with --link-dest, an exact match in a reference dir replaces whatever the destination
@@ -125,7 +128,13 @@ extension Generator {
         }
 
         if !references.isEmpty {
-            if useReferenceFile(entry, path: path) { return }
+            switch useReferenceFile(entry, path: path) {
+            case .placed: return
+            case .leftOut:
+                isLeftOut = true
+                return
+            case .unused: break
+            }
             // No exact match: rsync uses the reference file as the basis and itemizes against it.
             if let basis = references.candidate(for: entry, kind: .regular) {
                 isSent = true  // a basis in a reference directory counts as one in the destination

@@ -50,6 +50,6 @@ extension Generator {
     }
 
     func shownName(_ entry: FileEntry) -> String {
-        OutputEscaper.escape(entry.name, keepHighBit: options.keepHighBit)
+        OutputEscaper.escape(entry.name, highBytes: options.highBytes)
     }
 }

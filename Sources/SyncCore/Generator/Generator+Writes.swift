@@ -288,23 +288,23 @@ extension Generator {
         case .sourceReadFailed(let failure):
             // rsync's sender: "read errors mapping", an I/O error (exit 23, no deletions).
             senderIOError = true
-            observer.error("[sender] read errors mapping \"\(OutputEscaper.escape(fs.absolute(failure.path), keepHighBit: options.keepHighBit))\": \(failure.errnoText) (\(failure.errno))", role: nil)
+            observer.error("[sender] read errors mapping \"\(OutputEscaper.escape(fs.absolute(failure.path), highBytes: options.highBytes))\": \(failure.errnoText) (\(failure.errno))", role: nil)
         case .destination(let failure) where failure.isOutOfSpace:
             // rsync ends the run at the first full-disk write (exit 11); the files in place stay whole.
             diskFull.set()
             if fatalError == nil {
                 fatalError = SyncError(.fileIO,
-                    "[receiver] write failed on \"\(OutputEscaper.escape(fs.absolute(destinationPath(entry.name)), keepHighBit: options.keepHighBit))\": \(failure.errnoText) (\(failure.errno))",
+                    "[receiver] write failed on \"\(OutputEscaper.escape(fs.absolute(destinationPath(entry.name)), highBytes: options.highBytes))\": \(failure.errnoText) (\(failure.errno))",
                     role: .receiver)
             }
         case .backupRefused(let destination, let cause):
             backupWasRefused(destination: destination, cause: cause)
         case .partialDirectoryUnusable(let name):
-            fail(.bare("Unable to create partial-dir for \(OutputEscaper.escape(name, keepHighBit: options.keepHighBit)) -- discarding completed file."))
+            fail(.bare("Unable to create partial-dir for \(OutputEscaper.escape(name, highBytes: options.highBytes)) -- discarding completed file."))
         case .destination(let failure):
             fail("[receiver] \(failure.description)")
         case .sourceUnopenable(let failure):
-            let source = OutputEscaper.escape(fs.absolute(entry.sourcePath), keepHighBit: options.keepHighBit)
+            let source = OutputEscaper.escape(fs.absolute(entry.sourcePath), highBytes: options.highBytes)
             if failure.errno == SystemErrno.noSuchEntry {
                 observer.error(.bare("file has vanished: \"\(source)\"", role: .sender))
                 hadVanished = true

@@ -224,7 +224,7 @@ public final class Generator<FS: FileSystem> {
             $0.first == PathBytes.slash ? $0 : PathBytes.join(destinationRoot, $0)
         }
         if let tempDir = options.tempDir, (try? fs.stat(temporaryDirectory!))?.kind != .directory {
-            throw SyncError(.syntax, "The temp-dir does not exist: \(OutputEscaper.escape(tempDir, keepHighBit: options.keepHighBit))")
+            throw SyncError(.syntax, "The temp-dir does not exist: \(OutputEscaper.escape(tempDir, highBytes: options.highBytes))")
         }
         resolveReferenceDirectories()
         beforeTransfer?(destinationRoot)
@@ -303,7 +303,7 @@ public final class Generator<FS: FileSystem> {
             let parent = PathBytes.parent(destination)
             if (try? fs.stat(parent)) == nil {
                 throw SyncError(.fileSelection,
-                    "[Receiver] change_dir#3 \"\(OutputEscaper.escape(fs.absolute(parent), keepHighBit: options.keepHighBit))\" failed: No such file or directory (2)",
+                    "[Receiver] change_dir#3 \"\(OutputEscaper.escape(fs.absolute(parent), highBytes: options.highBytes))\" failed: No such file or directory (2)",
                     role: .receiver)
             }
         }
@@ -335,7 +335,7 @@ public final class Generator<FS: FileSystem> {
         }
         if announcesCreatedDirectories {
             let shown = PathBytes.trimmingTrailingSlashes(destination)
-            observer.info("created directory \(OutputEscaper.escape(shown, keepHighBit: options.keepHighBit))")
+            observer.info("created directory \(OutputEscaper.escape(shown, highBytes: options.highBytes))")
         }
         destinationRoot = destination
         createdDestination = true
@@ -359,7 +359,7 @@ public final class Generator<FS: FileSystem> {
         guard options.showsBackups, options.backup, let backupDir = options.backupDir else { return }
         let root = backupDir.first == PathBytes.slash ? backupDir : PathBytes.join(destinationRoot, backupDir)
         let exists = (try? fs.stat(root))?.kind == .directory
-        let shown = OutputEscaper.escape(PathBytes.trimmingTrailingSlashes(backupDir), keepHighBit: options.keepHighBit)
+        let shown = OutputEscaper.escape(PathBytes.trimmingTrailingSlashes(backupDir), highBytes: options.highBytes)
         observer.info(exists ? "backup_dir is \(shown)" : "(new) backup_dir is \(shown)")
     }
 
@@ -586,14 +586,22 @@ public final class Generator<FS: FileSystem> {
     /// An entry that needs no data: its itemize line, and with -vv (without -i) rsync's "is uptodate".
     func reportUpToDate(_ entry: FileEntry, flags: ItemizeFlags) {
         observer.report(makeItem(entry, flags: flags))
-        if options.verbose > 1 && options.itemize == 0 && !options.quiet {
+        if options.reportsUpToDateNames {
             // rsync's set_file_attrs: the bare name when an attribute was changed, else "is uptodate".
             let changed: ItemizeFlags = [.reportTime, .reportPerms, .reportOwner, .reportGroup, .reportACL,
                 .reportExtendedAttributes, .reportAccessTime]
-            let name = OutputEscaper.escape(displayName(entry), keepHighBit: options.keepHighBit)
+            let name = OutputEscaper.escape(displayName(entry), highBytes: options.highBytes)
             observer.info(flags.isDisjoint(with: changed) ? "\(name) is uptodate" : name)
         }
         if !entry.isDirectory { received(entry) }
+    }
+
+    /// rsync's -vv "NAME is uptodate" (a directory's with its slash) for an entry that needs nothing: a
+    /// reference directory's exact copy, a hard link already in place.
+    func noteUpToDate(_ entry: FileEntry) {
+        guard options.reportsUpToDateNames else { return }
+        let name = OutputEscaper.escape(displayName(entry), highBytes: options.highBytes)
+        observer.info(name + (entry.isDirectory ? "/" : "") + " is uptodate")
     }
 
     func warn(_ messages: [String]) {

@@ -68,7 +68,7 @@ public struct SyncOptions: Sendable {
     public var logFileFormat: String?
     public var eightBitOutput = false
     /// Names in messages keep their high-bit bytes (a UTF-8 locale, or `-8`), as rsync prints them.
-    public var keepHighBit = false
+    public var highBytes: OutputEscaper.HighBytes = .escaped
     /// `--iconv`: the charset this side's names are in (a client's LOCAL part, the part a server was told),
     /// converted to and from UTF-8 on the wire; nil: names travel as they are (rsync's `iconv_opt`).
     public var charset: String?
@@ -284,6 +284,10 @@ public struct SyncOptions: Sendable {
     }
 
     /// The `--out-format` that `-v`/`-i` imply when none is given.
+    /// rsync's "NAME is uptodate" for an entry that needs nothing (and an attribute change's bare name):
+    /// at `--info=name2` (`-vv`), when the output has no `%i` (rsync's `maybe_ATTRS_REPORT`).
+    public var reportsUpToDateNames: Bool { nameLevel > 1 && !(effectiveOutFormat?.contains("%i") ?? false) }
+
     public var effectiveOutFormat: String? {
         if let outFormat { return outFormat }
         if itemize > 0 { return "%i %n%L" }

@@ -512,7 +512,7 @@ public struct Receiver<FS: FileSystem>: Sendable {
     func backupLine(_ name: [UInt8]) -> String? {
         guard options.showsBackups else { return nil }
         let shown = options.backupDir.map { PathBytes.join(PathBytes.trimmingTrailingSlashes($0), name) } ?? name
-        let escape = { (bytes: [UInt8]) in OutputEscaper.escape(bytes, keepHighBit: self.options.keepHighBit) }
+        let escape = { (bytes: [UInt8]) in OutputEscaper.escape(bytes, highBytes: self.options.highBytes) }
         return "backed up \(escape(name)) to \(escape(shown + options.effectiveSuffix))"
     }
 

@@ -9,15 +9,23 @@ extension Generator {
         references.openRoots(refused: warnOfRefusal)
         if let kind = options.alternateDestinationKind {
             for root in references.missingRoots {
-                observer.error(.bare("--\(kind)-dest arg does not exist: \(OutputEscaper.escape(fs.absolute(root), keepHighBit: options.keepHighBit))"))
+                observer.error(.bare("--\(kind)-dest arg does not exist: \(OutputEscaper.escape(fs.absolute(root), highBytes: options.highBytes))"))
             }
         }
     }
 
-    /// A regular file (rsync `try_dests_reg`): returns true when a reference file made the transfer
-    /// unnecessary.
-    func useReferenceFile(_ entry: FileEntry, path: [UInt8]) -> Bool {
-        guard let kind = references.kind else { return false }
+    /// What a reference file did for a regular file (rsync `try_dests_reg`).
+    enum ReferenceUse {
+        /// Nothing: the file is sent.
+        case unused
+        /// Linked or copied into place.
+        case placed
+        /// `--compare-dest`: identical to the reference copy, so left out of the destination.
+        case leftOut
+    }
+
+    func useReferenceFile(_ entry: FileEntry, path: [UInt8]) -> ReferenceUse {
+        guard let kind = references.kind else { return .unused }
         var contentMatch: (path: [UInt8], location: FileLocation, attributes: ItemizeFlags)?
         for (candidate, location, _, attributes) in references.sameData(as: entry) {
             guard ReferenceDirectories<FS>.matches(attributes) else {
@@ -27,7 +35,8 @@ extension Generator {
             switch kind {
             case .compare:
                 report(entry, flags: attributes)  // only an access time can differ here
-                return true
+                noteUpToDate(entry)
+                return .leftOut
             case .link:
                 if !options.dryRun {
                     let link = destinationLocation(path, name: entry.name)
@@ -39,16 +48,22 @@ extension Generator {
                     }
                 }
                 report(entry, flags: attributes.union([.localChange, .hardLinkName]))
-                return true
+                noteUpToDate(entry)
+                return .placed
             case .copy:
-                return copyLocally(entry, from: candidate, at: location, to: path, attributes: attributes)
+                guard copyLocally(entry, from: candidate, at: location, to: path, attributes: attributes) else {
+                    return .unused
+                }
+                noteUpToDate(entry)
+                return .placed
             }
         }
-        if let contentMatch {
-            return copyLocally(entry, from: contentMatch.path, at: contentMatch.location, to: path,
-                attributes: contentMatch.attributes)
+        if let contentMatch, copyLocally(entry, from: contentMatch.path, at: contentMatch.location, to: path,
+            attributes: contentMatch.attributes)
+        {
+            return .placed
         }
-        return false
+        return .unused
     }
 
     /// Copies a reference file into place instead of sending the source (rsync `copy_altdest_file`),
@@ -78,6 +93,7 @@ extension Generator {
             do { try fs.makeHardLink(destinationLocation(path, name: entry.name), to: candidate) } catch { return false }
         }
         report(entry, flags: kind == .link ? [.localChange, .hardLinkName] : [])
+        noteUpToDate(entry)
         return true
     }
 }

@@ -23,8 +23,13 @@ struct ReferenceDirectories<FS: FileSystem> {
         kind = options.alternateDestinationKind
         followsSourceLinks = options.copyLinks || options.copyUnsafeLinks
         security = SecurityAttributeRules(options: options)
+        // A dry run into a destination it does not make names a relative reference from the destination
+        // by its spelling, as rsync then does (`dst/../ref` is `ref`).
+        let destinationExists = (try? fs.stat(destinationRoot)) != nil
         roots = options.alternateDestinations.map { directory in
-            directory.first == PathBytes.slash ? directory : PathBytes.join(destinationRoot, directory)
+            if directory.first == PathBytes.slash { return directory }
+            let joined = PathBytes.join(destinationRoot, directory)
+            return destinationExists ? joined : PathBytes.collapsingDotDot(joined)
         }
     }
 
@@ -70,6 +75,11 @@ struct ReferenceDirectories<FS: FileSystem> {
         else { return nil }
         let location = FileLocation(PathBytes.lastComponent(name), in: directory)
         return (try? fs.lstat(location.name, in: directory)).map { (path, location, $0) }
+    }
+
+    /// The lstat of `name` below each root, in root order (nil where a root has none).
+    func statuses(of name: [UInt8]) -> [FileStatus?] {
+        roots.map { locate(name, in: $0)?.status }
     }
 
     /// The directory `name` (relative to the transfer root) in each reference directory that has it, in

@@ -42,7 +42,7 @@ final class LocalSenderLink<FS: FileSystem>: SenderLink {
         let outcome = SourceRemoval.remove(PathBytes.lastComponent(entry.sourcePath), in: directory, listed: entry.status,
             follows: options.copyLinks, destination: destination, fs: builder.fs)
         return SourceRemoval.report(outcome, name: entry.name, infoLevel: options.effectiveInfoRemove,
-            keepHighBit: options.keepHighBit, observer: observer)
+            highBytes: options.highBytes, observer: observer)
     }
 
     var treeForDeletionPass: SourceTree? { root?.tree }

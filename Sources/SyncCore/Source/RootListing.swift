@@ -30,7 +30,7 @@ extension FileListBuilder {
                     role: .sender)
                 ioError = true
             }
-            for name in skipped { observer.info("skipping directory \(OutputEscaper.escape(name, keepHighBit: options.keepHighBit))") }
+            for name in skipped { observer.info("skipping directory \(OutputEscaper.escape(name, highBytes: options.highBytes))") }
         }
         let rootListing = list(tree.root, relativeName: [])
         // A source directory that could not be entered was reported by the listing (change_dir), as

@@ -44,10 +44,10 @@ public enum SourceRemoval {
     /// Reports `outcome` for the entry `name` (its path in the transfer) as rsync's sender does; true
     /// when it counts as an error of the run (exit 23).
     @discardableResult
-    public static func report(_ outcome: Outcome, name: [UInt8], infoLevel: Int, keepHighBit: Bool,
+    public static func report(_ outcome: Outcome, name: [UInt8], infoLevel: Int, highBytes: OutputEscaper.HighBytes,
         observer: TransferObserver) -> Bool
     {
-        let shown = OutputEscaper.escape(name, keepHighBit: keepHighBit)
+        let shown = OutputEscaper.escape(name, highBytes: highBytes)
         switch outcome {
         case .removed:
             if infoLevel > 0 { observer.info("sender removed \(shown)") }
