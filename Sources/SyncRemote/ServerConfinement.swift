@@ -18,7 +18,7 @@ enum ServerConfinement {
     static func confineSender(sources: [[UInt8]], options: SyncOptions, observer: TransferObserver) {
         guard options.landlock else { return }
         if options.copyLinks || options.copyUnsafeLinks || options.copyDirLinks {
-            if options.verbose > 1 {
+            if options.verbose > 2 {
                 observer.info("landlock: not applied: -L, -k and --copy-unsafe-links follow symlinks out of the tree")
             }
             return
@@ -66,12 +66,14 @@ enum ServerConfinement {
         _ = UserNames.groupName(0)
         switch Landlock.restrict(reading: reading, writing: writing, removingFiles: removingFiles) {
         case .restricted(let abi):
-            if options.verbose > 1 {
+            // swsync's own lines, so -v and -vv print what rsync's do: the confinement at -vvv, a kernel
+            // without it at -vv.
+            if options.verbose > 2 {
                 observer.info("landlock: server confined to \(reading.count + writing.count + removingFiles.count) paths (ABI \(abi))")
             }
             reportProbe(observer)
         case .unavailable:
-            if options.verbose > 0 { observer.info("landlock: not available on this kernel; the server is not confined") }
+            if options.verbose > 1 { observer.info("landlock: not available on this kernel; the server is not confined") }
         case .failed(let code, let path):
             let named = path.map { " (\(OutputEscaper.escape($0)))" } ?? ""
             observer.error(.bare("swsync: landlock: could not confine the server\(named): errno \(code); going on unconfined"))

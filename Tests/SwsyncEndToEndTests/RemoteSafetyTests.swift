@@ -364,9 +364,9 @@ struct RemoteSafetyTests {
                 + extra + Self.operands(route, host: host, source: source, destination: destination),
                 transport: .libssh, in: scratch.path, outputPrefix: scratch.path + "/swsync")
         }
-        let outside = try probe(scratch.path + "/outside/secret", ["-v"])
+        let outside = try probe(scratch.path + "/outside/secret", ["-vv"])
         try #require(outside.termination == .exited(0), Comment(rawValue: outside.stderrText))
-        // A kernel without Landlock: the server says so with -v, and the run goes on.
+        // A kernel without Landlock: the server says so with -vv, and the run goes on.
         if outside.stdoutText.contains("landlock: not available on this kernel; the server is not confined") { return }
         #expect(outside.stdoutText.contains("landlock probe: \(scratch.path)/outside/secret: refused"),
             Comment(rawValue: outside.stdoutText))

@@ -83,7 +83,9 @@ final class ConsoleObserver: TransferObserver {
         item.name = name
         if let logFile, !options.dryRun { logFile.deletion(item) }
         guard !options.quiet else { return }
-        if holdsItems && held.isDue(before: name, now: Clock.now()) { releaseHeldItems() }
+        // --delete-after and --delete-delay delete once the generator's pass is over: its lines are out by then.
+        let deletesAtEnd = options.effectiveDeleteTiming == .after || options.effectiveDeleteTiming == .delay
+        if holdsItems && (deletesAtEnd || held.isDue(before: name, now: Clock.now())) { releaseHeldItems() }
         if let format, format.hasItemize {
             stdout.writeLine(format.render(item, operation: "del.", deleted: true))
         } else if options.showsDeletions || format != nil {

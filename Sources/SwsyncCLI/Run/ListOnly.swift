@@ -9,7 +9,7 @@ enum ListOnly {
     static func run(sources: [[UInt8]], options: SyncOptions) -> Int32 {
         var options = options
         if !options.recursive { options.dirs = true }
-        let highBytes = options.highBytes
+        let highBytes = Locale.highBytes(options)
         let observer = ConsoleObserver(options: options, logFile: nil, highBytes: highBytes,
             interruptFlag: { Signals.interrupted })
         let fs = PosixFileSystem()
@@ -52,7 +52,7 @@ enum ListOnly {
         var options = options
         options.listOnly = true
         if !options.recursive { options.dirs = true }
-        let highBytes = options.highBytes
+        let highBytes = Locale.highBytes(options)
         let observer = ConsoleObserver(options: options, logFile: nil, highBytes: highBytes,
             interruptFlag: { Signals.interrupted })
         guard let spec = RemoteTransfer.RemoteSpec(source) else { return ExitStatus.syntax.rawValue }

@@ -102,7 +102,7 @@ public enum SwsyncCommand {
         let receiver = isRemote ? (fakeSuper: options.fakeSuper, superUser: options.superUser) : Self.localReceiverSuper(command)
         options.receiverFakeSuper = receiver.fakeSuper
         adoptIdentity(&options, fakeSuper: receiver.fakeSuper, superUser: receiver.superUser)
-        options.highBytes = OutputEscaper.HighBytes(eightBitOutput: options.eightBitOutput, utf8Locale: Locale.isUTF8)
+        options.highBytes = Locale.highBytes(options)
         options.reportsFileChecksums = [options.effectiveOutFormat, options.logFile == nil ? nil : options.logFileFormat]
             .contains { $0.map { OutFormat($0, highBytes: .keptWhenValidUTF8, humanLevel: 1).containsEscape("C") } ?? false }
         resolveOwnerMaps(&options)

@@ -83,7 +83,7 @@ enum Transfer {
     static func makeObserver(options: SyncOptions, receiving: Bool) -> (ConsoleObserver, LogFile?) {
         let logFile = options.logFile.flatMap { openLogFile($0, options: options) }
         let observer = ConsoleObserver(options: options, logFile: logFile,
-            highBytes: options.highBytes, interruptFlag: { Signals.interrupted })
+            highBytes: Locale.highBytes(options), interruptFlag: { Signals.interrupted })
         if let line = fileListLine(options, receiving: receiving) { observer.info(line) }
         return (observer, logFile)
     }
@@ -205,5 +205,10 @@ enum Locale {
             }
         }
         return false
+    }
+
+    /// How this process prints high-bit bytes: raw with `-8`, else as the locale's charset allows.
+    static func highBytes(_ options: SyncOptions) -> OutputEscaper.HighBytes {
+        OutputEscaper.HighBytes(eightBitOutput: options.eightBitOutput, utf8Locale: isUTF8)
     }
 }

@@ -126,12 +126,35 @@ extension Generator {
         if !options.dryRun && (flags.contains(.reportOwner) || flags.contains(.reportGroup)) {
             warn(receiver.finishAttributes(role: .generator, location, permissions: nil, owner: ownerChange(entry.status, current), mtime: nil))
         }
+        // rsync's set_file_attrs on reaching an existing directory: its time first (set again, silently,
+        // after its contents), and when that fails, nothing more.
+        if !options.dryRun && check.keepsTime(.directory) && current.mtime != entry.status.mtime {
+            let failures = receiver.finishAttributes(role: .generator, location, permissions: nil, owner: (nil, nil),
+                mtime: entry.status.mtime, shownPath: shownDirectoryPath(entry))
+            if !failures.isEmpty {
+                warn(failures)
+                directoriesWithFailedTimes.insert(entry.name)
+            }
+        }
         // rsync sets an existing directory's mode before its contents, so a directory made writable by
         // the source can be filled (a non-root user could not write into the old 0555 mode). A mode
         // that takes write access away waits for finishDirectory.
         let permissions = check.destinationPermissions(source: entry.status, existing: current)
-        if !options.dryRun && permissions != current.permissions && permissions & 0o300 == 0o300 {
-            warn(receiver.finishAttributes(role: .generator, location, permissions: permissions, owner: (nil, nil), mtime: nil))
+        if !options.dryRun && permissions != current.permissions && permissions & 0o300 == 0o300
+            && !directoriesWithFailedTimes.contains(entry.name)
+        {
+            warn(receiver.finishAttributes(role: .generator, location, permissions: permissions, owner: (nil, nil),
+                mtime: nil, shownPath: shownDirectoryPath(entry)))
+        } else if !options.dryRun && !options.isSuperUser && permissions & 0o700 != 0o700 && current.permissions & 0o700 != 0o700 {
+            // rsync's generator, for a user who is not root: a directory is given the owner's full access
+            // while files go in (finishDirectory sets its own mode after them).
+            do throws(SystemCallError) {
+                try fs.setPermissions(location, permissions | 0o700)
+                directoriesOpenedForWriting[entry.name] = permissions
+            } catch {
+                let shown = OutputEscaper.escape(shownDirectoryPath(entry), highBytes: options.highBytes)
+                fail("[generator] failed to modify permissions on \"\(shown)\": \(error.errnoText) (\(error.errno))")
+            }
         }
         report(entry, flags: flags)
         return DirectoryState(isNew: false)
@@ -252,16 +275,35 @@ extension Generator {
             return
         }
         guard current.kind == .directory else { return }
-        var permissions = check.destinationPermissions(source: entry.status, existing: isNew ? nil : current)
+        if directoriesWithFailedTimes.contains(entry.name) {
+            // rsync's touch-up of a directory whose attributes failed before is silent.
+            if check.keepsTime(.directory) && current.mtime != entry.status.mtime {
+                _ = receiver.finishAttributes(role: .generator, location, permissions: nil, owner: (nil, nil),
+                    mtime: entry.status.mtime)
+            }
+            return
+        }
+        var permissions = directoriesOpenedForWriting.removeValue(forKey: entry.name)
+            ?? check.destinationPermissions(source: entry.status, existing: isNew ? nil : current)
         // rsync: without -p, a directory just made in a setgid parent keeps the setgid bit it inherited.
         if isNew && !options.perms && current.mode & 0o2000 != 0 { permissions |= 0o2000 }
         if current.permissions != permissions {
-            warn(receiver.finishAttributes(role: .generator, location, permissions: permissions, owner: (nil, nil), mtime: nil))
+            warn(receiver.finishAttributes(role: .generator, location, permissions: permissions, owner: (nil, nil),
+                mtime: nil, shownPath: shownDirectoryPath(entry)))
         }
         if check.keepsTime(.directory) && current.mtime != entry.status.mtime {
-            warn(receiver.finishAttributes(role: .generator, location, permissions: nil, owner: (nil, nil), mtime: entry.status.mtime))
+            warn(receiver.finishAttributes(role: .generator, location, permissions: nil, owner: (nil, nil),
+                mtime: entry.status.mtime, shownPath: shownDirectoryPath(entry)))
         }
         if !isNew { settleAttributes(location) }
+    }
+
+    /// A directory as rsync's messages name it: its full path, the transfer root's ending in `/.`.
+    func shownDirectoryPath(_ entry: FileEntry) -> [UInt8] {
+        let path = fs.absolute(destinationPath(entry.name))
+        guard entry.name == PathBytes.dot else { return path }
+        let root = PathBytes.trimmingTrailingSlashes(path)
+        return root == [PathBytes.slash] ? [PathBytes.slash, PathBytes.dot[0]] : root + [PathBytes.slash, PathBytes.dot[0]]
     }
 
     // MARK: Non-directories

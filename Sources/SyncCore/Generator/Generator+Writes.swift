@@ -301,7 +301,9 @@ extension Generator {
             backupWasRefused(destination: destination, cause: cause)
         case .partialDirectoryUnusable(let name):
             fail(.bare("Unable to create partial-dir for \(OutputEscaper.escape(name, highBytes: options.highBytes)) -- discarding completed file."))
-        case .destination(let failure):
+        case .destination(var failure):
+            // rsync names the temp file it could not make by its full path.
+            if failure.call == "mkstemp" { failure.path = fs.absolute(failure.path) }
             fail("[receiver] \(failure.description)")
         case .sourceUnopenable(let failure):
             let source = OutputEscaper.escape(fs.absolute(entry.sourcePath), highBytes: options.highBytes)

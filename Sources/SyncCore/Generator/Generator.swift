@@ -85,6 +85,12 @@ public final class Generator<FS: FileSystem> {
     var delayedUpdates: [(entry: FileEntry, update: DelayedUpdate)] = []
     var directoriesWithDelayedUpdates: Set<[UInt8]> = []
     var directoriesToRetouch: [(entry: FileEntry, isNew: Bool)] = []
+    /// Existing directories whose time could not be set when the generator reached them: as rsync's
+    /// `set_file_attrs`, their mode is left alone, and the touch-up after their contents says nothing more.
+    var directoriesWithFailedTimes: Set<[UInt8]> = []
+    /// Existing directories given the owner's full access while files go in (a run that is not root's),
+    /// with the mode each gets back afterwards.
+    var directoriesOpenedForWriting: [[UInt8]: UInt32] = [:]
 
     /// `--link-dest`/`--copy-dest`/`--compare-dest`, resolved once the destination is known.
     var references: ReferenceDirectories<FS>

@@ -462,9 +462,11 @@ public struct Receiver<FS: FileSystem>: Sendable {
     public func finishAttributes(role: Role = .receiver,
         _ path: FileLocation, permissions: UInt32?, owner: (uid: UInt32?, gid: UInt32?), mtime: FileTime?,
         atime: Int64? = nil,
-        isSymlink: Bool = false, security: SecurityChange? = nil
+        isSymlink: Bool = false, security: SecurityChange? = nil, shownPath: [UInt8]? = nil
     ) -> [String] {
         var warnings: [String] = []
+        // rsync's words for a mode or time it could not set, with the full path (`shownPath` when given).
+        let shown = OutputEscaper.escape(shownPath ?? fs.absolute(path.path))
         if owner.uid != nil || owner.gid != nil {
             do { try fs.setOwner(path, uid: owner.uid, gid: owner.gid) } catch {
                 warnings.append("[receiver] \(error.describing(call: "chown"))")
@@ -478,7 +480,7 @@ public struct Receiver<FS: FileSystem>: Sendable {
         }
         if let permissions, !isSymlink {
             do { try fs.setPermissions(path, permissions) } catch {
-                warnings.append("[receiver] \(error.describing(call: "chmod"))")
+                warnings.append("[\(role.rawValue)] failed to set permissions on \"\(shown)\": \(error.errnoText) (\(error.errno))")
             }
         }
         if mtime != nil || atime != nil {
@@ -487,9 +489,8 @@ public struct Receiver<FS: FileSystem>: Sendable {
                     try fs.setModificationTime(path, mtime)
                 }
             } catch {
-                // rsync's words: "failed to set times on", with the full path.
                 if !isSymlink {
-                    warnings.append("[\(role.rawValue)] failed to set times on \"\(OutputEscaper.escape(fs.absolute(path.path)))\": \(error.errnoText) (\(error.errno))")
+                    warnings.append("[\(role.rawValue)] failed to set times on \"\(shown)\": \(error.errnoText) (\(error.errno))")
                 }
             }
         }
