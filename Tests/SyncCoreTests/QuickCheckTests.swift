@@ -61,6 +61,20 @@ struct QuickCheckTests {
         #expect(!quick.destinationIsNewer(source: FileTime(seconds: 12), destination: FileTime(seconds: 11)))
     }
 
+    /// rsync's `-u` test: skipped while the source is less than the window ahead (whole seconds only).
+    @Test(arguments: [
+        (window: Int64(1), destinationOffset: Int64(0), newer: true), (1, -1, false), (2, -1, true), (2, -2, false),
+        (-1, 1, false), (-1, 2, true), (0, 0, false), (0, 1, true),
+    ])
+    func updateComparesWithTheModifyWindow(window: Int64, destinationOffset: Int64, newer: Bool) {
+        let quick = check {
+            $0.update = true
+            $0.modifyWindow = window
+        }
+        let source = FileTime(seconds: 100, nanoseconds: 5)
+        #expect(quick.destinationIsNewer(source: source, destination: FileTime(seconds: 100 + destinationOffset)) == newer)
+    }
+
     @Test func attributeFlagsFollowPreservedAttributes() {
         var options = SyncOptions()
         options.times = true

@@ -19,10 +19,12 @@ public struct QuickCheck {
         return difference <= options.modifyWindow
     }
 
-    /// True when `existing` is newer than the source beyond the modify window (`-u`).
+    /// `-u`: the destination file counts as newer, and is left alone, when the source's whole seconds are
+    /// less than the modify window ahead of it (rsync's generator: `file->modtime - st_mtime <
+    /// modify_window`). So a positive window skips equal and near-equal times even when the sizes differ,
+    /// and `--modify-window=-1` skips only a destination more than a second newer.
     public func destinationIsNewer(source: FileTime, destination: FileTime) -> Bool {
-        if sameTime(source, destination) { return false }
-        return destination > source
+        source.seconds &- destination.seconds < options.modifyWindow
     }
 
     /// Size and mtime (or `--size-only`, `-I`); `checksums` is consulted only for `-c` with equal sizes.
