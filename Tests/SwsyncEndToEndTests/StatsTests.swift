@@ -5,6 +5,21 @@ import Testing
 /// swsync on the same fixture.
 @Suite(.tags(.large, .differential), .enabled(if: Tools.rsyncAvailable, "reference rsync not found"))
 struct StatsTests {
+    /// The file counts and total size cover the whole list, also below directories the run does not
+    /// enter (`--existing` where the destination lacks them) and files skipped for their size.
+    @Test(arguments: [
+        (["--existing"], Scenario.emptyDestination, Int32(0)), (["--existing"], .stale, 0),
+        (["--ignore-existing"], .stale, 0), (["--ignore-existing"], .emptyDestination, 0),
+        (["--max-size=100"], .stale, 0), (["--min-size=100"], .stale, 0),
+        (["--existing", "--max-size=100"], .emptyDestination, 0),
+        // A file where the source has a directory: rsync's generator cannot make it (exit 23).
+        (["--existing", "-i"], .typeSwapped, 23),
+    ])
+    func statsCountTheWholeList(_ options: [String], _ scenario: Scenario, _ exit: Int32) throws {
+        try DifferentialRunner.run(DifferentialCase(arguments: ["-a", "--stats"] + options, scenario: scenario,
+            output: .statsBlock, oracleExit: exit, checks: [.printed("Number of files:")]))
+    }
+
     /// `-u` keeps a destination file unless the source is at least the modify window ahead of it, in whole
     /// seconds (rsync's generator), whatever the sizes: equal and near-equal times with a positive window,
     /// one second newer with `--modify-window=-1`.

@@ -228,10 +228,11 @@ extension Generator {
     func skipEntries(of listing: FileListBuilder<FS>.Listing, in relativeName: [UInt8], because failure: SystemCallError) {
         for entry in listing.entries {
             entriesDone += 1
+            countUnvisited(entry)
             let path = OutputEscaper.escape(fs.absolute(destinationPath(entry.name)), highBytes: options.highBytes)
             fail("[generator] recv_generator: failed to stat \"\(path)\": \(failure.errnoText) (\(failure.errno))")
             if entry.isDirectory && listing.descends(into: entry, recursive: options.recursive) {
-                fileList?.skipSubtree(recursive: options.recursive) { accept($0) }
+                fileList?.skipSubtree(recursive: options.recursive) { acceptUnvisited($0) }
             }
         }
     }

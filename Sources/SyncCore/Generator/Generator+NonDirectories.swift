@@ -6,15 +6,12 @@ extension Generator {
             deleteMissingArgument(entry)
             return
         }
+        // Counted even when skipped: it is in the file list (rsync's --stats agrees).
+        stats.countListed(entry)
         switch entry.kind {
         case .regular:
-            stats.files.add(.regular)
-            stats.totalFileSize &+= entry.status.size  // &: sizes may come from a peer
             processRegular(entry)
         case .symlink:
-            // Counted even when skipped: it is in the file list (rsync's --stats agrees).
-            stats.files.add(.symlink)
-            stats.totalFileSize &+= entry.countedSize
             guard options.links else {
                 if !skipsForExistenceBeforeType(entry) { reportSkippedNonRegular(entry) }
                 return
@@ -24,7 +21,6 @@ extension Generator {
             // As rsync: devices only for a super-user (real, `--super` or `--fake-super`), special files for all.
             let allowed = (entry.kind.isDevice ? options.devices && options.isSuperUser : options.specials)
                 && !options.dropDevices
-            stats.files.add(entry.kind)
             guard allowed else {
                 if !skipsForExistenceBeforeType(entry) { reportSkippedNonRegular(entry) }
                 return

@@ -446,7 +446,7 @@ public final class Generator<FS: FileSystem> {
             let state = entry.isSent(impliedDirs: options.impliedDirs)
                 ? processDirectoryEntry(entry) : makeUnsentImpliedDirectory(entry)
             guard let state else {
-                if descends { fileList?.skipSubtree(recursive: options.recursive) { accept($0) } }
+                if descends { fileList?.skipSubtree(recursive: options.recursive) { acceptUnvisited($0) } }
                 continue
             }
             if descends, let fileList {
@@ -513,6 +513,18 @@ public final class Generator<FS: FileSystem> {
             if let state = processDirectoryEntry(directory) { madePassedThrough[directory.name] = state }
         }
         passedThrough.removeAll()
+    }
+
+    /// Takes in a listing the generator does not walk (below a directory it skipped): its messages, and
+    /// its entries in the `--stats` counts, which cover the whole file list as rsync's sender counts it.
+    func acceptUnvisited(_ listing: FileListBuilder<FS>.Listing) {
+        accept(listing)
+        for entry in listing.entries { countUnvisited(entry) }
+    }
+
+    /// An entry of the file list the generator passes over, counted for `--stats` all the same.
+    func countUnvisited(_ entry: FileEntry) {
+        if !entry.isPassedThrough && !entry.isMissingArgument { stats.countListed(entry) }
     }
 
     /// Takes in what the sender reported while listing a directory.

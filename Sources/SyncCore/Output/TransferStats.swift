@@ -49,4 +49,12 @@ public struct TransferStats: Sendable {
     public var bytesReceived: Int64 = 0
 
     public init() {}
+
+    /// Counts one entry of the file list toward "Number of files" and "Total file size" (its length, or a
+    /// symlink's target length). rsync's sender counts every entry it lists, whether or not the receiving
+    /// side then looks at it (`--existing` below a missing directory, a skipped symlink, `--list-only`).
+    public mutating func countListed(_ entry: FileEntry) {
+        files.add(entry.kind)
+        totalFileSize &+= entry.countedSize  // &: sizes may come from a peer
+    }
 }

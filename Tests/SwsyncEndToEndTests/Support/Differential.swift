@@ -44,6 +44,9 @@ struct OutputFilter: Sendable {
     /// When set, only lines starting with one of these are kept.
     var keptPrefixes: [String]? = nil
     var dropEmptyLines = true
+    /// Lines starting with one of these have each digit replaced by `#`: their shape is compared, not
+    /// their figures (timings).
+    var maskedPrefixes: [String] = []
 
     /// Drops what differs between any two rsync-like tools by nature: the transfer totals and the banner lines.
     /// "created directory" is kept: it must match.
@@ -61,6 +64,12 @@ struct OutputFilter: Sendable {
         "Literal data:", "Matched data:",
     ])
 
+    /// Every line of the `--stats` block and the listing or itemize lines before it, the timings' shape
+    /// only; the byte counts of a local run's absent wire are dropped (Docs/compatibility.md).
+    static let statsBlock = OutputFilter(
+        droppedPrefixes: standard.droppedPrefixes + ["Total bytes sent:", "Total bytes received:"],
+        maskedPrefixes: ["File list generation time:", "File list transfer time:"])
+
     /// Itemize lines plus the stats lines of `stats`.
     static let itemizeAndStats = OutputFilter(droppedPrefixes: standard.droppedPrefixes + [
         "Number of files", "Total bytes", "File list", "Total transferred", "Number of deleted", "Total file size",
@@ -75,6 +84,9 @@ struct OutputFilter: Sendable {
             if droppedPrefixes.contains(where: { line.hasPrefix($0) }) { return false }
             if let keptPrefixes, !keptPrefixes.contains(where: { line.hasPrefix($0) }) { return false }
             return true
+        }.map { line in
+            guard maskedPrefixes.contains(where: { line.hasPrefix($0) }) else { return line }
+            return String(line.map { $0.isASCII && $0.isNumber ? "#" : $0 })
         }
     }
 }
