@@ -5,6 +5,24 @@ import Testing
 /// swsync on the same fixture.
 @Suite(.tags(.large, .differential), .enabled(if: Tools.rsyncAvailable, "reference rsync not found"))
 struct StatsTests {
+    /// A listing prints rsync's stats block and `-v` summary, counting every listed entry; the timing lines
+    /// are compared by their shape.
+    @Test(arguments: [
+        ["--list-only", "--stats", "-r"], ["--list-only", "--stats"], ["--list-only", "--stats", "-r", "-hh"],
+        ["--list-only", "-v", "-r"], ["--list-only", "-v"], ["--list-only", "-vv", "-r", "--no-W"],
+        ["--list-only", "-r", "--info=stats1"], ["--list-only", "-r", "--stats", "-q"],
+    ])
+    func listOnlyStats(_ options: [String]) throws {
+        try DifferentialRunner.run(DifferentialCase(arguments: options, operands: ["src/"], scenario: .fresh,
+            output: .statsBlock, rerun: false))
+    }
+
+    /// `--list-only` with a destination lists too, and `--stats` counts the list.
+    @Test func listOnlyStatsWithADestination() throws {
+        try DifferentialRunner.run(DifferentialCase(arguments: ["--list-only", "--stats", "-r"], scenario: .fresh,
+            output: .statsBlock, rerun: false, checks: [.printed("Number of files:")]))
+    }
+
     /// The file counts and total size cover the whole list, also below directories the run does not
     /// enter (`--existing` where the destination lacks them) and files skipped for their size.
     @Test(arguments: [

@@ -12,11 +12,20 @@ enum ListOnly {
         let highBytes = Locale.highBytes(options)
         let observer = ConsoleObserver(options: options, logFile: nil, highBytes: highBytes,
             interruptFlag: { Signals.interrupted })
+        let start = Clock.now()
+        if let line = Transfer.fileListLine(options, receiving: false) { observer.info(line) }
+        if let line = RunNotices.deltaTransmission(options) { observer.info(line) }
         let fs = PosixFileSystem()
         var builder = FileListBuilder(fs: fs, options: options)
         let tree = SourceTree(arguments: sources, relative: options.relative)
-        if let dot = tree.dotSource, let entry = builder.rootEntry(sourcePath: dot, observer: observer) {
+        // `--stats` and `-v`'s summary count what is listed, as rsync's sender counts its list.
+        var stats = TransferStats()
+        func show(_ entry: FileEntry) {
+            stats.countListed(entry)
             observer.info(line(entry, options: options, highBytes: highBytes))
+        }
+        if let dot = tree.dotSource, let entry = builder.rootEntry(sourcePath: dot, observer: observer) {
+            show(entry)
         }
         var fatalError: SyncError?
         // The same order as a transfer: a directory's files, then each subdirectory followed by its contents.
@@ -25,18 +34,14 @@ enum ListOnly {
             listing.deliverMessages(to: observer)
             if let failure = listing.fatalError { fatalError = failure }
             guard fatalError == nil else { return false }
-            for entry in listing.entries where !entry.isDirectory {
-                observer.info(line(entry, options: options, highBytes: highBytes))
-            }
+            for entry in listing.entries where !entry.isDirectory { show(entry) }
             return true
         }
         let rootListing = builder.list(tree.root, relativeName: [])
         if enter(rootListing) {
             var walk = PreOrderWalk(root: rootListing, recursive: options.recursive)
             while let subdirectory = walk.next(passing: { entry in
-                if entry.isSent(impliedDirs: options.impliedDirs) {
-                    observer.info(line(entry, options: options, highBytes: highBytes))
-                }
+                if entry.isSent(impliedDirs: options.impliedDirs) { show(entry) }
             }) {
                 let listing = builder.list(subdirectory.source, relativeName: subdirectory.entry.name)
                 if enter(listing) { walk.enter(listing) }
@@ -44,7 +49,10 @@ enum ListOnly {
         }
         observer.flush()
         if let fatalError { return SwsyncCommand.fail(fatalError) }
-        return SwsyncCommand.end(.combined(builder.ioError ? .partial : .success, builder.vanished ? .vanished : .success))
+        Transfer.estimateWireBytes(&stats)
+        let status = ExitStatus.combined(builder.ioError ? .partial : .success, builder.vanished ? .vanished : .success)
+        return Transfer.finish(status, stats: stats, elapsed: Clock.now() - start, deletionsSkipped: 0,
+            options: options, observer: observer, logFile: nil).rawValue
     }
 
     /// `swsync host:path`: the peer's file list, printed the same way.

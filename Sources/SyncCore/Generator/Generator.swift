@@ -235,10 +235,7 @@ public final class Generator<FS: FileSystem> {
         resolveReferenceDirectories()
         beforeTransfer?(destinationRoot)
         announceBackupDirectory()
-        if options.verbose > 1 && !options.quiet {
-            observer.info(options.wholeFile == false
-                ? "delta-transmission enabled" : "delta-transmission disabled for local transfer or --whole-file")
-        }
+        if let line = RunNotices.deltaTransmission(options) { observer.info(line) }
         receiver.destinationRoot = destinationRoot
         if let temporaryDirectory { openTemporaryDirectory(temporaryDirectory) }
         deleter.receiver = receiver
