@@ -49,6 +49,7 @@ enum ListOnly {
         }
         observer.flush()
         if let fatalError { return SwsyncCommand.fail(fatalError) }
+        stats.fileListGenerationSeconds = builder.buildTime.seconds(options)
         Transfer.estimateWireBytes(&stats)
         let status = ExitStatus.combined(builder.ioError ? .partial : .success, builder.vanished ? .vanished : .success)
         return Transfer.finish(status, stats: stats, elapsed: Clock.now() - start, deletionsSkipped: 0,

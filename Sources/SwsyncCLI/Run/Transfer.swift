@@ -171,7 +171,7 @@ enum Transfer {
             "Literal data: \(bytes(stats.literalData))",
             "Matched data: \(bytes(stats.matchedData))",
             "File list size: \(NumberFormat.integer(stats.fileListSize, level: level))",
-            "File list generation time: 0.001 seconds",
+            "File list generation time: \(NumberFormat.fixedGrouped(stats.fileListGenerationSeconds, places: 3)) seconds",
             "File list transfer time: 0.000 seconds",
             "Total bytes sent: \(NumberFormat.integer(stats.bytesSent, level: level))",
             "Total bytes received: \(NumberFormat.integer(stats.bytesReceived, level: level))",

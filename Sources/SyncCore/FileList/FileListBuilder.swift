@@ -18,6 +18,8 @@ public struct FileListBuilder<FS: FileSystem> {
     private var directoryRules: DirectoryRuleTracker
     /// `-X`/`-A`: what is read of each entry besides its status.
     private let securityRules: SecurityAttributeRules
+    /// The time spent listing, shared by this builder's copies (`--stats`).
+    public let buildTime = FileListBuildTime()
 
     public init(fs: FS, options: SyncOptions) {
         self.fs = fs
@@ -31,6 +33,13 @@ public struct FileListBuilder<FS: FileSystem> {
 
     /// Lists `directory`, whose entries are named under `relativeName` ("" for the transfer root).
     public mutating func list(_ directory: SourceDirectory, relativeName: [UInt8]) -> Listing {
+        let clock = ContinuousClock()
+        let started = clock.now
+        defer { buildTime.add(clock.now - started, isRoot: relativeName.isEmpty) }
+        return buildListing(directory, relativeName: relativeName)
+    }
+
+    private mutating func buildListing(_ directory: SourceDirectory, relativeName: [UInt8]) -> Listing {
         var entries: [FileEntry] = []
         var subdirectories: [[UInt8]: SourceDirectory] = [:]
         // Only a merge of several sources into one directory can name an entry twice.

@@ -179,6 +179,7 @@ public final class Generator<FS: FileSystem> {
 
     /// Runs the whole transfer of `tree` into `destination`, with a sender in this process.
     public func run(tree: SourceTree, destination: [UInt8]) throws(SyncError) {
+        defer { stats.fileListGenerationSeconds = builder.buildTime.seconds(options) }
         try run(link: LocalSenderLink(builder: builder, tree: tree, observer: observer), destination: destination)
     }
 
@@ -191,7 +192,14 @@ public final class Generator<FS: FileSystem> {
     /// Runs a transfer from the sender `link` into `destination`.
     public func run(link: SenderLink, destination: [UInt8]) throws(SyncError) {
         self.link = link
+        // A peer's list is timed as it reaches the generator: how long its initial list took to come (a
+        // local sender's own figure replaces this, see run(tree:destination:)).
+        let clock = ContinuousClock()
+        let asked = clock.now
         var root = try link.receiveRoot()
+        let rootWait = FileListBuildTime()
+        rootWait.add(clock.now - asked, isRoot: true)
+        stats.fileListGenerationSeconds = rootWait.seconds(options)
         if link.ioError { senderIOError = true }
         if let mapping = OwnerMapping(options) {
             root.listing = mapping.apply(root.listing)

@@ -30,6 +30,16 @@ struct FileListBuilderTests {
         #expect(listing.isContentDirectory)
     }
 
+    /// The lister thread lists on a copy of the builder; the time it takes is seen through the original.
+    @Test func copiesShareTheirListingTime() throws {
+        let fs = InMemoryFileSystem()
+        try fs.file("/src/f")
+        let builder = FileListBuilder(fs: fs, options: .archive)
+        var copy = builder
+        _ = copy.list(SourceDirectory(listings: [ListedPath(Array("/src".utf8))]), relativeName: [])
+        #expect(copy.buildTime === builder.buildTime)
+    }
+
     @Test func entriesCarryTheirLstatAndLinkTarget() throws {
         let fs = InMemoryFileSystem()
         try fs.file("/src/f", "12345", mode: 0o640, mtime: t0)
