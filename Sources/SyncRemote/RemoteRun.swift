@@ -159,7 +159,7 @@ public enum RemoteRun {
     /// gets entry by entry in rsync's listing order (a directory's files, then each subdirectory
     /// followed by its contents); no file data is asked for.
     public static func list(transport: any RemoteTransport, options: SyncOptions, client: Client,
-        show: @escaping (FileEntry) -> Void) -> Outcome
+        show printLine: @escaping (FileEntry) -> Void) -> Outcome
     {
         let isInterrupted = client.isInterrupted
         let (connection, locked): (Connection, LockedObserver)
@@ -174,7 +174,15 @@ public enum RemoteRun {
             if try role.handle(message) { return }
             try events.handle(message)
         }, endOfRead: role.endOfRead)
-        if let root = try? role.receiveRoot() {
+        // `--stats` counts the listed entries, as rsync's sender counts its list; the root listing is
+        // timed as it arrives.
+        var stats = TransferStats()
+        func show(_ entry: FileEntry) {
+            stats.countListed(entry)
+            printLine(entry)
+        }
+        let rootWait = FileListBuildTime()
+        if let root = try? rootWait.measure(isRoot: true, { () throws(SyncError) in try role.receiveRoot() }) {
             if let dot = root.dotEntry { show(dot) }
             // A directory's files, then each subdirectory followed by its contents.
             func showFiles(_ listing: SourceListing) {
@@ -196,7 +204,8 @@ public enum RemoteRun {
         }
         let own: ExitStatus = role.ioError ? .partial : .success
         let status = close(connection, own: own, peer: events.peerStatus, isInterrupted: isInterrupted)
-        return Outcome(status: status.status, error: status.error, stats: TransferStats())
+        stats.fileListGenerationSeconds = rootWait.seconds(options)
+        return Outcome(status: status.status, error: status.error, stats: wireCounted(stats, connection))
     }
 
     /// `swsync --server`: the peer's half, over our stdin and stdout. Returns the exit status.

@@ -23,6 +23,24 @@ struct StatsTests {
             output: .statsBlock, rerun: false, checks: [.printed("Number of files:")]))
     }
 
+    /// `host:path` lists over a remote shell (`local-shell`, which runs the command here, each tool's
+    /// own server) with the same stats block and summary.
+    @Test(arguments: [["--list-only", "--stats", "-r"], ["--list-only", "--stats"], ["--list-only", "-v", "-r"],
+        ["--list-only", "-vv", "-r"]])
+    func remoteListingStats(_ options: [String]) throws {
+        let listing = Scenario(name: "remote-listing") { context in
+            try context.buildRichSource()
+            let shell = "#!/bin/sh\nshift\nif [ \"$1\" = swsync ]; then shift; exec '\(Tools.swsync)' \"$@\"; fi\nexec \"$@\"\n"
+            try writeFile(context.path("local-shell"), Array(shell.utf8), mode: 0o755)
+        }
+        // -vv: a swsync server's own Landlock line has no rsync counterpart; File list size is the size of
+        // rsync's own encoding of the list (Docs/compatibility.md).
+        var output = OutputFilter.statsBlock
+        output.droppedPrefixes += ["opening connection", "landlock:", "File list size:"]
+        try DifferentialRunner.run(DifferentialCase(arguments: options + ["-e", "{RUN}/local-shell"],
+            operands: ["localhost:{RUN}/src/"], scenario: listing, output: output, rerun: false))
+    }
+
     /// The file counts and total size cover the whole list, also below directories the run does not
     /// enter (`--existing` where the destination lacks them) and files skipped for their size.
     @Test(arguments: [

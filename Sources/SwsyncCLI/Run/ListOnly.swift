@@ -61,6 +61,8 @@ enum ListOnly {
         var options = options
         options.listOnly = true
         if !options.recursive { options.dirs = true }
+        // A remote run's default, as for transfers (rsync's -vv says "delta-transmission enabled").
+        if options.wholeFile == nil { options.wholeFile = false }
         let highBytes = Locale.highBytes(options)
         let observer = ConsoleObserver(options: options, logFile: nil, highBytes: highBytes,
             interruptFlag: { Signals.interrupted })
@@ -79,11 +81,16 @@ enum ListOnly {
         }
         let client = RemoteRun.Client(setup: setup, observer: observer, isInterrupted: { Signals.interrupted },
             onTimeout: SwsyncCommand.endOnTimeout)
+        let start = Clock.now()
+        if let line = Transfer.fileListLine(options, receiving: true) { observer.info(line) }
+        if let line = RunNotices.deltaTransmission(options) { observer.info(line) }
         let outcome = RemoteRun.list(transport: transport, options: options, client: client) { entry in
             observer.info(line(entry, options: options, highBytes: highBytes))
         }
         observer.flush()
-        return SwsyncCommand.end(outcome.status, error: outcome.error)
+        if let error = outcome.error { return SwsyncCommand.end(outcome.status, error: error) }
+        return Transfer.finish(outcome.status, stats: outcome.stats, elapsed: Clock.now() - start,
+            deletionsSkipped: 0, options: options, observer: observer, logFile: nil).rawValue
     }
 
     /// "drwxr-xr-x          4,096 2026/11/23 05:20:00 name", with `-U` the access time after the modification

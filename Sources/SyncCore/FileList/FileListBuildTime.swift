@@ -23,6 +23,14 @@ public final class FileListBuildTime: Sendable {
         }
     }
 
+    /// Runs `body` and adds the time it took: a peer's root listing is timed as it arrives.
+    public func measure<T, E: Error>(isRoot: Bool, _ body: () throws(E) -> T) throws(E) -> T {
+        let clock = ContinuousClock()
+        let started = clock.now
+        defer { add(clock.now - started, isRoot: isRoot) }
+        return try body()
+    }
+
     /// rsync's figure in whole milliseconds, never 0 (rsync prints 0.001 for a list built within one).
     public func milliseconds(incremental: Bool) -> Int64 {
         var total = rootNanoseconds.load(ordering: .relaxed)

@@ -33,10 +33,7 @@ public struct FileListBuilder<FS: FileSystem> {
 
     /// Lists `directory`, whose entries are named under `relativeName` ("" for the transfer root).
     public mutating func list(_ directory: SourceDirectory, relativeName: [UInt8]) -> Listing {
-        let clock = ContinuousClock()
-        let started = clock.now
-        defer { buildTime.add(clock.now - started, isRoot: relativeName.isEmpty) }
-        return buildListing(directory, relativeName: relativeName)
+        buildTime.measure(isRoot: relativeName.isEmpty) { buildListing(directory, relativeName: relativeName) }
     }
 
     private mutating func buildListing(_ directory: SourceDirectory, relativeName: [UInt8]) -> Listing {

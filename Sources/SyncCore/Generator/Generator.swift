@@ -194,11 +194,8 @@ public final class Generator<FS: FileSystem> {
         self.link = link
         // A peer's list is timed as it reaches the generator: how long its initial list took to come (a
         // local sender's own figure replaces this, see run(tree:destination:)).
-        let clock = ContinuousClock()
-        let asked = clock.now
-        var root = try link.receiveRoot()
         let rootWait = FileListBuildTime()
-        rootWait.add(clock.now - asked, isRoot: true)
+        var root = try rootWait.measure(isRoot: true) { () throws(SyncError) in try link.receiveRoot() }
         stats.fileListGenerationSeconds = rootWait.seconds(options)
         if link.ioError { senderIOError = true }
         if let mapping = OwnerMapping(options) {
