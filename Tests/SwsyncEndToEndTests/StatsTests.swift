@@ -8,7 +8,7 @@ struct StatsTests {
     /// A listing prints rsync's stats block and `-v` summary, counting every listed entry; the timing lines
     /// are compared by their shape.
     @Test(arguments: [
-        ["--list-only", "--stats", "-r"], ["--list-only", "--stats"], ["--list-only", "--stats", "-r", "-hh"],
+        ["--list-only", "--stats", "-r"], ["--list-only", "--stats"], ["--list-only", "--stats", "-r", "-h"], ["--list-only", "--stats", "-r", "-hh"],
         ["--list-only", "-v", "-r"], ["--list-only", "-v"], ["--list-only", "-vv", "-r", "--no-W"],
         ["--list-only", "-r", "--info=stats1"], ["--list-only", "-r", "--stats", "-q"],
     ])

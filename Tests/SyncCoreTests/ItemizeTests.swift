@@ -48,7 +48,7 @@ struct OutputFormattingTests {
     @Test(arguments: [
         (Int64(0), 1, "0"), (999, 1, "999"), (1000, 1, "1,000"), (1_234_567, 1, "1,234,567"),
         (1_234_567, 0, "1234567"), (999, 2, "999"), (1500, 2, "1.50K"), (2_500_000, 2, "2.50M"),
-        (1536, 3, "1.50K"), (1_073_741_824, 3, "1.00G"),
+        (1536, 3, "1.50K"), (1_073_741_824, 3, "1.00G"), (4095, 2, "4.09K"), (4105, 2, "4.11K"),
     ] as [(Int64, Int, String)])
     func formatsNumbersPerHumanLevel(value: Int64, level: Int, expected: String) {
         #expect(NumberFormat.integer(value, level: level) == expected)
@@ -67,5 +67,14 @@ struct OutputFormattingTests {
         #expect(NumberFormat.fixed(0.02, places: 2) == "0.02")
         #expect(NumberFormat.fixed(1.005, places: 1) == "1.0")
         #expect(NumberFormat.fixedGrouped(1420, places: 2) == "1,420.00")
+    }
+
+    /// printf's rounding of the double's exact value, half to even, as rsync prints its figures.
+    @Test(arguments: [
+        (4.095, 2, "4.09"), (0.125, 2, "0.12"), (0.375, 2, "0.38"), (1.005, 2, "1.00"), (2.675, 2, "2.67"),
+        (0.0015, 3, "0.002"), (0.0025, 3, "0.003"), (2.5, 0, "2"), (3.5, 0, "4"), (786.0, 2, "786.00"), (0.045, 3, "0.045"),
+    ] as [(Double, Int, String)])
+    func fixedRoundsAsPrintf(value: Double, places: Int, expected: String) {
+        #expect(NumberFormat.fixed(value, places: places) == expected)
     }
 }

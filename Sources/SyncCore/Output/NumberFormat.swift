@@ -44,8 +44,15 @@ public enum NumberFormat {
     public static func fixed(_ value: Double, places: Int) -> String {
         var scale = 1.0
         for _ in 0..<places { scale *= 10 }
-        let rounded = (value * scale).rounded()
+        var rounded = (value * scale).rounded()
         guard rounded.isFinite, abs(rounded) < 9e18 else { return String(value) }
+        // rsync's printf rounds the double's exact value, half to even: the product may have rounded onto a
+        // half the exact value falls short of (4.095 is just below it, so "4.09"). The fused multiply-add
+        // gives the sign of the exact remainder.
+        if value >= 0 {
+            let belowHalf = (-(rounded - 0.5)).addingProduct(value, scale)
+            if belowHalf < 0 || (belowHalf == 0 && rounded.truncatingRemainder(dividingBy: 2) != 0) { rounded -= 1 }
+        }
         let total = Int64(rounded)
         let integerPart = total / Int64(scale)
         var fraction = String(abs(total % Int64(scale)))
