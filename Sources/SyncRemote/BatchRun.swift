@@ -62,7 +62,7 @@ extension RemoteRun {
         }
         let received = receive(connection, destination: destination, options: receiverOptions, observer: receiving,
             progressCounts: progressCounts, isInterrupted: isInterrupted, recorder: recorder,
-            showsHighBit: options.charset == nil)
+            showsHighBit: options.charset == nil, listSide: .building)
         ends.1.closeWrite()
         senderDone.wait()
         return Outcome(status: received.status, error: received.error, stats: received.stats,
@@ -83,6 +83,7 @@ extension RemoteRun {
         let link = BatchReplayLink(input, options: options, observer: locked, isInterrupted: isInterrupted)
         let generator = Generator(fs: PosixFileSystem(trust: options.symlinkTrust, dataWrites: DataWrites(options)),
             options: options, observer: locked)
+        generator.announcesWholeFileList = .receiving
         progressCounts { [unowned generator] in generator.progressCounts }
         link.startReading()
         var runError: SyncError?

@@ -150,7 +150,8 @@ public enum RemoteRun {
         case .failed(let outcome): return outcome
         }
         let received = receive(connection, destination: destination, options: options, observer: locked,
-            progressCounts: client.progressCounts, isInterrupted: client.isInterrupted, recorder: client.recorder)
+            progressCounts: client.progressCounts, isInterrupted: client.isInterrupted, recorder: client.recorder,
+            listSide: .receiving)
         return Outcome(status: received.status, error: received.error, stats: wireCounted(received.stats, connection),
             deletionsSkipped: received.deletionsSkipped)
     }
@@ -289,6 +290,7 @@ public enum RemoteRun {
     {
         let sender = SenderRole(fs: fs, options: options, connection: connection, observer: observer)
         sender.showsProgress = showsProgress
+        sender.announcesWholeFileList = events.isSenderClient && FileListProgress.isShown(options)
         if events.isSenderClient { events.itemSink = { sender.report($0) } }
         progressCounts { sender.progressCounts }
         connection.roleName = "sender"
@@ -314,17 +316,17 @@ public enum RemoteRun {
     /// The generator's and receiver's side, for a pull's client and a push's server.
     static func receive(_ connection: Connection, destination: [UInt8], options: SyncOptions,
         observer: TransferObserver, progressCounts: (@escaping ProgressCounts) -> Void,
-        isInterrupted: @escaping @Sendable () -> Bool, recorder: BatchRecorder? = nil, showsHighBit: Bool = true)
-        -> Received
+        isInterrupted: @escaping @Sendable () -> Bool, recorder: BatchRecorder? = nil, showsHighBit: Bool = true,
+        listSide: FileListProgress.Side? = nil) -> Received
     {
         let fs = PosixFileSystem(trust: options.symlinkTrust, dataWrites: DataWrites(options))
         return options.fakeSuper
             ? receive(connection, destination: destination, options: options, observer: observer,
                 progressCounts: progressCounts, isInterrupted: isInterrupted, fs: FakeSuperFileSystem(base: fs, side: .receiver),
-                recorder: recorder, showsHighBit: showsHighBit)
+                recorder: recorder, showsHighBit: showsHighBit, listSide: listSide)
             : receive(connection, destination: destination, options: options, observer: observer,
                 progressCounts: progressCounts, isInterrupted: isInterrupted, fs: fs, recorder: recorder,
-                showsHighBit: showsHighBit)
+                showsHighBit: showsHighBit, listSide: listSide)
     }
 
     /// What the receiving side's run ends with.
@@ -337,7 +339,8 @@ public enum RemoteRun {
 
     private static func receive<FS: FileSystem>(_ connection: Connection, destination: [UInt8], options: SyncOptions,
         observer: TransferObserver, progressCounts: (@escaping ProgressCounts) -> Void,
-        isInterrupted: @escaping @Sendable () -> Bool, fs: FS, recorder: BatchRecorder?, showsHighBit: Bool) -> Received
+        isInterrupted: @escaping @Sendable () -> Bool, fs: FS, recorder: BatchRecorder?, showsHighBit: Bool,
+        listSide: FileListProgress.Side?) -> Received
     {
         let events = SessionEvents(observer: observer, connection: connection)
         events.isServer = observer is ForwardingObserver
@@ -353,6 +356,7 @@ public enum RemoteRun {
             try events.handle(message)
         }, endOfRead: role.endOfRead)
         let generator = Generator(fs: fs, options: options, observer: observer)
+        if !events.isServer { generator.announcesWholeFileList = listSide }
         if events.isServer {
             generator.beforeTransfer = { root in
                 ServerConfinement.confineReceiver(destinationRoot: root, options: options, observer: observer)

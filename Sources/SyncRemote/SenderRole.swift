@@ -59,6 +59,8 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
     public let matchedBytes = Atomic<Int64>(0)
     /// `--progress` on the client of a push: the sender shows each file as it is sent.
     public var showsProgress = false
+    /// The client of a push prints rsync's whole-list progress lines (`FileListProgress`) before its list goes.
+    public var announcesWholeFileList = false
     /// With `--progress`, the peer's itemize lines of files to send wait here until their turn.
     private let heldItems = Mutex<[[UInt8]: ItemizedChange]>([:])
     /// The file being answered, for "to-chk".
@@ -155,6 +157,10 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
         var root = builder.listRoot(of: tree, observer: observer)
         if let failure = root.listing.fatalError { throw failure }
         root.listing.deliverMessages(to: observer)
+        if announcesWholeFileList {
+            let count = FileListBuilder.countEntries(below: root.listing, of: root.tree, fs: fs, options: options)
+            observer.info(FileListProgress.text(count: count + (root.dotEntry == nil ? 0 : 1), side: .building))
+        }
         convertNames(&root.listing)
         var ioError = root.ioError || root.listing.hadIOError
         // A subdirectory's chunk names the index of its entry: its listing's first index plus its position.

@@ -363,6 +363,34 @@ struct RsyncOptionTests {
             rerun: false))
     }
 
+    /// `--info=flist2` (and `--progress`) where rsync builds the whole list before the transfer: "building file
+    /// list ... ", a count every hundred entries and "N files to consider" before the first transfer line, a
+    /// pull's "receiving file list ..." counted as its receiver counts, a push's as its sender does.
+    @Test(arguments: [["-r", "--info=flist2", "--delete-after"], ["-r", "--info=flist2", "-m"],
+        ["-d", "--info=flist2"], ["-ri", "--no-i-r", "--info=flist2"], ["-r", "--info=flist2", "--delay-updates"],
+        ["-r", "--info=flist2", "--delete-before", "-e", "./rsh.sh", "--rsync-path={PEER}", "src/", "host:dst/"],
+        ["-ri", "--info=flist2", "--no-i-r", "-e", "./rsh.sh", "--rsync-path={PEER}", "host:src/", "dst/"],
+        ["-ri", "--info=flist2", "-m", "-e", "./rsh.sh", "--rsync-path={PEER}", "host:src/few/", "dst/"],
+        ["-r", "--info=flist2", "--no-i-r", "-q"], ["-r", "--info=flist2"]])
+    func wholeListProgress(_ options: [String]) throws {
+        let operands = options.contains { $0.hasPrefix("host:") } ? [] : ["src/", "dst/"]
+        try Self.expectSameAsRsync("flist2", options + operands, ordered: true) { root in
+            try writeFile(root + "/rsh.sh", Array("#!/bin/sh\nshift\nexec \"$@\"\n".utf8), mode: 0o755)
+            for directory in ["/src/many", "/src/few", "/src/empty", "/dst"] { try makeDirectories(root + directory) }
+            for index in 0..<230 { try writeFile(root + "/src/many/f\(index)", Array("\(index)".utf8)) }
+            try writeFile(root + "/src/few/one", Array("1".utf8))
+            try writeFile(root + "/dst/old", Array("old".utf8))
+        }
+    }
+
+    /// `--progress` implies `--info=flist2`: its list lines are rsync's, among the per-file progress lines.
+    @Test(arguments: [["-r", "--progress", "--delete-after"], ["-rv", "--progress", "--no-i-r"]])
+    func progressCountsTheWholeList(_ options: [String]) throws {
+        try DifferentialRunner.run(DifferentialCase(arguments: options, scenario: .stale,
+            output: OutputFilter(droppedPrefixes: ["\r", "sent ", "total size is "]), rerun: false,
+            checks: [.printed("files to consider")]))
+    }
+
     /// `--info=backup` (and `-vv`): rsync's "backed up NAME to BACKUP" after each item, before each deletion,
     /// and "(new) backup_dir is DIR" once the destination is there.
     @Test(arguments: [["-ai", "--info=backup", "-b"], ["-ai", "--info=backup", "--backup-dir=../bk"],
@@ -500,7 +528,8 @@ struct RsyncOptionTests {
 
     /// rsync and swsync in their own copy of a fixture `prepare` makes (given the copy's root), each run there with
     /// `arguments` ending in `src/ dst/`: the same exit, the same `-i` lines (as sets, or `ordered`) and the same
-    /// `dst` tree.
+    /// `dst` tree. `{PEER}` in an argument is the tool's own server program, for `--rsync-path` with a remote
+    /// shell.
     static func expectSameAsRsync(_ label: String, _ arguments: [String], home: Bool = false, ordered: Bool = false,
         prepare: (String) throws -> Void) throws
     {
@@ -512,8 +541,10 @@ struct RsyncOptionTests {
             try prepare(root)
             var environment = Subprocess.childEnvironment
             if home { environment = environment.filter { !$0.hasPrefix("HOME=") } + ["HOME=" + root + "/home"] }
+            let peer = tool == "rsync" ? "rsync" : RemoteHost.absoluteSwsync
             let output = try Subprocess(executable: tool == "rsync" ? Tools.rsync! : Tools.swsync,
-                arguments: arguments, directory: root, outputPrefix: root + "/out", environment: environment).wait()
+                arguments: arguments.map { $0.replacingOccurrences(of: "{PEER}", with: peer) }, directory: root,
+                outputPrefix: root + "/out", environment: environment).wait()
             let lines = output.stdoutText.split(separator: "\n").map(String.init)
                 .filter { !$0.hasPrefix("sent ") && !$0.hasPrefix("total size is ") }
             results[tool] = (ordered ? lines : lines.sorted(),

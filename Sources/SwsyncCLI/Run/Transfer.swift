@@ -25,6 +25,7 @@ enum Transfer {
         let (observer, logFile) = makeObserver(options: options, receiving: false)
         let start = Clock.now()
         let generator = Generator(fs: fs, sourceFileSystem: sourceFileSystem, options: options, observer: observer)
+        generator.announcesWholeFileList = .building
         observer.progressCounts = { [unowned generator] in generator.progressCounts }
         let tree = SourceTree(arguments: sources, relative: options.relative)
         do {
@@ -79,17 +80,20 @@ enum Transfer {
     }
 
     /// The console observer (and `--log-file`) of a run, with rsync's file-list line first (the receiving
-    /// side's words when this end receives); nil when the log file cannot be opened.
+    /// side's words when this end receives); nil when the log file cannot be opened. The whole list's
+    /// progress lines (`FileListProgress`) come later, from the generator or a push's sender, once counted.
     static func makeObserver(options: SyncOptions, receiving: Bool) -> (ConsoleObserver, LogFile?) {
         let logFile = options.logFile.flatMap { openLogFile($0, options: options) }
         let observer = ConsoleObserver(options: options, logFile: logFile,
             highBytes: Locale.highBytes(options), interruptFlag: { Signals.interrupted })
-        if let line = fileListLine(options, receiving: receiving) { observer.info(line) }
+        if !FileListProgress.isShown(options), let line = fileListLine(options, receiving: receiving) {
+            observer.info(line)
+        }
         return (observer, logFile)
     }
 
     /// rsync's `--info=flist` line: an incremental list's, else (with `-r`, `-d` or `--list-only`) the whole
-    /// list's "... done"; rsync builds that list before the transfer, swsync streams it either way.
+    /// list's "... done" (level 2 counts it instead: `FileListProgress`).
     static func fileListLine(_ options: SyncOptions, receiving: Bool) -> String? {
         guard options.fileListLevel > 0 else { return nil }
         if options.listsIncrementally { return receiving ? "receiving incremental file list" : "sending incremental file list" }

@@ -32,6 +32,9 @@ public final class Generator<FS: FileSystem> {
     /// Called once the destination root is resolved (and made), before anything else is written or
     /// read in it: a server confines itself here (`ServerConfinement`).
     public var beforeTransfer: ((_ destinationRoot: [UInt8]) -> Void)?
+    /// Set where this end prints rsync's whole-list progress lines (`FileListProgress`): a local run's
+    /// and a pull's client, never a server.
+    public var announcesWholeFileList: FileListProgress.Side?
 
     /// Set by the first write that finds the disk full, for the copy workers still holding jobs.
     let diskFull = StopFlag()
@@ -107,6 +110,8 @@ public final class Generator<FS: FileSystem> {
 
     /// The sender's listings, made ahead on another thread.
     var fileList: (any ListingSource)?
+    /// A peer's listings, all taken before the transfer to count them (`announceWholeFileList`).
+    var wholeFileList: (any ListingSource)?
     /// `-m`: the sender's listings without the pruned directories.
     var prunedListings: (any ListingSource)?
 
@@ -185,6 +190,7 @@ public final class Generator<FS: FileSystem> {
 
     /// The sender's listings below the root, with the owner maps applied.
     func senderListings(_ link: SenderLink) -> any ListingSource {
+        if let wholeFileList { return wholeFileList }
         guard let mapping = OwnerMapping(options) else { return link.listings }
         return OwnerMappedListings(inner: link.listings, mapping: mapping)
     }
@@ -201,6 +207,9 @@ public final class Generator<FS: FileSystem> {
         if let mapping = OwnerMapping(options) {
             root.listing = mapping.apply(root.listing)
             root.dotEntry = root.dotEntry.map(mapping.apply)
+        }
+        if let side = announcesWholeFileList, FileListProgress.isShown(options) {
+            announceWholeFileList(root: root.listing, hasDotEntry: root.dotEntry != nil, link: link, side: side)
         }
         let rootListing = options.pruneEmptyDirs ? pruneEmptyDirectories(root: root.listing, link: link) : root.listing
         try transfer(rootListing: rootListing, rootEntry: root.dotEntry, sourceArguments: root.sourceArguments,
@@ -371,10 +380,11 @@ public final class Generator<FS: FileSystem> {
         observer.info(exists ? "backup_dir is \(shown)" : "(new) backup_dir is \(shown)")
     }
 
-    /// rsync prints "created directory" with -v, or when the output format itemizes (`%i`).
+    /// rsync prints "created directory" with `--info=name` (-v, `--progress`), or when the output format
+    /// itemizes (`%i`).
     var announcesCreatedDirectories: Bool {
         guard !options.quiet else { return false }
-        return options.verbose > 0 || (options.effectiveOutFormat?.contains("%i") ?? false)
+        return options.nameLevel > 0 || (options.effectiveOutFormat?.contains("%i") ?? false)
     }
 
     func destinationPath(_ name: [UInt8]) -> [UInt8] {
