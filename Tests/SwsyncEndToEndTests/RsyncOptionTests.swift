@@ -180,6 +180,31 @@ struct RsyncOptionTests {
         if options.contains("--old-args") { #expect(results[0].1 == ["one", "two"], "rsync split the name") }
     }
 
+    /// A `--files-from` list naming what is not there: one `link_stat` line for each listed name, in the list's
+    /// order (a name listed twice is reported twice, a missing parent does not stand for its children), and
+    /// `change_dir` where the part before a `/./` cannot be entered, as rsync's sender takes each name.
+    @Test(arguments: [["-r"], ["-ri", "--delete"], ["-rL"], ["-ri", "--ignore-missing-args"], ["-ri", "--no-implied-dirs"]])
+    func missingFilesFromNamesInListOrder(_ options: [String]) throws {
+        try Self.expectSameAsRsync("files-from-missing", options + ["--files-from=list", "src/", "dst/"], ordered: true,
+            exit: 23) { root in
+            try makeDirectories(root + "/src/present")
+            try writeFile(root + "/src/present/a", Array("a".utf8))
+            try writeFile(root + "/src/file", Array("f".utf8))
+            try writeFile(root + "/list", Array("""
+                zz
+                missing/x
+                aa
+                missing
+                zz
+                file/x
+                missing/./y
+                missing/sub/z
+                present/a
+
+                """.utf8))
+        }
+    }
+
     /// `--files-from` lists skip `#` and `;` lines as comments, NUL-separated ones (`--from0`) too, as rsync 3.5.
     @Test(arguments: [["--from0", "--files-from=list0"], ["--files-from=list"]])
     func filesFromCommentsAreSkipped(_ options: [String]) throws {
@@ -527,14 +552,16 @@ struct RsyncOptionTests {
     }
 
     /// rsync and swsync in their own copy of a fixture `prepare` makes (given the copy's root), each run there with
-    /// `arguments` ending in `src/ dst/`: the same exit, the same `-i` lines (as sets, or `ordered`) and the same
-    /// `dst` tree. `{PEER}` in an argument is the tool's own server program, for `--rsync-path` with a remote
-    /// shell.
+    /// `arguments` ending in `src/ dst/`: the same exit, the same `-i` lines (as sets, or in order with
+    /// `ordered`) and the same `dst` tree. `{PEER}` in an argument is the tool's own server program, for
+    /// `--rsync-path` with a remote shell. `exit`: rsync's expected status; with one other than 0 the
+    /// error lines are compared too, in order, without the program's name and the closing line.
     static func expectSameAsRsync(_ label: String, _ arguments: [String], home: Bool = false, ordered: Bool = false,
-        prepare: (String) throws -> Void) throws
+        exit: Int32 = 0, prepare: (String) throws -> Void) throws
     {
         let scratch = try TemporaryDirectory(label)
         var results: [String: (lines: [String], tree: TreeSnapshot?, status: Termination)] = [:]
+        var errors: [String: [String]] = [:]
         for tool in ["rsync", "swsync"] {
             let root = scratch.path + "/" + tool
             try makeDirectory(root)
@@ -547,13 +574,16 @@ struct RsyncOptionTests {
                 outputPrefix: root + "/out", environment: environment).wait()
             let lines = output.stdoutText.split(separator: "\n").map(String.init)
                 .filter { !$0.hasPrefix("sent ") && !$0.hasPrefix("total size is ") }
+            errors[tool] = output.stderrText.replacingOccurrences(of: root, with: "ROOT").split(separator: "\n")
+                .map { String($0.drop { $0 != " " }) }.filter { !$0.hasPrefix(" error: ") }
             results[tool] = (ordered ? lines : lines.sorted(),
                 access(root + "/dst", F_OK) == 0 ? try TreeSnapshot(root + "/dst") : nil, output.termination)
         }
         let rsync = results["rsync"]!, swsync = results["swsync"]!
-        #expect(rsync.status == .exited(0), "rsync: \(rsync.status)")
+        #expect(rsync.status == .exited(exit), "rsync: \(rsync.status)")
         #expect(swsync.status == rsync.status)
         #expect(swsync.lines == rsync.lines)
+        if exit != 0 { #expect(errors["swsync"] == errors["rsync"]) }
         // (A dry run into a destination it does not make leaves none.)
         #expect((rsync.tree == nil) == (swsync.tree == nil), "only one tool left a destination")
         if let expected = rsync.tree, let tree = swsync.tree {

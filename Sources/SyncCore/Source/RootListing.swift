@@ -17,21 +17,22 @@ extension FileListBuilder {
                 tree.dotSource = nil
             }
         }
-        if !copiesDirectories || options.filterList != nil || options.relative {
-            let filters = options.filterList
-            let isExcluded: (([UInt8], Bool) -> Bool)? = filters.map { filters in
-                { name, isDirectory in filters.isExcluded(name, isDirectory: isDirectory, side: .sender) }
-            }
-            let skipped = tree.pruneNamedSources(fs: fs, followLinks: options.copyLinks,
-                skipsDirectories: !copiesDirectories, isExcluded: isExcluded)
-            { [options] sourcePath, error in
-                if error.errno == SystemErrno.noSuchEntry && (options.ignoreMissingArgs || options.deleteMissingArgs) { return }
-                observer.error("[sender] \(error.describing(call: "link_stat", path: fs.absolute(sourcePath)))",
-                    role: .sender)
-                ioError = true
-            }
-            for name in skipped { observer.info("skipping directory \(OutputEscaper.escape(name, highBytes: options.highBytes))") }
+        // Every named source is checked here, in argument order, as rsync's sender takes its arguments.
+        let filters = options.filterList
+        let isExcluded: (([UInt8], Bool) -> Bool)? = filters.map { filters in
+            { name, isDirectory in filters.isExcluded(name, isDirectory: isDirectory, side: .sender) }
         }
+        let skipped = tree.pruneNamedSources(fs: fs, followLinks: options.copyLinks,
+            skipsDirectories: !copiesDirectories, isExcluded: isExcluded,
+            ignoresMissing: { [options] error in
+                error.errno == SystemErrno.noSuchEntry && (options.ignoreMissingArgs || options.deleteMissingArgs)
+            })
+        { source in
+            observer.error("[sender] \(source.error.describing(call: source.call, path: fs.absolute(source.path)))",
+                role: .sender)
+            ioError = true
+        }
+        for name in skipped { observer.info("skipping directory \(OutputEscaper.escape(name, highBytes: options.highBytes))") }
         let rootListing = list(tree.root, relativeName: [])
         // A source directory that could not be entered was reported by the listing (change_dir), as
         // rsync does; its own lstat would only repeat that.

@@ -47,6 +47,11 @@ public final class NamedSource {
     /// Named with a trailing slash under `-R` (`dir/` in a `--files-from` list): its immediate
     /// contents are sent even without `-r`.
     public var listsContents = false
+    /// Where the arguments naming it stand in the argument list (a name may be given more than once):
+    /// rsync reports a missing one once for each, in that order.
+    var namedAt: [Int] = []
+    /// The part of a `-R` argument before its `/./`, which rsync enters first (`change_dir`).
+    var anchor: [UInt8]?
 
     init(sourcePath: [UInt8], subtree: SourceDirectory?, isImplied: Bool) {
         self.sourcePath = sourcePath
@@ -71,14 +76,14 @@ public struct SourceTree {
 
     public init(arguments: [[UInt8]], relative: Bool) {
         argumentCount = arguments.count
-        for argument in arguments {
-            add(argument, relative: relative)
+        for (position, argument) in arguments.enumerated() {
+            add(argument, at: position, relative: relative)
         }
     }
 
-    private mutating func add(_ argument: [UInt8], relative: Bool) {
+    private mutating func add(_ argument: [UInt8], at position: Int, relative: Bool) {
         if relative {
-            addRelative(argument)
+            addRelative(argument, at: position)
             return
         }
         let slash = PathBytes.slash
@@ -91,13 +96,17 @@ public struct SourceTree {
             return
         }
         let name = PathBytes.lastComponent(argument)
-        if root.namedChild(name) == nil {
-            root.named.append((name, NamedSource(sourcePath: argument, subtree: nil, isImplied: false)))
+        if let existing = root.namedChild(name) {
+            if existing.sourcePath == argument { existing.namedAt.append(position) }
+        } else {
+            let named = NamedSource(sourcePath: argument, subtree: nil, isImplied: false)
+            named.namedAt = [position]
+            root.named.append((name, named))
         }
     }
 
     /// `-R`: the name keeps the whole path, or the part after `/./`; each parent is an implied directory.
-    private mutating func addRelative(_ argument: [UInt8]) {
+    private mutating func addRelative(_ argument: [UInt8], at position: Int) {
         var base: [UInt8] = []
         var relativePart = argument
         if let cut = findDotSlash(argument) {
@@ -125,6 +134,7 @@ public struct SourceTree {
             if let existing = directory.namedChild(part) {
                 if isLast {
                     existing.isImplied = false
+                    existing.namedAt.append(position)
                 } else {
                     if existing.subtree == nil { existing.subtree = SourceDirectory() }
                     directory = existing.subtree!
@@ -134,6 +144,8 @@ public struct SourceTree {
             if isLast {
                 let named = NamedSource(sourcePath: sourcePrefix, subtree: nil, isImplied: false)
                 named.listsContents = argument.last == PathBytes.slash
+                named.namedAt = [position]
+                if !base.isEmpty { named.anchor = base }
                 directory.named.append((part, named))
             } else {
                 let subtree = SourceDirectory()
@@ -147,13 +159,17 @@ public struct SourceTree {
     /// Drops sources named on the command line that are not sent: without `-r` or `-d` a directory
     /// (rsync says "skipping directory"), and any name the rules exclude; then the `-R` implied
     /// directories left with nothing to lead to. Returns the skipped directory names in argument order.
-    /// A name that does not exist is dropped too and passed to `missing` (rsync reports it and adds
-    /// no implied directories for it).
+    /// A name that cannot be read is dropped too and passed to `missing` once for each time it was named,
+    /// in argument order, as rsync reports each argument (and adds no implied directories for it); one
+    /// `ignoresMissing` lets pass is dropped silently below the top and left to the listing at the top
+    /// (`--ignore-missing-args`, `--delete-missing-args`).
     public mutating func pruneNamedSources<FS: FileSystem>(fs: FS, followLinks: Bool, skipsDirectories: Bool,
         isExcluded: ((_ name: [UInt8], _ isDirectory: Bool) -> Bool)?,
-        missing: (_ sourcePath: [UInt8], _ error: SystemCallError) -> Void = { _, _ in }) -> [[UInt8]]
+        ignoresMissing: (SystemCallError) -> Bool = { _ in false },
+        missing: (MissingSource) -> Void = { _ in }) -> [[UInt8]]
     {
         var skipped: [[UInt8]] = []
+        var unreadable: [(position: Int, source: MissingSource)] = []
         func prune(_ directory: SourceDirectory, prefix: [UInt8]) {
             directory.named.removeAll { name, child in
                 let relative = PathBytes.join(prefix, name)
@@ -165,9 +181,10 @@ public struct SourceTree {
                 do throws(SystemCallError) {
                     status = followLinks ? try fs.stat(child.sourcePath) : try fs.lstat(child.sourcePath)
                 } catch {
-                    // Below a -R implied directory; at the top the listing reports it, in its place.
-                    guard !prefix.isEmpty else { return false }
-                    missing(child.sourcePath, error)
+                    let source = MissingSource.of(child, error: error, fs: fs)
+                    // An anchor that cannot be entered is reported even where a missing name is not.
+                    if source.call == "link_stat" && ignoresMissing(error) { return !prefix.isEmpty }
+                    unreadable += (child.namedAt.isEmpty ? [Int.max] : child.namedAt).map { ($0, source) }
                     return true
                 }
                 let isDirectory = status.kind == .directory
@@ -178,6 +195,7 @@ public struct SourceTree {
             }
         }
         prune(root, prefix: [])
+        for (_, source) in unreadable.sorted(by: { $0.position < $1.position }) { missing(source) }
         return skipped
     }
 
@@ -188,5 +206,22 @@ public struct SourceTree {
             return i
         }
         return nil
+    }
+}
+
+/// A named source the sender cannot read, as rsync reports it: `link_stat` of its path, or `change_dir`
+/// of the part before a `-R` argument's `/./` when that cannot be entered.
+public struct MissingSource {
+    public let call: String
+    public let path: [UInt8]
+    public let error: SystemCallError
+
+    static func of<FS: FileSystem>(_ child: NamedSource, error: SystemCallError, fs: FS) -> MissingSource {
+        if let anchor = child.anchor {
+            do throws(SystemCallError) { _ = try fs.stat(anchor) } catch {
+                return MissingSource(call: "change_dir", path: anchor, error: error)
+            }
+        }
+        return MissingSource(call: "link_stat", path: child.sourcePath, error: error)
     }
 }
