@@ -158,8 +158,11 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
         if let failure = root.listing.fatalError { throw failure }
         root.listing.deliverMessages(to: observer)
         if announcesWholeFileList {
-            let count = FileListBuilder.countEntries(below: root.listing, of: root.tree, fs: fs, options: options)
-            observer.info(FileListProgress.text(count: count + (root.dotEntry == nil ? 0 : 1), side: .building))
+            var count = root.listing.entries.count + (root.dotEntry == nil ? 0 : 1)
+            FileListBuilder.scanWholeList(below: root.listing, of: root.tree, fs: fs, options: options) {
+                count += $0.entries.count
+            }
+            observer.info(FileListProgress.text(count: count, side: .building))
         }
         convertNames(&root.listing)
         var ioError = root.ioError || root.listing.hadIOError

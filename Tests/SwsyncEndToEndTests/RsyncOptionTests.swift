@@ -551,6 +551,29 @@ struct RsyncOptionTests {
         }
     }
 
+    /// `-H` with `-L` (or `--copy-unsafe-links`): a followed symlink joins its target's group, which then has
+    /// more members than links; the last one listed is sent and the others linked to it, as rsync's, across
+    /// directories and from a peer too.
+    @Test(arguments: [["-aiLH"], ["-riLH", "--no-i-r"], ["-aiH", "--copy-unsafe-links"], ["-aiLH", "-n"],
+        ["-aiLH", "-e", "./rsh.sh", "--rsync-path={PEER}", "host:src/", "dst/"]])
+    func hardLinksThroughFollowedSymlinks(_ options: [String]) throws {
+        let operands = options.contains { $0.hasPrefix("host:") } ? [] : ["src/", "dst/"]
+        try Self.expectSameAsRsync("hlink-followed", options + operands, ordered: true) { root in
+            try writeFile(root + "/rsh.sh", Array("#!/bin/sh\nshift\nexec \"$@\"\n".utf8), mode: 0o755)
+            for directory in ["/src/a", "/src/b", "/out", "/dst"] { try makeDirectories(root + directory) }
+            try writeFile(root + "/out/t", Array("target".utf8))
+            try writeFile(root + "/src/a/x", Array("x".utf8))
+            for (existing, link) in [("/out/t", "/src/h1"), ("/src/a/x", "/src/b/y")] {
+                #expect(Glibc.link(root + existing, root + link) == 0)
+            }
+            for (target, link) in [("../out/t", "/src/l1"), ("h1", "/src/l2"), ("../b/y", "/src/a/l"), ("../a/x", "/src/b/m"),
+                ("../../out/t", "/src/a/unsafe")]
+            {
+                try makeSymlink(root + link, to: target)
+            }
+        }
+    }
+
     /// rsync and swsync in their own copy of a fixture `prepare` makes (given the copy's root), each run there with
     /// `arguments` ending in `src/ dst/`: the same exit, the same `-i` lines (as sets, or in order with
     /// `ordered`) and the same `dst` tree. `{PEER}` in an argument is the tool's own server program, for

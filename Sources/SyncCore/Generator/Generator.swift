@@ -211,6 +211,9 @@ public final class Generator<FS: FileSystem> {
         if let side = announcesWholeFileList, FileListProgress.isShown(options) {
             announceWholeFileList(root: root.listing, hasDotEntry: root.dotEntry != nil, link: link, side: side)
         }
+        if options.hardLinks && (options.copyLinks || options.copyUnsafeLinks) {
+            countHardLinkMembers(root: root.listing, link: link)
+        }
         let rootListing = options.pruneEmptyDirs ? pruneEmptyDirectories(root: root.listing, link: link) : root.listing
         try transfer(rootListing: rootListing, rootEntry: root.dotEntry, sourceArguments: root.sourceArguments,
             destination: destination, link: link)

@@ -27,9 +27,12 @@ struct HardLinkGroups {
         seen[key, default: 0] += 1
     }
 
+    /// How many members each group has in the whole list, where its link count does not say (`-L`).
+    var memberCounts: [Key: Int]?
+
     /// True when every link of the group has been met, so `entry` is its last member.
     func isLastMember(_ entry: FileEntry, key: Key) -> Bool {
-        seen[key, default: 0] >= Int(entry.status.linkCount)
+        seen[key, default: 0] >= memberCounts?[key] ?? Int(entry.status.linkCount)
     }
 
     mutating func wait(_ entry: FileEntry, key: Key) {
