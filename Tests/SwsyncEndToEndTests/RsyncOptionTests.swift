@@ -574,13 +574,40 @@ struct RsyncOptionTests {
         }
     }
 
+    /// `-x`/`-xx` with mount points made for the test (tmpfs; as root): a source mount point is sent empty
+    /// (`-x`) or left out with "[sender] skipping mount-point dir" (`-xx`, `--info=mount`); a destination one
+    /// is never deleted from: "cannot delete mount point", "[generator] skipping mount-point dir", and one
+    /// inside a directory being deleted pins it ("mount point, NAME, pins parent directory" with -vv).
+    @Test(.enabled(if: isRoot), arguments: [["-rvv", "-x", "--delete"], ["-rvv", "-xx", "--delete"],
+        ["-r", "--info=mount", "-x", "--delete-after"], ["-r", "--info=mount", "-xx", "--delete-before"],
+        ["-ri", "--info=mount0", "-xx", "--delete"], ["-rv", "-x"], ["-r", "--info=mount", "-xx", "--no-i-r"]])
+    func mountPoints(_ options: [String]) throws {
+        let mounts = ["/src/mnt", "/dst/dmnt", "/dst/old/inner"]
+        try Self.expectSameAsRsync("mount-points", options + ["src/", "dst/"], ordered: true,
+            droppedPrefixes: ["sent ", "total", "delta-transmission"], cleanUp: { root in
+                for path in mounts.reversed() { _ = umount2(root + path, Int32(MNT_DETACH)) }
+            })
+        { root in
+            for directory in ["/src/d"] + mounts { try makeDirectories(root + directory) }
+            for path in mounts { #expect(Glibc.mount("none", root + path, "tmpfs", 0, nil) == 0, "mount \(path)") }
+            for (path, text) in [("src/a", "a"), ("src/mnt/m", "m"), ("dst/dmnt/z", "z"), ("dst/old/o", "o"),
+                ("dst/old/inner/i", "i")]
+            {
+                try writeFile(root + "/" + path, Array(text.utf8))
+            }
+        }
+    }
+
     /// rsync and swsync in their own copy of a fixture `prepare` makes (given the copy's root), each run there with
     /// `arguments` ending in `src/ dst/`: the same exit, the same `-i` lines (as sets, or in order with
     /// `ordered`) and the same `dst` tree. `{PEER}` in an argument is the tool's own server program, for
     /// `--rsync-path` with a remote shell. `exit`: rsync's expected status; with one other than 0 the
-    /// error lines are compared too, in order, without the program's name and the closing line.
+    /// error lines are compared too, in order, without the program's name and the closing line. `cleanUp`
+    /// runs in each copy after its run (to unmount what `prepare` mounted); lines starting with one of
+    /// `droppedPrefixes` are not compared.
     static func expectSameAsRsync(_ label: String, _ arguments: [String], home: Bool = false, ordered: Bool = false,
-        exit: Int32 = 0, prepare: (String) throws -> Void) throws
+        exit: Int32 = 0, droppedPrefixes: [String] = [], cleanUp: (String) -> Void = { _ in },
+        prepare: (String) throws -> Void) throws
     {
         let scratch = try TemporaryDirectory(label)
         var results: [String: (lines: [String], tree: TreeSnapshot?, status: Termination)] = [:]
@@ -588,6 +615,7 @@ struct RsyncOptionTests {
         for tool in ["rsync", "swsync"] {
             let root = scratch.path + "/" + tool
             try makeDirectory(root)
+            defer { cleanUp(root) }
             try prepare(root)
             var environment = Subprocess.childEnvironment
             if home { environment = environment.filter { !$0.hasPrefix("HOME=") } + ["HOME=" + root + "/home"] }
@@ -597,6 +625,7 @@ struct RsyncOptionTests {
                 outputPrefix: root + "/out", environment: environment).wait()
             let lines = output.stdoutText.split(separator: "\n").map(String.init)
                 .filter { !$0.hasPrefix("sent ") && !$0.hasPrefix("total size is ") }
+                .filter { line in !droppedPrefixes.contains { line.hasPrefix($0) } }
             errors[tool] = output.stderrText.replacingOccurrences(of: root, with: "ROOT").split(separator: "\n")
                 .map { String($0.drop { $0 != " " }) }.filter { !$0.hasPrefix(" error: ") }
             results[tool] = (ordered ? lines : lines.sorted(),

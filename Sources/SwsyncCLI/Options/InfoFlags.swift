@@ -1,7 +1,7 @@
 import SyncCore
 
 /// What rsync's `--info=FLAGS` words change here: progress, name, stats, remove, nonreg, backup, skip, del, flist,
-/// symsafe, and `all`/`none`;
+/// symsafe, mount, and `all`/`none`;
 /// the other words (see `OutputFlags`) are accepted and change nothing yet. `help` asks for the list.
 enum InfoFlags {
     static func apply(_ text: String, to command: inout ParsedCommandLine) throws(SyncError) {
@@ -30,6 +30,7 @@ enum InfoFlags {
         "del": { $0.infoDelete = $1 },
         "flist": { $0.infoFileList = $1 },
         "symsafe": { $0.infoSymlinkSafety = $1 },
+        "mount": { $0.infoMount = $1 },
     ]
 
     private static func setProgress(_ level: Int, _ options: inout SyncOptions) {

@@ -87,6 +87,8 @@ public struct FileListBuilder<FS: FileSystem> {
 
         for listed in directory.listings {
             let source = listed.path
+            // `-x`: the device entries are compared with; a source named on the command line is its own.
+            var device = directory.device
             let handle: any DirectoryHandle
             let root: SourceRoot
             let names: [[UInt8]]
@@ -99,6 +101,7 @@ public struct FileListBuilder<FS: FileSystem> {
                     root = SourceRoot(directory: handle, path: source)
                 }
                 names = try fs.listDirectory(handle)
+                if options.oneFileSystem > 0 && device == nil { device = try fs.stat(PathBytes.dot, in: handle).device }
             } catch {
                 if listed.parent != nil && error.isGoneFromListedPlace {
                     // Removed, or swapped for a symlink, since its parent was listed.
@@ -141,10 +144,13 @@ public struct FileListBuilder<FS: FileSystem> {
                     continue
                 }
                 if entry.isDirectory {
-                    if options.oneFileSystem > 0, let parentDevice = directory.device,
-                        entry.status.device != parentDevice
-                    {
-                        if options.oneFileSystem > 1 { continue }
+                    if options.oneFileSystem > 0, let device, entry.status.device != device {
+                        if options.oneFileSystem > 1 {
+                            if options.showsMountPoints {
+                                reportInfo("[sender] skipping mount-point dir \(OutputEscaper.escape(relative, highBytes: options.highBytes))")
+                            }
+                            continue
+                        }
                         subdirectories[name] = SourceDirectory(listings: [], device: entry.status.device)
                     } else {
                         let subdirectory = ListedPath(path: sourcePath, in: FileLocation(name, in: handle), root: root,

@@ -177,7 +177,12 @@ public final class Deleter<FS: FileSystem> {
         let directory = handle.path
         var entries: [FileEntry] = []
         var hasProtected = false
+        let device = options.oneFileSystem > 1 ? (try? fs.lstat(PathBytes.dot, in: handle))?.device : nil
         for child in names {
+            if let device, skipsMountPoint(child, in: handle, device: device, name: PathBytes.join(name, child)) {
+                hasProtected = hasProtected || insideDeletedDirectory
+                continue
+            }
             if keeping.contains(child) {
                 // rsync's receiver checks every destination entry, so --debug=FILTER names kept ones too.
                 if options.debugFilter > 0, let status = try? fs.lstat(child, in: handle) {
@@ -209,6 +214,37 @@ public final class Deleter<FS: FileSystem> {
         return (extraneous, hasProtected)
     }
 
+    /// `-x`: a destination directory on another file system than its parent is never deleted, nor is
+    /// anything in it: rsync's generator says "cannot delete mount point" (`-xx`: "skipping mount-point dir",
+    /// as its scan leaves it out), and one inside a directory being deleted pins that directory.
+    private func isMountPoint(_ location: FileLocation, status: FileStatus, name: [UInt8], nested: Bool) -> Bool {
+        guard options.oneFileSystem > 0, status.kind == .directory,
+            let parent = try? fs.lstat(PathBytes.dot, in: location.directory), parent.device != status.device
+        else { return false }
+        let shown = OutputEscaper.escape(name, highBytes: options.highBytes)
+        if options.oneFileSystem > 1 {
+            // Left out of the scan already (`skipsMountPoint`).
+        } else if nested {
+            // rsync's --debug=del line, on with -vv.
+            if options.verbose > 1 && !options.quiet { observer.info("mount point, \(shown), pins parent directory") }
+        } else if options.showsMountPoints {
+            observer.info("cannot delete mount point: \(shown)")
+        }
+        return true
+    }
+
+    /// `-xx`: a directory on another device than the one scanned (`device`) is left out of the scan, kept
+    /// entries too, as rsync's generator leaves it out of its list of the destination.
+    private func skipsMountPoint(_ child: [UInt8], in handle: any DirectoryHandle, device: UInt64, name: [UInt8]) -> Bool {
+        guard let status = try? fs.lstat(child, in: handle), status.kind == .directory, status.device != device else {
+            return false
+        }
+        if options.showsMountPoints {
+            observer.info("[generator] skipping mount-point dir \(OutputEscaper.escape(name, highBytes: options.highBytes))")
+        }
+        return true
+    }
+
     /// Deletes one entry (rsync's `delete_item`); a directory's contents go first, each reported, and a
     /// directory is entered through its parent's handle, never through a symlink put in its place.
     /// Returns whether the entry and everything inside it are gone (a dry run's `rmdir` of a directory
@@ -217,6 +253,7 @@ public final class Deleter<FS: FileSystem> {
     /// inside it is tried, and its failure reported too, as rsync reports both.
     @discardableResult
     func deleteItem(_ location: FileLocation, name: [UInt8], status: FileStatus, nested: Bool = false) -> Bool {
+        if isMountPoint(location, status: status, name: name, nested: nested) { return false }
         let contentsGone = status.kind != .directory || deleteContents(ofDirectory: location, name: name)
         if !contentsGone && !nested { return false }
         if let limit = options.maxDelete, deleted.total >= limit {
