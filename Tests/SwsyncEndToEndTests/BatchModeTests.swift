@@ -170,9 +170,10 @@ struct BatchModeTests {
         #expect(runs.swsync[1].stdout.contains("(Skipping batched update for \"sub/a\")"))
     }
 
-    /// The options that decide how a batch reads are taken from it, with rsync's lines under -v (rsync
-    /// then refuses some of these replays of an inc-recursive batch; swsync replays them).
-    @Test(arguments: [["-v"], ["-av"], ["-dv"], ["-rv"], ["-rlptgoDv"]])
+    /// The options that decide how a batch reads are taken from it, with rsync's lines under -v
+    /// (`--info=misc`; rsync then refuses some of these replays of an inc-recursive batch; swsync replays them).
+    @Test(arguments: [["-v"], ["-av"], ["-dv"], ["-rv"], ["-rlptgoDv"], ["--info=misc"], ["-v", "--info=misc0"],
+        ["-q", "--info=misc"]])
     func flagsComeFromTheBatch(_ options: [String]) throws {
         let scratch = try TemporaryDirectory("batch-flags")
         let runs = try Self.both(scratch) { tool, root in
@@ -184,6 +185,7 @@ struct BatchModeTests {
         func lines(_ run: Run) -> [String] { run.stdout.filter { $0.hasSuffix("option to match the batchfile.") } }
         #expect(lines(runs.swsync[0]) == lines(runs.rsync[0]))
         #expect(runs.swsync[0].status == 0)
+        if options == ["--info=misc"] { #expect(!lines(runs.rsync[0]).isEmpty, "rsync printed no notice") }
     }
 
     /// A dry run of a replay shows what it would do and changes nothing, as rsync's does.

@@ -1,7 +1,7 @@
 import SyncCore
 
 /// What rsync's `--info=FLAGS` words change here: progress, name, stats, remove, nonreg, backup, skip, del, flist,
-/// symsafe, mount, and `all`/`none`;
+/// symsafe, mount, misc, and `all`/`none`;
 /// the other words (see `OutputFlags`) are accepted and change nothing yet. `help` asks for the list.
 enum InfoFlags {
     static func apply(_ text: String, to command: inout ParsedCommandLine) throws(SyncError) {
@@ -31,6 +31,7 @@ enum InfoFlags {
         "flist": { $0.infoFileList = $1 },
         "symsafe": { $0.infoSymlinkSafety = $1 },
         "mount": { $0.infoMount = $1 },
+        "misc": { $0.infoMisc = $1 },
     ]
 
     private static func setProgress(_ level: Int, _ options: inout SyncOptions) {

@@ -89,7 +89,7 @@ enum BatchTransfer {
         do { input = try BatchInput.open(name, trust: options.symlinkTrust) } catch { return SwsyncCommand.fail(error) }
         var options = options
         let lines = input.apply(to: &options, explicitRecursive: command.recursiveGiven == true)
-        if options.verbose > 0 && !options.quiet {
+        if options.showsMiscNotices {
             for line in lines { SwsyncCommand.writeStdout(line + "\n") }
         }
         let (observer, logFile) = Transfer.makeObserver(options: options, receiving: true)

@@ -57,6 +57,9 @@ public struct SyncOptions: Sendable {
     /// nil: from `-v`, and `--progress`).
     public var infoFileList: Int?
     public var fileListLevel: Int { quiet ? 0 : infoFileList ?? (progress || progressTotal ? 2 : verbose > 0 ? 1 : 0) }
+    /// `--info=miscN`: the batch file's "Setting/Clearing the ... option" notices (nil: from `-v`).
+    public var infoMisc: Int?
+    public var showsMiscNotices: Bool { !quiet && (infoMisc ?? (verbose > 0 ? 1 : 0)) > 0 }
     /// `--info=mountN`: `-x` mount points skipped or kept from deletion (nil: from `-vv`).
     public var infoMount: Int?
     public var showsMountPoints: Bool { !quiet && (infoMount ?? (verbose > 1 ? 1 : 0)) > 0 }
