@@ -408,6 +408,15 @@ struct RsyncOptionTests {
         }
     }
 
+    /// `--list-only` prints the same file-list line as a transfer: incremental, or the whole list counted.
+    @Test(arguments: [["-r", "--list-only", "-v"], ["-r", "--list-only", "--progress", "--no-i-r"],
+        ["--list-only", "--progress"], ["-r", "--list-only", "--info=flist2", "--delay-updates"]])
+    func listOnlyFileListLines(_ options: [String]) throws {
+        try DifferentialRunner.run(DifferentialCase(arguments: options, operands: ["src/"], scenario: .stale,
+            output: OutputFilter(droppedPrefixes: ["sent ", "total size is "]), rerun: false,
+            checks: [.printed("file list")]))
+    }
+
     /// `--progress` implies `--info=flist2`: its list lines are rsync's, among the per-file progress lines.
     @Test(arguments: [["-r", "--progress", "--delete-after"], ["-rv", "--progress", "--no-i-r"]])
     func progressCountsTheWholeList(_ options: [String]) throws {

@@ -13,8 +13,6 @@ enum ListOnly {
         let observer = ConsoleObserver(options: options, logFile: nil, highBytes: highBytes,
             interruptFlag: { Signals.interrupted })
         let start = Clock.now()
-        if let line = Transfer.fileListLine(options, receiving: false) { observer.info(line) }
-        if let line = RunNotices.deltaTransmission(options) { observer.info(line) }
         let fs = PosixFileSystem()
         var builder = FileListBuilder(fs: fs, options: options)
         let tree = SourceTree(arguments: sources, relative: options.relative)
@@ -24,9 +22,19 @@ enum ListOnly {
             stats.countListed(entry)
             observer.info(line(entry, options: options, highBytes: highBytes))
         }
-        if let dot = tree.dotSource, let entry = builder.rootEntry(sourcePath: dot, observer: observer) {
-            show(entry)
+        let rootListing = builder.list(tree.root, relativeName: [])
+        let dotEntry = tree.dotSource.flatMap { builder.rootEntry(sourcePath: $0, observer: observer) }
+        if FileListProgress.isShown(options) {
+            var count = rootListing.entries.count + (dotEntry == nil ? 0 : 1)
+            FileListBuilder.scanWholeList(below: rootListing, of: tree, fs: fs, options: options) {
+                count += $0.entries.count
+            }
+            observer.info(FileListProgress.text(count: count, side: .building))
+        } else if let fileListLine = Transfer.fileListLine(options, receiving: false) {
+            observer.info(fileListLine)
         }
+        if let line = RunNotices.deltaTransmission(options) { observer.info(line) }
+        if let dotEntry { show(dotEntry) }
         var fatalError: SyncError?
         // The same order as a transfer: a directory's files, then each subdirectory followed by its contents.
         // Shows a listing's files; false (its subtree is not walked) once a listing failed.
@@ -37,7 +45,6 @@ enum ListOnly {
             for entry in listing.entries where !entry.isDirectory { show(entry) }
             return true
         }
-        let rootListing = builder.list(tree.root, relativeName: [])
         if enter(rootListing) {
             var walk = PreOrderWalk(root: rootListing, recursive: options.recursive)
             while let subdirectory = walk.next(passing: { entry in
