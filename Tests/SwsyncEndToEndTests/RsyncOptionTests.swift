@@ -589,14 +589,18 @@ struct RsyncOptionTests {
     /// inside a directory being deleted pins it ("mount point, NAME, pins parent directory" with -vv).
     @Test(.enabled(if: isRoot), arguments: [["-rvv", "-x", "--delete"], ["-rvv", "-xx", "--delete"],
         ["-r", "--info=mount", "-x", "--delete-after"], ["-r", "--info=mount", "-xx", "--delete-before"],
-        ["-ri", "--info=mount0", "-xx", "--delete"], ["-rv", "-x"], ["-r", "--info=mount", "-xx", "--no-i-r"]])
+        ["-ri", "--info=mount0", "-xx", "--delete"], ["-rv", "-x"], ["-r", "--info=mount", "-xx", "--no-i-r"],
+        ["-r", "--info=mount", "-x", "--delete", "-e", "./rsh.sh", "--rsync-path={PEER}", "src/", "host:dst/"],
+        ["-r", "--info=mount", "-xx", "--delete", "-e", "./rsh.sh", "--rsync-path={PEER}", "host:src/", "dst/"]])
     func mountPoints(_ options: [String]) throws {
         let mounts = ["/src/mnt", "/dst/dmnt", "/dst/old/inner"]
-        try Self.expectSameAsRsync("mount-points", options + ["src/", "dst/"], ordered: true,
+        let operands = options.contains { $0.hasPrefix("host:") } ? [] : ["src/", "dst/"]
+        try Self.expectSameAsRsync("mount-points", options + operands, ordered: true,
             droppedPrefixes: ["sent ", "total", "delta-transmission"], cleanUp: { root in
                 for path in mounts.reversed() { _ = umount2(root + path, Int32(MNT_DETACH)) }
             })
         { root in
+            try writeFile(root + "/rsh.sh", Array("#!/bin/sh\nshift\nexec \"$@\"\n".utf8), mode: 0o755)
             for directory in ["/src/d"] + mounts { try makeDirectories(root + directory) }
             for path in mounts { #expect(Glibc.mount("none", root + path, "tmpfs", 0, nil) == 0, "mount \(path)") }
             for (path, text) in [("src/a", "a"), ("src/mnt/m", "m"), ("dst/dmnt/z", "z"), ("dst/old/o", "o"),

@@ -179,6 +179,8 @@ enum RemoteTransfer {
         if options.superUser == true && !sends { words.append("--super") }
         // --iconv=LOCAL,REMOTE: the peer converts with REMOTE (rsync's server_options).
         if let peer = options.peerCharset { words.append("--iconv=" + peer) }
+        // --info=mount: the peer's lister and generator print the -x lines (rsync's server_options passes it).
+        if let mount = options.infoMount { words.append("--info=mount\(mount)") }
         // -M: passed on as given (rsync's remote options, also what the client does not forward).
         words += command.remoteOptions
         // The server reports each itemized change only when this client shows or logs it.
