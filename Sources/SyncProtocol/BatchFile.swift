@@ -24,9 +24,12 @@ public struct BatchFlags: OptionSet, Sendable, Hashable {
     public static let specials = BatchFlags(rawValue: 1 << 16)
     /// `-U`: every non-directory entry carries its atime.
     public static let atimes = BatchFlags(rawValue: 1 << 17)
+    /// The run built its whole list before the transfer (no incremental recursion), as a replay of it
+    /// does (rsync keeps this in the batch's compatibility flags).
+    public static let wholeList = BatchFlags(rawValue: 1 << 18)
 
     static let known: BatchFlags = [.recursive, .owner, .group, .links, .devices, .hardLinks, .checksum, .dirs,
-        .acls, .xattrs, .inplace, .append, .appendVerify, .specials, .atimes]
+        .acls, .xattrs, .inplace, .append, .appendVerify, .specials, .atimes, .wholeList]
 
     /// rsync's name for each flag, for "Setting the --recurse (-r) option to match the batchfile."
     public static let names: [(BatchFlags, String)] = [

@@ -42,6 +42,7 @@ public final class BatchRecorder: Sendable {
         if options.append == 1 { flags.insert(.append) }
         if options.append > 1 { flags.insert(.appendVerify) }
         if options.atimes > 0 { flags.insert(.atimes) }
+        if options.recursive && !options.listsIncrementally { flags.insert(.wholeList) }
         let checksum = options.transferChecksum
         return BatchHeader(flags: flags, checksum: checksum)
     }

@@ -237,6 +237,7 @@ public final class BatchInput: @unchecked Sendable {
         }
         set(.specials, options.specials) { options.specials = $0 }
         set(.atimes, options.atimes > 0) { options.atimes = $0 ? max(1, options.atimes) : 0 }
+        if flags.contains(.wholeList) { options.allowsIncrementalRecursion = false }
         options.checksumChoice = header.checksum.name
         if options.recursive { options.dirs = false }
         return lines

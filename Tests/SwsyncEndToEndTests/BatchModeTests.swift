@@ -188,6 +188,23 @@ struct BatchModeTests {
         if options == ["--info=misc"] { #expect(!lines(runs.rsync[0]).isEmpty, "rsync printed no notice") }
     }
 
+    /// A replay's file-list line follows the batch's run, as rsync's: a whole list (written with
+    /// `--delete-after`) is "receiving file list ...", counted with `--progress`.
+    @Test(arguments: [["-v"], ["--info=flist2"], ["-v", "--progress"]])
+    func replayListsAsTheBatchWasListed(_ options: [String]) throws {
+        let written = ["-a", "--delete-after"]
+        let scratch = try TemporaryDirectory("batch-flist")
+        let runs = try Self.both(scratch) { tool, root in
+            try Self.copyTree(root + "/old", root + "/dst1")
+            try Self.copyTree(root + "/old", root + "/dst2")
+            _ = try Self.run(tool, written + ["--write-batch=batch", "src/", "dst1/"], in: root)
+            return [try Self.run(tool, options + ["--read-batch=batch", "dst2/"], in: root)]
+        }
+        func lines(_ run: Run) -> [String] { run.stdout.filter { $0.contains("file list") || $0.contains(" files") } }
+        #expect(lines(runs.swsync[0]) == lines(runs.rsync[0]))
+        #expect(!lines(runs.rsync[0]).isEmpty, "rsync printed no file-list line")
+    }
+
     /// A dry run of a replay shows what it would do and changes nothing, as rsync's does.
     @Test(arguments: [["-ani"], ["-anv", "--delete"]])
     func dryRunReplay(_ options: [String]) throws {
