@@ -611,6 +611,46 @@ struct RsyncOptionTests {
         }
     }
 
+    /// `-vv` over a remote shell begins as rsync's does: "opening connection using:" with the command's words
+    /// (quoted where they hold more than rsync's plain characters) and their count, then the file-list line.
+    @Test(arguments: [["src/", "host:dst/"], ["host:src/", "dst/"]])
+    func remoteShellCommandLineAtDoubleVerbose(_ operands: [String]) throws {
+        for tool in ["rsync", "swsync"] {
+            let scratch = try TemporaryDirectory("opening-line")
+            try writeFile(scratch.path + "/rsh.sh", Array("#!/bin/sh\nshift\nexec \"$@\"\n".utf8), mode: 0o755)
+            try makeDirectories(scratch.path + "/src")
+            try writeFile(scratch.path + "/src/f", Array("f\n".utf8))
+            let peer = tool == "rsync" ? "rsync" : RemoteHost.absoluteSwsync
+            let output = try Subprocess.run(tool == "rsync" ? Tools.rsync! : Tools.swsync,
+                ["-rvv", "-e", "./rsh.sh", "--rsync-path=" + peer] + operands, in: scratch.path,
+                outputPrefix: scratch.path + "/out")
+            #expect(output.termination == .exited(0), "\(tool): \(output.stderrText)")
+            let lines = output.stdoutText.split(separator: "\n").map(String.init)
+            try #require(lines.count > 1, "\(tool): \(lines)")
+            let prefix = "opening connection using: ./rsh.sh host " + peer + " --server "
+            #expect(lines[0].hasPrefix(prefix), "\(tool): \(lines[0])")
+            let words = lines[0].dropFirst("opening connection using: ".count).split(separator: " ")
+            #expect(words.last == "args)" && words.dropLast().last == "(\(words.count - 2)", "\(tool): \(lines[0])")
+            let listLine = operands[0].hasPrefix("host:") ? "receiving incremental file list" : "sending incremental file list"
+            #expect(lines[1] == listLine, "\(tool): \(lines)")
+        }
+    }
+
+    /// The summary's rate is rsync's: the bytes over the whole wall-clock seconds the run took, plus half a
+    /// second (a run inside one second shows twice its bytes).
+    @Test func summaryRateCountsWholeSecondsAsRsync() throws {
+        let scratch = try TemporaryDirectory("summary-rate")
+        try makeDirectories(scratch.path + "/src")
+        try writeFile(scratch.path + "/src/f", Array(repeating: 0x61, count: 10_000))
+        let output = try Subprocess.run(Tools.swsync, ["-av", "src/", "dst/"], in: scratch.path, outputPrefix: scratch.path + "/out")
+        let line = try #require(output.stdoutText.split(separator: "\n").first { $0.hasPrefix("sent ") })
+        let numbers = line.split(separator: " ").compactMap { Double($0.replacingOccurrences(of: ",", with: "")) }
+        try #require(numbers.count == 3, "\(line)")
+        let bytes = numbers[0] + numbers[1]
+        // Within one second, or across one second boundary.
+        #expect([bytes / 0.5, bytes / 1.5].contains { abs($0 - numbers[2]) < 0.01 }, "\(line)")
+    }
+
     /// rsync and swsync in their own copy of a fixture `prepare` makes (given the copy's root), each run there with
     /// `arguments` ending in `src/ dst/`: the same exit, the same `-i` lines (as sets, or in order with
     /// `ordered`) and the same `dst` tree. `{PEER}` in an argument is the tool's own server program, for

@@ -125,16 +125,19 @@ enum OptionTable {
                 case "fuzzy": command.options.debugFuzzy = item.level
                 case "nstr": command.options.debugNegotiation = item.level
                 case "deltasum": command.options.debugDeltasum = item.level
+                case "cmd": command.options.debugCommand = item.level
                 case "all":
                     command.options.debugFilter = item.level
                     command.options.debugFuzzy = item.level
                     command.options.debugNegotiation = item.level
                     command.options.debugDeltasum = item.level
+                    command.options.debugCommand = item.level
                 case "none":
                     command.options.debugFilter = 0
                     command.options.debugFuzzy = 0
                     command.options.debugNegotiation = 0
                     command.options.debugDeltasum = 0
+                    command.options.debugCommand = 0
                 default: break
                 }
             }

@@ -68,4 +68,18 @@ enum Clock {
     static func wallSeconds() -> Int64 {
         Int64(time(nil))
     }
+
+    /// The wall-clock time now, in seconds with their fraction.
+    static func wallTime() -> Double {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+    }
+
+    /// How many wall-clock seconds turned over in the `elapsed` seconds just past (rsync subtracts the
+    /// `time()` of its start from that of its end).
+    static func wholeSecondsTurned(in elapsed: Double) -> Double {
+        let now = wallTime()
+        return max(0, now.rounded(.down) - (now - elapsed).rounded(.down))
+    }
 }

@@ -103,12 +103,13 @@ enum RemoteTransfer {
         }
         let transport: any RemoteTransport
         do throws(TransportError) {
-            transport = try connect(spec, options: options, remoteCommand: remoteCommand)
+            transport = try connect(spec, options: options, remoteCommand: remoteCommand) { observer.info($0) }
         } catch {
             let status = ExitStatus(rawValue: error.exitCode) ?? .unexplained
             return (RemoteRun.Outcome(status: status, error: SyncError(status, error.message), stats: TransferStats()),
                 pushes)
         }
+        Transfer.announceFileList(options: options, receiving: !pushes, observer: observer)
         // --copy-as: the connection is made with this user's identity and keys, the copy with the one named.
         if command.copyAs != nil {
             if SwsyncCommand.becomeCopyAsUser(command) != nil { return nil }
@@ -202,8 +203,17 @@ enum RemoteTransfer {
         return "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 
-    static func connect(_ spec: RemoteSpec, options: SyncOptions, remoteCommand: [String])
-        throws(TransportError) -> any RemoteTransport
+    /// rsync's `print_child_argv`: each word, in double quotes when it holds more than letters, digits and
+    /// `,.-_=+@/`, then the count.
+    static func openingLine(_ argv: [String]) -> String {
+        let plain = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789,.-_=+@/")
+        let words = argv.map { word in word.allSatisfy(plain.contains) ? word + " " : "\"" + word + "\" " }
+        return "opening connection using: " + words.joined() + " (\(argv.count) args)"
+    }
+
+    /// `announce` hears rsync's `-vv` "opening connection using: ..." line for a remote-shell command.
+    static func connect(_ spec: RemoteSpec, options: SyncOptions, remoteCommand: [String],
+        announce: (String) -> Void = { _ in }) throws(TransportError) -> any RemoteTransport
     {
         var environment: [String: String] = [:]
         for name in ["RSYNC_RSH", "SWSYNC_SSH_CONFIG", "SWSYNC_SSH_DIR", "SWSYNC_SSH_KNOWN_HOSTS"] {
@@ -211,8 +221,10 @@ enum RemoteTransfer {
         }
         // Without -e or RSYNC_RSH the built-in libssh client connects; with them, the command does.
         if let shell = options.remoteShell ?? environment[RemoteShellCommand.environmentVariable], !shell.isEmpty {
-            return try RemoteShellTransport(command: shell, user: spec.user, host: spec.host, remoteCommand: remoteCommand,
-                addressFamily: options.addressFamily)
+            let argv = try RemoteShellCommand.arguments(command: shell, user: spec.user, host: spec.host,
+                remoteCommand: remoteCommand, addressFamily: options.addressFamily)
+            if options.verbose > 1 || options.debugCommand > 0 { announce(Self.openingLine(argv)) }
+            return try RemoteShellTransport(arguments: argv)
         }
         var ssh = SSHOptions(host: spec.host, user: spec.user)
         if let family = options.addressFamily { ssh.addressFamily = family == "-6" ? .ipv6 : .ipv4 }

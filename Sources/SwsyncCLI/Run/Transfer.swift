@@ -66,7 +66,7 @@ enum Transfer {
         recorder: BatchRecorder? = nil) -> Int32
     {
         let pushes = RemoteTransfer.RemoteSpec(destination) != nil
-        let (observer, logFile) = makeObserver(options: options, receiving: !pushes)
+        let (observer, logFile) = makeObserver(options: options, receiving: !pushes, announcesFileList: false)
         let start = Clock.now()
         guard let (outcome, _) = RemoteTransfer.run(command: command, options: options, sources: sources,
             destination: destination, observer: observer, recorder: recorder)
@@ -82,14 +82,21 @@ enum Transfer {
     /// The console observer (and `--log-file`) of a run, with rsync's file-list line first (the receiving
     /// side's words when this end receives); nil when the log file cannot be opened. The whole list's
     /// progress lines (`FileListProgress`) come later, from the generator or a push's sender, once counted.
-    static func makeObserver(options: SyncOptions, receiving: Bool) -> (ConsoleObserver, LogFile?) {
+    /// A remote run announces the list itself, once its connection is open (`announceFileList`).
+    static func makeObserver(options: SyncOptions, receiving: Bool, announcesFileList: Bool = true)
+        -> (ConsoleObserver, LogFile?)
+    {
         let logFile = options.logFile.flatMap { openLogFile($0, options: options) }
         let observer = ConsoleObserver(options: options, logFile: logFile,
             highBytes: Locale.highBytes(options), interruptFlag: { Signals.interrupted })
+        if announcesFileList { announceFileList(options: options, receiving: receiving, observer: observer) }
+        return (observer, logFile)
+    }
+
+    static func announceFileList(options: SyncOptions, receiving: Bool, observer: ConsoleObserver) {
         if !FileListProgress.isShown(options), let line = fileListLine(options, receiving: receiving) {
             observer.info(line)
         }
-        return (observer, logFile)
     }
 
     /// rsync's `--info=flist` line: an incremental list's, else (with `-r`, `-d` or `--list-only`) the whole
@@ -186,7 +193,8 @@ enum Transfer {
     static func printSummary(_ stats: TransferStats, elapsed: Double, options: SyncOptions, observer: ConsoleObserver) {
         let level = options.humanReadable
         let wire = stats.bytesSent + stats.bytesReceived
-        let rate = Double(wire) / max(elapsed, 0.001)
+        // rsync's rate: the bytes over the whole seconds between its start and end, plus half a second.
+        let rate = Double(wire) / (0.5 + Clock.wholeSecondsTurned(in: elapsed))
         let speedup = wire > 0 ? Double(stats.totalFileSize) / Double(wire) : 0
         let rateText = level >= 2
             ? NumberFormat.integer(Int64(rate), level: level) + " bytes/sec"

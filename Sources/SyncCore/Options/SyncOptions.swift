@@ -119,6 +119,8 @@ public struct SyncOptions: Sendable {
     public var debugNegotiation = 0
     /// `--debug=deltasum`: the delta search's totals line (also printed with `-vv`).
     public var debugDeltasum = 0
+    /// `--debug=CMD`: the remote-shell command line ("opening connection using: ..."), on with `-vv`.
+    public var debugCommand = 0
     /// An output format prints `%C` (the whole-file checksum of each file written), so it is computed.
     public var reportsFileChecksums = false
     /// `--server-items-after-writes` (swsync's own, client to a receiving server): the client prints `%C`, which
