@@ -72,12 +72,16 @@ public enum FileListOrder {
             for i in 0..<buffer.count { buffer[i] = Int32(i) }
             count = buffer.count
         }
-        entries.withUnsafeBufferPointer { entries in
-            order.sort { i, j in
-                let aDir = entries[Int(i)].isDirectory
-                let bDir = entries[Int(j)].isDirectory
-                if aDir != bDir { return !aDir }
-                return compare(entries[Int(i)].name, entries[Int(j)].name, from: sharedPrefix, asDirectories: aDir) < 0
+        // The keys apart, so a comparison reads two names, not two copies of whole entries.
+        let names = entries.map(\.name)
+        let isDirectory = entries.map(\.isDirectory)
+        names.withUnsafeBufferPointer { names in
+            isDirectory.withUnsafeBufferPointer { isDirectory in
+                order.sort { i, j in
+                    let aDir = isDirectory[Int(i)]
+                    if aDir != isDirectory[Int(j)] { return !aDir }
+                    return compare(names[Int(i)], names[Int(j)], from: sharedPrefix, asDirectories: aDir) < 0
+                }
             }
         }
         var sorted: [FileEntry] = []

@@ -466,7 +466,7 @@ public struct Receiver<FS: FileSystem>: Sendable {
     ) -> [String] {
         var warnings: [String] = []
         // rsync's words for a mode or time it could not set, with the full path (`shownPath` when given).
-        let shown = OutputEscaper.escape(shownPath ?? fs.absolute(path.path))
+        func shown() -> String { OutputEscaper.escape(shownPath ?? fs.absolute(path.path)) }
         if owner.uid != nil || owner.gid != nil {
             do { try fs.setOwner(path, uid: owner.uid, gid: owner.gid) } catch {
                 warnings.append("[receiver] \(error.describing(call: "chown"))")
@@ -480,7 +480,7 @@ public struct Receiver<FS: FileSystem>: Sendable {
         }
         if let permissions, !isSymlink {
             do { try fs.setPermissions(path, permissions) } catch {
-                warnings.append("[\(role.rawValue)] failed to set permissions on \"\(shown)\": \(error.errnoText) (\(error.errno))")
+                warnings.append("[\(role.rawValue)] failed to set permissions on \"\(shown())\": \(error.errnoText) (\(error.errno))")
             }
         }
         if mtime != nil || atime != nil {
@@ -490,7 +490,7 @@ public struct Receiver<FS: FileSystem>: Sendable {
                 }
             } catch {
                 if !isSymlink {
-                    warnings.append("[\(role.rawValue)] failed to set times on \"\(shown)\": \(error.errnoText) (\(error.errno))")
+                    warnings.append("[\(role.rawValue)] failed to set times on \"\(shown())\": \(error.errnoText) (\(error.errno))")
                 }
             }
         }
