@@ -180,6 +180,37 @@ struct RsyncOptionTests {
         if options.contains("--old-args") { #expect(results[0].1 == ["one", "two"], "rsync split the name") }
     }
 
+    /// `--files-from` with `--no-implied-dirs` over a destination symlink where the source has a directory:
+    /// the entries below it are refused as rsync's resolver refuses them (ELOOP), the link left as it is.
+    @Test func filesFromBelowADestinationSymlink() throws {
+        try Self.expectSameAsRsync("files-from-link", ["-a", "--no-implied-dirs", "--files-from=list", "src/", "dst/"],
+            ordered: true, exit: 23) { root in
+            try makeDirectories(root + "/src/d")
+            try writeFile(root + "/src/d/f", Array("f".utf8))
+            try writeFile(root + "/list", Array("d/f\n".utf8))
+            try makeDirectories(root + "/other")
+            try makeDirectories(root + "/dst")
+            try makeSymlink(root + "/dst/d", to: "../other")
+        }
+    }
+
+    /// `--list-only -m` leaves out the directories with no file below them, as rsync prunes its list; `--stats`
+    /// still counts them, as rsync's sender does.
+    @Test(arguments: [["-r", "--list-only", "-m"], ["-r", "--list-only", "-m", "--stats"]])
+    func listOnlyPrunesEmptyDirectories(_ options: [String]) throws {
+        try Self.expectSameAsRsync("list-only-prune", options + ["src/"], ordered: true,
+            droppedPrefixes: ["File list generation time", "File list transfer time", "Total bytes", "File list size"]) { root in
+            for directory in ["/src/full/deep", "/src/empty/deeper", "/src/bare"] { try makeDirectories(root + directory) }
+            try writeFile(root + "/src/full/deep/f", Array("f".utf8))
+            try writeFile(root + "/src/top", Array("t".utf8))
+            for path in ["/src/full/deep/f", "/src/top", "/src/full/deep", "/src/full", "/src/empty/deeper", "/src/empty",
+                "/src/bare", "/src"]
+            {
+                try setModificationTime(root + path, seconds: 1_500_000_000)
+            }
+        }
+    }
+
     /// A `--files-from` list naming what is not there: one `link_stat` line for each listed name, in the list's
     /// order (a name listed twice is reported twice, a missing parent does not stand for its children), and
     /// `change_dir` where the part before a `/./` cannot be entered, as rsync's sender takes each name.

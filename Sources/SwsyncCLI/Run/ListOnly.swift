@@ -18,11 +18,20 @@ enum ListOnly {
         let tree = SourceTree(arguments: sources, relative: options.relative)
         // `--stats` and `-v`'s summary count what is listed, as rsync's sender counts its list.
         var stats = TransferStats()
+        var pruned: Set<[UInt8]> = []
         func show(_ entry: FileEntry) {
             stats.countListed(entry)
+            if entry.isDirectory && pruned.contains(entry.name) { return }
             observer.info(line(entry, options: options, highBytes: highBytes))
         }
         let rootListing = builder.list(tree.root, relativeName: [])
+        if options.pruneEmptyDirs && options.recursive {
+            // -m: the directories with no file below them are not listed, as rsync prunes its whole list.
+            var scanner = FileListBuilder(fs: fs, options: options)
+            pruned = EmptyDirectoryPruning.find(root: rootListing, recursive: true, isProtected: { _ in false }) {
+                scanner.list($0.source, relativeName: $0.entry.name)
+            }
+        }
         let dotEntry = tree.dotSource.flatMap { builder.rootEntry(sourcePath: $0, observer: observer) }
         if FileListProgress.isShown(options) {
             var count = rootListing.entries.count + (dotEntry == nil ? 0 : 1)

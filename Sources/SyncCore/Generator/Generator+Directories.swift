@@ -202,13 +202,21 @@ extension Generator {
         let name = relativeName.isEmpty ? PathBytes.dot : relativeName
         if renamedSingleFile != nil { return nil }
         if let missing = dryRunMissingBelow, DirectoryRuleTracker.isAncestor(missing, of: name) { return nil }
-        do {
+        do throws(SystemCallError) {
             if let location = locationInWalkedDirectory(name) {
                 // --no-implied-dirs uses an existing path element as it is, a symlink included (rsync's
                 // documented behaviour), as long as it leads inside the destination.
                 let follows = options.keepDirLinks
                     || (isUnsentImplied && keptLinks.leadsInside(destinationPath(name), root: destinationRoot))
-                return (name, try fs.openDirectory(location, followingSymlink: follows))
+                do throws(SystemCallError) { return (name, try fs.openDirectory(location, followingSymlink: follows)) } catch {
+                    // A symlink not followed is ELOOP to rsync's resolver (O_NOFOLLOW with O_DIRECTORY says ENOTDIR).
+                    guard error.errno == SystemErrno.notDirectory,
+                        (try? fs.lstat(location.name, in: location.directory))?.kind == .symlink
+                    else { throw error }
+                    var refusal = error
+                    (refusal.errno, refusal.errnoText) = KeptDirectoryLinks<FS>.refusal
+                    throw refusal
+                }
             }
             // The root (again under the operator-path rule: its path may have changed since the check),
             // or a directory below an enclosing one that is not made yet.
