@@ -18,6 +18,8 @@ final class ConsoleObserver: TransferObserver {
     /// Item lines wait behind notes as rsync's do (`HeldItemLines`), except under `--progress`.
     private var held = HeldItemLines()
     private let holdsItems: Bool
+    /// --delete-after and --delete-delay delete once the generator's pass is over: its lines are out by then.
+    private let deletesAfterItems: Bool
     private var transferCount = 0
     private var currentSize: Int64 = 0
     private var currentStart = 0.0
@@ -31,6 +33,7 @@ final class ConsoleObserver: TransferObserver {
         self.highBytes = highBytes
         self.interruptFlag = interruptFlag
         holdsItems = !options.progress && !options.progressTotal
+        deletesAfterItems = options.effectiveDeleteTiming == .after || options.effectiveDeleteTiming == .delay
         if let text = options.effectiveOutFormat, !options.quiet {
             var shown = OutFormat(text, highBytes: highBytes, humanLevel: options.humanReadable)
             let checksum = options.transferChecksum
@@ -83,9 +86,7 @@ final class ConsoleObserver: TransferObserver {
         item.name = name
         if let logFile, !options.dryRun { logFile.deletion(item) }
         guard !options.quiet else { return }
-        // --delete-after and --delete-delay delete once the generator's pass is over: its lines are out by then.
-        let deletesAtEnd = options.effectiveDeleteTiming == .after || options.effectiveDeleteTiming == .delay
-        if holdsItems && (deletesAtEnd || held.isDue(before: name, now: Clock.now())) { releaseHeldItems() }
+        if holdsItems && (deletesAfterItems || held.isDue(before: name, now: Clock.now())) { releaseHeldItems() }
         if let format, format.hasItemize {
             stdout.writeLine(format.render(item, operation: "del.", deleted: true))
         } else if options.showsDeletions || format != nil {

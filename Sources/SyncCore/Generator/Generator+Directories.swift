@@ -130,7 +130,7 @@ extension Generator {
         // after its contents), and when that fails, nothing more.
         if !options.dryRun && check.keepsTime(.directory) && current.mtime != entry.status.mtime {
             let failures = receiver.finishAttributes(role: .generator, location, permissions: nil, owner: (nil, nil),
-                mtime: entry.status.mtime, shownPath: shownDirectoryPath(entry))
+                mtime: entry.status.mtime)
             if !failures.isEmpty {
                 warn(failures)
                 directoriesWithFailedTimes.insert(entry.name)
@@ -144,7 +144,7 @@ extension Generator {
             && !directoriesWithFailedTimes.contains(entry.name)
         {
             warn(receiver.finishAttributes(role: .generator, location, permissions: permissions, owner: (nil, nil),
-                mtime: nil, shownPath: shownDirectoryPath(entry)))
+                mtime: nil))
         } else if !options.dryRun && !options.isSuperUser && permissions & 0o700 != 0o700 && current.permissions & 0o700 != 0o700 {
             // rsync's generator, for a user who is not root: a directory is given the owner's full access
             // while files go in (finishDirectory sets its own mode after them).
@@ -152,7 +152,7 @@ extension Generator {
                 try fs.setPermissions(location, permissions | 0o700)
                 directoriesOpenedForWriting[entry.name] = permissions
             } catch {
-                let shown = OutputEscaper.escape(shownDirectoryPath(entry), highBytes: options.highBytes)
+                let shown = OutputEscaper.escape(receiver.fullName(location.path), highBytes: options.highBytes)
                 fail("[generator] failed to modify permissions on \"\(shown)\": \(error.errnoText) (\(error.errno))")
             }
         }
@@ -298,21 +298,13 @@ extension Generator {
         if isNew && !options.perms && current.mode & 0o2000 != 0 { permissions |= 0o2000 }
         if current.permissions != permissions {
             warn(receiver.finishAttributes(role: .generator, location, permissions: permissions, owner: (nil, nil),
-                mtime: nil, shownPath: shownDirectoryPath(entry)))
+                mtime: nil))
         }
         if check.keepsTime(.directory) && current.mtime != entry.status.mtime {
             warn(receiver.finishAttributes(role: .generator, location, permissions: nil, owner: (nil, nil),
-                mtime: entry.status.mtime, shownPath: shownDirectoryPath(entry)))
+                mtime: entry.status.mtime))
         }
         if !isNew { settleAttributes(location) }
-    }
-
-    /// A directory as rsync's messages name it: its full path, the transfer root's ending in `/.`.
-    func shownDirectoryPath(_ entry: FileEntry) -> [UInt8] {
-        let path = fs.absolute(destinationPath(entry.name))
-        guard entry.name == PathBytes.dot else { return path }
-        let root = PathBytes.trimmingTrailingSlashes(path)
-        return root == [PathBytes.slash] ? [PathBytes.slash, PathBytes.dot[0]] : root + [PathBytes.slash, PathBytes.dot[0]]
     }
 
     // MARK: Non-directories

@@ -69,8 +69,7 @@ extension Generator {
             case .leadersInode:
                 // rsync's hard_link_check: the --link-dest copy is the leader's own inode, so the new link is
                 // no change, itemized only with -ii or -i and -vv.
-                let hasItemize = options.effectiveOutFormat?.contains("%i") ?? false
-                if !hasItemize || (options.nameLevel < 2 && options.itemize < 2) {
+                if !options.outputItemizes || (options.nameLevel < 2 && options.itemize < 2) {
                     flags = []
                     noteUpToDate(entry)
                 }

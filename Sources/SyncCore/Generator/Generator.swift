@@ -387,7 +387,7 @@ public final class Generator<FS: FileSystem> {
     /// itemizes (`%i`).
     var announcesCreatedDirectories: Bool {
         guard !options.quiet else { return false }
-        return options.nameLevel > 0 || (options.effectiveOutFormat?.contains("%i") ?? false)
+        return options.nameLevel > 0 || options.outputItemizes
     }
 
     func destinationPath(_ name: [UInt8]) -> [UInt8] {
@@ -619,12 +619,13 @@ public final class Generator<FS: FileSystem> {
     /// An entry that needs no data: its itemize line, and with -vv (without -i) rsync's "is uptodate".
     func reportUpToDate(_ entry: FileEntry, flags: ItemizeFlags) {
         observer.report(makeItem(entry, flags: flags))
-        if options.reportsUpToDateNames {
-            // rsync's set_file_attrs: the bare name when an attribute was changed, else "is uptodate".
-            let changed: ItemizeFlags = [.reportTime, .reportPerms, .reportOwner, .reportGroup, .reportACL,
-                .reportExtendedAttributes, .reportAccessTime]
-            let name = OutputEscaper.escape(displayName(entry), highBytes: options.highBytes)
-            observer.info(flags.isDisjoint(with: changed) ? "\(name) is uptodate" : name)
+        // rsync's set_file_attrs: the bare name when an attribute was changed, else "is uptodate".
+        let changed: ItemizeFlags = [.reportTime, .reportPerms, .reportOwner, .reportGroup, .reportACL,
+            .reportExtendedAttributes, .reportAccessTime]
+        if flags.isDisjoint(with: changed) {
+            noteUpToDate(entry)
+        } else if options.reportsUpToDateNames {
+            observer.info(OutputEscaper.escape(displayName(entry), highBytes: options.highBytes))
         }
         if !entry.isDirectory { received(entry) }
     }

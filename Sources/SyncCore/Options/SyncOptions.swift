@@ -294,7 +294,10 @@ public struct SyncOptions: Sendable {
     /// The `--out-format` that `-v`/`-i` imply when none is given.
     /// rsync's "NAME is uptodate" for an entry that needs nothing (and an attribute change's bare name):
     /// at `--info=name2` (`-vv`), when the output has no `%i` (rsync's `maybe_ATTRS_REPORT`).
-    public var reportsUpToDateNames: Bool { nameLevel > 1 && !(effectiveOutFormat?.contains("%i") ?? false) }
+    public var reportsUpToDateNames: Bool { nameLevel > 1 && !outputItemizes }
+
+    /// The output format shows itemized changes (`%i`: rsync's `stdout_format_has_i`).
+    public var outputItemizes: Bool { effectiveOutFormat?.contains("%i") ?? false }
 
     public var effectiveOutFormat: String? {
         if let outFormat { return outFormat }

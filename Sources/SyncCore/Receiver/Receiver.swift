@@ -462,11 +462,11 @@ public struct Receiver<FS: FileSystem>: Sendable {
     public func finishAttributes(role: Role = .receiver,
         _ path: FileLocation, permissions: UInt32?, owner: (uid: UInt32?, gid: UInt32?), mtime: FileTime?,
         atime: Int64? = nil,
-        isSymlink: Bool = false, security: SecurityChange? = nil, shownPath: [UInt8]? = nil
+        isSymlink: Bool = false, security: SecurityChange? = nil
     ) -> [String] {
         var warnings: [String] = []
-        // rsync's words for a mode or time it could not set, with the full path (`shownPath` when given).
-        func shown() -> String { OutputEscaper.escape(shownPath ?? fs.absolute(path.path)) }
+        // rsync's words for a mode or time it could not set, with the full path (made only then).
+        func shown() -> String { OutputEscaper.escape(fullName(path.path)) }
         if owner.uid != nil || owner.gid != nil {
             do { try fs.setOwner(path, uid: owner.uid, gid: owner.gid) } catch {
                 warnings.append("[receiver] \(error.describing(call: "chown"))")
@@ -495,6 +495,14 @@ public struct Receiver<FS: FileSystem>: Sendable {
             }
         }
         return warnings
+    }
+
+    /// A destination path as rsync's messages name it (`full_fname`): absolute, and the destination root
+    /// as `DIR/.`.
+    func fullName(_ path: [UInt8]) -> [UInt8] {
+        let absolute = PathBytes.trimmingTrailingSlashes(fs.absolute(path))
+        guard absolute == PathBytes.trimmingTrailingSlashes(fs.absolute(destinationRoot)) else { return fs.absolute(path) }
+        return (absolute == [PathBytes.slash] ? [] : absolute) + [PathBytes.slash, PathBytes.dot[0]]
     }
 
     // MARK: Backups (rsync -b, --backup-dir, --suffix)
