@@ -211,6 +211,25 @@ struct RsyncOptionTests {
         }
     }
 
+    /// `-m` with per-directory rules: a directory whose files the root's `.rsync-filter` excludes is empty
+    /// and pruned, in a transfer and in a listing, as rsync's whole list has it.
+    @Test(arguments: [["-ri", "-F", "-m"], ["-r", "-F", "-m", "--list-only"], ["-ri", "-F", "-m", "--delete"]])
+    func pruningSeesTheRootsPerDirectoryRules(_ options: [String]) throws {
+        let operands = options.contains("--list-only") ? ["src/"] : ["src/", "dst/"]
+        try Self.expectSameAsRsync("prune-rules", options + operands, ordered: true) { root in
+            for directory in ["/src/onlytmp/deeper", "/src/keep", "/dst/onlytmp"] { try makeDirectories(root + directory) }
+            try writeFile(root + "/src/.rsync-filter", Array("- *.tmp\n".utf8))
+            for path in ["/src/onlytmp/a.tmp", "/src/onlytmp/deeper/b.tmp", "/src/keep/c", "/dst/onlytmp/old"] {
+                try writeFile(root + path, Array("x".utf8))
+            }
+            for path in ["/src/.rsync-filter", "/src/onlytmp/a.tmp", "/src/onlytmp/deeper/b.tmp", "/src/keep/c",
+                "/src/onlytmp/deeper", "/src/onlytmp", "/src/keep", "/src"]
+            {
+                try setModificationTime(root + path, seconds: 1_500_000_000)
+            }
+        }
+    }
+
     /// A `--files-from` list naming what is not there: one `link_stat` line for each listed name, in the list's
     /// order (a name listed twice is reported twice, a missing parent does not stand for its children), and
     /// `change_dir` where the part before a `/./` cannot be entered, as rsync's sender takes each name.

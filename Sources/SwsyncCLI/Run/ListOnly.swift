@@ -27,7 +27,7 @@ enum ListOnly {
         let rootListing = builder.list(tree.root, relativeName: [])
         if options.pruneEmptyDirs && options.recursive {
             // -m: the directories with no file below them are not listed, as rsync prunes its whole list.
-            var scanner = FileListBuilder(fs: fs, options: options)
+            var scanner = FileListBuilder.rescanner(of: tree, fs: fs, options: options)
             pruned = EmptyDirectoryPruning.find(root: rootListing, recursive: true, isProtected: { _ in false }) {
                 scanner.list($0.source, relativeName: $0.entry.name)
             }

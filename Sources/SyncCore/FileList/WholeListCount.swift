@@ -6,14 +6,21 @@ extension FileListBuilder {
     public static func scanWholeList(below root: SourceListing, of tree: SourceTree, fs: FS, options: SyncOptions,
         visit: (SourceListing) -> Void)
     {
-        var scanner = FileListBuilder(fs: fs, options: options)
-        // The root's per-directory rules first, as the sender read them: the subdirectories inherit them.
-        if options.filterList?.hasPerDirectoryRules == true { _ = scanner.list(tree.root, relativeName: []) }
+        var scanner = rescanner(of: tree, fs: fs, options: options)
         var walk = PreOrderWalk(root: root, recursive: options.recursive)
         while let subdirectory = walk.next() {
             let child = scanner.list(subdirectory.source, relativeName: subdirectory.entry.name)
             visit(child)
             walk.enter(child)
         }
+    }
+
+    /// A builder that lists the directories below `tree`'s root again (a scan before the transfer), with the
+    /// root's per-directory rules read first, as the sender read them: the subdirectories inherit them (a
+    /// `dir-merge` file's rules below it).
+    public static func rescanner(of tree: SourceTree, fs: FS, options: SyncOptions) -> FileListBuilder {
+        var scanner = FileListBuilder(fs: fs, options: options)
+        if options.filterList?.hasPerDirectoryRules == true { _ = scanner.list(tree.root, relativeName: []) }
+        return scanner
     }
 }

@@ -10,8 +10,8 @@ extension Generator {
         }
         let recursive = options.recursive
         let pruned: Set<[UInt8]>
-        if link.treeForDeletionPass != nil {
-            var scanner = FileListBuilder(fs: fs, options: options)
+        if let tree = link.treeForDeletionPass {
+            var scanner = FileListBuilder.rescanner(of: tree, fs: fs, options: options)
             pruned = EmptyDirectoryPruning.find(root: root, recursive: recursive, isProtected: isProtected) {
                 scanner.list($0.source, relativeName: $0.entry.name)
             }

@@ -488,10 +488,7 @@ public final class Generator<FS: FileSystem> {
 
     /// `--delete-before`: a deletion-only pass over the whole tree before any transfer.
     func deleteBefore(tree: SourceTree, rootListing: FileListBuilder<FS>.Listing, hasRootEntry: Bool) {
-        var scanner = FileListBuilder(fs: fs, options: options)
-        // The scanner reads the root's per-directory rules first, as the sender did: the subdirectories
-        // inherit them (a `dir-merge` file's rules below it).
-        if options.filterList?.hasPerDirectoryRules == true { _ = scanner.list(tree.root, relativeName: []) }
+        var scanner = FileListBuilder.rescanner(of: tree, fs: fs, options: options)
         /// Deletes what `listing` lacks; false once interrupted.
         func visit(_ listing: FileListBuilder<FS>.Listing, relativeName: [UInt8], isContent: Bool) -> Bool {
             if observer.isInterrupted { wasInterrupted = true }
