@@ -158,10 +158,8 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
         if let failure = root.listing.fatalError { throw failure }
         root.listing.deliverMessages(to: observer)
         if announcesWholeFileList {
-            var count = root.listing.entries.count + (root.dotEntry == nil ? 0 : 1)
-            FileListBuilder.scanWholeList(below: root.listing, of: root.tree, fs: fs, options: options) {
-                count += $0.entries.count
-            }
+            let count = FileListBuilder.countWholeList(root: root.listing, hasDotEntry: root.dotEntry != nil,
+                of: root.tree, fs: fs, options: options)
             observer.info(FileListProgress.text(count: count, side: .building))
         }
         convertNames(&root.listing)

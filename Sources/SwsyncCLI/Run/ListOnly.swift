@@ -34,10 +34,8 @@ enum ListOnly {
         }
         let dotEntry = tree.dotSource.flatMap { builder.rootEntry(sourcePath: $0, observer: observer) }
         if FileListProgress.isShown(options) {
-            var count = rootListing.entries.count + (dotEntry == nil ? 0 : 1)
-            FileListBuilder.scanWholeList(below: rootListing, of: tree, fs: fs, options: options) {
-                count += $0.entries.count
-            }
+            let count = FileListBuilder.countWholeList(root: rootListing, hasDotEntry: dotEntry != nil, of: tree,
+                fs: fs, options: options)
             observer.info(FileListProgress.text(count: count, side: .building))
         } else if let fileListLine = Transfer.fileListLine(options, receiving: false) {
             observer.info(fileListLine)

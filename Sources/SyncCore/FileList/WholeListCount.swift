@@ -15,6 +15,16 @@ extension FileListBuilder {
         }
     }
 
+    /// How many entries the sender's whole list holds: `root` (the listing of `tree`'s root), what is below it,
+    /// and the "." entry when there is one (`FileListProgress`'s "N files to consider").
+    public static func countWholeList(root: SourceListing, hasDotEntry: Bool, of tree: SourceTree, fs: FS,
+        options: SyncOptions) -> Int
+    {
+        var count = root.entries.count + (hasDotEntry ? 1 : 0)
+        scanWholeList(below: root, of: tree, fs: fs, options: options) { count += $0.entries.count }
+        return count
+    }
+
     /// A builder that lists the directories below `tree`'s root again (a scan before the transfer), with the
     /// root's per-directory rules read first, as the sender read them: the subdirectories inherit them (a
     /// `dir-merge` file's rules below it).
