@@ -95,7 +95,7 @@ extension Generator {
     func writeJob(_ entry: FileEntry, path: [UInt8], existing: FileStatus?) -> Receiver<FS>.WriteJob {
         // The temp file is new: it needs the preserved owner and group even when the old file had them.
         let owner = ownerChange(entry.status, nil)
-        let permissions = check.destinationPermissions(source: entry.status, existing: existing)
+        let permissions = destinationPermissions(source: entry.status, existing: existing)
         var job = Receiver<FS>.WriteJob(
             source: entry.sourcePath,
             sourceLocation: entry.sourceDirectory.map { FileLocation(PathBytes.lastComponent(entry.sourcePath), in: $0) },
@@ -185,7 +185,7 @@ extension Generator {
             }
         }
         if existing == nil, let modeFrom {
-            job.permissions = check.destinationPermissions(source: entry.status, existing: modeFrom)
+            job.permissions = destinationPermissions(source: entry.status, existing: modeFrom)
         }
         if let link, let incoming = peerData {
             // The basis's signature goes with the request; the sender answers with the delta.

@@ -12,7 +12,10 @@ public final class Generator<FS: FileSystem> {
 
     var receiver: Receiver<FS>
 
-    var check: QuickCheck
+    let check: QuickCheck
+
+    /// What a new entry's permissions are masked with in the directory being walked (rsync's `dflt_perms`).
+    var newEntryPermissions: UInt32
 
     var builder: FileListBuilder<FS>
 
@@ -153,6 +156,7 @@ public final class Generator<FS: FileSystem> {
         let interruptCheck = observer.interruptCheck
         self.receiver = Receiver(fs: fs, options: options, isInterrupted: interruptCheck)
         self.check = QuickCheck(options: options)
+        self.newEntryPermissions = check.defaultPermissions
         self.builder = FileListBuilder(fs: sourceFileSystem ?? fs, options: options)
         self.deleter = Deleter(fs: fs, options: options, observer: observer, receiver: receiver)
         self.keptLinks = KeptDirectoryLinks(fs: fs)
@@ -268,7 +272,7 @@ public final class Generator<FS: FileSystem> {
         // The root entry and a single file renamed into place take the destination's own default ACL, as
         // rsync's do (its generator works in the destination directory).
         if !options.perms, !options.dryRun || !createdDestination {
-            check.defaultPermissions = defaultPermissions(of: (try? fs.openDirectory(destinationRoot)).map { ([], $0) })
+            newEntryPermissions = defaultPermissions(of: (try? fs.openDirectory(destinationRoot)).map { ([], $0) })
         }
         if let rootEntry {
             rootState = processDirectoryEntry(rootEntry, destinationIsNew: createdDestination)
@@ -361,6 +365,11 @@ public final class Generator<FS: FileSystem> {
         createdDestination = true
     }
 
+    /// The permission bits a destination entry ends with (rsync `dest_mode`) in the directory being walked.
+    func destinationPermissions(source: FileStatus, existing: FileStatus?) -> UInt32 {
+        check.destinationPermissions(source: source, existing: existing, defaultPermissions: newEntryPermissions)
+    }
+
     /// rsync's `default_perms_for_dir`: without `-p`, what new entries in `directory` may keep of their
     /// source's access bits: its default ACL's (owner, mask or group, other), or the umask's complement.
     func defaultPermissions(of directory: (name: [UInt8], handle: any DirectoryHandle)?) -> UInt32 {
@@ -406,8 +415,8 @@ public final class Generator<FS: FileSystem> {
         isPassedThrough: Bool = false, isUnsentImplied: Bool = false)
     {
         // This directory's handle while its entries are examined; the enclosing walk's again on return.
-        let enclosing = (destinationDirectory, check.defaultPermissions)
-        defer { (destinationDirectory, check.defaultPermissions) = enclosing }
+        let enclosing = (destinationDirectory, newEntryPermissions)
+        defer { (destinationDirectory, newEntryPermissions) = enclosing }
         do {
             destinationDirectory = try openDestinationDirectory(relativeName, mayBeMissing: isPassedThrough,
                 isUnsentImplied: isUnsentImplied)
@@ -415,7 +424,7 @@ public final class Generator<FS: FileSystem> {
             skipEntries(of: listing, in: relativeName, because: error)
             return
         }
-        if destinationDirectory != nil { check.defaultPermissions = defaultPermissions(of: destinationDirectory) }
+        if destinationDirectory != nil { newEntryPermissions = defaultPermissions(of: destinationDirectory) }
         // A remote run has no whole list to scan first: --delete-before deletes as it goes, like --delete-during.
         if isContentDirectory, var timing = options.effectiveDeleteTiming, timing != .before || peerData != nil {
             if timing == .before { timing = .during }
@@ -555,7 +564,7 @@ public final class Generator<FS: FileSystem> {
     /// Applies attribute-only changes to an up-to-date entry.
     func applyAttributes(_ path: [UInt8], entry: FileEntry, existing: FileStatus, flags: ItemizeFlags) {
         guard !options.dryRun else { return }
-        let permissions = check.destinationPermissions(source: entry.status, existing: existing)
+        let permissions = destinationPermissions(source: entry.status, existing: existing)
         let owner = ownerChange(entry.status, existing)
         warn(receiver.finishAttributes(role: .generator, 
             destinationLocation(path, name: entry.name), permissions: permissions != existing.permissions && entry.kind != .symlink ? permissions : nil,
