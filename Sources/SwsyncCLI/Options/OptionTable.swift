@@ -379,6 +379,12 @@ enum OptionTable {
             }
             command.options.bandwidthLimit = value
         },
+        value(["jobs"]) { command, text in
+            guard let jobs = Int(text), SyncOptions.jobRange.contains(jobs) else {
+                throw SyncError.syntax("--jobs=\(text): expects a number of threads from \(SyncOptions.jobRange.lowerBound) to \(SyncOptions.jobRange.upperBound)")
+            }
+            command.options.jobs = jobs
+        },
         value(["timeout"]) { command, text in
             command.options.timeout = try integer(text, option: "timeout")
         },

@@ -166,6 +166,7 @@ extension Generator {
     func destinationStatus(_ path: [UInt8], name: [UInt8]) -> FileStatus? {
         if let missing = dryRunMissingBelow, DirectoryRuleTracker.isAncestor(missing, of: name) { return nil }
         // An entry of the directory being walked is looked up through that directory's handle.
+        if let looked = takeLookedUpStatus(name) { return try? looked.get() }
         if let location = locationInWalkedDirectory(name) { return try? fs.lstat(location.name, in: location.directory) }
         return try? fs.lstat(path)
     }

@@ -10,14 +10,14 @@ extension Generator {
         // is opened, and its length taken, when the one before it is done).
         let inline = options.progress || options.progressTotal || options.reportsFileChecksums
             || options.bandwidthLimit != nil
-        if !options.dryRun && (remote || options.copyWorkers > 1 && !inline) {
+        if !options.dryRun && (remote || options.jobs > 1 && !inline) {
             let receiver = self.receiver
             // A remote run with --progress shows each file from the writer as its data arrives; the
             // observer of a remote run is safe to call from there (SyncRemote's LockedObserver).
             let progress = showsProgressFromWriter ? UncheckedObserver(observer) : nil
             let diskFull = diskFull
             // A remote run writes one file at a time in request order, with many requests in flight.
-            copyWorkers = CopyWorkers(capacity: remote ? Self.requestWindow : options.copyWorkers * 4,
+            copyWorkers = CopyWorkers(capacity: remote ? Self.requestWindow : options.jobs * 4,
                 serial: remote) { pending in
                 if let progress, let item = pending.item {
                     progress.observer.report(item)

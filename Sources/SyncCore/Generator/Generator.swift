@@ -45,6 +45,10 @@ public final class Generator<FS: FileSystem> {
     /// The destination directory `walk` is in, open, with its name relative to the transfer root: its
     /// entries are looked up through it (`destinationStatus`).
     var destinationDirectory: (name: [UInt8], handle: any DirectoryHandle)?
+    /// `--jobs`: looks up a large destination directory's entries at once (`Generator+Lookups.swift`).
+    let lookups: ParallelLookups<FS>?
+    /// The destination status looked up for the entry being processed, for its first look.
+    var lookedUpStatus: (name: [UInt8], status: Result<FileStatus, SystemCallError>)?
     /// -K: where kept destination symlinks lead, and the names of those that lead outside.
     var keptLinks: KeptDirectoryLinks<FS>
 
@@ -161,6 +165,7 @@ public final class Generator<FS: FileSystem> {
         self.deleter = Deleter(fs: fs, options: options, observer: observer, receiver: receiver)
         self.keptLinks = KeptDirectoryLinks(fs: fs)
         self.references = ReferenceDirectories(fs: fs, check: check)
+        self.lookups = ParallelLookups(fs: fs, threads: options.jobs)
     }
 
     /// The exit status this run earned.
@@ -437,17 +442,22 @@ public final class Generator<FS: FileSystem> {
                 deleter.collectExtraneous(in: destinationPath(directoryName), name: relativeName, keeping: keep)
             }
         }
-        for entry in listing.entries where !entry.isDirectory {
+        // By index, so each entry is passed in place (a `for entry in` copies every entry out, a retain per field).
+        let statuses = lookUpDestinationEntries(of: listing)
+        defer { lookedUpStatus = nil }
+        for index in listing.entries.indices where !listing.entries[index].isDirectory {
             if observer.isInterrupted { wasInterrupted = true }
             if wasInterrupted || fatalError != nil { return }
             entriesDone += 1
             makePassedThroughDirectories()
-            processNonDirectory(entry)
+            offerLookedUpStatus(statuses, index: index, entry: listing.entries[index])
+            processNonDirectory(listing.entries[index])
         }
-        for entry in listing.entries where entry.isDirectory {
+        for (index, entry) in listing.entries.enumerated() where entry.isDirectory {
             if observer.isInterrupted { wasInterrupted = true }
             if wasInterrupted || fatalError != nil { return }
             entriesDone += 1
+            offerLookedUpStatus(statuses, index: index, entry: entry)
             let descends = listing.descends(into: entry, recursive: options.recursive)
             if entry.isPassedThrough {
                 // Made only if something inside is sent (see makePassedThroughDirectories).

@@ -246,8 +246,11 @@ public struct SyncOptions: Sendable {
     public var writesBatchOnly = false
     /// `--read-batch`: the data comes from a batch file (rsync words some messages differently then).
     public var readsBatch = false
-    /// Threads that write whole files at once (swsync's own setting; 1 writes one file at a time).
-    public var copyWorkers = 2
+    /// `--jobs` (swsync's own): threads each role works with: files written at once, and the lookups of a
+    /// large directory's entries on the sender's side and in the destination. 1 does one thing at a time.
+    public var jobs = 2
+    /// What `--jobs` accepts.
+    public static let jobRange = 1...64
 
     // Delta, compression and the remote transport.
     public var blockSize: Int?
