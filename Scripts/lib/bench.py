@@ -64,10 +64,13 @@ class Trash:
     """Old trees are renamed into a directory of the bench's work directory (the same file system) instead of
     being deleted right before a timed run: on the ext4 disk without a journal, files created right after a
     large `rm -rf` are many times slower to create (the allocator skips the recently freed inodes). The trash
-    is emptied between cases, followed by a `sync`, or sooner when the file system runs short of space."""
+    is emptied between cases, followed by a `sync`, or sooner when the file system runs short of space.
+    On tmpfs (eager) it is emptied after every run, outside the timing: freed tmpfs inodes cost nothing, and
+    a trash there would be memory taken from whoever else uses the machine."""
 
-    def __init__(self, directory: str) -> None:
+    def __init__(self, directory: str, eager: bool = False) -> None:
         self.directory = directory
+        self.eager = eager
         self.count = 0
 
     def move_aside(self, path: str) -> None:
@@ -80,7 +83,8 @@ class Trash:
     def empty(self) -> None:
         if os.path.lexists(self.directory):
             rm_rf(self.directory)
-            os.sync()
+            if not self.eager:
+                os.sync()  # write the frees back before the next case creates files
 
 
 # ---------------------------------------------------------------------------
@@ -481,6 +485,7 @@ class Ctx:
     cold_all: bool = False
     # how the page cache is dropped once it has been tried: "drop_caches" or "fadvise"
     cold_method: Optional[str] = None
+    cold_logged: bool = False
     # GNU time, which reports each timed command's peak RSS (None: not installed, no RSS column)
     time_bin: Optional[str] = None
 
@@ -816,14 +821,18 @@ def drop_caches(ctx: Ctx, paths: List[str]) -> None:
         try:
             with open("/proc/sys/vm/drop_caches", "w") as f:
                 f.write("3\n")
-            if ctx.cold_method is None:
+            if not ctx.cold_logged:
                 log("cold cache: sync; echo 3 > /proc/sys/vm/drop_caches before every timed run")
+                ctx.cold_logged = True
             ctx.cold_method = "drop_caches"
             return
         except OSError as e:
-            log(f"cold cache: cannot write /proc/sys/vm/drop_caches ({e}); "
-                "falling back to posix_fadvise(DONTNEED) on every file of the source and destination")
+            log(f"cold cache: cannot write /proc/sys/vm/drop_caches ({e}); falling back")
             ctx.cold_method = "fadvise"
+    if not ctx.cold_logged:
+        log("cold cache: posix_fadvise(DONTNEED) on every file of the source and destination before every timed "
+            "run (data pages only; inodes and dentries stay cached)")
+        ctx.cold_logged = True
     for p in paths:
         if os.path.isdir(p):
             fadvise_dontneed(p)
@@ -880,6 +889,8 @@ def run_case(case: Case, ctx: Ctx, src_info: DatasetInfo, src_manifest: Dict[str
                 if rep >= 0:
                     res.runs[tool].append(run)
                 walls[tool] = run.wall
+                if ctx.trash.eager:
+                    ctx.trash.empty()
             if len(failed) == len(tools):
                 break
             shown = "  ".join(f"{t} {walls[t]:.3f}s" for t in order if t in walls)
@@ -1109,6 +1120,11 @@ def main() -> int:
             log(f"error: {t} binary not found or not executable: {b}")
             return 1
 
+    cold_method = os.environ.get("BENCH_COLD_METHOD") or None
+    if cold_method not in (None, "drop_caches", "fadvise"):
+        log(f"error: BENCH_COLD_METHOD must be drop_caches or fadvise, not {cold_method!r}")
+        return 1
+
     base = args.workdir
     if not os.path.isdir(base):
         log(f"warning: {base} does not exist; using {tempfile.gettempdir()}")
@@ -1126,9 +1142,10 @@ def main() -> int:
     if time_bin and not (os.path.isfile(time_bin) and os.access(time_bin, os.X_OK)):
         log(f"warning: GNU time not found at {time_bin} (apt-get install time): no peak RSS")
         time_bin = ""
-    ctx = Ctx(work=work, tools=tools, seed=args.seed, trash=Trash(os.path.join(work, "trash")),
-              cold_all=args.cold, time_bin=time_bin or None)
     kind = fs_type(work)
+    trash = Trash(os.path.join(work, "trash"), eager=kind == "tmpfs")
+    ctx = Ctx(work=work, tools=tools, seed=args.seed, trash=trash,
+              cold_all=args.cold, time_bin=time_bin or None, cold_method=cold_method)
     cold_cases = [c.name for c in selected if c.cold or args.cold]
     cold_note = ""
     if cold_cases:
@@ -1197,6 +1214,10 @@ def main() -> int:
         else:
             rm_rf(work)
 
+    if ctx.cold_method:
+        header.append(f"  cold cache by {ctx.cold_method}" + (
+            " (data pages only: inodes and dentries stayed cached)" if ctx.cold_method == "fadvise" else
+            " (sync; echo 3 > /proc/sys/vm/drop_caches: page cache, dentries and inodes, system-wide)"))
     text = report(results, header)
     print()
     print(text)
