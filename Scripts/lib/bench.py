@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
-"""Benchmark swsync against rsync (and cp) on trees in /dev/shm.
+"""Benchmark swsync against rsync (and cp, and the xargs -P4 rsync recipe) on trees in /dev/shm or on a disk.
 
 Run it through Scripts/bench, which builds the release binary first.
 
 Each case times every tool in the same run, alternating the order per
 repetition (A B, then B A, ...), and verifies the destination after every
-run, outside the timing, so that a broken tool cannot look fast.
+run, outside the timing, so that a broken tool cannot look fast. Each timed
+command runs under GNU time for its peak RSS (see Run.max_rss); old trees are
+renamed into a trash directory rather than deleted before a timed run (see
+Trash); cases with cold=True (or --cold) drop the caches first (drop_caches).
 
 Adding a case: append a Case to CASES. A case names a dataset (a source tree
 built once per run, see DATASETS), the command line of each tool (argv
@@ -1058,7 +1061,7 @@ def parse_args() -> argparse.Namespace:
     env = os.environ
     ap = argparse.ArgumentParser(
         prog="Scripts/bench",
-        description="Benchmark swsync against rsync (and cp) on trees in /dev/shm.",
+        description="Benchmark swsync against rsync (and cp, and xargs -P4 rsync) on trees in /dev/shm or a disk.",
         epilog="Environment: BENCH_REPS, BENCH_WARMUP, BENCH_SCALE, BENCH_DIR, BENCH_SEED, BENCH_KEEP=1, "
                "BENCH_COLD=1 (as --cold), SWSYNC_BIN (default .build/release/swsync; when set, Scripts/bench "
                "does not build), RSYNC_BIN (default rsync), CP_BIN (default cp), XARGS_BIN (default xargs), "
