@@ -1063,7 +1063,7 @@ def parse_args() -> argparse.Namespace:
         prog="Scripts/bench",
         description="Benchmark swsync against rsync (and cp, and xargs -P4 rsync) on trees in /dev/shm or a disk.",
         epilog="Environment: BENCH_REPS, BENCH_WARMUP, BENCH_SCALE, BENCH_DIR, BENCH_SEED, BENCH_KEEP=1, "
-               "BENCH_COLD=1 (as --cold), SWSYNC_BIN (default .build/release/swsync; when set, Scripts/bench "
+               "BENCH_COLD=1 (as --cold), BENCH_COLD_METHOD=fadvise (instead of drop_caches), SWSYNC_BIN (default .build/release/swsync; when set, Scripts/bench "
                "does not build), RSYNC_BIN (default rsync), CP_BIN (default cp), XARGS_BIN (default xargs), "
                "TIME_BIN (GNU time for peak RSS, default /usr/bin/time; empty: no RSS), BENCH_NO_BUILD=1.")
     ap.add_argument("cases", nargs="*", metavar="CASE", help="cases to run (default: all); see --list")
