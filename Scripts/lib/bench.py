@@ -560,18 +560,27 @@ def both_remote(*options: str) -> Dict[str, List[str]]:
     return {"rsync": remote_push("rsync", *options), "swsync": remote_push("swsync", *options)}
 
 
-def xargs_rsync(remote: bool = False, jobs: int = 4) -> List[str]:
-    """The rsync guides' recipe for parallel rsync: one rsync per top-level subdirectory, `jobs` at a time
-    (`find | xargs -P`), after one non-recursive rsync (`--no-recursive --dirs`) that copies the top-level
-    files and symlinks, creates the top-level directories and sets the root's attributes. The per-directory
-    runs only write below their own directory, so the root's mtime stays right, and each sets its own
-    directory's attributes last. `-I__DIR__`, not `-I{}`: the templates go through str.format."""
+# The depth at which the xargs recipe splits the tree into one rsync per directory. The guides split at the
+# top level (1), but the small tree's top level has 2 directories, one with 96% of the files (a random
+# recursive tree is lopsided near its root), which leaves -P4 nothing to run in parallel. At depth 3 it has
+# 45 directories, the largest with 20% of the files and 1% of them above depth 3 (at scale 1).
+XARGS_DEPTH = int(os.environ.get("BENCH_XARGS_DEPTH", "3"))
+
+
+def xargs_rsync(remote: bool = False, jobs: int = 4, depth: int = XARGS_DEPTH) -> List[str]:
+    """The rsync guides' recipe for parallel rsync, `find | xargs -P4 rsync` by subdirectory: one rsync
+    copies everything down to `depth` (an exclude of deeper paths: the files and symlinks above the split,
+    and the directories at the split created empty, with the root's and every upper directory's
+    attributes), then one rsync per directory at `depth`, `jobs` at a time. Each of those writes only below
+    its own directory, so the upper directories' mtimes stay right, and sets its own directory's attributes
+    last. `-I__DIR__`, not `-I{}`: the templates go through str.format."""
     shell = "{rsync} -e 'ssh -F {ssh_config}' --rsync-path={rsync} " if remote else "{rsync} "
     dst = "{host}:{dst}/" if remote else "'{dst}'/"
+    deeper = "/" + "/".join(["*"] * (depth + 1))  # depth 1: '/*/*', everything below a top-level directory
     return ["/bin/sh", "-c",
-            f"cd '{{src}}' && {shell}-a --no-recursive --dirs ./ {dst} && "
-            f"find . -mindepth 1 -maxdepth 1 -type d -print0 | "
-            f"{{xargs}} -0 -r -P{jobs} -I__DIR__ {shell}-a __DIR__ {dst}"]
+            f"cd '{{src}}' && {shell}-a --exclude='{deeper}' ./ {dst} && "
+            f"find . -mindepth {depth} -maxdepth {depth} -type d -print0 | "
+            f"{{xargs}} -0 -r -P{jobs} -I__DIR__ {shell}-a __DIR__/ {dst}__DIR__/"]
 
 
 CP_A = ["{cp}", "-a", "{src}", "{dst}"]
@@ -1065,7 +1074,8 @@ def parse_args() -> argparse.Namespace:
         epilog="Environment: BENCH_REPS, BENCH_WARMUP, BENCH_SCALE, BENCH_DIR, BENCH_SEED, BENCH_KEEP=1, "
                "BENCH_COLD=1 (as --cold), BENCH_COLD_METHOD=fadvise (instead of drop_caches), SWSYNC_BIN (default .build/release/swsync; when set, Scripts/bench "
                "does not build), RSYNC_BIN (default rsync), CP_BIN (default cp), XARGS_BIN (default xargs), "
-               "TIME_BIN (GNU time for peak RSS, default /usr/bin/time; empty: no RSS), BENCH_NO_BUILD=1.")
+               "TIME_BIN (GNU time for peak RSS, default /usr/bin/time; empty: no RSS), BENCH_XARGS_DEPTH (where "
+               "the xargs recipe splits the tree, default 3), BENCH_NO_BUILD=1.")
     ap.add_argument("cases", nargs="*", metavar="CASE", help="cases to run (default: all); see --list")
     ap.add_argument("-n", "--reps", type=int, default=int(env.get("BENCH_REPS", "5")),
                     help="repetitions per case (default: $BENCH_REPS or 5)")
@@ -1100,6 +1110,9 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> int:
     args = parse_args()
+    if XARGS_DEPTH < 1:
+        log(f"error: BENCH_XARGS_DEPTH must be at least 1, not {XARGS_DEPTH}")
+        return 1
     if args.list:
         for c in CASES:
             cold = ", cold cache" if c.cold else ""
