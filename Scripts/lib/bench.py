@@ -1175,6 +1175,10 @@ def main() -> int:
         f"{platform.release()}, {os.cpu_count()} CPUs, scale {args.scale:g}, {args.reps} reps "
         f"(+{args.warmup} warm-up), order alternating per rep, trees in {base} ({kind}){cold_note}",
     ] + [f"  {t:7} {tools[t]}  ({tool_version(tools[t])})" for t in sorted(needed)]
+    if "xargs" in needed:
+        header.append(f"  xargs: rsync -P4 per directory at depth {XARGS_DEPTH} (BENCH_XARGS_DEPTH)")
+    if not time_bin:
+        header.append("  no peak RSS: GNU time not found")
     for line in header:
         log(line)
 
