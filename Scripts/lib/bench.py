@@ -827,7 +827,9 @@ def fadvise_dontneed(root: str) -> None:
 def drop_caches(ctx: Ctx, paths: List[str]) -> None:
     """Cold cache before a timed run: write back dirty pages, then drop the page cache, dentries and inodes
     (`echo 3 > /proc/sys/vm/drop_caches`, needs root, system-wide). Where that is refused, fall back to
-    posix_fadvise(DONTNEED) on every file of paths. On tmpfs neither does anything: the files live there."""
+    posix_fadvise(DONTNEED) on every file of paths. On tmpfs neither touches the trees (tmpfs pages and
+    dentries are the files themselves); drop_caches still evicts the tools' binaries and libraries on disk,
+    so the first exec of each is cold, as it is in a cold run on a disk."""
     os.sync()
     if ctx.cold_method in (None, "drop_caches"):
         try:
@@ -1166,7 +1168,8 @@ def main() -> int:
     cold_note = ""
     if cold_cases:
         cold_note = (f"; cold cache before every run of {'every case' if args.cold else ', '.join(cold_cases)}"
-                     + (" (tmpfs: dropping caches changes nothing there, the files live in memory)"
+                     + (" (tmpfs: that changes nothing for the trees, which live in memory; only the tools' "
+                        "binaries and libraries are read again)"
                         if kind == "tmpfs" else ""))
     remote_host: Optional[RemoteHost] = None
     remote_error: Optional[str] = None
