@@ -761,6 +761,8 @@ def timed_run(argv: List[str], errpath: str, time_bin: Optional[str]) -> Run:
     global CURRENT
     rsspath = errpath + ".rss"
     wrapped = [time_bin, "-f", "%M", "-o", rsspath, *argv] if time_bin else argv
+    if os.path.lexists(rsspath):
+        os.unlink(rsspath)  # never read the previous run's figure
     with open(errpath, "wb") as err:
         t0 = time.perf_counter()
         with open(errpath + ".out", "wb") as out:
