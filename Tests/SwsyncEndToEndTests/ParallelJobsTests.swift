@@ -136,6 +136,38 @@ struct ParallelJobsTests {
         #expect(differences.isEmpty, Comment(rawValue: differences.prefix(20).joined(separator: "\n")))
     }
 
+    /// An error in a parallel part (an unreadable file among 200 in a directory whose entries are looked up
+    /// and written on several threads, an unreadable directory) gives rsync's exit code and messages, as
+    /// `nobody` (root reads everything): 23, the rest copied, no deletion after the error.
+    @Test(.enabled(if: geteuid() == 0, "needs root to switch to an unprivileged user"),
+        .enabled(if: Tools.isExecutable("/usr/bin/setpriv"), "setpriv (util-linux) not installed"),
+        arguments: ["--jobs=1", "--jobs=8"])
+    func errorsInParallelPartsGiveRsyncsExitCode(_ jobs: String) throws {
+        let scratch = try TemporaryDirectory("jobs-errors")
+        func prepare(_ root: String) throws {
+            try makeDirectories(root + "/src/many")
+            try makeDirectories(root + "/src/locked")
+            for n in 0..<200 { try writeFile(root + "/src/many/f\(n)", Array("file \(n)\n".utf8)) }
+            try writeFile(root + "/src/locked/g", Array("hidden\n".utf8))
+            try makeDirectories(root + "/dst")
+            try writeFile(root + "/dst/extraneous", Array("x\n".utf8))
+            _ = try Subprocess.run("/bin/chown", ["-R", "65534:65534", root + "/src", root + "/dst"], in: root, outputPrefix: nil)
+            try changeMode(root, 0o755)
+            try changeMode(root + "/src/many/f77", 0o000)
+            try changeMode(root + "/src/locked", 0o000)
+        }
+        let (rsync, swsync) = try Unprivileged.runBoth(in: scratch.path, ["-a", "--delete-after", "src/", "dst/"],
+            swsyncOptions: [jobs], prepare: prepare, afterRun: { root in try changeMode(root + "/src/locked", 0o755) })
+        #expect(rsync.output.termination == .exited(23), Comment(rawValue: rsync.output.stderrText))
+        #expect(swsync.output.termination == rsync.output.termination, Comment(rawValue: swsync.output.stderrText))
+        for result in [rsync, swsync] {
+            #expect(result.output.stderrText.contains("many/f77"), "\(result.label): \(result.output.stderrText)")
+            #expect(result.tree["extraneous"] != nil, "\(result.label) deleted after an I/O error")
+        }
+        let differences = TreeComparison.differences(rsync.tree, swsync.tree, labels: ("rsync", "swsync"))
+        #expect(differences.isEmpty, Comment(rawValue: differences.joined(separator: "\n")))
+    }
+
     /// Bad `--jobs` values are refused as rsync refuses a bad number: a message and exit 1.
     @Test(arguments: ["0", "65", "x", "-2", ""])
     func badJobsValuesAreRefused(_ value: String) throws {
