@@ -172,6 +172,10 @@ public enum CommandLineParser {
         } else {
             (options.charset, options.peerCharset) = (nil, nil)
         }
+        // --shard hashes each side's own bytes of a name; converted names would have two owners.
+        if options.shard != nil && options.charset != nil {
+            throw .syntax("--shard cannot be used with --iconv")
+        }
         // rsync treats --delete-delay as a kind of --delete-during, so that pair is allowed.
         if command.deleteTimings == ["during", "delay"] {
             options.deleteTiming = .delay

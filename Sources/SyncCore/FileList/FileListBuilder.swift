@@ -52,7 +52,9 @@ public struct FileListBuilder<FS: FileSystem> {
             return Listing(entries: [], subdirectories: [:], messages: messages, fatalError: failure)
         }
 
+        let shard = options.shard
         for (name, child) in directory.named where !seen.contains(name) {
+            if let shard, shard.leavesOut(name, in: relativeName) { continue }
             let relative = PathBytes.join(relativeName, name)
             guard var entry = makeEntry(name: relative, sourcePath: child.sourcePath, fromListing: false,
                 impliedDirectory: child.isImplied)
@@ -121,8 +123,10 @@ public struct FileListBuilder<FS: FileSystem> {
                 ioError = true
                 continue
             }
-            let statuses = lookups?.lstat(names, in: handle)
-            for (position, name) in names.enumerated() {
+            // --shard: other shards' top-level names are neither looked up nor listed.
+            let kept = shard.map { shard in names.filter { !shard.leavesOut($0, in: relativeName) } } ?? names
+            let statuses = lookups?.lstat(kept, in: handle)
+            for (position, name) in kept.enumerated() {
                 var isRepeat = false
                 if mayRepeat {
                     isRepeat = seen.contains(name)

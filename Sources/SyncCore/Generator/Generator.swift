@@ -321,8 +321,11 @@ public final class Generator<FS: FileSystem> {
         _ destination: [UInt8], rootListing: SourceListing, hasRootEntry: Bool, sourceArguments: Int
     ) throws(SyncError) {
         let existing = try? fs.stat(destination)
-        let single = !hasRootEntry && sourceArguments <= 1 && rootListing.entries.count == 1
-            && !rootListing.entries[0].isDirectory
+        // --shard: a lone named source another shard owns leaves this shard nothing, and the destination
+        // to the owner (which may write it as a file).
+        let single = !hasRootEntry && sourceArguments <= 1
+            && (rootListing.entries.count == 1 && !rootListing.entries[0].isDirectory
+                || options.shard != nil && rootListing.entries.isEmpty)
         let endsWithSlash = destination.last == PathBytes.slash
         if let existing, existing.kind == .directory {
             destinationRoot = destination

@@ -132,6 +132,9 @@ public struct SyncOptions: Sendable {
     public var fromZero = false
     /// `--files-from=FILE`: the names to send, relative to the one source directory ("-": stdin).
     public var filesFrom: String?
+    /// `--shard=K/N` (swsync's own, forwarded to the peer): this run sends, and deletes, only the top-level
+    /// entries `Shard` gives it; nil: the whole transfer.
+    public var shard: Shard?
     public var minSize: Int64?
     public var maxSize: Int64?
 
