@@ -49,8 +49,12 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
 
     /// The shard (1...N) that owns the top-level entry `name`.
     public static func owner(of name: [UInt8], count: Int) -> Int {
-        let digest = name.withUnsafeBytes { ChecksumChoice.xxh64.digest($0).low }
-        return Int(digest % UInt64(count)) + 1
+        Int(hash(name) % UInt64(count)) + 1
+    }
+
+    /// XXH64 of the name's bytes with seed 0.
+    static func hash(_ name: [UInt8]) -> UInt64 {
+        name.withUnsafeBytes { ChecksumChoice.xxh64.digest($0).low }
     }
 
     /// Whether this shard sends, and may delete, the top-level entry `name`.
