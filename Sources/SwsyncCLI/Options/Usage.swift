@@ -161,6 +161,8 @@ enum Usage {
         --delete-excluded        also delete excluded files from dest dirs
         --match-full-path        rules match whole paths, no directory pruning
                                  (swsync extension; see Docs/filters.md)
+        --shard=K/N              do part K of N of the top-level entries (N runs
+                                 together are one; swsync extension; Docs/scale.md)
         --stats                  give some file-transfer stats
         --8-bit-output, -8       leave high-bit chars unescaped in output
         --human-readable, -h     output numbers in a human-readable format
