@@ -187,15 +187,20 @@ struct ShardTests {
         #expect(!exists(scratch.path + "/dst"))
     }
 
-    /// Names converted between charsets would have one owner on each side; the combination is refused.
-    @Test func refusesIconv() throws {
+    /// Names converted between charsets would have one owner on each side, and a batch keeps no shard for
+    /// its replay's deletions: both combinations are refused.
+    @Test(arguments: [("--iconv=UTF-8,LATIN1", "--iconv"), ("--write-batch=b", "--write-batch"),
+        ("--only-write-batch=b", "--write-batch"), ("--read-batch=b", "--read-batch")])
+    func refusesCombination(_ option: String, _ named: String) throws {
         try #require(Tools.swsyncAvailable, Comment(rawValue: Tools.missingBinaryMessage))
         guard !Tools.binaryUnderTestIsRsync else { return }
-        let scratch = try TemporaryDirectory("shard-iconv")
+        let scratch = try TemporaryDirectory("shard-combination")
         try makeDirectories(scratch.path + "/src")
-        let output = try Subprocess.run(Tools.swsync, ["-a", "--shard=1/2", "--iconv=UTF-8,LATIN1", "src/", "dst/"],
+        let output = try Subprocess.run(Tools.swsync, ["-a", "--shard=1/2", option, "src/", "dst/"],
             in: scratch.path, outputPrefix: scratch.path + "/out")
         #expect(output.termination == .exited(1))
-        #expect(output.stderrText.contains("--shard cannot be used with --iconv"), Comment(rawValue: output.stderrText))
+        #expect(output.stderrText.contains("--shard cannot be used with") && output.stderrText.contains(named),
+            Comment(rawValue: output.stderrText))
+        #expect(!exists(scratch.path + "/dst") && !exists(scratch.path + "/b"))
     }
 }
