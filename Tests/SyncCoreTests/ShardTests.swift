@@ -8,9 +8,9 @@ import Testing
 struct ShardTests {
     /// xxHash's published XXH64 vectors (seed 0): the owner does not depend on this process.
     @Test(arguments: [("", 0xEF46_DB37_51D8_E999 as UInt64), ("a", 0xD24E_C4F1_A98C_6E5B), ("abc", 0x44BC_2CF5_AD77_0999)])
-    func hashIsXXH64(_ name: String, _ digest: UInt64) {
+    func hashIsXXH64(_ name: String, _ digest: UInt64) throws {
         #expect(Shard.hash(Array(name.utf8)) == digest)
-        #expect(Shard.owner(of: Array(name.utf8), count: 7) == Int(digest % 7) + 1)
+        #expect(try Shard(index: 1, count: 7).owner(of: Array(name.utf8)) == Int(digest % 7) + 1)
     }
 
     @Test func eachNameHasExactlyOneOwner() throws {
@@ -19,15 +19,16 @@ struct ShardTests {
             for i in 0..<500 {
                 let name = Array("dir-\(i)".utf8)
                 let owners = shards.filter { $0.owns(name) }.map(\.index)
-                #expect(owners == [Shard.owner(of: name, count: count)], "\(i) of \(count)")
+                #expect(owners == [shards[0].owner(of: name)], "\(i) of \(count)")
             }
         }
     }
 
-    @Test func spreadsNamesRoughlyEvenly() {
+    @Test func spreadsNamesRoughlyEvenly() throws {
         let count = 4
+        let shard = try Shard(index: 1, count: count)
         var sizes = [Int](repeating: 0, count: count + 1)
-        for i in 0..<10_000 { sizes[Shard.owner(of: Array("d\(i)".utf8), count: count)] += 1 }
+        for i in 0..<10_000 { sizes[shard.owner(of: Array("d\(i)".utf8))] += 1 }
         // 2500 expected each; the binomial spread is about 43, so 10% either way is a broken hash.
         for k in 1...count { #expect(abs(sizes[k] - 2500) < 250, "shard \(k): \(sizes[k])") }
     }

@@ -47,9 +47,9 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { "\(index)/\(count)" }
 
-    /// The shard (1...N) that owns the top-level entry `name`.
-    public static func owner(of name: [UInt8], count: Int) -> Int {
-        Int(hash(name) % UInt64(count)) + 1
+    /// The shard (1...N) that owns the top-level entry `name` (an instance's N, which is never 0).
+    public func owner(of name: [UInt8]) -> Int {
+        Int(Self.hash(name) % UInt64(count)) + 1
     }
 
     /// XXH64 of the name's bytes with seed 0.
@@ -59,7 +59,7 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
 
     /// Whether this shard sends, and may delete, the top-level entry `name`.
     public func owns(_ name: [UInt8]) -> Bool {
-        count == 1 || Self.owner(of: name, count: count) == index
+        count == 1 || owner(of: name) == index
     }
 
     /// Whether the entry `name` of the directory `directory` (relative to the transfer root, "" for the
