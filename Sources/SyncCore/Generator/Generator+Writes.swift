@@ -33,7 +33,7 @@ extension Generator {
                     progress.observer.transferFinished(bytes: succeeded ? pending.entry.status.size : -1)
                 }
                 return WriteOutcome(entry: pending.entry, isNew: pending.isNew, result: result, job: pending.job,
-                    heldItem: progress == nil ? pending.item : nil)
+                    heldItem: progress == nil ? pending.item : nil, number: pending.number)
             }
         } else {
             copyWorkers = nil
@@ -70,8 +70,7 @@ extension Generator {
                 stats.transferredFileSize &+= redo.entry.status.size
                 if redo.isNew { stats.created.add(.regular) }
                 link.request(fileIndex: redo.entry.fileIndex, signature: nil)
-                workers.submit(PendingWrite(entry: redo.entry, job: job, isNew: redo.isNew))
-                writesSubmitted += 1
+                submit(PendingWrite(entry: redo.entry, job: job, isNew: redo.isNew), to: workers)
             }
             drainWrites()
             if check.keepsTime(.directory) {
@@ -80,12 +79,30 @@ extension Generator {
         }
     }
 
-    /// A remote run: sets the time of each directory whose writes have all finished, in the order
-    /// the walk left them (contents before their directory).
+    /// Hands `pending` to the copy workers, numbered.
+    func submit(_ pending: PendingWrite, to workers: CopyWorkers<PendingWrite, WriteOutcome>) {
+        var pending = pending
+        pending.number = writesSubmitted
+        writesSubmitted += 1
+        workers.submit(pending)
+    }
+
+    /// Counts write `number` done; `writesDoneBelow` moves past every write done in a row.
+    func countWriteDone(_ number: Int) {
+        if number != writesDoneBelow {
+            writesDoneAhead.insert(number)
+            return
+        }
+        writesDoneBelow += 1
+        while writesDoneAhead.remove(writesDoneBelow) != nil { writesDoneBelow += 1 }
+    }
+
+    /// Sets the time and permissions of each waiting directory whose writes have all finished, in the
+    /// order the walk left them (contents before their directory).
     func finishDirectoriesWhoseWritesAreDone() {
         var done = 0
         for pending in directoriesAwaitingWrites {
-            guard pending.writesBefore <= writesFinished else { break }
+            guard pending.writesBefore <= writesDoneBelow else { break }
             finishDirectory(pending.entry, isNew: pending.isNew)
             done += 1
         }
@@ -149,6 +166,8 @@ extension Generator {
         /// Reported by the writer (a remote run with `--progress`), just above the file's progress; or, for
         /// `%C`, after the write (the outcome hands it back).
         var item: ItemizedChange? = nil
+        /// Its place among the writes submitted (`Generator.submit`).
+        var number = 0
     }
 
     /// The outcome of one write, as a copy worker hands it back.
@@ -160,6 +179,8 @@ extension Generator {
         var job: Receiver<FS>.WriteJob? = nil
         /// The line reported once the file is written (`%C` in a remote run).
         var heldItem: ItemizedChange? = nil
+        /// The write's number when a copy worker ran it; nil for one written inline.
+        var number: Int? = nil
     }
 
     func transfer(_ entry: FileEntry, to path: [UInt8], existing: FileStatus?, flags: ItemizeFlags,
@@ -203,11 +224,10 @@ extension Generator {
             // `%C` (or a client that prints it, on a push) needs the file written before its line.
             let reportsWhenWritten = !writerReports && (options.reportsFileChecksums || options.itemsAfterWrites)
             if !writerReports && !reportsWhenWritten { observer.report(item) }
-            workers.submit(PendingWrite(entry: entry, job: job, isNew: countsAsCreated,
-                item: writerReports || reportsWhenWritten ? item : nil))
-            writesSubmitted += 1
+            submit(PendingWrite(entry: entry, job: job, isNew: countsAsCreated,
+                item: writerReports || reportsWhenWritten ? item : nil), to: workers)
             for outcome in workers.takeFinished() { finishWrite(outcome, item: nil) }
-            if peerData != nil { finishDirectoriesWhoseWritesAreDone() }
+            finishDirectoriesWhoseWritesAreDone()
             return
         }
         if options.progress { observer.report(item) }
@@ -228,7 +248,7 @@ extension Generator {
     /// Counts and reports one finished write; `item` is reported here when it was not reported before.
     func finishWrite(_ outcome: WriteOutcome, item: ItemizedChange?) {
         let entry = outcome.entry
-        if item == nil { writesFinished += 1 }
+        if let number = outcome.number { countWriteDone(number) }
         switch outcome.result {
         case .success(let written):
             stats.literalData += written.bytes

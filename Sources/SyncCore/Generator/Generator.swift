@@ -137,14 +137,19 @@ public final class Generator<FS: FileSystem> {
         return incoming
     }
 
-    /// A remote run: directories whose contents were requested but may not have arrived yet. Their
-    /// time and permissions are set once every write submitted before them is done, so the
-    /// generator never waits a round trip per directory.
+    /// Directories whose contents are being written on the copy workers (or, in a remote run, were
+    /// requested and may not have arrived yet). Their time and permissions are set once every write
+    /// submitted before them is done, in the order the walk left them (contents before their directory), so
+    /// the generator never waits for the writers at a directory's end.
     var directoriesAwaitingWrites: [(entry: FileEntry, isNew: Bool, writesBefore: Int)] = []
 
+    /// Writes handed to the copy workers so far; each has its number in that order.
     var writesSubmitted = 0
 
-    var writesFinished = 0
+    /// Every write numbered below this one is done (writers finish out of order).
+    var writesDoneBelow = 0
+    /// Writes done while one numbered lower is still running.
+    var writesDoneAhead = Set<Int>()
 
     /// A remote run: files whose rebuilt data failed the whole-file check, to ask for again whole.
     var remoteRedos: [(entry: FileEntry, job: Receiver<FS>.WriteJob, isNew: Bool)] = []
@@ -497,13 +502,8 @@ public final class Generator<FS: FileSystem> {
                 if marksMissing { dryRunMissingBelow = nil }
             }
             if entry.isSent(impliedDirs: options.impliedDirs) {
-                if peerData != nil {
-                    directoriesAwaitingWrites.append((entry, state.isNew, writesSubmitted))
-                    finishDirectoriesWhoseWritesAreDone()
-                } else {
-                    drainWrites()
-                    finishDirectory(entry, isNew: state.isNew)
-                }
+                directoriesAwaitingWrites.append((entry, state.isNew, writesSubmitted))
+                finishDirectoriesWhoseWritesAreDone()
             }
         }
     }
