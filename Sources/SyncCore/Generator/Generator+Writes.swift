@@ -18,7 +18,7 @@ extension Generator {
             let diskFull = diskFull
             // A remote run writes one file at a time in request order, with many requests in flight.
             copyWorkers = CopyWorkers(capacity: remote ? Self.requestWindow : options.jobs * 4,
-                serial: remote) { pending in
+                threads: remote ? 1 : options.jobs) { pending in
                 if let progress, let item = pending.item {
                     progress.observer.report(item)
                     progress.observer.transferStarted(name: pending.entry.name, size: pending.entry.status.size)

@@ -1,36 +1,43 @@
 import Dispatch
 import Synchronization
 
-/// Runs receiver writes on a few threads, so several files are copied at once while the generator
-/// goes on checking the next ones. At most `capacity` jobs are in flight; `submit` blocks beyond that.
-/// `serial`: one job at a time, in submission order (a remote run's data arrives in request order).
+/// Runs receiver writes on a few threads (`--jobs`), so several files are copied at once while the
+/// generator goes on checking the next ones. At most `capacity` jobs are queued or running; `submit`
+/// blocks beyond that. `threads` 1 runs one job at a time, in submission order (a remote run's data
+/// arrives in request order).
+///
+/// Each thread is a serial dispatch queue taking jobs from one shared queue: libdispatch runs a
+/// concurrent queue's blocks on at most one thread per core, and a writer blocked on the disk would hold
+/// a core's share of the writes back.
 final class CopyWorkers<Job: Sendable, Output: Sendable>: Sendable {
-    private let queue: DispatchQueue
-    private let group = DispatchGroup()
+    private let state: State
     private let slots: DispatchSemaphore
-    private let finished = Mutex<[Output]>([])
-    private let work: @Sendable (Job) -> Output
+    private let threads: Int
 
-    init(capacity: Int, serial: Bool = false, work: @escaping @Sendable (Job) -> Output) {
-        queue = DispatchQueue(label: "swsync.receiver.copy", attributes: serial ? [] : .concurrent)
-        self.slots = DispatchSemaphore(value: capacity)
-        self.work = work
+    init(capacity: Int, threads: Int, work: @escaping @Sendable (Job) -> Output) {
+        state = State(work: work)
+        slots = DispatchSemaphore(value: max(capacity, 1))
+        self.threads = max(threads, 1)
+        for index in 0..<self.threads {
+            let state = self.state, slots = self.slots
+            DispatchQueue(label: "swsync.receiver.copy.\(index)").async { state.serve(slots: slots) }
+        }
+    }
+
+    /// The threads stop once the queue is empty (every job submitted has run: `drain` waited for them,
+    /// or they finish on their own).
+    deinit {
+        state.stop(threads: threads)
     }
 
     func submit(_ job: Job) {
         slots.wait()
-        group.enter()
-        queue.async { [self] in
-            let output = work(job)
-            finished.withLock { $0.append(output) }
-            slots.signal()
-            group.leave()
-        }
+        state.add(job)
     }
 
     /// Outputs of the jobs finished so far.
     func takeFinished() -> [Output] {
-        finished.withLock { outputs in
+        state.finished.withLock { outputs in
             defer { outputs.removeAll(keepingCapacity: true) }
             return outputs
         }
@@ -38,8 +45,55 @@ final class CopyWorkers<Job: Sendable, Output: Sendable>: Sendable {
 
     /// Waits for every submitted job, then returns the outputs not yet taken.
     func drain() -> [Output] {
-        group.wait()
+        state.running.wait()
         return takeFinished()
+    }
+
+    /// What the threads share; it outlives `CopyWorkers` until the last thread has stopped.
+    private final class State: Sendable {
+        let finished = Mutex<[Output]>([])
+        let running = DispatchGroup()
+        private let queue = Mutex<(jobs: [Job], head: Int)>(([], 0))
+        private let available = DispatchSemaphore(value: 0)
+        private let work: @Sendable (Job) -> Output
+
+        init(work: @escaping @Sendable (Job) -> Output) { self.work = work }
+
+        func add(_ job: Job) {
+            running.enter()
+            queue.withLock { $0.jobs.append(job) }
+            available.signal()
+        }
+
+        /// One wake-up per thread beyond the jobs: a thread that wakes to an empty queue stops.
+        func stop(threads: Int) {
+            for _ in 0..<threads { available.signal() }
+        }
+
+        /// One thread's loop: the next job in submission order, until stopped with nothing left.
+        func serve(slots: DispatchSemaphore) {
+            while true {
+                available.wait()
+                let next: Job? = queue.withLock { queue in
+                    guard queue.head < queue.jobs.count else { return nil }
+                    let job = queue.jobs[queue.head]
+                    queue.head += 1
+                    if queue.head > 64 && queue.head * 2 > queue.jobs.count {
+                        queue.jobs.removeFirst(queue.head)
+                        queue.head = 0
+                    }
+                    return job
+                }
+                guard let job = next else {
+                    // Only a stop wakes a thread with nothing queued (each job signals once).
+                    return
+                }
+                let output = work(job)
+                finished.withLock { $0.append(output) }
+                slots.signal()
+                running.leave()
+            }
+        }
     }
 }
 
