@@ -70,8 +70,7 @@ extension Generator {
                 stats.transferredFileSize &+= redo.entry.status.size
                 if redo.isNew { stats.created.add(.regular) }
                 link.request(fileIndex: redo.entry.fileIndex, signature: nil)
-                workers.submit(PendingWrite(entry: redo.entry, job: job, isNew: redo.isNew))
-                writesSubmitted += 1
+                submit(PendingWrite(entry: redo.entry, job: job, isNew: redo.isNew), to: workers)
             }
             drainWrites()
             if check.keepsTime(.directory) {
@@ -203,9 +202,8 @@ extension Generator {
             // `%C` (or a client that prints it, on a push) needs the file written before its line.
             let reportsWhenWritten = !writerReports && (options.reportsFileChecksums || options.itemsAfterWrites)
             if !writerReports && !reportsWhenWritten { observer.report(item) }
-            workers.submit(PendingWrite(entry: entry, job: job, isNew: countsAsCreated,
-                item: writerReports || reportsWhenWritten ? item : nil))
-            writesSubmitted += 1
+            submit(PendingWrite(entry: entry, job: job, isNew: countsAsCreated,
+                item: writerReports || reportsWhenWritten ? item : nil), to: workers)
             for outcome in workers.takeFinished() { finishWrite(outcome, item: nil) }
             if peerData != nil { finishDirectoriesWhoseWritesAreDone() }
             return
@@ -228,7 +226,10 @@ extension Generator {
     /// Counts and reports one finished write; `item` is reported here when it was not reported before.
     func finishWrite(_ outcome: WriteOutcome, item: ItemizedChange?) {
         let entry = outcome.entry
-        if item == nil { writesFinished += 1 }
+        if item == nil {
+            writesFinished += 1
+            releaseTracker?.writeFinished()
+        }
         switch outcome.result {
         case .success(let written):
             stats.literalData += written.bytes
@@ -249,6 +250,8 @@ extension Generator {
             for line in written.infos { observer.info(line) }
             if let delayed = written.delayed {
                 delayedUpdates.append((entry, delayed))
+                // Reported as received once installed, at the end.
+                if options.removeSourceFiles { releaseTracker?.hold(entry.fileIndex) }
                 directoriesWithDelayedUpdates.insert(PathBytes.parent(entry.name))
             } else {
                 received(entry)
@@ -320,7 +323,10 @@ extension Generator {
             case .sourceFailed: hadErrors = true
             case .failedVerification where !redoneFiles.contains(entry.fileIndex):
                 // Asked for again, whole, after this pass (rsync's redo).
-                if let job { remoteRedos.append((entry, job, isNew)) }
+                if let job {
+                    remoteRedos.append((entry, job, isNew))
+                    releaseTracker?.hold(entry.fileIndex)
+                }
             case .failedVerification:
                 fail(.bare("ERROR: \(OutputEscaper.escape(entry.name)) failed verification -- update discarded."))
             case .protocolViolation(let text):

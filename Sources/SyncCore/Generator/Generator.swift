@@ -144,6 +144,9 @@ public final class Generator<FS: FileSystem> {
 
     var redoneFiles: Set<Int> = []
 
+    /// A remote run: the files the sender may forget (nil in a local run).
+    var releaseTracker: ReleaseTracker?
+
     /// `sourceFileSystem`: what a local run's sender lists and reads, when it is not `fs` (`--fake-super`
     /// reads a destination's symlinks and attributes otherwise than a source's).
     public init(fs: FS, sourceFileSystem: FS? = nil, options: SyncOptions, observer: TransferObserver) {
@@ -257,6 +260,7 @@ public final class Generator<FS: FileSystem> {
         if let temporaryDirectory { openTemporaryDirectory(temporaryDirectory) }
         deleter.receiver = receiver
         startCopyWorkers()
+        if peerData != nil { releaseTracker = ReleaseTracker() }
         rootEntryCount = rootListing.entries.count + (rootEntry == nil ? 0 : 1)
         rootListedSize = rootListing.transferSize(links: options.links)
         entriesDone = rootEntry == nil ? 0 : 1
@@ -428,6 +432,7 @@ public final class Generator<FS: FileSystem> {
                 deleter.collectExtraneous(in: destinationPath(directoryName), name: relativeName, keeping: keep)
             }
         }
+        releaseFiles(before: listing)
         for entry in listing.entries where !entry.isDirectory {
             if observer.isInterrupted { wasInterrupted = true }
             if wasInterrupted || fatalError != nil { return }
