@@ -193,6 +193,18 @@ struct HostileReceiverTests {
         #expect(!(facts["bytes"] ?? "").contains(Self.hex("TOPSECRET")), context)
     }
 
+    /// A request for a file the client released (said it would never ask for again), and a release of
+    /// files never listed: the server refuses the stream (exit 12, no trap) and sends no data.
+    @Test(arguments: [("released", "which the peer released"), ("release-ahead", "release of the files before")])
+    func aReleaseBrokenIsAProtocolError(_ scenario: String, _ reason: String) throws {
+        let (facts, stderr) = try ask(scenario)
+        let context = Comment(rawValue: "\(facts)\n\(stderr)")
+        #expect(facts["listed"] == "2", context)
+        #expect(facts["exit"] == "12", context)
+        #expect(facts["delta-frames"] == "0", context)
+        #expect(stderr.contains(reason), context)
+    }
+
     /// The control: the same client asking for the listed file gets its data.
     @Test func aRequestForAnOfferedFileIsAnswered() throws {
         let (facts, stderr) = try ask("valid")
