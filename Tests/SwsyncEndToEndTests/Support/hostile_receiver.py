@@ -11,6 +11,7 @@ Scenarios (the index asked for):
   released      the first regular file, after a `release` of every file listed (the peer's word that it
                 would never ask for them again)
   release-ahead no request: a `release` of files beyond those listed
+  release-valid the first regular file, after a `release` of every file listed that keeps it (the control)
 
 Prints one line per fact, which the end-to-end test reads:
   exit N            the server's exit status
@@ -64,10 +65,13 @@ def main() -> int:
             break
     print(f"listed {listed}")
     wanted = {"directory": 0, "out-of-range": listed + 1_000_000, "valid": first_regular or 1,
-              "released": first_regular or 1, "release-ahead": first_regular or 1}[scenario]
+              "released": first_regular or 1, "release-ahead": first_regular or 1,
+              "release-valid": first_regular or 1}[scenario]
     if releases:
         below = listed + 5 if scenario == "release-ahead" else listed
-        server.stdin.write(wire.frame(wire.RELEASE, wire.varint(below) + wire.varint(0)))
+        kept = [wanted] if scenario == "release-valid" else []
+        server.stdin.write(wire.frame(wire.RELEASE, wire.varint(below) + wire.varint(len(kept))
+                                      + b"".join(wire.varint(k) for k in kept)))
     if scenario != "release-ahead":
         server.stdin.write(wire.frame(wire.REQUEST, wire.varint(wanted) + wire.varint(0)))
     server.stdin.flush()
@@ -83,7 +87,7 @@ def main() -> int:
             if index == wanted:
                 deltas += 1
                 data += payload[at:]
-        if kind == wire.FILE_END and scenario == "valid":
+        if kind == wire.FILE_END and scenario in ("valid", "release-valid"):
             break  # the control has its answer; the client just goes
         if kind == wire.ABORT:
             print(f"abort {payload.decode(errors='replace')}")
