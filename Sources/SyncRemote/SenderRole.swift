@@ -196,9 +196,6 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
         } catch { throw error.syncError }
     }
 
-    /// Files the table holds now (listed and not released), for tests.
-    var filesHeld: Int { files.withLock { $0.count } }
-
     // MARK: File list
 
     /// Lists `tree` and streams it; returns once the whole list is sent (answers go on meanwhile on
