@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
-"""Benchmark swsync against rsync (and cp) on trees in /dev/shm.
+"""Benchmark swsync against rsync (and cp, and the xargs -P4 rsync recipe) on trees in /dev/shm or on a disk.
 
 Run it through Scripts/bench, which builds the release binary first.
 
 Each case times every tool in the same run, alternating the order per
 repetition (A B, then B A, ...), and verifies the destination after every
-run, outside the timing, so that a broken tool cannot look fast.
+run, outside the timing, so that a broken tool cannot look fast. Each timed
+command runs under GNU time for its peak RSS (see Run.max_rss); old trees are
+renamed into a trash directory rather than deleted before a timed run (see
+Trash); cases with cold=True (or --cold) drop the caches first (drop_caches).
 
 Adding a case: append a Case to CASES. A case names a dataset (a source tree
 built once per run, see DATASETS), the command line of each tool (argv
@@ -21,6 +24,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import math
 import os
 import platform
 import random
@@ -57,6 +61,33 @@ def human_bytes(n: float) -> str:
 def rm_rf(path: str) -> None:
     if os.path.lexists(path):
         subprocess.run(["rm", "-rf", "--", path], check=True)
+
+
+class Trash:
+    """Old trees are renamed into a directory of the bench's work directory (the same file system) instead of
+    being deleted right before a timed run: on the ext4 disk without a journal, files created right after a
+    large `rm -rf` are many times slower to create (the allocator skips the recently freed inodes). The trash
+    is emptied between cases, followed by a `sync`, or sooner when the file system runs short of space.
+    On tmpfs (eager) it is emptied after every run, outside the timing: freed tmpfs inodes cost nothing, and
+    a trash there would be memory taken from whoever else uses the machine."""
+
+    def __init__(self, directory: str, eager: bool = False) -> None:
+        self.directory = directory
+        self.eager = eager
+        self.count = 0
+
+    def move_aside(self, path: str) -> None:
+        if not os.path.lexists(path):
+            return
+        os.makedirs(self.directory, exist_ok=True)
+        os.rename(path, os.path.join(self.directory, str(self.count)))
+        self.count += 1
+
+    def empty(self) -> None:
+        if os.path.lexists(self.directory):
+            rm_rf(self.directory)
+            if not self.eager:
+                os.sync()  # write the frees back before the next case creates files
 
 
 # ---------------------------------------------------------------------------
@@ -104,6 +135,23 @@ class DatasetInfo:
         return ", ".join(parts)
 
 
+def random_pool(rng: random.Random) -> bytes:
+    return rng.randbytes(4 * MiB) if hasattr(rng, "randbytes") else os.urandom(4 * MiB)
+
+
+def write_small_file(full: str, ext: str, rng: random.Random, pool: bytes, now: float) -> int:
+    """A file of 0-16 KiB cut from pool, some executable, mtime in the last two years; returns its size."""
+    size = rng.randint(0, 16 * KiB)
+    off = rng.randint(0, len(pool) - size)
+    with open(full, "wb") as f:
+        f.write(pool[off:off + size])
+    if ext in ("sh", "") and rng.random() < 0.5:
+        os.chmod(full, 0o755)
+    mtime_ns = int((now - rng.uniform(0, 2 * 365 * 86400)) * 1e9)
+    os.utime(full, ns=(mtime_ns, mtime_ns))
+    return size
+
+
 def build_small_tree(path: str, scale: float, seed: int) -> DatasetInfo:
     """~100,000 files of 0-16 KiB in ~1,000 directories (times scale)."""
     rng = random.Random(seed)
@@ -135,25 +183,16 @@ def build_small_tree(path: str, scale: float, seed: int) -> DatasetInfo:
     weights = [rng.paretovariate(1.2) for _ in dirs]
     where = rng.choices(dirs, weights=weights, k=n_files)
     exts, ext_weights = zip(*FILE_EXTS)
-    pool = rng.randbytes(4 * MiB) if hasattr(rng, "randbytes") else os.urandom(4 * MiB)
+    pool = random_pool(rng)
     now = time.time()
     files_in: Dict[str, List[str]] = {}
     for i, d in enumerate(where):
         ext = rng.choices(exts, weights=ext_weights)[0]
         name = f"{rng.choice(FILE_STEMS)}_{i}" + (f".{ext}" if ext else "")
         rel = os.path.join(d, name) if d else name
-        full = os.path.join(path, rel)
-        size = rng.randint(0, 16 * KiB)
-        off = rng.randint(0, len(pool) - size)
-        with open(full, "wb") as f:
-            f.write(pool[off:off + size])
-        if ext in ("sh", "") and rng.random() < 0.5:
-            os.chmod(full, 0o755)
-        mtime_ns = int((now - rng.uniform(0, 2 * 365 * 86400)) * 1e9)
-        os.utime(full, ns=(mtime_ns, mtime_ns))
+        info.bytes += write_small_file(os.path.join(path, rel), ext, rng, pool, now)
         files_in.setdefault(d, []).append(name)
         info.files += 1
-        info.bytes += size
 
     # A few relative symlinks to files in the same directory (0.1%).
     with_files = sorted(files_in)
@@ -163,6 +202,53 @@ def build_small_tree(path: str, scale: float, seed: int) -> DatasetInfo:
         link = os.path.join(path, d, f"link_{i}")
         os.symlink(target, link)
         info.symlinks += 1
+    return info
+
+
+def build_flat_tree(path: str, scale: float, seed: int) -> DatasetInfo:
+    """20,000 files of 0-16 KiB (times scale) in one directory, as in a media upload folder."""
+    rng = random.Random(seed)
+    n_files = max(1, round(20_000 * scale))
+    info = DatasetInfo(path, dirs=1)
+    os.makedirs(path)
+    exts, ext_weights = zip(*FILE_EXTS)
+    pool = random_pool(rng)
+    now = time.time()
+    for i in range(n_files):
+        ext = rng.choices(exts, weights=ext_weights)[0]
+        name = f"{rng.choice(FILE_STEMS)}_{i}" + (f".{ext}" if ext else "")
+        info.bytes += write_small_file(os.path.join(path, name), ext, rng, pool, now)
+        info.files += 1
+    return info
+
+
+def build_empty_tree(path: str, n_files: int) -> DatasetInfo:
+    """n_files empty files, 100 per directory, in a two-level tree (about sqrt(n/100) directories of
+    about as many subdirectories each). Files are made with os.open through a directory fd, which keeps
+    a million of them at well under a minute on tmpfs."""
+    per_dir = 100
+    n_leaves = max(1, -(-n_files // per_dir))
+    n_top = max(1, math.isqrt(n_leaves - 1) + 1)
+    info = DatasetInfo(path, dirs=1)
+    os.makedirs(path)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+    left = n_files
+    for leaf in range(n_leaves):
+        top = os.path.join(path, f"d{leaf % n_top:04d}")
+        if leaf < n_top:
+            os.mkdir(top)
+            info.dirs += 1
+        sub = os.path.join(top, f"s{leaf // n_top:04d}")
+        os.mkdir(sub)
+        info.dirs += 1
+        dfd = os.open(sub, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            for i in range(min(per_dir, left)):
+                os.close(os.open(f"f{i:03d}", flags, 0o644, dir_fd=dfd))
+        finally:
+            os.close(dfd)
+        info.files += min(per_dir, left)
+        left -= min(per_dir, left)
     return info
 
 
@@ -252,7 +338,7 @@ def build_text_tree(path: str, scale: float, seed: int) -> DatasetInfo:
 
 def copy_old_version(ctx: Ctx, src: str, dst: str) -> None:
     """dst/ holds the file's old version (older mtime), the basis of the delta."""
-    rm_rf(dst)
+    ctx.trash.move_aside(dst)
     os.makedirs(dst)
     old_dir = os.path.join(os.path.dirname(src), "old-" + os.path.basename(src))
     shutil.copy2(os.path.join(old_dir, "big.bin"), os.path.join(dst, "big.bin"))
@@ -284,6 +370,8 @@ class Dataset:
     build: Callable[[str, float, int], DatasetInfo]
     # bytes the tree needs at this scale (for the free-space check)
     estimate: Callable[[float], int]
+    # inodes (files, directories, symlinks) the tree needs at this scale (for the free-inode check)
+    inodes: Callable[[float], int] = lambda s: 1
 
 
 DATASETS: Dict[str, Dataset] = {
@@ -291,7 +379,14 @@ DATASETS: Dict[str, Dataset] = {
     for d in [
         Dataset("small", build_small_tree,
                 # 100k files, avg 8 KiB data + page rounding
-                lambda s: int(100_000 * s * 12 * KiB) + 4 * MiB),
+                lambda s: int(100_000 * s * 12 * KiB) + 4 * MiB, lambda s: int(101_100 * s) + 10),
+        Dataset("flat", build_flat_tree, lambda s: int(20_000 * s * 12 * KiB) + 4 * MiB,
+                lambda s: int(20_000 * s) + 10),
+        # empty files cost an inode (tmpfs: about 1 KiB of memory), directories a 4 KiB block
+        Dataset("hundredk", lambda p, s, seed: build_empty_tree(p, max(1, round(100_000 * s))),
+                lambda s: int(100_000 * s * 1.1 * KiB) + 4 * MiB, lambda s: int(101_100 * s) + 10),
+        Dataset("million", lambda p, s, seed: build_empty_tree(p, max(1, round(1_000_000 * s))),
+                lambda s: int(1_000_000 * s * 1.1 * KiB) + 4 * MiB, lambda s: int(1_010_100 * s) + 10),
         Dataset("large", build_large_files, lambda s: int(8 * 256 * MiB * s) + MiB),
         Dataset("delta-scattered", lambda p, s, seed: build_delta_pair(p, s, seed, scatter_changes),
                 lambda s: int(4 * GiB * s) + MiB),
@@ -386,8 +481,16 @@ class Ctx:
     work: str
     tools: Dict[str, str]  # tool name -> binary
     seed: int
+    trash: Trash
     # the remote placeholders {host} {ssh_config} {remote_home} (see RemoteHost), once the sshd runs
     remote: Dict[str, str] = field(default_factory=dict)
+    # --cold / BENCH_COLD=1: every case's timed runs start with a cold cache (see drop_caches)
+    cold_all: bool = False
+    # how the page cache is dropped once it has been tried: "drop_caches" or "fadvise"
+    cold_method: Optional[str] = None
+    cold_logged: bool = False
+    # GNU time, which reports each timed command's peak RSS (None: not installed, no RSS column)
+    time_bin: Optional[str] = None
 
 
 @dataclass
@@ -407,6 +510,10 @@ class Case:
     verify_tools: Optional[List[str]] = None
     # bytes per second the case limits the transfer to (--bwlimit): the report shows the achieved rate
     rate_limit: Optional[float] = None
+    # drop the page cache (and dentries and inodes) before every timed run
+    cold: bool = False
+    # a case over the same kind of tree with fewer files: the report shows this case's peak RSS over that one's
+    rss_baseline: Optional[str] = None
 
     @property
     def remote(self) -> bool:
@@ -415,12 +522,12 @@ class Case:
 
 
 def remove_dst(ctx: Ctx, src: str, dst: str) -> None:
-    rm_rf(dst)
+    ctx.trash.move_aside(dst)
 
 
 def reference_copy(ctx: Ctx, src: str, dst: str) -> None:
     """Make dst an up-to-date copy of src with rsync -a (the reference)."""
-    rm_rf(dst)
+    ctx.trash.move_aside(dst)
     subprocess.run([ctx.tools["rsync"], "-a", src + "/", dst + "/"], check=True)
 
 
@@ -453,6 +560,30 @@ def both_remote(*options: str) -> Dict[str, List[str]]:
     return {"rsync": remote_push("rsync", *options), "swsync": remote_push("swsync", *options)}
 
 
+# The depth at which the xargs recipe splits the tree into one rsync per directory. The guides split at the
+# top level (1), but the small tree's top level has 2 directories, one with 96% of the files (a random
+# recursive tree is lopsided near its root), which leaves -P4 nothing to run in parallel. At depth 3 it has
+# 45 directories, the largest with 20% of the files and 1% of them above depth 3 (at scale 1).
+XARGS_DEPTH = int(os.environ.get("BENCH_XARGS_DEPTH", "3"))
+
+
+def xargs_rsync(remote: bool = False, jobs: int = 4, depth: Optional[int] = None) -> List[str]:
+    """The rsync guides' recipe for parallel rsync, `find | xargs -P4 rsync` by subdirectory: one rsync
+    copies everything down to `depth` (an exclude of deeper paths: the files and symlinks above the split,
+    and the directories at the split created empty, with the root's and every upper directory's
+    attributes), then one rsync per directory at `depth`, `jobs` at a time. Each of those writes only below
+    its own directory, so the upper directories' mtimes stay right, and sets its own directory's attributes
+    last. `-I__DIR__`, not `-I{}`: the templates go through str.format. depth None: XARGS_DEPTH."""
+    depth = XARGS_DEPTH if depth is None else depth
+    shell = "{rsync} -e 'ssh -F {ssh_config}' --rsync-path={rsync} " if remote else "{rsync} "
+    dst = "{host}:{dst}/" if remote else "'{dst}'/"
+    deeper = "/" + "/".join(["*"] * (depth + 1))  # depth 1: '/*/*', everything below a top-level directory
+    return ["/bin/sh", "-c",
+            f"cd '{{src}}' && {shell}-a --exclude='{deeper}' ./ {dst} && "
+            f"find . -mindepth {depth} -maxdepth {depth} -type d -print0 | "
+            f"{{xargs}} -0 -r -P{jobs} -I__DIR__ {shell}-a __DIR__/ {dst}__DIR__/"]
+
+
 CP_A = ["{cp}", "-a", "{src}", "{dst}"]
 
 # 50 rules of the kinds backup scripts use: suffixes, anchored and unanchored directories, classes, **.
@@ -470,23 +601,57 @@ FILTER_ARGS = [arg for rule in FILTER_RULES for arg in ("-f", rule)]
 
 CASES: List[Case] = [
     Case("small-initial",
-         "initial -a copy of many small files into an empty destination",
+         "initial -a copy of many small files into an empty destination; cp -a and xargs -P4 rsync beside",
          dataset="small",
-         commands=both("-a"),
-         ratios=[("swsync", "rsync")],
+         commands={**both("-a"), "xargs": xargs_rsync(), "cp": CP_A},
+         ratios=[("swsync", "rsync"), ("swsync", "xargs"), ("swsync", "cp")],
          prepare_each=remove_dst),
     Case("small-noop",
-         "-a re-run with the destination already identical (quick check only)",
+         "-a re-run with the destination already identical (quick check only), warm cache",
          dataset="small",
-         commands=both("-a"),
-         ratios=[("swsync", "rsync")],
+         commands={**both("-a"), "xargs": xargs_rsync()},
+         ratios=[("swsync", "rsync"), ("swsync", "xargs")],
          prepare_all=reference_copy),
+    Case("small-noop-cold",
+         "small-noop with the caches dropped before every run (drop_caches; only meaningful on a disk)",
+         dataset="small",
+         commands={**both("-a"), "xargs": xargs_rsync()},
+         ratios=[("swsync", "rsync"), ("swsync", "xargs")],
+         prepare_all=reference_copy,
+         cold=True),
     Case("filter-noop",
          "-a re-run on an identical copy with 50 mixed filter rules; swsync without rules for the rules' cost",
          dataset="small",
          commands={**both("-a", *FILTER_ARGS), "swsync-norules": sync("swsync", "-a")},
          ratios=[("swsync", "rsync"), ("swsync", "swsync-norules")],
          prepare_all=reference_copy),
+    Case("flat-initial",
+         "initial -a copy of 20,000 small files in one directory; cp -a beside",
+         dataset="flat",
+         commands={**both("-a"), "cp": CP_A},
+         ratios=[("swsync", "rsync"), ("swsync", "cp")],
+         prepare_each=remove_dst),
+    Case("flat-noop",
+         "-a re-run over an identical copy of 20,000 files in one directory",
+         dataset="flat",
+         commands=both("-a"),
+         ratios=[("swsync", "rsync")],
+         prepare_all=reference_copy),
+    # The empty trees' top level is balanced (sqrt(n/100) directories of as many leaves), so the xargs
+    # recipe splits them there, as the guides do.
+    Case("hundredk-noop",
+         "-a re-run over an identical copy of 100,000 empty files, 100 per directory (million-noop's baseline)",
+         dataset="hundredk",
+         commands={**both("-a"), "xargs": xargs_rsync(depth=1)},
+         ratios=[("swsync", "rsync"), ("swsync", "xargs")],
+         prepare_all=reference_copy),
+    Case("million-noop",
+         "-a re-run over an identical copy of 1,000,000 empty files, 100 per directory: peak RSS vs hundredk-noop",
+         dataset="million",
+         commands={**both("-a"), "xargs": xargs_rsync(depth=1)},
+         ratios=[("swsync", "rsync"), ("swsync", "xargs")],
+         prepare_all=reference_copy,
+         rss_baseline="hundredk-noop"),
     Case("delta-scattered",
          "--no-whole-file re-sync of a 1 GiB file with 1% changed in 100 places (--stats: literal data)",
          dataset="delta-scattered",
@@ -519,10 +684,10 @@ CASES: List[Case] = [
          prepare_each=remove_dst),
     # Remote cases: a push to a private sshd on 127.0.0.1 (Scripts/lib/test-sshd.sh), started for the run.
     Case("remote-small-push",
-         "initial -a push of many small files over ssh to 127.0.0.1",
+         "initial -a push of many small files over ssh to 127.0.0.1; xargs -P4 of rsync pushes beside",
          dataset="small",
-         commands=both_remote("-a", "--stats"),
-         ratios=[("swsync", "rsync")],
+         commands={**both_remote("-a", "--stats"), "xargs": xargs_rsync(remote=True)},
+         ratios=[("swsync", "rsync"), ("swsync", "xargs")],
          prepare_each=remove_dst),
     Case("remote-delta",
          "-a push re-sync of a 1 GiB file with 1% changed in 100 places (delta transfer over ssh)",
@@ -557,8 +722,12 @@ class Run:
     literal: Optional[int] = None  # "Literal data" from --stats, when the tool printed it
     sent: Optional[int] = None  # "Total bytes sent" from --stats (the client's side of the connection)
     received: Optional[int] = None  # "Total bytes received" from --stats
-    # (no max RSS: a child forked from this Python process inherits its
-    # high-water mark across exec, so ru_maxrss would show Python's size)
+    # Peak RSS in KiB, from GNU time (`/usr/bin/time -f %M`): the largest ru_maxrss of the command and its
+    # waited-for descendants (for xargs, the largest single rsync; for a push, the client or its ssh, not the
+    # server). Not this process's own wait4 figure: Linux keeps the high-water mark of the mm a process had
+    # before exec (Python's, copied by the fork) in the process's maxrss, so a tool forked from Python shows
+    # Python's size. GNU time forks the tool from its own small image (about 1 MiB), and reports that.
+    max_rss: Optional[int] = None
 
 
 @dataclass
@@ -579,24 +748,29 @@ CURRENT: Optional[subprocess.Popen] = None  # the timed process, if running
 
 
 def stop_current() -> None:
-    """Kill the timed process (on a signal), so that cleanup can remove its trees."""
+    """Kill the timed command's process group (on a signal), so that cleanup can remove its trees."""
     global CURRENT
     p, CURRENT = CURRENT, None
     if p is not None and p.returncode is None:
         try:
-            p.kill()
+            os.killpg(p.pid, signal.SIGKILL)  # its own group (start_new_session): sh, xargs and rsyncs too
             os.waitpid(p.pid, 0)
         except (ProcessLookupError, ChildProcessError):
             pass
         p.returncode = -9
 
 
-def timed_run(argv: List[str], errpath: str) -> Run:
+def timed_run(argv: List[str], errpath: str, time_bin: Optional[str]) -> Run:
     global CURRENT
+    rsspath = errpath + ".rss"
+    wrapped = [time_bin, "-f", "%M", "-o", rsspath, *argv] if time_bin else argv
+    if os.path.lexists(rsspath):
+        os.unlink(rsspath)  # never read the previous run's figure
     with open(errpath, "wb") as err:
         t0 = time.perf_counter()
         with open(errpath + ".out", "wb") as out:
-            p = CURRENT = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+            p = CURRENT = subprocess.Popen(wrapped, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                           start_new_session=True)
             _, status, ru = os.wait4(p.pid, 0)
         wall = time.perf_counter() - t0
         CURRENT = None
@@ -611,12 +785,91 @@ def timed_run(argv: List[str], errpath: str) -> Run:
             for label in ("Literal data", "Total bytes sent", "Total bytes received"):
                 if line.startswith(label + ":"):
                     stats[label] = int(line.split(":")[1].split()[0].replace(",", ""))
+    max_rss = None
+    if time_bin:
+        try:
+            with open(rsspath) as f:
+                max_rss = int(f.read().split()[-1])  # the last line: %M
+        except (OSError, ValueError, IndexError):
+            pass
     return Run(wall, ru.ru_utime + ru.ru_stime, stats.get("Literal data"), stats.get("Total bytes sent"),
-               stats.get("Total bytes received"))
+               stats.get("Total bytes received"), max_rss)
+
+
+def fs_type(path: str) -> str:
+    """The type of the file system path is on (from /proc/self/mountinfo: the longest mount point above it)."""
+    path = os.path.realpath(path)
+    best, kind = "", "?"
+    try:
+        with open("/proc/self/mountinfo") as f:
+            for line in f:
+                fields = line.split()
+                mount = fields[4].replace("\\040", " ")
+                fstype = fields[fields.index("-") + 1]
+                inside = path == mount or path.startswith(mount.rstrip("/") + "/")
+                if inside and len(mount) >= len(best):
+                    best, kind = mount, fstype
+    except (OSError, ValueError, IndexError):
+        pass
+    return kind
+
+
+def fadvise_dontneed(root: str) -> None:
+    """posix_fadvise(DONTNEED) on every regular file below root: drops their data pages, not the inodes or
+    dentries (a no-op re-sync reads mostly those, so this is a weaker cold cache than drop_caches)."""
+    for dirpath, _dirs, files in os.walk(root):
+        for name in files:
+            try:
+                fd = os.open(os.path.join(dirpath, name), os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+            except OSError:
+                continue  # a symlink (O_NOFOLLOW) or gone
+            try:
+                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+            finally:
+                os.close(fd)
+
+
+def drop_caches(ctx: Ctx, paths: List[str]) -> None:
+    """Cold cache before a timed run: write back dirty pages, then drop the page cache, dentries and inodes
+    (`echo 3 > /proc/sys/vm/drop_caches`, needs root, system-wide). Where that is refused, fall back to
+    posix_fadvise(DONTNEED) on every file of paths. On tmpfs neither touches the trees (tmpfs pages and
+    dentries are the files themselves); drop_caches still evicts the tools' binaries and libraries on disk,
+    so the first exec of each is cold, as it is in a cold run on a disk."""
+    os.sync()
+    if ctx.cold_method in (None, "drop_caches"):
+        try:
+            with open("/proc/sys/vm/drop_caches", "w") as f:
+                f.write("3\n")
+            if not ctx.cold_logged:
+                log("cold cache: sync; echo 3 > /proc/sys/vm/drop_caches before every timed run")
+                ctx.cold_logged = True
+            ctx.cold_method = "drop_caches"
+            return
+        except OSError as e:
+            log(f"cold cache: cannot write /proc/sys/vm/drop_caches ({e}); falling back")
+            ctx.cold_method = "fadvise"
+    if not ctx.cold_logged:
+        log("cold cache: posix_fadvise(DONTNEED) on every file of the source and destination before every timed "
+            "run (data pages only; inodes and dentries stay cached)")
+        ctx.cold_logged = True
+    for p in paths:
+        if os.path.isdir(p):
+            fadvise_dontneed(p)
+
+
+def make_room(ctx: Ctx, src_info: DatasetInfo, estimate: int) -> None:
+    """Empty the trash (outside the timing) when the file system could not take another copy of the
+    source: bytes from the dataset's estimate, inodes from its entry count, both with a margin."""
+    st = os.statvfs(ctx.work)
+    free_bytes = st.f_bavail * st.f_frsize
+    entries = src_info.files + src_info.dirs + src_info.symlinks
+    if free_bytes < estimate * 1.2 + 64 * MiB or (st.f_files and st.f_favail < entries * 1.2 + 1000):
+        log(f"emptying the trash for room ({human_bytes(free_bytes)}, {st.f_favail:,} inodes free)")
+        ctx.trash.empty()
 
 
 def run_case(case: Case, ctx: Ctx, src_info: DatasetInfo, src_manifest: Dict[str, Entry],
-             reps: int, warmup: int) -> CaseResult:
+             reps: int, warmup: int, estimate: int) -> CaseResult:
     res = CaseResult(case, data=src_info.describe(), bytes=src_info.bytes)
     src = src_info.path
     dst = os.path.join(ctx.work, f"dst-{case.name}")
@@ -626,6 +879,7 @@ def run_case(case: Case, ctx: Ctx, src_info: DatasetInfo, src_manifest: Dict[str
     failed: Dict[str, str] = {}  # a tool that failed once is not run again; the others go on
     try:
         if case.prepare_all:
+            make_room(ctx, src_info, estimate)
             case.prepare_all(ctx, src, dst)
         # Warm-up rounds (rep < 0) run and verify every tool but record
         # nothing: the first writes into fresh tmpfs memory are slower.
@@ -636,10 +890,13 @@ def run_case(case: Case, ctx: Ctx, src_info: DatasetInfo, src_manifest: Dict[str
                 if tool in failed:
                     continue
                 if case.prepare_each:
+                    make_room(ctx, src_info, estimate)
                     case.prepare_each(ctx, src, dst)
+                if case.cold or ctx.cold_all:
+                    drop_caches(ctx, [src, dst])
                 argv = [a.format(src=src, dst=dst, **ctx.tools, **ctx.remote) for a in case.commands[tool]]
                 try:
-                    run = timed_run(argv, errpath)
+                    run = timed_run(argv, errpath, ctx.time_bin)
                     if case.verify_tools is None or tool in case.verify_tools:
                         bad = verify_tree(src, dst, src_manifest, ctx.seed + rep)
                         if bad:
@@ -651,6 +908,8 @@ def run_case(case: Case, ctx: Ctx, src_info: DatasetInfo, src_manifest: Dict[str
                 if rep >= 0:
                     res.runs[tool].append(run)
                 walls[tool] = run.wall
+                if ctx.trash.eager:
+                    ctx.trash.empty()
             if len(failed) == len(tools):
                 break
             shown = "  ".join(f"{t} {walls[t]:.3f}s" for t in order if t in walls)
@@ -663,7 +922,9 @@ def run_case(case: Case, ctx: Ctx, src_info: DatasetInfo, src_manifest: Dict[str
         failed["case"] = str(e)
         log(f"[{case.name}] FAILED: {e}")
     finally:
-        rm_rf(dst)
+        # between cases, outside any timing: the next case starts after a sync
+        ctx.trash.move_aside(dst)
+        ctx.trash.empty()
     if failed:
         res.error = "\n    ".join(f"{tool}: " + message.replace("\n", "\n      ") for tool, message in failed.items())
     return res
@@ -732,8 +993,12 @@ def report(results: List[CaseResult], header: List[str]) -> str:
         values = [getattr(x, attribute) for x in runs if getattr(x, attribute) is not None]
         return f"{int(statistics.median(values)):,}" if values else ""
 
-    rows = [["case", "data", "tool", "runs", "median s", "min s", "max s", "cpu s (med)", "literal data",
-             "bytes sent", "bytes received"]]
+    def median_rss(runs: List[Run]) -> Optional[float]:
+        values = [x.max_rss for x in runs if x.max_rss is not None]
+        return statistics.median(values) if values else None
+
+    rows = [["case", "data", "tool", "runs", "median s", "min s", "max s", "cpu s (med)", "peak RSS (med)",
+             "literal data", "bytes sent", "bytes received"]]
     for r in results:
         first = True
         for tool, runs in r.runs.items():
@@ -742,13 +1007,35 @@ def report(results: List[CaseResult], header: List[str]) -> str:
             walls = [x.wall for x in runs]
             rows.append([r.case.name if first else "", r.data if first else "", tool, str(len(runs)),
                          f"{statistics.median(walls):.3f}", f"{min(walls):.3f}", f"{max(walls):.3f}",
-                         f"{statistics.median(x.cpu for x in runs):.3f}", median_of(runs, "literal"),
-                         median_of(runs, "sent"), median_of(runs, "received")])
+                         f"{statistics.median(x.cpu for x in runs):.3f}",
+                         human_bytes(median_rss(runs) * KiB) if median_rss(runs) is not None else "",
+                         median_of(runs, "literal"), median_of(runs, "sent"), median_of(runs, "received")])
             first = False
     out.append("Wall time per tool (each run verified after it, outside the timing; bytes from --stats, medians;")
-    out.append("for remote cases cpu counts the local side only, not the server the sshd starts):")
-    out.append(fmt_table(rows, right={3, 4, 5, 6, 7, 8, 9, 10}))
+    out.append("for remote cases cpu counts the local side only, not the server the sshd starts; peak RSS from")
+    out.append("GNU time: the largest single process of the command (xargs: one rsync; remote: the client or its ssh)):")
+    out.append(fmt_table(rows, right={3, 4, 5, 6, 7, 8, 9, 10, 11}))
     out.append("")
+
+    # Peak RSS against the case's reference tool, and against the same tool in the rss_baseline case.
+    by_name = {r.case.name: r for r in results}
+    rows = [["case", "tool", "peak RSS", "÷ " + "reference", "÷ same tool in"]]
+    for r in results:
+        ref = next(iter(r.runs), None)
+        ref_rss = median_rss(r.runs[ref]) if ref else None
+        base = by_name.get(r.case.rss_baseline or "")
+        for tool, runs in r.runs.items():
+            rss = median_rss(runs)
+            if rss is None or not runs:
+                continue
+            vs_ref = f"{rss / ref_rss:.2f}x ({ref})" if ref_rss and tool != ref else ""
+            base_rss = median_rss(base.runs.get(tool, [])) if base else None
+            vs_base = f"{rss / base_rss:.2f}x ({base.case.name})" if base and base_rss else ""
+            rows.append([r.case.name, tool, human_bytes(rss * KiB), vs_ref, vs_base])
+    if len(rows) > 1:
+        out.append("Peak RSS (median over the runs):")
+        out.append(fmt_table(rows, right={2}))
+        out.append("")
 
     rows = [["case", "tool", "limit", "achieved (median)", "of the limit"]]
     for r in results:
@@ -790,10 +1077,12 @@ def parse_args() -> argparse.Namespace:
     env = os.environ
     ap = argparse.ArgumentParser(
         prog="Scripts/bench",
-        description="Benchmark swsync against rsync (and cp) on trees in /dev/shm.",
+        description="Benchmark swsync against rsync (and cp, and xargs -P4 rsync) on trees in /dev/shm or a disk.",
         epilog="Environment: BENCH_REPS, BENCH_WARMUP, BENCH_SCALE, BENCH_DIR, BENCH_SEED, BENCH_KEEP=1, "
-               "SWSYNC_BIN (default .build/release/swsync; when set, Scripts/bench does not build), "
-               "RSYNC_BIN (default rsync), CP_BIN (default cp), BENCH_NO_BUILD=1.")
+               "BENCH_COLD=1 (as --cold), BENCH_COLD_METHOD=fadvise (instead of drop_caches), SWSYNC_BIN (default .build/release/swsync; when set, Scripts/bench "
+               "does not build), RSYNC_BIN (default rsync), CP_BIN (default cp), XARGS_BIN (default xargs), "
+               "TIME_BIN (GNU time for peak RSS, default /usr/bin/time; empty: no RSS), BENCH_XARGS_DEPTH (where "
+               "the xargs recipe splits the tree, default 3), BENCH_NO_BUILD=1.")
     ap.add_argument("cases", nargs="*", metavar="CASE", help="cases to run (default: all); see --list")
     ap.add_argument("-n", "--reps", type=int, default=int(env.get("BENCH_REPS", "5")),
                     help="repetitions per case (default: $BENCH_REPS or 5)")
@@ -806,6 +1095,9 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--seed", type=int, default=int(env.get("BENCH_SEED", "20240601")))
     ap.add_argument("--keep", action="store_true", default=env.get("BENCH_KEEP") == "1",
                     help="keep the trees afterwards (for inspection)")
+    ap.add_argument("--cold", action="store_true", default=env.get("BENCH_COLD") == "1",
+                    help="drop the caches before every timed run of every case (root: drop_caches; else "
+                         "posix_fadvise on every file); meaningful on a disk, not on tmpfs")
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
     ap.add_argument("--list", action="store_true", help="list the cases and exit")
     ap.add_argument("--no-build", action="store_true", help="(for Scripts/bench) do not build first")
@@ -825,9 +1117,13 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> int:
     args = parse_args()
+    if XARGS_DEPTH < 1:
+        log(f"error: BENCH_XARGS_DEPTH must be at least 1, not {XARGS_DEPTH}")
+        return 1
     if args.list:
         for c in CASES:
-            print(f"{c.name:17} [{c.dataset}] {c.description}; tools: {', '.join(c.commands)}")
+            cold = ", cold cache" if c.cold else ""
+            print(f"{c.name:17} [{c.dataset}] {c.description}; tools: {', '.join(c.commands)}{cold}")
         return 0
     selected = [c for c in CASES if not args.cases or c.name in args.cases]
 
@@ -835,14 +1131,22 @@ def main() -> int:
         "rsync": shutil.which(os.environ.get("RSYNC_BIN", "rsync")) or os.environ.get("RSYNC_BIN", "rsync"),
         "swsync": os.environ.get("SWSYNC_BIN") or os.path.join(ROOT, ".build", "release", "swsync"),
         "cp": shutil.which(os.environ.get("CP_BIN", "cp")) or "cp",
+        "xargs": shutil.which(os.environ.get("XARGS_BIN", "xargs")) or "xargs",
     }
     tools["swsync-norules"] = tools["swsync"]  # the same binary, timed without filter rules
     needed = {t for c in selected for t in c.commands}
+    if "xargs" in needed:
+        needed.add("rsync")  # the xargs recipe runs rsync
     for t in sorted(needed):
         b = tools[t]
         if not (os.path.isfile(b) and os.access(b, os.X_OK)):
             log(f"error: {t} binary not found or not executable: {b}")
             return 1
+
+    cold_method = os.environ.get("BENCH_COLD_METHOD") or None
+    if cold_method not in (None, "drop_caches", "fadvise"):
+        log(f"error: BENCH_COLD_METHOD must be drop_caches or fadvise, not {cold_method!r}")
+        return 1
 
     base = args.workdir
     if not os.path.isdir(base):
@@ -857,14 +1161,33 @@ def main() -> int:
     for s in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(s, on_signal)
 
-    ctx = Ctx(work=work, tools=tools, seed=args.seed)
+    time_bin = os.environ.get("TIME_BIN", "/usr/bin/time")
+    if time_bin and not (os.path.isfile(time_bin) and os.access(time_bin, os.X_OK)):
+        log(f"warning: GNU time not found at {time_bin} (apt-get install time): no peak RSS")
+        time_bin = ""
+    kind = fs_type(work)
+    trash = Trash(os.path.join(work, "trash"), eager=kind == "tmpfs")
+    ctx = Ctx(work=work, tools=tools, seed=args.seed, trash=trash,
+              cold_all=args.cold, time_bin=time_bin or None, cold_method=cold_method)
+    cold_cases = [c.name for c in selected if c.cold or args.cold]
+    cold_note = ""
+    if cold_cases:
+        cold_note = (f"; cold cache before every run of {'every case' if args.cold else ', '.join(cold_cases)}"
+                     + (" (tmpfs: that changes nothing for the trees, which live in memory; only the tools' "
+                        "binaries and libraries are read again)"
+                        if kind == "tmpfs" else ""))
     remote_host: Optional[RemoteHost] = None
     remote_error: Optional[str] = None
     header = [
         f"swsync benchmark: {datetime.datetime.now():%Y-%m-%d %H:%M}, {platform.system()} "
         f"{platform.release()}, {os.cpu_count()} CPUs, scale {args.scale:g}, {args.reps} reps "
-        f"(+{args.warmup} warm-up), order alternating per rep, trees in {base}",
+        f"(+{args.warmup} warm-up), order alternating per rep, trees in {base} ({kind}){cold_note}",
     ] + [f"  {t:7} {tools[t]}  ({tool_version(tools[t])})" for t in sorted(needed)]
+    if "xargs" in needed:
+        header.append(f"  xargs: rsync -P4 per directory at depth {XARGS_DEPTH} (BENCH_XARGS_DEPTH) in the small tree, "
+                      "at the top level in the empty trees")
+    if not time_bin:
+        header.append("  no peak RSS: GNU time not found")
     for line in header:
         log(line)
 
@@ -885,10 +1208,13 @@ def main() -> int:
             ds = DATASETS[case.dataset]
             if case.dataset not in built:
                 need = ds.estimate(args.scale) * 2  # the source + one copy
-                free = shutil.disk_usage(work).free
-                if free < need * 1.1:
+                need_inodes = ds.inodes(args.scale) * 2
+                st = os.statvfs(work)
+                free, free_inodes = st.f_bavail * st.f_frsize, st.f_favail
+                if free < need * 1.1 or (st.f_files and free_inodes < need_inodes * 1.1):
                     msg = (f"not enough space in {base} for dataset {ds.name!r}: needs about "
-                           f"{human_bytes(need)}, {human_bytes(free)} free (try BENCH_SCALE)")
+                           f"{human_bytes(need)} and {need_inodes:,} inodes, {human_bytes(free)} and "
+                           f"{free_inodes:,} free (try BENCH_SCALE)")
                     log(f"[{case.name}] FAILED: {msg}")
                     results.append(CaseResult(case, error=msg))
                     continue
@@ -899,10 +1225,11 @@ def main() -> int:
                 built[case.dataset] = (info, manifest(path))
                 log(f"[{case.name}] dataset {ds.name!r}: {info.describe()} ({time.perf_counter() - t0:.1f}s)")
             info, man = built[case.dataset]
-            results.append(run_case(case, ctx, info, man, args.reps, args.warmup))
+            results.append(run_case(case, ctx, info, man, args.reps, args.warmup, ds.estimate(args.scale)))
             # Drop a dataset as soon as no later selected case needs it.
             if not args.keep and all(c.dataset != case.dataset for c in selected[i + 1:]):
-                rm_rf(info.path)
+                ctx.trash.move_aside(info.path)
+                ctx.trash.empty()
                 del built[case.dataset]
     except KeyboardInterrupt:
         log("interrupted")
@@ -916,12 +1243,17 @@ def main() -> int:
         else:
             rm_rf(work)
 
+    if ctx.cold_method:
+        header.append(f"  cold cache by {ctx.cold_method}" + (
+            " (data pages only: inodes and dentries stayed cached)" if ctx.cold_method == "fadvise" else
+            " (sync; echo 3 > /proc/sys/vm/drop_caches: page cache, dentries and inodes, system-wide)"))
     text = report(results, header)
     print()
     print(text)
     if args.json:
         data = {
             "header": header, "scale": args.scale, "reps": args.reps, "tools": {t: tools[t] for t in needed},
+            "file_system": kind, "cold_method": ctx.cold_method,
             "cases": [{
                 "name": r.case.name, "data": r.data, "error": r.error,
                 "runs": {t: [vars(x) for x in runs] for t, runs in r.runs.items()},

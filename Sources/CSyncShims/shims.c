@@ -24,6 +24,25 @@ int csync_punch_hole(int fd, long long offset, long long length) {
 
 long csync_utime_omit(void) { return UTIME_OMIT; }
 
+#include <errno.h>
+#include <sys/syscall.h>
+#ifndef SYS_fchmodat2
+#define SYS_fchmodat2 452
+#endif
+
+/// Set once the kernel (or a seccomp filter) refuses fchmodat2; then glibc's way is used.
+static int fchmodat2_missing = 0;
+
+int csync_fchmodat_nofollow(int directory, const char *name, unsigned int mode) {
+    if (!fchmodat2_missing) {
+        long result = syscall(SYS_fchmodat2, directory, name, (mode_t)mode, AT_SYMLINK_NOFOLLOW);
+        // EPERM too: container runtimes' filters answer unknown calls so; a real EPERM comes again below.
+        if (result == 0 || (errno != ENOSYS && errno != EPERM)) return (int)result;
+        if (errno == ENOSYS) fchmodat2_missing = 1;
+    }
+    return fchmodat(directory, name, (mode_t)mode, AT_SYMLINK_NOFOLLOW);
+}
+
 int csync_o_noatime(void) { return O_NOATIME; }
 
 int csync_o_path(void) { return O_PATH; }

@@ -54,7 +54,7 @@ extension PosixFileSystem {
 
     public func setPermissions(_ location: FileLocation, _ permissions: UInt32) throws(SystemCallError) {
         _ = try atCall("chmod", location) { directory, name in
-            fchmodat(directory, name, mode_t(permissions), AT_SYMLINK_NOFOLLOW)
+            csync_fchmodat_nofollow(directory, name, permissions)
         }
     }
 

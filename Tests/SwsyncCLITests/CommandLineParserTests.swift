@@ -112,6 +112,10 @@ struct CommandLineParserTests {
             ("--protocol=40", "--protocol must be no more than 32 on the Client.", .protocolIncompatibility),
             ("-N", "This rsync does not support --crtimes (-N)", .syntax),
             ("-Mfoo", "Remote option must start with a dash: foo", .syntax),
+            // swsync's own --shard (the rest of its values: ShardTests).
+            ("--shard=0/4", "--shard=0/4: K must be from 1 to N", .syntax),
+            ("--shard=1/0", "--shard=1/0: N must be at least 1", .syntax),
+            ("--shard=x", "--shard=x: expected K/N, two numbers such as 2/4", .syntax),
         ]
         for (option, message, status) in refusals {
             do throws(SyncError) {
@@ -120,6 +124,19 @@ struct CommandLineParserTests {
             } catch {
                 #expect(error.message == message && error.status == status, "\(option): \(error.message)")
             }
+        }
+    }
+
+    /// `--shard=K/N` (swsync's own): parsed into `SyncOptions.shard` and
+    /// passed to the peer whichever end sends, so a pull's server lists only this shard's entries and a
+    /// push's server deletes only this shard's.
+    @Test func shardIsParsedAndForwarded() throws {
+        let command = try parse("-a", "--shard=2/4", "a", "host:b")
+        #expect(command.options.shard == (try Shard(index: 2, count: 4)))
+        for sends in [false, true] {
+            let words = RemoteTransfer.serverCommand(command: command, options: command.options, sends: sends,
+                paths: ["b"])
+            #expect(words.contains("--shard=2/4"), "\(words)")
         }
     }
 }

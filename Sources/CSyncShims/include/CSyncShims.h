@@ -11,6 +11,11 @@ long long csync_seek_hole(int fd, long long offset);
 int csync_preallocate(int fd, long long length);
 int csync_punch_hole(int fd, long long offset, long long length);
 long csync_utime_omit(void);
+
+/// fchmodat(AT_SYMLINK_NOFOLLOW) in one call where the kernel has fchmodat2 (Linux 6.6): glibc 2.36 does
+/// the flag with an O_PATH open, an fstat, a chmod through /proc and a close, for every file written.
+/// 0, or -1 with errno (EOPNOTSUPP for a symlink, as glibc's).
+int csync_fchmodat_nofollow(int directory, const char *name, unsigned int mode);
 int csync_o_noatime(void);
 /// O_PATH: a descriptor that names an inode without opening it for I/O (-X on devices, unreadable files).
 int csync_o_path(void);

@@ -172,6 +172,14 @@ public enum CommandLineParser {
         } else {
             (options.charset, options.peerCharset) = (nil, nil)
         }
+        // --shard hashes each side's own bytes of a name; converted names would have two owners.
+        if options.shard != nil && options.charset != nil {
+            throw .syntax("--shard cannot be used with --iconv")
+        }
+        // A batch keeps no shard: its replay's --delete would take the other shards' top-level names.
+        if options.shard != nil && (command.batchWrite != nil || command.batchRead != nil) {
+            throw .syntax("--shard cannot be used with --write-batch, --only-write-batch or --read-batch")
+        }
         // rsync treats --delete-delay as a kind of --delete-during, so that pair is allowed.
         if command.deleteTimings == ["during", "delay"] {
             options.deleteTiming = .delay

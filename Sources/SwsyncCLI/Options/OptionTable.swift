@@ -59,6 +59,19 @@ enum OptionTable {
         return value
     }
 
+    /// `--shard=K/N`, refused as rsync refuses a bad number: a syntax error naming the option and value.
+    static func shard(_ text: String) throws(SyncError) -> Shard {
+        do throws(Shard.ParseError) {
+            return try Shard(parsing: text)
+        } catch {
+            switch error {
+            case .notKOverN: throw SyncError.syntax("--shard=\(text): expected K/N, two numbers such as 2/4")
+            case .noShards: throw SyncError.syntax("--shard=\(text): N must be at least 1")
+            case .indexOutOfRange: throw SyncError.syntax("--shard=\(text): K must be from 1 to N")
+            }
+        }
+    }
+
     static func deleteTiming(_ timing: DeleteTiming) -> Apply {
         { command, _ in
             command.deleteTimingsGiven += 1
@@ -335,6 +348,8 @@ enum OptionTable {
         value(["files-from"]) { command, text in command.options.filesFrom = text },
         flag(["from0"], "0", { $0.fromZero = $1 }),
         flag(["match-full-path"], nil, { $0.matchFullPath = $1 }),
+        // swsync's own: this run's part of the top-level entries (forwarded, so the peer's half agrees).
+        value(["shard"]) { command, text in command.options.shard = try shard(text) },
         OptionSpec(names: [], short: "F", takesValue: false,
             apply: { command, _ in command.options.filters.append(FilterOption(.perDirectoryFilter, "")) },
             negate: nil),
@@ -378,6 +393,12 @@ enum OptionTable {
                 throw SyncError.syntax("--bwlimit=\(text) is invalid")
             }
             command.options.bandwidthLimit = value
+        },
+        value(["jobs"]) { command, text in
+            guard let jobs = Int(text), SyncOptions.jobRange.contains(jobs) else {
+                throw SyncError.syntax("--jobs=\(text): expects a number of threads from \(SyncOptions.jobRange.lowerBound) to \(SyncOptions.jobRange.upperBound)")
+            }
+            command.options.jobs = jobs
         },
         value(["timeout"]) { command, text in
             command.options.timeout = try integer(text, option: "timeout")

@@ -108,6 +108,8 @@ enum Usage {
         --compress-level=NUM     explicitly set compression level
         --skip-compress=LIST     skip compressing files with suffix in LIST
         --bwlimit=RATE           limit the data rate (KiB/s, or with a K/M/G suffix)
+        --jobs=N                 threads per role for lookups and writes (default 2)
+                                 (swsync extension; see Docs/scale.md)
         --write-batch=FILE       write a batched update to FILE
         --only-write-batch=FILE  like --write-batch but w/o updating dest
         --read-batch=FILE        read a batched update from FILE
@@ -159,6 +161,8 @@ enum Usage {
         --delete-excluded        also delete excluded files from dest dirs
         --match-full-path        rules match whole paths, no directory pruning
                                  (swsync extension; see Docs/filters.md)
+        --shard=K/N              do part K of N of the top-level entries (N runs
+                                 together are one; swsync extension; Docs/scale.md)
         --stats                  give some file-transfer stats
         --8-bit-output, -8       leave high-bit chars unescaped in output
         --human-readable, -h     output numbers in a human-readable format

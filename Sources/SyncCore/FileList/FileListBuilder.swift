@@ -20,6 +20,8 @@ public struct FileListBuilder<FS: FileSystem> {
     private let securityRules: SecurityAttributeRules
     /// The time spent listing, shared by this builder's copies (`--stats`).
     public let buildTime = FileListBuildTime()
+    /// `--jobs`: a large directory's entries are looked up on several threads.
+    private let lookups: ParallelLookups<FS>?
 
     public init(fs: FS, options: SyncOptions) {
         self.fs = fs
@@ -27,6 +29,7 @@ public struct FileListBuilder<FS: FileSystem> {
         self.securityRules = SecurityAttributeRules(options: options)
         self.filters = options.filterList
         self.directoryRules = DirectoryRuleTracker(isActive: options.filterList?.hasPerDirectoryRules ?? false)
+        self.lookups = ParallelLookups(fs: fs, threads: options.jobs)
     }
 
     public typealias Listing = SourceListing
@@ -49,7 +52,9 @@ public struct FileListBuilder<FS: FileSystem> {
             return Listing(entries: [], subdirectories: [:], messages: messages, fatalError: failure)
         }
 
+        let shard = options.shard
         for (name, child) in directory.named where !seen.contains(name) {
+            if let shard, shard.leavesOut(name, in: relativeName) { continue }
             let relative = PathBytes.join(relativeName, name)
             guard var entry = makeEntry(name: relative, sourcePath: child.sourcePath, fromListing: false,
                 impliedDirectory: child.isImplied)
@@ -118,7 +123,10 @@ public struct FileListBuilder<FS: FileSystem> {
                 ioError = true
                 continue
             }
-            for name in names {
+            // --shard: other shards' top-level names are neither looked up nor listed.
+            let kept = shard.map { shard in names.filter { !shard.leavesOut($0, in: relativeName) } } ?? names
+            let statuses = lookups?.lstat(kept, in: handle)
+            for (position, name) in kept.enumerated() {
                 var isRepeat = false
                 if mayRepeat {
                     isRepeat = seen.contains(name)
@@ -129,7 +137,7 @@ public struct FileListBuilder<FS: FileSystem> {
                 let sourcePath = PathBytes.join(source, name)
                 let relative = PathBytes.join(relativeName, name)
                 guard var entry = makeEntry(name: relative, sourcePath: sourcePath, fromListing: true,
-                    location: (handle, name), root: root)
+                    location: (handle, name), root: root, status: statuses?[position] ?? nil)
                 else {
                     continue
                 }
@@ -211,7 +219,7 @@ public struct FileListBuilder<FS: FileSystem> {
     /// of a listed directory is looked up through that directory's handle (`location`), below `root`.
     private mutating func makeEntry(name: [UInt8], sourcePath: [UInt8], fromListing: Bool,
         location: (directory: any DirectoryHandle, name: [UInt8])? = nil, root: SourceRoot? = nil,
-        impliedDirectory: Bool = false) -> FileEntry?
+        impliedDirectory: Bool = false, status looked: Result<FileStatus, SystemCallError>? = nil) -> FileEntry?
     {
         let fs = self.fs
         func lstat() throws(SystemCallError) -> FileStatus {
@@ -232,7 +240,7 @@ public struct FileListBuilder<FS: FileSystem> {
         }
         var status: FileStatus
         do {
-            status = try lstat()
+            if let looked { status = try looked.get() } else { status = try lstat() }
         } catch {
             // --ignore-missing-args: a named source that is not there is no error; with
             // --delete-missing-args it goes as a "missing" entry, for the receiver to delete.

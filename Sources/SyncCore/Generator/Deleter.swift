@@ -183,6 +183,8 @@ public final class Deleter<FS: FileSystem> {
                 hasProtected = hasProtected || insideDeletedDirectory
                 continue
             }
+            // --shard: a top-level name another shard owns is that shard's to keep or delete.
+            if !insideDeletedDirectory, let shard = options.shard, shard.leavesOut(child, in: name) { continue }
             if keeping.contains(child) {
                 // rsync's receiver checks every destination entry, so --debug=FILTER names kept ones too.
                 if options.debugFilter > 0, let status = try? fs.lstat(child, in: handle) {

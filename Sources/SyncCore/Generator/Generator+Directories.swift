@@ -89,10 +89,10 @@ extension Generator {
                 }
                 // Before the contents: what is made inside inherits the default ACL.
                 applySecurityAttributes(entry, at: location,
-                    mode: check.destinationPermissions(source: entry.status, existing: nil))
+                    mode: destinationPermissions(source: entry.status, existing: nil))
                 // A destination made for this run is one that exists to rsync's generator: with -p its mode is
                 // set before its contents (so a setgid bit it inherited is gone before anything is made inside).
-                let permissions = check.destinationPermissions(source: entry.status, existing: nil)
+                let permissions = destinationPermissions(source: entry.status, existing: nil)
                 if destinationIsNew && options.perms && permissions & 0o300 == 0o300 {
                     warn(receiver.finishAttributes(role: .generator, location, permissions: permissions, owner: (nil, nil),
                         mtime: nil))
@@ -121,7 +121,7 @@ extension Generator {
         addSecurityFlags(&flags, entry, at: location, existing: current, attributesSetFirst: false)
         if !flags.isDisjoint(with: [.reportACL, .reportExtendedAttributes]) {
             applySecurityAttributes(entry, at: location,
-                mode: check.destinationPermissions(source: entry.status, existing: current))
+                mode: destinationPermissions(source: entry.status, existing: current))
         }
         if !options.dryRun && (flags.contains(.reportOwner) || flags.contains(.reportGroup)) {
             warn(receiver.finishAttributes(role: .generator, location, permissions: nil, owner: ownerChange(entry.status, current), mtime: nil))
@@ -139,7 +139,7 @@ extension Generator {
         // rsync sets an existing directory's mode before its contents, so a directory made writable by
         // the source can be filled (a non-root user could not write into the old 0555 mode). A mode
         // that takes write access away waits for finishDirectory.
-        let permissions = check.destinationPermissions(source: entry.status, existing: current)
+        let permissions = destinationPermissions(source: entry.status, existing: current)
         if !options.dryRun && permissions != current.permissions && permissions & 0o300 == 0o300
             && !directoriesWithFailedTimes.contains(entry.name)
         {
@@ -166,6 +166,7 @@ extension Generator {
     func destinationStatus(_ path: [UInt8], name: [UInt8]) -> FileStatus? {
         if let missing = dryRunMissingBelow, DirectoryRuleTracker.isAncestor(missing, of: name) { return nil }
         // An entry of the directory being walked is looked up through that directory's handle.
+        if let looked = takeLookedUpStatus(name) { return try? looked.get() }
         if let location = locationInWalkedDirectory(name) { return try? fs.lstat(location.name, in: location.directory) }
         return try? fs.lstat(path)
     }
@@ -293,7 +294,7 @@ extension Generator {
             return
         }
         var permissions = directoriesOpenedForWriting.removeValue(forKey: entry.name)
-            ?? check.destinationPermissions(source: entry.status, existing: isNew ? nil : current)
+            ?? destinationPermissions(source: entry.status, existing: isNew ? nil : current)
         // rsync: without -p, a directory just made in a setgid parent keeps the setgid bit it inherited.
         if isNew && !options.perms && current.mode & 0o2000 != 0 { permissions |= 0o2000 }
         if current.permissions != permissions {

@@ -208,7 +208,7 @@ extension Generator {
             }
         }
         if !options.dryRun {
-            let permissions = check.destinationPermissions(source: entry.status, existing: nil)
+            let permissions = destinationPermissions(source: entry.status, existing: nil)
             do { try fs.makeNode(location, mode: (entry.status.mode & 0o170000) | permissions, rdev: entry.status.rdev) } catch {
                 fail("[receiver] \(error.describing(call: "mknod"))")
                 return

@@ -15,7 +15,7 @@ extension Generator {
         flags.formUnion(rules.differences(source: entry.securityAttributes, destination: current, kind: entry.kind))
         if attributesSetFirst, !options.dryRun, flags.contains(.reportPerms),
             rules.rewritesAccessACL(source: entry.securityAttributes, destination: current, kind: entry.kind),
-            check.destinationPermissions(source: entry.status, existing: existing) & 0o7000 == existing.permissions & 0o7000
+            destinationPermissions(source: entry.status, existing: existing) & 0o7000 == existing.permissions & 0o7000
         {
             flags.remove(.reportPerms)
         }

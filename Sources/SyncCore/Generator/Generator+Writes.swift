@@ -10,14 +10,14 @@ extension Generator {
         // is opened, and its length taken, when the one before it is done).
         let inline = options.progress || options.progressTotal || options.reportsFileChecksums
             || options.bandwidthLimit != nil
-        if !options.dryRun && (remote || options.copyWorkers > 1 && !inline) {
+        if !options.dryRun && (remote || options.jobs > 1 && !inline) {
             let receiver = self.receiver
             // A remote run with --progress shows each file from the writer as its data arrives; the
             // observer of a remote run is safe to call from there (SyncRemote's LockedObserver).
             let progress = showsProgressFromWriter ? UncheckedObserver(observer) : nil
             let diskFull = diskFull
             // A remote run writes one file at a time in request order, with many requests in flight.
-            copyWorkers = CopyWorkers(capacity: remote ? Self.requestWindow : options.copyWorkers * 4,
+            copyWorkers = CopyWorkers(capacity: remote ? Self.requestWindow : options.jobs * 4,
                 serial: remote) { pending in
                 if let progress, let item = pending.item {
                     progress.observer.report(item)
@@ -94,7 +94,7 @@ extension Generator {
     func writeJob(_ entry: FileEntry, path: [UInt8], existing: FileStatus?) -> Receiver<FS>.WriteJob {
         // The temp file is new: it needs the preserved owner and group even when the old file had them.
         let owner = ownerChange(entry.status, nil)
-        let permissions = check.destinationPermissions(source: entry.status, existing: existing)
+        let permissions = destinationPermissions(source: entry.status, existing: existing)
         var job = Receiver<FS>.WriteJob(
             source: entry.sourcePath,
             sourceLocation: entry.sourceDirectory.map { FileLocation(PathBytes.lastComponent(entry.sourcePath), in: $0) },
@@ -184,7 +184,7 @@ extension Generator {
             }
         }
         if existing == nil, let modeFrom {
-            job.permissions = check.destinationPermissions(source: entry.status, existing: modeFrom)
+            job.permissions = destinationPermissions(source: entry.status, existing: modeFrom)
         }
         if let link, let incoming = peerData {
             // The basis's signature goes with the request; the sender answers with the delta.

@@ -12,7 +12,10 @@ public final class Generator<FS: FileSystem> {
 
     var receiver: Receiver<FS>
 
-    var check: QuickCheck
+    let check: QuickCheck
+
+    /// What a new entry's permissions are masked with in the directory being walked (rsync's `dflt_perms`).
+    var newEntryPermissions: UInt32
 
     var builder: FileListBuilder<FS>
 
@@ -42,6 +45,10 @@ public final class Generator<FS: FileSystem> {
     /// The destination directory `walk` is in, open, with its name relative to the transfer root: its
     /// entries are looked up through it (`destinationStatus`).
     var destinationDirectory: (name: [UInt8], handle: any DirectoryHandle)?
+    /// `--jobs`: looks up a large destination directory's entries at once (`Generator+Lookups.swift`).
+    let lookups: ParallelLookups<FS>?
+    /// The destination status looked up for the entry being processed, for its first look.
+    var lookedUpStatus: (name: [UInt8], status: Result<FileStatus, SystemCallError>)?
     /// -K: where kept destination symlinks lead, and the names of those that lead outside.
     var keptLinks: KeptDirectoryLinks<FS>
 
@@ -156,10 +163,12 @@ public final class Generator<FS: FileSystem> {
         let interruptCheck = observer.interruptCheck
         self.receiver = Receiver(fs: fs, options: options, isInterrupted: interruptCheck)
         self.check = QuickCheck(options: options)
+        self.newEntryPermissions = check.defaultPermissions
         self.builder = FileListBuilder(fs: sourceFileSystem ?? fs, options: options)
         self.deleter = Deleter(fs: fs, options: options, observer: observer, receiver: receiver)
         self.keptLinks = KeptDirectoryLinks(fs: fs)
         self.references = ReferenceDirectories(fs: fs, check: check)
+        self.lookups = ParallelLookups(fs: fs, threads: options.jobs)
     }
 
     /// The exit status this run earned.
@@ -272,7 +281,7 @@ public final class Generator<FS: FileSystem> {
         // The root entry and a single file renamed into place take the destination's own default ACL, as
         // rsync's do (its generator works in the destination directory).
         if !options.perms, !options.dryRun || !createdDestination {
-            check.defaultPermissions = defaultPermissions(of: (try? fs.openDirectory(destinationRoot)).map { ([], $0) })
+            newEntryPermissions = defaultPermissions(of: (try? fs.openDirectory(destinationRoot)).map { ([], $0) })
         }
         if let rootEntry {
             rootState = processDirectoryEntry(rootEntry, destinationIsNew: createdDestination)
@@ -316,8 +325,11 @@ public final class Generator<FS: FileSystem> {
         _ destination: [UInt8], rootListing: SourceListing, hasRootEntry: Bool, sourceArguments: Int
     ) throws(SyncError) {
         let existing = try? fs.stat(destination)
-        let single = !hasRootEntry && sourceArguments <= 1 && rootListing.entries.count == 1
-            && !rootListing.entries[0].isDirectory
+        // --shard: a lone named source another shard owns leaves this shard nothing, and the destination
+        // to the owner (which may write it as a file).
+        let single = !hasRootEntry && sourceArguments <= 1
+            && (rootListing.entries.count == 1 && !rootListing.entries[0].isDirectory
+                || options.shard != nil && rootListing.entries.isEmpty)
         let endsWithSlash = destination.last == PathBytes.slash
         if let existing, existing.kind == .directory {
             destinationRoot = destination
@@ -365,6 +377,11 @@ public final class Generator<FS: FileSystem> {
         createdDestination = true
     }
 
+    /// The permission bits a destination entry ends with (rsync `dest_mode`) in the directory being walked.
+    func destinationPermissions(source: FileStatus, existing: FileStatus?) -> UInt32 {
+        check.destinationPermissions(source: source, existing: existing, defaultPermissions: newEntryPermissions)
+    }
+
     /// rsync's `default_perms_for_dir`: without `-p`, what new entries in `directory` may keep of their
     /// source's access bits: its default ACL's (owner, mask or group, other), or the umask's complement.
     func defaultPermissions(of directory: (name: [UInt8], handle: any DirectoryHandle)?) -> UInt32 {
@@ -410,8 +427,8 @@ public final class Generator<FS: FileSystem> {
         isPassedThrough: Bool = false, isUnsentImplied: Bool = false)
     {
         // This directory's handle while its entries are examined; the enclosing walk's again on return.
-        let enclosing = (destinationDirectory, check.defaultPermissions)
-        defer { (destinationDirectory, check.defaultPermissions) = enclosing }
+        let enclosing = (destinationDirectory, newEntryPermissions)
+        defer { (destinationDirectory, newEntryPermissions) = enclosing }
         do {
             destinationDirectory = try openDestinationDirectory(relativeName, mayBeMissing: isPassedThrough,
                 isUnsentImplied: isUnsentImplied)
@@ -419,7 +436,7 @@ public final class Generator<FS: FileSystem> {
             skipEntries(of: listing, in: relativeName, because: error)
             return
         }
-        if destinationDirectory != nil { check.defaultPermissions = defaultPermissions(of: destinationDirectory) }
+        if destinationDirectory != nil { newEntryPermissions = defaultPermissions(of: destinationDirectory) }
         // A remote run has no whole list to scan first: --delete-before deletes as it goes, like --delete-during.
         if isContentDirectory, var timing = options.effectiveDeleteTiming, timing != .before || peerData != nil {
             if timing == .before { timing = .during }
@@ -433,17 +450,22 @@ public final class Generator<FS: FileSystem> {
             }
         }
         releaseFiles(before: listing)
-        for entry in listing.entries where !entry.isDirectory {
+        // By index, so each entry is passed in place (a `for entry in` copies every entry out, a retain per field).
+        let statuses = lookUpDestinationEntries(of: listing)
+        defer { lookedUpStatus = nil }
+        for index in listing.entries.indices where !listing.entries[index].isDirectory {
             if observer.isInterrupted { wasInterrupted = true }
             if wasInterrupted || fatalError != nil { return }
             entriesDone += 1
             makePassedThroughDirectories()
-            processNonDirectory(entry)
+            offerLookedUpStatus(statuses, index: index, entry: listing.entries[index])
+            processNonDirectory(listing.entries[index])
         }
-        for entry in listing.entries where entry.isDirectory {
+        for (index, entry) in listing.entries.enumerated() where entry.isDirectory {
             if observer.isInterrupted { wasInterrupted = true }
             if wasInterrupted || fatalError != nil { return }
             entriesDone += 1
+            offerLookedUpStatus(statuses, index: index, entry: entry)
             let descends = listing.descends(into: entry, recursive: options.recursive)
             if entry.isPassedThrough {
                 // Made only if something inside is sent (see makePassedThroughDirectories).
@@ -560,7 +582,7 @@ public final class Generator<FS: FileSystem> {
     /// Applies attribute-only changes to an up-to-date entry.
     func applyAttributes(_ path: [UInt8], entry: FileEntry, existing: FileStatus, flags: ItemizeFlags) {
         guard !options.dryRun else { return }
-        let permissions = check.destinationPermissions(source: entry.status, existing: existing)
+        let permissions = destinationPermissions(source: entry.status, existing: existing)
         let owner = ownerChange(entry.status, existing)
         warn(receiver.finishAttributes(role: .generator, 
             destinationLocation(path, name: entry.name), permissions: permissions != existing.permissions && entry.kind != .symlink ? permissions : nil,

@@ -93,6 +93,13 @@ public struct QuickCheck {
 
     /// The permission bits a destination file ends with (rsync `dest_mode`).
     public func destinationPermissions(source: FileStatus, existing: FileStatus?) -> UInt32 {
+        destinationPermissions(source: source, existing: existing, defaultPermissions: defaultPermissions)
+    }
+
+    /// `destinationPermissions` with the directory's `defaultPermissions` given: the generator keeps them
+    /// per directory itself, so that its `check` stays a constant it reads in place (a `var` struct in a
+    /// class is copied, options and all, on every call).
+    public func destinationPermissions(source: FileStatus, existing: FileStatus?, defaultPermissions: UInt32) -> UInt32 {
         if options.perms { return source.permissions }
         var mode: UInt32
         if let existing, existing.kind == source.kind {

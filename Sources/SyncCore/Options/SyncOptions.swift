@@ -132,6 +132,9 @@ public struct SyncOptions: Sendable {
     public var fromZero = false
     /// `--files-from=FILE`: the names to send, relative to the one source directory ("-": stdin).
     public var filesFrom: String?
+    /// `--shard=K/N` (swsync's own, forwarded to the peer): this run sends, and deletes, only the top-level
+    /// entries `Shard` gives it; nil: the whole transfer.
+    public var shard: Shard?
     public var minSize: Int64?
     public var maxSize: Int64?
 
@@ -246,8 +249,11 @@ public struct SyncOptions: Sendable {
     public var writesBatchOnly = false
     /// `--read-batch`: the data comes from a batch file (rsync words some messages differently then).
     public var readsBatch = false
-    /// Threads that write whole files at once (swsync's own setting; 1 writes one file at a time).
-    public var copyWorkers = 2
+    /// `--jobs` (swsync's own): threads each role works with: files written at once, and the lookups of a
+    /// large directory's entries on the sender's side and in the destination. 1 does one thing at a time.
+    public var jobs = 2
+    /// What `--jobs` accepts.
+    public static let jobRange = 1...64
 
     // Delta, compression and the remote transport.
     public var blockSize: Int?

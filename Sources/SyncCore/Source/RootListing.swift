@@ -17,6 +17,8 @@ extension FileListBuilder {
                 tree.dotSource = nil
             }
         }
+        // --shard: another shard's named sources are its own to check (and to report missing).
+        if let shard = options.shard { tree.root.named.removeAll { shard.leavesOut($0.name, in: []) } }
         // Every named source is checked here, in argument order, as rsync's sender takes its arguments.
         let filters = options.filterList
         let isExcluded: (([UInt8], Bool) -> Bool)? = filters.map { filters in

@@ -15,16 +15,17 @@ enum Unprivileged {
 
     /// For each tool: `scratch/<label>` made, `prepare`d, the tool run there as nobody with `arguments`,
     /// `afterRun` called, then `dst/` snapshotted (as root). rsync's result first.
-    static func runBoth(in scratch: String, _ arguments: [String], prepare: (String) throws -> Void,
-        afterRun: (String) throws -> Void = { _ in }) throws -> (rsync: Result, swsync: Result)
+    /// `swsyncOptions` go to swsync alone, before `arguments` (its own options, say).
+    static func runBoth(in scratch: String, _ arguments: [String], swsyncOptions: [String] = [],
+        prepare: (String) throws -> Void, afterRun: (String) throws -> Void = { _ in }) throws -> (rsync: Result, swsync: Result)
     {
         try changeMode(scratch, 0o755)
         var results: [Result] = []
-        for (label, tool) in [("rsync", Tools.rsync!), ("swsync", RemoteHost.absoluteSwsync)] {
+        for (label, command) in [("rsync", [Tools.rsync!]), ("swsync", [RemoteHost.absoluteSwsync] + swsyncOptions)] {
             let root = scratch + "/" + label
             try makeDirectory(root)
             try prepare(root)
-            let output = try Subprocess(executable: asNobody[0], arguments: Array(asNobody.dropFirst()) + [tool] + arguments,
+            let output = try Subprocess(executable: asNobody[0], arguments: Array(asNobody.dropFirst()) + command + arguments,
                 directory: root, outputPrefix: root + "/out").wait()
             try afterRun(root)
             results.append(Result(label: label, output: output, tree: try TreeSnapshot(root + "/dst")))

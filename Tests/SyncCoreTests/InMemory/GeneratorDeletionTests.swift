@@ -48,6 +48,27 @@ struct GeneratorDeletionTests {
         #expect(fs.status("/dst")?.mtime == t0, "the directory's time survives the deletions in it")
     }
 
+    /// `--shard=K/N`: the shards, one after another, send and delete what one run does, each deletion by
+    /// one shard (a top-level name by its owner, `sub/z` by `sub`'s), and a shard leaves the others' names.
+    @Test(arguments: [2, 3])
+    func shardsTogetherDeleteEachEntryOnce(count: Int) throws {
+        let whole = try withExtraneous()
+        let expected = LocalRun(whole, options(nil)).deletions
+        let fs = try withExtraneous()
+        var deletions: [String] = []
+        for k in 1...count {
+            var options = options(nil)
+            let shard = try Shard(index: k, count: count)
+            options.shard = shard
+            deletions += LocalRun(fs, options).deletions
+            for name in ["x", "old"] where k == 1 && !shard.owns(Array(name.utf8)) {
+                #expect(fs.exists("/dst/" + name), "shard 1 of \(count) deleted \(name)")
+            }
+        }
+        #expect(deletions.sorted() == expected.sorted())
+        #expect(fs.tree("/dst") == whole.tree("/dst"))
+    }
+
     @Test func withoutDeleteNothingGoes() throws {
         let fs = try withExtraneous()
         let run = LocalRun(fs)

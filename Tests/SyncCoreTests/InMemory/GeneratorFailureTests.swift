@@ -19,7 +19,7 @@ struct GeneratorFailureTests {
     func deletingAfter(workers: Int = 1) -> SyncOptions {
         var options = SyncOptions.archive
         options.deleteTiming = .after
-        options.copyWorkers = workers
+        options.jobs = workers
         return options
     }
 
