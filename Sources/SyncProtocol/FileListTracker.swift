@@ -36,7 +36,10 @@ public struct FileListTracker: Sendable {
     public private(set) var count = 0
     /// True after `finish()`.
     public private(set) var isComplete = false
-    private var kinds: [FileKind] = []
+    /// Which entries are directories and which regular files, a bit each: the list's only per-entry memory
+    /// here (a byte per entry was a megabyte a million files).
+    private var directories = EntryBits()
+    private var regularFiles = EntryBits()
     /// Directories received but not yet listed, by index.
     private var unlisted: [Int: [UInt8]] = [:]
     private var open: OpenDirectory?
@@ -63,7 +66,7 @@ public struct FileListTracker: Sendable {
         } else if let index = chunk.directoryIndex {
             guard rootSeen else { throw .sequence("chunk for directory \(index) before the root chunk") }
             guard let path = unlisted.removeValue(forKey: index) else {
-                throw .sequence(index < count && kinds[index] == .directory
+                throw .sequence(index >= 0 && index < count && directories[index]
                     ? "directory \(index) listed twice" : "chunk for file \(index), which is not a directory received")
             }
             directory = OpenDirectory(index: index, path: path)
@@ -114,7 +117,8 @@ public struct FileListTracker: Sendable {
             }
             directory.last = (entry.name, isDirectory)
             if isDirectory { unlisted[count] = path }
-            kinds.append(entry.kind)
+            directories.append(entry.kind == .directory, at: count)
+            regularFiles.append(entry.kind == .regular, at: count)
             resolved.append(ResolvedEntry(index: count, path: path, entry: entry))
             count += 1
         }
@@ -136,15 +140,10 @@ public struct FileListTracker: Sendable {
         unlisted = [:]
     }
 
-    /// The kind of a received entry, or nil for an index not (yet) received.
-    public func kind(of index: Int) -> FileKind? {
-        index >= 0 && index < count ? kinds[index] : nil
-    }
-
     /// Checks that `index` names a regular file received so far (what requests and file data may refer to).
     public func checkRegularFile(_ index: Int) throws(ProtocolError) {
-        guard let kind = kind(of: index) else { throw .sequence("file index \(index) is not in the file list") }
-        guard kind == .regular else { throw .sequence("file index \(index) is not a regular file") }
+        guard index >= 0 && index < count else { throw .sequence("file index \(index) is not in the file list") }
+        guard regularFiles[index] else { throw .sequence("file index \(index) is not a regular file") }
     }
 
     /// rsync's order within one directory: non-directories first, then directories as if ending in "/".
@@ -158,4 +157,17 @@ public struct FileListTracker: Sendable {
     }
 
     private func describe(_ index: Int?) -> String { index.map { "\($0)" } ?? "root" }
+}
+
+/// One bit per file index, 64 to a word, appended in index order.
+struct EntryBits: Sendable {
+    private var words: [UInt64] = []
+
+    /// Sets the bit of `index`, the next index (every index is appended once, in order).
+    mutating func append(_ bit: Bool, at index: Int) {
+        if index >> 6 >= words.count { words.append(0) }
+        if bit { words[index >> 6] |= 1 << UInt64(index & 63) }
+    }
+
+    subscript(index: Int) -> Bool { words[index >> 6] >> UInt64(index & 63) & 1 == 1 }
 }

@@ -27,10 +27,13 @@ public struct Capabilities: OptionSet, Sendable, Hashable {
     /// `--files-from=host:FILE`: the server reads the list (a pull's sends what it names; a push's sends
     /// the list to the client in `fileList` messages after the setup).
     public static let peerFileList = Capabilities(rawValue: 1 << 9)
+    /// `release` messages: the generator tells the sender which listed files it is done with, so the
+    /// sender's table of files stays flat in the file count (`FileRelease`).
+    public static let fileRelease = Capabilities(rawValue: 1 << 10)
 
     /// Everything this build implements.
     public static let supported: Capabilities = [.zstd, .zlib, .xxh128, .xxh3, .xxh64, .hardLinks, .nanosecondTimes,
-        .runSetup, .progress, .peerFileList]
+        .runSetup, .progress, .peerFileList, .fileRelease]
 
     public init(compression: CompressionChoice) { self = compression == .zstd ? .zstd : .zlib }
 

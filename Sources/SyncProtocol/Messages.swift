@@ -14,6 +14,8 @@ public enum MessageType: UInt8, Sendable, CaseIterable, CustomStringConvertible 
     case request = 0x10
     case signature = 0x11
     case received = 0x16
+    case release = 0x17
+    case taken = 0x18
     // Sender → receiver.
     case delta = 0x12
     case fileEnd = 0x13
@@ -38,6 +40,8 @@ public enum MessageType: UInt8, Sendable, CaseIterable, CustomStringConvertible 
         case .fileList: return "fileList"
         case .request: return "request"
         case .received: return "received"
+        case .release: return "release"
+        case .taken: return "taken"
         case .signature: return "signature"
         case .delta: return "delta"
         case .fileEnd: return "fileEnd"
@@ -155,6 +159,14 @@ public enum Message: Sendable, Equatable {
     /// `--remove-source-files`: the receiver has file `fileIndex` (a non-directory) in place, so the
     /// sender may remove its source (rsync's `MSG_SUCCESS`).
     case received(fileIndex: Int)
+    /// The generator will never again ask for, nor report as received, a file listed before `below`, but
+    /// those in `keeping` (ascending; asked for or reported at the end of the run), so the sender may forget
+    /// them (rsync frees a file-list segment on its generator's `NDX_DONE`; capability `fileRelease`).
+    case release(FileRelease)
+    /// The generator has taken the listings of every entry before `upTo`: the sender lists no further
+    /// than a bounded lookahead past it, so neither side queues the list when the generator is the slower
+    /// (rsync's sender keeps `MIN_FILECNT_LOOKAHEAD` files ahead; capability `fileRelease`).
+    case taken(upTo: Int)
     /// A piece of the `SignatureCodec` bytes announced by the `request` for `fileIndex`.
     case signature(fileIndex: Int, bytes: [UInt8])
     /// A piece of the `DeltaCodec` stream for `fileIndex` (header, records, end record with the checksum).
@@ -190,6 +202,8 @@ public enum Message: Sendable, Equatable {
         case .fileList: return .fileList
         case .request: return .request
         case .received: return .received
+        case .release: return .release
+        case .taken: return .taken
         case .signature: return .signature
         case .delta: return .delta
         case .fileEnd: return .fileEnd
@@ -230,6 +244,12 @@ public enum Message: Sendable, Equatable {
             w.byte(outcome.rawValue)
         case .received(let index):
             w.varint(index)
+        case .taken(let upTo):
+            w.varint(upTo)
+        case .release(let release):
+            w.varint(release.below)
+            w.varint(release.keeping.count)
+            for index in release.keeping { w.varint(index) }
         case .idNames(let names):
             w.varint(names.count)
             for name in names {
@@ -312,6 +332,10 @@ public enum Message: Sendable, Equatable {
             message = type == .signature ? .signature(fileIndex: index, bytes: bytes) : .delta(fileIndex: index, bytes: bytes)
         case .received:
             message = .received(fileIndex: try r.varint("file index", max: maxIndex))
+        case .release:
+            message = .release(try FileRelease.decode(&r, maxIndex: maxIndex))
+        case .taken:
+            message = .taken(upTo: try r.varint("taken mark", max: maxIndex + 1))
         case .fileEnd:
             let index = try r.varint("file index", max: maxIndex)
             let raw = try r.byte("outcome")

@@ -28,6 +28,8 @@ public struct RequestWindow: Sendable {
 
     public var outstandingCount: Int { queue.count - head }
     public var isEmpty: Bool { outstandingCount == 0 }
+    /// The requests outstanding, oldest first.
+    public var outstanding: ArraySlice<FileRequest> { queue[head...] }
     /// The oldest outstanding request: the next `delta`/`fileEnd` must be for it.
     public var oldest: FileRequest? { isEmpty ? nil : queue[head] }
 

@@ -146,6 +146,8 @@ public final class Connection: @unchecked Sendable {
     public var exchangesSetup: Bool { session?.capabilities.contains(.runSetup) ?? false }
     /// Both sides take a `--files-from` list read on the server (`fileList` messages on a push).
     public var offersPeerFileList: Bool { session?.capabilities.contains(.peerFileList) ?? false }
+    /// Both sides speak `release` messages (the receiving side sends them, the sender drops what they free).
+    public var releasesFiles: Bool { session?.capabilities.contains(.fileRelease) ?? false }
 
     /// The client's `setup` messages, written at once (before the threads start; the server reads them
     /// before it writes anything but its hello).

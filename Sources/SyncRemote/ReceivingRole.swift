@@ -44,6 +44,19 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
         var byDirectory: [Int: SourceListing] = [:]
         var delivery: PreOrderWalk<Void>?
         var wanted: Int?
+        /// Flow control: one past the last entry of the chunks read, and the `taken` mark last sent.
+        var arrivedUpTo = 0
+        var takenSent = 0
+
+        /// The `taken` mark to send now that the generator took `listing`: everything read, once the
+        /// generator has caught up with it, else past the listing's last entry; nil while it would move less
+        /// than `takenStep`, or not at all.
+        mutating func takenMark(after listing: SourceListing, caughtUp: Bool) -> Int? {
+            let end = caughtUp ? arrivedUpTo : listing.entries.lazy.map { $0.fileIndex + 1 }.max() ?? 0
+            guard end - takenSent >= ReceivingRole.takenStep else { return nil }
+            takenSent = end
+            return end
+        }
     }
     private let state: Mutex<State>
     private let rootReady = DispatchSemaphore(value: 0)
@@ -173,6 +186,7 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
                 state.expected.removeLast()
             }
             let resolved = try state.tracker.accept(chunk)
+            if let last = resolved.last { state.arrivedUpTo = max(state.arrivedUpTo, last.index + 1) }
             if var open = state.open {
                 open.resolved += resolved
                 open.chunk.hadIOError = open.chunk.hadIOError || chunk.hadIOError
@@ -362,7 +376,11 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
 
     public func receiveRoot() throws(SyncError) -> (listing: SourceListing, dotEntry: FileEntry?, sourceArguments: Int) {
         rootReady.wait()
-        if let root = state.withLock({ $0.root }) { return root }
+        let (root, taken) = state.withLock { state in
+            (state.root, state.root.flatMap { state.takenMark(after: $0.listing, caughtUp: false) })
+        }
+        if let taken { sendTaken(taken) }
+        if let root { return root }
         throw connection.failure ?? SyncError(.streamIO, "no file list from the peer")
     }
 
@@ -376,6 +394,19 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
     public func received(_ entry: FileEntry, destination: (device: UInt64, inode: UInt64)?) -> Bool {
         connection.send(.received(fileIndex: entry.fileIndex))
         return false
+    }
+
+    /// The `taken` mark moves in steps of at least this many entries (well below `SenderRole.lookahead`,
+    /// so a generator waiting for a listing never leaves its sender waiting for a mark).
+    static let takenStep = 1024
+
+    private func sendTaken(_ upTo: Int) {
+        if connection.releasesFiles { connection.send(.taken(upTo: upTo)) }
+    }
+
+    public func release(below: Int, keeping: [Int]) {
+        guard connection.releasesFiles else { return }
+        for message in FileRelease.messages(below: below, keeping: keeping) { connection.send(message) }
     }
 
     public func request(fileIndex: Int, signature: Signature?) {
@@ -407,18 +438,26 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
         // The generator took the next directory: a step forward for the peer's --timeout.
         connection.noteProgress()
         while true {
-            let listing: SourceListing? = state.withLock { state in
-                if names != nil { return Self.nextInLocalOrder(&state) }
-                guard state.head < state.listings.count else { return nil }
-                let listing = state.listings[state.head]
-                state.listings[state.head] = SourceListing(entries: [], subdirectories: [:])
-                state.head += 1
-                if state.head > 64 && state.head * 2 > state.listings.count {
-                    state.listings.removeFirst(state.head)
-                    state.head = 0
+            let (listing, taken): (SourceListing?, Int?) = state.withLock { state in
+                let listing: SourceListing?
+                let caughtUp: Bool
+                if names != nil {
+                    listing = Self.nextInLocalOrder(&state)
+                    caughtUp = state.byDirectory.isEmpty
+                } else {
+                    guard state.head < state.listings.count else { return (nil, nil) }
+                    listing = state.listings[state.head]
+                    state.listings[state.head] = SourceListing(entries: [], subdirectories: [:])
+                    state.head += 1
+                    caughtUp = state.head == state.listings.count
+                    if state.head > 64 && state.head * 2 > state.listings.count {
+                        state.listings.removeFirst(state.head)
+                        state.head = 0
+                    }
                 }
-                return listing
+                return (listing, listing.flatMap { state.takenMark(after: $0, caughtUp: caughtUp) })
             }
+            if let taken { sendTaken(taken) }
             if let listing { return listing }
             if let failure = connection.failure {
                 // The run is ending: an empty listing lets the walk unwind; the failure decides the status.

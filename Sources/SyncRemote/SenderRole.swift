@@ -22,8 +22,16 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
     /// `--iconv`: the wire names of the listing being sent, by entry (the chunk's "." entry aside).
     private var wireNames: [(name: [UInt8], target: [UInt8]?)]?
 
-    /// Source paths of the regular files listed, by file index (rsync's sender keeps its file list too).
-    private let files = Mutex<[Int: ListedFile]>([:])
+    /// Flow control: the generator has taken the listings of the entries before this (`taken` messages).
+    private let taken = Atomic<Int>(0)
+    private let takenMoved = DispatchSemaphore(value: 0)
+    /// Entries listed at most ahead of the generator's listings (rsync's `MIN_FILECNT_LOOKAHEAD` is 1000
+    /// files); the directory being listed when the mark is reached is sent whole.
+    static var lookahead: Int { 8192 }
+
+    /// The files listed and not yet released by the generator, by file index (rsync's sender keeps each
+    /// file-list segment until its generator is done with it).
+    private let files = Mutex(ListedFileTable<ListedFile>())
     private var nextIndex = 0
     /// -H: (device, inode) of each multiply-linked file sent → its group number.
     private var hardLinkGroups: [DeviceInode: UInt64] = [:]
@@ -115,12 +123,12 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
     public func handle(_ message: Message) throws(SyncError) -> Bool {
         switch message {
         case .received(let index):
-            guard let file = files.withLock({ $0[index] }), let listed = file.listed else {
+            guard let file = try listedFile(index, for: "received"), let listed = file.listed else {
                 throw SyncError(.streamIO, "protocol stream: file \(index) received, which is not a file sent")
             }
             removeSource(file, listed: listed)
         case .request(let request):
-            guard files.withLock({ $0[request.fileIndex] })?.isRegular == true else {
+            guard try listedFile(request.fileIndex, for: "request")?.isRegular == true else {
                 throw SyncError(.streamIO,
                     "protocol stream: request for file \(request.fileIndex), which is not a regular file sent")
             }
@@ -142,10 +150,50 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
                 }
             } catch { throw error.syncError }
             if wake { requestReady.signal() }
+        case .release(let release):
+            try apply(release)
+        case .taken(let upTo):
+            guard connection.releasesFiles, upTo <= files.withLock({ $0.sentCount }) else {
+                throw SyncError(.streamIO, "protocol stream: listings taken up to \(upTo), beyond those sent")
+            }
+            if upTo > taken.load(ordering: .relaxed) {
+                taken.store(upTo, ordering: .relaxed)
+                takenMoved.signal()
+            }
         default:
             return false
         }
         return true
+    }
+
+    /// The file listed as `index`, if any; a file the generator released is a protocol error (it said it
+    /// would never ask for it again), not a missing file.
+    private func listedFile(_ index: Int, for what: String) throws(SyncError) -> ListedFile? {
+        let (file, released) = files.withLock { ($0[index], $0.wasReleased(index)) }
+        if released {
+            throw SyncError(.streamIO, "protocol stream: \(what) for file \(index), which the peer released")
+        }
+        return file
+    }
+
+    /// The generator is done with the files before the release's mark (but those it keeps): they leave
+    /// the table. A release of a file still being asked for is the peer breaking the protocol.
+    private func apply(_ release: FileRelease) throws(SyncError) {
+        guard connection.releasesFiles else {
+            throw SyncError(.streamIO, "protocol stream: release message without the fileRelease capability")
+        }
+        let kept = Set(release.keeping)
+        let pending = requests.withLock { state in
+            state.window.outstanding.first { $0.fileIndex < release.below && !kept.contains($0.fileIndex) }
+        }
+        if let pending {
+            throw SyncError(.streamIO, "protocol stream: release of file \(pending.fileIndex) while it is requested")
+        }
+        do {
+            try files.withLock { (table) throws(ProtocolError) in
+                try table.apply(release)
+            }
+        } catch { throw error.syncError }
     }
 
     // MARK: File list
@@ -172,6 +220,8 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
         while let subdirectory = walk.next() {
             // Interrupted: no fileListDone for a list cut short; the end of the stream tells the peer.
             if connection.failure != nil || observer.isInterrupted { return }
+            waitForGenerator()
+            if connection.failure != nil || observer.isInterrupted { return }
             var listing = builder.list(subdirectory.source, relativeName: subdirectory.entry.name)
             connection.noteProgress()
             if let failure = listing.fatalError { throw failure }
@@ -189,6 +239,16 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
         connection.send(.fileListDone(ioError: ioError))
     }
 
+    /// With a peer that sends `taken` messages, waits while the list is `lookahead` entries ahead of the
+    /// listings its generator has taken: its queue and this side's table stay flat in the file count.
+    private func waitForGenerator() {
+        guard connection.releasesFiles else { return }
+        while nextIndex - taken.load(ordering: .relaxed) > Self.lookahead {
+            if connection.failure != nil || observer.isInterrupted { return }
+            _ = takenMoved.wait(timeout: .now() + .milliseconds(100))
+        }
+    }
+
     /// Sends one directory's entries as a chunk (the root's with its "." entry first), numbering them,
     /// with the names of the ids it is the first to use ahead of it.
     private func sendChunk(_ listing: SourceListing, directoryIndex: Int?, dotEntry: FileEntry? = nil,
@@ -204,6 +264,7 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
             chunk.entries.append(wire(entry, in: listing, converted: wireNames?[position]))
         }
         wireNames = nil
+        files.withLock { [nextIndex] in $0.sent(upTo: nextIndex) }
         sendIDNames(for: chunk)
         connection.send(.fileListChunk(chunk))
     }
@@ -289,7 +350,7 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
             var file = ListedFile(address: ListedFileAddress(entry), name: entry.name, size: entry.status.size,
                 isRegular: entry.kind == .regular)
             if options.removeSourceFiles { file.listed = entry.status }
-            files.withLock { $0[index] = file }
+            files.withLock { $0.append(file, at: index) }
             if options.checksum && file.isRegular { wire.checksum = try? fs.openListedFile(file.address).checksum() }
         }
         return wire
@@ -423,8 +484,13 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
     }
 
     private func answer(_ index: Int, signature: Signature?) {
-        // Kept after the answer: a file whose rebuild failed its check is asked for again (the redo).
-        guard let file = files.withLock({ $0[index] }) else { return }
+        // Kept after the answer: a file whose rebuild failed its check is asked for again (the redo), until
+        // the generator releases it. (A request for a released file was refused when it was read.)
+        guard let file = files.withLock({ $0[index] }) else {
+            try? requests.withLock { (state) throws(ProtocolError) in _ = try state.window.complete(fileIndex: index) }
+            connection.send(.fileEnd(fileIndex: index, outcome: .failed))
+            return
+        }
         let checksum = options.transferChecksum
         let compress = !skipCompress.matches(fileName: file.name)
         let outcome = streamDelta(index, file: file, signature: signature, checksum: checksum, compress: compress)

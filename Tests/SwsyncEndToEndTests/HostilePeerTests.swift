@@ -193,6 +193,24 @@ struct HostileReceiverTests {
         #expect(!(facts["bytes"] ?? "").contains(Self.hex("TOPSECRET")), context)
     }
 
+    /// A request for a file the client released (said it would never ask for again), and a release of
+    /// files never listed: the server refuses the stream (exit 12, no trap) and sends no data.
+    @Test(arguments: ["released", "release-ahead"])
+    func aReleaseBrokenIsAProtocolError(_ scenario: String) throws {
+        let (facts, stderr) = try ask(scenario)
+        let context = Comment(rawValue: "\(facts)\n\(stderr)")
+        #expect(facts["listed"] == "2", context)
+        #expect(facts["exit"] == "12", context)
+        #expect(facts["delta-frames"] == "0", context)
+    }
+
+    /// The control of the above: a release that keeps the file asked for next is taken, and the file sent.
+    @Test func aReleaseKeptToIsAnswered() throws {
+        let (facts, stderr) = try ask("release-valid")
+        #expect(facts["delta-frames"] == "1", Comment(rawValue: "\(facts)\n\(stderr)"))
+        #expect((facts["bytes"] ?? "").contains(Self.hex("listed content\n")), Comment(rawValue: "\(facts)"))
+    }
+
     /// The control: the same client asking for the listed file gets its data.
     @Test func aRequestForAnOfferedFileIsAnswered() throws {
         let (facts, stderr) = try ask("valid")

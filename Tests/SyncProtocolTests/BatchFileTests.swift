@@ -87,7 +87,7 @@ struct BatchFileTests {
 
     /// Messages of the other direction, or of a session, have no place in a batch.
     @Test(arguments: [Message.request(FileRequest(fileIndex: 0)), .goodbye(status: .success), .keepalive,
-        .received(fileIndex: 0)])
+        .received(fileIndex: 0), .release(FileRelease(below: 1)), .taken(upTo: 1)])
     func otherMessagesAreRefused(_ message: Message) {
         #expect(throws: ProtocolError.self) { try Self.decodeAll(Self.batch([message])) }
     }

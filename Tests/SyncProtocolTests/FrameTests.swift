@@ -61,7 +61,7 @@ struct FrameTests {
         expectProtocolError(.truncated) { try header.finishInput() }
     }
 
-    @Test(arguments: [UInt8(0x00), 0x04, 0x17, 0x40, 0x7F, 0xFF])
+    @Test(arguments: [UInt8(0x00), 0x04, 0x1F, 0x40, 0x7F, 0xFF])
     func unknownTypeIsRejected(type: UInt8) {
         var decoder = FrameDecoder()
         decoder.feed([type, 0, 0, 0, 0, 0])

@@ -55,6 +55,8 @@ extension Generator {
                 return false
             }
             hardLinkGroups.wait(entry, key: hardLinkKey)
+            // Linked (and reported as received), or sent as a leaderless group's leader, at the end.
+            releaseTracker?.hold(entry.fileIndex)
             waitsForLeader = true
             return true
         }

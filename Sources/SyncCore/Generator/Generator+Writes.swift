@@ -79,11 +79,12 @@ extension Generator {
         }
     }
 
-    /// Hands `pending` to the copy workers, numbered.
+    /// Hands `pending` to the copy workers, numbered, and notes it for a remote run's release mark.
     func submit(_ pending: PendingWrite, to workers: CopyWorkers<PendingWrite, WriteOutcome>) {
         var pending = pending
         pending.number = writesSubmitted
         writesSubmitted += 1
+        releaseTracker?.writeSubmitted(pending.entry.fileIndex)
         workers.submit(pending)
     }
 
@@ -248,7 +249,10 @@ extension Generator {
     /// Counts and reports one finished write; `item` is reported here when it was not reported before.
     func finishWrite(_ outcome: WriteOutcome, item: ItemizedChange?) {
         let entry = outcome.entry
-        if let number = outcome.number { countWriteDone(number) }
+        if let number = outcome.number {
+            countWriteDone(number)
+            releaseTracker?.writeFinished()
+        }
         switch outcome.result {
         case .success(let written):
             stats.literalData += written.bytes
@@ -269,6 +273,8 @@ extension Generator {
             for line in written.infos { observer.info(line) }
             if let delayed = written.delayed {
                 delayedUpdates.append((entry, delayed))
+                // Reported as received once installed, at the end.
+                if options.removeSourceFiles { releaseTracker?.hold(entry.fileIndex) }
                 directoriesWithDelayedUpdates.insert(PathBytes.parent(entry.name))
             } else {
                 received(entry)
@@ -340,7 +346,10 @@ extension Generator {
             case .sourceFailed: hadErrors = true
             case .failedVerification where !redoneFiles.contains(entry.fileIndex):
                 // Asked for again, whole, after this pass (rsync's redo).
-                if let job { remoteRedos.append((entry, job, isNew)) }
+                if let job {
+                    remoteRedos.append((entry, job, isNew))
+                    releaseTracker?.hold(entry.fileIndex)
+                }
             case .failedVerification:
                 fail(.bare("ERROR: \(OutputEscaper.escape(entry.name)) failed verification -- update discarded."))
             case .protocolViolation(let text):

@@ -156,6 +156,9 @@ public final class Generator<FS: FileSystem> {
 
     var redoneFiles: Set<Int> = []
 
+    /// A remote run: the files the sender may forget (nil in a local run).
+    var releaseTracker: ReleaseTracker?
+
     /// `sourceFileSystem`: what a local run's sender lists and reads, when it is not `fs` (`--fake-super`
     /// reads a destination's symlinks and attributes otherwise than a source's).
     public init(fs: FS, sourceFileSystem: FS? = nil, options: SyncOptions, observer: TransferObserver) {
@@ -271,6 +274,7 @@ public final class Generator<FS: FileSystem> {
         if let temporaryDirectory { openTemporaryDirectory(temporaryDirectory) }
         deleter.receiver = receiver
         startCopyWorkers()
+        if peerData != nil { releaseTracker = ReleaseTracker() }
         rootEntryCount = rootListing.entries.count + (rootEntry == nil ? 0 : 1)
         rootListedSize = rootListing.transferSize(links: options.links)
         entriesDone = rootEntry == nil ? 0 : 1
@@ -450,6 +454,7 @@ public final class Generator<FS: FileSystem> {
                 deleter.collectExtraneous(in: destinationPath(directoryName), name: relativeName, keeping: keep)
             }
         }
+        releaseFiles(before: listing)
         // By index, so each entry is passed in place (a `for entry in` copies every entry out, a retain per field).
         let statuses = lookUpDestinationEntries(of: listing)
         defer { lookedUpStatus = nil }

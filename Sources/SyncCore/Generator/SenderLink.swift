@@ -18,11 +18,19 @@ public protocol SenderLink: AnyObject {
     /// (device, inode) when both ends are this machine. True when the removal failed in this process (a
     /// peer reports and counts its own failures).
     func received(_ entry: FileEntry, destination: (device: UInt64, inode: UInt64)?) -> Bool
+    /// A peer: the generator will never again ask for, nor report as received, a file listed before
+    /// `below`, but those in `keeping` (ascending), so the sender may forget the rest (`ReleaseTracker`).
+    func release(below: Int, keeping: [Int])
     /// The sender met an unreadable source (rsync's `io_error`), so nothing may be deleted.
     var ioError: Bool { get }
     /// The pruned source tree, when the sender can list it a second time for a deletion pass before
     /// the transfer (`--delete-before`); a peer cannot, and deletes as it goes.
     var treeForDeletionPass: SourceTree? { get }
+}
+
+extension SenderLink {
+    /// A sender in this process (or a batch replayed) keeps no table to release.
+    public func release(below: Int, keeping: [Int]) {}
 }
 
 /// Where a file's data comes from.

@@ -57,6 +57,8 @@ FILE_LIST_CHUNK = 0x01
 FILE_LIST_DONE = 0x02
 ID_NAMES = 0x03
 REQUEST = 0x10
+RELEASE = 0x17
+FILE_RELEASE_CAPABILITY = 1 << 10
 SIGNATURE = 0x11
 DELTA = 0x12
 FILE_END = 0x13
@@ -102,8 +104,8 @@ def frame(kind: int, payload: bytes, flags: int = 0) -> bytes:
     return bytes([kind, flags]) + len(payload).to_bytes(4, "little") + payload
 
 
-def hello() -> bytes:
-    body = varint(VERSION) + varint(VERSION) + varint(CAPABILITIES) + varint(MAX_FRAME) + varint(WINDOW)
+def hello(capabilities: int = CAPABILITIES) -> bytes:
+    body = varint(VERSION) + varint(VERSION) + varint(capabilities) + varint(MAX_FRAME) + varint(WINDOW)
     return MAGIC + len(body).to_bytes(2, "little") + body
 
 

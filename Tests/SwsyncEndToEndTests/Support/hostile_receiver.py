@@ -8,6 +8,10 @@ Scenarios (the index asked for):
   directory     index 0, the root "." entry: listed, but not a regular file
   out-of-range  an index far past the end of the list
   valid         the first regular file (the control case: the server answers it)
+  released      the first regular file, after a `release` of every file listed (the peer's word that it
+                would never ask for them again)
+  release-ahead no request: a `release` of files beyond those listed
+  release-valid the first regular file, after a `release` of every file listed that keeps it (the control)
 
 Prints one line per fact, which the end-to-end test reads:
   exit N            the server's exit status
@@ -33,7 +37,8 @@ def main() -> int:
     peer = wire.Peer()
     peer.out = server.stdin
     peer.input = server.stdout
-    server.stdin.write(wire.hello())
+    releases = scenario.startswith("release")
+    server.stdin.write(wire.hello(wire.CAPABILITIES | (wire.FILE_RELEASE_CAPABILITY if releases else 0)))
     server.stdin.flush()
     deadline = time.monotonic() + 20
     head = peer.read_exactly(10, deadline)
@@ -59,8 +64,16 @@ def main() -> int:
         elif kind == wire.FILE_LIST_DONE:
             break
     print(f"listed {listed}")
-    wanted = {"directory": 0, "out-of-range": listed + 1_000_000, "valid": first_regular or 1}[scenario]
-    server.stdin.write(wire.frame(wire.REQUEST, wire.varint(wanted) + wire.varint(0)))
+    wanted = {"directory": 0, "out-of-range": listed + 1_000_000, "valid": first_regular or 1,
+              "released": first_regular or 1, "release-ahead": first_regular or 1,
+              "release-valid": first_regular or 1}[scenario]
+    if releases:
+        below = listed + 5 if scenario == "release-ahead" else listed
+        kept = [wanted] if scenario == "release-valid" else []
+        server.stdin.write(wire.frame(wire.RELEASE, wire.varint(below) + wire.varint(len(kept))
+                                      + b"".join(wire.varint(k) for k in kept)))
+    if scenario != "release-ahead":
+        server.stdin.write(wire.frame(wire.REQUEST, wire.varint(wanted) + wire.varint(0)))
     server.stdin.flush()
     deltas, data = 0, bytearray()
     deadline = time.monotonic() + 20
@@ -74,7 +87,7 @@ def main() -> int:
             if index == wanted:
                 deltas += 1
                 data += payload[at:]
-        if kind == wire.FILE_END and scenario == "valid":
+        if kind == wire.FILE_END and scenario in ("valid", "release-valid"):
             break  # the control has its answer; the client just goes
         if kind == wire.ABORT:
             print(f"abort {payload.decode(errors='replace')}")
