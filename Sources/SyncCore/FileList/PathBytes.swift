@@ -47,6 +47,16 @@ public enum PathBytes {
         return Array(path[0..<end])
     }
 
+    /// `parent(path) == directory`, without making the parent (the generator asks it of every entry).
+    public static func isChild(_ path: [UInt8], of directory: [UInt8]) -> Bool {
+        var end = path.count
+        while end > 1 && path[end - 1] == slash { end -= 1 }
+        while end > 0 && path[end - 1] != slash { end -= 1 }
+        while end > 1 && path[end - 1] == slash { end -= 1 }
+        if end == 0 { return directory == dot }
+        return end == directory.count && path[0..<end].elementsEqual(directory)
+    }
+
     /// `path` with each `name/..` pair taken out by its spelling alone (rsync's `clean_fname` collapsing
     /// `..`), for a path whose directories need not exist yet; leading `..` components stay.
     public static func collapsingDotDot(_ path: [UInt8]) -> [UInt8] {

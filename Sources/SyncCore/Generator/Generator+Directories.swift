@@ -187,7 +187,7 @@ extension Generator {
     /// The entry `name` in the open directory being walked, when that directory holds it.
     func locationInWalkedDirectory(_ name: [UInt8]) -> FileLocation? {
         guard let directory = destinationDirectory, renamedSingleFile == nil, name != PathBytes.dot,
-            PathBytes.parent(name) == directory.name
+            PathBytes.isChild(name, of: directory.name)
         else { return nil }
         return FileLocation(PathBytes.lastComponent(name), in: directory.handle)
     }

@@ -584,15 +584,16 @@ public final class Generator<FS: FileSystem> {
         guard !options.dryRun else { return }
         let permissions = destinationPermissions(source: entry.status, existing: existing)
         let owner = ownerChange(entry.status, existing)
-        warn(receiver.finishAttributes(role: .generator, 
-            destinationLocation(path, name: entry.name), permissions: permissions != existing.permissions && entry.kind != .symlink ? permissions : nil,
+        let location = destinationLocation(path, name: entry.name)
+        warn(receiver.finishAttributes(role: .generator,
+            location, permissions: permissions != existing.permissions && entry.kind != .symlink ? permissions : nil,
             owner: owner,
             mtime: flags.contains(.reportTime) && check.keepsTime(entry.kind) ? entry.status.mtime : nil,
             atime: check.keepsAccessTime(entry.kind) && entry.status.atime != existing.atime ? entry.status.atime : nil,
             isSymlink: entry.kind == .symlink,
             security: flags.isDisjoint(with: [.reportACL, .reportExtendedAttributes]) ? nil
                 : securityChange(entry, mode: permissions)))
-        settleAttributes(destinationLocation(path, name: entry.name))
+        settleAttributes(location)
     }
 
     /// `FileSystem.settleAttributes` on an entry the run is done with.
