@@ -52,11 +52,10 @@ struct RemoteManyFilesTests {
     static let push = ["-e", "./rsh.sh", "--rsync-path={PEER}", "src/", "host:dst/"]
     static let pull = ["-e", "./rsh.sh", "--rsync-path={PEER}", "host:src/", "dst/"]
 
-    // (Left out, as they differ from rsync before issue 14 as after: a pull with -H and --delay-updates links
-    // the members to the leader's old file when the leader is updated; one with -H and --remove-source-files
+    // (Left out, as it differs from rsync before issue 14 as after: a pull with -H and --remove-source-files
     // links members rsync sends on their own.)
     @Test(arguments: [
-        ["-aiH", "--delete"] + push, ["-aiH", "--delete"] + pull,
+        ["-aiH", "--delete"] + push, ["-aiH", "--delete"] + pull, ["-aiH", "--delay-updates"] + pull,
         ["-ai", "--no-whole-file", "--remove-source-files"] + push,
         ["-ai", "--no-whole-file", "--remove-source-files", "--delete-delay"] + pull,
         ["-ai", "--delay-updates", "--remove-source-files"] + pull,

@@ -705,6 +705,27 @@ struct RsyncOptionTests {
         #expect([bytes / 0.5, bytes / 1.5].contains { abs($0 - numbers[2]) < 0.01 }, "\(line)")
     }
 
+    /// -H with --delay-updates: a group's leader is updated (its new data waits in `.~tmp~` until the end),
+    /// so its later members are linked to the new file after the rename, as rsync's
+    /// `handle_delayed_updates` finishes the hard links (swsync left them on the old inode, stale).
+    @Test(arguments: [["-aHi", "--delay-updates"], ["-aHi", "--delay-updates", "--delete"]])
+    func hardLinksToADelayedLeader(_ options: [String]) throws {
+        try Self.expectSameAsRsync("hlink-delay", options + ["src/", "dst/"]) { root in
+            try makeDirectories(root + "/src/d")
+            try writeFile(root + "/src/d/a", Array("new content\n".utf8))
+            for member in ["b", "c"] { try makeHardLink(root + "/src/d/" + member, to: root + "/src/d/a") }
+            try makeHardLink(root + "/src/other", to: root + "/src/d/a")
+            try makeDirectories(root + "/dst/d")
+            try writeFile(root + "/dst/d/a", Array("stale\n".utf8))
+            for member in ["b", "c"] { try makeHardLink(root + "/dst/d/" + member, to: root + "/dst/d/a") }
+            try makeHardLink(root + "/dst/other", to: root + "/dst/d/a")
+            try setModificationTime(root + "/dst/d/a", seconds: 1_500_000_000)
+            try setModificationTime(root + "/src/d/a", seconds: 1_600_000_000)
+            try Fixture.freezeTimes(root + "/src")
+            try Fixture.freezeTimes(root + "/dst")
+        }
+    }
+
     /// rsync and swsync in their own copy of a fixture `prepare` makes (given the copy's root), each run there with
     /// `arguments` ending in `src/ dst/`: the same exit, the same `-i` lines (as sets, or in order with
     /// `ordered`) and the same `dst` tree. `{PEER}` in an argument is the tool's own server program, for

@@ -25,6 +25,7 @@ extension Generator {
     /// still being written, at the end of the run.
     func becomeLeader(_ entry: FileEntry, key: HardLinkGroups.Key, isSent: Bool) {
         hardLinkLeaders[key] = entry.name
+        if isSent && options.delayUpdates && !options.dryRun { leadersWithDelayedData.insert(key) }
         let waiting = hardLinkGroups.takeWaiting(key)
         guard !waiting.isEmpty else { return }
         if isSent && !options.dryRun {

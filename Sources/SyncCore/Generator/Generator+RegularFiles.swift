@@ -39,7 +39,11 @@ extension Generator {
             let key = HardLinkGroups.Key(device: entry.status.device, inode: entry.status.inode)
             if !isLinkingLateMembers { hardLinkGroups.meet(key) }
             if let leader = hardLinkLeaders[key] {
-                linkToLeader(entry, leader: leader, existing: existing)
+                if !isLinkingLateMembers && leadersWithDelayedData.contains(key) {
+                    hardLinkGroups.addLateLinks([entry], key: key)
+                } else {
+                    linkToLeader(entry, leader: leader, existing: existing)
+                }
                 return
             }
             hardLinkKey = key

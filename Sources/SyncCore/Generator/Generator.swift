@@ -77,6 +77,10 @@ public final class Generator<FS: FileSystem> {
 
     /// -H: source (device, inode) → the destination name of the member transferred.
     var hardLinkLeaders: [HardLinkGroups.Key: [UInt8]] = [:]
+    /// -H with `--delay-updates`: groups whose leader's new data waits in a partial directory until the
+    /// end; their later members are linked after it is renamed into place (rsync's `handle_delayed_updates`
+    /// finishes the hard links), not to the old file still under the leader's name.
+    var leadersWithDelayedData = Set<HardLinkGroups.Key>()
 
     /// -H: members held back until their group's leader is known.
     var hardLinkGroups = HardLinkGroups()

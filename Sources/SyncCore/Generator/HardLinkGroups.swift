@@ -18,7 +18,7 @@ struct HardLinkGroups {
     private var waitingOrder: [Key] = []
     /// Members to link once their leader's data is written, in the order the leaders were sent.
     private(set) var lateLinks: [(key: Key, members: [FileEntry])] = []
-    /// Directories (by name, "." for the root) that held a waiting member: their time is set again
+    /// Directories (by name, "." for the root) that held a waiting or late-linked member: their time is set again
     /// after the late links.
     private(set) var directoriesWithLateLinks: Set<[UInt8]> = []
 
@@ -49,6 +49,7 @@ struct HardLinkGroups {
 
     mutating func addLateLinks(_ members: [FileEntry], key: Key) {
         lateLinks.append((key, members))
+        for member in members { directoriesWithLateLinks.insert(PathBytes.parent(member.name)) }
     }
 
     mutating func takeLateLinks() -> [(key: Key, members: [FileEntry])] {
