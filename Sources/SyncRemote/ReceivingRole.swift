@@ -26,8 +26,7 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
         var expected: [Int] = []
         var open: (index: Int?, chunk: FileListChunk, resolved: [FileListTracker.ResolvedEntry])?
         var root: (listing: SourceListing, dotEntry: FileEntry?, sourceArguments: Int)?
-        var listings: [SourceListing] = []
-        var head = 0
+        var listings = FirstInFirstOut<SourceListing>()
         var listedEntries = 0
         var listedBytes: Int64 = 0
         var complete = false
@@ -445,15 +444,9 @@ public final class ReceivingRole: SenderLink, ListingSource, @unchecked Sendable
                     listing = Self.nextInLocalOrder(&state)
                     caughtUp = state.byDirectory.isEmpty
                 } else {
-                    guard state.head < state.listings.count else { return (nil, nil) }
-                    listing = state.listings[state.head]
-                    state.listings[state.head] = SourceListing(entries: [], subdirectories: [:])
-                    state.head += 1
-                    caughtUp = state.head == state.listings.count
-                    if state.head > 64 && state.head * 2 > state.listings.count {
-                        state.listings.removeFirst(state.head)
-                        state.head = 0
-                    }
+                    guard let next = state.listings.popFirst() else { return (nil, nil) }
+                    listing = next
+                    caughtUp = state.listings.isEmpty
                 }
                 return (listing, listing.flatMap { state.takenMark(after: $0, caughtUp: caughtUp) })
             }

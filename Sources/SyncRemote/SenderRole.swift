@@ -39,8 +39,7 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
     private struct Requests {
         var window = RequestWindow(capacity: Hello.windowRange.upperBound)
         var assembler = SignatureAssembler()
-        var ready: [(index: Int, signature: Signature?)] = []
-        var head = 0
+        var ready = FirstInFirstOut<(index: Int, signature: Signature?)>()
         /// The answering thread sleeps on `requestReady`; it is woken only then.
         var answererWaiting = false
 
@@ -468,18 +467,11 @@ public final class SenderRole<FS: FileSystem>: @unchecked Sendable {
     /// The next request to answer; when there is none, marks the answering thread as about to sleep.
     private func takeRequest() -> (index: Int, signature: Signature?)? {
         requests.withLock { state in
-            guard state.head < state.ready.count else {
+            guard let next = state.ready.popFirst() else {
                 state.answererWaiting = true
                 return nil
             }
-            defer {
-                state.head += 1
-                if state.head > 64 && state.head * 2 > state.ready.count {
-                    state.ready.removeFirst(state.head)
-                    state.head = 0
-                }
-            }
-            return state.ready[state.head]
+            return next
         }
     }
 

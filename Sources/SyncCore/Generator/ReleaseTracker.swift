@@ -15,8 +15,7 @@ struct ReleaseTracker {
     private var held: [Int] = []
     /// The file index of each write submitted and not finished, in submission order: a remote run writes
     /// one file at a time, so writes finish in that order.
-    private var writes: [Int] = []
-    private var writesHead = 0
+    private var writes = FirstInFirstOut<Int>()
 
     /// The mark moves on in steps of at least this many entries: one message per step, not per directory.
     static let minimumStep = 256
@@ -27,14 +26,7 @@ struct ReleaseTracker {
     mutating func writeSubmitted(_ index: Int) { writes.append(index) }
 
     /// The oldest submitted write is done.
-    mutating func writeFinished() {
-        guard writesHead < writes.count else { return }
-        writesHead += 1
-        if writesHead >= 64 && writesHead * 2 >= writes.count {
-            writes.removeSubrange(0..<writesHead)
-            writesHead = 0
-        }
-    }
+    mutating func writeFinished() { _ = writes.popFirst() }
 
     /// The release due now that every file before `frontier` has been decided: the mark (no further than
     /// the oldest unfinished write) and the held files before it, ascending; nil while the mark would move
@@ -42,7 +34,7 @@ struct ReleaseTracker {
     mutating func release(before frontier: Int) -> (below: Int, keeping: [Int])? {
         guard frontier - released >= Self.minimumStep else { return nil }
         // Writes are submitted in the walk's order, not always the index order (--iconv sorts again).
-        let below = writes[writesHead...].reduce(frontier) { min($0, $1) }
+        let below = writes.waiting.reduce(frontier) { min($0, $1) }
         guard below - released >= Self.minimumStep else { return nil }
         var keeping: [Int] = []
         var later: [Int] = []

@@ -53,7 +53,7 @@ final class CopyWorkers<Job: Sendable, Output: Sendable>: Sendable {
     private final class State: Sendable {
         let finished = Mutex<[Output]>([])
         let running = DispatchGroup()
-        private let queue = Mutex<(jobs: [Job], head: Int)>(([], 0))
+        private let queue = Mutex(FirstInFirstOut<Job>())
         private let available = DispatchSemaphore(value: 0)
         private let work: @Sendable (Job) -> Output
 
@@ -61,7 +61,7 @@ final class CopyWorkers<Job: Sendable, Output: Sendable>: Sendable {
 
         func add(_ job: Job) {
             running.enter()
-            queue.withLock { $0.jobs.append(job) }
+            queue.withLock { $0.append(job) }
             available.signal()
         }
 
@@ -74,17 +74,7 @@ final class CopyWorkers<Job: Sendable, Output: Sendable>: Sendable {
         func serve(slots: DispatchSemaphore) {
             while true {
                 available.wait()
-                let next: Job? = queue.withLock { queue in
-                    guard queue.head < queue.jobs.count else { return nil }
-                    let job = queue.jobs[queue.head]
-                    queue.head += 1
-                    if queue.head > 64 && queue.head * 2 > queue.jobs.count {
-                        queue.jobs.removeFirst(queue.head)
-                        queue.head = 0
-                    }
-                    return job
-                }
-                guard let job = next else {
+                guard let job = queue.withLock({ $0.popFirst() }) else {
                     // Only a stop wakes a thread with nothing queued (each job signals once).
                     return
                 }

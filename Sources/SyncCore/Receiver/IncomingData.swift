@@ -20,8 +20,7 @@ public final class IncomingData: Sendable {
     }
 
     private struct State {
-        var events: [Event] = []
-        var head = 0
+        var events = FirstInFirstOut<Event>()
         var failure: SyncError?
         /// The writer sleeps on `available`, the reader on `space`; each is woken only when asleep, so a
         /// busy pair exchanges events without a system call each.
@@ -29,7 +28,7 @@ public final class IncomingData: Sendable {
         var producerWaiting = false
         /// Data bytes waiting, bounded as well as the events (a piece may be up to a frame).
         var bytes = 0
-        var count: Int { events.count - head }
+        var count: Int { events.count }
     }
 
     private let state = Mutex(State())
@@ -53,7 +52,7 @@ public final class IncomingData: Sendable {
         let (wake, full) = state.withLock { state in
             // After a failure nobody reads the rest: drop it rather than keep it.
             guard state.failure == nil else { return (false, false) }
-            state.events += batch
+            state.events.append(contentsOf: batch)
             for case .piece(_, let bytes) in batch { state.bytes += bytes.count }
             let wake = state.consumerWaiting
             state.consumerWaiting = false
@@ -85,14 +84,8 @@ public final class IncomingData: Sendable {
     func next() -> Result<Event, SyncError> {
         while true {
             let (taken, wakeProducer): (Result<Event, SyncError>?, Bool) = state.withLock { state in
-                if state.head < state.events.count {
-                    let event = state.events[state.head]
-                    state.head += 1
+                if let event = state.events.popFirst() {
                     if case .piece(_, let bytes) = event { state.bytes -= bytes.count }
-                    if state.head > 64 && state.head * 2 > state.events.count {
-                        state.events.removeFirst(state.head)
-                        state.head = 0
-                    }
                     let wake = state.producerWaiting && state.count <= capacity / 2
                         && state.bytes <= Self.byteCapacity / 2
                     if wake { state.producerWaiting = false }

@@ -17,7 +17,7 @@ final class FileListStream<FS: FileSystem>: ListingSource, @unchecked Sendable {
     private var builder: FileListBuilder<FS>
     private let root: FileListBuilder<FS>.Listing
     private let recursive: Bool
-    private let queue = Mutex(ListingQueue())
+    private let queue = Mutex(FirstInFirstOut<FileListBuilder<FS>.Listing>())
     private let available = DispatchSemaphore(value: 0)
     private let slots: DispatchSemaphore
     private let finished = DispatchSemaphore(value: 0)
@@ -25,11 +25,6 @@ final class FileListStream<FS: FileSystem>: ListingSource, @unchecked Sendable {
     private let listedEntries = Atomic<Int>(0)
     private let listedBytes = Atomic<Int64>(0)
     private let complete: Atomic<Bool>
-
-    private struct ListingQueue {
-        var items: [FileListBuilder<FS>.Listing] = []
-        var head = 0
-    }
 
     init(builder: FileListBuilder<FS>, root: FileListBuilder<FS>.Listing, recursive: Bool, capacity: Int = 32) {
         self.builder = builder
@@ -50,15 +45,8 @@ final class FileListStream<FS: FileSystem>: ListingSource, @unchecked Sendable {
     /// The next listing in pre-order; blocks until the producer has made it.
     func next() -> FileListBuilder<FS>.Listing {
         available.wait()
-        let listing = queue.withLock { queue in
-            let item = queue.items[queue.head]
-            queue.head += 1
-            if queue.head > 64 && queue.head * 2 > queue.items.count {
-                queue.items.removeFirst(queue.head)
-                queue.head = 0
-            }
-            return item
-        }
+        // `available` counts the listings queued, so one is there.
+        let listing = queue.withLock { $0.popFirst() } ?? SourceListing(entries: [], subdirectories: [:])
         slots.signal()
         return listing
     }
@@ -77,7 +65,7 @@ final class FileListStream<FS: FileSystem>: ListingSource, @unchecked Sendable {
         finished.wait()
         // Listings never taken still hold their slots; a semaphore must not be released below the value
         // it was made with (libdispatch traps).
-        let untaken = queue.withLock { $0.items.count - $0.head }
+        let untaken = queue.withLock { $0.count }
         for _ in 0..<untaken { slots.signal() }
     }
 
@@ -92,7 +80,7 @@ final class FileListStream<FS: FileSystem>: ListingSource, @unchecked Sendable {
             walk.enter(listing)
             // Complete before the last listing is handed over, so its files see "to-chk".
             if walk.isFinished { complete.store(true, ordering: .releasing) }
-            queue.withLock { $0.items.append(listing) }
+            queue.withLock { $0.append(listing) }
             available.signal()
         }
     }
