@@ -124,7 +124,7 @@ public struct FileListBuilder<FS: FileSystem> {
                 continue
             }
             // --shard: other shards' top-level names are neither looked up nor listed.
-            let kept = shard.map { shard in names.filter { !shard.leavesOut($0, in: relativeName) } } ?? names
+            let kept = shard?.keeping(names, in: relativeName) ?? names
             let statuses = lookups?.lstat(kept, in: handle)
             for (position, name) in kept.enumerated() {
                 var isRepeat = false

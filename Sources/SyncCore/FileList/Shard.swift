@@ -67,4 +67,9 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
     public func leavesOut(_ name: [UInt8], in directory: [UInt8]) -> Bool {
         directory.isEmpty && !owns(name)
     }
+
+    /// The names of `directory` (as `leavesOut`) this shard lists: all of them below the root.
+    public func keeping(_ names: [[UInt8]], in directory: [UInt8]) -> [[UInt8]] {
+        directory.isEmpty ? names.filter(owns) : names
+    }
 }

@@ -8,8 +8,8 @@ extension Generator {
     /// where the entries are looked up one by one.
     func lookUpDestinationEntries(of listing: FileListBuilder<FS>.Listing) -> [Result<FileStatus, SystemCallError>?]? {
         // A backup beside the file (`-b` without --backup-dir) renames one entry to another's name.
-        guard let lookups, let directory = destinationDirectory, renamedSingleFile == nil, dryRunMissingBelow == nil,
-            !(options.backup && options.backupDir == nil)
+        guard let lookups, listing.entries.count >= ParallelLookups<FS>.minimumNames, let directory = destinationDirectory,
+            renamedSingleFile == nil, dryRunMissingBelow == nil, !(options.backup && options.backupDir == nil)
         else { return nil }
         return lookups.lstat(listing.entries.map { PathBytes.lastComponent($0.name) }, in: directory.handle)
     }

@@ -459,9 +459,9 @@ public final class Generator<FS: FileSystem> {
             }
         }
         releaseFiles(before: listing)
-        // By index, so each entry is passed in place (a `for entry in` copies every entry out, a retain per field).
         let statuses = lookUpDestinationEntries(of: listing)
         defer { lookedUpStatus = nil }
+        // By index, so each entry is passed in place (a `for entry in` copies every entry out, a retain per field).
         for index in listing.entries.indices where !listing.entries[index].isDirectory {
             if observer.isInterrupted { wasInterrupted = true }
             if wasInterrupted || fatalError != nil { return }
