@@ -183,13 +183,20 @@ struct HostileReceiverTests {
 
     static func hex(_ text: String) -> String { Array(text.utf8).map { String(format: "%02x", $0) }.joined() }
 
-    @Test(arguments: ["directory", "out-of-range"])
-    func aRequestForAFileNeverOfferedEndsTheRunWithNoData(_ scenario: String) throws {
+    /// Runs `scenario` and expects the server to have listed both files, then refused the stream (exit 12)
+    /// without sending any file data; returns what the receiver saw, for further checks.
+    func expectRefusedWithNoData(_ scenario: String) throws -> (facts: [String: String], context: Comment) {
         let (facts, stderr) = try ask(scenario)
         let context = Comment(rawValue: "\(facts)\n\(stderr)")
         #expect(facts["listed"] == "2", context)
         #expect(facts["exit"] == "12", context)
         #expect(facts["delta-frames"] == "0", context)
+        return (facts, context)
+    }
+
+    @Test(arguments: ["directory", "out-of-range"])
+    func aRequestForAFileNeverOfferedEndsTheRunWithNoData(_ scenario: String) throws {
+        let (facts, context) = try expectRefusedWithNoData(scenario)
         #expect(!(facts["bytes"] ?? "").contains(Self.hex("TOPSECRET")), context)
     }
 
@@ -197,11 +204,7 @@ struct HostileReceiverTests {
     /// files never listed: the server refuses the stream (exit 12, no trap) and sends no data.
     @Test(arguments: ["released", "release-ahead"])
     func aReleaseBrokenIsAProtocolError(_ scenario: String) throws {
-        let (facts, stderr) = try ask(scenario)
-        let context = Comment(rawValue: "\(facts)\n\(stderr)")
-        #expect(facts["listed"] == "2", context)
-        #expect(facts["exit"] == "12", context)
-        #expect(facts["delta-frames"] == "0", context)
+        _ = try expectRefusedWithNoData(scenario)
     }
 
     /// The control of the above: a release that keeps the file asked for next is taken, and the file sent.

@@ -151,8 +151,7 @@ struct ParallelJobsTests {
             try writeFile(root + "/src/locked/g", Array("hidden\n".utf8))
             try makeDirectories(root + "/dst")
             try writeFile(root + "/dst/extraneous", Array("x\n".utf8))
-            _ = try Subprocess.run("/bin/chown", ["-R", "65534:65534", root + "/src", root + "/dst"], in: root, outputPrefix: nil)
-            try changeMode(root, 0o755)
+            try Unprivileged.handOver(root)
             try changeMode(root + "/src/many/f77", 0o000)
             try changeMode(root + "/src/locked", 0o000)
         }

@@ -25,9 +25,7 @@ struct ScanErrorTests {
         try writeFile(root + "/src/top", Array("top\n".utf8))
         try writeFile(root + "/src/locked/g", Array("hidden\n".utf8))
         for extra in ["/dst/extraneous", "/dst/a/stale", "/dst/locked/old"] { try writeFile(root + extra, Array("x\n".utf8)) }
-        _ = try Subprocess.run("/bin/chown", ["-R", "65534:65534", root + "/src", root + "/dst"], in: root,
-            outputPrefix: nil)
-        try changeMode(root, 0o755)
+        try Unprivileged.handOver(root)
         try changeMode(root + "/src/locked", 0o000)
     }
 

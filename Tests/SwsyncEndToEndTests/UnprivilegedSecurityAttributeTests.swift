@@ -25,10 +25,8 @@ struct UnprivilegedSecurityAttributeTests {
         try SecurityFixture.setfattr(root + "/dst/dir", "trusted.stays", "nobody cannot see it")
         try SecurityFixture.run("/usr/bin/setfacl", ["-m", "u:1234:r", root + "/src/dir/inner"])
         try SecurityFixture.run("/usr/bin/setfacl", ["-d", "-m", "u:1234:rx", root + "/src/dir"])
-        _ = try Subprocess.run("/bin/chown", ["-R", "nobody:nogroup", root + "/src", root + "/dst"], in: root,
-            outputPrefix: nil)
+        try Unprivileged.handOver(root)
         try Fixture.freezeTimes(root + "/src")
-        try changeMode(root, 0o755)
     }
 
     @Test func userNamespaceOnly() throws {

@@ -55,8 +55,7 @@ struct UnwritableDestinationTests {
             try writeFile(root + "/src/sub/g", Array("new\n".utf8))
             try makeDirectories(root + "/dst/sub")
             try writeFile(root + "/dst/sub/old", Array("old\n".utf8))
-            _ = try Subprocess.run("/bin/chown", ["-R", "65534:65534", root + "/src", root + "/dst"], in: root, outputPrefix: nil)
-            try changeMode(root, 0o755)
+            try Unprivileged.handOver(root)
             try changeMode(root + "/dst/sub", 0o555)
             try changeMode(root + "/dst", 0o555)
         }, afterRun: { root in

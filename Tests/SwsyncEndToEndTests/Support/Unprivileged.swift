@@ -13,6 +13,13 @@ enum Unprivileged {
         var tree: TreeSnapshot
     }
 
+    /// Makes `root/src` and `root/dst` (each with everything in it) nobody's, and `root` reachable by
+    /// nobody: the usual start of a run as nobody.
+    static func handOver(_ root: String) throws {
+        _ = try Subprocess.run("/bin/chown", ["-R", "65534:65534", root + "/src", root + "/dst"], in: root, outputPrefix: nil)
+        try changeMode(root, 0o755)
+    }
+
     /// For each tool: `scratch/<label>` made, `prepare`d, the tool run there as nobody with `arguments`,
     /// `afterRun` called, then `dst/` snapshotted (as root). rsync's result first.
     /// `swsyncOptions` go to swsync alone, before `arguments` (its own options, say).
