@@ -44,7 +44,12 @@ let package = Package(
         // The remote roles: the connection to the peer, the sender, the receiving side, the server.
         .target(name: "SyncRemote", dependencies: ["SyncCore", "SyncProtocol", "SyncSSH", "SyncPlatform", "SyncCharset"]),
         .target(name: "SwsyncCLI", dependencies: ["SyncCore", "SyncPlatform", "SyncRemote", "SyncSSH", "SyncCharset"]),
-        .executableTarget(name: "swsync", dependencies: ["SwsyncCLI", "CSyncShims"]),
+        // A release binary carries the Swift runtime in itself: a process maps and relocates a few MiB
+        // less than with libswiftCore and its companions loaded (Docs/performance.md, peak RSS), and the
+        // binary runs on a peer without the toolchain's libraries.
+        .executableTarget(
+            name: "swsync", dependencies: ["SwsyncCLI", "CSyncShims"],
+            linkerSettings: [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))]),
         // libFuzzer target for the delta decoders and patcher; see Scripts/fuzz-delta. A normal build gets a
         // plain `main` that replays input files, so it links without libFuzzer.
         .executableTarget(name: "DeltaFuzz", dependencies: ["SyncCore"]),

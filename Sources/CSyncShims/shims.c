@@ -1,5 +1,8 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <sched.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
 #include <linux/falloc.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -355,4 +358,24 @@ int csync_landlock_restrict(const char *const *paths, const int *writable, int c
     }
     close(ruleset);
     return abi;
+}
+
+int csync_available_cpus(void) {
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) {
+        int count = CPU_COUNT(&set);
+        if (count > 0) return count;
+    }
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    return online > 0 ? (int)online : 1;
+}
+
+int csync_storage_of(const char *path, long long *type, unsigned int *major_number, unsigned int *minor_number) {
+    struct statfs file_system;
+    struct stat status;
+    if (statfs(path, &file_system) != 0 || stat(path, &status) != 0) return -1;
+    *type = (long long)file_system.f_type;
+    *major_number = major(status.st_dev);
+    *minor_number = minor(status.st_dev);
+    return 0;
 }

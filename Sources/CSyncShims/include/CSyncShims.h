@@ -17,6 +17,11 @@ long csync_utime_omit(void);
 /// 0, or -1 with errno (EOPNOTSUPP for a symlink, as glibc's).
 int csync_fchmodat_nofollow(int directory, const char *name, unsigned int mode);
 int csync_o_noatime(void);
+/// The CPUs this process may run on (its affinity mask: taskset, a cgroup's cpuset); at least 1.
+int csync_available_cpus(void);
+/// The file system type (statfs f_type) of `path` and the major and minor numbers of the device it is
+/// on (stat st_dev); 0, or -1 with errno.
+int csync_storage_of(const char *path, long long *type, unsigned int *major, unsigned int *minor);
 /// O_PATH: a descriptor that names an inode without opening it for I/O (-X on devices, unreadable files).
 int csync_o_path(void);
 /// mallopt: large buffers stay in the heap (no mmap/munmap and fresh zeroed pages per frame).

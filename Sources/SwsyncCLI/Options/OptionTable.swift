@@ -399,6 +399,7 @@ enum OptionTable {
                 throw SyncError.syntax("--jobs=\(text): expects a number of threads from \(SyncOptions.jobRange.lowerBound) to \(SyncOptions.jobRange.upperBound)")
             }
             command.options.jobs = jobs
+            command.jobsGiven = true
         },
         value(["timeout"]) { command, text in
             command.options.timeout = try integer(text, option: "timeout")

@@ -17,6 +17,8 @@ public struct ParsedCommandLine: Sendable {
     public var optionWords: [(name: String, word: String)] = []
     /// `--confine-root`'s text, checked and normalised once the whole line is read.
     var confineRootGiven: String?
+    /// `--jobs` was given: else each side takes the default for its own storage (`DefaultJobs`).
+    var jobsGiven = false
     /// `--debug=FLAGS`, kept for the filter issue's `--debug=FILTER`.
     public var debugFlags: [String] = []
     /// `-r`, `-d` and `-R` as given explicitly (nil: not given): `--files-from` changes their defaults.

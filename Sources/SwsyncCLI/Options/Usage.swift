@@ -108,7 +108,7 @@ enum Usage {
         --compress-level=NUM     explicitly set compression level
         --skip-compress=LIST     skip compressing files with suffix in LIST
         --bwlimit=RATE           limit the data rate (KiB/s, or with a K/M/G suffix)
-        --jobs=N                 threads per role for lookups and writes (default 2)
+        --jobs=N                 threads per role for lookups and writes (default: by cores and storage)
                                  (swsync extension; see Docs/scale.md)
         --write-batch=FILE       write a batched update to FILE
         --only-write-batch=FILE  like --write-batch but w/o updating dest

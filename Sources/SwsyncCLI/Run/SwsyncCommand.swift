@@ -114,16 +114,28 @@ public enum SwsyncCommand {
         }
         if isRemote {
             if options.wholeFile == nil { options.wholeFile = false }
+            // This side's files: a push reads its sources, a pull writes its destination.
+            let pushes = RemotePath.isRemote(positional.last!)
+            resolveJobs(&options, command, side: pushes ? sources.first ?? [] : Array(positional.last!.utf8))
             Signals.install()
             return Transfer.runRemote(command: command, options: options,
                 sources: positional.dropLast().map { $0 }, destination: positional.last!)
         }
         if listsOnly || destination == nil {
             options.listOnly = true
+            resolveJobs(&options, command, side: sources.first ?? [])
             return ListOnly.run(sources: sources, options: options)
         }
+        resolveJobs(&options, command, side: destination!)
         Signals.install()
         return Transfer.run(sources: sources, destination: destination!, options: options)
+    }
+
+    /// `--jobs` not given: the default for the storage under `side` (the destination a run writes, or the
+    /// sources a sending side reads) and this machine's cores. Each end of a remote run takes its own.
+    static func resolveJobs(_ options: inout SyncOptions, _ command: ParsedCommandLine, side: [UInt8]) {
+        guard !command.jobsGiven else { return }
+        options.jobs = StorageProbe.defaultJobs(for: side)
     }
 
     /// The super-user setting of a local run's receiving half: the command line's, then its `-M` words, the
@@ -254,6 +266,7 @@ public enum SwsyncCommand {
         options.progress = false
         options.progressTotal = false
         if options.wholeFile == nil { options.wholeFile = false }
+        resolveJobs(&options, command, side: paths.last ?? [])
         Signals.install()
         signal(SIGPIPE, SIG_IGN)
         // The client prints the server's timeout; the server only ends.

@@ -251,6 +251,7 @@ public struct SyncOptions: Sendable {
     public var readsBatch = false
     /// `--jobs` (swsync's own): threads each role works with: files written at once, and the lookups of a
     /// large directory's entries on the sender's side and in the destination. 1 does one thing at a time.
+    /// The command line sets it from `DefaultJobs` when `--jobs` is not given.
     public var jobs = 2
     /// What `--jobs` accepts.
     public static let jobRange = 1...64
