@@ -54,7 +54,19 @@ public enum PathBytes {
         while end > 0 && path[end - 1] != slash { end -= 1 }
         while end > 1 && path[end - 1] == slash { end -= 1 }
         if end == 0 { return directory == dot }
-        return end == directory.count && path[0..<end].elementsEqual(directory)
+        guard end == directory.count else { return false }
+        // Over the buffers, from the end (siblings' paths differ last): a slice's generic `elementsEqual`
+        // goes through an iterator.
+        return path.withUnsafeBufferPointer { pathBytes in
+            directory.withUnsafeBufferPointer { directoryBytes in
+                var index = end
+                while index > 0 {
+                    index -= 1
+                    if pathBytes[index] != directoryBytes[index] { return false }
+                }
+                return true
+            }
+        }
     }
 
     /// `path` with each `name/..` pair taken out by its spelling alone (rsync's `clean_fname` collapsing

@@ -589,14 +589,16 @@ public final class Generator<FS: FileSystem> {
         let permissions = destinationPermissions(source: entry.status, existing: existing)
         let owner = ownerChange(entry.status, existing)
         let location = destinationLocation(path, name: entry.name)
-        warn(receiver.finishAttributes(role: .generator,
-            location, permissions: permissions != existing.permissions && entry.kind != .symlink ? permissions : nil,
-            owner: owner,
-            mtime: flags.contains(.reportTime) && check.keepsTime(entry.kind) ? entry.status.mtime : nil,
-            atime: check.keepsAccessTime(entry.kind) && entry.status.atime != existing.atime ? entry.status.atime : nil,
-            isSymlink: entry.kind == .symlink,
-            security: flags.isDisjoint(with: [.reportACL, .reportExtendedAttributes]) ? nil
-                : securityChange(entry, mode: permissions)))
+        let newPermissions = permissions != existing.permissions && entry.kind != .symlink ? permissions : nil
+        let mtime = flags.contains(.reportTime) && check.keepsTime(entry.kind) ? entry.status.mtime : nil
+        let atime = check.keepsAccessTime(entry.kind) && entry.status.atime != existing.atime ? entry.status.atime : nil
+        let security = flags.isDisjoint(with: [.reportACL, .reportExtendedAttributes]) ? nil
+            : securityChange(entry, mode: permissions)
+        // Most entries of a re-run have nothing to change: no call into the receiver for them.
+        if newPermissions != nil || owner.uid != nil || owner.gid != nil || mtime != nil || atime != nil || security != nil {
+            warn(receiver.finishAttributes(role: .generator, location, permissions: newPermissions, owner: owner,
+                mtime: mtime, atime: atime, isSymlink: entry.kind == .symlink, security: security))
+        }
         settleAttributes(location)
     }
 
