@@ -32,7 +32,6 @@ public enum DefaultJobs {
     public static let network = 8
 
     public static func count(cores: Int, storage: StorageKind) -> Int {
-        let cores = max(cores, 1)
         switch storage {
         case .network:
             return network
