@@ -16,16 +16,16 @@ public enum StorageProbe {
     }
 
     public static func kind(of path: [UInt8]) -> StorageKind {
-        var path = path.isEmpty ? Array(".".utf8) : path
+        var path = path.isEmpty ? PathBytes.dot : path
         for _ in 0..<64 {
             var type: Int64 = 0
             var major: UInt32 = 0
             var minor: UInt32 = 0
-            let found = (path + [0]).withUnsafeBufferPointer { bytes in
-                bytes.withMemoryRebound(to: CChar.self) { csync_storage_of($0.baseAddress!, &type, &major, &minor) == 0 }
-            }
-            if found { return kind(fileSystemType: type, major: major, minor: minor) }
-            guard errno == ENOENT || errno == ENOTDIR, let parent = parentPath(path) else { return .unknown }
+            // The call's errno, read before anything else can change it.
+            let code = (try? withCPath(path) { csync_storage_of($0, &type, &major, &minor) == 0 ? 0 : errno }) ?? EINVAL
+            if code == 0 { return kind(fileSystemType: type, major: major, minor: minor) }
+            let parent = PathBytes.parent(path)
+            guard code == ENOENT || code == ENOTDIR, parent != path else { return .unknown }
             path = parent
         }
         return .unknown
@@ -66,16 +66,5 @@ public enum StorageProbe {
         defer { close(descriptor) }
         var byte: UInt8 = 0
         return read(descriptor, &byte, 1) == 1 ? byte : nil
-    }
-
-    /// `a/b/c` → `a/b`, `/a` → `/`, `a` → `.`; nil at the top.
-    static func parentPath(_ path: [UInt8]) -> [UInt8]? {
-        var end = path.count
-        while end > 1 && path[end - 1] == UInt8(ascii: "/") { end -= 1 }
-        guard let slash = path[..<end].lastIndex(of: UInt8(ascii: "/")) else {
-            return path == Array(".".utf8) ? nil : Array(".".utf8)
-        }
-        if slash == 0 { return end == 1 ? nil : Array("/".utf8) }
-        return Array(path[..<slash])
     }
 }

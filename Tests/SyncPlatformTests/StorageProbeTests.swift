@@ -59,12 +59,10 @@ struct StorageProbeTests {
         #expect(StorageProbe.kind(of: Array("/dev/shm/swsync-missing-\(getpid())/a/b/".utf8)) == .memory)
     }
 
-    @Test(arguments: [
-        ("a/b/c", "a/b"), ("a/b/", "a"), ("/a", "/"), ("/a/b", "/a"), ("a", "."), ("//", nil), ("/", nil),
-        (".", nil),
-    ] as [(String, String?)])
-    func parentPath(_ path: String, _ parent: String?) {
-        #expect(StorageProbe.parentPath(Array(path.utf8)) == parent.map { Array($0.utf8) })
+    /// A relative path not there yet is told by the working directory, as the directory above it.
+    @Test func missingRelativePathIsToldByTheWorkingDirectory() {
+        let missing = Array("swsync-missing-\(getpid())/a/b".utf8)
+        #expect(StorageProbe.kind(of: missing) == StorageProbe.kind(of: PathBytes.dot))
     }
 
     private func readFirstByte(_ path: String) -> UInt8? {

@@ -1,5 +1,5 @@
 /// What a side's files are stored on, as far as the count of threads that serve it best goes.
-public enum StorageKind: Sendable, Equatable, CustomStringConvertible {
+public enum StorageKind: Sendable, Equatable {
     /// tmpfs, ramfs: no device, every operation is CPU.
     case memory
     /// A block device that says it does not rotate (SSD, NVMe, zram).
@@ -10,16 +10,6 @@ public enum StorageKind: Sendable, Equatable, CustomStringConvertible {
     case network
     /// Nothing known (btrfs and overlay report no device, a path that cannot be looked at).
     case unknown
-
-    public var description: String {
-        switch self {
-        case .memory: "memory"
-        case .solidState: "solid-state"
-        case .rotational: "rotational"
-        case .network: "network"
-        case .unknown: "unknown"
-        }
-    }
 }
 
 /// `--jobs` when it is not given: how many threads a side looks up and writes with, from the cores and
